@@ -1,0 +1,139 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use cnnvar_core::{Backend, DatasetName, ModelName, OptimizerName, Preset, SubsetMethod};
+
+/// Why does my CNN's accuracy vary? Train, sweep and report controlled,
+/// repeated-seed studies of the factors.
+#[derive(Parser, Debug)]
+#[command(name = "cnnvar", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Train one run and print or store its record.
+    Train(TrainArgs),
+    /// Run the spec stored in a run directory and write its record there (used by
+    /// study executors; one process per run).
+    #[command(hide = true)]
+    Worker(WorkerArgs),
+    /// List the backends compiled into this build, preferred first.
+    Backends,
+    /// Data sets: where they are, what they hold.
+    Data {
+        /// What to do with data.
+        #[command(subcommand)]
+        command: DataCommand,
+    },
+}
+
+/// Data subcommands.
+#[derive(Subcommand, Debug)]
+pub enum DataCommand {
+    /// Which data sets were found where, with counts and checksums.
+    Info {
+        /// Look only in this directory.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Options that change how a run executes but not its numbers.
+#[derive(Args, Debug, Clone)]
+pub struct ExecArgs {
+    /// Directory holding the data set's files (default: $CNNVAR_DATA_DIR, the user
+    /// cache, then the system location).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Compute threads (default: all cores).
+    #[arg(long, value_name = "T")]
+    pub threads: Option<usize>,
+}
+
+/// `cnnvar train`.
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    /// A TOML run spec to start from; the flags below override its fields.
+    #[arg(long, value_name = "FILE.toml")]
+    pub spec: Option<PathBuf>,
+    /// Data set.
+    #[arg(long)]
+    pub dataset: Option<DatasetName>,
+    /// Training examples to use (default: all).
+    #[arg(long, value_name = "N")]
+    pub train_size: Option<usize>,
+    /// How the training subset is drawn: first (the first N) or stratified (seeded).
+    #[arg(long)]
+    pub subset: Option<SubsetMethod>,
+    /// Model: simple, two-conv or complex.
+    #[arg(long)]
+    pub model: Option<ModelName>,
+    /// Optimizer: sgd, adam or rmsprop.
+    #[arg(long)]
+    pub optimizer: Option<OptimizerName>,
+    /// Learning rate.
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Momentum (SGD, RMSprop).
+    #[arg(long)]
+    pub momentum: Option<f64>,
+    /// Preset for init and optimizer constants: keras or burn.
+    #[arg(long)]
+    pub preset: Option<Preset>,
+    /// Mini-batch size.
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Epochs.
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Sets the init, order and subset seeds at once.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Seed of the weight initialisation.
+    #[arg(long)]
+    pub init_seed: Option<u64>,
+    /// Seed of the data order (and dropout).
+    #[arg(long)]
+    pub order_seed: Option<u64>,
+    /// Seed of the stratified subset.
+    #[arg(long)]
+    pub subset_seed: Option<u64>,
+    /// Backend: flex, ndarray, tch, tch-cuda, vulkan, wgpu, metal, cuda.
+    #[arg(long)]
+    pub backend: Option<Backend>,
+    /// Print the run record as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Also store the run under DIR/<run-id>/ (spec.json, curve.csv, record.json).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Only print errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// How to execute.
+    #[command(flatten)]
+    pub exec: ExecArgs,
+}
+
+/// `cnnvar worker`.
+#[derive(Args, Debug)]
+pub struct WorkerArgs {
+    /// The run directory; its spec.json says what to run.
+    pub run_dir: PathBuf,
+    /// Print one line per epoch on stderr for the parent's progress display.
+    #[arg(long)]
+    pub report_progress: bool,
+    /// How to execute.
+    #[command(flatten)]
+    pub exec: ExecArgs,
+}

@@ -1,0 +1,102 @@
+//! Progress display on stderr: a bar per epoch and one line per finished epoch.
+
+use cnnvar_core::{RunRecord, RunSpec};
+use cnnvar_experiments::Progress;
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// The display of one run.
+pub struct RunProgress {
+    bar: Option<ProgressBar>,
+    quiet: bool,
+}
+
+impl RunProgress {
+    /// A display for `spec`; `quiet` shows nothing.
+    pub fn new(spec: &RunSpec, quiet: bool) -> RunProgress {
+        if !quiet {
+            eprintln!(
+                "run {}: {} on {} ({} examples), {} lr {}, batch {}, {} epochs, {} preset, seeds {}/{}/{}, {}",
+                spec.run_id(),
+                spec.model,
+                spec.dataset,
+                spec.train_size.map_or("all".to_string(), |n| n.to_string()),
+                spec.optimizer,
+                spec.lr,
+                spec.batch_size,
+                spec.epochs,
+                spec.preset,
+                spec.init_seed,
+                spec.order_seed,
+                spec.subset_seed,
+                spec.backend
+            );
+        }
+        RunProgress { bar: None, quiet }
+    }
+
+    /// Shows one progress event.
+    pub fn update(&mut self, p: &Progress) {
+        if self.quiet {
+            return;
+        }
+        match p {
+            Progress::Batch { epoch, epochs, done, total } => {
+                let bar = self.bar.get_or_insert_with(|| {
+                    let bar = ProgressBar::new(*total as u64);
+                    bar.set_style(
+                        ProgressStyle::with_template(
+                            "{prefix} [{bar:30}] {pos}/{len} batches, {per_sec}, eta {eta}",
+                        )
+                        .unwrap_or_else(|_| ProgressStyle::default_bar())
+                        .progress_chars("=> "),
+                    );
+                    bar
+                });
+                bar.set_prefix(format!("epoch {epoch}/{epochs}"));
+                bar.set_length(*total as u64);
+                bar.set_position(*done as u64);
+            }
+            Progress::Epoch(e) => {
+                let line = format!(
+                    "epoch {}: train loss {:.4} acc {:.4} | test loss {:.4} acc {:.4} | {:.1} s, {:.0} train samples/s, {:.0} eval samples/s",
+                    e.epoch,
+                    e.train_loss,
+                    e.train_accuracy,
+                    e.test_loss,
+                    e.test_accuracy,
+                    e.seconds,
+                    e.train_samples_per_sec,
+                    e.eval_samples_per_sec
+                );
+                match self.bar.take() {
+                    Some(bar) => {
+                        bar.finish_and_clear();
+                        eprintln!("{line}");
+                    }
+                    None => eprintln!("{line}"),
+                }
+            }
+        }
+    }
+
+    /// Shows the result.
+    pub fn finish(&mut self, record: &RunRecord) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+        if self.quiet {
+            return;
+        }
+        if let Some(err) = &record.error {
+            eprintln!("warning: the run diverged: {err}");
+        }
+        eprintln!(
+            "test accuracy {:.4}, test loss {:.4}, train accuracy {:.4} ({} params, {:.1} s)",
+            record.test_accuracy,
+            record.test_loss,
+            record.train_accuracy,
+            record.params,
+            record.seconds
+        );
+    }
+}

@@ -1,0 +1,357 @@
+//! [`RunSpec`]: everything that determines one training run.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::{Backend, Error, Result};
+
+/// Declares a fieldless enum whose values are written as short kebab-case names in
+/// TOML, JSON and on the command line, with `as_str`, `Display`, `FromStr` and `ALL`.
+macro_rules! named_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The name used in files and on the command line.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> std::result::Result<Self, String> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(format!(
+                        "unknown {} `{}`; expected one of: {}",
+                        stringify!($name), s, [$($text),+].join(", ")
+                    )),
+                }
+            }
+        }
+    };
+}
+pub(crate) use named_enum;
+
+named_enum! {
+    /// A data set cnnvar knows how to find, verify and read.
+    DatasetName {
+        /// Zalando's Fashion-MNIST (IDX format; Debian package `dataset-fashion-mnist`).
+        FashionMnist => "fashion-mnist",
+        /// LeCun's MNIST digits (IDX format).
+        Mnist => "mnist",
+        /// CIFAR-10, binary version.
+        Cifar10 => "cifar10",
+    }
+}
+
+impl DatasetName {
+    /// Examples in the data set's training split.
+    pub fn train_examples(self) -> usize {
+        match self {
+            DatasetName::FashionMnist | DatasetName::Mnist => 60_000,
+            DatasetName::Cifar10 => 50_000,
+        }
+    }
+
+    /// Examples in its test split.
+    pub fn test_examples(self) -> usize {
+        10_000
+    }
+}
+
+named_enum! {
+    /// How the training subset of `train_size` examples is drawn.
+    SubsetMethod {
+        /// The first N examples of the training file, as the write-up does (`x_train[:N]`).
+        First => "first",
+        /// N examples drawn at random (seeded by `subset_seed`), stratified by class so
+        /// each class keeps its share.
+        Stratified => "stratified",
+    }
+}
+
+named_enum! {
+    /// One of the write-up's three CNNs.
+    ModelName {
+        /// Conv 32 3×3 ReLU, MaxPool 2, Flatten, Dense 10 (the write-up's experiment 1).
+        Simple => "simple",
+        /// Conv 32, MaxPool, Conv 64, MaxPool, Flatten, Dense 10 (its experiment 2).
+        TwoConv => "two-conv",
+        /// Conv 64, MaxPool, Conv 128, MaxPool, Conv 256, Flatten, Dense 512, Dense 10
+        /// (its experiment 3's big model).
+        Complex => "complex",
+    }
+}
+
+named_enum! {
+    /// The optimizer.
+    OptimizerName {
+        /// Stochastic gradient descent, with optional (undampened in the Keras preset) momentum.
+        Sgd => "sgd",
+        /// Adam.
+        Adam => "adam",
+        /// RMSprop.
+        Rmsprop => "rmsprop",
+    }
+}
+
+named_enum! {
+    /// Whose defaults fill in what a spec leaves unsaid: weight init and optimizer
+    /// constants (epsilon, RMSprop rho and momentum, SGD dampening).
+    Preset {
+        /// Keras 3 defaults: Glorot-uniform weights and zero biases; Adam epsilon 1e-7;
+        /// RMSprop rho 0.9, no momentum, epsilon 1e-7; SGD momentum without dampening.
+        Keras => "keras",
+        /// burn 0.22 defaults: Kaiming-uniform init; Adam epsilon 1e-5; RMSprop alpha
+        /// 0.99 with momentum 0.9, epsilon 1e-5; SGD momentum dampening 0.1.
+        Burn => "burn",
+    }
+}
+
+/// Everything that determines one training run. Two runs with equal specs on the same
+/// backend produce the same numbers; the run id is a hash of the spec's canonical JSON.
+///
+/// Unset fields take the defaults below (the write-up's: Adam 1e-3, batch 32, 10
+/// epochs, Keras preset, Fashion-MNIST, the whole training set).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RunSpec {
+    /// The data set.
+    pub dataset: DatasetName,
+    /// How many training examples to use; `None` means the whole training set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub train_size: Option<usize>,
+    /// How those examples are drawn.
+    pub subset: SubsetMethod,
+    /// Evaluate on the first N test examples only (quick runs); `None`: the whole test set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub test_size: Option<usize>,
+    /// The model.
+    pub model: ModelName,
+    /// The optimizer.
+    pub optimizer: OptimizerName,
+    /// The learning rate.
+    pub lr: f64,
+    /// Momentum for SGD and RMSprop; unset means the preset's default (Keras: none;
+    /// burn: none for SGD, 0.9 for RMSprop). Adam ignores it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub momentum: Option<f64>,
+    /// Whose defaults fill in init and optimizer constants.
+    pub preset: Preset,
+    /// Mini-batch size.
+    pub batch_size: usize,
+    /// Passes over the training subset.
+    pub epochs: usize,
+    /// Seed of the weight initialisation.
+    pub init_seed: u64,
+    /// Seed of the order in which examples are visited (and of dropout masks).
+    pub order_seed: u64,
+    /// Seed of the random subset (only used with `subset = "stratified"`).
+    pub subset_seed: u64,
+    /// The burn backend.
+    pub backend: Backend,
+}
+
+impl Default for RunSpec {
+    fn default() -> Self {
+        RunSpec {
+            dataset: DatasetName::FashionMnist,
+            train_size: None,
+            subset: SubsetMethod::First,
+            test_size: None,
+            model: ModelName::Simple,
+            optimizer: OptimizerName::Adam,
+            lr: 1e-3,
+            momentum: None,
+            preset: Preset::Keras,
+            batch_size: 32,
+            epochs: 10,
+            init_seed: 0,
+            order_seed: 0,
+            subset_seed: 0,
+            backend: Backend::default(),
+        }
+    }
+}
+
+impl RunSpec {
+    /// The name of every field, as written in files and study factors.
+    pub const FIELDS: &'static [&'static str] = &[
+        "dataset",
+        "train_size",
+        "subset",
+        "test_size",
+        "model",
+        "optimizer",
+        "lr",
+        "momentum",
+        "preset",
+        "batch_size",
+        "epochs",
+        "init_seed",
+        "order_seed",
+        "subset_seed",
+        "backend",
+    ];
+
+    /// The seed fields, which studies derive rather than take from the file.
+    pub const SEED_FIELDS: &'static [&'static str] = &["init_seed", "order_seed", "subset_seed"];
+
+    /// Checks every field's range; `Error::Field` names the first bad one.
+    pub fn validate(&self) -> Result<()> {
+        self.validate_at("spec")
+    }
+
+    /// Like [`RunSpec::validate`], naming `location` (a file or flag) in the error.
+    pub fn validate_at(&self, location: &str) -> Result<()> {
+        let bad = |field: &str, msg: String| Err(Error::field(location, field, msg));
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            return bad("lr", format!("must be a positive finite number, got {}", self.lr));
+        }
+        if let Some(m) = self.momentum
+            && !(m.is_finite() && (0.0..1.0).contains(&m))
+        {
+            return bad("momentum", format!("must be in [0, 1), got {m}"));
+        }
+        if self.batch_size == 0 {
+            return bad("batch_size", "must be at least 1".into());
+        }
+        if self.epochs == 0 {
+            return bad("epochs", "must be at least 1".into());
+        }
+        if self.train_size == Some(0) {
+            return bad("train_size", "must be at least 1 (omit it for the whole set)".into());
+        }
+        if self.test_size == Some(0) {
+            return bad("test_size", "must be at least 1 (omit it for the whole test set)".into());
+        }
+        if self.subset == SubsetMethod::Stratified && self.train_size.is_none() {
+            return bad("subset", "`stratified` needs a `train_size`".into());
+        }
+        Ok(())
+    }
+
+    /// The canonical JSON form: fields in declaration order, no whitespace. Equal specs
+    /// give equal strings.
+    pub fn canonical_json(&self) -> String {
+        // A struct of plain fields always serialises.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// The run id: the first 16 hex digits of the SHA-256 of the canonical JSON.
+    pub fn run_id(&self) -> String {
+        let digest = Sha256::digest(self.canonical_json().as_bytes());
+        digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Parses a spec from TOML text; errors name `location` and the line.
+    pub fn from_toml(text: &str, location: &str) -> Result<RunSpec> {
+        let spec: RunSpec = toml::from_str(text).map_err(|e| toml_error(location, text, &e))?;
+        spec.validate_at(location)?;
+        Ok(spec)
+    }
+
+    /// Parses a spec from JSON text; errors name `location`.
+    pub fn from_json(text: &str, location: &str) -> Result<RunSpec> {
+        let spec: RunSpec = serde_json::from_str(text)
+            .map_err(|e| Error::field(format!("{location}:{}", e.line()), "spec", e.to_string()))?;
+        spec.validate_at(location)?;
+        Ok(spec)
+    }
+}
+
+/// Turns a TOML parse error into an [`Error::Field`] that names file, line and field.
+pub fn toml_error(location: &str, text: &str, e: &toml::de::Error) -> Error {
+    let line = e.span().map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+    let at = match line {
+        Some(l) => format!("{location}:{l}"),
+        None => location.to_string(),
+    };
+    let message = e.message().to_string();
+    // toml names unknown fields in its message; pull the field name out of the span.
+    let field = e
+        .span()
+        .and_then(|s| text.get(s.clone()))
+        .map(|s| s.trim().trim_matches('"').to_string())
+        .filter(|s| !s.is_empty() && s.len() < 64 && !s.contains('\n'))
+        .unwrap_or_else(|| "?".into());
+    Error::field(at, field, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_validate_and_round_trip() {
+        let spec = RunSpec::default();
+        spec.validate().unwrap();
+        let toml_text = toml::to_string(&spec).unwrap();
+        assert_eq!(RunSpec::from_toml(&toml_text, "t").unwrap(), spec);
+        let json = serde_json::to_string(&spec).unwrap();
+        assert_eq!(RunSpec::from_json(&json, "t").unwrap(), spec);
+    }
+
+    #[test]
+    fn fields_lists_every_field() {
+        let full = RunSpec {
+            train_size: Some(1),
+            test_size: Some(1),
+            momentum: Some(0.5),
+            ..RunSpec::default()
+        };
+        let v = serde_json::to_value(&full).unwrap();
+        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut listed = RunSpec::FIELDS.to_vec();
+        listed.sort();
+        let mut keys = keys;
+        keys.sort();
+        assert_eq!(keys, listed);
+    }
+
+    #[test]
+    fn run_id_depends_on_every_seed() {
+        let a = RunSpec::default();
+        let ids: Vec<String> = [
+            a.clone(),
+            RunSpec { init_seed: 1, ..a.clone() },
+            RunSpec { order_seed: 1, ..a.clone() },
+            RunSpec { subset_seed: 1, ..a.clone() },
+        ]
+        .iter()
+        .map(RunSpec::run_id)
+        .collect();
+        for i in 0..ids.len() {
+            for j in i + 1..ids.len() {
+                assert_ne!(ids[i], ids[j]);
+            }
+        }
+        assert_eq!(a.run_id().len(), 16);
+    }
+
+    #[test]
+    fn bad_fields_are_named() {
+        let e = RunSpec::from_toml("lr = -1.0\n", "x.toml").unwrap_err().to_string();
+        assert!(e.contains("x.toml") && e.contains("`lr`"), "{e}");
+        let e = RunSpec::from_toml("epochs = 1\nlearning_rate = 0.1\n", "x.toml").unwrap_err();
+        let e = e.to_string();
+        assert!(e.contains("x.toml:2") && e.contains("learning_rate"), "{e}");
+        let e = RunSpec::from_toml("model = \"huge\"\n", "x.toml").unwrap_err().to_string();
+        assert!(e.contains("x.toml:1") && e.contains("huge"), "{e}");
+    }
+}

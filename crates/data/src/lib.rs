@@ -1,0 +1,58 @@
+//! # cnnvar-data
+//!
+//! Data sets for cnnvar: finding them on disk, reading and validating them, choosing
+//! the training subset and the order of each epoch, and filling mini-batches.
+//!
+//! - [`load`] finds a data set ([`find`]) and reads it into a [`DataSplit`]: a
+//!   training and a test [`Dataset`], the directory they came from and a SHA-256
+//!   over the files' bytes ([`DataSplit::sha256`]).
+//! - [`idx`] reads and writes the IDX files of MNIST and Fashion-MNIST, raw or
+//!   gzip, and rejects every malformed file with an error naming the file, what was
+//!   wrong and what was expected.
+//! - [`select`] picks the training subset (first N, or stratified by class with a
+//!   seed); [`epoch_order`] is the seeded visiting order of each epoch.
+//! - [`fill_batch`] turns a batch of examples into reusable `f32`/`i64` buffers
+//!   (NCHW, pixels in `[0, 1]`).
+//!
+//! ## Where data sets are looked for
+//!
+//! With an explicit directory (`--data-dir DIR`), only there: `DIR`, then
+//! `DIR/<name>`. Otherwise, in order: `$CNNVAR_DATA_DIR/<name>`,
+//! `$CNNVAR_DATA_DIR`, the user cache directory's `cnnvar/<name>` (e.g.
+//! `~/.cache/cnnvar/fashion-mnist`), and the Debian package's directory
+//! (`/usr/share/datasets/fashion-mnist` from `dataset-fashion-mnist`, or
+//! `/usr/share/datasets/mnist`). When none holds the files, the error lists every
+//! place searched and says how to get the data. There is never a fallback to
+//! synthetic data.
+//!
+//! ## Memory
+//!
+//! Data sets stay `u8` in memory (60 000 Fashion-MNIST images take 47 MB). Only the
+//! current mini-batch is ever converted to `f32`, by [`fill_batch`].
+//!
+//! ```no_run
+//! use cnnvar_core::{DatasetName, SubsetMethod};
+//! let split = cnnvar_data::load(DatasetName::FashionMnist, None)?;
+//! let chosen = cnnvar_data::select(&split.train, Some(1000), SubsetMethod::Stratified, 7)?;
+//! let order = cnnvar_data::epoch_order(chosen.len(), 0, 0);
+//! let batch: Vec<usize> = order[..32].iter().map(|&k| chosen[k]).collect();
+//! let (mut images, mut labels) = (Vec::new(), Vec::new());
+//! cnnvar_data::fill_batch(&split.train, &batch, &mut images, &mut labels);
+//! assert_eq!(images.len(), 32 * 28 * 28);
+//! # Ok::<(), cnnvar_core::Error>(())
+//! ```
+
+mod batch;
+mod dataset;
+mod hash;
+pub mod idx;
+mod load;
+mod locate;
+mod subset;
+
+pub use batch::fill_batch;
+pub use cnnvar_core::ImageShape;
+pub use dataset::{DataSplit, Dataset};
+pub use load::{IDX_CLASSES, IDX_FILES, load_cifar10_dir, load_idx_dir};
+pub use locate::{DATA_DIR_ENV, DataInfo, find, info, load};
+pub use subset::{SUBSET_STREAM, epoch_order, select};

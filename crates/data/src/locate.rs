@@ -1,0 +1,277 @@
+//! Finding a data set on disk, and loading it from there.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use cnnvar_core::{DatasetName, Error, ImageShape, Result};
+use serde::Serialize;
+
+use crate::dataset::DataSplit;
+use crate::load::{idx_paths, load_cifar10_dir, load_idx_dir};
+
+/// The environment variable naming a directory of data sets (or of one data set).
+pub const DATA_DIR_ENV: &str = "CNNVAR_DATA_DIR";
+
+/// The CIFAR-10 binary files, in the order a reader takes them.
+const CIFAR10_FILES: [&str; 6] = [
+    "data_batch_1.bin",
+    "data_batch_2.bin",
+    "data_batch_3.bin",
+    "data_batch_4.bin",
+    "data_batch_5.bin",
+    "test_batch.bin",
+];
+
+/// Finds the directory holding data set `name`.
+///
+/// With `data_dir`, looks only there: in `data_dir` itself, then in
+/// `data_dir/<name>`. Without, looks in order in `$CNNVAR_DATA_DIR/<name>`,
+/// `$CNNVAR_DATA_DIR`, the user cache directory's `cnnvar/<name>` (e.g.
+/// `~/.cache/cnnvar/fashion-mnist`) and the Debian package's directory
+/// (`/usr/share/datasets/fashion-mnist` or `/usr/share/datasets/mnist`).
+///
+/// A directory counts when it holds the four IDX files (see
+/// [`crate::IDX_FILES`]), or for CIFAR-10 the six binary batch files, in it
+/// or in its `cifar-10-batches-bin`. Returns [`Error::DataNotFound`], listing every
+/// place searched and how to get the data, when none does.
+pub fn find(name: DatasetName, data_dir: Option<&Path>) -> Result<PathBuf> {
+    let env = std::env::var_os(DATA_DIR_ENV);
+    let candidates = candidates(name, data_dir, env, dirs::cache_dir());
+    let mut searched = Vec::with_capacity(candidates.len());
+    for dir in candidates {
+        match check(name, &dir) {
+            Ok(found) => return Ok(found),
+            Err(why) => searched.push(format!("{} ({why})", dir.display())),
+        }
+    }
+    Err(Error::DataNotFound {
+        name: name.to_string(),
+        searched: searched.join(", "),
+        hint: hint(name),
+    })
+}
+
+/// Finds data set `name` (see [`find`]) and reads it.
+pub fn load(name: DatasetName, data_dir: Option<&Path>) -> Result<DataSplit> {
+    load_from(name, &find(name, data_dir)?)
+}
+
+/// Reads data set `name` from `dir`, a directory [`find`] returned.
+fn load_from(name: DatasetName, dir: &Path) -> Result<DataSplit> {
+    match name {
+        DatasetName::FashionMnist | DatasetName::Mnist => load_idx_dir(dir, name),
+        DatasetName::Cifar10 => load_cifar10_dir(dir),
+    }
+}
+
+/// The places [`find`] looks, in order.
+fn candidates(
+    name: DatasetName,
+    data_dir: Option<&Path>,
+    env: Option<OsString>,
+    cache: Option<PathBuf>,
+) -> Vec<PathBuf> {
+    if let Some(dir) = data_dir {
+        return vec![dir.to_path_buf(), dir.join(name.as_str())];
+    }
+    let mut dirs = Vec::new();
+    if let Some(env) = env.filter(|e| !e.is_empty()) {
+        let env = PathBuf::from(env);
+        dirs.push(env.join(name.as_str()));
+        dirs.push(env);
+    }
+    if let Some(cache) = cache {
+        dirs.push(cache.join("cnnvar").join(name.as_str()));
+    }
+    match name {
+        DatasetName::FashionMnist => dirs.push("/usr/share/datasets/fashion-mnist".into()),
+        DatasetName::Mnist => dirs.push("/usr/share/datasets/mnist".into()),
+        DatasetName::Cifar10 => {}
+    }
+    dirs
+}
+
+/// The directory in `dir` that holds `name`'s files, or why there is none.
+fn check(name: DatasetName, dir: &Path) -> std::result::Result<PathBuf, String> {
+    if !dir.is_dir() {
+        return Err("no such directory".into());
+    }
+    match name {
+        DatasetName::FashionMnist | DatasetName::Mnist => match idx_paths(dir) {
+            Ok(_) => Ok(dir.to_path_buf()),
+            Err(missing) => Err(format!("missing {}", missing.join(", "))),
+        },
+        DatasetName::Cifar10 => {
+            let has_all = |d: &Path| CIFAR10_FILES.iter().all(|f| d.join(f).is_file());
+            let nested = dir.join("cifar-10-batches-bin");
+            if has_all(&nested) {
+                Ok(nested)
+            } else if has_all(dir) {
+                Ok(dir.to_path_buf())
+            } else {
+                Err(format!("no {} (in it or in cifar-10-batches-bin)", CIFAR10_FILES.join(", ")))
+            }
+        }
+    }
+}
+
+/// How to get data set `name`.
+fn hint(name: DatasetName) -> String {
+    match name {
+        DatasetName::FashionMnist => "Install Debian's package with `sudo apt-get install \
+             dataset-fashion-mnist`, or put the four IDX files (train-images-idx3-ubyte, \
+             train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, each \
+             optionally .gz) in a directory and pass --data-dir DIR (or set CNNVAR_DATA_DIR), \
+             or run `cnnvar data fetch fashion-mnist`."
+            .into(),
+        _ => format!(
+            "Run `cnnvar data fetch {name}`, or pass --data-dir DIR naming a directory that \
+             holds its files (or set CNNVAR_DATA_DIR)."
+        ),
+    }
+}
+
+/// What `cnnvar data info` reports about one data set.
+#[derive(Clone, Debug, Serialize)]
+pub struct DataInfo {
+    /// The data set.
+    pub name: DatasetName,
+    /// Where it was found, if anywhere.
+    pub path: Option<PathBuf>,
+    /// Training examples, if it loaded.
+    pub train: Option<usize>,
+    /// Test examples, if it loaded.
+    pub test: Option<usize>,
+    /// Shape of one image, if it loaded.
+    pub shape: Option<ImageShape>,
+    /// The data set's hash ([`DataSplit::sha256`]), if it loaded.
+    pub sha256: Option<String>,
+    /// Why it could not be found or loaded.
+    pub error: Option<String>,
+}
+
+impl std::fmt::Display for DataInfo {
+    /// One line: `name: path, N train + M test, shape, sha256 …` or the error.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.path, &self.error) {
+            (Some(path), None) => write!(
+                f,
+                "{}: {}, {} train + {} test, {}, sha256 {}",
+                self.name,
+                path.display(),
+                self.train.unwrap_or(0),
+                self.test.unwrap_or(0),
+                self.shape.map(|s| s.to_string()).unwrap_or_default(),
+                self.sha256.as_deref().unwrap_or("")
+            ),
+            (_, Some(error)) => write!(f, "{}: not available: {error}", self.name),
+            (None, None) => write!(f, "{}: not found", self.name),
+        }
+    }
+}
+
+/// Finds and loads every known data set (see [`find`] for where `data_dir` points),
+/// reporting for each where it is, its sizes and hash, or what went wrong.
+pub fn info(data_dir: Option<&Path>) -> Vec<DataInfo> {
+    DatasetName::ALL
+        .iter()
+        .map(|&name| {
+            let mut info = DataInfo {
+                name,
+                path: None,
+                train: None,
+                test: None,
+                shape: None,
+                sha256: None,
+                error: None,
+            };
+            match find(name, data_dir) {
+                Err(e) => info.error = Some(e.to_string()),
+                Ok(dir) => {
+                    let loaded = load_from(name, &dir);
+                    info.path = Some(dir);
+                    match loaded {
+                        Ok(split) => {
+                            info.train = Some(split.train.len());
+                            info.test = Some(split.test.len());
+                            info.shape = Some(split.train.shape());
+                            info.sha256 = Some(split.sha256);
+                        }
+                        Err(e) => info.error = Some(e.to_string()),
+                    }
+                }
+            }
+            info
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn explicit_dir_is_the_only_place() {
+        let dirs = candidates(
+            DatasetName::FashionMnist,
+            Some(Path::new("/x")),
+            Some("/env".into()),
+            Some("/cache".into()),
+        );
+        assert_eq!(dirs, [PathBuf::from("/x"), PathBuf::from("/x/fashion-mnist")]);
+    }
+
+    #[test]
+    fn search_order_without_explicit_dir() {
+        let dirs = candidates(DatasetName::Mnist, None, Some("/env".into()), Some("/c".into()));
+        let expected: Vec<PathBuf> =
+            ["/env/mnist", "/env", "/c/cnnvar/mnist", "/usr/share/datasets/mnist"]
+                .iter()
+                .map(PathBuf::from)
+                .collect();
+        assert_eq!(dirs, expected);
+        let dirs = candidates(DatasetName::Cifar10, None, None, None);
+        assert!(dirs.is_empty());
+    }
+
+    #[test]
+    fn not_found_names_the_dir_and_the_flag() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        for name in DatasetName::ALL {
+            let err = find(*name, Some(tmp.path())).expect_err("empty dir must not be found");
+            assert!(matches!(err, Error::DataNotFound { .. }), "{err:?}");
+            let msg = err.to_string();
+            assert!(msg.contains(&tmp.path().display().to_string()), "{msg}");
+            assert!(msg.contains("--data-dir"), "{msg}");
+            assert!(msg.contains(name.as_str()), "{msg}");
+        }
+        let msg = find(DatasetName::FashionMnist, Some(tmp.path())).expect_err("empty").to_string();
+        assert!(msg.contains("apt-get install dataset-fashion-mnist"), "{msg}");
+        assert!(msg.contains("missing train-images-idx3-ubyte"), "{msg}");
+        let missing = tmp.path().join("nope");
+        let msg = load(DatasetName::Mnist, Some(&missing)).expect_err("missing").to_string();
+        assert!(msg.contains("no such directory") && msg.contains("nope"), "{msg}");
+    }
+
+    #[test]
+    fn cifar10_is_found_but_not_read_yet() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let nested = tmp.path().join("cifar-10-batches-bin");
+        std::fs::create_dir(&nested).expect("mkdir");
+        for f in CIFAR10_FILES {
+            std::fs::write(nested.join(f), b"").expect("write");
+        }
+        assert_eq!(find(DatasetName::Cifar10, Some(tmp.path())).expect("found"), nested);
+        let msg = load(DatasetName::Cifar10, Some(tmp.path())).expect_err("stub").to_string();
+        assert!(msg.contains("CIFAR-10 reader not built yet"), "{msg}");
+    }
+
+    #[test]
+    fn info_reports_every_data_set() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let infos = info(Some(tmp.path()));
+        assert_eq!(infos.len(), DatasetName::ALL.len());
+        assert!(infos.iter().all(|i| i.path.is_none() && i.error.is_some()));
+        serde_json::to_string(&infos).expect("serialises");
+    }
+}

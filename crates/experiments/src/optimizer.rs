@@ -1,0 +1,72 @@
+//! Builds burn's optimizer for a [`RunSpec`], with the constants of its [`Preset`].
+
+use burn::optim::momentum::MomentumConfig;
+use burn::optim::{AdamConfig, ModuleOptimizer, RmsPropConfig, SgdConfig};
+use cnnvar_core::{OptimizerName, Preset, RunSpec};
+
+/// The optimizer constants a spec resolves to, as recorded and applied.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct OptimizerSettings {
+    /// Which optimizer.
+    pub optimizer: OptimizerName,
+    /// Epsilon (Adam, RMSprop).
+    pub epsilon: f32,
+    /// Momentum (SGD, RMSprop).
+    pub momentum: f64,
+    /// Momentum dampening (SGD).
+    pub dampening: f64,
+    /// Decay of the squared-gradient average (RMSprop's rho / alpha).
+    pub rho: f32,
+}
+
+/// Resolves the optimizer constants of `spec` from its preset (see
+/// ../shared/burn-0.22.md's table: Keras's defaults against burn's).
+pub fn settings(spec: &RunSpec) -> OptimizerSettings {
+    let keras = spec.preset == Preset::Keras;
+    let momentum_default = match (spec.optimizer, keras) {
+        (OptimizerName::Rmsprop, false) => 0.9,
+        _ => 0.0,
+    };
+    OptimizerSettings {
+        optimizer: spec.optimizer,
+        epsilon: if keras { 1e-7 } else { 1e-5 },
+        momentum: spec.momentum.unwrap_or(momentum_default),
+        dampening: if keras { 0.0 } else { 0.1 },
+        rho: if keras { 0.9 } else { 0.99 },
+    }
+}
+
+/// The burn optimizer for `spec`.
+pub fn build(spec: &RunSpec) -> ModuleOptimizer {
+    let s = settings(spec);
+    match s.optimizer {
+        OptimizerName::Adam => AdamConfig::new().with_epsilon(s.epsilon).init(),
+        OptimizerName::Sgd => {
+            let momentum = (s.momentum > 0.0).then(|| MomentumConfig {
+                momentum: s.momentum,
+                dampening: s.dampening,
+                nesterov: false,
+            });
+            SgdConfig::new().with_momentum(momentum).init()
+        }
+        OptimizerName::Rmsprop => RmsPropConfig::new()
+            .with_alpha(s.rho)
+            .with_momentum(s.momentum as f32)
+            .with_epsilon(s.epsilon)
+            .init(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keras_preset_matches_keras_defaults() {
+        let spec = RunSpec { optimizer: OptimizerName::Rmsprop, ..RunSpec::default() };
+        let s = settings(&spec);
+        assert_eq!((s.epsilon, s.momentum, s.rho), (1e-7, 0.0, 0.9));
+        let burn = settings(&RunSpec { preset: Preset::Burn, ..spec });
+        assert_eq!((burn.epsilon, burn.momentum, burn.rho), (1e-5, 0.9, 0.99));
+    }
+}

@@ -1,0 +1,170 @@
+//! Expansion of a study into runs: experiments × levels × replicates, each with its
+//! derived seeds and its run id.
+
+use cnnvar_core::RunSpec;
+use serde::{Deserialize, Serialize};
+
+use super::{ExperimentKind, Study, derive_seed};
+
+/// One run a study asks for.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlannedRun {
+    /// Experiment name.
+    pub experiment: String,
+    /// Level label.
+    pub level: String,
+    /// Index of the level within the experiment.
+    pub level_index: usize,
+    /// Replicate index, 0-based.
+    pub replicate: usize,
+    /// The run id (hash of `spec`).
+    pub run_id: String,
+    /// The fully resolved spec.
+    pub spec: RunSpec,
+}
+
+/// How `--quick` shrinks runs for smoke tests while keeping the study's structure
+/// (every experiment, level and replicate; levels stay distinct).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct QuickScale {
+    /// Epochs per run.
+    pub epochs: usize,
+    /// Training sizes are divided by this (rounded up)…
+    pub divide_train_size: usize,
+    /// …but kept at least this.
+    pub min_train_size: usize,
+    /// Test examples evaluated.
+    pub test_size: usize,
+}
+
+impl Default for QuickScale {
+    fn default() -> Self {
+        QuickScale { epochs: 1, divide_train_size: 50, min_train_size: 100, test_size: 1000 }
+    }
+}
+
+impl QuickScale {
+    /// The shrunk version of `spec`.
+    pub fn apply(&self, spec: &RunSpec) -> RunSpec {
+        let n = spec.train_size.unwrap_or_else(|| spec.dataset.train_examples());
+        RunSpec {
+            epochs: spec.epochs.min(self.epochs),
+            train_size: Some(n.div_ceil(self.divide_train_size).max(self.min_train_size).min(n)),
+            test_size: Some(spec.test_size.unwrap_or(usize::MAX).min(self.test_size)),
+            ..spec.clone()
+        }
+    }
+}
+
+/// Every run of `study`, replicate-major (one seed of every level first, so partial
+/// results cover all levels), shrunk by `quick` when given.
+pub fn expand(study: &Study, quick: Option<QuickScale>) -> Vec<PlannedRun> {
+    let mut runs = Vec::new();
+    for exp in &study.experiments {
+        for replicate in 0..study.seeds {
+            for (level_index, level) in exp.levels.iter().enumerate() {
+                let mut spec = level.spec.clone();
+                let seed = |level: Option<usize>, r: usize, stream: &str| {
+                    derive_seed(study.seed, &exp.name, level, r, stream)
+                };
+                match exp.kind {
+                    ExperimentKind::Factor => {
+                        let l = (!study.paired_seeds).then_some(level_index);
+                        spec.init_seed = seed(l, replicate, "init");
+                        spec.order_seed = seed(l, replicate, "order");
+                        spec.subset_seed = seed(l, replicate, "subset");
+                    }
+                    ExperimentKind::VarianceSources => {
+                        // Replicate 0's seeds held fixed; the level's source varies.
+                        let (init, order, subset) = match level.label.as_str() {
+                            "init" => (replicate, 0, 0),
+                            "order" => (0, replicate, 0),
+                            "subset" => (0, 0, replicate),
+                            _ => (replicate, replicate, replicate),
+                        };
+                        spec.init_seed = seed(None, init, "init");
+                        spec.order_seed = seed(None, order, "order");
+                        spec.subset_seed = seed(None, subset, "subset");
+                    }
+                }
+                if let Some(q) = quick {
+                    spec = q.apply(&spec);
+                }
+                runs.push(PlannedRun {
+                    experiment: exp.name.clone(),
+                    level: level.label.clone(),
+                    level_index,
+                    replicate,
+                    run_id: spec.run_id(),
+                    spec,
+                });
+            }
+        }
+    }
+    runs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::study::parse;
+    use std::path::Path;
+
+    const STUDY: &str = "seeds = 3\n[[experiment]]\nname = \"a\"\nvary = { lr = [0.1, 0.01] }\n\
+        [[experiment]]\nname = \"v\"\nkind = \"variance-sources\"\nbase = { train_size = 100, subset = \"stratified\" }\n";
+
+    #[test]
+    fn count_and_pairing() {
+        let s = parse(STUDY, Path::new("s.toml")).unwrap();
+        let runs = expand(&s, None);
+        assert_eq!(runs.len(), 3 * 2 + 3 * 4);
+        let a: Vec<_> = runs.iter().filter(|r| r.experiment == "a").collect();
+        // Paired: replicate r has the same seeds at both levels, different across r.
+        for r in 0..3 {
+            let at: Vec<_> = a.iter().filter(|p| p.replicate == r).collect();
+            assert_eq!(at[0].spec.init_seed, at[1].spec.init_seed);
+            assert_ne!(at[0].run_id, at[1].run_id);
+        }
+        assert_ne!(a[0].spec.init_seed, a[2].spec.init_seed);
+    }
+
+    #[test]
+    fn variance_sources_vary_one_seed_each() {
+        let s = parse(STUDY, Path::new("s.toml")).unwrap();
+        let runs = expand(&s, None);
+        let arm = |l: &str| -> Vec<&PlannedRun> {
+            runs.iter().filter(|r| r.experiment == "v" && r.level == l).collect()
+        };
+        let distinct = |v: Vec<u64>| v.iter().collect::<std::collections::BTreeSet<_>>().len();
+        let init = arm("init");
+        assert_eq!(distinct(init.iter().map(|r| r.spec.init_seed).collect()), 3);
+        assert_eq!(distinct(init.iter().map(|r| r.spec.order_seed).collect()), 1);
+        assert_eq!(distinct(init.iter().map(|r| r.spec.subset_seed).collect()), 1);
+        let order = arm("order");
+        assert_eq!(distinct(order.iter().map(|r| r.spec.order_seed).collect()), 3);
+        assert_eq!(distinct(order.iter().map(|r| r.spec.init_seed).collect()), 1);
+        let all = arm("all");
+        assert_eq!(distinct(all.iter().map(|r| r.spec.subset_seed).collect()), 3);
+    }
+
+    #[test]
+    fn unpaired_seeds_differ_across_levels() {
+        let text = format!("paired_seeds = false\n{STUDY}");
+        let s = parse(&text, Path::new("s.toml")).unwrap();
+        let runs = expand(&s, None);
+        let a: Vec<_> = runs.iter().filter(|r| r.experiment == "a").collect();
+        let seeds: std::collections::BTreeSet<u64> = a.iter().map(|r| r.spec.init_seed).collect();
+        assert_eq!(seeds.len(), a.len());
+    }
+
+    #[test]
+    fn quick_keeps_levels_distinct() {
+        let q = QuickScale::default();
+        let small = q.apply(&RunSpec { train_size: Some(1000), ..RunSpec::default() });
+        let full = q.apply(&RunSpec::default());
+        assert_eq!(small.train_size, Some(100));
+        assert_eq!(full.train_size, Some(1200));
+        assert_eq!(full.epochs, 1);
+        assert_eq!(full.test_size, Some(1000));
+    }
+}

@@ -1,0 +1,117 @@
+//! Studies: a TOML file that names experiments, each varying one or more run-spec
+//! fields over listed levels, with a number of seeds; expanded into the runs to do.
+//!
+//! ```toml
+//! name = "seed"
+//! seeds = 5            # replicates per level (default 5)
+//! seed = 2024          # the study seed all run seeds derive from
+//! paired_seeds = true  # replicate r uses the same seeds at every level (default)
+//!
+//! [base]               # a run spec: the fields every run shares
+//! epochs = 10
+//!
+//! [[experiment]]
+//! name = "exp1"
+//! title = "Training-set size"
+//! claim = "More training data gives higher accuracy."
+//! base = { model = "simple" }
+//! vary = { train_size = [1000, 60000] }     # one factor, or several (full grid)
+//!
+//! [[experiment]]
+//! name = "batch-scaled"
+//! levels = [{ batch_size = 16, lr = 0.0005 }, { batch_size = 64, lr = 0.002 }]
+//!
+//! [[experiment]]
+//! name = "exp0"
+//! kind = "variance-sources"                 # varies init, order, subset seeds, then all
+//! base = { model = "simple", train_size = 1000, subset = "stratified" }
+//! ```
+
+mod expand;
+mod parse;
+mod seeds;
+
+pub use expand::{PlannedRun, QuickScale, expand};
+pub use parse::parse;
+pub use seeds::derive_seed;
+
+use std::path::PathBuf;
+
+use cnnvar_core::RunSpec;
+use serde::{Deserialize, Serialize};
+
+/// What an experiment varies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExperimentKind {
+    /// Run-spec fields over listed levels.
+    Factor,
+    /// The config fixed; the levels vary only the init seed, only the data-order seed,
+    /// only the subset seed, then all three.
+    VarianceSources,
+}
+
+/// The levels of a variance-sources experiment, in order.
+pub const VARIANCE_SOURCES: [&str; 4] = ["init", "order", "subset", "all"];
+
+/// One level of an experiment: its label and the spec all its replicates share
+/// (seeds aside).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Level {
+    /// Short label, e.g. `1000` or `batch_size=16, lr=0.0005`.
+    pub label: String,
+    /// The field values this level sets (empty for variance sources).
+    pub values: serde_json::Map<String, serde_json::Value>,
+    /// The resolved spec (seeds not yet set).
+    pub spec: RunSpec,
+}
+
+/// One experiment of a study.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Experiment {
+    /// Unique name (`exp1`).
+    pub name: String,
+    /// Human title (`Training-set size`).
+    pub title: String,
+    /// The claim under test, in the write-up's words, if any.
+    pub claim: Option<String>,
+    /// What it varies.
+    pub kind: ExperimentKind,
+    /// The fields varied (for variance sources: `seed source`).
+    pub factors: Vec<String>,
+    /// Its levels, in file order.
+    pub levels: Vec<Level>,
+}
+
+/// A parsed, validated study.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Study {
+    /// The study's name (default: the file stem); names its run directory.
+    pub name: String,
+    /// What it is for.
+    pub description: String,
+    /// Replicates per level.
+    pub seeds: usize,
+    /// The study seed.
+    pub seed: u64,
+    /// Whether replicate r shares its seeds across the levels of an experiment
+    /// (common random numbers; pairs runs for comparisons).
+    pub paired_seeds: bool,
+    /// The experiments, in file order.
+    pub experiments: Vec<Experiment>,
+    /// The file it was read from.
+    pub source: PathBuf,
+}
+
+impl Study {
+    /// Reads and validates a study file; errors name the file, line and field.
+    pub fn load(path: &std::path::Path) -> cnnvar_core::Result<Study> {
+        let text = std::fs::read_to_string(path).map_err(|e| cnnvar_core::Error::io(path, e))?;
+        parse(&text, path)
+    }
+
+    /// The experiment called `name`.
+    pub fn experiment(&self, name: &str) -> Option<&Experiment> {
+        self.experiments.iter().find(|e| e.name == name)
+    }
+}

@@ -1,0 +1,415 @@
+//! Parsing and validating a study file. Every error names the file, the line and the
+//! field, and is raised before anything runs.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use cnnvar_core::{Error, Result, RunSpec, SubsetMethod};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use toml::Spanned;
+
+use super::{Experiment, ExperimentKind, Level, Study, VARIANCE_SOURCES};
+
+type Table = BTreeMap<Spanned<String>, Spanned<toml::Value>>;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStudy {
+    name: Option<String>,
+    description: Option<String>,
+    seeds: Option<Spanned<i64>>,
+    seed: Option<u64>,
+    paired_seeds: Option<bool>,
+    base: Option<Table>,
+    #[serde(default, rename = "experiment")]
+    experiments: Vec<RawExperiment>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExperiment {
+    name: Spanned<String>,
+    title: Option<String>,
+    claim: Option<String>,
+    kind: Option<ExperimentKind>,
+    base: Option<Table>,
+    vary: Option<BTreeMap<Spanned<String>, Spanned<Vec<Spanned<toml::Value>>>>>,
+    levels: Option<Spanned<Vec<Spanned<Table>>>>,
+}
+
+/// Where in the file: turns byte spans into `file:line`.
+struct Source<'a> {
+    file: String,
+    text: &'a str,
+}
+
+impl Source<'_> {
+    fn at(&self, span: std::ops::Range<usize>) -> String {
+        let end = span.start.min(self.text.len());
+        let line = self.text[..end].matches('\n').count() + 1;
+        format!("{}:{line}", self.file)
+    }
+
+    fn error(&self, span: std::ops::Range<usize>, field: &str, msg: impl Into<String>) -> Error {
+        Error::field(self.at(span), field, msg)
+    }
+}
+
+/// Spec fields set so far, with the span each was set at (for error positions).
+#[derive(Clone, Default)]
+struct Fields {
+    values: Map<String, Value>,
+    spans: BTreeMap<String, std::ops::Range<usize>>,
+}
+
+impl Fields {
+    /// Adds the fields of `table`, checking each name and type.
+    fn set_table(&mut self, src: &Source<'_>, table: &Table) -> Result<()> {
+        for (key, value) in table {
+            self.set(src, key, value)?;
+        }
+        Ok(())
+    }
+
+    fn set(
+        &mut self,
+        src: &Source<'_>,
+        key: &Spanned<String>,
+        value: &Spanned<toml::Value>,
+    ) -> Result<()> {
+        let name = key.get_ref().as_str();
+        check_field_name(src, key)?;
+        let json = serde_json::to_value(value.get_ref())
+            .map_err(|e| src.error(value.span(), name, e.to_string()))?;
+        // Type-check this one field on its own, so the error points at it.
+        let mut probe = Map::new();
+        probe.insert(name.to_string(), json.clone());
+        if let Err(e) = serde_json::from_value::<RunSpec>(Value::Object(probe)) {
+            return Err(src.error(value.span(), name, e.to_string()));
+        }
+        self.values.insert(name.to_string(), json);
+        self.spans.insert(name.to_string(), value.span());
+        Ok(())
+    }
+
+    /// The spec these fields make, validated; errors point at the offending field.
+    fn resolve(&self, src: &Source<'_>, fallback: std::ops::Range<usize>) -> Result<RunSpec> {
+        let spec: RunSpec = serde_json::from_value(Value::Object(self.values.clone()))
+            .map_err(|e| src.error(fallback.clone(), "?", e.to_string()))?;
+        match spec.validate() {
+            Ok(()) => Ok(spec),
+            Err(Error::Field { field, message, .. }) => {
+                let span = self.spans.get(&field).cloned().unwrap_or(fallback);
+                Err(src.error(span, &field, message))
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+fn check_field_name(src: &Source<'_>, key: &Spanned<String>) -> Result<()> {
+    let name = key.get_ref().as_str();
+    if RunSpec::SEED_FIELDS.contains(&name) {
+        return Err(src.error(
+            key.span(),
+            name,
+            "run seeds are derived from the study's `seed`, experiment and replicate; set `seed` at the top of the file instead",
+        ));
+    }
+    if !RunSpec::FIELDS.contains(&name) {
+        let known: Vec<&str> =
+            RunSpec::FIELDS.iter().copied().filter(|f| !RunSpec::SEED_FIELDS.contains(f)).collect();
+        return Err(src.error(
+            key.span(),
+            name,
+            format!("unknown factor `{name}`; known: {}", known.join(", ")),
+        ));
+    }
+    Ok(())
+}
+
+/// A level's label: the value alone for one factor, `name=value, …` for several.
+fn label(values: &Map<String, Value>) -> String {
+    let show = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    if values.len() == 1 {
+        values.values().map(show).collect()
+    } else {
+        values.iter().map(|(k, v)| format!("{k}={}", show(v))).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// Parses and validates the study in `text`, read from `path`.
+pub fn parse(text: &str, path: &Path) -> Result<Study> {
+    let src = Source { file: path.display().to_string(), text };
+    let raw: RawStudy =
+        toml::from_str(text).map_err(|e| cnnvar_core::toml_error(&src.file, text, &e))?;
+    let seeds = match &raw.seeds {
+        Some(s) if *s.get_ref() < 1 => {
+            return Err(src.error(
+                s.span(),
+                "seeds",
+                format!("must be at least 1, got {}", s.get_ref()),
+            ));
+        }
+        Some(s) => *s.get_ref() as usize,
+        None => 5,
+    };
+    if raw.experiments.is_empty() {
+        return Err(Error::field(&src.file, "experiment", "the study has no [[experiment]]"));
+    }
+    let mut base = Fields::default();
+    if let Some(t) = &raw.base {
+        base.set_table(&src, t)?;
+    }
+    let mut experiments: Vec<Experiment> = Vec::new();
+    let mut first_line: BTreeMap<String, String> = BTreeMap::new();
+    for e in &raw.experiments {
+        let name = e.name.get_ref().trim().to_string();
+        if name.is_empty() || name.contains(['/', '\\']) {
+            return Err(src.error(
+                e.name.span(),
+                "name",
+                "experiment names must be non-empty and contain no slashes",
+            ));
+        }
+        if let Some(first) = first_line.get(&name) {
+            return Err(src.error(
+                e.name.span(),
+                "name",
+                format!("duplicate experiment name `{name}` (first defined at {first})"),
+            ));
+        }
+        first_line.insert(name.clone(), src.at(e.name.span()));
+        experiments.push(parse_experiment(&src, &base, e, name)?);
+    }
+    let name = raw.name.unwrap_or_else(|| {
+        path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "study".into())
+    });
+    if name.is_empty() || name.contains(['/', '\\']) {
+        return Err(Error::field(
+            &src.file,
+            "name",
+            "study names must be non-empty and contain no slashes",
+        ));
+    }
+    Ok(Study {
+        name,
+        description: raw.description.unwrap_or_default(),
+        seeds,
+        seed: raw.seed.unwrap_or(0),
+        paired_seeds: raw.paired_seeds.unwrap_or(true),
+        experiments,
+        source: path.to_path_buf(),
+    })
+}
+
+fn parse_experiment(
+    src: &Source<'_>,
+    base: &Fields,
+    e: &RawExperiment,
+    name: String,
+) -> Result<Experiment> {
+    let here = e.name.span();
+    let mut fields = base.clone();
+    if let Some(t) = &e.base {
+        fields.set_table(src, t)?;
+    }
+    let kind = e.kind.unwrap_or(ExperimentKind::Factor);
+    let mut levels = Vec::new();
+    let factors: Vec<String>;
+    match kind {
+        ExperimentKind::VarianceSources => {
+            if e.vary.is_some() || e.levels.is_some() {
+                return Err(src.error(
+                    here,
+                    "kind",
+                    "a variance-sources experiment sets its own levels; remove `vary` and `levels`",
+                ));
+            }
+            let spec = fields.resolve(src, here.clone())?;
+            if spec.subset != SubsetMethod::Stratified || spec.train_size.is_none() {
+                return Err(src.error(
+                    here,
+                    "subset",
+                    "variance-sources needs `subset = \"stratified\"` and a `train_size`, so that the subset seed draws different examples",
+                ));
+            }
+            factors = vec!["seed source".into()];
+            for source in VARIANCE_SOURCES {
+                levels.push(Level { label: source.into(), values: Map::new(), spec: spec.clone() });
+            }
+        }
+        ExperimentKind::Factor => {
+            let tables: Vec<(Fields, std::ops::Range<usize>)> = match (&e.vary, &e.levels) {
+                (Some(_), Some(_)) | (None, None) => {
+                    return Err(src.error(here, "vary", "give exactly one of `vary` (factors and their values) or `levels` (a list of tables)"));
+                }
+                (Some(vary), None) => {
+                    if vary.is_empty() {
+                        return Err(src.error(here, "vary", "names no factor"));
+                    }
+                    factors = vary.keys().map(|k| k.get_ref().clone()).collect();
+                    // Full grid over the factors, in key order.
+                    let mut grid: Vec<(Fields, std::ops::Range<usize>)> =
+                        vec![(Fields::default(), here.clone())];
+                    for (key, list) in vary {
+                        check_field_name(src, key)?;
+                        if list.get_ref().is_empty() {
+                            return Err(src.error(list.span(), key.get_ref(), "empty level list"));
+                        }
+                        let mut next = Vec::new();
+                        for (partial, _) in &grid {
+                            for value in list.get_ref() {
+                                let mut f = partial.clone();
+                                f.set(src, key, value)?;
+                                next.push((f, value.span()));
+                            }
+                        }
+                        grid = next;
+                    }
+                    grid
+                }
+                (None, Some(list)) => {
+                    if list.get_ref().is_empty() {
+                        return Err(src.error(list.span(), "levels", "empty level list"));
+                    }
+                    let mut names = std::collections::BTreeSet::new();
+                    let mut out = Vec::new();
+                    for table in list.get_ref() {
+                        if table.get_ref().is_empty() {
+                            return Err(src.error(table.span(), "levels", "a level sets no field"));
+                        }
+                        let mut f = Fields::default();
+                        f.set_table(src, table.get_ref())?;
+                        names.extend(f.values.keys().cloned());
+                        out.push((f, table.span()));
+                    }
+                    factors = names.into_iter().collect();
+                    out
+                }
+            };
+            let mut seen_labels = BTreeMap::new();
+            for (level_fields, span) in tables {
+                let mut merged = fields.clone();
+                for (k, v) in &level_fields.values {
+                    merged.values.insert(k.clone(), v.clone());
+                    if let Some(s) = level_fields.spans.get(k) {
+                        merged.spans.insert(k.clone(), s.clone());
+                    }
+                }
+                let spec = merged.resolve(src, span.clone())?;
+                let label = label(&level_fields.values);
+                if seen_labels.insert(label.clone(), ()).is_some() {
+                    return Err(src.error(
+                        span,
+                        "levels",
+                        format!("level `{label}` appears twice"),
+                    ));
+                }
+                levels.push(Level { label, values: level_fields.values, spec });
+            }
+        }
+    }
+    Ok(Experiment {
+        title: e.title.clone().unwrap_or_else(|| name.clone()),
+        name,
+        claim: e.claim.clone(),
+        kind,
+        factors,
+        levels,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> String {
+        parse(text, Path::new("s.toml")).unwrap_err().to_string()
+    }
+
+    const OK: &str = "seeds = 2\n[base]\nepochs = 1\n[[experiment]]\nname = \"a\"\nvary = { lr = [0.1, 0.01] }\n";
+
+    #[test]
+    fn parses_a_small_study() {
+        let s = parse(OK, Path::new("dir/s.toml")).unwrap();
+        assert_eq!(s.name, "s");
+        assert_eq!(s.seeds, 2);
+        assert_eq!(s.experiments[0].levels.len(), 2);
+        assert_eq!(s.experiments[0].levels[1].label, "0.01");
+        assert_eq!(s.experiments[0].levels[1].spec.lr, 0.01);
+        assert_eq!(s.experiments[0].levels[1].spec.epochs, 1);
+    }
+
+    #[test]
+    fn unknown_factor_names_line_and_field() {
+        let e = err("[[experiment]]\nname = \"a\"\nvary = { learning_rate = [0.1] }\n");
+        assert!(
+            e.contains("s.toml:3") && e.contains("learning_rate") && e.contains("unknown factor"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn wrong_type_names_line_and_field() {
+        let e = err("[[experiment]]\nname = \"a\"\nvary = { lr = [0.1,\n \"fast\"] }\n");
+        assert!(e.contains("s.toml:4") && e.contains("`lr`"), "{e}");
+    }
+
+    #[test]
+    fn non_positive_lr_is_rejected() {
+        for bad in ["0.0", "-0.1"] {
+            let e = err(&format!("[[experiment]]\nname = \"a\"\nvary = {{ lr = [{bad}] }}\n"));
+            assert!(e.contains("s.toml:3") && e.contains("`lr`") && e.contains("positive"), "{e}");
+        }
+    }
+
+    #[test]
+    fn empty_level_list_is_rejected() {
+        let e = err("[[experiment]]\nname = \"a\"\nvary = { lr = [] }\n");
+        assert!(e.contains("s.toml:3") && e.contains("empty level list"), "{e}");
+    }
+
+    #[test]
+    fn duplicate_experiment_is_rejected() {
+        let e = err(
+            "[[experiment]]\nname = \"a\"\nvary = { lr = [0.1] }\n[[experiment]]\nname = \"a\"\nvary = { lr = [0.2] }\n",
+        );
+        assert!(e.contains("s.toml:5") && e.contains("duplicate") && e.contains("s.toml:2"), "{e}");
+    }
+
+    #[test]
+    fn unknown_top_level_key_is_rejected() {
+        let e = err("seedz = 3\n[[experiment]]\nname = \"a\"\nvary = { lr = [0.1] }\n");
+        assert!(e.contains("s.toml:1") && e.contains("seedz"), "{e}");
+    }
+
+    #[test]
+    fn grid_and_levels() {
+        let s = parse(
+            "[[experiment]]\nname = \"g\"\nvary = { lr = [0.1, 0.2], batch_size = [8, 16, 32] }\n\
+             [[experiment]]\nname = \"z\"\nlevels = [{ batch_size = 8, lr = 0.1 }, { batch_size = 16, lr = 0.2 }]\n",
+            Path::new("s.toml"),
+        )
+        .unwrap();
+        assert_eq!(s.experiments[0].levels.len(), 6);
+        assert_eq!(s.experiments[1].levels.len(), 2);
+        assert_eq!(s.experiments[1].levels[1].label, "batch_size=16, lr=0.2");
+    }
+
+    #[test]
+    fn variance_sources_need_a_random_subset() {
+        let e = err("[[experiment]]\nname = \"v\"\nkind = \"variance-sources\"\n");
+        assert!(e.contains("stratified"), "{e}");
+        let s = parse(
+            "[[experiment]]\nname = \"v\"\nkind = \"variance-sources\"\nbase = { train_size = 100, subset = \"stratified\" }\n",
+            Path::new("s.toml"),
+        )
+        .unwrap();
+        assert_eq!(s.experiments[0].levels.len(), 4);
+    }
+}

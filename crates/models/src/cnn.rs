@@ -1,0 +1,128 @@
+//! [`Cnn`]: the burn module built from an [`Architecture`].
+
+use burn::module::{Module, Param};
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::pool::{AvgPool2d, AvgPool2dConfig, MaxPool2d, MaxPool2dConfig};
+use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
+use burn::tensor::activation::relu;
+use burn::tensor::{Device, Distribution, Tensor};
+use cnnvar_core::{Preset, Result};
+
+use crate::{Architecture, Pool};
+
+/// One conv block as a module: convolution, ReLU, optional pooling.
+#[derive(Module, Debug)]
+pub struct Block {
+    conv: Conv2d,
+    max_pool: Option<MaxPool2d>,
+    avg_pool: Option<AvgPool2d>,
+}
+
+/// A CNN built from an [`Architecture`]; `forward` returns raw logits.
+#[derive(Module, Debug)]
+pub struct Cnn {
+    blocks: Vec<Block>,
+    dense: Vec<Linear>,
+    dropout: Dropout,
+}
+
+/// Weights and bias drawn now (not lazily), so that the order of random draws is
+/// fixed by construction and the init seed alone decides them.
+fn init_params<const D: usize>(
+    shape: [usize; D],
+    bias_len: usize,
+    fan_in: usize,
+    fan_out: usize,
+    preset: Preset,
+    device: &Device,
+) -> (Param<Tensor<D>>, Param<Tensor<1>>) {
+    let uniform = |bound: f64| Distribution::Uniform(-bound, bound);
+    match preset {
+        // Keras: Glorot uniform weights, zero biases.
+        Preset::Keras => {
+            let bound = (6.0 / (fan_in + fan_out) as f64).sqrt();
+            (
+                Param::from_tensor(Tensor::random(shape, uniform(bound), device)),
+                Param::from_tensor(Tensor::zeros([bias_len], device)),
+            )
+        }
+        // burn (and PyTorch): Kaiming uniform with gain 1/sqrt(3), i.e. U(±1/sqrt(fan_in)),
+        // for weights and biases.
+        Preset::Burn => {
+            let bound = 1.0 / (fan_in as f64).sqrt();
+            (
+                Param::from_tensor(Tensor::random(shape, uniform(bound), device)),
+                Param::from_tensor(Tensor::random([bias_len], uniform(bound), device)),
+            )
+        }
+    }
+}
+
+impl Cnn {
+    /// Builds the module on `device`, drawing every weight immediately in layer order.
+    /// Seed the device first for reproducible weights.
+    pub fn new(arch: &Architecture, preset: Preset, device: &Device) -> Result<Cnn> {
+        arch.check()?;
+        let mut c_in = arch.input.channels;
+        let mut blocks = Vec::with_capacity(arch.blocks.len());
+        for b in &arch.blocks {
+            let mut conv = Conv2dConfig::new([c_in, b.filters], [b.kernel, b.kernel])
+                .with_stride([b.stride, b.stride])
+                .init(device);
+            let k2 = b.kernel * b.kernel;
+            let (w, bias) = init_params(
+                [b.filters, c_in, b.kernel, b.kernel],
+                b.filters,
+                c_in * k2,
+                b.filters * k2,
+                preset,
+                device,
+            );
+            conv.weight = w;
+            conv.bias = Some(bias);
+            blocks.push(Block {
+                conv,
+                max_pool: (b.pool == Pool::Max).then(|| MaxPool2dConfig::new([2, 2]).init()),
+                avg_pool: (b.pool == Pool::Avg).then(|| AvgPool2dConfig::new([2, 2]).init()),
+            });
+            c_in = b.filters;
+        }
+        let mut widths = vec![arch.flat_features()];
+        widths.extend(&arch.hidden);
+        widths.push(arch.classes);
+        let dense = widths
+            .windows(2)
+            .map(|w| {
+                let mut linear = LinearConfig::new(w[0], w[1]).init(device);
+                let (weight, bias) = init_params([w[0], w[1]], w[1], w[0], w[1], preset, device);
+                linear.weight = weight;
+                linear.bias = Some(bias);
+                linear
+            })
+            .collect();
+        Ok(Cnn { blocks, dense, dropout: DropoutConfig::new(arch.dropout).init() })
+    }
+
+    /// Logits `[batch, classes]` for images `[batch, channels, height, width]`.
+    pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+        let mut x = images;
+        for block in &self.blocks {
+            x = relu(block.conv.forward(x));
+            if let Some(pool) = &block.max_pool {
+                x = pool.forward(x);
+            }
+            if let Some(pool) = &block.avg_pool {
+                x = pool.forward(x);
+            }
+        }
+        let mut x: Tensor<2> = x.flatten(1, 3);
+        let last = self.dense.len().saturating_sub(1);
+        for (i, layer) in self.dense.iter().enumerate() {
+            x = layer.forward(self.dropout.forward(x));
+            if i < last {
+                x = relu(x);
+            }
+        }
+        x
+    }
+}

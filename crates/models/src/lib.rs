@@ -1,0 +1,26 @@
+//! # cnnvar-models
+//!
+//! The CNNs cnnvar trains, described by an [`Architecture`] (a list of conv blocks,
+//! hidden dense layers and dropout) and built as a burn [`Cnn`] module on any
+//! `burn::tensor::Device`.
+//!
+//! - The write-up's three models exactly ([`Architecture::for_model`]): `simple`,
+//!   `two-conv` and `complex`, for any input shape (28×28×1 or 32×32×3).
+//! - Parameter count ([`Architecture::params`]) and forward FLOPs per example
+//!   ([`Architecture::flops`]), computed from the architecture and checked against the
+//!   built module.
+//! - Two initialisations ([`cnnvar_core::Preset`]): `keras` (Glorot-uniform weights,
+//!   zero biases) and `burn` (burn's Kaiming-uniform default).
+//!
+//! ```
+//! use cnnvar_core::{ImageShape, ModelName};
+//! use cnnvar_models::Architecture;
+//! let arch = Architecture::for_model(ModelName::Simple, ImageShape::MNIST).unwrap();
+//! assert_eq!(arch.params(), 54_410);
+//! ```
+
+mod architecture;
+mod cnn;
+
+pub use architecture::{Architecture, ConvBlock, Pool};
+pub use cnn::Cnn;

@@ -1,0 +1,77 @@
+//! A 1-epoch run of `simple` on 2000 Fashion-MNIST examples on every CPU backend.
+
+use crate::support::*;
+
+fn tiny_run(backend: &str) {
+    let Some(data) = fashion_mnist() else { return };
+    if !backend_available(backend) {
+        return;
+    }
+    let o = output(
+        cnnvar()
+            .args([
+                "train",
+                "--model",
+                "simple",
+                "--train-size",
+                "2000",
+                "--epochs",
+                "1",
+                "--seed",
+                "1",
+                "--json",
+                "--quiet",
+                "--threads",
+                "2",
+                "--backend",
+                backend,
+                "--data-dir",
+            ])
+            .arg(&data),
+    );
+    let rec = record(&o);
+    let acc = rec["test_accuracy"].as_f64().expect("test_accuracy");
+    assert!(acc >= 0.6, "{backend}: test accuracy {acc} < 0.6");
+    assert_eq!(rec["provenance"]["backend"].as_str(), Some(backend));
+    eprintln!(
+        "{backend}: acc {acc:.4}, train {:.0} samples/s, eval {:.0} samples/s",
+        rec["epochs"][0]["train_samples_per_sec"].as_f64().unwrap_or(0.0),
+        rec["epochs"][0]["eval_samples_per_sec"].as_f64().unwrap_or(0.0)
+    );
+}
+
+#[test]
+fn flex() {
+    tiny_run("flex");
+}
+
+#[test]
+fn ndarray() {
+    tiny_run("ndarray");
+}
+
+#[test]
+fn tch() {
+    tiny_run("tch");
+}
+
+#[test]
+fn vulkan() {
+    tiny_run("vulkan");
+}
+
+/// Asking for a backend that is not compiled in names the feature to enable.
+#[test]
+fn missing_backend_names_its_feature() {
+    let compiled = compiled_backends();
+    let Some(missing) = ["metal", "cuda", "wgpu", "ndarray", "tch"]
+        .into_iter()
+        .find(|b| !compiled.iter().any(|c| c == b))
+    else {
+        return;
+    };
+    let o = output(cnnvar().args(["train", "--epochs", "1", "--backend", missing]));
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(e.contains(&format!("--features {missing}")), "{e}");
+}

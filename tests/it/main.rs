@@ -1,0 +1,10 @@
+//! End-to-end tests: each drives the `cnnvar` binary as a user would.
+//!
+//! Environment that makes skips into failures (CI sets both):
+//! - `CNNVAR_REQUIRE_BACKENDS=flex,ndarray,...`: those backends must be compiled in and work.
+//! - `CNNVAR_REQUIRE_DATA=fashion-mnist`: the real data set must be installed.
+
+mod backends;
+mod broken_data;
+mod support;
+mod train;

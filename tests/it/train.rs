@@ -1,0 +1,148 @@
+//! `cnnvar train` on real data: accuracy and bit-identical reruns.
+
+use crate::support::*;
+
+fn train_json(backend: &str, size: &str, data: &std::path::Path) -> serde_json::Value {
+    let o = output(
+        cnnvar()
+            .args([
+                "train",
+                "--model",
+                "simple",
+                "--train-size",
+                size,
+                "--epochs",
+                "1",
+                "--seed",
+                "0",
+                "--json",
+                "--quiet",
+                "--backend",
+                backend,
+                "--data-dir",
+            ])
+            .arg(data),
+    );
+    record(&o)
+}
+
+/// Must-show 1 and 2: one epoch on all 60000 examples reaches 0.86, and the same
+/// command twice gives the same record apart from timings.
+#[test]
+fn full_epoch_is_accurate_and_reproducible_on_flex() {
+    let Some(data) = fashion_mnist() else { return };
+    if !backend_available("flex") {
+        return;
+    }
+    let a = train_json("flex", "60000", &data);
+    let acc = a["test_accuracy"].as_f64().expect("test_accuracy");
+    assert!(acc >= 0.86, "test accuracy {acc} < 0.86");
+    assert_eq!(a["epochs"].as_array().map(Vec::len), Some(1));
+    assert_eq!(a["per_class_accuracy"].as_array().map(Vec::len), Some(10));
+    assert_eq!(a["provenance"]["data_sha256"].as_str().map(str::len), Some(64));
+    let b = train_json("flex", "60000", &data);
+    assert_eq!(without_timings(a), without_timings(b), "reruns differ");
+}
+
+#[test]
+fn full_epoch_is_reproducible_on_tch() {
+    let Some(data) = fashion_mnist() else { return };
+    if !backend_available("tch") {
+        return;
+    }
+    let a = train_json("tch", "60000", &data);
+    let acc = a["test_accuracy"].as_f64().expect("test_accuracy");
+    assert!(acc >= 0.86, "test accuracy {acc} < 0.86");
+    let b = train_json("tch", "60000", &data);
+    assert_eq!(without_timings(a), without_timings(b), "reruns differ");
+}
+
+/// `--out` stores the run directory with spec, curve and record.
+#[test]
+fn out_writes_the_run_directory() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("toy");
+    write_toy_idx(&data, 200, 100, 12, true);
+    let out = tmp.path().join("runs");
+    let o = output(
+        cnnvar()
+            .args(["train", "--train-size", "100", "--epochs", "2", "--quiet", "--out"])
+            .arg(&out)
+            .arg("--data-dir")
+            .arg(&data),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let dirs: Vec<_> = std::fs::read_dir(&out).expect("out dir").collect();
+    assert_eq!(dirs.len(), 1);
+    let run = dirs[0].as_ref().expect("entry").path();
+    let curve = std::fs::read_to_string(run.join("curve.csv")).expect("curve.csv");
+    assert_eq!(curve.lines().count(), 3, "header + 2 epochs: {curve}");
+    let rec: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("record.json")).expect("record"))
+            .expect("json");
+    assert_eq!(rec["run_id"].as_str(), run.file_name().and_then(|n| n.to_str()));
+    assert!(run.join("spec.json").exists());
+}
+
+/// A toy set the model can learn proves the loop learns, fast.
+#[test]
+fn learns_a_toy_problem() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    write_toy_idx(tmp.path(), 600, 200, 12, false);
+    let o = output(
+        cnnvar()
+            .args(["train", "--epochs", "3", "--json", "--quiet", "--data-dir"])
+            .arg(tmp.path()),
+    );
+    let rec = record(&o);
+    let acc = rec["test_accuracy"].as_f64().expect("acc");
+    assert!(acc > 0.9, "toy accuracy {acc}");
+}
+
+/// A learning rate far too high diverges; the run is recorded, not a crash.
+#[test]
+fn divergence_is_recorded() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    write_toy_idx(tmp.path(), 200, 50, 12, false);
+    let o = output(
+        cnnvar()
+            .args([
+                "train",
+                "--epochs",
+                "2",
+                "--lr",
+                "1e12",
+                "--optimizer",
+                "sgd",
+                "--json",
+                "--quiet",
+                "--data-dir",
+            ])
+            .arg(tmp.path()),
+    );
+    let rec = record(&o);
+    assert_eq!(rec["diverged"], serde_json::Value::Bool(true), "{rec}");
+    assert!(rec["error"].as_str().is_some_and(|e| e.contains("loss became")), "{rec}");
+}
+
+/// A missing data set is a clear error that says how to get it.
+#[test]
+fn missing_data_says_how_to_get_it() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let o = output(cnnvar().args(["train", "--epochs", "1", "--data-dir"]).arg(tmp.path()));
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(e.contains(&tmp.path().display().to_string()) && e.contains("--data-dir"), "{e}");
+    assert_eq!(e.trim().lines().count(), 1, "one line: {e}");
+}
+
+/// `cnnvar data info` reports the installed set with its checksum.
+#[test]
+fn data_info_lists_fashion_mnist() {
+    let Some(_) = fashion_mnist() else { return };
+    let o = output(cnnvar().args(["data", "info", "--json"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let text = v.to_string();
+    assert!(text.contains("fashion-mnist") && text.contains("60000"), "{text}");
+}

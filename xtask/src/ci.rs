@@ -1,0 +1,65 @@
+//! `cargo xtask ci`: the test command. Installs prerequisites, then fmt, clippy, every
+//! test with all CPU backends compiled in, and a check of the CUDA build.
+
+use std::process::Command;
+
+use anyhow::Result;
+
+use crate::env::{self, Needs, sh};
+
+/// The backends CI compiles into one build and requires the tests to exercise.
+pub const CI_BACKENDS: &[&str] = &["flex", "ndarray", "tch", "vulkan"];
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+/// `--features cnnvar/flex,...` for the CI build.
+fn features() -> String {
+    CI_BACKENDS.iter().map(|b| format!("cnnvar/{b}")).collect::<Vec<_>>().join(",")
+}
+
+/// Runs the whole CI.
+pub fn run_ci(skip_install: bool, quick: bool) -> Result<()> {
+    let started = std::time::Instant::now();
+    if !skip_install {
+        env::setup(&Needs::all())?;
+    }
+    let step =
+        |name: &str| eprintln!("\n== {name} ({:.0} s so far)", started.elapsed().as_secs_f64());
+
+    step("format");
+    sh(cargo().args(["fmt", "--all", "--", "--check"]))?;
+
+    if !quick {
+        step("clippy");
+        sh(env::with_torch(
+            cargo()
+                .args(["clippy", "--workspace", "--all-targets", "--features"])
+                .arg(features())
+                .args(["--", "-D", "warnings"]),
+        )?)?;
+    }
+
+    step("tests (all CPU backends compiled in)");
+    sh(env::with_torch(
+        cargo()
+            .args(["test", "--workspace", "--features"])
+            .arg(features())
+            .env("CNNVAR_REQUIRE_BACKENDS", CI_BACKENDS.join(","))
+            .env("CNNVAR_REQUIRE_DATA", "fashion-mnist"),
+    )?)?;
+
+    step("cuda build check");
+    sh(cargo().args(["check", "-p", "cnnvar", "--no-default-features", "--features", "cuda"]))?;
+
+    step(&format!("ci passed in {:.0} s", started.elapsed().as_secs_f64()));
+    Ok(())
+}
+
+/// Parses `ci`'s options and runs it.
+pub fn run(args: &[String]) -> Result<()> {
+    let skip_install = args.iter().any(|a| a == "--skip-install");
+    let quick = args.iter().any(|a| a == "--quick");
+    run_ci(skip_install, quick)
+}

@@ -1,0 +1,136 @@
+//! Test prerequisites: Debian packages and a Python venv with PyTorch (whose libtorch
+//! the tch backend links), and the environment cargo needs to use them.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+/// The PyTorch whose libtorch burn-tch 0.22.1 is built against.
+pub const TORCH_VERSION: &str = "2.9.0";
+
+/// Which prerequisites a task needs.
+pub struct Needs {
+    /// Debian packages.
+    pub packages: Vec<&'static str>,
+    /// The torch venv (for the tch backend).
+    pub torch: bool,
+}
+
+impl Needs {
+    /// Everything the tests need.
+    pub fn all() -> Needs {
+        Needs {
+            packages: vec!["dataset-fashion-mnist", "mesa-vulkan-drivers", "libvulkan1"],
+            torch: true,
+        }
+    }
+}
+
+/// cnnvar's cache directory for tools (outside the clone, shared across clones).
+pub fn cache_dir() -> PathBuf {
+    if let Ok(d) = std::env::var("CNNVAR_TOOLS_DIR") {
+        return PathBuf::from(d);
+    }
+    let base = std::env::var("XDG_CACHE_HOME").map(PathBuf::from).unwrap_or_else(|_| {
+        PathBuf::from(std::env::var("HOME").unwrap_or_else(|_| "/tmp".into())).join(".cache")
+    });
+    base.join("cnnvar")
+}
+
+/// The venv holding torch.
+pub fn torch_venv() -> PathBuf {
+    cache_dir().join(format!("venv-torch-{TORCH_VERSION}"))
+}
+
+/// The directory with libtorch's shared libraries inside the venv.
+pub fn torch_lib_dir(venv: &Path) -> Result<PathBuf> {
+    let lib = venv.join("lib");
+    for entry in std::fs::read_dir(&lib).with_context(|| format!("reading {}", lib.display()))? {
+        let p = entry?.path().join("site-packages/torch/lib");
+        if p.is_dir() {
+            return Ok(p);
+        }
+    }
+    bail!("no torch/lib under {}", lib.display())
+}
+
+/// Runs a command, failing with its command line if it fails.
+pub fn sh(cmd: &mut Command) -> Result<()> {
+    let line = format!("{cmd:?}");
+    eprintln!("$ {line}");
+    let status = cmd.status().with_context(|| format!("starting {line}"))?;
+    if !status.success() {
+        bail!("command failed ({status}): {line}");
+    }
+    Ok(())
+}
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false)
+}
+
+fn missing_packages(packages: &[&'static str]) -> Vec<&'static str> {
+    packages
+        .iter()
+        .copied()
+        .filter(|p| {
+            !Command::new("dpkg-query")
+                .args(["-W", "-f=${Status}", p])
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+                .unwrap_or(false)
+        })
+        .collect()
+}
+
+/// Installs what `needs` lists, skipping what is already there.
+pub fn setup(needs: &Needs) -> Result<()> {
+    let missing = missing_packages(&needs.packages);
+    if !missing.is_empty() {
+        let sudo: &[&str] = if is_root() { &[] } else { &["sudo"] };
+        let apt = |args: &[&str]| {
+            let mut all: Vec<&str> = sudo.to_vec();
+            all.push("apt-get");
+            all.extend_from_slice(args);
+            let mut c = Command::new(all[0]);
+            c.args(&all[1..]).env("DEBIAN_FRONTEND", "noninteractive");
+            c
+        };
+        sh(&mut apt(&["update", "-q"]))?;
+        let mut install = vec!["install", "-y", "-q", "--no-install-recommends"];
+        install.extend(&missing);
+        sh(&mut apt(&install))?;
+    }
+    if needs.torch {
+        let venv = torch_venv();
+        let marker = venv.join(format!(".torch-{TORCH_VERSION}-ok"));
+        if !marker.exists() {
+            std::fs::create_dir_all(cache_dir())?;
+            sh(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+            sh(Command::new(venv.join("bin/pip")).args([
+                "install",
+                "-q",
+                "--disable-pip-version-check",
+                &format!("torch=={TORCH_VERSION}"),
+            ]))?;
+            std::fs::write(&marker, b"")?;
+        }
+    }
+    Ok(())
+}
+
+/// Adds the environment the tch backend needs to build and run against the venv's
+/// PyTorch: its python first on PATH, `LIBTORCH_USE_PYTORCH=1`, and its libraries on
+/// `LD_LIBRARY_PATH`.
+pub fn with_torch(cmd: &mut Command) -> Result<&mut Command> {
+    let venv = torch_venv();
+    let lib = torch_lib_dir(&venv)?;
+    let path =
+        format!("{}:{}", venv.join("bin").display(), std::env::var("PATH").unwrap_or_default());
+    let ld = match std::env::var("LD_LIBRARY_PATH") {
+        Ok(old) if !old.is_empty() => format!("{}:{old}", lib.display()),
+        _ => lib.display().to_string(),
+    };
+    Ok(cmd.env("PATH", path).env("LIBTORCH_USE_PYTORCH", "1").env("LD_LIBRARY_PATH", ld))
+}
