@@ -8,36 +8,40 @@ use indicatif::{ProgressBar, ProgressStyle};
 pub struct RunProgress {
     bar: Option<ProgressBar>,
     quiet: bool,
+    /// Printed when training starts, so that a run that fails to start prints only
+    /// its one-line error.
+    header: Option<String>,
 }
 
 impl RunProgress {
     /// A display for `spec`; `quiet` shows nothing.
     pub fn new(spec: &RunSpec, quiet: bool) -> RunProgress {
-        if !quiet {
-            eprintln!(
-                "run {}: {} on {} ({} examples), {} lr {}, batch {}, {} epochs, {} preset, seeds {}/{}/{}, {}",
-                spec.run_id(),
-                spec.model,
-                spec.dataset,
-                spec.train_size.map_or("all".to_string(), |n| n.to_string()),
-                spec.optimizer,
-                spec.lr,
-                spec.batch_size,
-                spec.epochs,
-                spec.preset,
-                spec.init_seed,
-                spec.order_seed,
-                spec.subset_seed,
-                spec.backend
-            );
-        }
-        RunProgress { bar: None, quiet }
+        let header = format!(
+            "run {}: {} on {} ({} examples), {} lr {}, batch {}, {} epochs, {} preset, seeds {}/{}/{}, {}",
+            spec.run_id(),
+            spec.model,
+            spec.dataset,
+            spec.train_size.map_or("all".to_string(), |n| n.to_string()),
+            spec.optimizer,
+            spec.lr,
+            spec.batch_size,
+            spec.epochs,
+            spec.preset,
+            spec.init_seed,
+            spec.order_seed,
+            spec.subset_seed,
+            spec.backend
+        );
+        RunProgress { bar: None, quiet, header: Some(header) }
     }
 
     /// Shows one progress event.
     pub fn update(&mut self, p: &Progress) {
         if self.quiet {
             return;
+        }
+        if let Some(header) = self.header.take() {
+            eprintln!("{header}");
         }
         match p {
             Progress::Batch { epoch, epochs, done, total } => {

@@ -127,8 +127,8 @@ pub struct RunRecord {
     /// Final test loss.
     #[serde(with = "nullable_f64")]
     pub test_loss: f64,
-    /// Accuracy on the training subset, evaluated after training (for the
-    /// generalisation gap).
+    /// Accuracy on the training subset (its first 10 000 examples at most), evaluated
+    /// after training in inference mode, for the generalisation gap.
     pub train_accuracy: f64,
     /// Loss on the training subset, evaluated after training.
     #[serde(with = "nullable_f64")]

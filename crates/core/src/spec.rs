@@ -277,7 +277,7 @@ impl RunSpec {
 
 /// Turns a TOML parse error into an [`Error::Field`] that names file, line and field.
 pub fn toml_error(location: &str, text: &str, e: &toml::de::Error) -> Error {
-    let line = e.span().map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+    let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
     let at = match line {
         Some(l) => format!("{location}:{l}"),
         None => location.to_string(),
