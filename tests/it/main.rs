@@ -6,5 +6,7 @@
 
 mod backends;
 mod broken_data;
+mod report;
 mod support;
+mod sweep;
 mod train;

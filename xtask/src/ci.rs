@@ -11,7 +11,9 @@ use crate::env::{self, Needs, sh};
 pub const CI_BACKENDS: &[&str] = &["flex", "ndarray", "tch", "vulkan"];
 
 fn cargo() -> Command {
-    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(env::root());
+    c
 }
 
 /// `--features cnnvar/flex,...` for the CI build.

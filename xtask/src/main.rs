@@ -39,5 +39,7 @@ tasks:
           tiny training run on each CPU backend (flex, ndarray, tch, vulkan/lavapipe)
           options: --skip-install, --quick (skip clippy)
   setup   only install the prerequisites
-  sweep   the main job: the write-up's study on Fashion-MNIST with repeated seeds
-          options: passed on to `cnnvar sweep` (e.g. --quick, --jobs N)";
+  sweep   the main job: the write-up's study (studies/seed.toml) on Fashion-MNIST with
+          repeated seeds, then its report (runs/seed/report.html); resumes where it
+          stopped. Options: [STUDY.toml] then anything `cnnvar sweep` takes
+          (e.g. --quick, --jobs N, --threads-per-job T)";

@@ -20,6 +20,20 @@ pub struct Cli {
 pub enum Command {
     /// Train one run and print or store its record.
     Train(TrainArgs),
+    /// Run a study: every experiment × level × seed, in parallel worker processes,
+    /// resuming where an earlier sweep stopped.
+    Sweep(SweepArgs),
+    /// Analyse a study directory and write report.html, report.md, summary.csv and
+    /// figures/ there (no training).
+    Report {
+        /// The study directory (e.g. runs/seed).
+        study_dir: PathBuf,
+    },
+    /// Show which runs of a study are done, running, failed or pending.
+    Status {
+        /// The study directory (e.g. runs/seed).
+        study_dir: PathBuf,
+    },
     /// Run the spec stored in a run directory and write its record there (used by
     /// study executors; one process per run).
     #[command(hide = true)]
@@ -133,7 +147,39 @@ pub struct WorkerArgs {
     /// Print one line per epoch on stderr for the parent's progress display.
     #[arg(long)]
     pub report_progress: bool,
+    /// Exit when the parent process goes away (so a killed sweep leaves no orphans).
+    #[arg(long)]
+    pub watch_parent: bool,
     /// How to execute.
     #[command(flatten)]
     pub exec: ExecArgs,
+}
+
+/// `cnnvar sweep`.
+#[derive(Args, Debug)]
+pub struct SweepArgs {
+    /// The study file.
+    pub study: PathBuf,
+    /// Where study directories go.
+    #[arg(long, default_value = "runs", value_name = "DIR")]
+    pub out: PathBuf,
+    /// Worker processes at a time (default: one per core).
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Compute threads per worker.
+    #[arg(long, default_value_t = 1, value_name = "T")]
+    pub threads_per_job: usize,
+    /// Shrink every run (1 epoch, 1/50 of the training set, 1000 test examples) for a
+    /// smoke test, keeping every experiment, level and seed; results go to STUDY-quick.
+    #[arg(long)]
+    pub quick: bool,
+    /// List the runs and estimate the wall time; run nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Directory holding the data set's files.
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Only print errors and the final line.
+    #[arg(long, short)]
+    pub quiet: bool,
 }

@@ -14,6 +14,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Train(args) => train(args),
         Command::Worker(args) => worker(args),
+        Command::Sweep(args) => crate::sweep::sweep(args),
+        Command::Status { study_dir } => crate::sweep::status(&study_dir),
+        Command::Report { study_dir } => {
+            crate::sweep::report(&study_dir, false).map(|_| ExitCode::SUCCESS)
+        }
         Command::Backends => {
             let names: Vec<&str> =
                 cnnvar_core::Backend::compiled().iter().map(|b| b.as_str()).collect();
@@ -84,19 +89,65 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Exits this process when its parent goes away, so that a sweep killed with SIGKILL
+/// leaves no orphan workers training on.
+#[cfg(unix)]
+fn watch_parent() {
+    let parent = std::os::unix::process::parent_id();
+    std::thread::spawn(move || {
+        loop {
+            std::thread::sleep(std::time::Duration::from_millis(500));
+            if std::os::unix::process::parent_id() != parent {
+                std::process::exit(137);
+            }
+        }
+    });
+}
+
+#[cfg(not(unix))]
+fn watch_parent() {}
+
 fn worker(a: WorkerArgs) -> Result<ExitCode> {
+    if a.watch_parent {
+        watch_parent();
+    }
     let dir = RunDir::open(&a.run_dir);
     let spec = dir.read_spec()?;
+    // The claim: held until this process exits, however it exits.
+    let Some(_lock) = dir.try_lock()? else {
+        eprintln!("run {} is being trained by another process", spec.run_id());
+        return Ok(ExitCode::from(cnnvar_experiments::sweep::EXIT_BUSY as u8));
+    };
+    if dir.read_record()?.is_some() {
+        eprintln!("run {} is already complete", spec.run_id());
+        return Ok(ExitCode::SUCCESS);
+    }
+    dir.clear_failure();
+    let epochs = spec.epochs;
     let mut curve = Vec::new();
-    let record = execute(&spec, &options(&a.exec), &mut |p| {
+    let result = execute(&spec, &options(&a.exec), &mut |p| {
         if let cnnvar_experiments::Progress::Epoch(e) = p {
             if a.report_progress {
-                eprintln!("epoch {} {:.4}", e.epoch, e.test_accuracy);
+                eprintln!(
+                    "{}",
+                    cnnvar_experiments::sweep::epoch_line(e.epoch, epochs, e.test_accuracy)
+                );
             }
             curve.push(e);
             let _ = dir.write_curve(&curve);
         }
-    })?;
+    });
+    let record = match result {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = dir.write_failure(&cnnvar_experiments::store::Failure {
+                exit_code: Some(1),
+                error: e.to_string(),
+                log: None,
+            });
+            return Err(e);
+        }
+    };
     dir.write_curve(&record.epochs)?;
     dir.write_record(&record)?;
     Ok(ExitCode::SUCCESS)

@@ -104,3 +104,82 @@ impl RunProgress {
         );
     }
 }
+
+/// The display of a sweep: one overall bar (runs done, ETA) and a line per running run.
+pub struct SweepProgress {
+    multi: indicatif::MultiProgress,
+    overall: ProgressBar,
+    running: std::collections::HashMap<String, ProgressBar>,
+    labels: std::collections::HashMap<String, String>,
+    quiet: bool,
+}
+
+impl SweepProgress {
+    /// A display for `total` runs of which `done` are complete already.
+    pub fn new(
+        total: usize,
+        done: usize,
+        labels: std::collections::HashMap<String, String>,
+        quiet: bool,
+    ) -> SweepProgress {
+        let multi = indicatif::MultiProgress::new();
+        if quiet {
+            multi.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+        }
+        let overall = multi.add(ProgressBar::new(total as u64));
+        overall.set_style(
+            ProgressStyle::with_template(
+                "runs [{bar:30}] {pos}/{len} done, elapsed {elapsed}, eta {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        overall.set_position(done as u64);
+        overall.reset_eta();
+        SweepProgress { multi, overall, running: Default::default(), labels, quiet }
+    }
+
+    /// Shows one executor event.
+    pub fn event(&mut self, e: &cnnvar_experiments::sweep::Event) {
+        use cnnvar_experiments::sweep::Event;
+        let label = |id: &str| self.labels.get(id).cloned().unwrap_or_else(|| id.to_string());
+        match e {
+            Event::Started { run_id } => {
+                let bar = self.multi.add(ProgressBar::new_spinner());
+                bar.set_message(format!("{}: starting", label(run_id)));
+                bar.enable_steady_tick(std::time::Duration::from_millis(500));
+                self.running.insert(run_id.clone(), bar);
+            }
+            Event::Epoch { run_id, epoch, epochs, test_accuracy } => {
+                if let Some(bar) = self.running.get(run_id) {
+                    bar.set_message(format!(
+                        "{}: epoch {epoch}/{epochs}, test accuracy {test_accuracy:.4}",
+                        label(run_id)
+                    ));
+                }
+            }
+            Event::Finished { run_id, outcome } => {
+                if let Some(bar) = self.running.remove(run_id) {
+                    bar.finish_and_clear();
+                    self.multi.remove(&bar);
+                }
+                use cnnvar_experiments::sweep::RunOutcome;
+                match outcome {
+                    RunOutcome::Done => self.overall.inc(1),
+                    RunOutcome::Failed(why) if !self.quiet => {
+                        let _ = self.multi.println(format!("failed: {}: {why}", label(run_id)));
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// Clears the display.
+    pub fn finish(&mut self) {
+        for (_, bar) in self.running.drain() {
+            bar.finish_and_clear();
+        }
+        self.overall.finish_and_clear();
+    }
+}

@@ -13,11 +13,14 @@
 //! println!("test accuracy {:.4}", record.test_accuracy);
 //! ```
 
+pub mod analysis;
 pub mod evaluate;
 pub mod optimizer;
+pub mod report;
 pub mod run;
 pub mod store;
 pub mod study;
+pub mod sweep;
 pub mod train;
 
 pub use run::{RunOptions, execute};

@@ -89,3 +89,95 @@ impl RunDir {
         }
     }
 }
+
+/// The lock file a worker holds while it trains the run.
+pub const LOCK_FILE: &str = "lock";
+/// Written when a run failed (the worker's error or how it died).
+pub const FAILED_FILE: &str = "failed.json";
+
+/// What went wrong with a run that produced no record.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Failure {
+    /// The worker's exit code, if it exited.
+    pub exit_code: Option<i32>,
+    /// The error: the worker's last lines on stderr, or how it died.
+    pub error: String,
+    /// Where the worker's full stderr is.
+    pub log: Option<PathBuf>,
+}
+
+/// Where a run stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunState {
+    /// `record.json` exists and parses.
+    Done,
+    /// A worker holds the run's lock.
+    Running,
+    /// The last attempt failed (and nothing is running it now).
+    Failed,
+    /// Not started, or interrupted: will run next time.
+    Pending,
+}
+
+/// An exclusive claim on a run: held by the worker that trains it, released when the
+/// worker exits, however it exits (the operating system drops the lock of a dead
+/// process), so a crashed holder never blocks a run.
+#[derive(Debug)]
+pub struct RunLock {
+    _file: std::fs::File,
+}
+
+impl RunDir {
+    /// Takes the run's lock, or `None` if another process holds it.
+    pub fn try_lock(&self) -> Result<Option<RunLock>> {
+        let p = self.path.join(LOCK_FILE);
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&p)
+            .map_err(|e| Error::io(&p, e))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(RunLock { _file: file })),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => Err(Error::io(&p, e)),
+        }
+    }
+
+    /// Whether a live process holds the run's lock.
+    pub fn is_locked(&self) -> bool {
+        self.path.join(LOCK_FILE).exists() && matches!(self.try_lock(), Ok(None))
+    }
+
+    /// Records a failure (atomically).
+    pub fn write_failure(&self, failure: &Failure) -> Result<()> {
+        let json =
+            serde_json::to_string_pretty(failure).map_err(|e| Error::Other(e.to_string()))?;
+        write_atomic(&self.path.join(FAILED_FILE), json.as_bytes())
+    }
+
+    /// The recorded failure, if any.
+    pub fn read_failure(&self) -> Option<Failure> {
+        let text = std::fs::read_to_string(self.path.join(FAILED_FILE)).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+
+    /// Removes a stale failure note (before a new attempt).
+    pub fn clear_failure(&self) {
+        let _ = std::fs::remove_file(self.path.join(FAILED_FILE));
+    }
+
+    /// Where the run stands now.
+    pub fn state(&self) -> RunState {
+        if matches!(self.read_record(), Ok(Some(_))) {
+            RunState::Done
+        } else if self.is_locked() {
+            RunState::Running
+        } else if self.path.join(FAILED_FILE).exists() {
+            RunState::Failed
+        } else {
+            RunState::Pending
+        }
+    }
+}

@@ -75,12 +75,14 @@ pub fn expand(study: &Study, quick: Option<QuickScale>) -> Vec<PlannedRun> {
                         spec.subset_seed = seed(l, replicate, "subset");
                     }
                     ExperimentKind::VarianceSources => {
-                        // Replicate 0's seeds held fixed; the level's source varies.
+                        // Stream index 0 is the fixed value; the level's source takes
+                        // indices 1..=seeds, so no two arms share a run.
+                        let r = replicate + 1;
                         let (init, order, subset) = match level.label.as_str() {
-                            "init" => (replicate, 0, 0),
-                            "order" => (0, replicate, 0),
-                            "subset" => (0, 0, replicate),
-                            _ => (replicate, replicate, replicate),
+                            "init" => (r, 0, 0),
+                            "order" => (0, r, 0),
+                            "subset" => (0, 0, r),
+                            _ => (r, r, r),
                         };
                         spec.init_seed = seed(None, init, "init");
                         spec.order_seed = seed(None, order, "order");
@@ -132,6 +134,9 @@ mod tests {
     fn variance_sources_vary_one_seed_each() {
         let s = parse(STUDY, Path::new("s.toml")).unwrap();
         let runs = expand(&s, None);
+        let ids: std::collections::BTreeSet<&str> =
+            runs.iter().map(|r| r.run_id.as_str()).collect();
+        assert_eq!(ids.len(), runs.len(), "no two planned runs share a spec");
         let arm = |l: &str| -> Vec<&PlannedRun> {
             runs.iter().filter(|r| r.experiment == "v" && r.level == l).collect()
         };

@@ -1,0 +1,217 @@
+//! `cnnvar sweep` and `cnnvar status`.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use cnnvar_core::{Error, Result};
+use cnnvar_experiments::store::RunState;
+use cnnvar_experiments::study::Study;
+use cnnvar_experiments::sweep::{LocalExecutor, Plan, WorkerCommand, estimate, write_results_csv};
+
+use crate::args::SweepArgs;
+use crate::progress::SweepProgress;
+
+/// Set by Ctrl-C; workers are then stopped and the sweep exits.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+/// Exit code of a sweep stopped by Ctrl-C.
+const EXIT_INTERRUPTED: u8 = 130;
+
+fn default_jobs(threads_per_job: usize) -> usize {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    (cores / threads_per_job.max(1)).max(1)
+}
+
+/// Runs `cnnvar sweep`.
+pub fn sweep(a: SweepArgs) -> Result<ExitCode> {
+    let study = Study::load(&a.study)?;
+    let plan = Plan::new(study, a.quick);
+    let dir = plan.dir(&a.out);
+    let jobs = a.jobs.unwrap_or_else(|| default_jobs(a.threads_per_job)).max(1);
+    if a.dry_run {
+        return dry_run(&plan, &dir, &a.out, jobs, a.threads_per_job);
+    }
+    plan.lay_out(&dir)?;
+    let states = plan.states(&dir);
+    let todo: Vec<_> =
+        states.iter().filter(|(_, s)| *s != RunState::Done).map(|(r, _)| *r).collect();
+    let already = states.len() - todo.len();
+
+    let _ = ctrlc::set_handler(|| {
+        if STOP.swap(true, Ordering::SeqCst) {
+            // Second Ctrl-C: leave at once.
+            std::process::exit(EXIT_INTERRUPTED as i32);
+        }
+    });
+    let program = std::env::current_exe()
+        .map_err(|e| Error::Other(format!("finding the cnnvar executable: {e}")))?;
+    let mut extra_args = Vec::new();
+    if let Some(d) = &a.data_dir {
+        extra_args.push("--data-dir".to_string());
+        extra_args.push(d.display().to_string());
+    }
+    let executor = LocalExecutor {
+        jobs,
+        worker: WorkerCommand { program, threads: a.threads_per_job.max(1), extra_args },
+    };
+    let labels: HashMap<String, String> = plan
+        .runs
+        .iter()
+        .map(|r| (r.run_id.clone(), format!("{} {} #{}", r.experiment, r.level, r.replicate + 1)))
+        .collect();
+    if !a.quiet {
+        eprintln!(
+            "study {}: {} runs ({} done already, {} to do) in {}, {jobs} jobs × {} threads",
+            plan.study.name,
+            states.len(),
+            already,
+            todo.len(),
+            dir.display(),
+            a.threads_per_job
+        );
+    }
+    let mut display = SweepProgress::new(states.len(), already, labels, a.quiet);
+    let outcome = executor.run(&dir, &todo, &STOP, &mut |e| display.event(&e))?;
+    display.finish();
+    let rows = write_results_csv(&plan, &dir)?;
+    if rows > 0 {
+        report(&dir, a.quiet)?;
+    }
+    let interrupted = STOP.load(Ordering::SeqCst);
+    eprintln!(
+        "{}: {} of {} runs complete ({} this time), {} failed{}{}; results: {}",
+        plan.study.name,
+        already + outcome.done,
+        states.len(),
+        outcome.done,
+        outcome.failed,
+        if outcome.busy > 0 {
+            format!(", {} being run by another process", outcome.busy)
+        } else {
+            String::new()
+        },
+        if interrupted { ", interrupted (rerun the same command to resume)" } else { "" },
+        dir.join("results.csv").display()
+    );
+    debug_assert!(rows <= plan.runs.len());
+    Ok(if interrupted {
+        ExitCode::from(EXIT_INTERRUPTED)
+    } else if outcome.failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn dry_run(plan: &Plan, dir: &Path, out: &Path, jobs: usize, threads: usize) -> Result<ExitCode> {
+    let states = plan.states(dir);
+    let state_of: HashMap<&str, RunState> =
+        states.iter().map(|(r, s)| (r.run_id.as_str(), *s)).collect();
+    println!(
+        "study {} ({}): {} experiments, {} seeds each",
+        plan.study.name,
+        plan.study.source.display(),
+        plan.study.experiments.len(),
+        plan.study.seeds
+    );
+    for exp in &plan.study.experiments {
+        let runs: Vec<_> = plan.runs.iter().filter(|r| r.experiment == exp.name).collect();
+        println!(
+            "\n{} — {} ({}; {} levels × {} seeds = {} runs)",
+            exp.name,
+            exp.title,
+            exp.factors.join(", "),
+            exp.levels.len(),
+            plan.study.seeds,
+            runs.len()
+        );
+        for r in runs {
+            let s = &r.spec;
+            println!(
+                "  {:<24} #{:<2} {}  {:<8} {} n={} {} lr={} batch={} epochs={}  [{:?}]",
+                r.level,
+                r.replicate + 1,
+                r.run_id,
+                s.model.as_str(),
+                s.dataset,
+                s.train_size.map_or("all".into(), |n| n.to_string()),
+                s.optimizer,
+                s.lr,
+                s.batch_size,
+                s.epochs,
+                state_of.get(r.run_id.as_str()).copied().unwrap_or(RunState::Pending)
+            );
+        }
+    }
+    let e = estimate(plan, dir, out, jobs, threads);
+    println!(
+        "\n{} planned runs, {} distinct, {} to do; estimated {} of compute, {} wall with {jobs} jobs × {threads} threads ({})",
+        plan.runs.len(),
+        e.runs,
+        e.pending,
+        human(e.run_seconds),
+        human(e.wall_seconds),
+        e.basis
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `3h 05m`, `12m 30s`, `45s`.
+pub fn human(seconds: f64) -> String {
+    let s = seconds.max(0.0).round() as u64;
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m {:02}s", s / 60, s % 60),
+        _ => format!("{}h {:02}m", s / 3600, (s % 3600) / 60),
+    }
+}
+
+/// Writes the report of the study in `study_dir` and prints its verdicts.
+pub fn report(study_dir: &Path, quiet: bool) -> Result<()> {
+    let (files, stats) = cnnvar_experiments::report::write_report(study_dir)?;
+    if !quiet {
+        println!("{} ({} of {} runs complete):", stats.study, stats.complete, stats.planned);
+        for exp in &stats.experiments {
+            println!("  {} — {}: {}", exp.name, exp.title, exp.headline);
+        }
+        println!("report: {}", files.html.display());
+    }
+    Ok(())
+}
+
+/// Runs `cnnvar status`.
+pub fn status(study_dir: &Path) -> Result<ExitCode> {
+    let plan = Plan::load(study_dir)?;
+    let states = plan.states(study_dir);
+    let count = |s: RunState| states.iter().filter(|(_, x)| *x == s).count();
+    println!(
+        "{}: {} runs: {} done, {} running, {} failed, {} pending",
+        plan.study.name,
+        states.len(),
+        count(RunState::Done),
+        count(RunState::Running),
+        count(RunState::Failed),
+        count(RunState::Pending)
+    );
+    for exp in &plan.study.experiments {
+        let mine: Vec<_> = states.iter().filter(|(r, _)| r.experiment == exp.name).collect();
+        let done = mine.iter().filter(|(_, s)| *s == RunState::Done).count();
+        println!("  {:<16} {done}/{} done", exp.name, mine.len());
+    }
+    for (run, state) in &states {
+        if *state == RunState::Failed {
+            let dir = cnnvar_experiments::store::RunDir::open(study_dir.join(&run.run_id));
+            let why = dir.read_failure().map(|f| f.error).unwrap_or_default();
+            println!(
+                "  failed: {} {} #{} ({}): {why}",
+                run.experiment,
+                run.level,
+                run.replicate + 1,
+                run.run_id
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,470 @@
+//! Analysis of a study's records: per-level summaries, pairwise comparisons with
+//! verdicts, and sources of seed variance. Diverged runs are counted and listed but
+//! never enter a mean.
+
+pub mod stats;
+
+use std::path::Path;
+
+use cnnvar_core::RunRecord;
+use serde::Serialize;
+
+use crate::study::{ExperimentKind, PlannedRun};
+use crate::sweep::{Plan, load_results};
+use stats::{Comparison, Summary, compare, holm, sd_interval, summarize};
+
+/// Significance level of verdicts (after Holm's correction within an experiment).
+pub const ALPHA: f64 = 0.05;
+
+/// Mean and 95% interval of a metric at each epoch.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CurvePoint {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// Training accuracy (running, as reported during the epoch).
+    pub train: Summary,
+    /// Test accuracy after the epoch.
+    pub test: Summary,
+}
+
+/// One level of an experiment.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LevelStats {
+    /// Level label.
+    pub label: String,
+    /// Planned runs.
+    pub planned: usize,
+    /// Runs with a record.
+    pub complete: usize,
+    /// Runs that diverged (excluded from the statistics).
+    pub diverged: usize,
+    /// Final test accuracy of each non-diverged run, in replicate order.
+    pub accuracies: Vec<f64>,
+    /// Test accuracy.
+    pub test_accuracy: Option<Summary>,
+    /// Test loss.
+    pub test_loss: Option<Summary>,
+    /// Generalisation gap: train accuracy minus test accuracy.
+    pub gap: Option<Summary>,
+    /// The gap of each non-diverged run.
+    pub gaps: Vec<f64>,
+    /// Mean test accuracy of each class.
+    pub per_class: Vec<f64>,
+    /// Mean learning curve.
+    pub curve: Vec<CurvePoint>,
+}
+
+/// Two levels compared on test accuracy.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PairStats {
+    /// Level A.
+    pub a: String,
+    /// Level B.
+    pub b: String,
+    /// A minus B.
+    pub comparison: Comparison,
+    /// Welch p-value after Holm's correction over the experiment's pairs.
+    pub p_holm: Option<f64>,
+    /// Whether the difference is distinguishable from seed noise.
+    pub significant: bool,
+    /// One sentence.
+    pub verdict: String,
+}
+
+/// The spread contributed by one source of randomness.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SourceStats {
+    /// `init`, `order`, `subset` or `all`.
+    pub source: String,
+    /// Runs.
+    pub n: usize,
+    /// Standard deviation of test accuracy.
+    pub sd: Option<f64>,
+    /// Its 95% interval.
+    pub sd_ci: Option<(f64, f64)>,
+}
+
+/// One experiment's analysis.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ExperimentStats {
+    /// Name.
+    pub name: String,
+    /// Title.
+    pub title: String,
+    /// The claim under test.
+    pub claim: Option<String>,
+    /// Kind.
+    pub kind: ExperimentKind,
+    /// Fields varied.
+    pub factors: Vec<String>,
+    /// Per level.
+    pub levels: Vec<LevelStats>,
+    /// Every pair of levels.
+    pub pairs: Vec<PairStats>,
+    /// Variance sources (variance-sources experiments only).
+    pub sources: Vec<SourceStats>,
+    /// The experiment's verdict in one sentence.
+    pub headline: String,
+}
+
+/// A whole study's analysis.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StudyStats {
+    /// Study name.
+    pub study: String,
+    /// Planned runs (experiments × levels × seeds).
+    pub planned: usize,
+    /// Runs with a record.
+    pub complete: usize,
+    /// Diverged runs.
+    pub diverged: usize,
+    /// Seeds per level.
+    pub seeds: usize,
+    /// Per experiment.
+    pub experiments: Vec<ExperimentStats>,
+}
+
+fn finite(xs: impl Iterator<Item = f64>) -> Vec<f64> {
+    xs.filter(|x| x.is_finite()).collect()
+}
+
+fn level_stats(label: &str, planned: usize, records: &[&RunRecord]) -> LevelStats {
+    let ok: Vec<&RunRecord> = records.iter().copied().filter(|r| !r.diverged).collect();
+    let accuracies = finite(ok.iter().map(|r| r.test_accuracy));
+    let classes = ok.iter().map(|r| r.per_class_accuracy.len()).max().unwrap_or(0);
+    let per_class = (0..classes)
+        .map(|c| {
+            let v = finite(ok.iter().filter_map(|r| r.per_class_accuracy.get(c).copied()));
+            if v.is_empty() { 0.0 } else { v.iter().sum::<f64>() / v.len() as f64 }
+        })
+        .collect();
+    let epochs = ok.iter().map(|r| r.epochs.len()).min().unwrap_or(0);
+    let curve = (0..epochs)
+        .filter_map(|e| {
+            let train = summarize(&finite(ok.iter().map(|r| r.epochs[e].train_accuracy)))?;
+            let test = summarize(&finite(ok.iter().map(|r| r.epochs[e].test_accuracy)))?;
+            Some(CurvePoint { epoch: e + 1, train, test })
+        })
+        .collect();
+    LevelStats {
+        label: label.to_string(),
+        planned,
+        complete: records.len(),
+        diverged: records.len() - ok.len(),
+        test_accuracy: summarize(&accuracies),
+        test_loss: summarize(&finite(ok.iter().map(|r| r.test_loss))),
+        gap: summarize(&finite(ok.iter().map(|r| r.train_accuracy - r.test_accuracy))),
+        gaps: finite(ok.iter().map(|r| r.train_accuracy - r.test_accuracy)),
+        accuracies,
+        per_class,
+        curve,
+    }
+}
+
+/// `0.912` as `91.2`.
+fn pts(x: f64) -> String {
+    format!("{:.1}", 100.0 * x)
+}
+
+/// The verdict sentence for A against B.
+fn verdict(a: &str, b: &str, c: &Comparison, p: Option<f64>, significant: bool) -> String {
+    let interval = c.ci.map(|(lo, hi)| format!(" [{}, {}]", pts(lo), pts(hi))).unwrap_or_default();
+    let p_text = match p {
+        Some(p) if p < 0.001 => "p < 0.001".to_string(),
+        Some(p) => format!("p = {p:.3}"),
+        None => "too few runs for a test".to_string(),
+    };
+    if significant {
+        let (win, lose) = if c.diff >= 0.0 { (a, b) } else { (b, a) };
+        format!("{win} beats {lose} by {} points{interval}, {p_text}", pts(c.diff.abs()))
+    } else {
+        format!("{a} vs {b}: within seed noise ({} points{interval}, {p_text})", pts(c.diff))
+    }
+}
+
+/// Analyses one experiment from its planned runs and their records.
+pub fn experiment_stats(
+    exp: &crate::study::Experiment,
+    results: &[(&PlannedRun, RunRecord)],
+) -> ExperimentStats {
+    let mine: Vec<&(&PlannedRun, RunRecord)> =
+        results.iter().filter(|(r, _)| r.experiment == exp.name).collect();
+    let levels: Vec<LevelStats> = exp
+        .levels
+        .iter()
+        .map(|level| {
+            let recs: Vec<&RunRecord> =
+                mine.iter().filter(|(r, _)| r.level == level.label).map(|(_, rec)| rec).collect();
+            level_stats(&level.label, 0, &recs)
+        })
+        .collect();
+    let mut pairs = Vec::new();
+    let mut sources = Vec::new();
+    let headline;
+    match exp.kind {
+        ExperimentKind::Factor => {
+            let mut raw = Vec::new();
+            for i in 0..levels.len() {
+                for j in i + 1..levels.len() {
+                    if let Some(c) = compare(&levels[i].accuracies, &levels[j].accuracies) {
+                        raw.push((i, j, c));
+                    }
+                }
+            }
+            let ps: Vec<f64> = raw.iter().map(|(_, _, c)| c.p.unwrap_or(1.0)).collect();
+            let adjusted = holm(&ps);
+            for ((i, j, c), p_adj) in raw.into_iter().zip(adjusted) {
+                let p_holm = c.p.map(|_| p_adj);
+                let significant = p_holm.is_some_and(|p| p < ALPHA);
+                let (a, b) =
+                    (exp.factor_label(&levels[i].label), exp.factor_label(&levels[j].label));
+                let verdict = verdict(&a, &b, &c, p_holm, significant);
+                pairs.push(PairStats {
+                    a: levels[i].label.clone(),
+                    b: levels[j].label.clone(),
+                    comparison: c,
+                    p_holm,
+                    significant,
+                    verdict,
+                });
+            }
+            headline = match pairs
+                .iter()
+                .filter(|p| p.significant)
+                .max_by(|x, y| x.comparison.diff.abs().total_cmp(&y.comparison.diff.abs()))
+            {
+                Some(best) => best.verdict.clone(),
+                None if pairs.is_empty() => "not enough runs to compare levels".into(),
+                None => format!(
+                    "no difference between levels is distinguishable from seed noise ({} pairs tested)",
+                    pairs.len()
+                ),
+            };
+        }
+        ExperimentKind::VarianceSources => {
+            for level in &levels {
+                sources.push(SourceStats {
+                    source: level.label.clone(),
+                    n: level.accuracies.len(),
+                    sd: level.test_accuracy.as_ref().and_then(|s| s.sd),
+                    sd_ci: sd_interval(&level.accuracies),
+                });
+            }
+            headline = sources
+                .iter()
+                .filter_map(|s| s.sd.map(|sd| format!("{}: sd {} points", s.source, pts(sd))))
+                .collect::<Vec<_>>()
+                .join("; ");
+        }
+    }
+    ExperimentStats {
+        name: exp.name.clone(),
+        title: exp.title.clone(),
+        claim: exp.claim.clone(),
+        kind: exp.kind,
+        factors: exp.factors.clone(),
+        levels,
+        pairs,
+        sources,
+        headline,
+    }
+}
+
+/// Analyses a study from its run directory alone.
+pub fn analyze(plan: &Plan, study_dir: &Path) -> StudyStats {
+    let results = load_results(plan, study_dir);
+    let mut experiments = Vec::new();
+    for exp in &plan.study.experiments {
+        let mut stats = experiment_stats(exp, &results);
+        for level in &mut stats.levels {
+            level.planned = plan
+                .runs
+                .iter()
+                .filter(|r| r.experiment == exp.name && r.level == level.label)
+                .count();
+        }
+        experiments.push(stats);
+    }
+    StudyStats {
+        study: plan.study.name.clone(),
+        planned: plan.runs.len(),
+        complete: results.len(),
+        diverged: results.iter().filter(|(_, r)| r.diverged).count(),
+        seeds: plan.study.seeds,
+        experiments,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::study::{Experiment, Level};
+    use cnnvar_core::{EpochRecord, Provenance, RunSpec};
+
+    fn record(acc: f64, diverged: bool) -> RunRecord {
+        let spec = RunSpec::default();
+        RunRecord {
+            run_id: spec.run_id(),
+            test_accuracy: acc,
+            test_loss: if diverged { f64::NAN } else { 1.0 - acc },
+            train_accuracy: if diverged { acc } else { acc + 0.05 },
+            train_loss: 0.1,
+            per_class_accuracy: vec![acc; 10],
+            epochs: vec![EpochRecord {
+                epoch: 1,
+                train_loss: if diverged { f64::NAN } else { 0.5 },
+                train_accuracy: acc,
+                test_loss: 0.5,
+                test_accuracy: acc,
+                seconds: 1.0,
+                train_samples_per_sec: 1.0,
+                eval_samples_per_sec: 1.0,
+            }],
+            diverged,
+            error: None,
+            train_examples: 1,
+            test_examples: 1,
+            params: 1,
+            flops: 1,
+            seconds: 1.0,
+            spec,
+            provenance: Provenance::default(),
+        }
+    }
+
+    fn experiment(kind: ExperimentKind, labels: &[&str]) -> Experiment {
+        Experiment {
+            name: "e".into(),
+            title: "E".into(),
+            claim: None,
+            kind,
+            factors: vec![if kind == ExperimentKind::Factor {
+                "lr".into()
+            } else {
+                "seed source".into()
+            }],
+            levels: labels
+                .iter()
+                .map(|l| Level {
+                    label: l.to_string(),
+                    values: Default::default(),
+                    spec: RunSpec::default(),
+                })
+                .collect(),
+        }
+    }
+
+    fn planned(level: &str, r: usize) -> PlannedRun {
+        PlannedRun {
+            experiment: "e".into(),
+            level: level.into(),
+            level_index: 0,
+            replicate: r,
+            run_id: format!("{level}{r}"),
+            spec: RunSpec::default(),
+        }
+    }
+
+    #[test]
+    fn a_real_difference_gets_a_verdict() {
+        let exp = experiment(ExperimentKind::Factor, &["0.01", "0.0001"]);
+        let runs: Vec<PlannedRun> =
+            (0..5).flat_map(|r| [planned("0.01", r), planned("0.0001", r)]).collect();
+        let results: Vec<(&PlannedRun, RunRecord)> = runs
+            .iter()
+            .map(|p| {
+                let base = if p.level == "0.01" { 0.80 } else { 0.90 };
+                (p, record(base + 0.002 * p.replicate as f64, false))
+            })
+            .collect();
+        let s = experiment_stats(&exp, &results);
+        assert_eq!(s.pairs.len(), 1);
+        assert!(s.pairs[0].significant);
+        assert!(s.headline.starts_with("lr 0.0001 beats lr 0.01 by 10.0 points"), "{}", s.headline);
+        assert_eq!(s.levels[0].test_accuracy.as_ref().unwrap().n, 5);
+        assert!((s.levels[1].gap.as_ref().unwrap().mean - 0.05).abs() < 1e-9);
+    }
+
+    #[test]
+    fn noise_is_called_noise() {
+        let exp = experiment(ExperimentKind::Factor, &["a", "b"]);
+        let runs: Vec<PlannedRun> =
+            (0..5).flat_map(|r| [planned("a", r), planned("b", r)]).collect();
+        let accs = [0.81, 0.85, 0.83, 0.80, 0.84];
+        let results: Vec<(&PlannedRun, RunRecord)> = runs
+            .iter()
+            .map(|p| {
+                let shift = if p.level == "a" { 0.0 } else { 0.003 };
+                (p, record(accs[(p.replicate + usize::from(p.level == "b")) % 5] + shift, false))
+            })
+            .collect();
+        let s = experiment_stats(&exp, &results);
+        assert!(!s.pairs[0].significant);
+        assert!(s.headline.contains("seed noise"), "{}", s.headline);
+    }
+
+    #[test]
+    fn diverged_runs_are_counted_not_averaged() {
+        let exp = experiment(ExperimentKind::Factor, &["a", "b"]);
+        let runs: Vec<PlannedRun> =
+            (0..3).flat_map(|r| [planned("a", r), planned("b", r)]).collect();
+        let results: Vec<(&PlannedRun, RunRecord)> = runs
+            .iter()
+            .map(|p| {
+                (
+                    p,
+                    record(
+                        if p.level == "a" { 0.1 } else { 0.8 + 0.01 * p.replicate as f64 },
+                        p.level == "a" && p.replicate == 0,
+                    ),
+                )
+            })
+            .collect();
+        let s = experiment_stats(&exp, &results);
+        let a = &s.levels[0];
+        assert_eq!((a.complete, a.diverged, a.accuracies.len()), (3, 1, 2));
+        let acc = a.test_accuracy.as_ref().unwrap();
+        assert!(acc.mean.is_finite() && acc.sd.is_some_and(f64::is_finite));
+        assert!(a.test_loss.as_ref().unwrap().mean.is_finite());
+        assert!(a.curve.iter().all(|p| p.train.mean.is_finite()));
+        // Everything serialises to JSON (no NaN).
+        assert!(serde_json::to_string(&s).unwrap().find("NaN").is_none());
+    }
+
+    #[test]
+    fn single_runs_have_no_test() {
+        let exp = experiment(ExperimentKind::Factor, &["a", "b"]);
+        let runs = [planned("a", 0), planned("b", 0)];
+        let results: Vec<(&PlannedRun, RunRecord)> =
+            runs.iter().map(|p| (p, record(0.8, false))).collect();
+        let s = experiment_stats(&exp, &results);
+        assert!(s.pairs[0].p_holm.is_none() && !s.pairs[0].significant);
+        assert!(s.pairs[0].verdict.contains("too few runs"));
+    }
+
+    #[test]
+    fn variance_sources_report_sd_with_interval() {
+        let exp = experiment(ExperimentKind::VarianceSources, &["init", "order", "subset", "all"]);
+        let runs: Vec<PlannedRun> = (0..5)
+            .flat_map(|r| ["init", "order", "subset", "all"].map(|l| planned(l, r)))
+            .collect();
+        let results: Vec<(&PlannedRun, RunRecord)> = runs
+            .iter()
+            .map(|p| {
+                let spread = match p.level.as_str() {
+                    "init" => 0.001,
+                    "order" => 0.004,
+                    "subset" => 0.01,
+                    _ => 0.012,
+                };
+                (p, record(0.8 + spread * (p.replicate as f64 - 2.0), false))
+            })
+            .collect();
+        let s = experiment_stats(&exp, &results);
+        assert_eq!(s.sources.len(), 4);
+        let sd = |i: usize| s.sources[i].sd.unwrap();
+        assert!(sd(0) < sd(1) && sd(1) < sd(2) && sd(2) < sd(3));
+        let (lo, hi) = s.sources[2].sd_ci.unwrap();
+        assert!(lo < sd(2) && sd(2) < hi);
+    }
+}

@@ -1,0 +1,238 @@
+//! Statistics on small samples of run results: summaries with Student-t intervals,
+//! Welch comparisons, effect sizes and spread intervals. Non-finite values (diverged
+//! runs) never enter them: callers filter them out and report them separately.
+
+use serde::Serialize;
+use statrs::distribution::{ChiSquared, ContinuousCDF, StudentsT};
+
+/// Confidence level of every interval.
+pub const CONFIDENCE: f64 = 0.95;
+
+/// A sample's summary.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Summary {
+    /// Values summarised.
+    pub n: usize,
+    /// Mean.
+    pub mean: f64,
+    /// Sample standard deviation (n − 1); `None` for n < 2.
+    pub sd: Option<f64>,
+    /// 95% Student-t interval of the mean; `None` for n < 2.
+    pub ci: Option<(f64, f64)>,
+    /// Smallest value.
+    pub min: f64,
+    /// Largest value.
+    pub max: f64,
+}
+
+fn mean(xs: &[f64]) -> f64 {
+    xs.iter().sum::<f64>() / xs.len() as f64
+}
+
+fn variance(xs: &[f64]) -> f64 {
+    let m = mean(xs);
+    xs.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (xs.len() as f64 - 1.0)
+}
+
+/// The two-sided critical t value for `df` degrees of freedom.
+fn t_critical(df: f64) -> f64 {
+    StudentsT::new(0.0, 1.0, df).map(|t| t.inverse_cdf(0.5 + CONFIDENCE / 2.0)).unwrap_or(f64::NAN)
+}
+
+/// Summarises `xs` (finite values only); `None` for an empty sample.
+pub fn summarize(xs: &[f64]) -> Option<Summary> {
+    if xs.is_empty() {
+        return None;
+    }
+    let m = mean(xs);
+    let (sd, ci) = if xs.len() >= 2 {
+        let sd = variance(xs).sqrt();
+        let half = t_critical(xs.len() as f64 - 1.0) * sd / (xs.len() as f64).sqrt();
+        (Some(sd), Some((m - half, m + half)))
+    } else {
+        (None, None)
+    };
+    Some(Summary {
+        n: xs.len(),
+        mean: m,
+        sd,
+        ci,
+        min: xs.iter().copied().fold(f64::INFINITY, f64::min),
+        max: xs.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+    })
+}
+
+/// 95% interval of a standard deviation from a normal sample (chi-square based).
+pub fn sd_interval(xs: &[f64]) -> Option<(f64, f64)> {
+    if xs.len() < 2 {
+        return None;
+    }
+    let df = xs.len() as f64 - 1.0;
+    let s2 = variance(xs);
+    let chi = ChiSquared::new(df).ok()?;
+    let alpha = 1.0 - CONFIDENCE;
+    let lo = (df * s2 / chi.inverse_cdf(1.0 - alpha / 2.0)).sqrt();
+    let hi = (df * s2 / chi.inverse_cdf(alpha / 2.0)).sqrt();
+    Some((lo, hi))
+}
+
+/// Sample A against sample B.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Comparison {
+    /// Mean of A minus mean of B.
+    pub diff: f64,
+    /// 95% Welch interval of the difference; `None` if either sample has n < 2.
+    pub ci: Option<(f64, f64)>,
+    /// Welch's two-sided t-test p-value; `None` if either sample has n < 2.
+    pub p: Option<f64>,
+    /// Probability that a run of A beats a run of B, over all pairs (ties count half).
+    pub prob_a_beats_b: f64,
+    /// Cohen's d with the pooled standard deviation; `None` if undefined.
+    pub cohen_d: Option<f64>,
+}
+
+/// Welch comparison of A and B (finite values only); `None` if either is empty.
+pub fn compare(a: &[f64], b: &[f64]) -> Option<Comparison> {
+    if a.is_empty() || b.is_empty() {
+        return None;
+    }
+    let diff = mean(a) - mean(b);
+    let wins: f64 = a
+        .iter()
+        .flat_map(|x| {
+            b.iter().map(move |y| {
+                if x > y {
+                    1.0
+                } else if x == y {
+                    0.5
+                } else {
+                    0.0
+                }
+            })
+        })
+        .sum();
+    let prob = wins / (a.len() * b.len()) as f64;
+    if a.len() < 2 || b.len() < 2 {
+        return Some(Comparison { diff, ci: None, p: None, prob_a_beats_b: prob, cohen_d: None });
+    }
+    let (na, nb) = (a.len() as f64, b.len() as f64);
+    let (va, vb) = (variance(a), variance(b));
+    let se2 = va / na + vb / nb;
+    let (ci, p) = if se2 > 0.0 {
+        let se = se2.sqrt();
+        let df = se2 * se2 / ((va / na).powi(2) / (na - 1.0) + (vb / nb).powi(2) / (nb - 1.0));
+        let t = diff / se;
+        let dist = StudentsT::new(0.0, 1.0, df).ok()?;
+        let p = (2.0 * (1.0 - dist.cdf(t.abs()))).clamp(0.0, 1.0);
+        let half = t_critical(df) * se;
+        (Some((diff - half, diff + half)), Some(p))
+    } else {
+        // Both samples constant: the difference is exact.
+        (Some((diff, diff)), Some(if diff == 0.0 { 1.0 } else { 0.0 }))
+    };
+    let pooled = (((na - 1.0) * va + (nb - 1.0) * vb) / (na + nb - 2.0)).sqrt();
+    let cohen_d = (pooled > 0.0).then(|| diff / pooled);
+    Some(Comparison { diff, ci, p, prob_a_beats_b: prob, cohen_d })
+}
+
+/// Holm–Bonferroni adjustment of a family of p-values (same order as given).
+pub fn holm(ps: &[f64]) -> Vec<f64> {
+    let m = ps.len();
+    let mut order: Vec<usize> = (0..m).collect();
+    order.sort_by(|&i, &j| ps[i].total_cmp(&ps[j]));
+    let mut adjusted = vec![0.0; m];
+    let mut running: f64 = 0.0;
+    for (rank, &i) in order.iter().enumerate() {
+        let v = ((m - rank) as f64 * ps[i]).min(1.0);
+        running = running.max(v);
+        adjusted[i] = running;
+    }
+    adjusted
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64, tol: f64) -> bool {
+        (a - b).abs() <= tol
+    }
+
+    #[test]
+    fn summary_of_a_known_sample() {
+        let s = summarize(&[1.0, 2.0, 3.0, 4.0, 5.0]).unwrap();
+        assert_eq!((s.n, s.mean, s.min, s.max), (5, 3.0, 1.0, 5.0));
+        assert!(close(s.sd.unwrap(), 1.5811388, 1e-6));
+        // t(0.975, 4) = 2.776445; half-width = 2.776445 * 1.5811388 / sqrt(5) = 1.963243
+        let (lo, hi) = s.ci.unwrap();
+        assert!(close(lo, 3.0 - 1.963243, 1e-5) && close(hi, 3.0 + 1.963243, 1e-5), "{lo} {hi}");
+    }
+
+    #[test]
+    fn single_sample_has_no_interval() {
+        let s = summarize(&[0.8]).unwrap();
+        assert_eq!((s.n, s.mean, s.sd, s.ci), (1, 0.8, None, None));
+        assert!(summarize(&[]).is_none());
+        let c = compare(&[0.8], &[0.7, 0.75]).unwrap();
+        assert!(c.p.is_none() && c.ci.is_none());
+        assert!(close(c.diff, 0.075, 1e-12));
+    }
+
+    #[test]
+    fn welch_on_a_known_difference() {
+        // Two samples with a known difference of 1 (checked against
+        // scipy.stats.ttest_ind(a, b, equal_var=False): t = 1, p = 0.346594).
+        let a = [2.0, 3.0, 4.0, 5.0, 6.0];
+        let b = [1.0, 2.0, 3.0, 4.0, 5.0];
+        let c = compare(&a, &b).unwrap();
+        assert!(close(c.diff, 1.0, 1e-12));
+        let p = c.p.unwrap();
+        // se = sqrt(2.5/5 + 2.5/5) = 1, t = 1, df = 8 -> p = 0.346594
+        assert!(close(p, 0.346594, 1e-5), "{p}");
+        let (lo, hi) = c.ci.unwrap();
+        // t(0.975, 8) = 2.306004
+        assert!(close(lo, 1.0 - 2.306004, 1e-5) && close(hi, 1.0 + 2.306004, 1e-5));
+        assert!(close(c.cohen_d.unwrap(), 1.0 / 2.5f64.sqrt(), 1e-9));
+    }
+
+    #[test]
+    fn a_clear_difference_is_significant() {
+        let a = [0.90, 0.91, 0.92, 0.905, 0.915];
+        let b = [0.80, 0.81, 0.82, 0.805, 0.815];
+        let c = compare(&a, &b).unwrap();
+        assert!(c.p.unwrap() < 1e-6);
+        assert_eq!(c.prob_a_beats_b, 1.0);
+        let (lo, hi) = c.ci.unwrap();
+        assert!(lo > 0.08 && hi < 0.12);
+    }
+
+    #[test]
+    fn identical_samples() {
+        let a = [0.85, 0.86, 0.87];
+        let c = compare(&a, &a).unwrap();
+        assert_eq!(c.diff, 0.0);
+        assert!(close(c.p.unwrap(), 1.0, 1e-12));
+        assert_eq!(c.prob_a_beats_b, 0.5);
+        let constant = compare(&[0.5, 0.5], &[0.5, 0.5]).unwrap();
+        assert_eq!((constant.p, constant.cohen_d), (Some(1.0), None));
+    }
+
+    #[test]
+    fn sd_interval_contains_the_sample_sd() {
+        let xs = [0.81, 0.83, 0.80, 0.84, 0.82];
+        let (lo, hi) = sd_interval(&xs).unwrap();
+        let sd = summarize(&xs).unwrap().sd.unwrap();
+        assert!(lo < sd && sd < hi);
+        // chi2(0.975, 4) = 11.1433, chi2(0.025, 4) = 0.484419
+        assert!(close(lo, sd * (4.0f64 / 11.1433).sqrt(), 1e-4));
+        assert!(close(hi, sd * (4.0f64 / 0.484419).sqrt(), 1e-3));
+    }
+
+    #[test]
+    fn holm_adjusts_in_order() {
+        let adj = holm(&[0.01, 0.04, 0.03]);
+        assert!(close(adj[0], 0.03, 1e-12));
+        assert!(close(adj[2], 0.06, 1e-12));
+        assert!(close(adj[1], 0.06, 1e-12));
+    }
+}

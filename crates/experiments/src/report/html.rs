@@ -1,0 +1,167 @@
+//! report.html: one self-contained page, readable at a glance.
+
+use std::fmt::Write;
+
+use super::{ReportInput, p_text, pct};
+use crate::analysis::ExperimentStats;
+use crate::study::ExperimentKind;
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}\
+h1{font-size:1.7em;margin-bottom:.2em}h2{margin-top:2em;border-bottom:2px solid #ddd;padding-bottom:.2em}\
+table{border-collapse:collapse;margin:.8em 0;font-size:.92em}th,td{border:1px solid #ccc;padding:.3em .6em;text-align:right}\
+th{background:#f3f3f3}td.l,th.l{text-align:left}.yes{color:#0a6b0a;font-weight:600}.no{color:#777}\
+.verdicts li{margin:.35em 0}.claim{font-style:italic;color:#444}.prov{font-size:.8em;color:#777;margin:.2em 0 1.2em}\
+figure{margin:1em 0}figcaption{font-size:.85em;color:#555}svg{max-width:100%;height:auto}code{background:#f5f5f5;padding:0 .2em}";
+
+/// The page.
+pub fn render(input: &ReportInput<'_>) -> String {
+    let stats = input.stats;
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>cnnvar report: {name}</title><style>{STYLE}</style></head><body>\n\
+         <h1>Why does accuracy vary? Study <code>{name}</code></h1>\n<p>{desc}</p>\n\
+         <p>{complete} of {planned} runs complete ({diverged} diverged and excluded from means); {seeds} seeds per level. \
+         Intervals are 95%; pairwise tests are Welch's t-test with Holm's correction within each experiment.</p>\n",
+        name = esc(&stats.study),
+        desc = esc(&input.plan.study.description),
+        complete = stats.complete,
+        planned = stats.planned,
+        diverged = stats.diverged,
+        seeds = stats.seeds,
+    );
+    h += "<section id=\"verdicts\"><h2>Verdicts</h2><ul class=\"verdicts\">\n";
+    for exp in &stats.experiments {
+        let _ = writeln!(
+            h,
+            "<li><a href=\"#{}\"><b>{}</b> — {}</a>: {}</li>",
+            esc(&exp.name),
+            esc(&exp.name),
+            esc(&exp.title),
+            esc(&exp.headline)
+        );
+    }
+    let _ = write!(h, "</ul><p class=\"prov\">{}</p></section>\n", esc(&input.provenance()));
+    for (exp, figs) in stats.experiments.iter().zip(input.figures) {
+        section(&mut h, input, exp, figs);
+    }
+    h += "</body></html>\n";
+    h
+}
+
+fn section(h: &mut String, input: &ReportInput<'_>, exp: &ExperimentStats, figs: &[super::Figure]) {
+    let prov = esc(&input.provenance());
+    let _ = write!(
+        h,
+        "<section class=\"experiment\" id=\"{id}\"><h2>{id}: {title}</h2>\n",
+        id = esc(&exp.name),
+        title = esc(&exp.title)
+    );
+    if let Some(claim) = &exp.claim {
+        let _ = write!(h, "<p class=\"claim\">Claim: {}</p>\n", esc(claim));
+    }
+    let _ = write!(h, "<p><b>Verdict:</b> {}</p>\n", esc(&exp.headline));
+    let factor = esc(&exp.factors.join(", "));
+    let _ = write!(
+        h,
+        "<table class=\"levels\"><caption>Test accuracy (%), loss and generalisation gap by level</caption>\
+         <tr><th class=\"l\">{factor}</th><th>runs</th><th>diverged</th><th>mean acc</th><th>sd</th><th>95% CI</th><th>min</th><th>max</th>\
+         <th>test loss</th><th>gap (pts)</th><th>gap 95% CI</th></tr>\n"
+    );
+    for l in &exp.levels {
+        let acc = l.test_accuracy.as_ref();
+        let _ = write!(
+            h,
+            "<tr><td class=\"l\">{}</td><td>{}/{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            esc(&l.label),
+            l.complete,
+            l.planned,
+            l.diverged,
+            pct(acc.map(|s| s.mean)),
+            pct(acc.and_then(|s| s.sd)),
+            acc.and_then(|s| s.ci).map_or("–".into(), |(a, b)| format!(
+                "[{}, {}]",
+                pct(Some(a)),
+                pct(Some(b))
+            )),
+            pct(acc.map(|s| s.min)),
+            pct(acc.map(|s| s.max)),
+            l.test_loss.as_ref().map_or("–".into(), |s| format!("{:.4}", s.mean)),
+            pct(l.gap.as_ref().map(|s| s.mean)),
+            l.gap.as_ref().and_then(|s| s.ci).map_or("–".into(), |(a, b)| format!(
+                "[{}, {}]",
+                pct(Some(a)),
+                pct(Some(b))
+            )),
+        );
+    }
+    let _ = write!(h, "</table><p class=\"prov\">{prov}</p>\n");
+    if exp.kind == ExperimentKind::Factor && !exp.pairs.is_empty() {
+        h.push_str(
+            "<table class=\"pairs\"><caption>Pairwise comparisons of test accuracy (A − B)</caption>\
+             <tr><th class=\"l\">A</th><th class=\"l\">B</th><th>diff (pts)</th><th>95% CI (Welch)</th><th>p</th><th>p (Holm)</th>\
+             <th>P(A beats B)</th><th>Cohen's d</th><th class=\"l\">verdict</th></tr>\n",
+        );
+        for p in &exp.pairs {
+            let c = &p.comparison;
+            let _ = write!(
+                h,
+                "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2}</td><td>{}</td><td class=\"l {}\">{}</td></tr>\n",
+                esc(&p.a),
+                esc(&p.b),
+                pct(Some(c.diff)),
+                c.ci.map_or("–".into(), |(a, b)| format!("[{}, {}]", pct(Some(a)), pct(Some(b)))),
+                p_text(c.p),
+                p_text(p.p_holm),
+                c.prob_a_beats_b,
+                c.cohen_d.map_or("–".into(), |d| format!("{d:.2}")),
+                if p.significant { "yes" } else { "no" },
+                esc(&p.verdict)
+            );
+        }
+        let _ = write!(h, "</table><p class=\"prov\">{prov}</p>\n");
+    }
+    if !exp.sources.is_empty() {
+        h.push_str(
+            "<table class=\"sources\"><caption>Standard deviation of test accuracy when one source of randomness varies</caption>\
+             <tr><th class=\"l\">source varied</th><th>runs</th><th>sd (pts)</th><th>95% CI</th></tr>\n",
+        );
+        for s in &exp.sources {
+            let _ = write!(
+                h,
+                "<tr><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                esc(&s.source),
+                s.n,
+                pct(s.sd),
+                s.sd_ci.map_or("–".into(), |(a, b)| format!(
+                    "[{}, {}]",
+                    pct(Some(a)),
+                    pct(Some(b))
+                ))
+            );
+        }
+        let _ = write!(h, "</table><p class=\"prov\">{prov}</p>\n");
+    }
+    for f in figs {
+        let _ = write!(
+            h,
+            "<figure id=\"fig-{}\">{}<figcaption>{} — {prov}</figcaption></figure>\n",
+            esc(&f.name),
+            strip_xml_header(&f.svg),
+            esc(&f.caption)
+        );
+    }
+    h.push_str("</section>\n");
+}
+
+/// Inline SVG must not carry an XML declaration.
+fn strip_xml_header(svg: &str) -> &str {
+    match svg.find("<svg") {
+        Some(i) => &svg[i..],
+        None => svg,
+    }
+}

@@ -1,0 +1,110 @@
+//! report.md: the same content for terminals and code hosts (figures as PNG links).
+
+use std::fmt::Write;
+
+use super::{ReportInput, p_text, pct};
+use crate::study::ExperimentKind;
+
+/// The Markdown report.
+pub fn render(input: &ReportInput<'_>) -> String {
+    let stats = input.stats;
+    let prov = input.provenance();
+    let mut m = String::new();
+    let _ = writeln!(m, "# Why does accuracy vary? Study `{}`\n", stats.study);
+    if !input.plan.study.description.is_empty() {
+        let _ = writeln!(m, "{}\n", input.plan.study.description);
+    }
+    let _ = writeln!(
+        m,
+        "{} of {} runs complete ({} diverged, excluded from means); {} seeds per level. Intervals are 95%; \
+         pairwise tests are Welch's t-test with Holm's correction within each experiment.\n",
+        stats.complete, stats.planned, stats.diverged, stats.seeds
+    );
+    m += "## Verdicts\n\n";
+    for exp in &stats.experiments {
+        let _ = writeln!(m, "- **{}** ({}): {}", exp.name, exp.title, exp.headline);
+    }
+    let _ = writeln!(m, "\n_{prov}_\n");
+    for (exp, figs) in stats.experiments.iter().zip(input.figures) {
+        let _ = writeln!(m, "## {}: {}\n", exp.name, exp.title);
+        if let Some(c) = &exp.claim {
+            let _ = writeln!(m, "Claim: _{c}_\n");
+        }
+        let _ = writeln!(m, "**Verdict:** {}\n", exp.headline);
+        let _ = writeln!(
+            m,
+            "| {} | runs | diverged | mean acc (%) | sd | 95% CI | min | max | test loss | gap (pts) |",
+            exp.factors.join(", ")
+        );
+        m += "|---|---|---|---|---|---|---|---|---|---|\n";
+        for l in &exp.levels {
+            let a = l.test_accuracy.as_ref();
+            let _ = writeln!(
+                m,
+                "| {} | {}/{} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                l.label,
+                l.complete,
+                l.planned,
+                l.diverged,
+                pct(a.map(|s| s.mean)),
+                pct(a.and_then(|s| s.sd)),
+                a.and_then(|s| s.ci).map_or("–".into(), |(x, y)| format!(
+                    "[{}, {}]",
+                    pct(Some(x)),
+                    pct(Some(y))
+                )),
+                pct(a.map(|s| s.min)),
+                pct(a.map(|s| s.max)),
+                l.test_loss.as_ref().map_or("–".into(), |s| format!("{:.4}", s.mean)),
+                pct(l.gap.as_ref().map(|s| s.mean)),
+            );
+        }
+        let _ = writeln!(m, "\n_{prov}_\n");
+        if exp.kind == ExperimentKind::Factor && !exp.pairs.is_empty() {
+            m += "| A | B | diff (pts) | 95% CI | p | p (Holm) | P(A beats B) | d | verdict |\n|---|---|---|---|---|---|---|---|---|\n";
+            for p in &exp.pairs {
+                let c = &p.comparison;
+                let _ = writeln!(
+                    m,
+                    "| {} | {} | {} | {} | {} | {} | {:.2} | {} | {} |",
+                    p.a,
+                    p.b,
+                    pct(Some(c.diff)),
+                    c.ci.map_or("–".into(), |(x, y)| format!(
+                        "[{}, {}]",
+                        pct(Some(x)),
+                        pct(Some(y))
+                    )),
+                    p_text(c.p),
+                    p_text(p.p_holm),
+                    c.prob_a_beats_b,
+                    c.cohen_d.map_or("–".into(), |d| format!("{d:.2}")),
+                    p.verdict
+                );
+            }
+            let _ = writeln!(m, "\n_{prov}_\n");
+        }
+        if !exp.sources.is_empty() {
+            m += "| source varied | runs | sd (pts) | 95% CI |\n|---|---|---|---|\n";
+            for s in &exp.sources {
+                let _ = writeln!(
+                    m,
+                    "| {} | {} | {} | {} |",
+                    s.source,
+                    s.n,
+                    pct(s.sd),
+                    s.sd_ci.map_or("–".into(), |(x, y)| format!(
+                        "[{}, {}]",
+                        pct(Some(x)),
+                        pct(Some(y))
+                    ))
+                );
+            }
+            let _ = writeln!(m, "\n_{prov}_\n");
+        }
+        for f in figs {
+            let _ = writeln!(m, "![{}](figures/{}.png)\n", f.caption, f.name);
+        }
+    }
+    m
+}

@@ -1,0 +1,167 @@
+//! The report of a study, from its run directory alone: `report.html` (one
+//! self-contained page: verdicts first, then a section per experiment with tables and
+//! inline figures), `report.md`, `summary.csv`, and every figure as SVG and PNG under
+//! `figures/`. Deterministic: the same records give byte-identical tables.
+
+pub mod figures;
+mod html;
+mod markdown;
+
+use std::path::{Path, PathBuf};
+
+use cnnvar_core::{Error, Result, write_atomic};
+
+use crate::analysis::{StudyStats, analyze};
+use crate::sweep::Plan;
+use figures::Figure;
+
+/// What a report was written to.
+#[derive(Clone, Debug)]
+pub struct ReportFiles {
+    /// report.html
+    pub html: PathBuf,
+    /// report.md
+    pub markdown: PathBuf,
+    /// summary.csv
+    pub summary_csv: PathBuf,
+    /// The figures directory.
+    pub figures: PathBuf,
+}
+
+/// Everything a renderer needs.
+pub struct ReportInput<'a> {
+    /// The plan.
+    pub plan: &'a Plan,
+    /// The analysis.
+    pub stats: &'a StudyStats,
+    /// Figures per experiment, in experiment order.
+    pub figures: &'a [Vec<Figure>],
+    /// The study directory as the user named it.
+    pub study_dir: &'a Path,
+}
+
+impl ReportInput<'_> {
+    /// The commands that reproduce the report: the sweep (resumes, so it only trains
+    /// what is missing) and the report.
+    pub fn reproduce(&self) -> String {
+        let quick = if self.plan.quick { " --quick" } else { "" };
+        let out = self
+            .study_dir
+            .parent()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "runs".into());
+        format!(
+            "cnnvar sweep {}{quick} --out {out} && cnnvar report {}",
+            self.plan.study.source.display(),
+            self.study_dir.display()
+        )
+    }
+
+    /// The provenance line under every table and figure.
+    pub fn provenance(&self) -> String {
+        format!(
+            "study {} · {} of {} runs complete · reproduce: {}",
+            self.stats.study,
+            self.stats.complete,
+            self.stats.planned,
+            self.reproduce()
+        )
+    }
+}
+
+/// Analyses the study in `study_dir` and writes the report files there.
+pub fn write_report(study_dir: &Path) -> Result<(ReportFiles, StudyStats)> {
+    let plan = Plan::load(study_dir)?;
+    let stats = analyze(&plan, study_dir);
+    let mut figures = Vec::new();
+    for exp in &stats.experiments {
+        let figs = figures::experiment_figures(exp)
+            .map_err(|e| Error::Other(format!("drawing the figures of {}: {e}", exp.name)))?;
+        figures.push(figs);
+    }
+    let fig_dir = study_dir.join("figures");
+    std::fs::create_dir_all(&fig_dir).map_err(|e| Error::io(&fig_dir, e))?;
+    for fig in figures.iter().flatten() {
+        write_atomic(&fig_dir.join(format!("{}.svg", fig.name)), fig.svg.as_bytes())?;
+        let png = figures::png(&fig.svg)
+            .map_err(|e| Error::Other(format!("rendering {}.png: {e}", fig.name)))?;
+        write_atomic(&fig_dir.join(format!("{}.png", fig.name)), &png)?;
+    }
+    let input = ReportInput { plan: &plan, stats: &stats, figures: &figures, study_dir };
+    let files = ReportFiles {
+        html: study_dir.join("report.html"),
+        markdown: study_dir.join("report.md"),
+        summary_csv: study_dir.join("summary.csv"),
+        figures: fig_dir,
+    };
+    write_atomic(&files.html, html::render(&input).as_bytes())?;
+    write_atomic(&files.markdown, markdown::render(&input).as_bytes())?;
+    write_atomic(&files.summary_csv, &summary_csv(&stats)?)?;
+    Ok((files, stats))
+}
+
+/// `summary.csv`: one row per experiment, level and metric.
+pub fn summary_csv(stats: &StudyStats) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let e = |e: csv::Error| Error::Other(format!("writing summary.csv: {e}"));
+    w.write_record([
+        "study",
+        "experiment",
+        "level",
+        "metric",
+        "planned",
+        "complete",
+        "diverged",
+        "n",
+        "mean",
+        "sd",
+        "ci_low",
+        "ci_high",
+        "min",
+        "max",
+    ])
+    .map_err(e)?;
+    let num = |v: Option<f64>| v.map(|x| format!("{x:.6}")).unwrap_or_default();
+    for exp in &stats.experiments {
+        for level in &exp.levels {
+            for (metric, s) in [
+                ("test_accuracy", &level.test_accuracy),
+                ("test_loss", &level.test_loss),
+                ("gap", &level.gap),
+            ] {
+                w.write_record([
+                    stats.study.clone(),
+                    exp.name.clone(),
+                    level.label.clone(),
+                    metric.to_string(),
+                    level.planned.to_string(),
+                    level.complete.to_string(),
+                    level.diverged.to_string(),
+                    s.as_ref().map_or(0, |s| s.n).to_string(),
+                    num(s.as_ref().map(|s| s.mean)),
+                    num(s.as_ref().and_then(|s| s.sd)),
+                    num(s.as_ref().and_then(|s| s.ci.map(|c| c.0))),
+                    num(s.as_ref().and_then(|s| s.ci.map(|c| c.1))),
+                    num(s.as_ref().map(|s| s.min)),
+                    num(s.as_ref().map(|s| s.max)),
+                ])
+                .map_err(e)?;
+            }
+        }
+    }
+    w.into_inner().map_err(|x| Error::Other(format!("writing summary.csv: {x}")))
+}
+
+/// `0.9123` → `91.23`; `None` → `–`.
+pub(crate) fn pct(v: Option<f64>) -> String {
+    v.map(|x| format!("{:.2}", 100.0 * x)).unwrap_or_else(|| "–".into())
+}
+
+/// A p-value for tables.
+pub(crate) fn p_text(p: Option<f64>) -> String {
+    match p {
+        Some(p) if p < 0.001 => "< 0.001".into(),
+        Some(p) => format!("{p:.3}"),
+        None => "–".into(),
+    }
+}

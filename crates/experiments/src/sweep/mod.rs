@@ -1,0 +1,99 @@
+//! Running a study: expand it, lay out the run store, execute the pending runs in worker
+//! processes, and summarise the results.
+//!
+//! The study directory (`<out>/<study name>`, `-quick` appended for `--quick`) holds:
+//! - `study.toml`: a copy of the study file;
+//! - `plan.json`: the study and every planned run (experiment, level, replicate, run id);
+//! - one directory per run (see [`crate::store`]);
+//! - `results.csv`: one row per planned run with a complete record.
+
+mod estimate;
+mod executor;
+mod results;
+
+pub use estimate::{Estimate, estimate};
+pub use executor::{
+    EXIT_BUSY, Event, ExecOutcome, LocalExecutor, RunOutcome, WorkerCommand, epoch_line,
+    parse_epoch_line,
+};
+pub use results::{load_results, write_results_csv};
+
+use std::path::{Path, PathBuf};
+
+use cnnvar_core::{Error, Result, write_atomic};
+use serde::{Deserialize, Serialize};
+
+use crate::store::{RunDir, RunState};
+use crate::study::{PlannedRun, QuickScale, Study, expand};
+
+/// The file that lists a study's planned runs.
+pub const PLAN_FILE: &str = "plan.json";
+
+/// A study and its expansion, as stored in `plan.json`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Plan {
+    /// The study.
+    pub study: Study,
+    /// Whether the runs were shrunk by `--quick`.
+    pub quick: bool,
+    /// Every planned run (a run id may appear under several experiments).
+    pub runs: Vec<PlannedRun>,
+}
+
+impl Plan {
+    /// Expands `study`.
+    pub fn new(study: Study, quick: bool) -> Plan {
+        let runs = expand(&study, quick.then(QuickScale::default));
+        Plan { study, quick, runs }
+    }
+
+    /// The study directory under `out`.
+    pub fn dir(&self, out: &Path) -> PathBuf {
+        let name =
+            if self.quick { format!("{}-quick", self.study.name) } else { self.study.name.clone() };
+        out.join(name)
+    }
+
+    /// Distinct runs, in plan order.
+    pub fn unique_runs(&self) -> Vec<&PlannedRun> {
+        let mut seen = std::collections::HashSet::new();
+        self.runs.iter().filter(|r| seen.insert(r.run_id.clone())).collect()
+    }
+
+    /// Reads `plan.json` from a study directory.
+    pub fn load(study_dir: &Path) -> Result<Plan> {
+        let p = study_dir.join(PLAN_FILE);
+        let text = std::fs::read_to_string(&p).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                Error::data(&p, "not a cnnvar study directory (no plan.json); run `cnnvar sweep STUDY.toml` first")
+            } else {
+                Error::io(&p, e)
+            }
+        })?;
+        serde_json::from_str(&text)
+            .map_err(|e| Error::data(&p, format!("unreadable plan (line {}): {e}", e.line())))
+    }
+
+    /// Writes the study directory's skeleton: `plan.json`, `study.toml` and every run's
+    /// directory with its `spec.json`. Existing runs are untouched.
+    pub fn lay_out(&self, study_dir: &Path) -> Result<()> {
+        std::fs::create_dir_all(study_dir).map_err(|e| Error::io(study_dir, e))?;
+        let json = serde_json::to_string_pretty(self).map_err(|e| Error::Other(e.to_string()))?;
+        write_atomic(&study_dir.join(PLAN_FILE), json.as_bytes())?;
+        if let Ok(text) = std::fs::read(&self.study.source) {
+            write_atomic(&study_dir.join("study.toml"), &text)?;
+        }
+        for run in self.unique_runs() {
+            RunDir::create(study_dir, &run.spec)?;
+        }
+        Ok(())
+    }
+
+    /// Each distinct run with where it stands.
+    pub fn states(&self, study_dir: &Path) -> Vec<(&PlannedRun, RunState)> {
+        self.unique_runs()
+            .into_iter()
+            .map(|r| (r, RunDir::open(study_dir.join(&r.run_id)).state()))
+            .collect()
+    }
+}
