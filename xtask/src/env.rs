@@ -21,7 +21,14 @@ impl Needs {
     /// Everything the tests need.
     pub fn all() -> Needs {
         Needs {
-            packages: vec!["dataset-fashion-mnist", "mesa-vulkan-drivers", "libvulkan1"],
+            packages: vec![
+                "dataset-fashion-mnist",
+                "mesa-vulkan-drivers",
+                "libvulkan1",
+                "chromium",
+                "fonts-dejavu-core",
+                "gzip",
+            ],
             torch: true,
         }
     }
@@ -152,4 +159,19 @@ pub fn target_dir() -> PathBuf {
         }
         None => root().join("target"),
     }
+}
+
+/// A private runtime directory (Mesa's Vulkan loader wants `XDG_RUNTIME_DIR`).
+pub fn runtime_dir() -> Result<PathBuf> {
+    if let Some(d) = std::env::var_os("XDG_RUNTIME_DIR") {
+        return Ok(PathBuf::from(d));
+    }
+    let d = cache_dir().join("xdg-runtime");
+    std::fs::create_dir_all(&d)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(d)
 }

@@ -35,8 +35,9 @@ usage: cargo xtask <task>
 
 tasks:
   ci      install test prerequisites (Debian packages, a Python venv with torch 2.9.0
-          for the tch backend), then fmt check, clippy -D warnings, every test, and a
-          tiny training run on each CPU backend (flex, ndarray, tch, vulkan/lavapipe)
+          for the tch backend), then fmt check, clippy -D warnings (all backends and
+          cuda), every test, and a tiny training run on each CPU backend (flex, ndarray,
+          tch, vulkan/lavapipe)
           options: --skip-install, --quick (skip clippy)
   setup   only install the prerequisites
   sweep   the main job: the write-up's study (studies/seed.toml) on Fashion-MNIST with

@@ -42,7 +42,7 @@ pub fn build(spec: &RunSpec) -> ModuleOptimizer {
     match s.optimizer {
         OptimizerName::Adam => AdamConfig::new().with_epsilon(s.epsilon).init(),
         OptimizerName::Sgd => {
-            let momentum = (s.momentum > 0.0).then(|| MomentumConfig {
+            let momentum = (s.momentum > 0.0).then_some(MomentumConfig {
                 momentum: s.momentum,
                 dampening: s.dampening,
                 nesterov: false,

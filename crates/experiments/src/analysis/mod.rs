@@ -200,8 +200,7 @@ pub fn experiment_stats(
         .collect();
     let mut pairs = Vec::new();
     let mut sources = Vec::new();
-    let headline;
-    match exp.kind {
+    let headline = match exp.kind {
         ExperimentKind::Factor => {
             let mut raw = Vec::new();
             for i in 0..levels.len() {
@@ -228,7 +227,7 @@ pub fn experiment_stats(
                     verdict,
                 });
             }
-            headline = match pairs
+            match pairs
                 .iter()
                 .filter(|p| p.significant)
                 .max_by(|x, y| x.comparison.diff.abs().total_cmp(&y.comparison.diff.abs()))
@@ -239,7 +238,7 @@ pub fn experiment_stats(
                     "no difference between levels is distinguishable from seed noise ({} pairs tested)",
                     pairs.len()
                 ),
-            };
+            }
         }
         ExperimentKind::VarianceSources => {
             for level in &levels {
@@ -250,13 +249,13 @@ pub fn experiment_stats(
                     sd_ci: sd_interval(&level.accuracies),
                 });
             }
-            headline = sources
+            sources
                 .iter()
                 .filter_map(|s| s.sd.map(|sd| format!("{}: sd {} points", s.source, pts(sd))))
                 .collect::<Vec<_>>()
-                .join("; ");
+                .join("; ")
         }
-    }
+    };
     ExperimentStats {
         name: exp.name.clone(),
         title: exp.title.clone(),

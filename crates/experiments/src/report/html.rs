@@ -21,12 +21,12 @@ figure{margin:1em 0}figcaption{font-size:.85em;color:#555}svg{max-width:100%;hei
 pub fn render(input: &ReportInput<'_>) -> String {
     let stats = input.stats;
     let mut h = String::new();
-    let _ = write!(
+    let _ = writeln!(
         h,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>cnnvar report: {name}</title><style>{STYLE}</style></head><body>\n\
          <h1>Why does accuracy vary? Study <code>{name}</code></h1>\n<p>{desc}</p>\n\
          <p>{complete} of {planned} runs complete ({diverged} diverged and excluded from means); {seeds} seeds per level. \
-         Intervals are 95%; pairwise tests are Welch's t-test with Holm's correction within each experiment.</p>\n",
+         Intervals are 95%; pairwise tests are Welch's t-test with Holm's correction within each experiment.</p>",
         name = esc(&stats.study),
         desc = esc(&input.plan.study.description),
         complete = stats.complete,
@@ -45,7 +45,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
             esc(&exp.headline)
         );
     }
-    let _ = write!(h, "</ul><p class=\"prov\">{}</p></section>\n", esc(&input.provenance()));
+    let _ = writeln!(h, "</ul><p class=\"prov\">{}</p></section>", esc(&input.provenance()));
     for (exp, figs) in stats.experiments.iter().zip(input.figures) {
         section(&mut h, input, exp, figs);
     }
@@ -55,28 +55,28 @@ pub fn render(input: &ReportInput<'_>) -> String {
 
 fn section(h: &mut String, input: &ReportInput<'_>, exp: &ExperimentStats, figs: &[super::Figure]) {
     let prov = esc(&input.provenance());
-    let _ = write!(
+    let _ = writeln!(
         h,
-        "<section class=\"experiment\" id=\"{id}\"><h2>{id}: {title}</h2>\n",
+        "<section class=\"experiment\" id=\"{id}\"><h2>{id}: {title}</h2>",
         id = esc(&exp.name),
         title = esc(&exp.title)
     );
     if let Some(claim) = &exp.claim {
-        let _ = write!(h, "<p class=\"claim\">Claim: {}</p>\n", esc(claim));
+        let _ = writeln!(h, "<p class=\"claim\">Claim: {}</p>", esc(claim));
     }
-    let _ = write!(h, "<p><b>Verdict:</b> {}</p>\n", esc(&exp.headline));
+    let _ = writeln!(h, "<p><b>Verdict:</b> {}</p>", esc(&exp.headline));
     let factor = esc(&exp.factors.join(", "));
-    let _ = write!(
+    let _ = writeln!(
         h,
         "<table class=\"levels\"><caption>Test accuracy (%), loss and generalisation gap by level</caption>\
          <tr><th class=\"l\">{factor}</th><th>runs</th><th>diverged</th><th>mean acc</th><th>sd</th><th>95% CI</th><th>min</th><th>max</th>\
-         <th>test loss</th><th>gap (pts)</th><th>gap 95% CI</th></tr>\n"
+         <th>test loss</th><th>gap (pts)</th><th>gap 95% CI</th></tr>"
     );
     for l in &exp.levels {
         let acc = l.test_accuracy.as_ref();
-        let _ = write!(
+        let _ = writeln!(
             h,
-            "<tr><td class=\"l\">{}</td><td>{}/{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            "<tr><td class=\"l\">{}</td><td>{}/{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(&l.label),
             l.complete,
             l.planned,
@@ -99,7 +99,7 @@ fn section(h: &mut String, input: &ReportInput<'_>, exp: &ExperimentStats, figs:
             )),
         );
     }
-    let _ = write!(h, "</table><p class=\"prov\">{prov}</p>\n");
+    let _ = writeln!(h, "</table><p class=\"prov\">{prov}</p>");
     if exp.kind == ExperimentKind::Factor && !exp.pairs.is_empty() {
         h.push_str(
             "<table class=\"pairs\"><caption>Pairwise comparisons of test accuracy (A − B)</caption>\
@@ -108,9 +108,9 @@ fn section(h: &mut String, input: &ReportInput<'_>, exp: &ExperimentStats, figs:
         );
         for p in &exp.pairs {
             let c = &p.comparison;
-            let _ = write!(
+            let _ = writeln!(
                 h,
-                "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2}</td><td>{}</td><td class=\"l {}\">{}</td></tr>\n",
+                "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2}</td><td>{}</td><td class=\"l {}\">{}</td></tr>",
                 esc(&p.a),
                 esc(&p.b),
                 pct(Some(c.diff)),
@@ -123,7 +123,7 @@ fn section(h: &mut String, input: &ReportInput<'_>, exp: &ExperimentStats, figs:
                 esc(&p.verdict)
             );
         }
-        let _ = write!(h, "</table><p class=\"prov\">{prov}</p>\n");
+        let _ = writeln!(h, "</table><p class=\"prov\">{prov}</p>");
     }
     if !exp.sources.is_empty() {
         h.push_str(
@@ -131,9 +131,9 @@ fn section(h: &mut String, input: &ReportInput<'_>, exp: &ExperimentStats, figs:
              <tr><th class=\"l\">source varied</th><th>runs</th><th>sd (pts)</th><th>95% CI</th></tr>\n",
         );
         for s in &exp.sources {
-            let _ = write!(
+            let _ = writeln!(
                 h,
-                "<tr><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                "<tr><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 esc(&s.source),
                 s.n,
                 pct(s.sd),
@@ -144,12 +144,12 @@ fn section(h: &mut String, input: &ReportInput<'_>, exp: &ExperimentStats, figs:
                 ))
             );
         }
-        let _ = write!(h, "</table><p class=\"prov\">{prov}</p>\n");
+        let _ = writeln!(h, "</table><p class=\"prov\">{prov}</p>");
     }
     for f in figs {
-        let _ = write!(
+        let _ = writeln!(
             h,
-            "<figure id=\"fig-{}\">{}<figcaption>{} — {prov}</figcaption></figure>\n",
+            "<figure id=\"fig-{}\">{}<figcaption>{} — {prov}</figcaption></figure>",
             esc(&f.name),
             strip_xml_header(&f.svg),
             esc(&f.caption)

@@ -12,6 +12,8 @@ use toml::Spanned;
 use super::{Experiment, ExperimentKind, Level, Study, VARIANCE_SOURCES};
 
 type Table = BTreeMap<Spanned<String>, Spanned<toml::Value>>;
+/// `vary = { field = [levels] }`, with positions.
+type Vary = BTreeMap<Spanned<String>, Spanned<Vec<Spanned<toml::Value>>>>;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -34,7 +36,7 @@ struct RawExperiment {
     claim: Option<String>,
     kind: Option<ExperimentKind>,
     base: Option<Table>,
-    vary: Option<BTreeMap<Spanned<String>, Spanned<Vec<Spanned<toml::Value>>>>>,
+    vary: Option<Vary>,
     levels: Option<Spanned<Vec<Spanned<Table>>>>,
 }
 
