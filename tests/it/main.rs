@@ -1,4 +1,5 @@
-//! End-to-end tests: each drives the `cnnvar` binary as a user would.
+//! End-to-end tests: each drives the `cnnvar` binary as a user would. This is the
+//! `it` test of the `cnnvar` package (`cargo test -p cnnvar --test it`).
 //!
 //! Environment that makes skips into failures (CI sets both):
 //! - `CNNVAR_REQUIRE_BACKENDS=flex,ndarray,...`: those backends must be compiled in and work.

@@ -3,21 +3,13 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// The `cnnvar` binary: `$CNNVAR_BIN`, else the one cargo built beside this test.
+/// The `cnnvar` binary: `$CNNVAR_BIN`, else the one cargo built for this test run
+/// (with the same features).
 pub fn bin() -> PathBuf {
-    if let Ok(p) = std::env::var("CNNVAR_BIN") {
-        return PathBuf::from(p);
+    match std::env::var("CNNVAR_BIN") {
+        Ok(p) => PathBuf::from(p),
+        Err(_) => PathBuf::from(env!("CARGO_BIN_EXE_cnnvar")),
     }
-    let exe = std::env::current_exe().expect("test executable path");
-    // target/<profile>/deps/it-<hash> -> target/<profile>/cnnvar
-    let dir = exe.parent().and_then(Path::parent).expect("target dir");
-    let bin = dir.join(format!("cnnvar{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.exists(),
-        "{} not built; run `cargo build -p cnnvar` (or cargo test --workspace)",
-        bin.display()
-    );
-    bin
 }
 
 /// A `cnnvar` command with a clean data environment.

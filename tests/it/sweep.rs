@@ -197,7 +197,7 @@ fn seed_study_quick_completes() {
     let Some(data) = fashion_mnist() else { return };
     let tmp = tempfile::tempdir().expect("tempdir");
     let out = tmp.path().join("runs");
-    let study = Path::new(env!("CARGO_MANIFEST_DIR")).join("../studies/seed.toml");
+    let study = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../studies/seed.toml");
     let o = output(
         cnnvar()
             .args(["sweep", "--quick", "--quiet", "--out"])

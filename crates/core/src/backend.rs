@@ -88,6 +88,7 @@ impl Backend {
 
     /// Makes the burn device (without autodiff) for this backend, or says which
     /// feature the build lacks.
+    #[cfg(feature = "burn")]
     #[allow(deprecated)] // ndarray and tch are deprecated upstream; the user asked for them.
     pub fn device(self) -> Result<burn::tensor::Device> {
         use burn::tensor::Device;
@@ -154,6 +155,7 @@ mod tests {
         assert!("gpu".parse::<Backend>().unwrap_err().contains("flex"));
     }
 
+    #[cfg(feature = "burn")]
     #[test]
     fn missing_backend_names_feature() {
         for b in Backend::ALL {

@@ -58,6 +58,17 @@ fn init_params<const D: usize>(
     }
 }
 
+/// 2×2 max pooling with stride 2 (floor), as a reshape and two reductions: the same
+/// values as `MaxPool2d`, and on burn-flex 0.22 a 1.28× faster evaluation of the simple
+/// model (4764 vs 3728 samples/s, 1 thread); its backward pass is slower than the
+/// pooling kernel's, so training keeps `MaxPool2d`.
+fn max_pool_2x2(x: Tensor<4>) -> Tensor<4> {
+    let [b, c, h, w] = x.dims();
+    let (h2, w2) = (h / 2, w / 2);
+    let x = if h % 2 == 1 || w % 2 == 1 { x.slice([0..b, 0..c, 0..2 * h2, 0..2 * w2]) } else { x };
+    x.reshape([b, c, h2, 2, w2, 2]).max_dim(5).max_dim(3).reshape([b, c, h2, w2])
+}
+
 impl Cnn {
     /// Builds the module on `device`, drawing every weight immediately in layer order.
     /// Seed the device first for reproducible weights.
@@ -109,7 +120,9 @@ impl Cnn {
         for block in &self.blocks {
             x = relu(block.conv.forward(x));
             if let Some(pool) = &block.max_pool {
-                x = pool.forward(x);
+                // In inference the reshape form is faster; in training burn's pooling
+                // with indices has the cheaper backward pass.
+                x = if x.device().is_autodiff() { pool.forward(x) } else { max_pool_2x2(x) };
             }
             if let Some(pool) = &block.avg_pool {
                 x = pool.forward(x);
