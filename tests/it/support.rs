@@ -15,7 +15,8 @@ pub fn bin() -> PathBuf {
 /// A `cnnvar` command with a clean data environment.
 pub fn cnnvar() -> Command {
     let mut c = Command::new(bin());
-    c.env_remove("CNNVAR_DATA_DIR");
+    // No downloads on first use in tests: a missing data set must stay missing.
+    c.env_remove("CNNVAR_DATA_DIR").env("CNNVAR_AUTO_FETCH", "0");
     c
 }
 

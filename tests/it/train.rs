@@ -146,3 +146,54 @@ fn data_info_lists_fashion_mnist() {
     let text = v.to_string();
     assert!(text.contains("fashion-mnist") && text.contains("60000"), "{text}");
 }
+
+/// A generated CIFAR-10-format data set (six binary batches) trains for one epoch
+/// through `--dataset cifar10 --data-dir DIR`, on 32×32×3 input, for each model.
+#[test]
+fn cifar10_format_trains_one_epoch() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("cifar-10-batches-bin");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let per_file = 40;
+    for (i, name) in cnnvar_data::CIFAR10_FILES.iter().enumerate() {
+        let mut images = vec![0u8; per_file * 3072];
+        let mut labels = vec![0u8; per_file];
+        for k in 0..per_file {
+            let class = (k * 3 + i) % 10;
+            labels[k] = class as u8;
+            // Class c brightens colour plane c % 3 and the c-th band of rows.
+            for (p, px) in images[k * 3072..(k + 1) * 3072].iter_mut().enumerate() {
+                let (plane, row) = (p / 1024, (p % 1024) / 32);
+                *px = if plane == class % 3 && row / 4 == class % 8 {
+                    220
+                } else {
+                    ((p + k) % 50) as u8
+                };
+            }
+        }
+        cnnvar_data::cifar::write_batch(&dir.join(name), &images, &labels).expect("write batch");
+    }
+    for model in ["simple", "two-conv", "complex"] {
+        let o = output(
+            cnnvar()
+                .args([
+                    "train",
+                    "--dataset",
+                    "cifar10",
+                    "--model",
+                    model,
+                    "--epochs",
+                    "1",
+                    "--json",
+                    "--quiet",
+                    "--data-dir",
+                ])
+                .arg(tmp.path()),
+        );
+        let rec = record(&o);
+        assert_eq!(rec["train_examples"].as_u64(), Some(5 * per_file as u64), "{model}");
+        assert_eq!(rec["test_examples"].as_u64(), Some(per_file as u64), "{model}");
+        assert!(rec["test_accuracy"].as_f64().is_some_and(|a| (0.0..=1.0).contains(&a)), "{model}");
+        assert_eq!(rec["spec"]["dataset"].as_str(), Some("cifar10"));
+    }
+}

@@ -28,6 +28,10 @@ pub enum Command {
     Report {
         /// The study directory (e.g. runs/seed).
         study_dir: PathBuf,
+        /// Print the factors ranked by how far they move accuracy compared with seed
+        /// noise (also written to ranking.csv).
+        #[arg(long)]
+        rank: bool,
     },
     /// Show which runs of a study are done, running, failed or pending.
     Status {
@@ -59,6 +63,23 @@ pub enum DataCommand {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Download a data set into the user cache (verified against pinned SHA-256
+    /// checksums, resuming an interrupted download) and print its directory.
+    Fetch {
+        /// The data set: mnist, fashion-mnist or cifar10.
+        name: DatasetName,
+        /// Never use the network: only report what is already cached.
+        #[arg(long)]
+        offline: bool,
+        /// Download from this directory URL instead of the canonical host (a mirror;
+        /// `{name}` stands for the data set's name). Default: $CNNVAR_DATA_URL.
+        #[arg(long, value_name = "URL")]
+        base_url: Option<String>,
+        /// Cache directory; the data set goes to DIR/NAME (default: the user cache's
+        /// cnnvar, e.g. ~/.cache/cnnvar, where data sets are looked for).
+        #[arg(long, value_name = "DIR")]
+        cache_dir: Option<PathBuf>,
     },
 }
 

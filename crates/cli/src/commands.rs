@@ -16,8 +16,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Worker(args) => worker(args),
         Command::Sweep(args) => crate::sweep::sweep(args),
         Command::Status { study_dir } => crate::sweep::status(&study_dir),
-        Command::Report { study_dir } => {
-            crate::sweep::report(&study_dir, false).map(|_| ExitCode::SUCCESS)
+        Command::Report { study_dir, rank } => {
+            crate::sweep::report(&study_dir, false, rank).map(|_| ExitCode::SUCCESS)
         }
         Command::Backends => {
             let names: Vec<&str> =
@@ -27,6 +27,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Data { command: DataCommand::Info { data_dir, json } } => {
             data_info(data_dir.as_deref(), json)
+        }
+        Command::Data { command: DataCommand::Fetch { name, offline, base_url, cache_dir } } => {
+            data_fetch(name, offline, base_url, cache_dir)
         }
     }
 }
@@ -166,4 +169,76 @@ fn data_info(data_dir: Option<&std::path::Path>, json: bool) -> Result<ExitCode>
         println!("{info}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `cnnvar data fetch`: downloads data set `name` unless cached, with progress on
+/// stderr, and prints the directory holding its files on stdout.
+fn data_fetch(
+    name: cnnvar_core::DatasetName,
+    offline: bool,
+    base_url: Option<String>,
+    cache_dir: Option<std::path::PathBuf>,
+) -> Result<ExitCode> {
+    use cnnvar_data::fetch;
+    let cache_dir = match cache_dir {
+        Some(dir) => dir,
+        None => fetch::default_cache_dir().ok_or_else(|| {
+            Error::Other("no user cache directory ($HOME is not set); pass --cache-dir DIR".into())
+        })?,
+    };
+    let options = fetch::FetchOptions {
+        cache_dir,
+        base_url: base_url.or_else(fetch::base_url_from_env),
+        offline: offline || fetch::offline_from_env(),
+    };
+    let mut bar = None;
+    let dir = fetch::fetch(name, &options, &mut |p| show_fetch_progress(&mut bar, p))?;
+    if let Some(bar) = bar.take() {
+        bar.finish_and_clear();
+    }
+    println!("{}", dir.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Shows one download event: a byte bar per file (when stderr is a terminal) and a
+/// line per verified file.
+fn show_fetch_progress(
+    bar: &mut Option<indicatif::ProgressBar>,
+    p: cnnvar_data::FetchProgress<'_>,
+) {
+    use cnnvar_data::FetchProgress;
+    use indicatif::{ProgressBar, ProgressStyle};
+    match p {
+        FetchProgress::Started { url, done, total } => {
+            if done > 0 {
+                eprintln!("resuming {url} at byte {done}");
+            } else {
+                eprintln!("downloading {url}");
+            }
+            let new = ProgressBar::new(total.unwrap_or(0));
+            new.set_style(
+                ProgressStyle::with_template(
+                    "[{bar:30}] {bytes}/{total_bytes}, {bytes_per_sec}, eta {eta}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            new.set_position(done);
+            if let Some(old) = bar.replace(new) {
+                old.finish_and_clear();
+            }
+        }
+        FetchProgress::Bytes { done, .. } => {
+            if let Some(bar) = bar {
+                bar.set_position(done);
+            }
+        }
+        FetchProgress::Verified { path } => {
+            if let Some(bar) = bar.take() {
+                bar.finish_and_clear();
+            }
+            eprintln!("verified {}", path.display());
+        }
+        FetchProgress::Extracting { archive } => eprintln!("extracting {}", archive.display()),
+    }
 }

@@ -77,7 +77,7 @@ pub fn sweep(a: SweepArgs) -> Result<ExitCode> {
     display.finish();
     let rows = write_results_csv(&plan, &dir)?;
     if rows > 0 {
-        report(&dir, a.quiet)?;
+        report(&dir, a.quiet, false)?;
     }
     let interrupted = STOP.load(Ordering::SeqCst);
     eprintln!(
@@ -168,9 +168,18 @@ pub fn human(seconds: f64) -> String {
     }
 }
 
-/// Writes the report of the study in `study_dir` and prints its verdicts.
-pub fn report(study_dir: &Path, quiet: bool) -> Result<()> {
-    let (files, stats) = cnnvar_experiments::report::write_report(study_dir)?;
+/// Writes the report of the study in `study_dir` and prints its verdicts (and, with
+/// `rank`, the ranking of its factors).
+pub fn report(study_dir: &Path, quiet: bool, rank: bool) -> Result<()> {
+    let (files, stats, ranking) = cnnvar_experiments::report::write_report(study_dir)?;
+    if rank {
+        println!("Why does accuracy vary in {}?", stats.study);
+        for line in cnnvar_experiments::report::ranking_lines(&ranking) {
+            println!("  {line}");
+        }
+        println!("ranking: {}", files.ranking_csv.display());
+        return Ok(());
+    }
     if !quiet {
         println!("{} ({} of {} runs complete):", stats.study, stats.complete, stats.planned);
         for exp in &stats.experiments {

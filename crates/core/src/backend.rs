@@ -4,10 +4,11 @@
 use serde::{Deserialize, Serialize};
 
 use crate::spec::named_enum;
+#[cfg(feature = "burn")]
 use crate::{Error, Result};
 
 named_enum! {
-    /// A burn backend. Every variant parses in every build; [`Backend::device`] fails
+    /// A burn backend. Every variant parses in every build; `Backend::device` fails
     /// with the Cargo feature to enable when the build lacks it.
     Backend {
         /// burn-flex: pure-Rust CPU backend (feature `flex`, the default).

@@ -8,7 +8,7 @@
 //! - [`RunRecord`]: what a run produced (per-epoch curve, final and per-class test
 //!   accuracy, divergence) and where it came from ([`Provenance`]).
 //! - [`Error`]: the one error type; every variant says which file or field was wrong.
-//! - [`Backend`]: the burn backends cnnvar can run on, and [`Backend::device`], the one
+//! - [`Backend`]: the burn backends cnnvar can run on, and `Backend::device`, the one
 //!   function that turns a choice into a `burn::tensor::Device`. Which backends exist is
 //!   decided by this crate's Cargo features (`flex`, `ndarray`, `tch`, `vulkan`, `wgpu`,
 //!   `metal`, `cuda`); every other crate forwards its features here.

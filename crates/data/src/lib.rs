@@ -8,7 +8,10 @@
 //!   over the files' bytes ([`DataSplit::sha256`]).
 //! - [`idx`] reads and writes the IDX files of MNIST and Fashion-MNIST, raw or
 //!   gzip, and rejects every malformed file with an error naming the file, what was
-//!   wrong and what was expected.
+//!   wrong and what was expected. [`cifar`] does the same for CIFAR-10's binary
+//!   batch files.
+//! - [`fetch()`] downloads a data set into the user cache from its canonical host,
+//!   verified against pinned SHA-256 values, resumable and atomic ([`mod@fetch`] module).
 //! - [`select`] picks the training subset (first N, or stratified by class with a
 //!   seed); [`epoch_order`] is the seeded visiting order of each epoch.
 //! - [`fill_batch`] turns a batch of examples into reusable `f32`/`i64` buffers
@@ -24,6 +27,15 @@
 //! `/usr/share/datasets/mnist`). When none holds the files, the error lists every
 //! place searched and says how to get the data. There is never a fallback to
 //! synthetic data.
+//!
+//! ## Downloading on first use
+//!
+//! When [`load`] is given no directory and finds nothing, it downloads the data set
+//! into the user cache with [`fetch()`] (announced with one line on stderr), then
+//! loads it. It does not when `$CNNVAR_AUTO_FETCH` is `0` or `$CNNVAR_OFFLINE` is
+//! set (to anything but empty or `0`); if the download fails, the not-found error
+//! says why. `$CNNVAR_DATA_URL` replaces the download host (see
+//! [`FetchOptions::base_url`]). `cnnvar data fetch NAME` downloads explicitly.
 //!
 //! ## Memory
 //!
@@ -43,7 +55,9 @@
 //! ```
 
 mod batch;
+pub mod cifar;
 mod dataset;
+pub mod fetch;
 mod hash;
 pub mod idx;
 mod load;
@@ -51,8 +65,10 @@ mod locate;
 mod subset;
 
 pub use batch::fill_batch;
+pub use cifar::{CIFAR10_FILES, load_cifar10_dir};
 pub use cnnvar_core::ImageShape;
 pub use dataset::{DataSplit, Dataset};
-pub use load::{IDX_CLASSES, IDX_FILES, load_cifar10_dir, load_idx_dir};
+pub use fetch::{FetchOptions, FetchProgress, fetch};
+pub use load::{IDX_CLASSES, IDX_FILES, load_idx_dir};
 pub use locate::{DATA_DIR_ENV, DataInfo, find, info, load};
 pub use subset::{SUBSET_STREAM, epoch_order, select};

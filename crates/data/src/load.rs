@@ -119,15 +119,5 @@ fn file_name(path: &Path) -> String {
     path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
-/// Reads CIFAR-10 (binary version) from `dir`.
-///
-/// Not built yet: always returns [`Error::Other`] saying so.
-pub fn load_cifar10_dir(dir: &Path) -> Result<DataSplit> {
-    Err(Error::Other(format!(
-        "CIFAR-10 reader not built yet (found the data in {}); use fashion-mnist or mnist",
-        dir.display()
-    )))
-}
-
 #[cfg(test)]
 mod tests;

@@ -6,21 +6,13 @@ use std::path::{Path, PathBuf};
 use cnnvar_core::{DatasetName, Error, ImageShape, Result};
 use serde::Serialize;
 
+use crate::cifar::{CIFAR10_DIR, CIFAR10_FILES, load_cifar10_dir};
 use crate::dataset::DataSplit;
-use crate::load::{idx_paths, load_cifar10_dir, load_idx_dir};
+use crate::fetch::{AUTO_FETCH_ENV, FetchOptions, fetch, offline_from_env};
+use crate::load::{idx_paths, load_idx_dir};
 
 /// The environment variable naming a directory of data sets (or of one data set).
 pub const DATA_DIR_ENV: &str = "CNNVAR_DATA_DIR";
-
-/// The CIFAR-10 binary files, in the order a reader takes them.
-const CIFAR10_FILES: [&str; 6] = [
-    "data_batch_1.bin",
-    "data_batch_2.bin",
-    "data_batch_3.bin",
-    "data_batch_4.bin",
-    "data_batch_5.bin",
-    "test_batch.bin",
-];
 
 /// Finds the directory holding data set `name`.
 ///
@@ -52,8 +44,46 @@ pub fn find(name: DatasetName, data_dir: Option<&Path>) -> Result<PathBuf> {
 }
 
 /// Finds data set `name` (see [`find`]) and reads it.
+///
+/// Without `data_dir`, a data set found nowhere is first downloaded into the user
+/// cache ([`fetch()`], announced on stderr), unless `$CNNVAR_AUTO_FETCH` is `0` or
+/// `$CNNVAR_OFFLINE` is set; if that fails, the [`Error::DataNotFound`] says why.
 pub fn load(name: DatasetName, data_dir: Option<&Path>) -> Result<DataSplit> {
-    load_from(name, &find(name, data_dir)?)
+    let auto = data_dir.is_none()
+        && std::env::var_os(AUTO_FETCH_ENV).is_none_or(|v| v != "0")
+        && !offline_from_env();
+    let options = if auto { Some(FetchOptions::from_env()) } else { None };
+    load_or_fetch(name, data_dir, options)
+}
+
+/// [`load`], downloading with `fetch_options` (if any) what is not found.
+fn load_or_fetch(
+    name: DatasetName,
+    data_dir: Option<&Path>,
+    fetch_options: Option<Result<FetchOptions>>,
+) -> Result<DataSplit> {
+    match (find(name, data_dir), fetch_options) {
+        (Ok(dir), _) => load_from(name, &dir),
+        (Err(Error::DataNotFound { name: n, searched, hint }), Some(options)) => {
+            let fetched = options.and_then(|options| {
+                eprintln!(
+                    "cnnvar: data set `{name}` not found; downloading it into {} (set \
+                     {AUTO_FETCH_ENV}=0 to forbid)",
+                    options.cache_dir.join(name.as_str()).display()
+                );
+                fetch(name, &options, &mut |_| {})
+            });
+            match fetched {
+                Ok(dir) => load_from(name, &dir),
+                Err(e) => Err(Error::DataNotFound {
+                    name: n,
+                    searched,
+                    hint: format!("{hint} (Downloading it automatically failed: {e})"),
+                }),
+            }
+        }
+        (Err(e), _) => Err(e),
+    }
 }
 
 /// Reads data set `name` from `dir`, a directory [`find`] returned.
@@ -103,13 +133,18 @@ fn check(name: DatasetName, dir: &Path) -> std::result::Result<PathBuf, String> 
         },
         DatasetName::Cifar10 => {
             let has_all = |d: &Path| CIFAR10_FILES.iter().all(|f| d.join(f).is_file());
-            let nested = dir.join("cifar-10-batches-bin");
+            let nested = dir.join(CIFAR10_DIR);
             if has_all(&nested) {
                 Ok(nested)
             } else if has_all(dir) {
                 Ok(dir.to_path_buf())
             } else {
-                Err(format!("no {} (in it or in cifar-10-batches-bin)", CIFAR10_FILES.join(", ")))
+                let archive = if dir.join("cifar-10-binary.tar.gz").is_file() {
+                    "; it holds cifar-10-binary.tar.gz, which must be extracted"
+                } else {
+                    ""
+                };
+                Err(format!("no {} (in it or in {CIFAR10_DIR}){archive}", CIFAR10_FILES.join(", ")))
             }
         }
     }
@@ -254,16 +289,46 @@ mod tests {
     }
 
     #[test]
-    fn cifar10_is_found_but_not_read_yet() {
+    fn cifar10_is_found_nested_and_read() {
         let tmp = tempfile::tempdir().expect("temp dir");
-        let nested = tmp.path().join("cifar-10-batches-bin");
+        let nested = tmp.path().join(CIFAR10_DIR);
         std::fs::create_dir(&nested).expect("mkdir");
         for f in CIFAR10_FILES {
-            std::fs::write(nested.join(f), b"").expect("write");
+            crate::cifar::write_batch(&nested.join(f), &[7; 2 * 3072], &[1, 2]).expect("write");
         }
         assert_eq!(find(DatasetName::Cifar10, Some(tmp.path())).expect("found"), nested);
-        let msg = load(DatasetName::Cifar10, Some(tmp.path())).expect_err("stub").to_string();
-        assert!(msg.contains("CIFAR-10 reader not built yet"), "{msg}");
+        let split = load(DatasetName::Cifar10, Some(tmp.path())).expect("load");
+        assert_eq!((split.train.len(), split.test.len()), (10, 2));
+        assert_eq!(split.source, nested);
+        let infos = info(Some(tmp.path()));
+        let cifar = infos.iter().find(|i| i.name == DatasetName::Cifar10).expect("cifar info");
+        assert_eq!((cifar.train, cifar.test), (Some(10), Some(2)));
+    }
+
+    #[test]
+    fn failed_auto_fetch_is_appended_to_not_found() {
+        if find(DatasetName::Cifar10, None).is_ok() {
+            return; // This machine has CIFAR-10: nothing would be fetched.
+        }
+        // A port nobody listens on: the connection is refused at once.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("bind")
+            .port();
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let options = FetchOptions {
+            base_url: Some(format!("http://127.0.0.1:{port}/{{name}}/")),
+            ..FetchOptions::new(tmp.path())
+        };
+        let err = load_or_fetch(DatasetName::Cifar10, None, Some(Ok(options)))
+            .expect_err("nothing to fetch from");
+        assert!(matches!(err, Error::DataNotFound { .. }), "{err:?}");
+        let msg = err.to_string();
+        assert!(msg.contains("Downloading it automatically failed"), "{msg}");
+        assert!(msg.contains(&format!("http://127.0.0.1:{port}/cifar10/cifar-10-binary")), "{msg}");
+        // Without fetch options (an explicit directory, or auto-fetch off), no attempt.
+        let err = load_or_fetch(DatasetName::Cifar10, None, None).expect_err("not found");
+        assert!(!err.to_string().contains("Downloading"), "{err}");
     }
 
     #[test]

@@ -85,6 +85,11 @@ pub fn execute(
 
 /// The file the training images came from, for error messages.
 fn train_images_file(data: &cnnvar_data::DataSplit) -> PathBuf {
+    if data.name == cnnvar_core::DatasetName::Cifar10 {
+        let nested = data.source.join(cnnvar_data::cifar::CIFAR10_DIR);
+        let dir = if nested.is_dir() { nested } else { data.source.clone() };
+        return dir.join(cnnvar_data::CIFAR10_FILES[0]);
+    }
     let name = cnnvar_data::IDX_FILES[0];
     let gz = data.source.join(format!("{name}.gz"));
     if gz.exists() { gz } else { data.source.join(name) }

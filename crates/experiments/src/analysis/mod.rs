@@ -2,6 +2,8 @@
 //! verdicts, and sources of seed variance. Diverged runs are counted and listed but
 //! never enter a mean.
 
+pub mod powerlaw;
+pub mod rank;
 pub mod stats;
 
 use std::path::Path;
@@ -93,6 +95,8 @@ pub struct ExperimentStats {
     pub title: String,
     /// The claim under test.
     pub claim: Option<String>,
+    /// The level the claim expects to be best.
+    pub expect_best: Option<String>,
     /// Kind.
     pub kind: ExperimentKind,
     /// Fields varied.
@@ -105,6 +109,8 @@ pub struct ExperimentStats {
     pub sources: Vec<SourceStats>,
     /// The experiment's verdict in one sentence.
     pub headline: String,
+    /// Power-law fit of test error against training-set size (size experiments only).
+    pub learning_curve: Option<powerlaw::PowerLaw>,
 }
 
 /// A whole study's analysis.
@@ -256,17 +262,21 @@ pub fn experiment_stats(
                 .join("; ")
         }
     };
-    ExperimentStats {
+    let mut stats = ExperimentStats {
         name: exp.name.clone(),
         title: exp.title.clone(),
         claim: exp.claim.clone(),
+        expect_best: exp.expect_best.clone(),
         kind: exp.kind,
         factors: exp.factors.clone(),
         levels,
         pairs,
         sources,
         headline,
-    }
+        learning_curve: None,
+    };
+    stats.learning_curve = powerlaw::learning_curve(&stats);
+    stats
 }
 
 /// Analyses a study from its run directory alone.
@@ -336,6 +346,7 @@ mod tests {
             name: "e".into(),
             title: "E".into(),
             claim: None,
+            expect_best: None,
             kind,
             factors: vec![if kind == ExperimentKind::Factor {
                 "lr".into()

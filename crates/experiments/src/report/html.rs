@@ -34,6 +34,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
         diverged = stats.diverged,
         seeds = stats.seeds,
     );
+    ranking_section(&mut h, input);
     h += "<section id=\"verdicts\"><h2>Verdicts</h2><ul class=\"verdicts\">\n";
     for exp in &stats.experiments {
         let _ = writeln!(
@@ -53,6 +54,88 @@ pub fn render(input: &ReportInput<'_>) -> String {
     h
 }
 
+/// "Why does accuracy vary here?": the ranked factors, their figure and what the data
+/// says of each claim. Opens the report.
+fn ranking_section(h: &mut String, input: &ReportInput<'_>) {
+    let r = input.ranking;
+    if r.factors.is_empty() {
+        return;
+    }
+    h.push_str(
+        "<section id=\"ranking\"><h2>Why does accuracy vary here?</h2>\n<ol class=\"ranking\">\n",
+    );
+    for (i, f) in r.factors.iter().enumerate() {
+        let line = crate::analysis::rank::describe(i + 1, f);
+        let text = line.split_once(". ").map_or(line.as_str(), |(_, t)| t);
+        let _ = writeln!(
+            h,
+            "<li class=\"{}\">{}</li>",
+            if f.distinguishable { "yes" } else { "no" },
+            esc(text)
+        );
+    }
+    h.push_str("</ol>\n");
+    if let Some(sd) = r.noise_sd {
+        let all = r
+            .all_seeds_sd
+            .map(|s| {
+                format!(
+                    "; all seeds varying, in the variance-sources experiment: {:.2} points",
+                    100.0 * s
+                )
+            })
+            .unwrap_or_default();
+        let _ = writeln!(
+            h,
+            "<p>Seed noise in this study: a standard deviation of {:.2} points of test accuracy between runs that differ only in their seeds (pooled over levels){all}.</p>",
+            100.0 * sd
+        );
+    }
+    h.push_str("<table class=\"rank\"><caption>Factors ranked by effect on test accuracy</caption><tr><th>#</th><th class=\"l\">factor</th><th>levels</th><th>runs</th><th>effect (pts)</th><th>95% CI</th><th>× seed noise</th><th>η² (%)</th><th>η² 95% CI</th><th>ANOVA p</th><th>Kruskal–Wallis p</th><th class=\"l\">best</th><th class=\"l\">worst</th></tr>\n");
+    for (i, f) in r.factors.iter().enumerate() {
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td></tr>",
+            i + 1,
+            esc(&f.title),
+            f.levels,
+            f.runs,
+            pct(Some(f.range)),
+            f.range_ci.map_or("–".into(), |(a, b)| format!(
+                "[{}, {}]",
+                pct(Some(a)),
+                pct(Some(b))
+            )),
+            f.noise_ratio.map_or("–".into(), |x| format!("{x:.1}")),
+            pct(f.eta_squared),
+            f.eta_squared_ci.map_or("–".into(), |(a, b)| format!(
+                "[{}, {}]",
+                pct(Some(a)),
+                pct(Some(b))
+            )),
+            p_text(f.anova_p),
+            p_text(f.kruskal_p),
+            esc(&f.best),
+            esc(&f.worst)
+        );
+    }
+    let _ = writeln!(h, "</table><p class=\"prov\">{}</p>", esc(&input.provenance()));
+    if let Some(fig) = input.ranking_figure {
+        let _ = writeln!(
+            h,
+            "<figure id=\"fig-ranking\">{}<figcaption>{} — {}</figcaption></figure>",
+            strip_xml_header(&fig.svg),
+            esc(&fig.caption),
+            esc(&input.provenance())
+        );
+    }
+    h.push_str("<h3>What the data says of each claim</h3><ul class=\"claims\">\n");
+    for f in &r.factors {
+        let _ = writeln!(h, "<li><b>{}</b>: {}</li>", esc(&f.title), esc(&f.finding));
+    }
+    h.push_str("</ul></section>\n");
+}
+
 fn section(h: &mut String, input: &ReportInput<'_>, exp: &ExperimentStats, figs: &[super::Figure]) {
     let prov = esc(&input.provenance());
     let _ = writeln!(
@@ -65,6 +148,13 @@ fn section(h: &mut String, input: &ReportInput<'_>, exp: &ExperimentStats, figs:
         let _ = writeln!(h, "<p class=\"claim\">Claim: {}</p>", esc(claim));
     }
     let _ = writeln!(h, "<p><b>Verdict:</b> {}</p>", esc(&exp.headline));
+    if let Some(f) = &exp.learning_curve {
+        let _ = writeln!(
+            h,
+            "<p class=\"fit\"><b>Learning curve:</b> test error ≈ {:.3} · n<sup>−{:.3}</sup> (exponent 95% CI [{:.3}, {:.3}], R² = {:.3}, {} runs).</p>",
+            f.scale, f.exponent, f.exponent_ci.0, f.exponent_ci.1, f.r_squared, f.n
+        );
+    }
     let factor = esc(&exp.factors.join(", "));
     let _ = writeln!(
         h,

@@ -20,6 +20,20 @@ pub fn render(input: &ReportInput<'_>) -> String {
          pairwise tests are Welch's t-test with Holm's correction within each experiment.\n",
         stats.complete, stats.planned, stats.diverged, stats.seeds
     );
+    if !input.ranking.factors.is_empty() {
+        m += "## Why does accuracy vary here?\n\n";
+        for line in super::ranking_lines(input.ranking) {
+            let _ = writeln!(m, "{line}  ");
+        }
+        m += "\n";
+        for f in &input.ranking.factors {
+            let _ = writeln!(m, "- **{}**: {}", f.title, f.finding);
+        }
+        if input.ranking_figure.is_some() {
+            m += "\n![Effect of each factor](figures/ranking.png)\n";
+        }
+        let _ = writeln!(m, "\n_{prov}_\n");
+    }
     m += "## Verdicts\n\n";
     for exp in &stats.experiments {
         let _ = writeln!(m, "- **{}** ({}): {}", exp.name, exp.title, exp.headline);
@@ -31,6 +45,13 @@ pub fn render(input: &ReportInput<'_>) -> String {
             let _ = writeln!(m, "Claim: _{c}_\n");
         }
         let _ = writeln!(m, "**Verdict:** {}\n", exp.headline);
+        if let Some(f) = &exp.learning_curve {
+            let _ = writeln!(
+                m,
+                "**Learning curve:** test error ≈ {:.3} · n^−{:.3} (exponent 95% CI [{:.3}, {:.3}], R² = {:.3}, {} runs).\n",
+                f.scale, f.exponent, f.exponent_ci.0, f.exponent_ci.1, f.r_squared, f.n
+            );
+        }
         let _ = writeln!(
             m,
             "| {} | runs | diverged | mean acc (%) | sd | 95% CI | min | max | test loss | gap (pts) |",

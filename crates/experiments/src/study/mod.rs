@@ -75,6 +75,9 @@ pub struct Experiment {
     pub title: String,
     /// The claim under test, in the write-up's words, if any.
     pub claim: Option<String>,
+    /// The level the claim expects to come out best, if it names one.
+    #[serde(default)]
+    pub expect_best: Option<String>,
     /// What it varies.
     pub kind: ExperimentKind,
     /// The fields varied (for variance sources: `seed source`).

@@ -34,6 +34,7 @@ struct RawExperiment {
     name: Spanned<String>,
     title: Option<String>,
     claim: Option<String>,
+    expect_best: Option<Spanned<String>>,
     kind: Option<ExperimentKind>,
     base: Option<Table>,
     vary: Option<Vary>,
@@ -316,10 +317,25 @@ fn parse_experiment(
             }
         }
     }
+    if let Some(expected) = &e.expect_best
+        && !levels.iter().any(|l| &l.label == expected.get_ref())
+    {
+        let labels: Vec<&str> = levels.iter().map(|l| l.label.as_str()).collect();
+        return Err(src.error(
+            expected.span(),
+            "expect_best",
+            format!(
+                "`{}` is not a level of this experiment; levels: {}",
+                expected.get_ref(),
+                labels.join(", ")
+            ),
+        ));
+    }
     Ok(Experiment {
         title: e.title.clone().unwrap_or_else(|| name.clone()),
         name,
         claim: e.claim.clone(),
+        expect_best: e.expect_best.as_ref().map(|s| s.get_ref().clone()),
         kind,
         factors,
         levels,

@@ -1,0 +1,505 @@
+//! Ranking the factors of a study: how far each moves test accuracy compared with the
+//! seed noise measured in the same study ("why does accuracy vary here?").
+
+use serde::Serialize;
+use statrs::distribution::{ChiSquared, ContinuousCDF, FisherSnedecor};
+
+use super::{ExperimentStats, StudyStats};
+use crate::study::ExperimentKind;
+
+/// Bootstrap resamples for the interval of eta squared.
+pub const BOOTSTRAP: usize = 2000;
+
+/// One factor's effect on test accuracy.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FactorEffect {
+    /// Experiment name.
+    pub experiment: String,
+    /// Experiment title (the factor in words).
+    pub title: String,
+    /// Levels with at least one run.
+    pub levels: usize,
+    /// Runs used (non-diverged).
+    pub runs: usize,
+    /// Largest minus smallest level mean.
+    pub range: f64,
+    /// Standard deviation of the level means.
+    pub sd_of_means: f64,
+    /// Pooled within-level standard deviation: the seed noise of this experiment.
+    pub noise_sd: Option<f64>,
+    /// `range / noise_sd`: how many seed-noise standard deviations the factor spans.
+    pub noise_ratio: Option<f64>,
+    /// Share of the variance of test accuracy explained by the factor (one-way ANOVA).
+    pub eta_squared: Option<f64>,
+    /// Its 95% percentile-bootstrap interval (resampling runs within levels).
+    pub eta_squared_ci: Option<(f64, f64)>,
+    /// One-way ANOVA F-test p-value.
+    pub anova_p: Option<f64>,
+    /// Kruskal–Wallis p-value (rank-based, chi-square approximation with ties).
+    pub kruskal_p: Option<f64>,
+    /// Whether the effect is distinguishable from seed noise (ANOVA p < 0.05).
+    pub distinguishable: bool,
+    /// Best level (highest mean test accuracy).
+    pub best: String,
+    /// Worst level.
+    pub worst: String,
+    /// 95% Welch interval of the best-minus-worst difference.
+    pub range_ci: Option<(f64, f64)>,
+    /// The claim under test, if the study states one.
+    pub claim: Option<String>,
+    /// The level the claim expects to be best, if it says.
+    pub expect_best: Option<String>,
+    /// Whether the data supports, contradicts or cannot tell the claim, in a sentence.
+    pub finding: String,
+}
+
+/// The ranking of a study's factors, largest effect first.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Ranking {
+    /// Factors, ranked by range (ties: by eta squared, then name).
+    pub factors: Vec<FactorEffect>,
+    /// The study's seed noise: the pooled within-level sd over all factor experiments.
+    pub noise_sd: Option<f64>,
+    /// The sd when every seed varies, from a variance-sources experiment, if any.
+    pub all_seeds_sd: Option<f64>,
+}
+
+fn mean(x: &[f64]) -> f64 {
+    x.iter().sum::<f64>() / x.len() as f64
+}
+
+/// (sum of squares between, within, total) of groups.
+fn sums_of_squares(groups: &[&[f64]]) -> (f64, f64, f64) {
+    let all: Vec<f64> = groups.iter().flat_map(|g| g.iter().copied()).collect();
+    let grand = mean(&all);
+    let between: f64 = groups.iter().map(|g| g.len() as f64 * (mean(g) - grand).powi(2)).sum();
+    let within: f64 = groups
+        .iter()
+        .map(|g| {
+            let m = mean(g);
+            g.iter().map(|x| (x - m).powi(2)).sum::<f64>()
+        })
+        .sum();
+    (between, within, between + within)
+}
+
+/// Eta squared of groups, `None` when the total variance is zero.
+pub fn eta_squared(groups: &[&[f64]]) -> Option<f64> {
+    let (b, _, t) = sums_of_squares(groups);
+    (t > 0.0).then(|| b / t)
+}
+
+/// One-way ANOVA F-test p-value; `None` without at least 2 groups and some within-group
+/// degrees of freedom.
+pub fn anova_p(groups: &[&[f64]]) -> Option<f64> {
+    let k = groups.len();
+    let n: usize = groups.iter().map(|g| g.len()).sum();
+    if k < 2 || n <= k {
+        return None;
+    }
+    let (b, w, _) = sums_of_squares(groups);
+    let (df1, df2) = ((k - 1) as f64, (n - k) as f64);
+    if w == 0.0 {
+        return Some(if b == 0.0 { 1.0 } else { 0.0 });
+    }
+    let f = (b / df1) / (w / df2);
+    let dist = FisherSnedecor::new(df1, df2).ok()?;
+    Some((1.0 - dist.cdf(f)).clamp(0.0, 1.0))
+}
+
+/// Kruskal–Wallis H-test p-value (tie-corrected, chi-square with k − 1 df).
+pub fn kruskal_p(groups: &[&[f64]]) -> Option<f64> {
+    let k = groups.len();
+    let n: usize = groups.iter().map(|g| g.len()).sum();
+    if k < 2 || n <= k {
+        return None;
+    }
+    let mut all: Vec<(f64, usize)> =
+        groups.iter().enumerate().flat_map(|(i, g)| g.iter().map(move |&x| (x, i))).collect();
+    all.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut ranks = vec![0.0; all.len()];
+    let mut ties = 0.0;
+    let mut i = 0;
+    while i < all.len() {
+        let mut j = i;
+        while j + 1 < all.len() && all[j + 1].0 == all[i].0 {
+            j += 1;
+        }
+        let r = (i + j) as f64 / 2.0 + 1.0;
+        for rank in &mut ranks[i..=j] {
+            *rank = r;
+        }
+        let t = (j - i + 1) as f64;
+        ties += t * t * t - t;
+        i = j + 1;
+    }
+    let nf = n as f64;
+    let mut rank_sums = vec![0.0; k];
+    for ((_, g), r) in all.iter().zip(&ranks) {
+        rank_sums[*g] += r;
+    }
+    let h: f64 = 12.0 / (nf * (nf + 1.0))
+        * groups.iter().zip(&rank_sums).map(|(g, r)| r * r / g.len() as f64).sum::<f64>()
+        - 3.0 * (nf + 1.0);
+    let correction = 1.0 - ties / (nf * nf * nf - nf);
+    if correction <= 0.0 {
+        return Some(1.0);
+    }
+    let h = h / correction;
+    let dist = ChiSquared::new((k - 1) as f64).ok()?;
+    Some((1.0 - dist.cdf(h.max(0.0))).clamp(0.0, 1.0))
+}
+
+/// A small deterministic generator for the bootstrap (SplitMix64).
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// 95% percentile-bootstrap interval of eta squared, resampling runs within each level
+/// (fixed seed, so reports are reproducible).
+pub fn eta_squared_ci(groups: &[&[f64]]) -> Option<(f64, f64)> {
+    if groups.len() < 2 || groups.iter().any(|g| g.len() < 2) {
+        return None;
+    }
+    let mut rng = SplitMix(0x5eed_e7a2);
+    let mut etas = Vec::with_capacity(BOOTSTRAP);
+    let mut resampled: Vec<Vec<f64>> = groups.iter().map(|g| vec![0.0; g.len()]).collect();
+    for _ in 0..BOOTSTRAP {
+        for (g, r) in groups.iter().zip(resampled.iter_mut()) {
+            for v in r.iter_mut() {
+                *v = g[rng.below(g.len())];
+            }
+        }
+        let refs: Vec<&[f64]> = resampled.iter().map(Vec::as_slice).collect();
+        etas.push(eta_squared(&refs).unwrap_or(0.0));
+    }
+    etas.sort_by(f64::total_cmp);
+    let at = |q: f64| etas[((etas.len() - 1) as f64 * q).round() as usize];
+    Some((at(0.025), at(0.975)))
+}
+
+/// Pooled within-group standard deviation.
+fn pooled_sd(groups: &[&[f64]]) -> Option<f64> {
+    let n: usize = groups.iter().map(|g| g.len()).sum();
+    let k = groups.len();
+    if n <= k {
+        return None;
+    }
+    let (_, w, _) = sums_of_squares(groups);
+    Some((w / (n - k) as f64).sqrt())
+}
+
+/// The effect of one factor experiment; `None` for variance-sources experiments or
+/// when no level has a run.
+pub fn factor_effect(exp: &ExperimentStats) -> Option<FactorEffect> {
+    if exp.kind != ExperimentKind::Factor {
+        return None;
+    }
+    let levels: Vec<(&str, &[f64])> = exp
+        .levels
+        .iter()
+        .filter(|l| !l.accuracies.is_empty())
+        .map(|l| (l.label.as_str(), l.accuracies.as_slice()))
+        .collect();
+    if levels.is_empty() {
+        return None;
+    }
+    let groups: Vec<&[f64]> = levels.iter().map(|(_, g)| *g).collect();
+    let means: Vec<f64> = groups.iter().map(|g| mean(g)).collect();
+    let (best_i, worst_i) = {
+        let mut idx: Vec<usize> = (0..means.len()).collect();
+        idx.sort_by(|&a, &b| means[a].total_cmp(&means[b]));
+        (idx[idx.len() - 1], idx[0])
+    };
+    let (best, worst) = (levels[best_i].0.to_string(), levels[worst_i].0.to_string());
+    let range_ci = super::stats::compare(groups[best_i], groups[worst_i]).and_then(|c| c.ci);
+    let range = means.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+        - means.iter().copied().fold(f64::INFINITY, f64::min);
+    let sd_of_means = if means.len() > 1 {
+        let m = mean(&means);
+        (means.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (means.len() - 1) as f64).sqrt()
+    } else {
+        0.0
+    };
+    let noise_sd = pooled_sd(&groups);
+    let anova = anova_p(&groups);
+    let distinguishable = anova.is_some_and(|p| p < 0.05);
+    let finding = finding(exp, distinguishable, range, anova, &best);
+    Some(FactorEffect {
+        experiment: exp.name.clone(),
+        title: exp.title.clone(),
+        levels: groups.len(),
+        runs: groups.iter().map(|g| g.len()).sum(),
+        range,
+        sd_of_means,
+        noise_sd,
+        noise_ratio: noise_sd.filter(|s| *s > 0.0).map(|s| range / s),
+        eta_squared: if groups.len() > 1 { eta_squared(&groups) } else { None },
+        eta_squared_ci: eta_squared_ci(&groups),
+        anova_p: anova,
+        kruskal_p: kruskal_p(&groups),
+        distinguishable,
+        best,
+        worst,
+        range_ci,
+        claim: exp.claim.clone(),
+        expect_best: exp.expect_best.clone(),
+        finding,
+    })
+}
+
+/// Whether the data supports the experiment's claim, in one sentence with the numbers.
+fn finding(
+    exp: &ExperimentStats,
+    distinguishable: bool,
+    range: f64,
+    p: Option<f64>,
+    best: &str,
+) -> String {
+    let claim = exp.claim.clone().unwrap_or_else(|| format!("{} changes test accuracy", exp.title));
+    let p_text = match p {
+        Some(p) if p < 0.001 => "p < 0.001".to_string(),
+        Some(p) => format!("p = {p:.3}"),
+        None => "no test possible".to_string(),
+    };
+    let pts = 100.0 * range;
+    if !distinguishable {
+        return format!(
+            "Cannot be told apart from seed noise: \"{claim}\" (levels span {pts:.1} points, {p_text})."
+        );
+    }
+    match &exp.expect_best {
+        Some(expected) if expected == best => {
+            format!(
+                "Supported: \"{claim}\" — {best} is best, levels span {pts:.1} points ({p_text})."
+            )
+        }
+        Some(expected) => format!(
+            "Not supported: \"{claim}\" — {best} is best, not {expected}; levels span {pts:.1} points ({p_text})."
+        ),
+        None => {
+            format!("Supported: \"{claim}\" — levels span {pts:.1} points, best {best} ({p_text}).")
+        }
+    }
+}
+
+/// Ranks every factor experiment of a study.
+pub fn rank(stats: &StudyStats) -> Ranking {
+    let mut factors: Vec<FactorEffect> =
+        stats.experiments.iter().filter_map(factor_effect).collect();
+    factors.sort_by(|a, b| {
+        b.range
+            .total_cmp(&a.range)
+            .then(b.eta_squared.unwrap_or(0.0).total_cmp(&a.eta_squared.unwrap_or(0.0)))
+            .then(a.experiment.cmp(&b.experiment))
+    });
+    // The study's seed noise: pool the within-level variances of all factor experiments.
+    let (mut ss, mut df) = (0.0, 0usize);
+    for exp in stats.experiments.iter().filter(|e| e.kind == ExperimentKind::Factor) {
+        for l in &exp.levels {
+            if l.accuracies.len() > 1 {
+                let m = mean(&l.accuracies);
+                ss += l.accuracies.iter().map(|x| (x - m).powi(2)).sum::<f64>();
+                df += l.accuracies.len() - 1;
+            }
+        }
+    }
+    let all_seeds_sd = stats
+        .experiments
+        .iter()
+        .flat_map(|e| e.sources.iter())
+        .find(|s| s.source == "all")
+        .and_then(|s| s.sd);
+    Ranking { factors, noise_sd: (df > 0).then(|| (ss / df as f64).sqrt()), all_seeds_sd }
+}
+
+/// One line for the terminal and the report: `1. Training-set size: 9.5 points (19× seed noise) …`.
+pub fn describe(rank: usize, f: &FactorEffect) -> String {
+    let ratio = f.noise_ratio.map(|r| format!(" ({r:.1}× seed noise)")).unwrap_or_default();
+    let eta = match (f.eta_squared, f.eta_squared_ci) {
+        (Some(e), Some((lo, hi))) => format!(
+            ", explains {:.0}% of the variance [{:.0}, {:.0}]",
+            100.0 * e,
+            100.0 * lo,
+            100.0 * hi
+        ),
+        (Some(e), None) => format!(", explains {:.0}% of the variance", 100.0 * e),
+        _ => String::new(),
+    };
+    let p = match f.anova_p {
+        Some(p) if p < 0.001 => ", ANOVA p < 0.001".to_string(),
+        Some(p) => format!(", ANOVA p = {p:.3}"),
+        None => ", too few runs to test".to_string(),
+    };
+    let verdict = if f.distinguishable { "" } else { " — not distinguishable from seed noise" };
+    format!(
+        "{rank}. {}: {:.1} points{ratio} (best {}, worst {}){eta}{p}{verdict}",
+        f.title,
+        100.0 * f.range,
+        f.best,
+        f.worst
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn anova_and_kruskal_on_known_data() {
+        // Three groups with known answers (closed forms for df1 = 2).
+        let a = [1.0, 2.0, 3.0, 4.0];
+        let b = [3.0, 4.0, 5.0, 6.0];
+        let c = [7.0, 8.0, 9.0, 10.0];
+        let g: Vec<&[f64]> = vec![&a, &b, &c];
+        // SSB = 4*((2.5-5.1667)^2+(4.5-5.1667)^2+(8.5-5.1667)^2) = 74.667, SSW = 15
+        let eta = eta_squared(&g).unwrap();
+        assert!((eta - 74.666_666 / 89.666_666).abs() < 1e-6, "{eta}");
+        let p = anova_p(&g).unwrap();
+        // F = (74.667/2)/(15/9) = 22.4 with df (2, 9): p = (1 + 2F/9)^(-9/2) = 0.0003203
+        assert!((p - 0.000_320_31).abs() < 1e-7, "{p}");
+        // Kruskal–Wallis: rank sums 12, 24, 42 → H = 8.769, tie-corrected (two pairs of
+        // ties) 8.831; with 2 df p = exp(-H/2) = 0.012089.
+        let kp = kruskal_p(&g).unwrap();
+        assert!((kp - 0.012_088_6).abs() < 1e-6, "{kp}");
+    }
+
+    #[test]
+    fn no_effect_is_not_distinguishable() {
+        let a = [0.80, 0.82, 0.81, 0.83, 0.79];
+        let b = [0.81, 0.80, 0.83, 0.79, 0.82];
+        let g: Vec<&[f64]> = vec![&a, &b];
+        assert!(anova_p(&g).unwrap() > 0.5);
+        assert!(kruskal_p(&g).unwrap() > 0.5);
+        let (lo, hi) = eta_squared_ci(&g).unwrap();
+        assert!(lo >= 0.0 && hi <= 1.0 && lo <= hi);
+    }
+
+    #[test]
+    fn identical_values_and_single_groups() {
+        let a = [0.5, 0.5];
+        let g: Vec<&[f64]> = vec![&a, &a];
+        assert_eq!(anova_p(&g), Some(1.0));
+        assert_eq!(eta_squared(&g), None);
+        assert_eq!(kruskal_p(&g), Some(1.0));
+        let one: Vec<&[f64]> = vec![&a];
+        assert_eq!(anova_p(&one), None);
+    }
+
+    fn level(label: &str, accs: &[f64]) -> super::super::LevelStats {
+        super::super::LevelStats {
+            label: label.into(),
+            planned: accs.len(),
+            complete: accs.len(),
+            diverged: 0,
+            accuracies: accs.to_vec(),
+            test_accuracy: super::super::stats::summarize(accs),
+            test_loss: None,
+            gap: None,
+            gaps: vec![],
+            per_class: vec![],
+            curve: vec![],
+        }
+    }
+
+    fn exp(
+        name: &str,
+        levels: Vec<super::super::LevelStats>,
+        expect_best: Option<&str>,
+    ) -> ExperimentStats {
+        ExperimentStats {
+            name: name.into(),
+            title: format!("factor {name}"),
+            claim: Some(format!("{name} matters")),
+            expect_best: expect_best.map(String::from),
+            kind: ExperimentKind::Factor,
+            factors: vec![name.into()],
+            levels,
+            pairs: vec![],
+            sources: vec![],
+            headline: String::new(),
+            learning_curve: None,
+        }
+    }
+
+    fn study(experiments: Vec<ExperimentStats>) -> StudyStats {
+        StudyStats {
+            study: "t".into(),
+            planned: 0,
+            complete: 0,
+            diverged: 0,
+            seeds: 5,
+            experiments,
+        }
+    }
+
+    const NOISE: [f64; 5] = [-0.01, 0.005, 0.0, -0.005, 0.01];
+
+    fn around(m: f64) -> Vec<f64> {
+        NOISE.iter().map(|e| m + e).collect()
+    }
+
+    #[test]
+    fn strong_factor_first_null_factor_below_the_noise_band() {
+        let strong = exp(
+            "size",
+            vec![level("1000", &around(0.80)), level("60000", &around(0.90))],
+            Some("60000"),
+        );
+        let null = exp(
+            "lr",
+            vec![level("a", &around(0.85)), level("b", &[0.851, 0.847, 0.853, 0.849, 0.845])],
+            None,
+        );
+        let r = rank(&study(vec![null, strong]));
+        assert_eq!(r.factors[0].experiment, "size");
+        assert!(r.factors[0].distinguishable && r.factors[0].noise_ratio.unwrap() > 5.0);
+        assert!(r.factors[0].finding.starts_with("Supported"), "{}", r.factors[0].finding);
+        let noise = r.noise_sd.unwrap();
+        let weak = &r.factors[1];
+        assert!(!weak.distinguishable);
+        assert!(weak.range < 2.0 * noise, "{} vs noise {noise}", weak.range);
+        assert!(weak.finding.starts_with("Cannot be told apart"), "{}", weak.finding);
+        let (lo, hi) = r.factors[0].eta_squared_ci.unwrap();
+        assert!(lo > 0.8 && hi <= 1.0, "{lo} {hi}");
+        assert!(describe(1, &r.factors[0]).starts_with("1. factor size: 10.0 points"));
+    }
+
+    #[test]
+    fn a_contradicted_claim_says_so() {
+        let e = exp(
+            "model",
+            vec![level("complex", &around(0.86)), level("simple", &around(0.80))],
+            Some("simple"),
+        );
+        let r = rank(&study(vec![e]));
+        assert!(r.factors[0].finding.starts_with("Not supported"), "{}", r.factors[0].finding);
+    }
+
+    #[test]
+    fn ties_and_single_levels() {
+        let a = exp("a", vec![level("x", &around(0.8)), level("y", &around(0.8))], None);
+        let b = exp("b", vec![level("x", &around(0.8)), level("y", &around(0.8))], None);
+        let single = exp("c", vec![level("only", &around(0.8))], None);
+        let r = rank(&study(vec![b, single, a]));
+        assert_eq!(r.factors.len(), 3);
+        // Equal effects keep a stable order by name.
+        assert_eq!(r.factors[0].experiment, "a");
+        assert_eq!(r.factors[1].experiment, "b");
+        let c = r.factors.iter().find(|f| f.experiment == "c").unwrap();
+        assert_eq!((c.levels, c.range, c.anova_p, c.distinguishable), (1, 0.0, None, false));
+        assert!(c.eta_squared.is_none());
+    }
+}
