@@ -7,6 +7,7 @@
 
 mod backends;
 mod broken_data;
+mod full;
 mod report;
 mod support;
 mod sweep;

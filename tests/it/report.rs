@@ -46,7 +46,7 @@ fn toy_study() -> (tempfile::TempDir, PathBuf) {
     (tmp, out.join("rep"))
 }
 
-fn chromium() -> Option<PathBuf> {
+pub(crate) fn chromium() -> Option<PathBuf> {
     for p in ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"] {
         if Path::new(p).exists() {
             return Some(PathBuf::from(p));
@@ -59,7 +59,7 @@ fn chromium() -> Option<PathBuf> {
     None
 }
 
-fn headless(browser: &Path, profile: &Path) -> Command {
+pub(crate) fn headless(browser: &Path, profile: &Path) -> Command {
     let mut c = Command::new(browser);
     c.args([
         "--headless",

@@ -33,7 +33,7 @@ fn toy_setup() -> (tempfile::TempDir, PathBuf, PathBuf) {
 }
 
 /// Every `record.json` under a study directory, by run id, with its bytes.
-fn records(study_dir: &Path) -> BTreeMap<String, Vec<u8>> {
+pub(crate) fn records(study_dir: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut out = BTreeMap::new();
     let Ok(entries) = std::fs::read_dir(study_dir) else { return out };
     for e in entries.flatten() {
@@ -45,7 +45,7 @@ fn records(study_dir: &Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
-fn plan_run_ids(study_dir: &Path) -> Vec<String> {
+pub(crate) fn plan_run_ids(study_dir: &Path) -> Vec<String> {
     let plan: serde_json::Value =
         serde_json::from_slice(&std::fs::read(study_dir.join("plan.json")).expect("plan.json"))
             .expect("json");

@@ -31,7 +31,10 @@ pub use backend::{Backend, ThreadConfig, configure_threads};
 pub use error::{Error, Result};
 pub use record::{EpochRecord, Provenance, RunRecord};
 pub use shape::ImageShape;
-pub use spec::{DatasetName, ModelName, OptimizerName, Preset, RunSpec, SubsetMethod, toml_error};
+pub use spec::{
+    AugmentName, DEFAULT_MINORITY, DatasetName, Downsample, EvalSet, ModelName, OptimizerName,
+    Preset, Rebalance, RunSpec, SubsetMethod, toml_error,
+};
 
 /// The cnnvar version, as recorded in every [`Provenance`].
 pub const CNNVAR_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -95,6 +95,63 @@ named_enum! {
         /// Conv 64, MaxPool, Conv 128, MaxPool, Conv 256, Flatten, Dense 512, Dense 10
         /// (its experiment 3's big model).
         Complex => "complex",
+        /// A configurable family: `depth` conv blocks (same padding) of `width`,
+        /// 2×`width`, 4×`width`… filters with `kernel`×`kernel` kernels, each
+        /// downsampled by `downsample`, then a dense output layer.
+        Cnn => "cnn",
+    }
+}
+
+named_enum! {
+    /// How a block of the `cnn` model family halves its spatial size.
+    Downsample {
+        /// 2×2 max pooling after the convolution.
+        Max => "max",
+        /// 2×2 average pooling after the convolution.
+        Avg => "avg",
+        /// A stride-2 convolution instead of pooling.
+        Stride => "stride",
+    }
+}
+
+named_enum! {
+    /// Training-time data augmentation (seeded by the order seed).
+    AugmentName {
+        /// None.
+        None => "none",
+        /// Random shifts (±2 px), horizontal flips and small rotations (±10°).
+        Geometric => "geometric",
+        /// Random brightness and contrast (±60%).
+        Photometric => "photometric",
+        /// Both of the above.
+        Both => "both",
+    }
+}
+
+named_enum! {
+    /// How training corrects a class imbalance.
+    Rebalance {
+        /// Not at all.
+        None => "none",
+        /// Loss weighted per class by n / (classes × count), sklearn's "balanced".
+        ClassWeights => "class-weights",
+        /// Minority classes' examples repeated until every class is as large as the
+        /// largest.
+        Oversample => "oversample",
+    }
+}
+
+named_enum! {
+    /// What a run's `test_accuracy` is measured on.
+    EvalSet {
+        /// The data set's test split.
+        Test => "test",
+        /// A darkened, low-contrast copy of the test split (distribution shift: the
+        /// write-up's birds photographed at twilight).
+        Twilight => "twilight",
+        /// Fold `fold` of `folds` of the training subset, held out from training
+        /// (cross-validation).
+        Validation => "validation",
     }
 }
 
@@ -165,7 +222,53 @@ pub struct RunSpec {
     pub subset_seed: u64,
     /// The burn backend.
     pub backend: Backend,
+    /// `cnn` model: conv blocks (default 2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub depth: Option<usize>,
+    /// `cnn` model: filters of the first block, doubling per block (default 32).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub width: Option<usize>,
+    /// `cnn` model: kernel size, odd (default 3).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<usize>,
+    /// `cnn` model: how each block downsamples (default `max`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub downsample: Option<Downsample>,
+    /// Dropout probability before each dense layer (default 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dropout: Option<f64>,
+    /// L2 penalty added to the gradients by the optimizer (default 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weight_decay: Option<f64>,
+    /// Training-time augmentation (default none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub augment: Option<AugmentName>,
+    /// Fraction of the `minority` classes' training examples kept (class imbalance;
+    /// default 1: all).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub imbalance: Option<f64>,
+    /// The classes `imbalance` downsamples (default 0, 2, 4, 6, 8).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub minority: Option<Vec<u8>>,
+    /// How training corrects the imbalance (default none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rebalance: Option<Rebalance>,
+    /// Fraction of training labels replaced by a random other class (default 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label_noise: Option<f64>,
+    /// What `test_accuracy` is measured on (default the test split).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evaluate_on: Option<EvalSet>,
+    /// Cross-validation folds of the training subset (with `evaluate_on = "validation"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub folds: Option<usize>,
+    /// The held-out fold, 0-based (with `evaluate_on = "validation"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fold: Option<usize>,
 }
+
+/// The classes `imbalance` downsamples when `minority` is unset.
+pub const DEFAULT_MINORITY: [u8; 5] = [0, 2, 4, 6, 8];
 
 impl Default for RunSpec {
     fn default() -> Self {
@@ -185,6 +288,20 @@ impl Default for RunSpec {
             order_seed: 0,
             subset_seed: 0,
             backend: Backend::default(),
+            depth: None,
+            width: None,
+            kernel: None,
+            downsample: None,
+            dropout: None,
+            weight_decay: None,
+            augment: None,
+            imbalance: None,
+            minority: None,
+            rebalance: None,
+            label_noise: None,
+            evaluate_on: None,
+            folds: None,
+            fold: None,
         }
     }
 }
@@ -207,6 +324,20 @@ impl RunSpec {
         "order_seed",
         "subset_seed",
         "backend",
+        "depth",
+        "width",
+        "kernel",
+        "downsample",
+        "dropout",
+        "weight_decay",
+        "augment",
+        "imbalance",
+        "minority",
+        "rebalance",
+        "label_noise",
+        "evaluate_on",
+        "folds",
+        "fold",
     ];
 
     /// The seed fields, which studies derive rather than take from the file.
@@ -243,7 +374,82 @@ impl RunSpec {
         if self.subset == SubsetMethod::Stratified && self.train_size.is_none() {
             return bad("subset", "`stratified` needs a `train_size`".into());
         }
-        Ok(())
+        self.validate_options(location)
+    }
+
+    /// Checks the optional fields (model family, regularisation, data transforms,
+    /// evaluation protocol).
+    fn validate_options(&self, location: &str) -> Result<()> {
+        let bad = |field: &str, msg: String| Err(Error::field(location, field, msg));
+        let fraction = |v: Option<f64>, lo_open: bool| match v {
+            None => true,
+            Some(x) => x.is_finite() && x <= 1.0 && if lo_open { x > 0.0 } else { x >= 0.0 },
+        };
+        if self.model != ModelName::Cnn {
+            for (name, set) in [
+                ("depth", self.depth.is_some()),
+                ("width", self.width.is_some()),
+                ("kernel", self.kernel.is_some()),
+                ("downsample", self.downsample.is_some()),
+            ] {
+                if set {
+                    return bad(
+                        name,
+                        format!("only applies to model = \"cnn\", not `{}`", self.model),
+                    );
+                }
+            }
+        }
+        if let Some(d) = self.depth
+            && !(1..=6).contains(&d)
+        {
+            return bad("depth", format!("must be 1 to 6 conv blocks, got {d}"));
+        }
+        if let Some(w) = self.width
+            && !(1..=1024).contains(&w)
+        {
+            return bad("width", format!("must be 1 to 1024 filters, got {w}"));
+        }
+        if let Some(k) = self.kernel
+            && (k % 2 == 0 || !(1..=11).contains(&k))
+        {
+            return bad("kernel", format!("must be an odd size from 1 to 11, got {k}"));
+        }
+        if let Some(p) = self.dropout
+            && !(p.is_finite() && (0.0..1.0).contains(&p))
+        {
+            return bad("dropout", format!("must be in [0, 1), got {p}"));
+        }
+        if let Some(w) = self.weight_decay
+            && !(w.is_finite() && w >= 0.0)
+        {
+            return bad("weight_decay", format!("must be a finite number ≥ 0, got {w}"));
+        }
+        if !fraction(self.imbalance, true) {
+            return bad("imbalance", format!("must be in (0, 1], got {:?}", self.imbalance));
+        }
+        if let Some(m) = &self.minority
+            && m.is_empty()
+        {
+            return bad("minority", "must list at least one class".into());
+        }
+        if !fraction(self.label_noise, false) {
+            return bad("label_noise", format!("must be in [0, 1], got {:?}", self.label_noise));
+        }
+        let validation = self.evaluate_on == Some(EvalSet::Validation);
+        match (validation, self.folds, self.fold) {
+            (true, Some(k), Some(f)) if k >= 2 && f < k => Ok(()),
+            (true, Some(k), _) if k < 2 => bad("folds", format!("must be at least 2, got {k}")),
+            (true, Some(k), Some(f)) => {
+                bad("fold", format!("must be below folds = {k} (0-based), got {f}"))
+            }
+            (true, _, _) => bad(
+                "evaluate_on",
+                "`validation` needs `folds` (at least 2) and `fold` (0-based)".into(),
+            ),
+            (false, None, None) => Ok(()),
+            (false, _, _) => bad("folds", "only applies with evaluate_on = \"validation\"".into()),
+        }
     }
 
     /// The canonical JSON form: fields in declaration order, no whitespace. Equal specs
@@ -313,6 +519,21 @@ mod tests {
             train_size: Some(1),
             test_size: Some(1),
             momentum: Some(0.5),
+            model: ModelName::Cnn,
+            depth: Some(2),
+            width: Some(8),
+            kernel: Some(3),
+            downsample: Some(Downsample::Stride),
+            dropout: Some(0.1),
+            weight_decay: Some(1e-4),
+            augment: Some(AugmentName::Both),
+            imbalance: Some(0.05),
+            minority: Some(vec![1]),
+            rebalance: Some(Rebalance::Oversample),
+            label_noise: Some(0.1),
+            evaluate_on: Some(EvalSet::Validation),
+            folds: Some(5),
+            fold: Some(0),
             ..RunSpec::default()
         };
         let v = serde_json::to_value(&full).unwrap();
@@ -342,6 +563,35 @@ mod tests {
             }
         }
         assert_eq!(a.run_id().len(), 16);
+    }
+
+    /// Unset optional fields are left out of the canonical JSON, so adding one to the
+    /// spec does not change the id of any earlier run.
+    #[test]
+    fn unset_options_keep_old_run_ids() {
+        let json = RunSpec::default().canonical_json();
+        for field in ["depth", "dropout", "augment", "imbalance", "label_noise", "folds"] {
+            assert!(!json.contains(field), "{json}");
+        }
+    }
+
+    #[test]
+    fn option_fields_are_checked() {
+        let bad = |toml: &str, field: &str| {
+            let e = RunSpec::from_toml(toml, "x.toml").unwrap_err().to_string();
+            assert!(e.contains(&format!("`{field}`")), "{toml}: {e}");
+        };
+        bad("depth = 2\n", "depth");
+        bad("model = \"cnn\"\nkernel = 4\n", "kernel");
+        bad("dropout = 1.0\n", "dropout");
+        bad("weight_decay = -1e-4\n", "weight_decay");
+        bad("imbalance = 0.0\n", "imbalance");
+        bad("label_noise = 1.5\n", "label_noise");
+        bad("evaluate_on = \"validation\"\n", "evaluate_on");
+        bad("evaluate_on = \"validation\"\nfolds = 5\nfold = 5\n", "fold");
+        bad("folds = 5\n", "folds");
+        let ok = "model = \"cnn\"\ndepth = 3\nevaluate_on = \"validation\"\nfolds = 5\nfold = 4\n";
+        RunSpec::from_toml(ok, "x.toml").unwrap();
     }
 
     #[test]

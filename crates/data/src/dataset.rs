@@ -123,6 +123,26 @@ impl Dataset {
         Dataset { images, labels, shape: self.shape, classes: self.classes }
     }
 
+    /// The same images with new labels, one per example, each below
+    /// [`Dataset::classes`]. Takes `self` so that the pixels are moved, not copied.
+    pub fn with_labels(self, labels: Vec<u8>) -> Result<Dataset> {
+        if labels.len() != self.len() {
+            return Err(Error::Other(format!(
+                "data set: {} new labels for {} examples; expected one per example",
+                labels.len(),
+                self.len()
+            )));
+        }
+        Dataset::new(self.images, labels, self.shape, self.classes)
+    }
+
+    /// The same labels with new pixels, as long as the old ones (crate-internal: the
+    /// callers keep the length).
+    pub(crate) fn with_images(&self, images: Vec<u8>) -> Dataset {
+        debug_assert_eq!(images.len(), self.images.len());
+        Dataset { images, labels: self.labels.clone(), shape: self.shape, classes: self.classes }
+    }
+
     /// How many examples each class has, indexed by label.
     pub fn class_counts(&self) -> Vec<usize> {
         let mut counts = vec![0; self.classes];

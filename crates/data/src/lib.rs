@@ -17,6 +17,18 @@
 //! - [`fill_batch`] turns a batch of examples into reusable `f32`/`i64` buffers
 //!   (NCHW, pixels in `[0, 1]`).
 //!
+//! ## Transforms
+//!
+//! [`transform`] holds the seeded perturbations that experiments vary:
+//! [`fill_batch_augmented`] fills a batch like [`fill_batch`] but shifts, flips,
+//! rotates and re-lights each image as an [`Augmentation`] says; [`downsample_classes`],
+//! [`oversample`] and [`class_weights`] make and undo class imbalance;
+//! [`label_noise`] replaces a share of the labels by wrong ones; [`twilight`] is a
+//! darkened, low-contrast copy of a test set (distribution shift); [`kfold`] splits
+//! examples into stratified cross-validation folds. Each random transform takes an
+//! explicit seed and its own ChaCha stream (listed in [`transform`]), so its result is
+//! bit-identical on every run, thread count and platform.
+//!
 //! ## Where data sets are looked for
 //!
 //! With an explicit directory (`--data-dir DIR`), only there: `DIR`, then
@@ -63,6 +75,7 @@ pub mod idx;
 mod load;
 mod locate;
 mod subset;
+pub mod transform;
 
 pub use batch::fill_batch;
 pub use cifar::{CIFAR10_FILES, load_cifar10_dir};
@@ -72,3 +85,7 @@ pub use fetch::{FetchOptions, FetchProgress, fetch};
 pub use load::{IDX_CLASSES, IDX_FILES, load_idx_dir};
 pub use locate::{DATA_DIR_ENV, DataInfo, find, info, load};
 pub use subset::{SUBSET_STREAM, epoch_order, select};
+pub use transform::{
+    Augmentation, class_weights, downsample_classes, fill_batch_augmented, kfold, label_noise,
+    noisy_labels, oversample, twilight,
+};

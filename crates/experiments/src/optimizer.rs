@@ -1,5 +1,6 @@
 //! Builds burn's optimizer for a [`RunSpec`], with the constants of its [`Preset`].
 
+use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{AdamConfig, ModuleOptimizer, RmsPropConfig, SgdConfig};
 use cnnvar_core::{OptimizerName, Preset, RunSpec};
@@ -17,6 +18,9 @@ pub struct OptimizerSettings {
     pub dampening: f64,
     /// Decay of the squared-gradient average (RMSprop's rho / alpha).
     pub rho: f32,
+    /// L2 penalty added to each gradient (coupled weight decay, as PyTorch's
+    /// `weight_decay`); 0: none.
+    pub weight_decay: f64,
 }
 
 /// Resolves the optimizer constants of `spec` from its preset (see
@@ -33,26 +37,31 @@ pub fn settings(spec: &RunSpec) -> OptimizerSettings {
         momentum: spec.momentum.unwrap_or(momentum_default),
         dampening: if keras { 0.0 } else { 0.1 },
         rho: if keras { 0.9 } else { 0.99 },
+        weight_decay: spec.weight_decay.unwrap_or(0.0),
     }
 }
 
 /// The burn optimizer for `spec`.
 pub fn build(spec: &RunSpec) -> ModuleOptimizer {
     let s = settings(spec);
+    let decay = (s.weight_decay > 0.0).then(|| WeightDecayConfig::new(s.weight_decay as f32));
     match s.optimizer {
-        OptimizerName::Adam => AdamConfig::new().with_epsilon(s.epsilon).init(),
+        OptimizerName::Adam => {
+            AdamConfig::new().with_epsilon(s.epsilon).with_weight_decay(decay).init()
+        }
         OptimizerName::Sgd => {
             let momentum = (s.momentum > 0.0).then_some(MomentumConfig {
                 momentum: s.momentum,
                 dampening: s.dampening,
                 nesterov: false,
             });
-            SgdConfig::new().with_momentum(momentum).init()
+            SgdConfig::new().with_momentum(momentum).with_weight_decay(decay).init()
         }
         OptimizerName::Rmsprop => RmsPropConfig::new()
             .with_alpha(s.rho)
             .with_momentum(s.momentum as f32)
             .with_epsilon(s.epsilon)
+            .with_weight_decay(decay)
             .init(),
     }
 }

@@ -7,7 +7,7 @@ use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use cnnvar_core::{EpochRecord, Error, Result, RunSpec};
-use cnnvar_data::Dataset;
+use cnnvar_data::{Augmentation, Dataset};
 use cnnvar_models::{Architecture, Cnn};
 
 use crate::evaluate::{Evaluation, evaluate};
@@ -46,17 +46,22 @@ pub struct Outcome {
     pub error: Option<String>,
 }
 
-/// The examples a run trains and evaluates on.
+/// The examples a run trains and evaluates on, and how it treats them.
 #[derive(Clone, Copy, Debug)]
 pub struct TrainingData<'a> {
     /// The training set.
     pub train: &'a Dataset,
-    /// The examples of `train` to train on.
+    /// The examples of `train` to train on (an index may repeat: oversampling).
     pub train_indices: &'a [usize],
-    /// The test set.
+    /// The evaluation set (the test split, its shifted copy, or the training set
+    /// for a held-out fold).
     pub test: &'a Dataset,
     /// The examples of `test` to evaluate on; `None`: all.
     pub test_indices: Option<&'a [usize]>,
+    /// Per-class weights of the loss; `None`: unweighted.
+    pub class_weights: Option<&'a [f32]>,
+    /// Augmentation applied to every training batch.
+    pub augment: &'a Augmentation,
 }
 
 /// At most this many training examples are evaluated after training for the train
@@ -91,7 +96,7 @@ pub fn train(
     device: &Device,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Outcome> {
-    let TrainingData { train, train_indices, test, test_indices } = *data;
+    let TrainingData { train, train_indices, test, test_indices, class_weights, augment } = *data;
     let ad = device.clone().autodiff();
     device.seed(spec.init_seed);
     ad.seed(spec.init_seed);
@@ -100,7 +105,8 @@ pub fn train(
     ad.seed(dropout_seed(spec.order_seed));
 
     let mut optim = crate::optimizer::build(spec);
-    let loss_fn = CrossEntropyLossConfig::new().init(&ad);
+    let loss_fn =
+        CrossEntropyLossConfig::new().with_weights(class_weights.map(<[f32]>::to_vec)).init(&ad);
     let shape = train.shape();
     let n = train_indices.len();
     if n == 0 {
@@ -121,7 +127,20 @@ pub fn train(
         for (b, chunk) in order.chunks(spec.batch_size).enumerate() {
             batch_indices.clear();
             batch_indices.extend(chunk.iter().map(|&i| train_indices[i]));
-            cnnvar_data::fill_batch(train, &batch_indices, &mut images, &mut labels);
+            if augment.is_none() {
+                cnnvar_data::fill_batch(train, &batch_indices, &mut images, &mut labels);
+            } else {
+                cnnvar_data::fill_batch_augmented(
+                    train,
+                    &batch_indices,
+                    augment,
+                    spec.order_seed,
+                    epoch,
+                    b,
+                    &mut images,
+                    &mut labels,
+                );
+            }
             let size = chunk.len();
             let x = Tensor::<4>::from_data(
                 TensorData::new(

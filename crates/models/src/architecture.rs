@@ -1,7 +1,7 @@
 //! [`Architecture`]: a plain description of a CNN, with its shape arithmetic,
 //! parameter count and FLOPs.
 
-use cnnvar_core::{Error, ImageShape, ModelName, Result};
+use cnnvar_core::{Downsample, Error, ImageShape, ModelName, Result, RunSpec};
 use serde::{Deserialize, Serialize};
 
 /// How a conv block reduces its spatial size after the convolution.
@@ -16,7 +16,7 @@ pub enum Pool {
     Avg,
 }
 
-/// One conv block: `Conv2d(filters, kernel×kernel, stride, valid padding)`, ReLU,
+/// One conv block: `Conv2d(filters, kernel×kernel, stride, zero padding)`, ReLU,
 /// then the pool.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConvBlock {
@@ -26,6 +26,9 @@ pub struct ConvBlock {
     pub kernel: usize,
     /// Convolution stride.
     pub stride: usize,
+    /// Zero padding on each side (0: Keras's `valid`; `kernel / 2`: `same`).
+    #[serde(default)]
+    pub padding: usize,
     /// Pooling after the activation.
     pub pool: Pool,
 }
@@ -48,7 +51,17 @@ pub struct Architecture {
 }
 
 const fn block(filters: usize, pool: Pool) -> ConvBlock {
-    ConvBlock { filters, kernel: 3, stride: 1, pool }
+    ConvBlock { filters, kernel: 3, stride: 1, padding: 0, pool }
+}
+
+/// Defaults of the `cnn` family.
+pub mod family {
+    /// Conv blocks.
+    pub const DEPTH: usize = 2;
+    /// Filters of the first block.
+    pub const WIDTH: usize = 32;
+    /// Kernel size.
+    pub const KERNEL: usize = 3;
 }
 
 impl Architecture {
@@ -61,8 +74,44 @@ impl Architecture {
                 vec![block(64, Pool::Max), block(128, Pool::Max), block(256, Pool::None)],
                 vec![512],
             ),
+            // The family's defaults.
+            ModelName::Cnn => {
+                let spec = RunSpec { model: ModelName::Cnn, ..RunSpec::default() };
+                return Architecture::for_spec(&spec, input);
+            }
         };
         let arch = Architecture { input, blocks, hidden, dropout: 0.0, classes: 10 };
+        arch.check()?;
+        Ok(arch)
+    }
+
+    /// The architecture `spec` asks for on `input`: one of the write-up's models or
+    /// the `cnn` family (blocks of `width`, 2×`width`, … filters, `same` padding, each
+    /// halving the map by `downsample`), with the spec's dropout.
+    pub fn for_spec(spec: &RunSpec, input: ImageShape) -> Result<Architecture> {
+        let mut arch = if spec.model == ModelName::Cnn {
+            let depth = spec.depth.unwrap_or(family::DEPTH);
+            let width = spec.width.unwrap_or(family::WIDTH);
+            let kernel = spec.kernel.unwrap_or(family::KERNEL);
+            let down = spec.downsample.unwrap_or(Downsample::Max);
+            let blocks = (0..depth)
+                .map(|i| ConvBlock {
+                    filters: width.saturating_mul(1 << i.min(16)),
+                    kernel,
+                    stride: if down == Downsample::Stride { 2 } else { 1 },
+                    padding: kernel / 2,
+                    pool: match down {
+                        Downsample::Max => Pool::Max,
+                        Downsample::Avg => Pool::Avg,
+                        Downsample::Stride => Pool::None,
+                    },
+                })
+                .collect();
+            Architecture { input, blocks, hidden: vec![], dropout: 0.0, classes: 10 }
+        } else {
+            Architecture::for_model(spec.model, input)?
+        };
+        arch.dropout = spec.dropout.unwrap_or(0.0);
         arch.check()?;
         Ok(arch)
     }
@@ -95,7 +144,8 @@ impl Architecture {
         let mut shapes = vec![(self.input.channels, self.input.height, self.input.width)];
         let (_, mut h, mut w) = shapes[0];
         for (i, b) in self.blocks.iter().enumerate() {
-            if h < b.kernel || w < b.kernel {
+            let (hp, wp) = (h + 2 * b.padding, w + 2 * b.padding);
+            if hp < b.kernel || wp < b.kernel {
                 return Err(Error::field(
                     "model",
                     "blocks",
@@ -108,8 +158,8 @@ impl Architecture {
                     ),
                 ));
             }
-            h = (h - b.kernel) / b.stride + 1;
-            w = (w - b.kernel) / b.stride + 1;
+            h = (hp - b.kernel) / b.stride + 1;
+            w = (wp - b.kernel) / b.stride + 1;
             if b.pool != Pool::None {
                 if h < 2 || w < 2 {
                     return Err(Error::field(
@@ -157,8 +207,8 @@ impl Architecture {
         let mut macs = 0u64;
         for (i, b) in self.blocks.iter().enumerate() {
             let (c_in, h_in, w_in) = shapes[i];
-            let h_out = (h_in - b.kernel) / b.stride + 1;
-            let w_out = (w_in - b.kernel) / b.stride + 1;
+            let h_out = (h_in + 2 * b.padding - b.kernel) / b.stride + 1;
+            let w_out = (w_in + 2 * b.padding - b.kernel) / b.stride + 1;
             macs += (b.kernel * b.kernel * c_in * b.filters * h_out * w_out) as u64;
         }
         macs += self.dense_widths().windows(2).map(|w| (w[0] * w[1]) as u64).sum::<u64>();
@@ -172,6 +222,9 @@ impl Architecture {
             .iter()
             .map(|b| {
                 let mut s = format!("conv{}k{}", b.filters, b.kernel);
+                if b.padding != 0 {
+                    s += &format!("p{}", b.padding);
+                }
                 if b.stride != 1 {
                     s += &format!("s{}", b.stride);
                 }
@@ -210,6 +263,31 @@ mod tests {
     fn flops_of_simple() {
         let a = Architecture::for_model(ModelName::Simple, ImageShape::MNIST).unwrap();
         assert_eq!(a.flops(), 2 * (9 * 32 * 26 * 26 + 5408 * 10) as u64);
+    }
+
+    #[test]
+    fn cnn_family_shapes() {
+        let spec = |depth, down| RunSpec {
+            model: ModelName::Cnn,
+            depth: Some(depth),
+            width: Some(8),
+            kernel: Some(5),
+            downsample: Some(down),
+            ..RunSpec::default()
+        };
+        let a = Architecture::for_spec(&spec(4, Downsample::Max), ImageShape::MNIST).unwrap();
+        let shapes = a.feature_shapes().unwrap();
+        assert_eq!(shapes.last(), Some(&(64, 1, 1)));
+        assert_eq!(shapes[1], (8, 14, 14));
+        let s = Architecture::for_spec(&spec(2, Downsample::Stride), ImageShape::MNIST).unwrap();
+        assert_eq!(s.feature_shapes().unwrap()[1..], [(8, 14, 14), (16, 7, 7)]);
+        // conv 5×5×1×8 + bias, conv 5×5×8×16 + bias, dense 784×10 + bias.
+        assert_eq!(s.params(), 208 + 3216 + 7850);
+        assert_eq!(s.flops(), 2 * (25 * 8 * 196 + 25 * 8 * 16 * 49 + 784 * 10) as u64);
+        let e = Architecture::for_spec(&spec(5, Downsample::Max), ImageShape::MNIST);
+        assert!(e.unwrap_err().to_string().contains("too small"));
+        let d = RunSpec { dropout: Some(0.25), ..RunSpec::default() };
+        assert_eq!(Architecture::for_spec(&d, ImageShape::MNIST).unwrap().dropout, 0.25);
     }
 
     #[test]

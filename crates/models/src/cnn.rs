@@ -3,7 +3,7 @@
 use burn::module::{Module, Param};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{AvgPool2d, AvgPool2dConfig, MaxPool2d, MaxPool2dConfig};
-use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
+use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Distribution, Tensor};
 use cnnvar_core::{Preset, Result};
@@ -79,6 +79,7 @@ impl Cnn {
         for b in &arch.blocks {
             let mut conv = Conv2dConfig::new([c_in, b.filters], [b.kernel, b.kernel])
                 .with_stride([b.stride, b.stride])
+                .with_padding(PaddingConfig2d::Explicit(b.padding, b.padding, b.padding, b.padding))
                 .init(device);
             let k2 = b.kernel * b.kernel;
             let (w, bias) = init_params(

@@ -2,6 +2,7 @@
 //! verdicts, and sources of seed variance. Diverged runs are counted and listed but
 //! never enter a mean.
 
+pub mod cv;
 pub mod powerlaw;
 pub mod rank;
 pub mod stats;
@@ -111,6 +112,8 @@ pub struct ExperimentStats {
     pub headline: String,
     /// Power-law fit of test error against training-set size (size experiments only).
     pub learning_curve: Option<powerlaw::PowerLaw>,
+    /// k-fold cross-validation against a single split (protocol experiments only).
+    pub cross_validation: Option<cv::ProtocolStats>,
 }
 
 /// A whole study's analysis.
@@ -168,7 +171,7 @@ fn level_stats(label: &str, planned: usize, records: &[&RunRecord]) -> LevelStat
 }
 
 /// `0.912` as `91.2`.
-fn pts(x: f64) -> String {
+pub(crate) fn pts(x: f64) -> String {
     format!("{:.1}", 100.0 * x)
 }
 
@@ -274,7 +277,11 @@ pub fn experiment_stats(
         sources,
         headline,
         learning_curve: None,
+        cross_validation: cv::protocol_stats(exp, &mine),
     };
+    if let Some(cv) = &stats.cross_validation {
+        stats.headline = cv.sentence.clone();
+    }
     stats.learning_curve = powerlaw::learning_curve(&stats);
     stats
 }

@@ -431,6 +431,7 @@ mod tests {
             sources: vec![],
             headline: String::new(),
             learning_curve: None,
+            cross_validation: None,
         }
     }
 

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::{ReportInput, p_text, pct};
+use super::{ReportInput, p_text, pct, protocol_line};
 use crate::analysis::ExperimentStats;
 use crate::study::ExperimentKind;
 
@@ -154,6 +154,9 @@ fn section(h: &mut String, input: &ReportInput<'_>, exp: &ExperimentStats, figs:
             "<p class=\"fit\"><b>Learning curve:</b> test error ≈ {:.3} · n<sup>−{:.3}</sup> (exponent 95% CI [{:.3}, {:.3}], R² = {:.3}, {} runs).</p>",
             f.scale, f.exponent, f.exponent_ci.0, f.exponent_ci.1, f.r_squared, f.n
         );
+    }
+    if let Some(cv) = &exp.cross_validation {
+        let _ = writeln!(h, "<p class=\"fit\"><b>Protocol:</b> {}</p>", esc(&protocol_line(cv)));
     }
     let factor = esc(&exp.factors.join(", "));
     let _ = writeln!(

@@ -52,6 +52,9 @@ pub fn render(input: &ReportInput<'_>) -> String {
                 f.scale, f.exponent, f.exponent_ci.0, f.exponent_ci.1, f.r_squared, f.n
             );
         }
+        if let Some(cv) = &exp.cross_validation {
+            let _ = writeln!(m, "**Protocol:** {}\n", super::protocol_line(cv));
+        }
         let _ = writeln!(
             m,
             "| {} | runs | diverged | mean acc (%) | sd | 95% CI | min | max | test loss | gap (pts) |",

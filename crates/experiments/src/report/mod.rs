@@ -255,3 +255,20 @@ pub(crate) fn p_text(p: Option<f64>) -> String {
         None => "–".into(),
     }
 }
+
+/// The protocol experiment's two estimators with the intervals of their spread.
+pub(crate) fn protocol_line(cv: &crate::analysis::cv::ProtocolStats) -> String {
+    let sd = |s: &crate::analysis::stats::Summary, ci: Option<(f64, f64)>| {
+        let interval = ci
+            .map(|(lo, hi)| format!(" [{:.2}, {:.2}]", 100.0 * lo, 100.0 * hi))
+            .unwrap_or_default();
+        format!("mean {:.2}%, sd {}{interval} points", 100.0 * s.mean, pct(s.sd))
+    };
+    format!(
+        "single split: {}; {}-fold cross-validation: {} ({} replicates).",
+        sd(&cv.single_split, cv.single_split_sd_ci),
+        cv.folds,
+        sd(&cv.k_fold, cv.k_fold_sd_ci),
+        cv.replicates
+    )
+}

@@ -29,9 +29,10 @@ pub struct PlannedRun {
 pub struct QuickScale {
     /// Epochs per run.
     pub epochs: usize,
-    /// Training sizes are divided by this (rounded up)…
-    pub divide_train_size: usize,
-    /// …but kept at least this.
+    /// Training sizes n become ⌈n^exponent⌉ (1000 → 64, 10 000 → 252, 60 000 → 737):
+    /// smaller, but still distinct and in the same order…
+    pub exponent: f64,
+    /// …and at least this (or n, if smaller).
     pub min_train_size: usize,
     /// Test examples evaluated.
     pub test_size: usize,
@@ -39,7 +40,7 @@ pub struct QuickScale {
 
 impl Default for QuickScale {
     fn default() -> Self {
-        QuickScale { epochs: 1, divide_train_size: 50, min_train_size: 100, test_size: 1000 }
+        QuickScale { epochs: 1, exponent: 0.6, min_train_size: 20, test_size: 1000 }
     }
 }
 
@@ -49,7 +50,9 @@ impl QuickScale {
         let n = spec.train_size.unwrap_or_else(|| spec.dataset.train_examples());
         RunSpec {
             epochs: spec.epochs.min(self.epochs),
-            train_size: Some(n.div_ceil(self.divide_train_size).max(self.min_train_size).min(n)),
+            train_size: Some(
+                ((n as f64).powf(self.exponent).ceil() as usize).max(self.min_train_size).min(n),
+            ),
             test_size: Some(spec.test_size.unwrap_or(usize::MAX).min(self.test_size)),
             ..spec.clone()
         }
@@ -167,8 +170,15 @@ mod tests {
         let q = QuickScale::default();
         let small = q.apply(&RunSpec { train_size: Some(1000), ..RunSpec::default() });
         let full = q.apply(&RunSpec::default());
-        assert_eq!(small.train_size, Some(100));
-        assert_eq!(full.train_size, Some(1200));
+        assert_eq!(small.train_size, Some(64));
+        assert_eq!(full.train_size, Some(737));
+        let sizes: Vec<Option<usize>> = [250, 500, 1000, 2000, 4000, 8000, 16000, 32000, 60000]
+            .iter()
+            .map(|&n| q.apply(&RunSpec { train_size: Some(n), ..RunSpec::default() }).train_size)
+            .collect();
+        assert!(sizes.windows(2).all(|w| w[0] < w[1]), "{sizes:?}");
+        let tiny = q.apply(&RunSpec { train_size: Some(5), ..RunSpec::default() });
+        assert_eq!(tiny.train_size, Some(5));
         assert_eq!(full.epochs, 1);
         assert_eq!(full.test_size, Some(1000));
     }

@@ -64,6 +64,8 @@ impl Source<'_> {
 struct Fields {
     values: Map<String, Value>,
     spans: BTreeMap<String, std::ops::Range<usize>>,
+    /// A level's own name (`label = "..."` in a `levels` table).
+    label: Option<String>,
 }
 
 impl Fields {
@@ -287,9 +289,28 @@ fn parse_experiment(
                             return Err(src.error(table.span(), "levels", "a level sets no field"));
                         }
                         let mut f = Fields::default();
-                        f.set_table(src, table.get_ref())?;
+                        let span = table.span();
+                        let mut table = table.get_ref().clone();
+                        if let Some((key, value)) = table.remove_entry("label") {
+                            match value.get_ref().as_str() {
+                                Some(text) if !text.trim().is_empty() => {
+                                    f.label = Some(text.to_string());
+                                }
+                                _ => {
+                                    return Err(src.error(
+                                        value.span(),
+                                        key.get_ref(),
+                                        "a level's label must be a non-empty string",
+                                    ));
+                                }
+                            }
+                        }
+                        if table.is_empty() {
+                            return Err(src.error(span, "levels", "a level sets no field"));
+                        }
+                        f.set_table(src, &table)?;
                         names.extend(f.values.keys().cloned());
-                        out.push((f, table.span()));
+                        out.push((f, span));
                     }
                     factors = names.into_iter().collect();
                     out
@@ -305,7 +326,8 @@ fn parse_experiment(
                     }
                 }
                 let spec = merged.resolve(src, span.clone())?;
-                let label = label(&level_fields.values);
+                let label =
+                    level_fields.label.clone().unwrap_or_else(|| label(&level_fields.values));
                 if seen_labels.insert(label.clone(), ()).is_some() {
                     return Err(src.error(
                         span,

@@ -1,0 +1,106 @@
+//! `studies/full.toml`: every factor the write-up names, run in quick mode on real
+//! Fashion-MNIST, its report (ranking first) checked in headless Chromium; and its
+//! dry run.
+
+use std::path::{Path, PathBuf};
+
+use crate::report::{chromium, headless};
+use crate::support::*;
+use crate::sweep::{plan_run_ids, records};
+
+/// Every experiment of the full study, in file order.
+const EXPERIMENTS: [&str; 18] = [
+    "noise",
+    "size",
+    "lr-adam",
+    "lr-sgd",
+    "batch",
+    "batch-scaled",
+    "optimizer",
+    "dropout",
+    "weight-decay",
+    "depth",
+    "width",
+    "kernel",
+    "downsample",
+    "augment",
+    "imbalance",
+    "shift",
+    "label-noise",
+    "protocol",
+];
+
+fn full_study() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../studies/full.toml")
+}
+
+/// Must-show 2 of the full-study issue: the dry run lists every factor with its runs
+/// and an estimated wall time, and trains nothing.
+#[test]
+fn full_study_dry_run_lists_every_factor() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("runs");
+    let o = output(cnnvar().args(["sweep", "--dry-run", "--out"]).arg(&out).arg(full_study()));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    for exp in EXPERIMENTS {
+        assert!(text.lines().any(|l| l.starts_with(&format!("{exp} — "))), "{exp}: {text}");
+    }
+    let planned = text.lines().filter(|l| l.contains("[Pending]")).count();
+    assert_eq!(planned, 86 * 5, "levels × seeds");
+    assert!(text.contains("estimated") && text.contains("wall"), "{text}");
+    assert!(!out.exists(), "a dry run writes nothing");
+}
+
+/// Must-show 1 of the full-study issue and of the ranking issue: the full study in
+/// quick mode completes with one record per planned run, and its report opens with
+/// the ranking of the factors, which renders in headless Chromium.
+#[test]
+fn full_study_quick_completes_with_ranking_first() {
+    let Some(data) = fashion_mnist() else { return };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("runs");
+    let o = output(
+        cnnvar()
+            .args(["sweep", "--quick", "--quiet", "--out"])
+            .arg(&out)
+            .arg("--data-dir")
+            .arg(&data)
+            .arg(full_study()),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let dir = out.join("full-quick");
+    let planned = plan_run_ids(&dir);
+    let recs = records(&dir);
+    assert_eq!(recs.len(), planned.len(), "one record per planned run");
+    for id in &planned {
+        let rec: serde_json::Value = serde_json::from_slice(&recs[id]).expect("record parses");
+        assert!(rec["flops"].as_u64().is_some_and(|f| f > 0), "{id}: FLOPs recorded");
+        assert!(rec["params"].as_u64().is_some_and(|p| p > 0), "{id}: parameters recorded");
+    }
+    let ranking = std::fs::read_to_string(dir.join("ranking.csv")).expect("ranking.csv");
+    for exp in EXPERIMENTS.iter().filter(|e| **e != "noise") {
+        assert!(ranking.lines().any(|l| l.contains(&format!(",{exp},"))), "{exp}: {ranking}");
+    }
+
+    let Some(browser) = chromium() else { return };
+    let url = format!("file://{}", dir.join("report.html").display());
+    let o = headless(&browser, &tmp.path().join("profile"))
+        .arg("--dump-dom")
+        .arg(&url)
+        .output()
+        .expect("run chromium");
+    let dom = String::from_utf8_lossy(&o.stdout).to_string();
+    let log = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(o.status.success(), "chromium failed: {log}");
+    for l in log.lines() {
+        assert!(!(l.contains("CONSOLE") && l.contains("ERROR")), "console error: {l}");
+    }
+    let ranking_at = dom.find("<section id=\"ranking\"").expect("a ranking section");
+    let first_experiment = dom.find("<section class=\"experiment\"").expect("experiments");
+    assert!(ranking_at < first_experiment, "the ranking opens the report");
+    assert!(dom.contains("Why does accuracy vary here?"));
+    assert!(dom.contains("id=\"fig-ranking\""), "the ranking figure");
+    let sections = dom.matches("<section class=\"experiment\"").count();
+    assert_eq!(sections, EXPERIMENTS.len(), "one section per experiment");
+}
