@@ -177,16 +177,23 @@ pub(crate) fn pts(x: f64) -> String {
 
 /// The verdict sentence for A against B.
 fn verdict(a: &str, b: &str, c: &Comparison, p: Option<f64>, significant: bool) -> String {
-    let interval = c.ci.map(|(lo, hi)| format!(" [{}, {}]", pts(lo), pts(hi))).unwrap_or_default();
+    let interval = |flip: bool| {
+        c.ci.map(|(lo, hi)| if flip { (-hi, -lo) } else { (lo, hi) })
+            .map(|(lo, hi)| format!(" [{}, {}]", pts(lo), pts(hi)))
+            .unwrap_or_default()
+    };
     let p_text = match p {
         Some(p) if p < 0.001 => "p < 0.001".to_string(),
         Some(p) => format!("p = {p:.3}"),
         None => "too few runs for a test".to_string(),
     };
     if significant {
+        // The interval is of the winner minus the loser, like the difference stated.
         let (win, lose) = if c.diff >= 0.0 { (a, b) } else { (b, a) };
+        let interval = interval(c.diff < 0.0);
         format!("{win} beats {lose} by {} points{interval}, {p_text}", pts(c.diff.abs()))
     } else {
+        let interval = interval(false);
         format!("{a} vs {b}: within seed noise ({} points{interval}, {p_text})", pts(c.diff))
     }
 }
@@ -397,7 +404,13 @@ mod tests {
         let s = experiment_stats(&exp, &results);
         assert_eq!(s.pairs.len(), 1);
         assert!(s.pairs[0].significant);
-        assert!(s.headline.starts_with("lr 0.0001 beats lr 0.01 by 10.0 points"), "{}", s.headline);
+        assert!(
+            s.headline.starts_with("lr 0.0001 beats lr 0.01 by 10.0 points ["),
+            "{}",
+            s.headline
+        );
+        // The interval is of the winner minus the loser, like the stated difference.
+        assert!(!s.headline.contains("[-"), "{}", s.headline);
         assert_eq!(s.levels[0].test_accuracy.as_ref().unwrap().n, 5);
         assert!((s.levels[1].gap.as_ref().unwrap().mean - 0.05).abs() < 1e-9);
     }
