@@ -9,6 +9,7 @@ mod backends;
 mod broken_data;
 mod full;
 mod report;
+mod slurm;
 mod support;
 mod sweep;
 mod train;

@@ -59,6 +59,7 @@ pub fn run_ci(skip_install: bool, quick: bool) -> Result<()> {
             .env("CNNVAR_REQUIRE_BACKENDS", CI_BACKENDS.join(","))
             .env("CNNVAR_REQUIRE_DATA", "fashion-mnist")
             .env("CNNVAR_REQUIRE_BROWSER", "chromium")
+            .env("CNNVAR_REQUIRE_SLURM", "1")
             .env("CNNVAR_AUTO_FETCH", "0")
             .env("XDG_RUNTIME_DIR", env::runtime_dir()?),
     )?)?;

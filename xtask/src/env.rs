@@ -28,6 +28,12 @@ impl Needs {
                 "chromium",
                 "fonts-dejavu-core",
                 "gzip",
+                // A single-node Slurm for the Slurm executor's test
+                // (scripts/slurm-local.sh starts it).
+                "slurmctld",
+                "slurmd",
+                "slurm-client",
+                "munge",
             ],
             torch: true,
         }

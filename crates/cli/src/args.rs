@@ -190,8 +190,9 @@ pub struct SweepArgs {
     /// Compute threads per worker.
     #[arg(long, default_value_t = 1, value_name = "T")]
     pub threads_per_job: usize,
-    /// Shrink every run (1 epoch, 1/50 of the training set, 1000 test examples) for a
-    /// smoke test, keeping every experiment, level and seed; results go to STUDY-quick.
+    /// Shrink every run (1 epoch, n^0.6 of n training examples, 1000 test examples)
+    /// for a smoke test, keeping every experiment, level and seed; results go to
+    /// STUDY-quick.
     #[arg(long)]
     pub quick: bool,
     /// List the runs and estimate the wall time; run nothing.
@@ -203,4 +204,28 @@ pub struct SweepArgs {
     /// Only print errors and the final line.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Where runs execute: worker processes on this machine, or a Slurm job array.
+    #[arg(long, value_enum, default_value_t = Executor::Local)]
+    pub executor: Executor,
+    /// Slurm partition (default: the cluster's).
+    #[arg(long, value_name = "P")]
+    pub partition: Option<String>,
+    /// Slurm time limit per run, e.g. 02:00:00 (default: the partition's).
+    #[arg(long, value_name = "T")]
+    pub time: Option<String>,
+    /// CPUs per Slurm task, also the worker's threads.
+    #[arg(long, default_value_t = 1, value_name = "C")]
+    pub cpus_per_task: usize,
+    /// At most this many Slurm tasks at once.
+    #[arg(long, value_name = "K")]
+    pub max_parallel: Option<usize>,
+}
+
+/// Where a sweep's runs execute.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Executor {
+    /// Worker processes on this machine, `--jobs` at a time.
+    Local,
+    /// One Slurm job array (sbatch), one task per pending run.
+    Slurm,
 }

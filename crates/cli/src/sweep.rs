@@ -8,9 +8,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use cnnvar_core::{Error, Result};
 use cnnvar_experiments::store::RunState;
 use cnnvar_experiments::study::Study;
-use cnnvar_experiments::sweep::{LocalExecutor, Plan, WorkerCommand, estimate, write_results_csv};
+use cnnvar_experiments::sweep::{
+    LocalExecutor, Plan, SlurmExecutor, SlurmOptions, WorkerCommand, estimate, write_results_csv,
+};
 
-use crate::args::SweepArgs;
+use crate::args::{Executor, SweepArgs};
 use crate::progress::SweepProgress;
 
 /// Set by Ctrl-C; workers are then stopped and the sweep exits.
@@ -30,9 +32,51 @@ pub fn sweep(a: SweepArgs) -> Result<ExitCode> {
     let plan = Plan::new(study, a.quick);
     let dir = plan.dir(&a.out);
     let jobs = a.jobs.unwrap_or_else(|| default_jobs(a.threads_per_job)).max(1);
+    let program = std::env::current_exe()
+        .map_err(|e| Error::Other(format!("finding the cnnvar executable: {e}")))?;
+    let mut extra_args = Vec::new();
+    if let Some(d) = &a.data_dir {
+        let d = std::path::absolute(d).unwrap_or_else(|_| d.clone());
+        extra_args.push("--data-dir".to_string());
+        extra_args.push(d.display().to_string());
+    }
+    let slurm = (a.executor == Executor::Slurm).then(|| SlurmExecutor {
+        options: SlurmOptions {
+            partition: a.partition.clone(),
+            time: a.time.clone(),
+            cpus_per_task: a.cpus_per_task.max(1),
+            max_parallel: a.max_parallel,
+        },
+        worker: WorkerCommand {
+            program: program.clone(),
+            threads: a.cpus_per_task.max(1),
+            extra_args: extra_args.clone(),
+        },
+        poll: std::time::Duration::from_secs(2),
+    });
     if a.dry_run {
+        if let Some(slurm) = &slurm {
+            // Slurm paths must be absolute: tasks start in other directories.
+            let dir = std::path::absolute(&dir).map_err(|e| Error::io(&dir, e))?;
+            plan.lay_out(&dir)?;
+            let states = plan.states(&dir);
+            let todo: Vec<_> =
+                states.iter().filter(|(_, s)| *s != RunState::Done).map(|(r, _)| *r).collect();
+            let script = slurm.write_script(&plan.study.name, &dir, &todo)?;
+            println!(
+                "{} runs to do; job-array script written (not submitted): {}",
+                todo.len(),
+                script.display()
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
         return dry_run(&plan, &dir, &a.out, jobs, a.threads_per_job);
     }
+    // Slurm tasks start in other directories: give them absolute paths.
+    let dir = match slurm {
+        Some(_) => std::path::absolute(&dir).map_err(|e| Error::io(&dir, e))?,
+        None => dir,
+    };
     plan.lay_out(&dir)?;
     let states = plan.states(&dir);
     let todo: Vec<_> =
@@ -45,13 +89,6 @@ pub fn sweep(a: SweepArgs) -> Result<ExitCode> {
             std::process::exit(EXIT_INTERRUPTED as i32);
         }
     });
-    let program = std::env::current_exe()
-        .map_err(|e| Error::Other(format!("finding the cnnvar executable: {e}")))?;
-    let mut extra_args = Vec::new();
-    if let Some(d) = &a.data_dir {
-        extra_args.push("--data-dir".to_string());
-        extra_args.push(d.display().to_string());
-    }
     let executor = LocalExecutor {
         jobs,
         worker: WorkerCommand { program, threads: a.threads_per_job.max(1), extra_args },
@@ -62,18 +99,31 @@ pub fn sweep(a: SweepArgs) -> Result<ExitCode> {
         .map(|r| (r.run_id.clone(), format!("{} {} #{}", r.experiment, r.level, r.replicate + 1)))
         .collect();
     if !a.quiet {
+        let how = match &slurm {
+            Some(s) => format!(
+                "as a Slurm job array, {} CPUs per task{}",
+                s.options.cpus_per_task,
+                s.options
+                    .max_parallel
+                    .map(|k| format!(", at most {k} at once"))
+                    .unwrap_or_default()
+            ),
+            None => format!("{jobs} jobs × {} threads", a.threads_per_job),
+        };
         eprintln!(
-            "study {}: {} runs ({} done already, {} to do) in {}, {jobs} jobs × {} threads",
+            "study {}: {} runs ({} done already, {} to do) in {}, {how}",
             plan.study.name,
             states.len(),
             already,
             todo.len(),
             dir.display(),
-            a.threads_per_job
         );
     }
     let mut display = SweepProgress::new(states.len(), already, labels, a.quiet);
-    let outcome = executor.run(&dir, &todo, &STOP, &mut |e| display.event(&e))?;
+    let outcome = match &slurm {
+        Some(s) => s.run(&plan.study.name, &dir, &todo, &STOP, &mut |e| display.event(&e))?,
+        None => executor.run(&dir, &todo, &STOP, &mut |e| display.event(&e))?,
+    };
     display.finish();
     let rows = write_results_csv(&plan, &dir)?;
     if rows > 0 {

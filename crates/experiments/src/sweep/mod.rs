@@ -5,11 +5,14 @@
 //! - `study.toml`: a copy of the study file;
 //! - `plan.json`: the study and every planned run (experiment, level, replicate, run id);
 //! - one directory per run (see [`crate::store`]);
-//! - `results.csv`: one row per planned run with a complete record.
+//! - `results.csv`: one row per planned run with a complete record;
+//! - `slurm/`: with the Slurm executor, the batch scripts, task lists, logs and
+//!   `submissions.json`.
 
 mod estimate;
 mod executor;
 mod results;
+pub mod slurm;
 
 pub use estimate::{Estimate, estimate};
 pub use executor::{
@@ -17,6 +20,7 @@ pub use executor::{
     parse_epoch_line,
 };
 pub use results::{load_results, write_results_csv};
+pub use slurm::{SlurmExecutor, SlurmOptions};
 
 use std::path::{Path, PathBuf};
 
