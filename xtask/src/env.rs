@@ -15,6 +15,10 @@ pub struct Needs {
     pub packages: Vec<&'static str>,
     /// The torch venv (for the tch backend).
     pub torch: bool,
+    /// A single-node Slurm for the Slurm executor's test: Debian's slurmctld, slurmd,
+    /// slurm-client and munge, installed by `scripts/slurm-local.sh install` (which
+    /// keeps the packages from starting global services).
+    pub slurm: bool,
 }
 
 impl Needs {
@@ -28,14 +32,9 @@ impl Needs {
                 "chromium",
                 "fonts-dejavu-core",
                 "gzip",
-                // A single-node Slurm for the Slurm executor's test
-                // (scripts/slurm-local.sh starts it).
-                "slurmctld",
-                "slurmd",
-                "slurm-client",
-                "munge",
             ],
             torch: true,
+            slurm: true,
         }
     }
 }
@@ -114,6 +113,15 @@ pub fn setup(needs: &Needs) -> Result<()> {
         let mut install = vec!["install", "-y", "-q", "--no-install-recommends"];
         install.extend(&missing);
         sh(&mut apt(&install))?;
+    }
+    if needs.slurm {
+        let sudo: &[&str] = if is_root() { &[] } else { &["sudo"] };
+        let script = root().join("scripts/slurm-local.sh");
+        let mut c = Command::new(sudo.first().copied().unwrap_or("bash"));
+        if !sudo.is_empty() {
+            c.arg("bash");
+        }
+        sh(c.arg(script).arg("install"))?;
     }
     if needs.torch {
         let venv = torch_venv();

@@ -12,7 +12,7 @@ pub const MAIN_STUDY: &str = "studies/seed.toml";
 /// Builds cnnvar in release mode and runs the write-up's study with repeated seeds,
 /// then its report. Extra arguments go to `cnnvar sweep` (e.g. `--quick`, `--jobs 4`).
 pub fn run(extra: &[String]) -> Result<()> {
-    env::setup(&Needs { packages: vec!["dataset-fashion-mnist"], torch: false })?;
+    env::setup(&Needs { packages: vec!["dataset-fashion-mnist"], torch: false, slurm: false })?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     sh(Command::new(&cargo).current_dir(env::root()).args(["build", "--release", "-p", "cnnvar"]))?;
     let bin = env::target_dir().join("release/cnnvar");
