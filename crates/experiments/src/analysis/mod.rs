@@ -498,3 +498,95 @@ mod tests {
         assert!(lo < sd(2) && sd(2) < hi);
     }
 }
+
+#[cfg(test)]
+mod protocol_tests {
+    use super::*;
+    use crate::study::{Experiment, Level};
+    use cnnvar_core::{EvalSet, Provenance, RunSpec};
+
+    fn fold_spec(fold: usize) -> RunSpec {
+        RunSpec {
+            evaluate_on: Some(EvalSet::Validation),
+            folds: Some(3),
+            fold: Some(fold),
+            ..RunSpec::default()
+        }
+    }
+
+    /// Three folds, four replicates, constructed so the single split (fold 0) swings
+    /// by ±3 points while the mean over folds is nearly constant: the k-fold estimate
+    /// must come out steadier, with the exact means.
+    #[test]
+    fn k_fold_is_steadier_than_a_single_split() {
+        let exp = Experiment {
+            name: "protocol".into(),
+            title: "Protocol".into(),
+            claim: None,
+            expect_best: None,
+            kind: ExperimentKind::Factor,
+            factors: vec!["fold".into()],
+            levels: (0..3)
+                .map(|f| Level {
+                    label: f.to_string(),
+                    values: Default::default(),
+                    spec: fold_spec(f),
+                })
+                .collect(),
+        };
+        // fold accuracies per replicate: fold 0 = 0.80 ± 0.03, folds 1 and 2 compensate.
+        let table =
+            [[0.83, 0.785, 0.785], [0.77, 0.815, 0.815], [0.83, 0.78, 0.79], [0.77, 0.82, 0.81]];
+        let runs: Vec<PlannedRun> = (0..4)
+            .flat_map(|r| {
+                (0..3).map(move |f| PlannedRun {
+                    experiment: "protocol".into(),
+                    level: f.to_string(),
+                    level_index: f,
+                    replicate: r,
+                    run_id: format!("{r}-{f}"),
+                    spec: fold_spec(f),
+                })
+            })
+            .collect();
+        let results: Vec<(&PlannedRun, RunRecord)> = runs
+            .iter()
+            .map(|p| {
+                let spec = p.spec.clone();
+                let record = RunRecord {
+                    run_id: p.run_id.clone(),
+                    test_accuracy: table[p.replicate][p.level_index],
+                    test_loss: 0.5,
+                    train_accuracy: 0.9,
+                    train_loss: 0.3,
+                    per_class_accuracy: vec![],
+                    epochs: vec![],
+                    diverged: false,
+                    error: None,
+                    train_examples: 1,
+                    test_examples: 1,
+                    params: 1,
+                    flops: 1,
+                    seconds: 1.0,
+                    spec,
+                    provenance: Provenance::default(),
+                };
+                (p, record)
+            })
+            .collect();
+        let s = experiment_stats(&exp, &results);
+        let cv = s.cross_validation.expect("a protocol experiment");
+        assert_eq!((cv.folds, cv.replicates), (3, 4));
+        assert!((cv.single_split.mean - 0.80).abs() < 1e-12);
+        assert!((cv.k_fold.mean - 0.80).abs() < 1e-12);
+        let (sd1, sdk) = (cv.single_split.sd.unwrap(), cv.k_fold.sd.unwrap());
+        assert!((sd1 - 0.03 * (4.0f64 / 3.0).sqrt()).abs() < 1e-9, "{sd1}");
+        assert!(sdk < sd1 / 5.0, "{sdk} vs {sd1}");
+        assert!(s.headline.contains("3-fold estimate"), "{}", s.headline);
+        // A diverged fold drops its replicate from both estimators.
+        let mut broken = results.clone();
+        broken[4].1.diverged = true;
+        let cv = experiment_stats(&exp, &broken).cross_validation.expect("still enough");
+        assert_eq!(cv.replicates, 3);
+    }
+}
