@@ -236,3 +236,54 @@ mod tests {
         assert!(close(adj[1], 0.06, 1e-12));
     }
 }
+
+#[cfg(test)]
+mod coverage {
+    use super::*;
+
+    /// Standard normal draws from a fixed xorshift stream (Box–Muller).
+    struct Normal(u64);
+
+    impl Normal {
+        fn uniform(&mut self) -> f64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            ((self.0 >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+        }
+        fn next(&mut self) -> f64 {
+            let (u, v) = (self.uniform(), self.uniform());
+            (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
+        }
+    }
+
+    /// On simulated normal data (5 seeds, as a study arm has), the 95% interval of the
+    /// mean contains the true mean in 95% ± 1.5% of 4000 trials, the Welch interval
+    /// of a difference too, and Welch's test rejects a true null about 5% of the time.
+    #[test]
+    fn intervals_cover_at_the_nominal_rate() {
+        let mut rng = Normal(0x9e37_79b9_7f4a_7c15);
+        let trials = 4000;
+        let (mut mean_hits, mut diff_hits, mut rejections) = (0, 0, 0);
+        for _ in 0..trials {
+            let a: Vec<f64> = (0..5).map(|_| 0.80 + 0.01 * rng.next()).collect();
+            let b: Vec<f64> = (0..5).map(|_| 0.78 + 0.02 * rng.next()).collect();
+            let (lo, hi) = summarize(&a).and_then(|s| s.ci).expect("n = 5");
+            mean_hits += usize::from(lo <= 0.80 && 0.80 <= hi);
+            let c = compare(&a, &b).expect("comparable");
+            let (lo, hi) = c.ci.expect("interval");
+            diff_hits += usize::from(lo <= 0.02 && 0.02 <= hi);
+            let null: Vec<f64> = (0..5).map(|_| 0.78 + 0.02 * rng.next()).collect();
+            let p = compare(&b, &null).and_then(|c| c.p).expect("p-value");
+            rejections += usize::from(p < 0.05);
+        }
+        let rate = |hits: usize| hits as f64 / trials as f64;
+        assert!((0.935..=0.965).contains(&rate(mean_hits)), "mean CI coverage {}", rate(mean_hits));
+        assert!(
+            (0.935..=0.965).contains(&rate(diff_hits)),
+            "Welch CI coverage {}",
+            rate(diff_hits)
+        );
+        assert!((0.035..=0.065).contains(&rate(rejections)), "type I error {}", rate(rejections));
+    }
+}

@@ -29,6 +29,8 @@
 
 mod expand;
 mod parse;
+#[cfg(test)]
+mod props;
 mod seeds;
 
 pub use expand::{PlannedRun, QuickScale, expand};
