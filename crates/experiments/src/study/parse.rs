@@ -147,17 +147,21 @@ fn label(values: &Map<String, Value>) -> String {
     }
 }
 
+/// The most runs a study may expand to (experiments × levels × seeds); a larger one is
+/// refused before its grid is built, so a typo cannot exhaust memory.
+pub const MAX_RUNS: usize = 100_000;
+
 /// Parses and validates the study in `text`, read from `path`.
 pub fn parse(text: &str, path: &Path) -> Result<Study> {
     let src = Source { file: path.display().to_string(), text };
     let raw: RawStudy =
         toml::from_str(text).map_err(|e| cnnvar_core::toml_error(&src.file, text, &e))?;
     let seeds = match &raw.seeds {
-        Some(s) if *s.get_ref() < 1 => {
+        Some(s) if *s.get_ref() < 1 || *s.get_ref() as u64 > MAX_RUNS as u64 => {
             return Err(src.error(
                 s.span(),
                 "seeds",
-                format!("must be at least 1, got {}", s.get_ref()),
+                format!("must be from 1 to {MAX_RUNS}, got {}", s.get_ref()),
             ));
         }
         Some(s) => *s.get_ref() as usize,
@@ -189,7 +193,33 @@ pub fn parse(text: &str, path: &Path) -> Result<Study> {
             ));
         }
         first_line.insert(name.clone(), src.at(e.name.span()));
+        if let Some(vary) = &e.vary {
+            // The grid's size, checked before it is built.
+            let levels =
+                vary.values().try_fold(1usize, |n, list| n.checked_mul(list.get_ref().len()));
+            let runs = levels.and_then(|l| l.checked_mul(seeds));
+            if runs.is_none_or(|r| r > MAX_RUNS) {
+                let span = vary.values().next().map_or(e.name.span(), |l| l.span());
+                return Err(src.error(
+                    span,
+                    "vary",
+                    format!(
+                        "this grid expands to more than {MAX_RUNS} runs ({} levels × {seeds} \
+                         seeds); split it into smaller experiments",
+                        levels.map_or("too many".to_string(), |l| l.to_string())
+                    ),
+                ));
+            }
+        }
         experiments.push(parse_experiment(&src, &base, e, name)?);
+        let total: usize = experiments.iter().map(|x| x.levels.len()).sum::<usize>() * seeds;
+        if total > MAX_RUNS {
+            return Err(src.error(
+                e.name.span(),
+                "experiment",
+                format!("the study expands to more than {MAX_RUNS} runs by this experiment"),
+            ));
+        }
     }
     let name = raw.name.unwrap_or_else(|| {
         path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "study".into())
@@ -426,6 +456,20 @@ mod tests {
     fn unknown_top_level_key_is_rejected() {
         let e = err("seedz = 3\n[[experiment]]\nname = \"a\"\nvary = { lr = [0.1] }\n");
         assert!(e.contains("s.toml:1") && e.contains("seedz"), "{e}");
+    }
+
+    #[test]
+    fn a_grid_too_large_is_refused_before_it_is_built() {
+        let list: Vec<String> = (1..=100).map(|i| format!("{}", i as f64 * 1e-4)).collect();
+        let list = list.join(", ");
+        let text = format!(
+            "[[experiment]]\nname = \"big\"\nvary = {{ lr = [{list}], batch_size = [{b}], epochs = [{b}] }}\n",
+            b = (1..=100).map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
+        );
+        let e = parse(&text, Path::new("big.toml")).unwrap_err().to_string();
+        assert!(e.contains("big.toml:3") && e.contains("`vary`") && e.contains("100000"), "{e}");
+        let e = err("seeds = 1000000000\n[[experiment]]\nname = \"a\"\nvary = { lr = [0.1] }\n");
+        assert!(e.contains("`seeds`"), "{e}");
     }
 
     #[test]
