@@ -198,6 +198,12 @@ pub struct SweepArgs {
     /// List the runs and estimate the wall time; run nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Replicates per level instead of the study's (results go to STUDY-sN).
+    #[arg(long, value_name = "N")]
+    pub seeds: Option<usize>,
+    /// Epochs of every run instead of the study's (results go to STUDY-eM).
+    #[arg(long, value_name = "M")]
+    pub epochs: Option<usize>,
     /// Directory holding the data set's files.
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,

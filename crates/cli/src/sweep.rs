@@ -29,7 +29,10 @@ fn default_jobs(threads_per_job: usize) -> usize {
 /// Runs `cnnvar sweep`.
 pub fn sweep(a: SweepArgs) -> Result<ExitCode> {
     let study = Study::load(&a.study)?;
-    let plan = Plan::new(study, a.quick);
+    if a.seeds == Some(0) || a.epochs == Some(0) {
+        return Err(Error::field("command line", "seeds/epochs", "must be at least 1"));
+    }
+    let plan = Plan::with_overrides(study, a.quick, a.seeds, a.epochs);
     let dir = plan.dir(&a.out);
     let jobs = a.jobs.unwrap_or_else(|| default_jobs(a.threads_per_job)).max(1);
     let program = std::env::current_exe()

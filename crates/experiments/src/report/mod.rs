@@ -51,14 +51,14 @@ impl ReportInput<'_> {
     /// The commands that reproduce the report: the sweep (resumes, so it only trains
     /// what is missing) and the report.
     pub fn reproduce(&self) -> String {
-        let quick = if self.plan.quick { " --quick" } else { "" };
+        let options = self.plan.options();
         let out = self
             .study_dir
             .parent()
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| "runs".into());
         format!(
-            "cnnvar sweep {}{quick} --out {out} && cnnvar report {}",
+            "cnnvar sweep {}{options} --out {out} && cnnvar report {}",
             self.plan.study.source.display(),
             self.study_dir.display()
         )

@@ -40,6 +40,12 @@ pub struct Plan {
     pub study: Study,
     /// Whether the runs were shrunk by `--quick`.
     pub quick: bool,
+    /// Replicates per level set by `--seeds`, over the study file's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seeds_override: Option<usize>,
+    /// Epochs of every run set by `--epochs`, over the study file's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epochs_override: Option<usize>,
     /// Every planned run (a run id may appear under several experiments).
     pub runs: Vec<PlannedRun>,
 }
@@ -47,14 +53,57 @@ pub struct Plan {
 impl Plan {
     /// Expands `study`.
     pub fn new(study: Study, quick: bool) -> Plan {
-        let runs = expand(&study, quick.then(QuickScale::default));
-        Plan { study, quick, runs }
+        Plan::with_overrides(study, quick, None, None)
     }
 
-    /// The study directory under `out`.
+    /// Expands `study` with its seed count and every run's epochs replaced where given
+    /// (a shorter version of a study; its directory name says so).
+    pub fn with_overrides(
+        mut study: Study,
+        quick: bool,
+        seeds: Option<usize>,
+        epochs: Option<usize>,
+    ) -> Plan {
+        if let Some(n) = seeds {
+            study.seeds = n.max(1);
+        }
+        if let Some(e) = epochs {
+            for level in study.experiments.iter_mut().flat_map(|x| x.levels.iter_mut()) {
+                level.spec.epochs = e.max(1);
+            }
+        }
+        let runs = expand(&study, quick.then(QuickScale::default));
+        Plan { study, quick, seeds_override: seeds, epochs_override: epochs, runs }
+    }
+
+    /// The command-line options that made this plan from its study file.
+    pub fn options(&self) -> String {
+        let mut s = String::new();
+        if self.quick {
+            s += " --quick";
+        }
+        if let Some(n) = self.seeds_override {
+            s += &format!(" --seeds {n}");
+        }
+        if let Some(e) = self.epochs_override {
+            s += &format!(" --epochs {e}");
+        }
+        s
+    }
+
+    /// The study directory under `out`: the study's name, with `-quick`, `-sN`
+    /// (`--seeds N`) and `-eM` (`--epochs M`) appended as they apply.
     pub fn dir(&self, out: &Path) -> PathBuf {
-        let name =
-            if self.quick { format!("{}-quick", self.study.name) } else { self.study.name.clone() };
+        let mut name = self.study.name.clone();
+        if self.quick {
+            name += "-quick";
+        }
+        if let Some(n) = self.seeds_override {
+            name += &format!("-s{n}");
+        }
+        if let Some(e) = self.epochs_override {
+            name += &format!("-e{e}");
+        }
         out.join(name)
     }
 
@@ -99,5 +148,25 @@ impl Plan {
             .into_iter()
             .map(|r| (r, RunDir::open(study_dir.join(&r.run_id)).state()))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overrides_shorten_a_study_into_its_own_directory() {
+        let text = "seeds = 5\n[base]\nepochs = 10\n[[experiment]]\nname = \"a\"\nvary = { lr = [0.1, 0.01] }\n";
+        let study = crate::study::parse(text, Path::new("s.toml")).expect("parses");
+        let full = Plan::new(study.clone(), false);
+        let short = Plan::with_overrides(study, false, Some(3), Some(2));
+        assert_eq!((full.runs.len(), short.runs.len()), (10, 6));
+        assert!(short.runs.iter().all(|r| r.spec.epochs == 2));
+        assert_eq!(short.dir(Path::new("runs")), Path::new("runs/s-s3-e2"));
+        assert_eq!(full.dir(Path::new("runs")), Path::new("runs/s"));
+        assert_eq!(short.options(), " --seeds 3 --epochs 2");
+        // The first replicates keep their seeds, so a short study is a prefix of the full one.
+        assert_eq!(short.runs[0].spec.init_seed, full.runs[0].spec.init_seed);
     }
 }
