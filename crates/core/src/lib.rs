@@ -42,27 +42,112 @@ pub const CNNVAR_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The burn version cnnvar is built against, as recorded in every [`Provenance`].
 pub const BURN_VERSION: &str = "0.22.1";
 
-/// Writes `bytes` to `path` atomically: to a temporary file in the same directory,
-/// flushed to disk, then renamed over `path`. A reader sees the old file or the new
-/// one, never a partial write.
+/// Writes `bytes` to `path` atomically: to a temporary file in the same directory
+/// (named after the process and a per-process counter, so concurrent writers never share
+/// one), flushed to disk, then renamed over `path`. A reader sees the old file or the new
+/// one, never a partial write; on failure (a full disk, say) the temporary file is
+/// removed and `path` is untouched.
 pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => std::path::PathBuf::from("."),
     };
     let name =
         path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
-    let tmp = dir.join(format!(".{name}.tmp.{}", std::process::id()));
-    let io = |source| Error::Io { path: tmp.clone(), source };
-    let mut f = std::fs::File::create(&tmp).map_err(io)?;
-    f.write_all(bytes).map_err(io)?;
-    f.sync_all().map_err(io)?;
-    drop(f);
-    std::fs::rename(&tmp, path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let tmp = dir.join(format!(".{name}.tmp.{}.{n}", std::process::id()));
+    let written = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()
+    })();
+    if let Err(source) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::Io { path: tmp, source });
+    }
+    if let Err(source) = std::fs::rename(&tmp, path) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::Io { path: path.to_path_buf(), source });
+    }
     // Make the rename itself durable.
     if let Ok(d) = std::fs::File::open(&dir) {
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Many writers on one path, threads of one process: a reader only ever sees a
+    /// complete payload, and no temporary file is left behind.
+    #[test]
+    fn interleaved_writers_never_show_a_partial_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("record.json");
+        let payload =
+            |w: usize, i: usize| vec![b'a' + (w % 26) as u8; 1000 + 7919 * ((w * 31 + i) % 13)];
+        write_atomic(&path, &payload(0, 0)).expect("first write");
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|s| {
+            let reader = s.spawn(|| {
+                let mut reads = 0;
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    let bytes = std::fs::read(&path).expect("the file always exists");
+                    let first = bytes[0];
+                    assert!(bytes.iter().all(|&b| b == first), "mixed writers in one file");
+                    assert!(
+                        (bytes.len() - 1000) % 7919 == 0,
+                        "partial file: {} bytes",
+                        bytes.len()
+                    );
+                    reads += 1;
+                }
+                reads
+            });
+            let writers: Vec<_> = (0..8)
+                .map(|w| {
+                    let path = &path;
+                    s.spawn(move || {
+                        for i in 0..40 {
+                            write_atomic(path, &payload(w, i)).expect("write");
+                        }
+                    })
+                })
+                .collect();
+            for w in writers {
+                w.join().expect("writer");
+            }
+            stop.store(true, std::sync::atomic::Ordering::SeqCst);
+            assert!(reader.join().expect("reader") > 0);
+        });
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .expect("list")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["record.json"], "temporary files left: {names:?}");
+    }
+
+    /// A write that cannot complete leaves the old file and no temporary file.
+    #[test]
+    fn a_failed_write_loses_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("x.json");
+        write_atomic(&path, b"old").expect("write");
+        // Renaming a file over a non-empty directory fails after the data is written.
+        let blocked = dir.path().join("blocked");
+        std::fs::create_dir_all(blocked.join("inside")).expect("mkdir");
+        assert!(write_atomic(&blocked, b"new").is_err());
+        assert_eq!(std::fs::read(&path).expect("read"), b"old");
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .expect("list")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["blocked", "x.json"], "temporary files left: {names:?}");
+    }
 }
