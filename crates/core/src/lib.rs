@@ -101,7 +101,7 @@ mod tests {
                     let first = bytes[0];
                     assert!(bytes.iter().all(|&b| b == first), "mixed writers in one file");
                     assert!(
-                        (bytes.len() - 1000) % 7919 == 0,
+                        (bytes.len() - 1000).is_multiple_of(7919),
                         "partial file: {} bytes",
                         bytes.len()
                     );
