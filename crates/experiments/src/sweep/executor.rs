@@ -98,6 +98,18 @@ pub struct ExecOutcome {
     pub interrupted: usize,
 }
 
+impl ExecOutcome {
+    /// Counts one run's ending.
+    pub fn count(&mut self, result: &RunOutcome) {
+        match result {
+            RunOutcome::Done => self.done += 1,
+            RunOutcome::Failed(_) => self.failed += 1,
+            RunOutcome::Busy => self.busy += 1,
+            RunOutcome::Interrupted => self.interrupted += 1,
+        }
+    }
+}
+
 /// A pool of worker processes.
 #[derive(Clone, Debug)]
 pub struct LocalExecutor {
@@ -228,12 +240,7 @@ impl LocalExecutor {
                                 RunOutcome::Failed(error)
                             }
                         };
-                        match &result {
-                            RunOutcome::Done => outcome.done += 1,
-                            RunOutcome::Failed(_) => outcome.failed += 1,
-                            RunOutcome::Busy => outcome.busy += 1,
-                            RunOutcome::Interrupted => outcome.interrupted += 1,
-                        }
+                        outcome.count(&result);
                         on_event(Event::Finished { run_id: slot.run_id, outcome: result });
                     }
                     Ok(None) => i += 1,

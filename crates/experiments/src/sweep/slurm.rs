@@ -350,12 +350,7 @@ impl SlurmExecutor {
                             });
                             RunOutcome::Failed(error)
                         };
-                        match &result {
-                            RunOutcome::Done => outcome.done += 1,
-                            RunOutcome::Failed(_) => outcome.failed += 1,
-                            RunOutcome::Busy => outcome.busy += 1,
-                            RunOutcome::Interrupted => outcome.interrupted += 1,
-                        }
+                        outcome.count(&result);
                         if !started.contains(run) {
                             on_event(Event::Started { run_id: run.clone() });
                         }
