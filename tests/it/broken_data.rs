@@ -177,3 +177,29 @@ fn gzip_bytes(raw: &[u8]) -> Vec<u8> {
     assert!(o.status.success());
     o.stdout
 }
+
+#[test]
+fn data_above_the_memory_limit_is_refused_before_loading() {
+    let d = broken(|_| {});
+    let run = |limit: &str| {
+        output(
+            cnnvar()
+                .env("CNNVAR_MAX_DATA_BYTES", limit)
+                .args(["train", "--epochs", "1", "--quiet", "--model", "simple", "--data-dir"])
+                .arg(d.path()),
+        )
+    };
+    // 100 training images of 28×28 are 78 400 bytes.
+    let o = run("50000");
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{e}");
+    assert!(!e.contains("panicked"), "{e}");
+    assert_eq!(e.lines().count(), 1, "one line: {e}");
+    assert!(e.contains(TRAIN_IMAGES) && e.contains("78400 bytes"), "{e}");
+    assert!(e.contains("limit of 50000 bytes") && e.contains("CNNVAR_MAX_DATA_BYTES"), "{e}");
+
+    let o = run("lots");
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{e}");
+    assert!(e.contains("CNNVAR_MAX_DATA_BYTES") && e.contains("lots"), "{e}");
+}

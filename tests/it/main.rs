@@ -4,9 +4,11 @@
 //! Environment that makes skips into failures (CI sets both):
 //! - `CNNVAR_REQUIRE_BACKENDS=flex,ndarray,...`: those backends must be compiled in and work.
 //! - `CNNVAR_REQUIRE_DATA=fashion-mnist`: the real data set must be installed.
+//! - `CNNVAR_REQUIRE_TMPFS=1`: the crash test must be able to mount a small tmpfs (root).
 
 mod backends;
 mod broken_data;
+mod crash;
 mod full;
 mod report;
 mod slurm;

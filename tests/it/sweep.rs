@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use crate::support::*;
 
 /// A small study on the toy data set: 2 + 4 levels × 2 seeds, 2 epochs each.
-const TOY_STUDY: &str = r#"
+pub(crate) const TOY_STUDY: &str = r#"
 name = "toy"
 seeds = 2
 seed = 7
@@ -23,7 +23,7 @@ kind = "variance-sources"
 base = { train_size = 200, subset = "stratified" }
 "#;
 
-fn toy_setup() -> (tempfile::TempDir, PathBuf, PathBuf) {
+pub(crate) fn toy_setup() -> (tempfile::TempDir, PathBuf, PathBuf) {
     let tmp = tempfile::tempdir().expect("tempdir");
     let data = tmp.path().join("data");
     write_toy_idx(&data, 400, 100, 12, false);
@@ -57,7 +57,7 @@ pub(crate) fn plan_run_ids(study_dir: &Path) -> Vec<String> {
         .collect()
 }
 
-fn sweep_cmd(study: &Path, out: &Path, data: &Path) -> std::process::Command {
+pub(crate) fn sweep_cmd(study: &Path, out: &Path, data: &Path) -> std::process::Command {
     let mut c = cnnvar();
     c.args(["sweep", "--quiet", "--jobs", "2", "--out"])
         .arg(out)

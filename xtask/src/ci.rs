@@ -1,5 +1,6 @@
 //! `cargo xtask ci`: the test command. Installs prerequisites, then fmt, clippy, every
-//! test with all CPU backends compiled in, and a check of the CUDA build.
+//! test with all CPU backends compiled in, a check of the CUDA build, and a bounded run
+//! of every fuzz target.
 
 use std::process::Command;
 
@@ -60,9 +61,15 @@ pub fn run_ci(skip_install: bool, quick: bool) -> Result<()> {
             .env("CNNVAR_REQUIRE_DATA", "fashion-mnist")
             .env("CNNVAR_REQUIRE_BROWSER", "chromium")
             .env("CNNVAR_REQUIRE_SLURM", "1")
+            .env("CNNVAR_REQUIRE_TMPFS", "1")
             .env("CNNVAR_AUTO_FETCH", "0")
             .env("XDG_RUNTIME_DIR", env::runtime_dir()?),
     )?)?;
+
+    if !quick {
+        step("fuzz (every parser, 60 s each)");
+        crate::fuzz::fuzz(crate::fuzz::TARGETS, crate::fuzz::DEFAULT_SECONDS)?;
+    }
 
     step(&format!("ci passed in {:.0} s", started.elapsed().as_secs_f64()));
     Ok(())

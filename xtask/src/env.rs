@@ -9,6 +9,10 @@ use anyhow::{Context, Result, bail};
 /// The PyTorch whose libtorch burn-tch 0.22.1 is built against.
 pub const TORCH_VERSION: &str = "2.9.0";
 
+/// The tensorflow-cpu (with the Keras 3 it pulls in) that `cargo xtask bench` compares
+/// against.
+pub const TENSORFLOW_VERSION: &str = "2.21.0";
+
 /// Which prerequisites a task needs.
 pub struct Needs {
     /// Debian packages.
@@ -53,6 +57,39 @@ pub fn cache_dir() -> PathBuf {
 /// The venv holding torch.
 pub fn torch_venv() -> PathBuf {
     cache_dir().join(format!("venv-torch-{TORCH_VERSION}"))
+}
+
+/// The venv holding tensorflow-cpu for the Keras reference benchmark.
+pub fn bench_venv() -> PathBuf {
+    cache_dir().join("venv-bench")
+}
+
+/// Creates `venv` and pip-installs `requirement` into it, unless a marker file says
+/// an earlier call finished that.
+fn ensure_venv(venv: &Path, requirement: &str) -> Result<()> {
+    let marker = venv.join(format!(".{}-ok", requirement.replace("==", "-")));
+    if marker.exists() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(cache_dir())
+        .with_context(|| format!("creating {}", cache_dir().display()))?;
+    sh(Command::new("python3").args(["-m", "venv"]).arg(venv))?;
+    sh(Command::new(venv.join("bin/pip")).args([
+        "install",
+        "-q",
+        "--disable-pip-version-check",
+        requirement,
+    ]))?;
+    std::fs::write(&marker, b"").with_context(|| format!("writing {}", marker.display()))?;
+    Ok(())
+}
+
+/// Makes sure the bench venv has tensorflow-cpu and returns its Python.
+pub fn setup_tensorflow() -> Result<PathBuf> {
+    let venv = bench_venv();
+    ensure_venv(&venv, &format!("tensorflow-cpu=={TENSORFLOW_VERSION}"))
+        .with_context(|| format!("installing tensorflow-cpu into {}", venv.display()))?;
+    Ok(venv.join("bin/python"))
 }
 
 /// The directory with libtorch's shared libraries inside the venv.
@@ -124,19 +161,7 @@ pub fn setup(needs: &Needs) -> Result<()> {
         sh(c.arg(script).arg("install"))?;
     }
     if needs.torch {
-        let venv = torch_venv();
-        let marker = venv.join(format!(".torch-{TORCH_VERSION}-ok"));
-        if !marker.exists() {
-            std::fs::create_dir_all(cache_dir())?;
-            sh(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
-            sh(Command::new(venv.join("bin/pip")).args([
-                "install",
-                "-q",
-                "--disable-pip-version-check",
-                &format!("torch=={TORCH_VERSION}"),
-            ]))?;
-            std::fs::write(&marker, b"")?;
-        }
+        ensure_venv(&torch_venv(), &format!("torch=={TORCH_VERSION}"))?;
     }
     Ok(())
 }

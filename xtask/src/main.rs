@@ -3,11 +3,16 @@
 //! - `ci`: install what the tests need, then fmt, clippy, tests and the per-backend runs.
 //! - `sweep`: the main job: the write-up's study on real data, then the report.
 //! - `setup`: only the installation part of `ci`.
+//! - `fuzz`: the cargo-fuzz targets of every parser, each for a bounded time.
+//! - `bench`: training and evaluation speed against Keras and PyTorch, and the
+//!   Criterion benches.
 //!
 //! Everything here drives cargo and the `cnnvar` binary the way a user would.
 
+mod bench;
 mod ci;
 mod env;
+mod fuzz;
 mod sweep;
 
 use anyhow::{Result, bail};
@@ -22,6 +27,8 @@ fn main() -> Result<()> {
         "ci" => ci::run(rest),
         "setup" => env::setup(&env::Needs::all()).map(|_| ()),
         "sweep" => sweep::run(rest),
+        "fuzz" => fuzz::run(rest),
+        "bench" => bench::run(rest),
         "help" | "-h" | "--help" => {
             println!("{HELP}");
             Ok(())
@@ -30,17 +37,45 @@ fn main() -> Result<()> {
     }
 }
 
-const HELP: &str = "\
+/// The usage text.
+pub const HELP: &str = "\
 usage: cargo xtask <task>
 
 tasks:
   ci      install test prerequisites (Debian packages, a Python venv with torch 2.9.0
           for the tch backend), then fmt check, clippy -D warnings (all backends and
           cuda), every test, and a tiny training run on each CPU backend (flex, ndarray,
-          tch, vulkan/lavapipe)
-          options: --skip-install, --quick (skip clippy)
+          tch, wgpu on lavapipe), and 60 s of every fuzz target (`cargo xtask fuzz`)
+          options: --skip-install, --quick (skip clippy and fuzzing)
   setup   only install the prerequisites
   sweep   the main job: the write-up's study (studies/seed.toml) on Fashion-MNIST with
           repeated seeds, then its report (runs/seed/report.html); resumes where it
           stopped. Options: [STUDY.toml] then anything `cnnvar sweep` takes
-          (e.g. --quick, --jobs N, --threads-per-job T)";
+          (e.g. --quick, --jobs N, --threads-per-job T)
+  fuzz    runs the cargo-fuzz targets (fuzz/: idx, cifar, study, record), each for
+          60 s from fuzz/seeds and the corpus of earlier runs; installs cargo-fuzz if
+          missing. Options: [TARGET...] --seconds N
+  bench   trains the simple, two-conv and complex models (batch 32, Fashion-MNIST)
+          with cnnvar on each CPU backend (flex, ndarray, tch; optimised build) and
+          the same models in Keras/TensorFlow and PyTorch (bench/*.py; tensorflow-cpu
+          is installed into a venv under ~/.cache/cnnvar/), each as its own process;
+          prints training and evaluation examples/s, their ratio to Keras and peak
+          RSS, and writes bench/results/bench.{csv,json}. Options:
+            --samples N       timed training examples (default 4096)
+            --warmup N        untimed examples before (Keras, PyTorch; default 1024;
+                              burn warms up on one untimed epoch of the same examples)
+            --eval-samples N  timed test examples (default 4096)
+            --threads T       compute threads per process (default 2)
+            --models LIST     of simple,two-conv,complex
+            --backends LIST   of flex,ndarray,tch (or none)
+            --refs LIST       of keras,pytorch (or none)
+            --quick           256 timed examples, 64 warm-up, 256 test: a smoke test
+            --data-dir DIR    the IDX files (default $CNNVAR_DATA_DIR or
+                              /usr/share/datasets/fashion-mnist)
+            --cnnvar PATH     measure this cnnvar binary instead of building one
+            --out DIR         results directory (default bench/results;
+                              bench/results/tmp/quick with --quick); each
+                              process's output and stderr go to DIR/tmp
+            --timeout S       per-process limit in seconds (default 1800)
+          `bench --criterion [ARGS]` runs the Criterion benches (batch assembly,
+          evaluation) instead, passing ARGS to Criterion";

@@ -126,6 +126,9 @@ fn worker(a: WorkerArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     dir.clear_failure();
+    // Best effort: a full disk shows up again, and fails the run, when the curve or
+    // the record is written.
+    let _ = dir.log_attempt();
     let epochs = spec.epochs;
     let mut curve = Vec::new();
     let result = execute(&spec, &options(&a.exec), &mut |p| {

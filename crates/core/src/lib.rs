@@ -12,6 +12,9 @@
 //!   function that turns a choice into a `burn::tensor::Device`. Which backends exist is
 //!   decided by this crate's Cargo features (`flex`, `ndarray`, `tch`, `vulkan`, `wgpu`,
 //!   `metal`, `cuda`); every other crate forwards its features here.
+//! - [`study`]: study files (experiments × levels × seeds), parsed with file, line and
+//!   field in every error, and expanded into the runs they stand for. Here rather than in
+//!   `cnnvar-experiments` so that anything reading a study file needs no burn.
 //!
 //! ```
 //! use cnnvar_core::{RunSpec, ModelName};
@@ -26,14 +29,15 @@ mod error;
 mod record;
 mod shape;
 mod spec;
+pub mod study;
 
 pub use backend::{Backend, ThreadConfig, configure_threads};
 pub use error::{Error, Result};
 pub use record::{EpochRecord, Provenance, RunRecord};
 pub use shape::ImageShape;
 pub use spec::{
-    AugmentName, DEFAULT_MINORITY, DatasetName, Downsample, EvalSet, ModelName, OptimizerName,
-    Preset, Rebalance, RunSpec, SubsetMethod, toml_error,
+    AugmentName, DEFAULT_MINORITY, DatasetName, Downsample, EvalSet, MAX_BATCH_SIZE, MAX_EPOCHS,
+    ModelName, OptimizerName, Preset, Rebalance, RunSpec, SubsetMethod, toml_error,
 };
 
 /// The cnnvar version, as recorded in every [`Provenance`].

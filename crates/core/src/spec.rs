@@ -306,6 +306,13 @@ impl Default for RunSpec {
     }
 }
 
+/// The largest batch a spec may ask for: a batch is held as f32 activations, so a
+/// larger one would need memory no worker has, and is refused before training.
+pub const MAX_BATCH_SIZE: usize = 65_536;
+
+/// The most epochs a spec may ask for.
+pub const MAX_EPOCHS: usize = 100_000;
+
 impl RunSpec {
     /// The name of every field, as written in files and study factors.
     pub const FIELDS: &'static [&'static str] = &[
@@ -359,11 +366,18 @@ impl RunSpec {
         {
             return bad("momentum", format!("must be in [0, 1), got {m}"));
         }
-        if self.batch_size == 0 {
-            return bad("batch_size", "must be at least 1".into());
+        if !(1..=MAX_BATCH_SIZE).contains(&self.batch_size) {
+            return bad(
+                "batch_size",
+                format!(
+                    "must be 1 to {MAX_BATCH_SIZE} (one batch is held as f32 on the device), \
+                     got {}",
+                    self.batch_size
+                ),
+            );
         }
-        if self.epochs == 0 {
-            return bad("epochs", "must be at least 1".into());
+        if !(1..=MAX_EPOCHS).contains(&self.epochs) {
+            return bad("epochs", format!("must be 1 to {MAX_EPOCHS}, got {}", self.epochs));
         }
         if self.train_size == Some(0) {
             return bad("train_size", "must be at least 1 (omit it for the whole set)".into());
@@ -603,5 +617,14 @@ mod tests {
         assert!(e.contains("x.toml:2") && e.contains("learning_rate"), "{e}");
         let e = RunSpec::from_toml("model = \"huge\"\n", "x.toml").unwrap_err().to_string();
         assert!(e.contains("x.toml:1") && e.contains("huge"), "{e}");
+    }
+
+    #[test]
+    fn sizes_that_need_too_much_memory_are_refused() {
+        let e = RunSpec::from_toml("batch_size = 1000000000\n", "x.toml").unwrap_err().to_string();
+        assert!(e.contains("x.toml") && e.contains("`batch_size`") && e.contains("65536"), "{e}");
+        let e = RunSpec::from_toml("epochs = 1000000\n", "x.toml").unwrap_err().to_string();
+        assert!(e.contains("`epochs`") && e.contains("100000"), "{e}");
+        assert!(RunSpec::from_toml("batch_size = 65536\n", "x.toml").is_ok());
     }
 }

@@ -72,6 +72,7 @@ mod dataset;
 pub mod fetch;
 mod hash;
 pub mod idx;
+pub mod limits;
 mod load;
 mod locate;
 mod subset;

@@ -19,7 +19,9 @@ pub mod optimizer;
 pub mod report;
 pub mod run;
 pub mod store;
-pub mod study;
+/// Study files: parsing, validation and expansion into runs (they live in `cnnvar-core`,
+/// so that tools reading study files need no burn).
+pub use cnnvar_core::study;
 pub mod sweep;
 pub mod train;
 

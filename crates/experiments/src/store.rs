@@ -94,6 +94,10 @@ impl RunDir {
 pub const LOCK_FILE: &str = "lock";
 /// Written when a run failed (the worker's error or how it died).
 pub const FAILED_FILE: &str = "failed.json";
+/// One line per training attempt (`unix-seconds pid host`), appended by the worker
+/// once it holds the lock and has found no record: how often, where and when a run
+/// was (re)started.
+pub const ATTEMPTS_FILE: &str = "attempts.log";
 
 /// What went wrong with a run that produced no record.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -148,6 +152,30 @@ impl RunDir {
     /// Whether a live process holds the run's lock.
     pub fn is_locked(&self) -> bool {
         self.path.join(LOCK_FILE).exists() && matches!(self.try_lock(), Ok(None))
+    }
+
+    /// Appends this process to [`ATTEMPTS_FILE`]. Call it only while holding the lock.
+    pub fn log_attempt(&self) -> Result<()> {
+        use std::io::Write;
+        let p = self.path.join(ATTEMPTS_FILE);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_string())
+            .unwrap_or_else(|_| "unknown".into());
+        let line = format!("{now} {} {host}\n", std::process::id());
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&p)
+            .and_then(|mut f| f.write_all(line.as_bytes()))
+            .map_err(|e| Error::io(&p, e))
+    }
+
+    /// The training attempts logged so far (lines of [`ATTEMPTS_FILE`]).
+    pub fn attempts(&self) -> usize {
+        std::fs::read_to_string(self.path.join(ATTEMPTS_FILE)).map_or(0, |t| t.lines().count())
     }
 
     /// Records a failure (atomically).

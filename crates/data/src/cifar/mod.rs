@@ -225,6 +225,12 @@ fn read_batch_into(path: &Path, batch: &mut Batch) -> Result<String> {
             ),
         ));
     }
+    let total = (batch.images.len() + batch.labels.len()) as u64 + len;
+    crate::limits::check_data_bytes(
+        path,
+        total,
+        &format!("{records} records and the batches read before them"),
+    )?;
     // Bounded by MAX_RECORDS, and the file holds that much.
     let records = records as usize;
     let pixels = RECORD_BYTES - 1;

@@ -216,3 +216,24 @@ fn broken_14_missing_directory() {
     let gone = tmp.path().join("gone");
     assert_fails(&gone, "gone", &["missing CIFAR-10 file(s) data_batch_1.bin"]);
 }
+
+/// The fuzz target's seeds read as intended, and every input kept as a fuzz
+/// regression gives an answer, never a panic.
+#[test]
+fn fuzz_seeds_and_regressions() {
+    let seeds = crate::idx::tests::fuzz_inputs("seeds", "cifar");
+    assert_eq!(seeds.len(), 2, "{seeds:?}");
+    for p in &seeds {
+        let good = p.ends_with("two-records");
+        match read_batch(p) {
+            Ok((images, labels, _)) => {
+                assert!(good, "{} should be refused", p.display());
+                assert_eq!((images.len(), labels), (2 * 3072, vec![3, 9]));
+            }
+            Err(e) => assert!(!good, "{}: {e}", p.display()),
+        }
+    }
+    for p in crate::idx::tests::fuzz_inputs("regressions", "cifar") {
+        let _ = read_batch(&p);
+    }
+}

@@ -106,4 +106,4 @@ pub fn read_labels(path: &Path) -> Result<Vec<u8>> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -83,6 +83,7 @@ fn parse<R: Read>(
         .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]) as usize)
         .collect();
     let claimed = check_dims(path, kind, &dims)?;
+    crate::limits::check_data_bytes(path, claimed as u64, &claim(kind, &dims))?;
 
     let data = match raw_len {
         Some(file_len) => read_raw(r, path, kind, &dims, claimed, file_len)?,

@@ -221,3 +221,42 @@ proptest! {
         prop_assert_eq!(read_labels(&lp).expect("read labels"), labels);
     }
 }
+
+/// The files under `fuzz/<kind>/<target>/` (seed inputs or fixed crashes).
+pub(crate) fn fuzz_inputs(kind: &str, target: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz").join(kind).join(target);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    files
+}
+
+/// The fuzz target's seeds read as intended, and every input kept as a fuzz
+/// regression gives an answer (a value or an error), never a panic.
+#[test]
+fn fuzz_seeds_and_regressions() {
+    let seeds = fuzz_inputs("seeds", "idx");
+    assert!(seeds.len() >= 5, "seed inputs: {seeds:?}");
+    for p in &seeds {
+        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        match name.as_str() {
+            n if n.starts_with("images-3x4x5") => {
+                let (px, shape, count) = read_images(p).expect("seed images");
+                assert_eq!((px.len(), shape.height, shape.width, count), (60, 4, 5, 3));
+            }
+            n if n.starts_with("labels-6") => {
+                assert_eq!(read_labels(p).expect("seed labels"), [0, 1, 2, 3, 9, 5]);
+            }
+            _ => assert!(read_images(p).is_err() && read_labels(p).is_err(), "{name}"),
+        }
+    }
+    for p in fuzz_inputs("regressions", "idx") {
+        let _ = read_images(&p);
+        let _ = read_labels(&p);
+    }
+}

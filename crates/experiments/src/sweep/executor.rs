@@ -184,6 +184,15 @@ impl LocalExecutor {
             while !stopping && running.len() < jobs {
                 let Some(run) = queue.pop_front() else { break };
                 let dir = study_dir.join(&run.run_id);
+                // Held by another sweep's worker: leave it (the worker would only say so).
+                if RunDir::open(&dir).is_locked() {
+                    on_event(Event::Finished {
+                        run_id: run.run_id.clone(),
+                        outcome: RunOutcome::Busy,
+                    });
+                    outcome.count(&RunOutcome::Busy);
+                    continue;
+                }
                 let mut cmd = self.worker.command(&dir);
                 cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
                 let mut child = cmd.spawn().map_err(|e| Error::io(&self.worker.program, e))?;

@@ -1,7 +1,7 @@
 //! Expansion of a study into runs: experiments × levels × replicates, each with its
 //! derived seeds and its run id.
 
-use cnnvar_core::RunSpec;
+use crate::RunSpec;
 use serde::{Deserialize, Serialize};
 
 use super::{ExperimentKind, Study, derive_seed};

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use cnnvar_core::{Error, Result, RunSpec, SubsetMethod};
+use crate::{Error, Result, RunSpec, SubsetMethod};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use toml::Spanned;
@@ -154,8 +154,7 @@ pub const MAX_RUNS: usize = 100_000;
 /// Parses and validates the study in `text`, read from `path`.
 pub fn parse(text: &str, path: &Path) -> Result<Study> {
     let src = Source { file: path.display().to_string(), text };
-    let raw: RawStudy =
-        toml::from_str(text).map_err(|e| cnnvar_core::toml_error(&src.file, text, &e))?;
+    let raw: RawStudy = toml::from_str(text).map_err(|e| crate::toml_error(&src.file, text, &e))?;
     let seeds = match &raw.seeds {
         Some(s) if *s.get_ref() < 1 || *s.get_ref() as u64 > MAX_RUNS as u64 => {
             return Err(src.error(

@@ -39,7 +39,7 @@ pub use seeds::derive_seed;
 
 use std::path::PathBuf;
 
-use cnnvar_core::RunSpec;
+use crate::RunSpec;
 use serde::{Deserialize, Serialize};
 
 /// What an experiment varies.
@@ -120,8 +120,8 @@ pub struct Study {
 
 impl Study {
     /// Reads and validates a study file; errors name the file, line and field.
-    pub fn load(path: &std::path::Path) -> cnnvar_core::Result<Study> {
-        let text = std::fs::read_to_string(path).map_err(|e| cnnvar_core::Error::io(path, e))?;
+    pub fn load(path: &std::path::Path) -> crate::Result<Study> {
+        let text = std::fs::read_to_string(path).map_err(|e| crate::Error::io(path, e))?;
         parse(&text, path)
     }
 

@@ -1,0 +1,235 @@
+//! Crash consistency of the run store: SIGKILLs of whole sweeps (workers included) at
+//! random moments, two sweeps on one study directory at once, and a nearly full disk.
+//! Afterwards every run has exactly one complete, parseable record; none is lost,
+//! duplicated or rewritten; and no run is trained by two processes at once.
+
+use std::collections::BTreeMap;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use crate::support::*;
+use crate::sweep::{plan_run_ids, records, sweep_cmd, toy_setup};
+
+/// A tmpfs of `size` mounted on `dir`, unmounted on drop (also when a test panics).
+struct Tmpfs {
+    dir: PathBuf,
+}
+
+impl Tmpfs {
+    /// Mounts it, or says why not (not root, no mount permission).
+    fn mount(dir: &Path, size: &str) -> Result<Tmpfs, String> {
+        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+        let o = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "cnnvar-test"])
+            .arg(dir)
+            .output()
+            .map_err(|e| format!("running mount: {e}"))?;
+        if !o.status.success() {
+            return Err(String::from_utf8_lossy(&o.stderr).trim().to_string());
+        }
+        Ok(Tmpfs { dir: dir.to_path_buf() })
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.dir).status();
+    }
+}
+
+/// Bytes free on the file system holding `dir`.
+fn free_bytes(dir: &Path) -> u64 {
+    let o = output(Command::new("df").args(["--output=avail", "-B1"]).arg(dir));
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .nth(1)
+        .and_then(|l| l.trim().parse().ok())
+        .expect("df prints the free bytes")
+}
+
+/// Fills `dir`'s file system until `leave` bytes are free; returns the filler file.
+fn fill_disk(dir: &Path, leave: u64) -> PathBuf {
+    let filler = dir.join("filler");
+    let free = free_bytes(dir);
+    std::fs::write(&filler, vec![0u8; free.saturating_sub(leave) as usize]).expect("filler");
+    filler
+}
+
+/// Starts a sweep in its own process group, so that one SIGKILL takes its workers too;
+/// its stderr goes to `log`.
+fn start_sweep(study: &Path, out: &Path, data: &Path, log: &Path) -> Child {
+    let log = std::fs::File::create(log).expect("sweep log");
+    sweep_cmd(study, out, data).process_group(0).stderr(log).spawn().expect("start sweep")
+}
+
+/// SIGKILLs the sweep's whole process group (the sweep and its workers, wherever each
+/// is: training, writing a curve, renaming a record).
+fn kill_group(child: &mut Child) {
+    let _ = Command::new("kill").args(["-KILL", "--", &format!("-{}", child.id())]).status();
+    let _ = child.wait();
+}
+
+/// A seeded LCG for the kill schedule.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next_ms(&mut self, lo: u64, hi: u64) -> Duration {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        Duration::from_millis(lo + (self.0 >> 33) % (hi - lo))
+    }
+}
+
+/// Every record and spec file present parses and belongs to its directory; no
+/// complete record changes once seen.
+fn check_store(dir: &Path, seen: &mut BTreeMap<String, Vec<u8>>) {
+    for (id, bytes) in records(dir) {
+        let rec: serde_json::Value = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|e| panic!("run {id}: record.json is not complete JSON: {e}"));
+        assert_eq!(rec["run_id"].as_str(), Some(id.as_str()), "record in the wrong directory");
+        match seen.get(&id) {
+            Some(old) => assert_eq!(old, &bytes, "run {id}: a complete record was rewritten"),
+            None => {
+                seen.insert(id, bytes);
+            }
+        }
+    }
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if let Ok(text) = std::fs::read(e.path().join("spec.json")) {
+            let _: serde_json::Value = serde_json::from_slice(&text).unwrap_or_else(|err| {
+                panic!("{}: spec.json is partial: {err}", e.path().display())
+            });
+        }
+    }
+}
+
+/// After the storm: one complete record per planned run, no other run directory,
+/// and each record's run trained by exactly as many attempts as its log shows.
+fn check_complete(dir: &Path, seen: &BTreeMap<String, Vec<u8>>) -> Vec<String> {
+    let planned = plan_run_ids(dir);
+    let final_records = records(dir);
+    for (id, bytes) in seen {
+        assert_eq!(final_records.get(id), Some(bytes), "run {id}: a complete record was rewritten");
+    }
+    for id in &planned {
+        let bytes = final_records.get(id).unwrap_or_else(|| panic!("run {id} was lost"));
+        let rec: serde_json::Value = serde_json::from_slice(bytes).expect("record parses");
+        assert_eq!(rec["run_id"].as_str(), Some(id.as_str()));
+    }
+    let run_dirs: Vec<String> = std::fs::read_dir(dir)
+        .expect("study dir")
+        .flatten()
+        .filter(|e| e.path().join("spec.json").exists())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    let mut expected = planned.clone();
+    expected.sort();
+    let mut got = run_dirs;
+    got.sort();
+    assert_eq!(got, expected, "run directories are exactly the planned runs");
+    planned
+}
+
+/// Training attempts logged for run `id`.
+fn attempts(dir: &Path, id: &str) -> usize {
+    std::fs::read_to_string(dir.join(id).join("attempts.log")).map_or(0, |t| t.lines().count())
+}
+
+/// Two sweeps of one study started together, both to the end: every run is trained
+/// exactly once (the per-run lock), and both end with the same complete results.
+#[test]
+fn concurrent_sweeps_train_each_run_once() {
+    let (tmp, data, study) = toy_setup();
+    let out = tmp.path().join("runs");
+    let a = sweep_cmd(&study, &out, &data).spawn().expect("sweep a");
+    let b = sweep_cmd(&study, &out, &data).spawn().expect("sweep b");
+    let (oa, ob) = (a.wait_with_output().expect("a"), b.wait_with_output().expect("b"));
+    for (name, o) in [("a", &oa), ("b", &ob)] {
+        assert!(!stderr(o).contains("panicked"), "sweep {name}: {}", stderr(o));
+    }
+    let dir = out.join("toy");
+    // Whatever one sweep left to the other, a third finds nothing to do.
+    let o = output(&mut sweep_cmd(&study, &out, &data));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("(0 this time)"), "{}", stderr(&o));
+    let planned = check_complete(&dir, &BTreeMap::new());
+    for id in &planned {
+        assert_eq!(attempts(&dir, id), 1, "run {id} was trained {} times", attempts(&dir, id));
+    }
+}
+
+/// Must-show: eight rounds of two concurrent sweeps on a nearly full disk, each killed
+/// (with its workers) at a random moment; then the disk is freed and one sweep
+/// finishes. No record is ever partial or rewritten, none is lost or duplicated.
+#[test]
+fn sigkill_storm_on_a_nearly_full_disk_loses_nothing() {
+    let (tmp, data, study) = toy_setup();
+    let mount_at = tmp.path().join("small-disk");
+    let disk = match Tmpfs::mount(&mount_at, "4m") {
+        Ok(t) => Some(t),
+        Err(why) => {
+            assert!(
+                std::env::var_os("CNNVAR_REQUIRE_TMPFS").is_none(),
+                "CNNVAR_REQUIRE_TMPFS is set but a tmpfs could not be mounted: {why}"
+            );
+            eprintln!("no tmpfs ({why}): running on the ordinary disk, which is not full");
+            None
+        }
+    };
+    let out = mount_at.join("runs");
+    std::fs::create_dir_all(&out).expect("runs dir");
+    // Room for the plan and a few runs, not for the whole study and its report.
+    let filler = disk.as_ref().map(|_| fill_disk(&mount_at, 128 * 1024));
+    let logs = tmp.path().join("sweep-logs");
+    std::fs::create_dir_all(&logs).expect("logs dir");
+    let dir = out.join("toy");
+    let mut seen = BTreeMap::new();
+    let mut lcg = Lcg(0xc0ffee);
+    let mut least_free = u64::MAX;
+    for round in 0..8 {
+        let mut a = start_sweep(&study, &out, &data, &logs.join(format!("{round}-a.err")));
+        let mut b = start_sweep(&study, &out, &data, &logs.join(format!("{round}-b.err")));
+        let (ka, kb) = (lcg.next_ms(200, 3000), lcg.next_ms(200, 3000));
+        let started = Instant::now();
+        let (mut a_done, mut b_done) = (false, false);
+        while !(a_done && b_done) {
+            let t = started.elapsed();
+            if !a_done && (t >= ka || a.try_wait().expect("wait").is_some()) {
+                kill_group(&mut a);
+                a_done = true;
+            }
+            if !b_done && (t >= kb || b.try_wait().expect("wait").is_some()) {
+                kill_group(&mut b);
+                b_done = true;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        check_store(&dir, &mut seen);
+        for side in ["a", "b"] {
+            let err = std::fs::read_to_string(logs.join(format!("{round}-{side}.err")))
+                .unwrap_or_default();
+            assert!(!err.contains("panicked"), "round {round} sweep {side}: {err}");
+        }
+        if disk.is_some() {
+            least_free = least_free.min(free_bytes(&mount_at));
+        }
+        eprintln!(
+            "round {round}: killed after {ka:?} / {kb:?}; {} records, {least_free} bytes free",
+            seen.len()
+        );
+    }
+    if let Some(f) = &filler {
+        std::fs::remove_file(f).expect("free the disk");
+        // Full: less than two pages left, so writes were failing with ENOSPC.
+        assert!(least_free < 8192, "the disk never ran full ({least_free} bytes free at least)");
+    }
+    let o = output(&mut sweep_cmd(&study, &out, &data));
+    assert!(o.status.success(), "final sweep failed: {}", stderr(&o));
+    check_store(&dir, &mut seen);
+    let planned = check_complete(&dir, &seen);
+    assert_eq!(planned.len(), 12);
+    let csv = std::fs::read_to_string(dir.join("results.csv")).expect("results.csv");
+    assert_eq!(csv.lines().count(), 1 + planned.len(), "one results row per run");
+    drop(disk);
+}
