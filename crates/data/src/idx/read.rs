@@ -83,11 +83,13 @@ fn parse<R: Read>(
         .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]) as usize)
         .collect();
     let claimed = check_dims(path, kind, &dims)?;
-    crate::limits::check_data_bytes(path, claimed as u64, &claim(kind, &dims))?;
 
     let data = match raw_len {
         Some(file_len) => read_raw(r, path, kind, &dims, claimed, file_len)?,
-        None => read_gzip(r, path, kind, &dims, claimed).map_err(read_err)??,
+        None => {
+            crate::limits::check_data_bytes(path, claimed as u64, &claim(kind, &dims))?;
+            read_gzip(r, path, kind, &dims, claimed).map_err(read_err)??
+        }
     };
     Ok((dims, data))
 }
@@ -184,6 +186,7 @@ fn read_raw<R: Read>(
             ),
         ));
     }
+    crate::limits::check_data_bytes(path, claimed64, &claim(kind, &dims))?;
     let mut data = vec![0u8; claimed];
     r.read_exact(&mut data).map_err(|e| Error::io(path, e))?;
     Ok(data)
