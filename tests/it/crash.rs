@@ -195,16 +195,17 @@ fn sigkill_storm_on_a_nearly_full_disk_loses_nothing() {
         let (mut a_done, mut b_done) = (false, false);
         while !(a_done && b_done) {
             let t = started.elapsed();
-            if !a_done && (t >= ka || a.try_wait().expect("wait").is_some()) {
+            if !a_done && (t >= ka || matches!(a.try_wait(), Ok(Some(_)))) {
                 kill_group(&mut a);
                 a_done = true;
             }
-            if !b_done && (t >= kb || b.try_wait().expect("wait").is_some()) {
+            if !b_done && (t >= kb || matches!(b.try_wait(), Ok(Some(_)))) {
                 kill_group(&mut b);
                 b_done = true;
             }
             std::thread::sleep(Duration::from_millis(10));
         }
+        let _ = (a.wait(), b.wait());
         check_store(&dir, &mut seen);
         for side in ["a", "b"] {
             let err = std::fs::read_to_string(logs.join(format!("{round}-{side}.err")))

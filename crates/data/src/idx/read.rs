@@ -186,7 +186,7 @@ fn read_raw<R: Read>(
             ),
         ));
     }
-    crate::limits::check_data_bytes(path, claimed64, &claim(kind, &dims))?;
+    crate::limits::check_data_bytes(path, claimed64, &claim(kind, dims))?;
     let mut data = vec![0u8; claimed];
     r.read_exact(&mut data).map_err(|e| Error::io(path, e))?;
     Ok(data)
