@@ -15,27 +15,49 @@ use crate::sweep::{plan_run_ids, records, sweep_cmd, toy_setup};
 /// A tmpfs of `size` mounted on `dir`, unmounted on drop (also when a test panics).
 struct Tmpfs {
     dir: PathBuf,
+    /// This user's id, "0" for root.
+    uid: String,
 }
 
 impl Tmpfs {
-    /// Mounts it, or says why not (not root, no mount permission).
+    /// Mounts it (as root, or else through `sudo -n`), owned by this user, or says why
+    /// not.
     fn mount(dir: &Path, size: &str) -> Result<Tmpfs, String> {
         std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-        let o = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "cnnvar-test"])
+        let id = |flag: &str| {
+            Command::new("id").arg(flag).output().map_or_else(
+                |_| "0".to_string(),
+                |o| String::from_utf8_lossy(&o.stdout).trim().to_string(),
+            )
+        };
+        let (uid, gid) = (id("-u"), id("-g"));
+        let options = format!("size={size},uid={uid},gid={gid}");
+        let o = privileged(&uid, "mount")
+            .args(["-t", "tmpfs", "-o", &options, "cnnvar-test"])
             .arg(dir)
             .output()
             .map_err(|e| format!("running mount: {e}"))?;
         if !o.status.success() {
             return Err(String::from_utf8_lossy(&o.stderr).trim().to_string());
         }
-        Ok(Tmpfs { dir: dir.to_path_buf() })
+        Ok(Tmpfs { dir: dir.to_path_buf(), uid })
+    }
+}
+
+/// `program` as root: directly when this user is root, else through `sudo -n`.
+fn privileged(uid: &str, program: &str) -> Command {
+    if uid == "0" {
+        Command::new(program)
+    } else {
+        let mut c = Command::new("sudo");
+        c.args(["-n", program]);
+        c
     }
 }
 
 impl Drop for Tmpfs {
     fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(&self.dir).status();
+        let _ = privileged(&self.uid, "umount").arg("-l").arg(&self.dir).status();
     }
 }
 
