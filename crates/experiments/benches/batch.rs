@@ -7,11 +7,11 @@
 
 #![allow(missing_docs)] // Criterion's macros generate undocumented items.
 
+mod common;
+
 use std::hint::black_box;
 
-use cnnvar_data::{
-    Augmentation, Dataset, ImageShape, epoch_order, fill_batch, fill_batch_augmented,
-};
+use cnnvar_data::{Augmentation, epoch_order, fill_batch, fill_batch_augmented};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 /// Examples in the synthetic set: enough that batches do not sit in L1.
@@ -20,27 +20,8 @@ const EXAMPLES: usize = 4096;
 /// The training mini-batch of the write-up.
 const BATCH: usize = 32;
 
-/// A Fashion-MNIST-shaped set with pseudo-random pixels and labels (the work done
-/// does not depend on the values).
-fn dataset() -> Dataset {
-    let shape = ImageShape::MNIST;
-    let mut state = 0x2545_f491_4f6c_dd1du64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
-    let images = (0..EXAMPLES * shape.pixels()).map(|_| next() as u8).collect();
-    let labels = (0..EXAMPLES).map(|_| (next() % 10) as u8).collect();
-    match Dataset::new(images, labels, shape, 10) {
-        Ok(ds) => ds,
-        Err(e) => panic!("the synthetic data set is invalid: {e}"),
-    }
-}
-
 fn batches(c: &mut Criterion) {
-    let ds = dataset();
+    let ds = common::synthetic_dataset(EXAMPLES, 0x2545_f491_4f6c_dd1d);
     let order = epoch_order(EXAMPLES, 0, 1);
     let chunks: Vec<&[usize]> = order.chunks(BATCH).collect();
     let (mut images, mut labels) = (Vec::new(), Vec::new());

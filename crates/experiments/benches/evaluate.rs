@@ -7,32 +7,16 @@
 
 #![allow(missing_docs)] // Criterion's macros generate undocumented items.
 
+mod common;
+
 use cnnvar_core::{Backend, ModelName, Preset, configure_threads};
-use cnnvar_data::{Dataset, ImageShape};
+use cnnvar_data::ImageShape;
 use cnnvar_experiments::evaluate::{EVAL_BATCH, evaluate};
 use cnnvar_models::{Architecture, Cnn};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 /// Examples evaluated per iteration.
 const EXAMPLES: usize = 4 * EVAL_BATCH;
-
-/// A Fashion-MNIST-shaped set with pseudo-random pixels and labels.
-fn dataset() -> Dataset {
-    let shape = ImageShape::MNIST;
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
-    let images = (0..EXAMPLES * shape.pixels()).map(|_| next() as u8).collect();
-    let labels = (0..EXAMPLES).map(|_| (next() % 10) as u8).collect();
-    match Dataset::new(images, labels, shape, 10) {
-        Ok(ds) => ds,
-        Err(e) => panic!("the synthetic data set is invalid: {e}"),
-    }
-}
 
 fn evaluation(c: &mut Criterion) {
     configure_threads(1);
@@ -47,7 +31,7 @@ fn evaluation(c: &mut Criterion) {
         Ok(m) => m,
         Err(e) => panic!("building the simple model failed: {e}"),
     };
-    let ds = dataset();
+    let ds = common::synthetic_dataset(EXAMPLES, 0x9e37_79b9_7f4a_7c15);
     let mut group = c.benchmark_group("evaluate");
     group.throughput(Throughput::Elements(EXAMPLES as u64));
     group.sample_size(20);
