@@ -93,6 +93,27 @@ def check_args(args):
         sys.exit("--warmup-samples must be at least 0")
 
 
+def result(framework, version, args, n_test, train_seconds, eval_seconds, **measured):
+    """The result line's fields every framework shares, plus `measured` (accuracies,
+    parameter count)."""
+    return {
+        "framework": framework,
+        "version": version,
+        "model": args.model,
+        "threads": args.threads,
+        "train_samples_per_sec": args.samples / train_seconds,
+        "eval_samples_per_sec": n_test / eval_seconds,
+        "train_samples": args.samples,
+        "eval_samples": n_test,
+        "warmup_samples": args.warmup_samples,
+        "batch": args.batch,
+        "eval_batch": args.eval_batch,
+        "train_seconds": train_seconds,
+        "eval_seconds": eval_seconds,
+        **measured,
+    }
+
+
 def emit(result):
     """Prints the one JSON line the bench driver reads."""
     sys.stdout.write(json.dumps(result) + "\n")

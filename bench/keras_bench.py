@@ -90,24 +90,17 @@ def main():
     eval_seconds = time.perf_counter() - started
 
     fmnist.emit(
-        {
-            "framework": "keras",
-            "version": f"keras {keras.__version__}, tensorflow {tf.__version__}",
-            "model": args.model,
-            "threads": args.threads,
-            "train_samples_per_sec": args.samples / train_seconds,
-            "eval_samples_per_sec": n_test / eval_seconds,
-            "train_samples": args.samples,
-            "eval_samples": n_test,
-            "warmup_samples": args.warmup_samples,
-            "batch": args.batch,
-            "eval_batch": args.eval_batch,
-            "train_seconds": train_seconds,
-            "eval_seconds": eval_seconds,
-            "train_accuracy": float(history.history["accuracy"][-1]),
-            "eval_accuracy": float(accuracy),
-            "params": int(net.count_params()),
-        }
+        fmnist.result(
+            "keras",
+            f"keras {keras.__version__}, tensorflow {tf.__version__}",
+            args,
+            n_test,
+            train_seconds,
+            eval_seconds,
+            train_accuracy=float(history.history["accuracy"][-1]),
+            eval_accuracy=float(accuracy),
+            params=int(net.count_params()),
+        )
     )
 
 

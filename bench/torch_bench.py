@@ -128,24 +128,17 @@ def main():
     eval_seconds = time.perf_counter() - started
 
     fmnist.emit(
-        {
-            "framework": "pytorch",
-            "version": f"torch {torch.__version__}",
-            "model": args.model,
-            "threads": args.threads,
-            "train_samples_per_sec": args.samples / train_seconds,
-            "eval_samples_per_sec": n_test / eval_seconds,
-            "train_samples": args.samples,
-            "eval_samples": n_test,
-            "warmup_samples": args.warmup_samples,
-            "batch": args.batch,
-            "eval_batch": args.eval_batch,
-            "train_seconds": train_seconds,
-            "eval_seconds": eval_seconds,
-            "train_accuracy": train_accuracy,
-            "eval_accuracy": eval_accuracy,
-            "params": sum(p.numel() for p in net.parameters()),
-        }
+        fmnist.result(
+            "pytorch",
+            f"torch {torch.__version__}",
+            args,
+            n_test,
+            train_seconds,
+            eval_seconds,
+            train_accuracy=train_accuracy,
+            eval_accuracy=eval_accuracy,
+            params=sum(p.numel() for p in net.parameters()),
+        )
     )
 
 
