@@ -6,6 +6,7 @@
 mod frameworks;
 mod measure;
 mod report;
+mod study;
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -21,6 +22,10 @@ const MODELS: &[&str] = &["simple", "two-conv", "complex"];
 
 /// The CPU backends a release build for benchmarking contains.
 const CPU_BACKENDS: &[&str] = &["flex", "ndarray", "tch"];
+
+/// The backends measured unless `--backends` says otherwise: ndarray is left out because
+/// its direct-loop convolution (no GEMM) makes the two bigger models take most of an hour.
+const DEFAULT_BACKENDS: &[&str] = &["flex", "tch"];
 
 /// The reference frameworks.
 const REFERENCES: &[&str] = &["keras", "pytorch"];
@@ -44,6 +49,11 @@ struct Options {
     cnnvar: Option<PathBuf>,
     timeout: Duration,
     criterion: Option<Vec<String>>,
+    study: Option<PathBuf>,
+    variant: Option<(String, String)>,
+    seeds: Option<usize>,
+    epochs: Option<usize>,
+    backends_given: bool,
 }
 
 /// A comma-separated list whose items must come from `allowed` (`none`: empty).
@@ -77,7 +87,7 @@ impl Options {
             eval_samples: None,
             threads: 2,
             models: MODELS.iter().map(|s| s.to_string()).collect(),
-            backends: CPU_BACKENDS.iter().map(|s| s.to_string()).collect(),
+            backends: DEFAULT_BACKENDS.iter().map(|s| s.to_string()).collect(),
             refs: REFERENCES.iter().map(|s| s.to_string()).collect(),
             quick: false,
             data_dir: std::env::var_os("CNNVAR_DATA_DIR")
@@ -87,6 +97,11 @@ impl Options {
             cnnvar: None,
             timeout: Duration::from_secs(1800),
             criterion: None,
+            study: None,
+            variant: None,
+            seeds: None,
+            epochs: None,
+            backends_given: false,
         };
         let mut i = 0;
         while i < args.len() {
@@ -116,6 +131,10 @@ impl Options {
                 "--out",
                 "--cnnvar",
                 "--timeout",
+                "--study",
+                "--variant",
+                "--seeds",
+                "--epochs",
             ];
             if !VALUED.contains(&flag.as_str()) {
                 bail!("bench: unknown option `{flag}`\n\n{}", crate::HELP);
@@ -133,7 +152,19 @@ impl Options {
                 "--eval-samples" => o.eval_samples = Some(number(&flag, &value)?),
                 "--threads" => o.threads = number(&flag, &value)?,
                 "--models" => o.models = list(&flag, &value, MODELS)?,
-                "--backends" => o.backends = list(&flag, &value, CPU_BACKENDS)?,
+                "--backends" => {
+                    o.backends = list(&flag, &value, CPU_BACKENDS)?;
+                    o.backends_given = true;
+                }
+                "--study" => o.study = Some(PathBuf::from(value)),
+                "--variant" => match value.split_once('=') {
+                    Some((k, v)) if !k.is_empty() && !k.contains(char::is_whitespace) => {
+                        o.variant = Some((k.to_string(), v.to_string()))
+                    }
+                    _ => bail!("--variant: expected VAR=VALUE, got `{value}`"),
+                },
+                "--seeds" => o.seeds = Some(number(&flag, &value)?),
+                "--epochs" => o.epochs = Some(number(&flag, &value)?),
                 "--refs" => o.refs = list(&flag, &value, REFERENCES)?,
                 "--data-dir" => o.data_dir = PathBuf::from(value),
                 "--out" => o.out = Some(PathBuf::from(value)),
@@ -145,6 +176,19 @@ impl Options {
         }
         if o.threads == 0 {
             bail!("--threads must be at least 1");
+        }
+        if o.seeds == Some(0) || o.epochs == Some(0) {
+            bail!("--seeds and --epochs must be at least 1");
+        }
+        if o.study.is_none() && (o.seeds.is_some() || o.epochs.is_some()) {
+            bail!("--seeds and --epochs belong to --study");
+        }
+        if o.study.is_some() {
+            // The study is compared with Keras only, on flex and LibTorch unless asked.
+            o.refs.retain(|r| r == "keras");
+            if !o.backends_given {
+                o.backends = vec!["flex".into(), "tch".into()];
+            }
         }
         Ok(o)
     }
@@ -302,6 +346,44 @@ fn criterion(extra: &[String]) -> Result<()> {
     sh(&mut c)
 }
 
+/// `--study`: the study's wall time on each backend against Keras's.
+fn run_study(
+    o: &Options,
+    file: &std::path::Path,
+    tools: &Tools,
+    machine: &report::Machine,
+    out: &std::path::Path,
+    tmp: &std::path::Path,
+) -> Result<()> {
+    let study = std::fs::canonicalize(file)
+        .with_context(|| format!("--study {}: cannot find it", file.display()))?;
+    let work = study::StudyWork {
+        study,
+        seeds: o.seeds,
+        epochs: o.epochs,
+        threads: o.threads,
+        data_dir: o.data_dir.clone(),
+    };
+    let with_keras = o.refs.iter().any(|r| r == "keras");
+    let rows =
+        study::run(&o.backends, o.variant.as_ref(), with_keras, &work, tools, tmp, o.timeout);
+    println!(
+        "\nstudy {} (seeds {}, epochs {}); Keras on {} threads; cnnvar with its defaults; {}\n",
+        file.display(),
+        o.seeds.map_or("as in the file".into(), |s| s.to_string()),
+        o.epochs.map_or("as in the file".into(), |e| e.to_string()),
+        o.threads,
+        machine.cpu
+    );
+    print!("{}", study::table(&rows));
+    study::write(out, &rows, &work, &machine.to_json())?;
+    let failed = rows.iter().filter(|r| r.error.is_some()).count();
+    if failed > 0 {
+        bail!("{failed} of {} study measurements failed (see the ERROR lines above)", rows.len());
+    }
+    Ok(())
+}
+
 /// Parses `bench`'s options and runs it.
 pub fn run(args: &[String]) -> Result<()> {
     let o = Options::parse(args)?;
@@ -314,6 +396,9 @@ pub fn run(args: &[String]) -> Result<()> {
     let out = o.out_dir();
     let tmp = out.join("tmp");
     std::fs::create_dir_all(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    if let Some(file) = &o.study {
+        return run_study(&o, file, &tools, &machine, &out, &tmp);
+    }
 
     let mut subjects = vec![];
     if o.refs.iter().any(|r| r == "keras") {
@@ -322,7 +407,12 @@ pub fn run(args: &[String]) -> Result<()> {
     if o.refs.iter().any(|r| r == "pytorch") {
         subjects.push(Subject::Pytorch);
     }
-    subjects.extend(o.backends.iter().map(|b| Subject::Burn(b.clone())));
+    for b in &o.backends {
+        subjects.push(Subject::Burn(b.clone(), None));
+        if let Some(v) = &o.variant {
+            subjects.push(Subject::Burn(b.clone(), Some(v.clone())));
+        }
+    }
     let mut rows = vec![];
     for model in &o.models {
         for subject in &subjects {

@@ -67,7 +67,8 @@ tasks:
             --eval-samples N  timed test examples (default 4096)
             --threads T       compute threads per process (default 2)
             --models LIST     of simple,two-conv,complex
-            --backends LIST   of flex,ndarray,tch (or none)
+            --backends LIST   of flex,ndarray,tch (or none; default flex,tch:
+                              ndarray's direct-loop convolution is very slow)
             --refs LIST       of keras,pytorch (or none)
             --quick           256 timed examples, 64 warm-up, 256 test: a smoke test
             --data-dir DIR    the IDX files (default $CNNVAR_DATA_DIR or
@@ -77,5 +78,13 @@ tasks:
                               bench/results/tmp/quick with --quick); each
                               process's output and stderr go to DIR/tmp
             --timeout S       per-process limit in seconds (default 1800)
+            --variant VAR=VAL also measure each backend with VAR=VAL in its
+                              environment, right after the plain run (a before/
+                              after pair, e.g. CNNVAR_MALLOC_TUNING=0)
+          `bench --study FILE [--seeds N] [--epochs M]` times the whole study run by
+          `cnnvar sweep` (its default jobs and threads) on each of --backends
+          (default flex,tch) and the same runs done one after another in one Keras
+          process as the write-up's code does (bench/keras_study.py), and writes
+          DIR/study.json
           `bench --criterion [ARGS]` runs the Criterion benches (batch assembly,
           evaluation) instead, passing ARGS to Criterion";

@@ -9,7 +9,8 @@ use cnnvar_core::{Error, Result};
 use cnnvar_experiments::store::RunState;
 use cnnvar_experiments::study::Study;
 use cnnvar_experiments::sweep::{
-    LocalExecutor, Plan, SlurmExecutor, SlurmOptions, WorkerCommand, estimate, write_results_csv,
+    LocalExecutor, Plan, SlurmExecutor, SlurmOptions, WorkerCommand, estimate, longest_first,
+    write_results_csv,
 };
 
 use crate::args::{Executor, SweepArgs};
@@ -125,7 +126,12 @@ pub fn sweep(a: SweepArgs) -> Result<ExitCode> {
     let mut display = SweepProgress::new(states.len(), already, labels, a.quiet);
     let outcome = match &slurm {
         Some(s) => s.run(&plan.study.name, &dir, &todo, &STOP, &mut |e| display.event(&e))?,
-        None => executor.run(&dir, &todo, &STOP, &mut |e| display.event(&e))?,
+        None => {
+            // Longest first, so the last runs to finish are short ones.
+            let mut todo = todo;
+            longest_first(&mut todo);
+            executor.run(&dir, &todo, &STOP, &mut |e| display.event(&e))?
+        }
     };
     display.finish();
     let rows = write_results_csv(&plan, &dir)?;

@@ -24,6 +24,7 @@
 //! assert_eq!(spec.run_id(), same.run_id());
 //! ```
 
+mod alloc;
 mod backend;
 mod error;
 mod record;
@@ -31,6 +32,7 @@ mod shape;
 mod spec;
 pub mod study;
 
+pub use alloc::{TUNING_VAR, tune_allocator};
 pub use backend::{Backend, ThreadConfig, configure_threads};
 pub use error::{Error, Result};
 pub use record::{EpochRecord, Provenance, RunRecord};

@@ -35,9 +35,13 @@ fn evaluation(c: &mut Criterion) {
     let mut group = c.benchmark_group("evaluate");
     group.throughput(Throughput::Elements(EXAMPLES as u64));
     group.sample_size(20);
-    group.bench_function("simple/flex/1-thread", |b| {
-        b.iter(|| std::hint::black_box(evaluate(&model, &ds, None, &device)))
-    });
+    // Side by side: burn's pooling kernel and the reshape form flex uses in inference.
+    for (name, reshape) in [("kernel-pool", false), ("reshape-pool", true)] {
+        let model = model.clone().with_reshape_pool(reshape);
+        group.bench_function(format!("simple/flex/1-thread/{name}"), |b| {
+            b.iter(|| std::hint::black_box(evaluate(&model, &ds, None, &device)))
+        });
+    }
     group.finish();
 }
 

@@ -36,6 +36,7 @@ pub fn execute(
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
     let threads = cnnvar_core::configure_threads(threads).threads;
+    cnnvar_core::tune_allocator();
     let device = spec.backend.device()?;
     let data = cnnvar_data::load(spec.dataset, options.data_dir.as_deref())?;
     let arch = Architecture::for_spec(spec, data.train.shape()).map_err(|e| {

@@ -6,7 +6,7 @@ use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use cnnvar_core::{EpochRecord, Error, Result, RunSpec};
+use cnnvar_core::{Backend, EpochRecord, Error, Result, RunSpec};
 use cnnvar_data::{Augmentation, Dataset};
 use cnnvar_models::{Architecture, Cnn};
 
@@ -78,6 +78,12 @@ fn train_eval_indices(train_indices: &[usize]) -> &[usize] {
     &train_indices[..train_indices.len().min(TRAIN_EVAL_MAX)]
 }
 
+/// Whether evaluation on `backend` is faster with max pooling as a reshape and two
+/// reductions than with burn's pooling kernel (see `Cnn::with_reshape_pool`).
+fn reshape_pool_is_faster(backend: Backend) -> bool {
+    matches!(backend, Backend::Flex)
+}
+
 /// A seed for the dropout stream, distinct from the order seed's use for shuffling.
 fn dropout_seed(order_seed: u64) -> u64 {
     order_seed ^ 0x9e37_79b9_7f4a_7c15
@@ -100,7 +106,8 @@ pub fn train(
     let ad = device.clone().autodiff();
     device.seed(spec.init_seed);
     ad.seed(spec.init_seed);
-    let mut model = Cnn::new(arch, spec.preset, &ad)?;
+    let mut model =
+        Cnn::new(arch, spec.preset, &ad)?.with_reshape_pool(reshape_pool_is_faster(spec.backend));
     device.seed(dropout_seed(spec.order_seed));
     ad.seed(dropout_seed(spec.order_seed));
 

@@ -24,6 +24,9 @@ pub struct Cnn {
     blocks: Vec<Block>,
     dense: Vec<Linear>,
     dropout: Dropout,
+    /// Whether inference pools with [`max_pool_2x2`] instead of `MaxPool2d`.
+    #[module(skip)]
+    reshape_pool: bool,
 }
 
 /// Weights and bias drawn now (not lazily), so that the order of random draws is
@@ -61,7 +64,8 @@ fn init_params<const D: usize>(
 /// 2×2 max pooling with stride 2 (floor), as a reshape and two reductions: the same
 /// values as `MaxPool2d`, and on burn-flex 0.22 a 1.28× faster evaluation of the simple
 /// model (4764 vs 3728 samples/s, 1 thread); its backward pass is slower than the
-/// pooling kernel's, so training keeps `MaxPool2d`.
+/// pooling kernel's, so training keeps `MaxPool2d`. LibTorch's pooling kernel is faster
+/// than its reductions, so this is chosen per backend ([`Cnn::with_reshape_pool`]).
 fn max_pool_2x2(x: Tensor<4>) -> Tensor<4> {
     let [b, c, h, w] = x.dims();
     let (h2, w2) = (h / 2, w / 2);
@@ -112,7 +116,21 @@ impl Cnn {
                 linear
             })
             .collect();
-        Ok(Cnn { blocks, dense, dropout: DropoutConfig::new(arch.dropout).init() })
+        Ok(Cnn {
+            blocks,
+            dense,
+            dropout: DropoutConfig::new(arch.dropout).init(),
+            reshape_pool: false,
+        })
+    }
+
+    /// Whether inference (a device without autodiff) computes 2×2 max pooling as a
+    /// reshape and two reductions ([`max_pool_2x2`]: faster on burn-flex) instead of
+    /// burn's pooling kernel (faster on LibTorch). Training always uses the kernel.
+    /// The values are the same either way.
+    pub fn with_reshape_pool(mut self, on: bool) -> Cnn {
+        self.reshape_pool = on;
+        self
     }
 
     /// Logits `[batch, classes]` for images `[batch, channels, height, width]`.
@@ -121,9 +139,9 @@ impl Cnn {
         for block in &self.blocks {
             x = relu(block.conv.forward(x));
             if let Some(pool) = &block.max_pool {
-                // In inference the reshape form is faster; in training burn's pooling
-                // with indices has the cheaper backward pass.
-                x = if x.device().is_autodiff() { pool.forward(x) } else { max_pool_2x2(x) };
+                // In training burn's pooling with indices has the cheaper backward pass.
+                let reshape = self.reshape_pool && !x.device().is_autodiff();
+                x = if reshape { max_pool_2x2(x) } else { pool.forward(x) };
             }
             if let Some(pool) = &block.avg_pool {
                 x = pool.forward(x);
@@ -138,5 +156,23 @@ impl Cnn {
             }
         }
         x
+    }
+}
+
+#[cfg(all(test, feature = "flex"))]
+mod tests {
+    use super::*;
+
+    /// The reshape form gives exactly `MaxPool2d`'s values, odd sizes included.
+    #[test]
+    fn reshape_pool_matches_the_kernel() {
+        let device = Device::flex();
+        device.seed(7);
+        let kernel = MaxPool2dConfig::new([2, 2]).init();
+        for [h, w] in [[26, 26], [11, 11], [5, 8], [3, 2]] {
+            let x = Tensor::<4>::random([3, 4, h, w], Distribution::Normal(0.0, 1.0), &device);
+            let expected = kernel.forward(x.clone()).into_data();
+            max_pool_2x2(x).into_data().assert_eq(&expected, true);
+        }
     }
 }

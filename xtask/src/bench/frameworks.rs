@@ -18,8 +18,9 @@ pub enum Subject {
     Keras,
     /// PyTorch, eager, in a plain loop.
     Pytorch,
-    /// cnnvar on this burn backend (`flex`, `ndarray`, `tch`).
-    Burn(String),
+    /// cnnvar on this burn backend (`flex`, `ndarray`, `tch`), with this extra
+    /// environment variable (`--variant`) if any.
+    Burn(String, Option<(String, String)>),
 }
 
 impl Subject {
@@ -28,13 +29,14 @@ impl Subject {
         match self {
             Subject::Keras => "keras".into(),
             Subject::Pytorch => "pytorch".into(),
-            Subject::Burn(b) => format!("burn-{b}"),
+            Subject::Burn(b, None) => format!("burn-{b}"),
+            Subject::Burn(b, Some((k, v))) => format!("burn-{b}[{k}={v}]"),
         }
     }
 
     /// Whether it runs on libtorch, whose OpenMP gets `OMP_WAIT_POLICY=PASSIVE`.
     fn uses_libtorch(&self) -> bool {
-        matches!(self, Subject::Pytorch) || matches!(self, Subject::Burn(b) if b == "tch")
+        matches!(self, Subject::Pytorch) || matches!(self, Subject::Burn(b, _) if b == "tch")
     }
 }
 
@@ -155,7 +157,7 @@ pub fn measure(
                 return row;
             }
             let parsed = match subject {
-                Subject::Burn(_) => parse_record(&m.stdout),
+                Subject::Burn(..) => parse_record(&m.stdout),
                 _ => parse_line(&m.stdout),
             };
             match parsed {
@@ -226,7 +228,10 @@ fn command(
             }
             c
         }
-        Subject::Burn(backend) => {
+        Subject::Burn(backend, variant) => {
+            if let Some((k, v)) = variant {
+                extra.push((k.clone(), v.clone()));
+            }
             let bin = tools.cnnvar.as_ref().map_err(|e| anyhow!("{e}"))?;
             if !tools.compiled.contains(backend) {
                 bail!(

@@ -27,6 +27,19 @@ pub struct Machine {
 }
 
 impl Machine {
+    /// The machine as JSON, with the load average now as `load_at_end`.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "cpu": self.cpu,
+            "logical_cpus": self.logical_cpus,
+            "load_at_start": self.load_at_start,
+            "load_at_end": load_average(),
+            "date": self.date,
+            "os": self.os,
+            "rustc": self.rustc,
+        })
+    }
+
     /// Describes this machine now.
     pub fn now() -> Machine {
         let cpu = std::fs::read_to_string("/proc/cpuinfo")
@@ -117,15 +130,16 @@ fn field(v: Option<f64>, decimals: usize) -> String {
 
 /// The table printed at the end, one line per row, errors listed under it.
 pub fn table(rows: &[Row]) -> String {
+    let w = rows.iter().map(|r| r.framework.len()).max().unwrap_or(0).max(13);
     let mut out = format!(
-        "{:<13} {:<9} {:>10} {:>10} {:>8} {:>8} {:>9}\n",
+        "{:<w$} {:<9} {:>10} {:>10} {:>8} {:>8} {:>9}\n",
         "framework", "model", "train/s", "eval/s", "train/K", "eval/K", "RSS MiB"
     );
     for r in rows {
         let (tr, er) = ratios(r, rows);
         let n = r.numbers.as_ref();
         out += &format!(
-            "{:<13} {:<9} {:>10} {:>10} {:>8} {:>8} {:>9}{}\n",
+            "{:<w$} {:<9} {:>10} {:>10} {:>8} {:>8} {:>9}{}\n",
             r.framework,
             r.model,
             cell(n.map(|n| n.train_per_sec), 0),
@@ -200,15 +214,7 @@ pub fn write(dir: &Path, rows: &[Row], machine: &Machine, work: &Workload) -> Re
         }));
     }
     let doc = json!({
-        "machine": {
-            "cpu": machine.cpu,
-            "logical_cpus": machine.logical_cpus,
-            "load_at_start": machine.load_at_start,
-            "load_at_end": load_average(),
-            "date": machine.date,
-            "os": machine.os,
-            "rustc": machine.rustc,
-        },
+        "machine": machine.to_json(),
         "settings": {
             "threads": work.threads,
             "batch": work.batch,

@@ -7,7 +7,7 @@ use std::path::Path;
 use cnnvar_core::{Backend, RunRecord, RunSpec};
 use cnnvar_models::Architecture;
 
-use super::Plan;
+use super::{Plan, PlannedRun};
 use crate::store::RunState;
 
 /// Cost model of one example on the reference machine (a 2-core x86-64 VM, `flex`
@@ -94,6 +94,18 @@ fn run_seconds(spec: &RunSpec, factors: (f64, f64), threads: usize) -> f64 {
     STARTUP_SECONDS
         + spec.epochs as f64 * (n_train * train + n_test * eval)
         + n_train.min(10_000.0) * eval
+}
+
+/// Orders `runs` longest first by the cost model (ties keep their order), so that a
+/// pool of workers does not end with one long run while the others sit idle (the
+/// longest-processing-time rule: at most 4/3 of the best possible wall time).
+pub fn longest_first(runs: &mut [&PlannedRun]) {
+    let mut keyed: Vec<(f64, &PlannedRun)> =
+        runs.iter().map(|r| (run_seconds(&r.spec, (1.0, 1.0), 1), *r)).collect();
+    keyed.sort_by(|a, b| b.0.total_cmp(&a.0));
+    for (slot, (_, r)) in runs.iter_mut().zip(keyed) {
+        *slot = r;
+    }
 }
 
 /// Estimates the remaining wall time of `plan` in `study_dir` with `jobs` workers of
@@ -184,5 +196,30 @@ mod tests {
                 assert!((0.85..1.15).contains(&ratio), "{model}: {predicted} vs {measured}");
             }
         }
+    }
+
+    /// Bigger models and more examples go first; equal runs keep their plan order.
+    #[test]
+    fn longest_first_puts_the_costly_runs_ahead() {
+        let text = "seeds = 2\n[base]\nepochs = 1\n[[experiment]]\nname = \"a\"\n\
+                    vary = { train_size = [1000, 60000] }\n[[experiment]]\nname = \"b\"\n\
+                    base = { train_size = 1000 }\nvary = { model = [\"simple\", \"complex\"] }\n";
+        let study = crate::study::parse(text, Path::new("s.toml")).expect("parses");
+        let plan = Plan::new(study, false);
+        let mut runs: Vec<&PlannedRun> = plan.runs.iter().collect();
+        longest_first(&mut runs);
+        let order: Vec<(usize, &str)> =
+            runs.iter().map(|r| (r.spec.train_size.unwrap_or(0), r.spec.model.as_str())).collect();
+        assert_eq!(&order[..2], &[(60000, "simple"), (60000, "simple")]);
+        assert_eq!(&order[2..4], &[(1000, "complex"), (1000, "complex")]);
+        assert!(order[4..].iter().all(|o| *o == (1000, "simple")));
+        let same: Vec<&str> = runs[4..].iter().map(|r| r.run_id.as_str()).collect();
+        let planned: Vec<&str> = plan
+            .runs
+            .iter()
+            .filter(|r| r.spec.train_size == Some(1000) && r.spec.model == ModelName::Simple)
+            .map(|r| r.run_id.as_str())
+            .collect();
+        assert_eq!(same, planned, "ties keep the plan's order");
     }
 }

@@ -14,7 +14,7 @@ mod executor;
 mod results;
 pub mod slurm;
 
-pub use estimate::{Estimate, estimate};
+pub use estimate::{Estimate, estimate, longest_first};
 pub use executor::{
     EXIT_BUSY, Event, ExecOutcome, LocalExecutor, RunOutcome, WorkerCommand, epoch_line,
     parse_epoch_line,
