@@ -58,7 +58,9 @@ pub struct FactorEffect {
 pub struct Ranking {
     /// Factors, ranked by range (ties: by eta squared, then name).
     pub factors: Vec<FactorEffect>,
-    /// The study's seed noise: the pooled within-level sd over all factor experiments.
+    /// The study's seed noise: the median over factor experiments of each one's pooled
+    /// within-level sd (a median, so that one unstable experiment, such as a learning
+    /// rate at which some seeds collapse, does not set the noise of all the others).
     pub noise_sd: Option<f64>,
     /// The sd when every seed varies, from a variance-sources experiment, if any.
     pub all_seeds_sd: Option<f64>,
@@ -201,10 +203,17 @@ fn pooled_sd(groups: &[&[f64]]) -> Option<f64> {
     Some((w / (n - k) as f64).sqrt())
 }
 
-/// The effect of one factor experiment; `None` for variance-sources experiments or
-/// when no level has a run.
+/// Whether `exp` is ranked as a factor: a factor experiment that does not vary only
+/// the cross-validation fold (that one compares evaluation protocols, see `cv.rs`; the
+/// fold index is not a cause of variation to rank).
+fn is_rankable(exp: &ExperimentStats) -> bool {
+    exp.kind == ExperimentKind::Factor && exp.factors != ["fold"]
+}
+
+/// The effect of one factor experiment; `None` for variance-sources and protocol
+/// (fold) experiments, or when no level has a run.
 pub fn factor_effect(exp: &ExperimentStats) -> Option<FactorEffect> {
-    if exp.kind != ExperimentKind::Factor {
+    if !is_rankable(exp) {
         return None;
     }
     let levels: Vec<(&str, &[f64])> = exp
@@ -305,24 +314,30 @@ pub fn rank(stats: &StudyStats) -> Ranking {
             .then(b.eta_squared.unwrap_or(0.0).total_cmp(&a.eta_squared.unwrap_or(0.0)))
             .then(a.experiment.cmp(&b.experiment))
     });
-    // The study's seed noise: pool the within-level variances of all factor experiments.
-    let (mut ss, mut df) = (0.0, 0usize);
-    for exp in stats.experiments.iter().filter(|e| e.kind == ExperimentKind::Factor) {
-        for l in &exp.levels {
-            if l.accuracies.len() > 1 {
-                let m = mean(&l.accuracies);
-                ss += l.accuracies.iter().map(|x| (x - m).powi(2)).sum::<f64>();
-                df += l.accuracies.len() - 1;
-            }
-        }
-    }
+    // The study's seed noise: the median of the experiments' pooled within-level sds.
+    let mut sds: Vec<f64> = stats
+        .experiments
+        .iter()
+        .filter(|e| is_rankable(e))
+        .filter_map(|e| {
+            let groups: Vec<&[f64]> = e.levels.iter().map(|l| l.accuracies.as_slice()).collect();
+            pooled_sd(&groups)
+        })
+        .filter(|sd| sd.is_finite())
+        .collect();
+    sds.sort_by(f64::total_cmp);
+    let noise_sd = match sds.len() {
+        0 => None,
+        n if n % 2 == 1 => Some(sds[n / 2]),
+        n => Some((sds[n / 2 - 1] + sds[n / 2]) / 2.0),
+    };
     let all_seeds_sd = stats
         .experiments
         .iter()
         .flat_map(|e| e.sources.iter())
         .find(|s| s.source == "all")
         .and_then(|s| s.sd);
-    Ranking { factors, noise_sd: (df > 0).then(|| (ss / df as f64).sqrt()), all_seeds_sd }
+    Ranking { factors, noise_sd, all_seeds_sd }
 }
 
 /// One line for the terminal and the report: `1. Training-set size: 9.5 points (19× seed noise) …`.
@@ -502,5 +517,27 @@ mod tests {
         let c = r.factors.iter().find(|f| f.experiment == "c").unwrap();
         assert_eq!((c.levels, c.range, c.anova_p, c.distinguishable), (1, 0.0, None, false));
         assert!(c.eta_squared.is_none());
+    }
+
+    /// One unstable experiment does not set the study's noise, and a fold experiment
+    /// is not ranked.
+    #[test]
+    fn noise_is_robust_and_folds_are_not_factors() {
+        let steady = |name: &str| {
+            exp(name, vec![level("x", &around(0.80)), level("y", &around(0.82))], None)
+        };
+        let unstable = exp(
+            "lr",
+            vec![level("0.001", &around(0.85)), level("0.1", &[0.1, 0.85, 0.1, 0.84, 0.1])],
+            None,
+        );
+        let mut folds = exp("fold", vec![level("0", &around(0.8)), level("1", &around(0.9))], None);
+        folds.title = "protocol".into();
+        let r = rank(&study(vec![steady("a"), steady("b"), unstable, folds]));
+        let noise = r.noise_sd.unwrap();
+        let steady_sd = pooled_sd(&[&around(0.80), &around(0.82)]).unwrap();
+        assert!((noise - steady_sd).abs() < 1e-12, "{noise} vs {steady_sd}");
+        assert!(r.factors.iter().all(|f| f.experiment != "fold"));
+        assert_eq!(r.factors.len(), 3);
     }
 }

@@ -87,7 +87,7 @@ fn ranking_section(h: &mut String, input: &ReportInput<'_>) {
             .unwrap_or_default();
         let _ = writeln!(
             h,
-            "<p>Seed noise in this study: a standard deviation of {:.2} points of test accuracy between runs that differ only in their seeds (pooled over levels){all}.</p>",
+            "<p>Seed noise in this study: a standard deviation of {:.2} points of test accuracy between runs that differ only in their seeds (within a level; the median over experiments){all}.</p>",
             100.0 * sd
         );
     }

@@ -125,7 +125,7 @@ pub fn ranking_lines(ranking: &Ranking) -> Vec<String> {
         ranking.factors.iter().enumerate().map(|(i, f)| describe(i + 1, f)).collect();
     if let Some(sd) = ranking.noise_sd {
         lines.push(format!(
-            "seed noise: {:.2} points (pooled sd of test accuracy within levels)",
+            "seed noise: {:.2} points (sd of test accuracy within levels, median over experiments)",
             100.0 * sd
         ));
     }
