@@ -283,15 +283,20 @@ fn rate(v: &Value, key: &str) -> Result<f64> {
     }
 }
 
-/// A reference script's output: its last line that is a JSON object.
-fn parse_line(stdout: &str) -> Result<Numbers> {
+/// The last line of a reference script's output that is a JSON object, parsed.
+pub fn last_json_line(stdout: &str) -> Result<Value> {
     let line = stdout
         .lines()
         .rev()
         .map(str::trim)
         .find(|l| l.starts_with('{'))
         .context("the script printed no JSON line")?;
-    let v: Value = serde_json::from_str(line).context("the script's JSON line does not parse")?;
+    serde_json::from_str(line).context("the script's JSON line does not parse")
+}
+
+/// A reference script's output: its last line that is a JSON object.
+fn parse_line(stdout: &str) -> Result<Numbers> {
+    let v = last_json_line(stdout)?;
     Ok(Numbers {
         version: v.get("version").and_then(Value::as_str).unwrap_or("?").to_string(),
         train_per_sec: rate(&v, "train_samples_per_sec")?,

@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::{Value, json};
 
-use super::frameworks::Tools;
+use super::frameworks::{Tools, last_json_line};
 use super::measure;
 use crate::env;
 
@@ -206,13 +206,7 @@ fn keras(dir: &Path, work: &StudyWork, tools: &Tools, tmp: &Path, limit: Duratio
         if !m.success() {
             bail!("{}", m.failure());
         }
-        let line = m
-            .stdout
-            .lines()
-            .rev()
-            .find(|l| l.trim_start().starts_with('{'))
-            .context("keras_study.py printed no JSON line")?;
-        let v: Value = serde_json::from_str(line).context("keras_study.py's JSON line")?;
+        let v = last_json_line(&m.stdout).context("keras_study.py")?;
         row.runs = v.get("runs").and_then(Value::as_u64);
         row.mean_accuracy = v.get("mean_test_accuracy").and_then(Value::as_f64);
         Ok(())
