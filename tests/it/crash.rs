@@ -71,13 +71,21 @@ fn free_bytes(dir: &Path) -> u64 {
         .expect("df prints the free bytes")
 }
 
-/// Fills `dir`'s file system until `leave` bytes are free; returns the filler file.
+/// (Re)fills `dir`'s file system until `leave` bytes are free (or as few as the store
+/// already leaves); returns the filler file.
 fn fill_disk(dir: &Path, leave: u64) -> PathBuf {
     let filler = dir.join("filler");
+    let _ = std::fs::remove_file(&filler);
     let free = free_bytes(dir);
     std::fs::write(&filler, vec![0u8; free.saturating_sub(leave) as usize]).expect("filler");
     filler
 }
+
+/// Bytes left free on the small disk before each round of the storm: from none (the
+/// sweep fails at its first write) to room for a few runs (it fails part-way, in a
+/// worker's record, a curve or the results table, wherever the kill finds it).
+const FREE_PER_ROUND: [u64; 8] =
+    [96 << 10, 8 << 10, 48 << 10, 0, 128 << 10, 16 << 10, 64 << 10, 32 << 10];
 
 /// Starts a sweep in its own process group, so that one SIGKILL takes its workers too;
 /// its stderr goes to `log`.
@@ -101,6 +109,24 @@ impl Lcg {
         self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         Duration::from_millis(lo + (self.0 >> 33) % (hi - lo))
     }
+
+    /// A moment between `lo` and `hi` times `unit`.
+    fn next_within(&mut self, unit: Duration, lo: f64, hi: f64) -> Duration {
+        let per_mille = self.next_ms(0, 1000).as_millis() as f64 / 1000.0;
+        unit.mul_f64(lo + (hi - lo) * per_mille)
+    }
+}
+
+/// How long one sweep of the toy study takes, from nothing to its report, on this
+/// machine under its present load: the storm draws its kill moments relative to it, so
+/// that a slow or busy machine is still killed mid-study, not before its first run.
+fn time_one_sweep(study: &Path, data: &Path, scratch: &Path) -> Duration {
+    let started = Instant::now();
+    let o = output(&mut sweep_cmd(study, scratch, data));
+    assert!(o.status.success(), "the timing sweep failed: {}", stderr(&o));
+    let took = started.elapsed();
+    let _ = std::fs::remove_dir_all(scratch);
+    took
 }
 
 /// Every record and spec file present parses and belongs to its directory; no
@@ -182,8 +208,14 @@ fn concurrent_sweeps_train_each_run_once() {
 }
 
 /// Must-show: eight rounds of two concurrent sweeps on a nearly full disk, each killed
-/// (with its workers) at a random moment; then the disk is freed and one sweep
-/// finishes. No record is ever partial or rewritten, none is lost or duplicated.
+/// (with its workers) at a random moment; then one sweep on a disk with no room left,
+/// which must stop with a clear error; then the disk is freed and one sweep finishes.
+/// No record is ever partial or rewritten, none is lost or duplicated.
+///
+/// The free space is set before every round ([`FREE_PER_ROUND`]), not left to however
+/// far the sweeps got, and the kill moments scale with how long a sweep takes here
+/// ([`time_one_sweep`]), so the test means the same on a fast idle machine and on a
+/// slow busy one.
 #[test]
 fn sigkill_storm_on_a_nearly_full_disk_loses_nothing() {
     let (tmp, data, study) = toy_setup();
@@ -201,18 +233,21 @@ fn sigkill_storm_on_a_nearly_full_disk_loses_nothing() {
     };
     let out = mount_at.join("runs");
     std::fs::create_dir_all(&out).expect("runs dir");
-    // Room for the plan and a few runs, not for the whole study and its report.
-    let filler = disk.as_ref().map(|_| fill_disk(&mount_at, 128 * 1024));
+    let sweep_time = time_one_sweep(&study, &data, &tmp.path().join("timing"));
+    let mut filler = None;
     let logs = tmp.path().join("sweep-logs");
     std::fs::create_dir_all(&logs).expect("logs dir");
     let dir = out.join("toy");
     let mut seen = BTreeMap::new();
     let mut lcg = Lcg(0xc0ffee);
-    let mut least_free = u64::MAX;
-    for round in 0..8 {
+    for (round, leave) in FREE_PER_ROUND.into_iter().enumerate() {
+        if disk.is_some() {
+            filler = Some(fill_disk(&mount_at, leave));
+        }
         let mut a = start_sweep(&study, &out, &data, &logs.join(format!("{round}-a.err")));
         let mut b = start_sweep(&study, &out, &data, &logs.join(format!("{round}-b.err")));
-        let (ka, kb) = (lcg.next_ms(200, 3000), lcg.next_ms(200, 3000));
+        let (ka, kb) =
+            (lcg.next_within(sweep_time, 0.1, 1.2), lcg.next_within(sweep_time, 0.1, 1.2));
         let started = Instant::now();
         let (mut a_done, mut b_done) = (false, false);
         while !(a_done && b_done) {
@@ -229,23 +264,36 @@ fn sigkill_storm_on_a_nearly_full_disk_loses_nothing() {
         }
         let _ = (a.wait(), b.wait());
         check_store(&dir, &mut seen);
+        let mut full = false;
         for side in ["a", "b"] {
             let err = std::fs::read_to_string(logs.join(format!("{round}-{side}.err")))
                 .unwrap_or_default();
             assert!(!err.contains("panicked"), "round {round} sweep {side}: {err}");
-        }
-        if disk.is_some() {
-            least_free = least_free.min(free_bytes(&mount_at));
+            full |= err.contains("No space left on device");
         }
         eprintln!(
-            "round {round}: killed after {ka:?} / {kb:?}; {} records, {least_free} bytes free",
-            seen.len()
+            "round {round}: {leave} bytes free, killed after {ka:?} / {kb:?} (a sweep: {sweep_time:?}); {} records{}",
+            seen.len(),
+            if full { ", a write failed: disk full" } else { "" }
         );
+    }
+    if disk.is_some() {
+        // No room at all and nobody to kill it: the sweep gets as far as its first
+        // write that needs a new page, then stops with an error naming the file.
+        filler = Some(fill_disk(&mount_at, 0));
+        let o = output(&mut sweep_cmd(&study, &out, &data));
+        let err = stderr(&o);
+        assert!(!o.status.success(), "a sweep on a full disk reported success: {err}");
+        assert!(!err.contains("panicked"), "a sweep on a full disk panicked: {err}");
+        assert!(
+            err.contains("No space left on device") && err.contains(&*mount_at.to_string_lossy()),
+            "a sweep on a full disk must say which file could not be written: {err}"
+        );
+        check_store(&dir, &mut seen);
+        eprintln!("full disk: {}", err.trim());
     }
     if let Some(f) = &filler {
         std::fs::remove_file(f).expect("free the disk");
-        // Full: less than two pages left, so writes were failing with ENOSPC.
-        assert!(least_free < 8192, "the disk never ran full ({least_free} bytes free at least)");
     }
     let o = output(&mut sweep_cmd(&study, &out, &data));
     assert!(o.status.success(), "final sweep failed: {}", stderr(&o));

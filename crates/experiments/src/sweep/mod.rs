@@ -132,9 +132,9 @@ impl Plan {
     pub fn lay_out(&self, study_dir: &Path) -> Result<()> {
         std::fs::create_dir_all(study_dir).map_err(|e| Error::io(study_dir, e))?;
         let json = serde_json::to_string_pretty(self).map_err(|e| Error::Other(e.to_string()))?;
-        write_atomic(&study_dir.join(PLAN_FILE), json.as_bytes())?;
+        write_if_changed(&study_dir.join(PLAN_FILE), json.as_bytes())?;
         if let Ok(text) = std::fs::read(&self.study.source) {
-            write_atomic(&study_dir.join("study.toml"), &text)?;
+            write_if_changed(&study_dir.join("study.toml"), &text)?;
         }
         for run in self.unique_runs() {
             RunDir::create(study_dir, &run.spec)?;
@@ -149,6 +149,16 @@ impl Plan {
             .map(|r| (r, RunDir::open(study_dir.join(&r.run_id)).state()))
             .collect()
     }
+}
+
+/// Writes `bytes` to `path` atomically unless the file already holds exactly them, so
+/// that resuming a study writes nothing it need not (a resumed sweep on a full disk gets
+/// as far as its first new result).
+fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<()> {
+    if std::fs::read(path).is_ok_and(|old| old == bytes) {
+        return Ok(());
+    }
+    write_atomic(path, bytes)
 }
 
 #[cfg(test)]
