@@ -22,9 +22,13 @@ static STOP: AtomicBool = AtomicBool::new(false);
 /// Exit code of a sweep stopped by Ctrl-C.
 const EXIT_INTERRUPTED: u8 = 130;
 
+/// The cores this process may use.
+fn cores() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+}
+
 fn default_jobs(threads_per_job: usize) -> usize {
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    (cores / threads_per_job.max(1)).max(1)
+    (cores() / threads_per_job.max(1)).max(1)
 }
 
 /// Runs `cnnvar sweep`.
@@ -55,6 +59,8 @@ pub fn sweep(a: SweepArgs) -> Result<ExitCode> {
             program: program.clone(),
             threads: a.cpus_per_task.max(1),
             extra_args: extra_args.clone(),
+            // Slurm gives each task its CPUs.
+            passive_wait: false,
         },
         poll: std::time::Duration::from_secs(2),
     });
@@ -95,7 +101,12 @@ pub fn sweep(a: SweepArgs) -> Result<ExitCode> {
     });
     let executor = LocalExecutor {
         jobs,
-        worker: WorkerCommand { program, threads: a.threads_per_job.max(1), extra_args },
+        worker: WorkerCommand {
+            program,
+            threads: a.threads_per_job.max(1),
+            extra_args,
+            passive_wait: jobs * a.threads_per_job.max(1) > cores(),
+        },
     };
     let labels: HashMap<String, String> = plan
         .runs

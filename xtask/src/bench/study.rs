@@ -154,7 +154,6 @@ fn sweep(
         c.arg("--quiet").current_dir(env::root());
         if tools.torch_env {
             env::with_torch(&mut c)?;
-            c.env("OMP_WAIT_POLICY", "PASSIVE");
         }
         if let Some((k, v)) = variant {
             c.env(k, v);

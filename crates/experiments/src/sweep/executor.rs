@@ -26,6 +26,12 @@ pub struct WorkerCommand {
     pub threads: usize,
     /// Further arguments (e.g. `--data-dir DIR`).
     pub extra_args: Vec<String>,
+    /// Whether the workers share cores (jobs × threads > cores), so that LibTorch's
+    /// OpenMP threads must sleep rather than spin while they wait
+    /// (`OMP_WAIT_POLICY=PASSIVE`): spinning threads would steal the other workers'
+    /// cores. On cores of their own, OpenMP's default (spin a little, then sleep) trains
+    /// 1.4–1.8× faster on 2 threads.
+    pub passive_wait: bool,
 }
 
 impl WorkerCommand {
@@ -36,10 +42,11 @@ impl WorkerCommand {
             .arg(run_dir)
             .args(["--threads", &self.threads.to_string(), "--report-progress", "--watch-parent"])
             .args(&self.extra_args)
-            // LibTorch's OpenMP: no more threads than asked, and no spin-waiting
-            // (spinning threads steal the cores of the other workers).
-            .env("OMP_NUM_THREADS", self.threads.to_string())
-            .env("OMP_WAIT_POLICY", "PASSIVE");
+            // LibTorch's OpenMP: no more threads than asked.
+            .env("OMP_NUM_THREADS", self.threads.to_string());
+        if self.passive_wait {
+            c.env("OMP_WAIT_POLICY", "PASSIVE");
+        }
         c
     }
 }
@@ -269,5 +276,31 @@ mod tests {
     fn epoch_lines_round_trip() {
         assert_eq!(parse_epoch_line(&epoch_line(3, 10, 0.875)), Some((3, 10, 0.875)));
         assert_eq!(parse_epoch_line("epoch 1: train loss"), None);
+    }
+
+    /// Workers always get their thread count for OpenMP, and the passive wait policy
+    /// exactly when they share cores.
+    #[test]
+    fn openmp_waits_passively_only_on_shared_cores() {
+        let env_of = |passive_wait| {
+            let w = WorkerCommand {
+                program: "cnnvar".into(),
+                threads: 3,
+                extra_args: vec![],
+                passive_wait,
+            };
+            let c = w.command(Path::new("runs/x"));
+            c.get_envs()
+                .map(|(k, v)| {
+                    (k.to_string_lossy().into_owned(), v.map(|v| v.to_string_lossy().into_owned()))
+                })
+                .collect::<std::collections::BTreeMap<_, _>>()
+        };
+        let shared = env_of(true);
+        assert_eq!(shared.get("OMP_NUM_THREADS"), Some(&Some("3".to_string())));
+        assert_eq!(shared.get("OMP_WAIT_POLICY"), Some(&Some("PASSIVE".to_string())));
+        let own = env_of(false);
+        assert_eq!(own.get("OMP_NUM_THREADS"), Some(&Some("3".to_string())));
+        assert_eq!(own.get("OMP_WAIT_POLICY"), None);
     }
 }

@@ -167,7 +167,10 @@ impl SlurmExecutor {
             "run_dir=$(sed -n \"$((SLURM_ARRAY_TASK_ID + 1))p\" {})\n",
             shell_quote(&tasks_file.display().to_string())
         );
-        s += &format!("export OMP_NUM_THREADS={cpus} OMP_WAIT_POLICY=PASSIVE\n");
+        s += &format!("export OMP_NUM_THREADS={cpus}\n");
+        if self.worker.passive_wait {
+            s += "export OMP_WAIT_POLICY=PASSIVE\n";
+        }
         let mut cmd = vec![
             shell_quote(&self.worker.program.display().to_string()),
             "worker".into(),
@@ -401,6 +404,7 @@ mod tests {
                 program: "/opt/cnnvar".into(),
                 threads: 1,
                 extra_args: vec!["--data-dir".into(), "/data/my set".into()],
+                passive_wait: false,
             },
             poll: Duration::from_secs(1),
         };
