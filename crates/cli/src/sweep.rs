@@ -99,13 +99,14 @@ pub fn sweep(a: SweepArgs) -> Result<ExitCode> {
             std::process::exit(EXIT_INTERRUPTED as i32);
         }
     });
+    let threads = a.threads_per_job.max(1);
     let executor = LocalExecutor {
         jobs,
         worker: WorkerCommand {
             program,
-            threads: a.threads_per_job.max(1),
+            threads,
             extra_args,
-            passive_wait: jobs * a.threads_per_job.max(1) > cores(),
+            passive_wait: jobs * threads > cores(),
         },
     };
     let labels: HashMap<String, String> = plan

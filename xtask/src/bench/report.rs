@@ -160,6 +160,16 @@ pub fn table(rows: &[Row]) -> String {
     out
 }
 
+/// Writes `text` to `path` through a temporary file renamed over it, so that a reader
+/// (or an interrupted bench) never leaves a half-written results file.
+pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = std::path::PathBuf::from(tmp);
+    std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))
+}
+
 /// A CSV field, quoted when it needs to be.
 fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.into() }
@@ -229,11 +239,10 @@ pub fn write(dir: &Path, rows: &[Row], machine: &Machine, work: &Workload) -> Re
         "rows": json_rows,
     });
     let csv_path = dir.join("bench.csv");
-    std::fs::write(&csv_path, csv).with_context(|| format!("writing {}", csv_path.display()))?;
+    write_atomic(&csv_path, &csv)?;
     let json_path = dir.join("bench.json");
     let text = serde_json::to_string_pretty(&doc).context("serialising the results")?;
-    std::fs::write(&json_path, text + "\n")
-        .with_context(|| format!("writing {}", json_path.display()))?;
+    write_atomic(&json_path, &(text + "\n"))?;
     eprintln!("bench: wrote {} and {}", csv_path.display(), json_path.display());
     Ok(())
 }

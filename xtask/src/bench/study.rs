@@ -30,7 +30,7 @@ pub struct StudyWork {
 }
 
 /// One side of the comparison.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct StudyRow {
     /// `keras` or `burn-<backend>`.
     pub framework: String,
@@ -50,15 +50,7 @@ pub struct StudyRow {
 
 impl StudyRow {
     fn new(framework: String) -> StudyRow {
-        StudyRow {
-            framework,
-            runs: None,
-            wall_seconds: None,
-            peak_rss_kib: None,
-            mean_accuracy: None,
-            command: String::new(),
-            error: None,
-        }
+        StudyRow { framework, ..StudyRow::default() }
     }
 }
 
@@ -305,10 +297,7 @@ pub fn write(out: &Path, rows: &[StudyRow], work: &StudyWork, machine: &Value) -
         "rows": rows,
     });
     let path = out.join("study.json");
-    let tmp = out.join("study.json.tmp");
-    std::fs::write(&tmp, serde_json::to_string_pretty(&doc)? + "\n")
-        .with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, &path).with_context(|| format!("renaming to {}", path.display()))?;
+    super::report::write_atomic(&path, &(serde_json::to_string_pretty(&doc)? + "\n"))?;
     eprintln!("bench: wrote {}", path.display());
     Ok(())
 }
