@@ -10,7 +10,7 @@ use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use crate::support::*;
-use crate::sweep::{plan_run_ids, records, sweep_cmd, toy_setup};
+use crate::sweep::{plan_run_ids, records, sweep_cmd, time_one_sweep, toy_setup};
 
 /// A tmpfs of `size` mounted on `dir`, unmounted on drop (also when a test panics).
 struct Tmpfs {
@@ -115,18 +115,6 @@ impl Lcg {
         let per_mille = self.next_ms(0, 1000).as_millis() as f64 / 1000.0;
         unit.mul_f64(lo + (hi - lo) * per_mille)
     }
-}
-
-/// How long one sweep of the toy study takes, from nothing to its report, on this
-/// machine under its present load: the storm draws its kill moments relative to it, so
-/// that a slow or busy machine is still killed mid-study, not before its first run.
-fn time_one_sweep(study: &Path, data: &Path, scratch: &Path) -> Duration {
-    let started = Instant::now();
-    let o = output(&mut sweep_cmd(study, scratch, data));
-    assert!(o.status.success(), "the timing sweep failed: {}", stderr(&o));
-    let took = started.elapsed();
-    let _ = std::fs::remove_dir_all(scratch);
-    took
 }
 
 /// Every record and spec file present parses and belongs to its directory; no

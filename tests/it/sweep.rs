@@ -67,21 +67,40 @@ pub(crate) fn sweep_cmd(study: &Path, out: &Path, data: &Path) -> std::process::
     c
 }
 
+/// How long one sweep of the toy study takes, from nothing to its report, on this
+/// machine under its present load: kill tests draw their kill moments relative to it,
+/// so that a slow or busy machine is still killed mid-study, not before its first run,
+/// and a fast one (a binary without LibTorch starts in milliseconds) not after its end.
+pub(crate) fn time_one_sweep(study: &Path, data: &Path, scratch: &Path) -> Duration {
+    let started = Instant::now();
+    let o = output(&mut sweep_cmd(study, scratch, data));
+    assert!(o.status.success(), "the timing sweep failed: {}", stderr(&o));
+    let took = started.elapsed();
+    let _ = std::fs::remove_dir_all(scratch);
+    took
+}
+
 /// Must-show 2: SIGKILL the sweep at 10 random moments, rerunning after each. In the
 /// end every run has exactly one complete, parseable record, and no record that was
 /// complete is ever rewritten (no completed run is trained again).
 #[test]
 fn survives_sigkill_at_random_moments() {
     let (tmp, data, study) = toy_setup();
+    // Longer runs than the toy's, so that a sweep lasts long enough to be killed more
+    // than once before it has trained everything, even where workers start in
+    // milliseconds.
+    std::fs::write(&study, TOY_STUDY.replace("epochs = 2", "epochs = 10")).expect("study");
     let out = tmp.path().join("runs");
     let dir = out.join("toy");
     let mut seen: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-    // A fixed schedule of kill delays (ms), from a seeded LCG.
+    // A fixed schedule of kill delays, from a seeded LCG: 5–35% of a whole sweep, so
+    // that several sweeps are killed before the runs are all done.
+    let sweep_time = time_one_sweep(&study, &data, &tmp.path().join("timing"));
     let mut state: u64 = 0x5eed;
     let mut kills = 0;
     for _ in 0..10 {
         state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        let delay = Duration::from_millis(300 + (state >> 33) % 2500);
+        let delay = sweep_time.mul_f64(0.05 + 0.3 * ((state >> 33) % 1000) as f64 / 1000.0);
         let mut child = sweep_cmd(&study, &out, &data).spawn().expect("start sweep");
         let started = Instant::now();
         while started.elapsed() < delay {
