@@ -142,11 +142,16 @@ fn garbage_not_gzip() {
     assert_fails(d.path(), TRAIN_IMAGES, "", "simple");
 }
 
+/// Issue 16, item 11: IDX files of 32×32 (or 6×6) images are not Fashion-MNIST: refused
+/// naming the file and the shape expected, not trained on.
 #[test]
-fn image_too_small_for_the_model() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    write_toy_idx(tmp.path(), 100, 50, 6, false);
-    assert_fails(tmp.path(), TRAIN_IMAGES, "model", "complex");
+fn images_not_of_the_data_sets_shape_are_refused() {
+    for side in [32, 6] {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        write_toy_idx(tmp.path(), 100, 50, side, false);
+        let e = assert_fails(tmp.path(), TRAIN_IMAGES, "28×28×1", "complex");
+        assert!(e.contains(&format!("{side}×{side}×1")), "{e}");
+    }
 }
 
 #[test]

@@ -188,7 +188,7 @@ fn concurrent_sweeps_train_each_run_once() {
     // Whatever one sweep left to the other, a third finds nothing to do.
     let o = output(&mut sweep_cmd(&study, &out, &data));
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stderr(&o).contains("(0 this time)"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("(0 trained by this sweep"), "{}", stderr(&o));
     let planned = check_complete(&dir, &BTreeMap::new());
     for id in &planned {
         assert_eq!(attempts(&dir, id), 1, "run {id} was trained {} times", attempts(&dir, id));

@@ -11,6 +11,7 @@ mod broken_data;
 mod crash;
 mod full;
 mod report;
+mod run_store;
 mod slurm;
 mod support;
 mod sweep;

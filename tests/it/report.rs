@@ -30,7 +30,7 @@ base = { train_size = 200, subset = "stratified" }
 fn toy_study() -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().expect("tempdir");
     let data = tmp.path().join("data");
-    write_toy_idx(&data, 400, 100, 12, true);
+    write_toy_idx(&data, 400, 100, 28, true);
     let study = tmp.path().join("rep.toml");
     std::fs::write(&study, STUDY).expect("write");
     let out = tmp.path().join("runs");
@@ -157,4 +157,26 @@ fn report_regenerates_identically_from_the_run_directory() {
     let figs: Vec<_> = std::fs::read_dir(dir.join("figures")).expect("figures").flatten().collect();
     assert!(figs.iter().any(|f| f.path().extension().is_some_and(|e| e == "png")));
     assert!(figs.iter().any(|f| f.path().extension().is_some_and(|e| e == "svg")));
+}
+
+/// `cnnvar report` rewrites results.csv from the records: a run whose record was
+/// removed drops out of it, and every spec field is a column.
+#[test]
+fn report_rewrites_results_csv_without_removed_runs() {
+    let (_tmp, dir) = toy_study();
+    let csv = std::fs::read_to_string(dir.join("results.csv")).expect("results.csv");
+    let header: Vec<&str> = csv.lines().next().unwrap_or_default().split(',').collect();
+    for field in ["dropout", "augment", "label_noise", "evaluate_on", "fold", "depth", "width"] {
+        assert!(header.contains(&field), "no `{field}` column: {header:?}");
+    }
+    let id_col = header.iter().position(|h| *h == "run_id").expect("run_id column");
+    let gone = csv.lines().nth(1).expect("a row").split(',').nth(id_col).expect("id").to_string();
+    let rows_of = |text: &str| text.lines().skip(1).filter(|l| l.contains(&gone)).count();
+    assert!(rows_of(&csv) >= 1);
+    std::fs::remove_file(dir.join(&gone).join("record.json")).expect("rm record");
+    let o = output(cnnvar().arg("report").arg(&dir));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let after = std::fs::read_to_string(dir.join("results.csv")).expect("results.csv");
+    assert_eq!(rows_of(&after), 0, "run {gone} still listed:\n{after}");
+    assert_eq!(after.lines().count(), csv.lines().count() - rows_of(&csv));
 }

@@ -108,7 +108,7 @@ fn slurm_job_array_completes_and_resumes_after_a_cancelled_task() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let Some(cluster) = Cluster::start(&tmp.path().join("slurm")) else { return };
     let data = tmp.path().join("data");
-    write_toy_idx(&data, 400, 100, 12, true);
+    write_toy_idx(&data, 400, 100, 28, true);
     let out = tmp.path().join("runs");
 
     // A tiny study: every record complete.

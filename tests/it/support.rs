@@ -95,7 +95,8 @@ pub fn without_timings(mut v: serde_json::Value) -> serde_json::Value {
 }
 
 /// Writes a small learnable MNIST-format data set (class = which image region is
-/// bright) into `dir`, gzip or raw.
+/// bright) into `dir`, gzip or raw. cnnvar accepts it as Fashion-MNIST or MNIST only
+/// with `side` 28: other sides are refused as not of the data set's shape.
 pub fn write_toy_idx(dir: &Path, train: usize, test: usize, side: usize, gzip: bool) {
     use cnnvar_data::idx::{write_images, write_labels};
     std::fs::create_dir_all(dir).expect("create dir");

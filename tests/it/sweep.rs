@@ -26,7 +26,7 @@ base = { train_size = 200, subset = "stratified" }
 pub(crate) fn toy_setup() -> (tempfile::TempDir, PathBuf, PathBuf) {
     let tmp = tempfile::tempdir().expect("tempdir");
     let data = tmp.path().join("data");
-    write_toy_idx(&data, 400, 100, 12, false);
+    write_toy_idx(&data, 400, 100, 28, false);
     let study = tmp.path().join("toy.toml");
     std::fs::write(&study, TOY_STUDY).expect("write study");
     (tmp, data, study)
@@ -238,4 +238,121 @@ fn seed_study_quick_completes() {
     for f in ["results.csv", "summary.csv", "report.html", "report.md"] {
         assert!(dir.join(f).exists(), "{f} missing");
     }
+}
+
+/// Issue 16, items 12 and 13: what every worker would refuse, and counts of 0, are
+/// refused when the study is planned (also by `--dry-run`), naming the flag or the
+/// file, line and field, and nothing is written.
+#[test]
+fn limits_are_refused_when_the_study_is_planned() {
+    let (tmp, data, study) = toy_setup();
+    let out = tmp.path().join("runs");
+    let sweep = |study: &Path, flags: &[&str]| {
+        let mut c = cnnvar();
+        c.args(["sweep", "--dry-run", "--out"]).arg(&out).arg("--data-dir").arg(&data);
+        output(c.args(flags).arg(study))
+    };
+    let refused = |o: std::process::Output, wants: &[&str]| {
+        let e = stderr(&o);
+        assert!(!o.status.success(), "{wants:?} passed: {}", String::from_utf8_lossy(&o.stdout));
+        for w in wants {
+            assert!(e.contains(w), "no {w} in: {e}");
+        }
+        assert!(!out.exists(), "{wants:?}: something was written");
+    };
+    refused(sweep(&study, &["--seeds", "1000000"]), &["`--seeds`", "100000"]);
+    refused(sweep(&study, &["--epochs", "1000000"]), &["`--epochs`", "100000"]);
+    refused(sweep(&study, &["--jobs", "0"]), &["--jobs", "at least 1"]);
+    refused(sweep(&study, &["--threads-per-job", "0"]), &["--threads-per-job", "at least 1"]);
+    let mut files =
+        vec![("train_size = 10_000_000", "`train_size`"), ("test_size = 20000", "`test_size`")];
+    let compiled = compiled_backends();
+    let missing = ["cuda", "metal", "vulkan", "wgpu", "tch", "ndarray"]
+        .into_iter()
+        .find(|b| !compiled.iter().any(|c| c == b))
+        .map(|b| format!("backend = \"{b}\""));
+    if let Some(line) = &missing {
+        files.push((line.as_str(), "`backend`"));
+    }
+    for (line, field) in files {
+        let bad = tmp.path().join("bad.toml");
+        let text = format!(
+            "seeds = 1\n[base]\n{line}\n[[experiment]]\nname = \"a\"\nvary = {{ lr = [0.1] }}\n"
+        );
+        std::fs::write(&bad, text).expect("write");
+        refused(sweep(&bad, &[]), &["bad.toml:3", field]);
+    }
+}
+
+/// Issue 16, item 14: every failed run is named with its id, the first line of its
+/// reason and its log.
+#[test]
+fn failed_runs_are_listed_with_reason_and_log() {
+    let (tmp, data, _) = toy_setup();
+    // The toy data set has 100 test examples: every worker refuses 200.
+    let study = tmp.path().join("fails.toml");
+    std::fs::write(
+        &study,
+        "seeds = 1\n[base]\nepochs = 1\ntrain_size = 50\ntest_size = 200\n\
+         [[experiment]]\nname = \"a\"\nvary = { lr = [0.1, 0.01] }\n",
+    )
+    .expect("write");
+    let out = tmp.path().join("runs");
+    let o = output(&mut sweep_cmd(&study, &out, &data));
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{e}");
+    let ids = plan_run_ids(&out.join("fails"));
+    assert_eq!(ids.len(), 2);
+    for id in &ids {
+        let line = e
+            .lines()
+            .find(|l| l.starts_with("failed: ") && l.contains(&format!("({id})")))
+            .unwrap_or_else(|| panic!("run {id} not listed: {e}"));
+        assert!(line.contains("test_size") && line.contains("exceeds"), "{line}");
+        let log = line.rsplit_once("; log: ").map(|(_, l)| PathBuf::from(l)).expect("log path");
+        assert!(log.is_file() && log.starts_with(&out), "{line}");
+    }
+    assert!(e.contains("2 failed"), "{e}");
+}
+
+/// Issue 16, item 17: two sweeps of one study at once each count the runs they trained
+/// themselves, and together every run once.
+#[test]
+fn concurrent_sweeps_count_what_each_did() {
+    let (tmp, data, study) = toy_setup();
+    let out = tmp.path().join("runs");
+    let start = || {
+        let mut c = sweep_cmd(&study, &out, &data);
+        c.stderr(std::process::Stdio::piped()).spawn().expect("start sweep")
+    };
+    let (a, b) = (start(), start());
+    let distinct = {
+        let (a, b) = (a.wait_with_output().expect("a"), b.wait_with_output().expect("b"));
+        // `toy: C of N runs complete (T trained by this sweep…`: (C, T).
+        let counts = |o: &std::process::Output| -> (usize, usize) {
+            let e = stderr(o);
+            assert!(o.status.success(), "{e}");
+            let line = e.lines().last().unwrap_or_default().to_string();
+            let complete = line
+                .split_once(": ")
+                .and_then(|(_, r)| r.split_once(" of "))
+                .and_then(|(n, _)| n.parse().ok());
+            let trained = line
+                .split_once(" (")
+                .and_then(|(_, r)| r.split_once(" trained by this sweep"))
+                .and_then(|(n, _)| n.parse().ok());
+            match (complete, trained) {
+                (Some(c), Some(t)) => (c, t),
+                _ => panic!("no counts in: {line}"),
+            }
+        };
+        let ((complete_a, trained_a), (complete_b, trained_b)) = (counts(&a), counts(&b));
+        let ids: std::collections::BTreeSet<String> =
+            plan_run_ids(&out.join("toy")).into_iter().collect();
+        assert_eq!(trained_a + trained_b, ids.len(), "runs counted as trained by the two sweeps");
+        // The sweep that ends last finds every run complete, whoever trained it.
+        assert_eq!(complete_a.max(complete_b), ids.len(), "complete runs as counted at the end");
+        ids.len()
+    };
+    assert_eq!(records(&out.join("toy")).len(), distinct);
 }

@@ -62,7 +62,7 @@ fn full_epoch_is_reproducible_on_tch() {
 fn out_writes_the_run_directory() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let data = tmp.path().join("toy");
-    write_toy_idx(&data, 200, 100, 12, true);
+    write_toy_idx(&data, 200, 100, 28, true);
     let out = tmp.path().join("runs");
     let o = output(
         cnnvar()
@@ -88,7 +88,7 @@ fn out_writes_the_run_directory() {
 #[test]
 fn learns_a_toy_problem() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    write_toy_idx(tmp.path(), 600, 200, 12, false);
+    write_toy_idx(tmp.path(), 600, 200, 28, false);
     let o = output(
         cnnvar()
             .args(["train", "--epochs", "3", "--json", "--quiet", "--data-dir"])
@@ -103,7 +103,7 @@ fn learns_a_toy_problem() {
 #[test]
 fn divergence_is_recorded() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    write_toy_idx(tmp.path(), 200, 50, 12, false);
+    write_toy_idx(tmp.path(), 200, 50, 28, false);
     let o = output(
         cnnvar()
             .args([
@@ -123,6 +123,28 @@ fn divergence_is_recorded() {
     let rec = record(&o);
     assert_eq!(rec["diverged"], serde_json::Value::Bool(true), "{rec}");
     assert!(rec["error"].as_str().is_some_and(|e| e.contains("loss became")), "{rec}");
+}
+
+/// Adam at lr 10 on Fashion-MNIST wrecks training without a NaN (the toy set is too
+/// easy to wreck): whatever the record's `diverged` flag says, the divergence rule the
+/// report applies calls the run diverged.
+#[test]
+fn a_wrecked_run_is_diverged_by_the_rule() {
+    let Some(data) = fashion_mnist() else { return };
+    let o = output(
+        cnnvar()
+            .args(["train", "--epochs", "2", "--lr", "10", "--optimizer", "adam"])
+            .args(["--train-size", "2000", "--test-size", "1000"])
+            .args(["--json", "--quiet", "--data-dir"])
+            .arg(&data),
+    );
+    let json = record(&o);
+    let rec: cnnvar_core::RunRecord = serde_json::from_value(json.clone()).expect("a record");
+    let reason = rec.divergence().unwrap_or_else(|| panic!("not diverged by the rule: {json}"));
+    assert!(
+        reason.contains("non-finite") || reason.contains("at chance") || reason.contains("rose"),
+        "{reason}"
+    );
 }
 
 /// A missing data set is a clear error that says how to get it.
@@ -196,4 +218,57 @@ fn cifar10_format_trains_one_epoch() {
         assert!(rec["test_accuracy"].as_f64().is_some_and(|a| (0.0..=1.0).contains(&a)), "{model}");
         assert_eq!(rec["spec"]["dataset"].as_str(), Some("cifar10"));
     }
+}
+
+/// Issue 16, item 18: the flags the README promises reach the spec, `--test-size`
+/// among them.
+#[test]
+fn option_fields_have_flags() {
+    if !backend_available("flex") {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    write_toy_idx(tmp.path(), 200, 100, 28, false);
+    let o = output(
+        cnnvar()
+            .args(["train", "--train-size", "100", "--test-size", "40", "--epochs", "1"])
+            .args(["--dropout", "0.25", "--label-noise", "0.1", "--augment", "geometric"])
+            .args(["--imbalance", "0.5", "--minority", "1,3", "--rebalance", "oversample"])
+            .args(["--json", "--quiet", "--backend", "flex", "--data-dir"])
+            .arg(tmp.path()),
+    );
+    let r = record(&o);
+    let spec = &r["spec"];
+    assert_eq!(spec["test_size"], 40, "{spec}");
+    assert_eq!(spec["dropout"], 0.25, "{spec}");
+    assert_eq!(spec["label_noise"], 0.1, "{spec}");
+    assert_eq!(spec["augment"], "geometric", "{spec}");
+    assert_eq!(spec["minority"], serde_json::json!([1, 3]), "{spec}");
+    assert_eq!(spec["rebalance"], "oversample", "{spec}");
+}
+
+/// Issue 16, item 19: a GPU backend that cannot start (LibTorch's CUDA without an
+/// NVIDIA driver; burn panics inside) fails with one line naming the backend and why.
+#[test]
+fn a_backend_that_cannot_start_says_which_and_why() {
+    if !compiled_backends().iter().any(|b| b == "tch-cuda") {
+        eprintln!("skipped: tch-cuda not compiled in");
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    write_toy_idx(tmp.path(), 100, 50, 28, false);
+    let o = output(
+        cnnvar()
+            .args(["train", "--backend", "tch-cuda", "--train-size", "50", "--epochs", "1"])
+            .args(["--quiet", "--data-dir"])
+            .arg(tmp.path())
+            .env("RUST_BACKTRACE", "1")
+            // No GPU for LibTorch, even where there is one.
+            .env("CUDA_VISIBLE_DEVICES", ""),
+    );
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{e}");
+    assert!(e.contains("backend `tch-cuda` could not start:"), "{e}");
+    assert!(!e.contains("panicked") && !e.contains("frame #"), "{e}");
+    assert_eq!(e.trim().lines().count(), 1, "{e}");
 }

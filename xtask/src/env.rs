@@ -115,6 +115,36 @@ pub fn sh(cmd: &mut Command) -> Result<()> {
     Ok(())
 }
 
+/// Runs a command and returns its exit code, without judging it: for the last step of a
+/// task whose program reports its own outcome (a sweep says what it kept and exits 130
+/// when interrupted), so that the task exits with that code and adds no message. A
+/// command killed by signal N gives 128 + N, as a shell reports it.
+pub fn exit_code_of(cmd: &mut Command) -> Result<i32> {
+    let line = format!("{cmd:?}");
+    eprintln!("$ {line}");
+    let status = cmd.status().with_context(|| format!("starting {line}"))?;
+    Ok(code_of(status))
+}
+
+/// [`exit_code_of`] for a program that handles Ctrl-C itself: Ctrl-C reaches it and
+/// this process alike (one process group), so this process ignores it from now on and
+/// waits for the program's own ending instead of dying before it.
+pub fn exit_code_leaving_interrupts_to(cmd: &mut Command) -> Result<i32> {
+    let _ = ctrlc::set_handler(|| {});
+    exit_code_of(cmd)
+}
+
+#[cfg(unix)]
+fn code_of(status: std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
+}
+
+#[cfg(not(unix))]
+fn code_of(status: std::process::ExitStatus) -> i32 {
+    status.code().unwrap_or(1)
+}
+
 fn is_root() -> bool {
     Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false)
 }
@@ -213,4 +243,31 @@ pub fn runtime_dir() -> Result<PathBuf> {
         std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o700))?;
     }
     Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A program's own exit code comes back as it is, also for one interrupted by
+    /// Ctrl-C (130), with no error of our own around it.
+    #[cfg(unix)]
+    #[test]
+    fn exit_codes_pass_through() {
+        let code = |script: &str| exit_code_of(Command::new("sh").args(["-c", script])).unwrap();
+        assert_eq!(code("exit 0"), 0);
+        assert_eq!(code("echo 'stopped; rerun to resume' >&2; exit 130"), 130);
+        assert_eq!(code("exit 3"), 3);
+        assert_eq!(code("kill -INT $$"), 130);
+    }
+
+    /// Ctrl-C (SIGINT to this process as well as the program) leaves this process
+    /// waiting for the program's own exit code.
+    #[cfg(unix)]
+    #[test]
+    fn interrupts_are_left_to_the_program() {
+        let script = "kill -INT $PPID; sleep 0.2; echo 'interrupted; rerun' >&2; exit 130";
+        let code = exit_code_leaving_interrupts_to(Command::new("sh").args(["-c", script]));
+        assert_eq!(code.unwrap(), 130);
+    }
 }

@@ -20,5 +20,14 @@ pub fn run(extra: &[String]) -> Result<()> {
         Some(s) if s.ends_with(".toml") => (s.as_str(), &extra[1..]),
         _ => (MAIN_STUDY, extra),
     };
-    sh(Command::new(&bin).current_dir(env::root()).args(["sweep", study]).args(rest))
+    // Ctrl-C reaches the sweep as well (one process group): the sweep stops its workers,
+    // says what it kept and exits 130. Wait for it rather than die first, then exit
+    // with its code and add nothing to its message (no error, no backtrace).
+    let code = env::exit_code_leaving_interrupts_to(
+        Command::new(&bin).current_dir(env::root()).args(["sweep", study]).args(rest),
+    )?;
+    if code != 0 {
+        std::process::exit(code);
+    }
+    Ok(())
 }

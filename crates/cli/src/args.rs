@@ -3,7 +3,20 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use cnnvar_core::{Backend, DatasetName, ModelName, OptimizerName, Preset, SubsetMethod};
+use cnnvar_core::{
+    AugmentName, Backend, DatasetName, Downsample, EvalSet, ModelName, OptimizerName, Preset,
+    Rebalance, RunSpec, SubsetMethod,
+};
+
+/// Parses a count that must be at least 1: `--jobs 0` or `--threads-per-job 0` would
+/// run nothing, or be changed behind the user's back.
+fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("{e} (expected a whole number, at least 1)")),
+    }
+}
 
 /// Why does my CNN's accuracy vary? Train, sweep and report controlled,
 /// repeated-seed studies of the factors.
@@ -16,6 +29,8 @@ pub struct Cli {
 }
 
 /// The subcommands.
+// Parsed once per process: `train`'s one flag per spec field costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Train one run and print or store its record.
@@ -86,12 +101,12 @@ pub enum DataCommand {
 /// Options that change how a run executes but not its numbers.
 #[derive(Args, Debug, Clone)]
 pub struct ExecArgs {
-    /// Directory holding the data set's files (default: $CNNVAR_DATA_DIR, the user
-    /// cache, then the system location).
+    /// Directory holding the data set's files (default: $CNNVAR_DATA_DIR if set, which
+    /// is then the only place looked in; else the user cache, then the system location).
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// Compute threads (default: all cores).
-    #[arg(long, value_name = "T")]
+    #[arg(long, value_name = "T", value_parser = at_least_one)]
     pub threads: Option<usize>,
 }
 
@@ -146,6 +161,51 @@ pub struct TrainArgs {
     /// Backend: flex, ndarray, tch, tch-cuda, vulkan, wgpu, metal, cuda.
     #[arg(long)]
     pub backend: Option<Backend>,
+    /// Evaluate on the first N test examples only (default: all).
+    #[arg(long, value_name = "N")]
+    pub test_size: Option<usize>,
+    /// `cnn` model: conv blocks.
+    #[arg(long)]
+    pub depth: Option<usize>,
+    /// `cnn` model: filters of the first block.
+    #[arg(long)]
+    pub width: Option<usize>,
+    /// `cnn` model: kernel size (odd).
+    #[arg(long)]
+    pub kernel: Option<usize>,
+    /// `cnn` model: how each block downsamples: max, avg or stride.
+    #[arg(long)]
+    pub downsample: Option<Downsample>,
+    /// Dropout probability before each dense layer.
+    #[arg(long)]
+    pub dropout: Option<f64>,
+    /// L2 penalty added to the gradients.
+    #[arg(long)]
+    pub weight_decay: Option<f64>,
+    /// Augmentation: none, geometric, photometric or both.
+    #[arg(long)]
+    pub augment: Option<AugmentName>,
+    /// Fraction of the minority classes' training examples kept.
+    #[arg(long)]
+    pub imbalance: Option<f64>,
+    /// The classes `--imbalance` downsamples, e.g. 0,2,4.
+    #[arg(long, value_delimiter = ',', num_args = 1..)]
+    pub minority: Option<Vec<u8>>,
+    /// How training corrects the imbalance: none, class-weights or oversample.
+    #[arg(long)]
+    pub rebalance: Option<Rebalance>,
+    /// Fraction of training labels replaced by a random other class.
+    #[arg(long)]
+    pub label_noise: Option<f64>,
+    /// What test accuracy is measured on: test, twilight or validation.
+    #[arg(long)]
+    pub evaluate_on: Option<EvalSet>,
+    /// Cross-validation folds (with `--evaluate-on validation`).
+    #[arg(long)]
+    pub folds: Option<usize>,
+    /// The held-out fold, 0-based (with `--evaluate-on validation`).
+    #[arg(long)]
+    pub fold: Option<usize>,
     /// Print the run record as JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -158,6 +218,31 @@ pub struct TrainArgs {
     /// How to execute.
     #[command(flatten)]
     pub exec: ExecArgs,
+}
+
+impl TrainArgs {
+    /// Sets every spec field given by a flag over `spec` (`--seed` sets the three
+    /// seeds, then `--init-seed` and the others override it). One flag per field of
+    /// [`RunSpec::FIELDS`], each named after its field.
+    pub fn apply_to(&self, spec: &mut RunSpec) {
+        macro_rules! set {
+            ($($field:ident),*) => { $(if let Some(v) = self.$field { spec.$field = v; })* };
+        }
+        macro_rules! set_some {
+            ($($field:ident),*) => { $(if let Some(v) = self.$field { spec.$field = Some(v); })* };
+        }
+        set!(dataset, subset, model, optimizer, lr, preset, batch_size, epochs, backend);
+        set_some!(train_size, test_size, momentum, depth, width, kernel, downsample, dropout);
+        set_some!(weight_decay, augment, imbalance, rebalance, label_noise, evaluate_on);
+        set_some!(folds, fold);
+        if let Some(m) = &self.minority {
+            spec.minority = Some(m.clone());
+        }
+        if let Some(s) = self.seed {
+            (spec.init_seed, spec.order_seed, spec.subset_seed) = (s, s, s);
+        }
+        set!(init_seed, order_seed, subset_seed);
+    }
 }
 
 /// `cnnvar worker`.
@@ -185,10 +270,10 @@ pub struct SweepArgs {
     #[arg(long, default_value = "runs", value_name = "DIR")]
     pub out: PathBuf,
     /// Worker processes at a time (default: one per core).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = at_least_one)]
     pub jobs: Option<usize>,
     /// Compute threads per worker.
-    #[arg(long, default_value_t = 1, value_name = "T")]
+    #[arg(long, default_value_t = 1, value_name = "T", value_parser = at_least_one)]
     pub threads_per_job: usize,
     /// Shrink every run (1 epoch, n^0.6 of n training examples, 1000 test examples)
     /// for a smoke test, keeping every experiment, level and seed; results go to
@@ -199,10 +284,10 @@ pub struct SweepArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// Replicates per level instead of the study's (results go to STUDY-sN).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = at_least_one)]
     pub seeds: Option<usize>,
     /// Epochs of every run instead of the study's (results go to STUDY-eM).
-    #[arg(long, value_name = "M")]
+    #[arg(long, value_name = "M", value_parser = at_least_one)]
     pub epochs: Option<usize>,
     /// Directory holding the data set's files.
     #[arg(long, value_name = "DIR")]
@@ -220,10 +305,10 @@ pub struct SweepArgs {
     #[arg(long, value_name = "T")]
     pub time: Option<String>,
     /// CPUs per Slurm task, also the worker's threads.
-    #[arg(long, default_value_t = 1, value_name = "C")]
+    #[arg(long, default_value_t = 1, value_name = "C", value_parser = at_least_one)]
     pub cpus_per_task: usize,
     /// At most this many Slurm tasks at once.
-    #[arg(long, value_name = "K")]
+    #[arg(long, value_name = "K", value_parser = at_least_one)]
     pub max_parallel: Option<usize>,
 }
 
@@ -234,4 +319,94 @@ pub enum Executor {
     Local,
     /// One Slurm job array (sbatch), one task per pending run.
     Slurm,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// The long flags of `cnnvar train`, with dashes as underscores.
+    fn train_flags() -> Vec<String> {
+        let cli = Cli::command();
+        let train = cli.find_subcommand("train").expect("train subcommand");
+        train.get_arguments().filter_map(|a| a.get_long()).map(|l| l.replace('-', "_")).collect()
+    }
+
+    /// The README promises a `cnnvar train` flag for every spec field.
+    #[test]
+    fn every_spec_field_has_a_train_flag() {
+        let flags = train_flags();
+        let missing: Vec<&str> =
+            RunSpec::FIELDS.iter().copied().filter(|f| !flags.iter().any(|x| x == f)).collect();
+        assert!(missing.is_empty(), "spec fields without a `cnnvar train` flag: {missing:?}");
+    }
+
+    /// Every field flag reaches the spec: a spec with every field set, written as
+    /// flags, comes back field for field.
+    #[test]
+    fn every_train_flag_sets_its_field() {
+        let want = RunSpec {
+            dataset: DatasetName::Mnist,
+            train_size: Some(500),
+            subset: SubsetMethod::Stratified,
+            test_size: Some(300),
+            model: ModelName::Cnn,
+            optimizer: OptimizerName::Rmsprop,
+            lr: 0.05,
+            momentum: Some(0.5),
+            preset: Preset::Burn,
+            batch_size: 7,
+            epochs: 3,
+            init_seed: 11,
+            order_seed: 12,
+            subset_seed: 13,
+            backend: Backend::Ndarray,
+            depth: Some(3),
+            width: Some(4),
+            kernel: Some(5),
+            downsample: Some(Downsample::Avg),
+            dropout: Some(0.25),
+            weight_decay: Some(0.001),
+            augment: Some(AugmentName::Both),
+            imbalance: Some(0.5),
+            minority: Some(vec![1, 3]),
+            rebalance: Some(Rebalance::ClassWeights),
+            label_noise: Some(0.1),
+            evaluate_on: Some(EvalSet::Validation),
+            folds: Some(4),
+            fold: Some(2),
+        };
+        let json = serde_json::to_value(&want).expect("spec serialises");
+        let mut argv = vec!["cnnvar".to_string(), "train".to_string()];
+        for (field, value) in json.as_object().expect("object") {
+            argv.push(format!("--{}", field.replace('_', "-")));
+            argv.push(match value {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Array(a) => {
+                    a.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(",")
+                }
+                other => other.to_string(),
+            });
+        }
+        let Command::Train(args) = Cli::try_parse_from(&argv).expect("parses").command else {
+            panic!("not train");
+        };
+        let mut got = RunSpec::default();
+        args.apply_to(&mut got);
+        assert_eq!(got, want);
+    }
+
+    /// A count of 0 is refused, naming the flag.
+    #[test]
+    fn zero_counts_are_refused() {
+        for flag in ["--jobs", "--threads-per-job", "--seeds", "--epochs", "--cpus-per-task"] {
+            let e = Cli::try_parse_from(["cnnvar", "sweep", "s.toml", flag, "0"]).unwrap_err();
+            let e = e.to_string();
+            assert!(e.contains(flag) && e.contains("at least 1"), "{flag}: {e}");
+        }
+        let e = Cli::try_parse_from(["cnnvar", "train", "--threads", "0"]).unwrap_err();
+        assert!(e.to_string().contains("--threads"), "{e}");
+        assert!(Cli::try_parse_from(["cnnvar", "sweep", "s.toml", "--jobs", "2"]).is_ok());
+    }
 }

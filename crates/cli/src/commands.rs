@@ -17,6 +17,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Sweep(args) => crate::sweep::sweep(args),
         Command::Status { study_dir } => crate::sweep::status(&study_dir),
         Command::Report { study_dir, rank } => {
+            // results.csv is rewritten from the records, so it lists no run whose
+            // record is gone.
+            let plan = cnnvar_experiments::sweep::Plan::load(&study_dir)?;
+            cnnvar_experiments::sweep::write_results_csv(&plan, &study_dir)?;
             crate::sweep::report(&study_dir, false, rank).map(|_| ExitCode::SUCCESS)
         }
         Command::Backends => {
@@ -35,7 +39,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 fn options(exec: &ExecArgs) -> RunOptions {
-    RunOptions { data_dir: exec.data_dir.clone(), threads: exec.threads }
+    RunOptions { data_dir: exec.data_dir.clone(), threads: exec.threads, study_dir: None }
 }
 
 /// The spec of `cnnvar train`: the `--spec` file, then each flag over it.
@@ -47,20 +51,7 @@ fn spec_from_args(a: &TrainArgs) -> Result<RunSpec> {
         }
         None => RunSpec::default(),
     };
-    macro_rules! set {
-        ($($field:ident),*) => { $(if let Some(v) = a.$field { spec.$field = v; })* };
-    }
-    set!(dataset, subset, model, optimizer, lr, preset, batch_size, epochs, backend);
-    if let Some(n) = a.train_size {
-        spec.train_size = Some(n);
-    }
-    if let Some(m) = a.momentum {
-        spec.momentum = Some(m);
-    }
-    if let Some(s) = a.seed {
-        (spec.init_seed, spec.order_seed, spec.subset_seed) = (s, s, s);
-    }
-    set!(init_seed, order_seed, subset_seed);
+    a.apply_to(&mut spec);
     spec.validate_at("command line")?;
     Ok(spec)
 }
@@ -123,7 +114,7 @@ fn worker(a: WorkerArgs) -> Result<ExitCode> {
     };
     if dir.read_record()?.is_some() {
         eprintln!("run {} is already complete", spec.run_id());
-        return Ok(ExitCode::SUCCESS);
+        return Ok(ExitCode::from(cnnvar_experiments::sweep::EXIT_ALREADY_COMPLETE as u8));
     }
     dir.clear_failure();
     // Best effort: a full disk shows up again, and fails the run, when the curve or
@@ -131,7 +122,11 @@ fn worker(a: WorkerArgs) -> Result<ExitCode> {
     let _ = dir.log_attempt();
     let epochs = spec.epochs;
     let mut curve = Vec::new();
-    let result = execute(&spec, &options(&a.exec), &mut |p| {
+    // A run of a study trains only on the study's data.
+    let study_dir =
+        a.run_dir.parent().filter(|d| d.join(cnnvar_experiments::sweep::PLAN_FILE).is_file());
+    let run_options = RunOptions { study_dir: study_dir.map(Into::into), ..options(&a.exec) };
+    let result = execute(&spec, &run_options, &mut |p| {
         if let cnnvar_experiments::Progress::Epoch(e) = p {
             if a.report_progress {
                 eprintln!(

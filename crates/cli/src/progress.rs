@@ -112,6 +112,8 @@ pub struct SweepProgress {
     running: std::collections::HashMap<String, ProgressBar>,
     labels: std::collections::HashMap<String, String>,
     quiet: bool,
+    /// The runs that failed, with why, in the order they ended.
+    failures: Vec<(String, String)>,
 }
 
 impl SweepProgress {
@@ -136,7 +138,24 @@ impl SweepProgress {
         );
         overall.set_position(done as u64);
         overall.reset_eta();
-        SweepProgress { multi, overall, running: Default::default(), labels, quiet }
+        SweepProgress {
+            multi,
+            overall,
+            running: Default::default(),
+            labels,
+            quiet,
+            failures: Vec::new(),
+        }
+    }
+
+    /// The runs that failed so far (run id, reason).
+    pub fn failures(&self) -> &[(String, String)] {
+        &self.failures
+    }
+
+    /// A run's label (`experiment level #replicate`), or its id if it has none.
+    pub fn label(&self, run_id: &str) -> String {
+        self.labels.get(run_id).cloned().unwrap_or_else(|| run_id.to_string())
     }
 
     /// Shows one executor event.
@@ -165,9 +184,12 @@ impl SweepProgress {
                 }
                 use cnnvar_experiments::sweep::RunOutcome;
                 match outcome {
-                    RunOutcome::Done => self.overall.inc(1),
-                    RunOutcome::Failed(why) if !self.quiet => {
-                        let _ = self.multi.println(format!("failed: {}: {why}", label(run_id)));
+                    RunOutcome::Done | RunOutcome::DoneElsewhere => self.overall.inc(1),
+                    RunOutcome::Failed(why) => {
+                        if !self.quiet {
+                            let _ = self.multi.println(format!("failed: {}: {why}", label(run_id)));
+                        }
+                        self.failures.push((run_id.clone(), why.clone()));
                     }
                     _ => {}
                 }

@@ -34,12 +34,11 @@ fn default_jobs(threads_per_job: usize) -> usize {
 /// Runs `cnnvar sweep`.
 pub fn sweep(a: SweepArgs) -> Result<ExitCode> {
     let study = Study::load(&a.study)?;
-    if a.seeds == Some(0) || a.epochs == Some(0) {
-        return Err(Error::field("command line", "seeds/epochs", "must be at least 1"));
-    }
+    study.check_overrides(a.seeds, a.epochs)?;
     let plan = Plan::with_overrides(study, a.quick, a.seeds, a.epochs);
     let dir = plan.dir(&a.out);
-    let jobs = a.jobs.unwrap_or_else(|| default_jobs(a.threads_per_job)).max(1);
+    // Both are at least 1: the arguments refuse 0.
+    let jobs = a.jobs.unwrap_or_else(|| default_jobs(a.threads_per_job));
     let program = std::env::current_exe()
         .map_err(|e| Error::Other(format!("finding the cnnvar executable: {e}")))?;
     let mut extra_args = Vec::new();
@@ -88,6 +87,15 @@ pub fn sweep(a: SweepArgs) -> Result<ExitCode> {
         None => dir,
     };
     plan.lay_out(&dir)?;
+    for r in plan.repair(&dir)? {
+        eprintln!(
+            "run {}: damaged {} ({}) moved aside to {}; the run trains again",
+            r.run_id,
+            r.damage.file.display(),
+            r.damage.why,
+            r.moved_to.display()
+        );
+    }
     let states = plan.states(&dir);
     let todo: Vec<_> =
         states.iter().filter(|(_, s)| *s != RunState::Done).map(|(r, _)| *r).collect();
@@ -136,7 +144,7 @@ pub fn sweep(a: SweepArgs) -> Result<ExitCode> {
         );
     }
     let mut display = SweepProgress::new(states.len(), already, labels, a.quiet);
-    let outcome = match &slurm {
+    let mut outcome = match &slurm {
         Some(s) => s.run(&plan.study.name, &dir, &todo, &STOP, &mut |e| display.event(&e))?,
         None => {
             // Longest first, so the last runs to finish are short ones.
@@ -151,20 +159,15 @@ pub fn sweep(a: SweepArgs) -> Result<ExitCode> {
         report(&dir, a.quiet, false)?;
     }
     let interrupted = STOP.load(Ordering::SeqCst);
+    print_failures(&dir, display.failures(), &display);
+    // Counted now, not from the start: a concurrent sweep may have completed runs, or
+    // finished those it was running when this one looked.
+    let now = plan.states(&dir);
+    let complete = now.iter().filter(|(_, s)| *s == RunState::Done).count();
+    outcome.busy = now.iter().filter(|(_, s)| *s == RunState::Running).count();
     eprintln!(
-        "{}: {} of {} runs complete ({} this time), {} failed{}{}; results: {}",
-        plan.study.name,
-        already + outcome.done,
-        states.len(),
-        outcome.done,
-        outcome.failed,
-        if outcome.busy > 0 {
-            format!(", {} being run by another process", outcome.busy)
-        } else {
-            String::new()
-        },
-        if interrupted { ", interrupted (rerun the same command to resume)" } else { "" },
-        dir.join("results.csv").display()
+        "{}",
+        summary_line(&plan.study.name, complete, states.len(), &outcome, interrupted, &dir)
     );
     debug_assert!(rows <= plan.runs.len());
     Ok(if interrupted {
@@ -174,6 +177,46 @@ pub fn sweep(a: SweepArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The sweep's last line: what is complete now, and what this sweep itself did.
+fn summary_line(
+    study: &str,
+    complete: usize,
+    total: usize,
+    outcome: &cnnvar_experiments::sweep::ExecOutcome,
+    interrupted: bool,
+    dir: &Path,
+) -> String {
+    let mut line = format!(
+        "{study}: {complete} of {total} runs complete ({} trained by this sweep",
+        outcome.done
+    );
+    if outcome.done_elsewhere > 0 {
+        line += &format!(", {} by another process", outcome.done_elsewhere);
+    }
+    line += &format!("), {} failed", outcome.failed);
+    if outcome.busy > 0 {
+        line += &format!(", {} being run by another process", outcome.busy);
+    }
+    if interrupted {
+        line += ", interrupted (rerun the same command to resume)";
+    }
+    line + &format!("; results: {}", dir.join("results.csv").display())
+}
+
+/// One line per run that failed in this sweep: its label and id, the first line of
+/// its reason and where its log is.
+fn print_failures(dir: &Path, failures: &[(String, String)], display: &SweepProgress) {
+    for (run_id, why) in failures {
+        let run = cnnvar_experiments::store::RunDir::open(dir.join(run_id));
+        let log = run
+            .read_failure()
+            .and_then(|f| f.log)
+            .unwrap_or_else(|| dir.join(run_id).join("worker.log"));
+        let first = why.lines().next().unwrap_or("");
+        eprintln!("failed: {} ({run_id}): {first}; log: {}", display.label(run_id), log.display());
+    }
 }
 
 fn dry_run(plan: &Plan, dir: &Path, out: &Path, jobs: usize, threads: usize) -> Result<ExitCode> {
@@ -256,6 +299,9 @@ pub fn report(study_dir: &Path, quiet: bool, rank: bool) -> Result<()> {
         for exp in &stats.experiments {
             println!("  {} — {}: {}", exp.name, exp.title, exp.headline);
         }
+        for note in cnnvar_experiments::report::store_notes(study_dir)? {
+            println!("  warning: {note}");
+        }
         println!("report: {}", files.html.display());
     }
     Ok(())
@@ -267,19 +313,24 @@ pub fn status(study_dir: &Path) -> Result<ExitCode> {
     let states = plan.states(study_dir);
     let count = |s: RunState| states.iter().filter(|(_, x)| *x == s).count();
     println!(
-        "{}: {} runs: {} done, {} running, {} failed, {} pending",
+        "{}: {} runs: {} done, {} running, {} failed, {} pending{}",
         plan.study.name,
         states.len(),
         count(RunState::Done),
         count(RunState::Running),
         count(RunState::Failed),
-        count(RunState::Pending)
+        count(RunState::Pending),
+        match count(RunState::Damaged) {
+            0 => String::new(),
+            n => format!(", {n} damaged"),
+        }
     );
     for exp in &plan.study.experiments {
         let mine: Vec<_> = states.iter().filter(|(r, _)| r.experiment == exp.name).collect();
         let done = mine.iter().filter(|(_, s)| *s == RunState::Done).count();
         println!("  {:<16} {done}/{} done", exp.name, mine.len());
     }
+    print_damaged(&plan, study_dir);
     for (run, state) in &states {
         if *state == RunState::Failed {
             let dir = cnnvar_experiments::store::RunDir::open(study_dir.join(&run.run_id));
@@ -294,4 +345,22 @@ pub fn status(study_dir: &Path) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One line per damaged run, by id, with each damaged file and why (the next sweep
+/// moves them aside and retrains the run).
+fn print_damaged(plan: &Plan, study_dir: &Path) {
+    for (run, damage) in plan.damaged(study_dir) {
+        for d in damage {
+            println!(
+                "  damaged: {} {} #{} ({}): {}: {}; the next sweep moves it aside and retrains",
+                run.experiment,
+                run.level,
+                run.replicate + 1,
+                run.run_id,
+                d.file.display(),
+                d.why
+            );
+        }
+    }
 }

@@ -88,10 +88,40 @@ impl Backend {
     }
 
     /// Makes the burn device (without autodiff) for this backend, or says which
-    /// feature the build lacks.
+    /// feature the build lacks ([`Error::BackendNotCompiled`]) or why it could not
+    /// start ([`Error::BackendUnavailable`]: no driver, no GPU, no library; burn panics
+    /// then, on the first operation, and the panic is caught here).
+    #[cfg(feature = "burn")]
+    pub fn device(self) -> Result<burn::tensor::Device> {
+        let device = self.make_device()?;
+        self.start(&device)?;
+        Ok(device)
+    }
+
+    /// Runs a first tiny operation on `device`, turning a panic of the backend's start
+    /// into [`Error::BackendUnavailable`] with the panic's message.
+    #[cfg(feature = "burn")]
+    fn start(self, device: &burn::tensor::Device) -> Result<()> {
+        use burn::tensor::Tensor;
+        if self.is_cpu() {
+            // CPU backends have nothing to start that could fail.
+            return Ok(());
+        }
+        let first_op = || Tensor::<1>::from_floats([1.0f32], device).sum().into_data();
+        // The default hook would print the panic and, with RUST_BACKTRACE, a trace.
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let started = std::panic::catch_unwind(std::panic::AssertUnwindSafe(first_op));
+        std::panic::set_hook(hook);
+        started.map(|_| ()).map_err(|payload| Error::BackendUnavailable {
+            backend: self.as_str().into(),
+            message: panic_message(payload.as_ref()),
+        })
+    }
+
     #[cfg(feature = "burn")]
     #[allow(deprecated)] // ndarray and tch are deprecated upstream; the user asked for them.
-    pub fn device(self) -> Result<burn::tensor::Device> {
+    fn make_device(self) -> Result<burn::tensor::Device> {
         use burn::tensor::Device;
         #[allow(unused_imports)]
         use burn::tensor::DeviceKind;
@@ -120,6 +150,26 @@ impl Backend {
             feature: self.feature().into(),
         })
     }
+}
+
+/// The text of a caught panic, on one line.
+#[cfg(feature = "burn")]
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    let text = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "it panicked without a message".into());
+    // LibTorch appends its C++ stack ("Exception raised from …", escaped); burn wraps
+    // the reason in an unwrap's words.
+    let text = text.split("\\nException raised from").next().unwrap_or_default();
+    let text = text.trim_start_matches("called `Result::unwrap()` on an `Err` value: ");
+    let text = text.replace("\\n", " ");
+    let mut line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.chars().count() > 400 {
+        line = line.chars().take(400).collect::<String>() + "…";
+    }
+    line
 }
 
 /// How many CPU threads one process uses.
@@ -154,6 +204,20 @@ mod tests {
             assert_eq!(b.as_str().parse::<Backend>().unwrap(), *b);
         }
         assert!("gpu".parse::<Backend>().unwrap_err().contains("flex"));
+    }
+
+    /// A caught start panic reads as one short line: LibTorch's C++ stack and the
+    /// unwrap's words are cut.
+    #[cfg(feature = "burn")]
+    #[test]
+    fn panic_messages_are_one_short_line() {
+        let torch = "called `Result::unwrap()` on an `Err` value: Torch(\"Found no NVIDIA \
+                     driver on your system.\\nException raised from device_count_impl at \
+                     CUDAFunctions.cpp:40\\nframe #0: c10::Error\")";
+        let m = panic_message(&String::from(torch));
+        assert_eq!(m, "Torch(\"Found no NVIDIA driver on your system.");
+        assert_eq!(panic_message(&"no adapter\nfound"), "no adapter found");
+        assert_eq!(panic_message(&7), "it panicked without a message");
     }
 
     #[cfg(feature = "burn")]

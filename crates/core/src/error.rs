@@ -46,6 +46,23 @@ pub enum Error {
         /// What was wrong, and what was expected.
         message: String,
     },
+    /// A file is not well-formed (TOML syntax, text that is not UTF-8) at a position
+    /// that belongs to no field.
+    #[error("{location}: {message}")]
+    Syntax {
+        /// Where: `file:line:column`.
+        location: String,
+        /// What was wrong, and what was expected.
+        message: String,
+    },
+    /// A command-line option's value is invalid.
+    #[error("option `{flag}`: {message}")]
+    Flag {
+        /// The option, e.g. `--seeds`.
+        flag: String,
+        /// What was wrong, and what was expected.
+        message: String,
+    },
     /// A backend was asked for that this build does not contain.
     #[error(
         "backend `{backend}` is not compiled into this build of cnnvar; rebuild with `--features {feature}`"
@@ -82,6 +99,16 @@ impl Error {
         message: impl Into<String>,
     ) -> Self {
         Error::Field { location: location.into(), field: field.into(), message: message.into() }
+    }
+
+    /// An [`Error::Syntax`] at `location` (`file:line:column`).
+    pub fn syntax(location: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Syntax { location: location.into(), message: message.into() }
+    }
+
+    /// An [`Error::Flag`] for the command-line option `flag`.
+    pub fn flag(flag: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Flag { flag: flag.into(), message: message.into() }
     }
 
     /// An [`Error::Io`] for `path`.

@@ -35,7 +35,7 @@ pub mod study;
 pub use alloc::{TUNING_VAR, tune_allocator};
 pub use backend::{Backend, ThreadConfig, configure_threads};
 pub use error::{Error, Result};
-pub use record::{EpochRecord, Provenance, RunRecord};
+pub use record::{CHANCE_MARGIN, EpochRecord, Provenance, RunRecord};
 pub use shape::ImageShape;
 pub use spec::{
     AugmentName, DEFAULT_MINORITY, DatasetName, Downsample, EvalSet, MAX_BATCH_SIZE, MAX_EPOCHS,

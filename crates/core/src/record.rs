@@ -137,7 +137,8 @@ pub struct RunRecord {
     pub per_class_accuracy: Vec<f64>,
     /// Per-epoch curve.
     pub epochs: Vec<EpochRecord>,
-    /// Whether the loss became NaN or infinite; training stopped there.
+    /// Whether the training loss became NaN or infinite; training stopped there. The
+    /// analysis judges divergence more broadly, by [`RunRecord::divergence`].
     pub diverged: bool,
     /// What went wrong, if anything did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -181,5 +182,156 @@ impl RunRecord {
     /// Pretty JSON.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// Chance accuracy: one over the number of classes (from the per-class
+    /// accuracies; 10, the class count of every supported data set, when absent).
+    pub fn chance_accuracy(&self) -> f64 {
+        let classes = self.per_class_accuracy.len();
+        1.0 / if classes == 0 { 10.0 } else { classes as f64 }
+    }
+
+    /// Why the run counts as diverged, or `None` if it trained. The rule (a pure
+    /// function of the record, so old records are judged alike) is any of:
+    ///
+    /// - a training loss that became NaN or infinite (the `diverged` flag, or a
+    ///   non-finite loss in any epoch or in the final evaluation);
+    /// - a final test accuracy not above chance by [`CHANCE_MARGIN`];
+    /// - a last epoch's training loss above the first epoch's.
+    ///
+    /// Every reason that applies is given, separated by `; `.
+    pub fn divergence(&self) -> Option<String> {
+        let mut reasons = Vec::new();
+        if let Some(reason) = self.non_finite_loss() {
+            reasons.push(reason);
+        }
+        let chance = self.chance_accuracy();
+        if self.test_accuracy <= chance + CHANCE_MARGIN {
+            reasons.push(format!(
+                "test accuracy {:.1}% is at chance ({:.1}% + {:.0} points)",
+                100.0 * self.test_accuracy,
+                100.0 * chance,
+                100.0 * CHANCE_MARGIN
+            ));
+        }
+        if let (Some(first), Some(last)) = (self.epochs.first(), self.epochs.last())
+            && last.train_loss > first.train_loss
+        {
+            reasons.push(format!(
+                "training loss rose from {:.3} (epoch {}) to {:.3} (epoch {})",
+                first.train_loss, first.epoch, last.train_loss, last.epoch
+            ));
+        }
+        (!reasons.is_empty()).then(|| reasons.join("; "))
+    }
+
+    /// The first NaN or infinite loss, in words.
+    fn non_finite_loss(&self) -> Option<String> {
+        if self.diverged {
+            let detail = self.error.as_deref().unwrap_or("the loss became NaN or infinite");
+            return Some(format!("non-finite training loss ({detail})"));
+        }
+        let epoch =
+            self.epochs.iter().find(|e| !(e.train_loss.is_finite() && e.test_loss.is_finite()));
+        if let Some(e) = epoch {
+            return Some(format!("non-finite loss at epoch {}", e.epoch));
+        }
+        (!(self.train_loss.is_finite() && self.test_loss.is_finite()))
+            .then(|| "non-finite loss in the final evaluation".to_string())
+    }
+}
+
+/// How far above chance (1 / classes) a run's final test accuracy must be for the run
+/// to count as having learned: 2 points. A model that predicts one class scores exactly
+/// chance on a balanced test set, and a guesser's accuracy has a standard deviation of
+/// 0.3 points on 10 000 test examples (1 point on 1000), so 2 points above chance is
+/// several standard deviations out, while any run that learned scores far higher.
+pub const CHANCE_MARGIN: f64 = 0.02;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A committed record written before the divergence rule: it still reads, and the
+    /// rule calls it trained.
+    #[test]
+    fn an_old_record_reads_and_trained() {
+        let path = std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../fuzz/seeds/record/record.json"
+        ));
+        let text = std::fs::read_to_string(path).unwrap();
+        let rec = RunRecord::from_json(&text, path).unwrap();
+        assert_eq!(rec.divergence(), None);
+        assert!((rec.chance_accuracy() - 0.1).abs() < 1e-12);
+    }
+
+    fn epoch(n: usize, train_loss: f64, acc: f64) -> EpochRecord {
+        EpochRecord {
+            epoch: n,
+            train_loss,
+            train_accuracy: acc,
+            test_loss: 0.5,
+            test_accuracy: acc,
+            seconds: 1.0,
+            train_samples_per_sec: 1.0,
+            eval_samples_per_sec: 1.0,
+        }
+    }
+
+    fn record(acc: f64, losses: &[f64]) -> RunRecord {
+        let spec = RunSpec::default();
+        RunRecord {
+            run_id: spec.run_id(),
+            test_accuracy: acc,
+            test_loss: 0.5,
+            train_accuracy: acc,
+            train_loss: 0.5,
+            per_class_accuracy: vec![acc; 10],
+            epochs: losses.iter().enumerate().map(|(i, l)| epoch(i + 1, *l, acc)).collect(),
+            diverged: false,
+            error: None,
+            train_examples: 1,
+            test_examples: 1,
+            params: 1,
+            flops: 1,
+            seconds: 1.0,
+            spec,
+            provenance: Provenance::default(),
+        }
+    }
+
+    #[test]
+    fn a_run_that_learned_has_not_diverged() {
+        assert_eq!(record(0.85, &[0.9, 0.5, 0.4]).divergence(), None);
+        assert_eq!(record(0.125, &[2.0]).divergence(), None, "just above chance + 2 points");
+    }
+
+    #[test]
+    fn a_non_finite_loss_is_divergence() {
+        let mut flagged = record(0.7, &[0.9]);
+        flagged.diverged = true;
+        flagged.error = Some("loss became NaN at epoch 1, batch 3 of 7".into());
+        let why = flagged.divergence().unwrap();
+        assert!(why.starts_with("non-finite training loss (loss became NaN"), "{why}");
+        let why = record(0.7, &[0.9, f64::INFINITY]).divergence().unwrap();
+        assert!(why.contains("non-finite loss at epoch 2"), "{why}");
+        let mut last = record(0.7, &[0.9]);
+        last.test_loss = f64::NAN;
+        assert!(last.divergence().unwrap().contains("final evaluation"));
+    }
+
+    /// Adam at lr 10: the loss stays finite (22) but the model predicts one class.
+    #[test]
+    fn chance_accuracy_and_a_rising_loss_are_divergence() {
+        let why = record(0.1, &[15.0, 22.0]).divergence().unwrap();
+        assert!(why.contains("test accuracy 10.0% is at chance (10.0% + 2 points)"), "{why}");
+        assert!(why.contains("training loss rose from 15.000 (epoch 1) to 22.000"), "{why}");
+        let why = record(0.6, &[0.8, 0.9]).divergence().unwrap();
+        assert!(why.starts_with("training loss rose"), "{why}");
+        // Chance follows the class count.
+        let mut two = record(0.51, &[0.7]);
+        two.per_class_accuracy = vec![0.51; 2];
+        assert!(two.divergence().unwrap().contains("50.0%"));
     }
 }

@@ -72,6 +72,37 @@ impl DatasetName {
     pub fn test_examples(self) -> usize {
         10_000
     }
+
+    /// The name of each class, indexed by label, as the data set's authors give them.
+    pub fn class_names(self) -> &'static [&'static str] {
+        match self {
+            DatasetName::FashionMnist => &[
+                "T-shirt/top",
+                "Trouser",
+                "Pullover",
+                "Dress",
+                "Coat",
+                "Sandal",
+                "Shirt",
+                "Sneaker",
+                "Bag",
+                "Ankle boot",
+            ],
+            DatasetName::Mnist => &["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
+            DatasetName::Cifar10 => &[
+                "airplane",
+                "automobile",
+                "bird",
+                "cat",
+                "deer",
+                "dog",
+                "frog",
+                "horse",
+                "ship",
+                "truck",
+            ],
+        }
+    }
 }
 
 named_enum! {
@@ -314,7 +345,9 @@ pub const MAX_BATCH_SIZE: usize = 65_536;
 pub const MAX_EPOCHS: usize = 100_000;
 
 impl RunSpec {
-    /// The name of every field, as written in files and study factors.
+    /// The name of every field, as written in files and study factors, in declaration
+    /// order (a test checks it against the serialised spec; `results.csv` takes its
+    /// spec columns from it).
     pub const FIELDS: &'static [&'static str] = &[
         "dataset",
         "train_size",
@@ -384,6 +417,24 @@ impl RunSpec {
         }
         if self.test_size == Some(0) {
             return bad("test_size", "must be at least 1 (omit it for the whole test set)".into());
+        }
+        if let Some(n) = self.train_size
+            && n > self.dataset.train_examples()
+        {
+            let have = self.dataset.train_examples();
+            return bad(
+                "train_size",
+                format!("{n} exceeds the {have} training examples of {}", self.dataset),
+            );
+        }
+        if let Some(n) = self.test_size
+            && n > self.dataset.test_examples()
+        {
+            let have = self.dataset.test_examples();
+            return bad(
+                "test_size",
+                format!("{n} exceeds the {have} test examples of {}", self.dataset),
+            );
         }
         if self.subset == SubsetMethod::Stratified && self.train_size.is_none() {
             return bad("subset", "`stratified` needs a `train_size`".into());
@@ -495,27 +546,61 @@ impl RunSpec {
     }
 }
 
-/// Turns a TOML parse error into an [`Error::Field`] that names file, line and field.
+/// Turns a TOML parse error into an [`Error::Field`] that names file, line and field,
+/// or, where the error belongs to no field (a syntax error), an [`Error::Syntax`] that
+/// names file, line and column.
 pub fn toml_error(location: &str, text: &str, e: &toml::de::Error) -> Error {
-    let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-    let at = match line {
-        Some(l) => format!("{location}:{l}"),
-        None => location.to_string(),
+    let message = e.message().trim().replace('\n', "; ");
+    let Some(span) = e.span() else { return Error::syntax(location, message) };
+    let start = span.start.min(text.len());
+    let before = text.get(..start).unwrap_or("");
+    let line = before.matches('\n').count() + 1;
+    match key_of_span(text, span) {
+        Some(key) => Error::field(format!("{location}:{line}"), key, message),
+        None => {
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            Error::syntax(format!("{location}:{line}:{column}"), format!("invalid TOML: {message}"))
+        }
+    }
+}
+
+/// The key an error span belongs to: the span itself when it is a key (`name = …`),
+/// else the key of the `key = value` the span starts in, on the same line.
+fn key_of_span(text: &str, span: std::ops::Range<usize>) -> Option<String> {
+    let is_key = |s: &str| {
+        !s.is_empty()
+            && s.len() < 64
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
     };
-    let message = e.message().to_string();
-    // toml names unknown fields in its message; pull the field name out of the span.
-    let field = e
-        .span()
-        .and_then(|s| text.get(s.clone()))
-        .map(|s| s.trim().trim_matches('"').to_string())
-        .filter(|s| !s.is_empty() && s.len() < 64 && !s.contains('\n'))
-        .unwrap_or_else(|| "?".into());
-    Error::field(at, field, message)
+    let own = text.get(span.clone()).unwrap_or("").trim().trim_matches('"');
+    let after = text.get(span.end..).unwrap_or("").trim_start();
+    if is_key(own) && after.starts_with('=') {
+        return Some(own.to_string());
+    }
+    let before = text.get(..span.start)?;
+    let line = before.rsplit('\n').next().unwrap_or("");
+    let (lhs, _) = line.rsplit_once('=')?;
+    let key = lhs.rsplit(['{', ',']).next()?.trim().trim_matches('"');
+    is_key(key).then(|| key.to_string())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_data_set_names_its_ten_classes() {
+        for &d in DatasetName::ALL {
+            let names = d.class_names();
+            assert_eq!(names.len(), 10, "{d}");
+            let distinct: std::collections::BTreeSet<_> = names.iter().collect();
+            assert_eq!(distinct.len(), 10, "{d}");
+        }
+        assert_eq!(DatasetName::FashionMnist.class_names()[0], "T-shirt/top");
+        assert_eq!(DatasetName::FashionMnist.class_names()[9], "Ankle boot");
+        assert_eq!(DatasetName::Cifar10.class_names()[0], "airplane");
+        assert_eq!(DatasetName::Mnist.class_names()[7], "7");
+    }
 
     #[test]
     fn defaults_validate_and_round_trip() {
@@ -557,6 +642,13 @@ mod tests {
         let mut keys = keys;
         keys.sort();
         assert_eq!(keys, listed);
+        // In declaration order too (results.csv's columns follow it).
+        let json = full.canonical_json();
+        let at: Vec<usize> = RunSpec::FIELDS
+            .iter()
+            .map(|f| json.find(&format!("\"{f}\":")).expect("field in the JSON"))
+            .collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "FIELDS out of declaration order");
     }
 
     #[test]
@@ -616,7 +708,19 @@ mod tests {
         let e = e.to_string();
         assert!(e.contains("x.toml:2") && e.contains("learning_rate"), "{e}");
         let e = RunSpec::from_toml("model = \"huge\"\n", "x.toml").unwrap_err().to_string();
-        assert!(e.contains("x.toml:1") && e.contains("huge"), "{e}");
+        assert!(e.contains("x.toml:1") && e.contains("huge") && e.contains("`model`"), "{e}");
+    }
+
+    /// A syntax error names its line and column and no made-up field.
+    #[test]
+    fn syntax_errors_name_line_and_column() {
+        let e = RunSpec::from_toml("epochs = 1\n[base\n", "x.toml").unwrap_err();
+        assert!(matches!(e, Error::Syntax { .. }), "{e:?}");
+        let e = e.to_string();
+        assert!(
+            e.starts_with("x.toml:2:") && e.contains("invalid TOML") && !e.contains('?'),
+            "{e}"
+        );
     }
 
     #[test]
@@ -626,5 +730,19 @@ mod tests {
         let e = RunSpec::from_toml("epochs = 1000000\n", "x.toml").unwrap_err().to_string();
         assert!(e.contains("`epochs`") && e.contains("100000"), "{e}");
         assert!(RunSpec::from_toml("batch_size = 65536\n", "x.toml").is_ok());
+    }
+
+    /// Sizes beyond a known data set's splits are refused when the spec is read, not
+    /// by every worker after it has loaded the data.
+    #[test]
+    fn sizes_beyond_the_data_set_are_refused() {
+        let e = RunSpec::from_toml("train_size = 10000000\n", "x.toml").unwrap_err().to_string();
+        assert!(e.contains("`train_size`") && e.contains("60000"), "{e}");
+        let e = RunSpec::from_toml("test_size = 20000\n", "x.toml").unwrap_err().to_string();
+        assert!(e.contains("`test_size`") && e.contains("10000"), "{e}");
+        let cifar = "dataset = \"cifar10\"\ntrain_size = 60000\n";
+        let e = RunSpec::from_toml(cifar, "x.toml").unwrap_err().to_string();
+        assert!(e.contains("`train_size`") && e.contains("50000"), "{e}");
+        assert!(RunSpec::from_toml("train_size = 60000\ntest_size = 10000\n", "x.toml").is_ok());
     }
 }

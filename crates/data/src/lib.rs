@@ -31,9 +31,9 @@
 //!
 //! ## Where data sets are looked for
 //!
-//! With an explicit directory (`--data-dir DIR`), only there: `DIR`, then
-//! `DIR/<name>`. Otherwise, in order: `$CNNVAR_DATA_DIR/<name>`,
-//! `$CNNVAR_DATA_DIR`, the user cache directory's `cnnvar/<name>` (e.g.
+//! With an explicit directory (`--data-dir DIR`, else a non-empty
+//! `$CNNVAR_DATA_DIR`), only there: `DIR`, then `DIR/<name>`. Otherwise, in order:
+//! the user cache directory's `cnnvar/<name>` (e.g.
 //! `~/.cache/cnnvar/fashion-mnist`), and the Debian package's directory
 //! (`/usr/share/datasets/fashion-mnist` from `dataset-fashion-mnist`, or
 //! `/usr/share/datasets/mnist`). When none holds the files, the error lists every
@@ -84,7 +84,7 @@ pub use cnnvar_core::ImageShape;
 pub use dataset::{DataSplit, Dataset};
 pub use fetch::{FetchOptions, FetchProgress, fetch};
 pub use load::{IDX_CLASSES, IDX_FILES, load_idx_dir};
-pub use locate::{DATA_DIR_ENV, DataInfo, find, info, load};
+pub use locate::{DATA_DIR_ENV, DataInfo, expected_shape, find, info, load, train_images_file};
 pub use subset::{SUBSET_STREAM, epoch_order, select};
 pub use transform::{
     Augmentation, class_weights, downsample_classes, fill_batch_augmented, kfold, label_noise,

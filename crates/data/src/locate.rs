@@ -16,19 +16,19 @@ pub const DATA_DIR_ENV: &str = "CNNVAR_DATA_DIR";
 
 /// Finds the directory holding data set `name`.
 ///
-/// With `data_dir`, looks only there: in `data_dir` itself, then in
-/// `data_dir/<name>`. Without, looks in order in `$CNNVAR_DATA_DIR/<name>`,
-/// `$CNNVAR_DATA_DIR`, the user cache directory's `cnnvar/<name>` (e.g.
-/// `~/.cache/cnnvar/fashion-mnist`) and the Debian package's directory
-/// (`/usr/share/datasets/fashion-mnist` or `/usr/share/datasets/mnist`).
+/// With `data_dir`, or else a non-empty `$CNNVAR_DATA_DIR`, looks only there: in that
+/// directory itself, then in its `<name>` (an empty or missing directory is the same
+/// error either way, never a fallback elsewhere). Without either, looks in order in
+/// the user cache directory's `cnnvar/<name>` (e.g. `~/.cache/cnnvar/fashion-mnist`)
+/// and the Debian package's directory (`/usr/share/datasets/fashion-mnist` or
+/// `/usr/share/datasets/mnist`).
 ///
 /// A directory counts when it holds the four IDX files (see
 /// [`crate::IDX_FILES`]), or for CIFAR-10 the six binary batch files, in it
 /// or in its `cifar-10-batches-bin`. Returns [`Error::DataNotFound`], listing every
 /// place searched and how to get the data, when none does.
 pub fn find(name: DatasetName, data_dir: Option<&Path>) -> Result<PathBuf> {
-    let env = std::env::var_os(DATA_DIR_ENV);
-    let candidates = candidates(name, data_dir, env, dirs::cache_dir());
+    let candidates = candidates(name, data_dir, env_data_dir(), dirs::cache_dir());
     let mut searched = Vec::with_capacity(candidates.len());
     for dir in candidates {
         match check(name, &dir) {
@@ -50,6 +50,7 @@ pub fn find(name: DatasetName, data_dir: Option<&Path>) -> Result<PathBuf> {
 /// `$CNNVAR_OFFLINE` is set; if that fails, the [`Error::DataNotFound`] says why.
 pub fn load(name: DatasetName, data_dir: Option<&Path>) -> Result<DataSplit> {
     let auto = data_dir.is_none()
+        && env_data_dir().is_none()
         && std::env::var_os(AUTO_FETCH_ENV).is_none_or(|v| v != "0")
         && !offline_from_env();
     let options = if auto { Some(FetchOptions::from_env()) } else { None };
@@ -86,11 +87,56 @@ fn load_or_fetch(
     }
 }
 
-/// Reads data set `name` from `dir`, a directory [`find`] returned.
+/// `$CNNVAR_DATA_DIR`, unless unset or empty.
+fn env_data_dir() -> Option<OsString> {
+    std::env::var_os(DATA_DIR_ENV).filter(|e| !e.is_empty())
+}
+
+/// Reads data set `name` from `dir`, a directory [`find`] returned, and checks that
+/// its images have the data set's shape ([`expected_shape`]).
 fn load_from(name: DatasetName, dir: &Path) -> Result<DataSplit> {
+    let split = match name {
+        DatasetName::FashionMnist | DatasetName::Mnist => load_idx_dir(dir, name)?,
+        DatasetName::Cifar10 => load_cifar10_dir(dir)?,
+    };
+    check_shape(&split)?;
+    Ok(split)
+}
+
+/// The shape of every image of data set `name`: 28×28 grey for Fashion-MNIST and
+/// MNIST, 32×32 colour for CIFAR-10.
+pub fn expected_shape(name: DatasetName) -> ImageShape {
     match name {
-        DatasetName::FashionMnist | DatasetName::Mnist => load_idx_dir(dir, name),
-        DatasetName::Cifar10 => load_cifar10_dir(dir),
+        DatasetName::FashionMnist | DatasetName::Mnist => ImageShape::MNIST,
+        DatasetName::Cifar10 => ImageShape::CIFAR10,
+    }
+}
+
+/// Refuses a data set whose images are not its name's shape (a 32×32 set named
+/// `mnist` is not MNIST), naming the training images' file.
+fn check_shape(split: &DataSplit) -> Result<()> {
+    let expected = expected_shape(split.name);
+    let found = split.train.shape();
+    if found == expected {
+        return Ok(());
+    }
+    Err(Error::data(
+        train_images_file(split),
+        format!(
+            "images are {found} (H×W×C); a data set named {} must hold {expected} images",
+            split.name
+        ),
+    ))
+}
+
+/// The file the training images of `split` came from, for error messages.
+pub fn train_images_file(split: &DataSplit) -> PathBuf {
+    if split.name == DatasetName::Cifar10 {
+        return split.source.join(CIFAR10_FILES[0]);
+    }
+    match idx_paths(&split.source) {
+        Ok([images, ..]) => images,
+        Err(_) => split.source.join(crate::IDX_FILES[0]),
     }
 }
 
@@ -101,15 +147,13 @@ fn candidates(
     env: Option<OsString>,
     cache: Option<PathBuf>,
 ) -> Vec<PathBuf> {
-    if let Some(dir) = data_dir {
-        return vec![dir.to_path_buf(), dir.join(name.as_str())];
+    let explicit = data_dir
+        .map(Path::to_path_buf)
+        .or_else(|| env.filter(|e| !e.is_empty()).map(PathBuf::from));
+    if let Some(dir) = explicit {
+        return vec![dir.clone(), dir.join(name.as_str())];
     }
     let mut dirs = Vec::new();
-    if let Some(env) = env.filter(|e| !e.is_empty()) {
-        let env = PathBuf::from(env);
-        dirs.push(env.join(name.as_str()));
-        dirs.push(env);
-    }
     if let Some(cache) = cache {
         dirs.push(cache.join("cnnvar").join(name.as_str()));
     }
@@ -256,14 +300,21 @@ mod tests {
         assert_eq!(dirs, [PathBuf::from("/x"), PathBuf::from("/x/fashion-mnist")]);
     }
 
+    /// `$CNNVAR_DATA_DIR` is an explicit directory like `--data-dir`: only it is
+    /// searched, so an empty or missing one is an error, not the system's data set.
+    #[test]
+    fn env_dir_is_the_only_place_like_data_dir() {
+        let dirs = candidates(DatasetName::Mnist, None, Some("/env".into()), Some("/c".into()));
+        assert_eq!(dirs, [PathBuf::from("/env"), PathBuf::from("/env/mnist")]);
+        let dirs = candidates(DatasetName::Mnist, None, Some("".into()), Some("/c".into()));
+        assert_eq!(dirs[0], PathBuf::from("/c/cnnvar/mnist"));
+    }
+
     #[test]
     fn search_order_without_explicit_dir() {
-        let dirs = candidates(DatasetName::Mnist, None, Some("/env".into()), Some("/c".into()));
+        let dirs = candidates(DatasetName::Mnist, None, None, Some("/c".into()));
         let expected: Vec<PathBuf> =
-            ["/env/mnist", "/env", "/c/cnnvar/mnist", "/usr/share/datasets/mnist"]
-                .iter()
-                .map(PathBuf::from)
-                .collect();
+            ["/c/cnnvar/mnist", "/usr/share/datasets/mnist"].iter().map(PathBuf::from).collect();
         assert_eq!(dirs, expected);
         let dirs = candidates(DatasetName::Cifar10, None, None, None);
         assert!(dirs.is_empty());
@@ -329,6 +380,37 @@ mod tests {
         // Without fetch options (an explicit directory, or auto-fetch off), no attempt.
         let err = load_or_fetch(DatasetName::Cifar10, None, None).expect_err("not found");
         assert!(!err.to_string().contains("Downloading"), "{err}");
+    }
+
+    /// A data set whose images are not its name's shape is refused, naming the file
+    /// and the shape expected: 32×32 "MNIST", 12×12 "Fashion-MNIST".
+    #[test]
+    fn a_data_set_of_the_wrong_shape_is_refused() {
+        use crate::idx::{write_images, write_labels};
+        for (name, side) in [(DatasetName::Mnist, 32), (DatasetName::FashionMnist, 12)] {
+            let tmp = tempfile::tempdir().expect("temp dir");
+            for (images, labels) in [
+                (crate::IDX_FILES[0], crate::IDX_FILES[1]),
+                (crate::IDX_FILES[2], crate::IDX_FILES[3]),
+            ] {
+                write_images(
+                    &tmp.path().join(images),
+                    &vec![0; 4 * side * side],
+                    4,
+                    side,
+                    side,
+                    false,
+                )
+                .expect("write");
+                write_labels(&tmp.path().join(labels), &[1, 2, 3, 4], false).expect("write");
+            }
+            let msg = load(name, Some(tmp.path())).expect_err("wrong shape").to_string();
+            assert!(msg.contains("train-images-idx3-ubyte"), "{msg}");
+            assert!(msg.contains(&format!("{side}×{side}×1")) && msg.contains("28×28×1"), "{msg}");
+            let infos = info(Some(tmp.path()));
+            let i = infos.iter().find(|i| i.name == name).expect("info");
+            assert!(i.error.as_deref().is_some_and(|e| e.contains("28×28×1")), "{i:?}");
+        }
     }
 
     #[test]

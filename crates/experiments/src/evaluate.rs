@@ -2,6 +2,7 @@
 
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::tensor::{Device, Int, Tensor, TensorData};
+use cnnvar_core::{Error, Result};
 use cnnvar_data::Dataset;
 use cnnvar_models::Cnn;
 
@@ -24,13 +25,14 @@ pub struct Evaluation {
 }
 
 /// Evaluates `model` (already in inference mode, on `device`) on the examples
-/// `indices` of `data` (all of them when `None`).
+/// `indices` of `data` (all of them when `None`). Fails if the backend's predictions
+/// cannot be read back, rather than reporting an accuracy of 0.
 pub fn evaluate(
     model: &Cnn,
     data: &Dataset,
     indices: Option<&[usize]>,
     device: &Device,
-) -> Evaluation {
+) -> Result<Evaluation> {
     let shape = data.shape();
     let classes = data.classes();
     let loss_fn = CrossEntropyLossConfig::new().init(device);
@@ -61,8 +63,7 @@ pub fn evaluate(
         let logits = model.forward(x);
         let loss: f32 = loss_fn.forward(logits.clone(), y).into_scalar();
         loss_sum += loss as f64 * b as f64;
-        let predicted = logits.argmax(1).into_data();
-        let predicted: Vec<i64> = predicted.convert::<i64>().try_into_vec().unwrap_or_default();
+        let predicted = predicted_classes(logits.argmax(1).into_data(), b)?;
         for (&p, &t) in predicted.iter().zip(&labels) {
             let t = t as usize;
             seen[t] += 1;
@@ -72,7 +73,7 @@ pub fn evaluate(
         }
     }
     let n = indices.len().max(1);
-    Evaluation {
+    Ok(Evaluation {
         loss: loss_sum / n as f64,
         accuracy: correct.iter().sum::<usize>() as f64 / n as f64,
         per_class: correct
@@ -81,5 +82,38 @@ pub fn evaluate(
             .map(|(&c, &s)| if s == 0 { 0.0 } else { c as f64 / s as f64 })
             .collect(),
         examples: indices.len(),
+    })
+}
+
+/// The predicted class of each of the `expected` examples of a batch, from the
+/// backend's argmax; an error if they cannot be read as integers or are not one per
+/// example (a silent empty vector would count every example as wrong).
+fn predicted_classes(data: TensorData, expected: usize) -> Result<Vec<i64>> {
+    let dtype = data.dtype();
+    let predicted: Vec<i64> = data.try_into_vec_as::<i64>().map_err(|e| {
+        Error::Other(format!("evaluation: reading the predicted classes ({dtype:?}) failed: {e}"))
+    })?;
+    if predicted.len() != expected {
+        return Err(Error::Other(format!(
+            "evaluation: the backend returned {} predicted classes for a batch of {expected}",
+            predicted.len()
+        )));
+    }
+    Ok(predicted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn predictions_are_read_or_refused() {
+        let data = TensorData::new(vec![3i64, 1, 4], [3]);
+        assert_eq!(predicted_classes(data, 3).unwrap(), vec![3, 1, 4]);
+        let ints = TensorData::new(vec![2i32, 7], [2]);
+        assert_eq!(predicted_classes(ints, 2).unwrap(), vec![2, 7]);
+        let short = TensorData::new(vec![3i64], [1]);
+        let e = predicted_classes(short, 2).unwrap_err().to_string();
+        assert!(e.contains("1 predicted classes for a batch of 2"), "{e}");
     }
 }

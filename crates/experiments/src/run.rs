@@ -20,6 +20,10 @@ pub struct RunOptions {
     pub data_dir: Option<PathBuf>,
     /// Compute threads; `None` uses every core.
     pub threads: Option<usize>,
+    /// The study directory of the run, if it belongs to one: the run's data must be the
+    /// data the study's runs were trained on ([`crate::store::check_study_data`]; the
+    /// first run records it).
+    pub study_dir: Option<PathBuf>,
 }
 
 /// Runs `spec` to completion. Errors are returned for anything that stops the run
@@ -39,6 +43,9 @@ pub fn execute(
     cnnvar_core::tune_allocator();
     let device = spec.backend.device()?;
     let data = cnnvar_data::load(spec.dataset, options.data_dir.as_deref())?;
+    if let Some(study_dir) = &options.study_dir {
+        crate::store::check_study_data(study_dir, &study_data(&data))?;
+    }
     let arch = Architecture::for_spec(spec, data.train.shape()).map_err(|e| {
         Error::data(
             train_images_file(&data),
@@ -81,6 +88,15 @@ pub fn execute(
         spec: spec.clone(),
         provenance,
     })
+}
+
+/// What a study records of the data its runs are trained on.
+fn study_data(data: &DataSplit) -> crate::store::StudyData {
+    crate::store::StudyData {
+        dataset: data.name.to_string(),
+        sha256: data.sha256.clone(),
+        source: data.source.display().to_string(),
+    }
 }
 
 /// The file the training images came from, for error messages.

@@ -1,6 +1,9 @@
 //! The run store: one directory per run, named by its id, holding `spec.json`, the
 //! per-epoch `curve.csv` and, written last and atomically, `record.json`. A run is
-//! complete exactly when `record.json` exists and parses.
+//! complete exactly when `record.json` exists, parses and belongs to the directory (its
+//! run id and the hash of its spec are the directory's name). A `spec.json` or
+//! `record.json` that exists but fails those checks is damaged ([`RunDir::damage`]); a
+//! sweep moves such files aside ([`RunDir::move_aside`]), never deleting them.
 
 use std::path::{Path, PathBuf};
 
@@ -45,11 +48,29 @@ impl RunDir {
         &self.path
     }
 
-    /// Reads and validates `spec.json`.
+    /// The run id this directory is named by (its last component, `.` resolved).
+    pub fn run_id(&self) -> String {
+        let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
+        name(&self.path)
+            .or_else(|| self.path.canonicalize().ok().as_deref().and_then(name))
+            .unwrap_or_default()
+    }
+
+    /// Reads and validates `spec.json`, which must hash to the directory's run id.
     pub fn read_spec(&self) -> Result<RunSpec> {
         let p = self.path.join(SPEC_FILE);
         let text = std::fs::read_to_string(&p).map_err(|e| Error::io(&p, e))?;
-        RunSpec::from_json(&text, &p.display().to_string())
+        let spec = RunSpec::from_json(&text, &p.display().to_string())?;
+        let (id, dir) = (spec.run_id(), self.run_id());
+        if id != dir {
+            return Err(Error::data(
+                &p,
+                format!(
+                    "the spec of run {id}, in the directory of run {dir}; expected run {dir}'s"
+                ),
+            ));
+        }
+        Ok(spec)
     }
 
     /// Rewrites `curve.csv` (atomically) with the epochs so far.
@@ -79,15 +100,74 @@ impl RunDir {
     }
 
     /// The complete record, `None` if the run is not complete, an error if the file
-    /// exists but is damaged.
+    /// exists but is damaged: it does not parse, or it is another run's (its run id, and
+    /// so the hash of its spec, is not the directory's name: a copied record).
     pub fn read_record(&self) -> Result<Option<RunRecord>> {
         let p = self.path.join(RECORD_FILE);
-        match std::fs::read_to_string(&p) {
-            Ok(text) => RunRecord::from_json(&text, &p).map(Some),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(Error::io(&p, e)),
+        let record = match std::fs::read_to_string(&p) {
+            Ok(text) => RunRecord::from_json(&text, &p)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io(&p, e)),
+        };
+        let dir = self.run_id();
+        if record.run_id != dir {
+            return Err(Error::data(
+                &p,
+                format!(
+                    "the record of run {}, in the directory of run {dir} (copied from another \
+                     run?); expected run {dir}'s record",
+                    record.run_id
+                ),
+            ));
         }
+        Ok(Some(record))
     }
+
+    /// The files of this run that exist but cannot be trusted (`spec.json` or
+    /// `record.json` that does not parse or is another run's), each with why. Files that
+    /// are missing, or that cannot be read at all (permissions), are not damage; text
+    /// that is not UTF-8 is.
+    pub fn damage(&self) -> Vec<Damage> {
+        let checks = [(SPEC_FILE, self.read_spec().err()), (RECORD_FILE, self.read_record().err())];
+        checks
+            .into_iter()
+            .filter_map(|(name, err)| match err? {
+                Error::Io { source, .. } if source.kind() != std::io::ErrorKind::InvalidData => {
+                    None
+                }
+                Error::Data { message, .. } => {
+                    Some(Damage { file: self.path.join(name), why: message })
+                }
+                e => Some(Damage { file: self.path.join(name), why: e.to_string() }),
+            })
+            .collect()
+    }
+
+    /// Moves a damaged `file` of this run aside, to `<file>.damaged-<unix seconds>`
+    /// (`-2`, `-3`, … appended if taken), never deleting it; returns where it went.
+    pub fn move_aside(&self, file: &Path) -> Result<PathBuf> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let mut to = self.path.join(format!("{name}.damaged-{now}"));
+        let mut n = 1;
+        while to.exists() {
+            n += 1;
+            to = self.path.join(format!("{name}.damaged-{now}-{n}"));
+        }
+        std::fs::rename(file, &to).map_err(|e| Error::io(file, e))?;
+        Ok(to)
+    }
+}
+
+/// A run's file that exists but cannot be trusted.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Damage {
+    /// The file.
+    pub file: PathBuf,
+    /// What is wrong with it (without the file's name).
+    pub why: String,
 }
 
 /// The lock file a worker holds while it trains the run.
@@ -114,8 +194,11 @@ pub struct Failure {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RunState {
-    /// `record.json` exists and parses.
+    /// `record.json` exists, parses and is this run's.
     Done,
+    /// `spec.json` or `record.json` exists but is damaged ([`RunDir::damage`]); the
+    /// next sweep moves it aside and retrains the run.
+    Damaged,
     /// A worker holds the run's lock.
     Running,
     /// The last attempt failed (and nothing is running it now).
@@ -200,6 +283,8 @@ impl RunDir {
     pub fn state(&self) -> RunState {
         if matches!(self.read_record(), Ok(Some(_))) {
             RunState::Done
+        } else if !self.damage().is_empty() {
+            RunState::Damaged
         } else if self.is_locked() {
             RunState::Running
         } else if self.path.join(FAILED_FILE).exists() {
@@ -207,5 +292,174 @@ impl RunDir {
         } else {
             RunState::Pending
         }
+    }
+}
+
+/// The data one data set's runs of a study were trained on: recorded in the study
+/// directory by the first worker that loaded it ([`check_study_data`]), so that a
+/// study never mixes runs made from different data.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StudyData {
+    /// The data set (`fashion-mnist`, …).
+    pub dataset: String,
+    /// Its checksum (the data set's combined SHA-256).
+    pub sha256: String,
+    /// Where it was loaded from.
+    pub source: String,
+}
+
+/// The file in `study_dir` that records the data of `dataset`: `data-<dataset>.json`.
+pub fn study_data_file(study_dir: &Path, dataset: &str) -> PathBuf {
+    study_dir.join(format!("data-{dataset}.json"))
+}
+
+/// The data recorded for `dataset` in `study_dir`, `None` if none is yet.
+pub fn read_study_data(study_dir: &Path, dataset: &str) -> Result<Option<StudyData>> {
+    let p = study_data_file(study_dir, dataset);
+    match std::fs::read_to_string(&p) {
+        Ok(text) => serde_json::from_str(&text).map(Some).map_err(|e| {
+            Error::data(&p, format!("not a cnnvar data record (line {}): {e}", e.line()))
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io(&p, e)),
+    }
+}
+
+/// Records `data` as the study's data for its data set if none is recorded yet (the
+/// first of concurrent workers wins), else checks that it is the recorded data: an
+/// error naming both checksums and sources if not.
+pub fn check_study_data(study_dir: &Path, data: &StudyData) -> Result<()> {
+    let p = study_data_file(study_dir, &data.dataset);
+    if read_study_data(study_dir, &data.dataset)?.is_none() {
+        record_if_absent(&p, data)?;
+    }
+    let recorded = read_study_data(study_dir, &data.dataset)?
+        .ok_or_else(|| Error::data(&p, "vanished right after it was written"))?;
+    if recorded.sha256 == data.sha256 {
+        return Ok(());
+    }
+    Err(Error::data(
+        &p,
+        format!(
+            "this run's data set {} from {} has sha256 {}, but this study's runs were trained \
+             on {} (sha256 {}, recorded in this file); pass that data again (--data-dir), or \
+             sweep into another --out to start a study on the new data",
+            data.dataset, data.source, data.sha256, recorded.source, recorded.sha256
+        ),
+    ))
+}
+
+/// Writes `data` to `path` unless it exists, never leaving a partial file there: a
+/// complete temporary file is hard-linked into place (which fails if `path` exists);
+/// where hard links are not supported, it is renamed there.
+fn record_if_absent(path: &Path, data: &StudyData) -> Result<()> {
+    let json = serde_json::to_string_pretty(data).map_err(|e| Error::Other(e.to_string()))?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    write_atomic(&tmp, json.as_bytes())?;
+    let linked = std::fs::hard_link(&tmp, path);
+    let result = match linked {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(_) => std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e)),
+    };
+    let _ = std::fs::remove_file(&tmp);
+    result
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    fn spec(seed: u64) -> RunSpec {
+        RunSpec { init_seed: seed, ..RunSpec::default() }
+    }
+
+    /// A record of `spec` with made-up numbers.
+    pub(crate) fn record_of(spec: &RunSpec) -> RunRecord {
+        RunRecord {
+            run_id: spec.run_id(),
+            test_accuracy: 0.8,
+            test_loss: 0.5,
+            train_accuracy: 0.9,
+            train_loss: 0.3,
+            per_class_accuracy: vec![0.8; 10],
+            epochs: vec![],
+            diverged: false,
+            error: None,
+            train_examples: 1,
+            test_examples: 1,
+            params: 1,
+            flops: 1,
+            seconds: 1.0,
+            spec: spec.clone(),
+            provenance: cnnvar_core::Provenance::default(),
+        }
+    }
+
+    /// A record copied from another run's directory is damage, not completion.
+    #[test]
+    fn a_record_of_another_run_is_damaged() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let (a, b) = (
+            RunDir::create(tmp.path(), &spec(1)).expect("a"),
+            RunDir::create(tmp.path(), &spec(2)).expect("b"),
+        );
+        let record = record_of(&spec(1));
+        a.write_record(&record).expect("write");
+        std::fs::copy(a.path().join(RECORD_FILE), b.path().join(RECORD_FILE)).expect("copy");
+        assert_eq!(a.state(), RunState::Done);
+        assert_eq!(b.state(), RunState::Damaged);
+        let e = b.read_record().expect_err("another run's").to_string();
+        assert!(e.contains(&spec(1).run_id()) && e.contains(&spec(2).run_id()), "{e}");
+        let damage = b.damage();
+        assert_eq!(damage.len(), 1);
+        assert_eq!(damage[0].file, b.path().join(RECORD_FILE));
+        // A spec of another run is damage too.
+        std::fs::copy(a.path().join(SPEC_FILE), b.path().join(SPEC_FILE)).expect("copy");
+        assert_eq!(b.damage().len(), 2);
+    }
+
+    /// Moving aside keeps the bytes and never overwrites an earlier damaged copy.
+    #[test]
+    fn moving_aside_keeps_every_damaged_file() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let dir = RunDir::create(tmp.path(), &spec(1)).expect("dir");
+        let record = dir.path().join(RECORD_FILE);
+        let mut moved = Vec::new();
+        for text in ["{\"run_id\": \"tr", "garbage"] {
+            std::fs::write(&record, text).expect("write");
+            assert_eq!(dir.state(), RunState::Damaged);
+            let to = dir.move_aside(&record).expect("moved");
+            assert!(
+                to.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("record.json.damaged-"))
+            );
+            assert_eq!(std::fs::read_to_string(&to).expect("kept"), text);
+            moved.push(to);
+        }
+        assert_ne!(moved[0], moved[1]);
+        assert_eq!(dir.state(), RunState::Pending);
+    }
+
+    /// The first data recorded is the study's; other data is refused naming both.
+    #[test]
+    fn study_data_is_recorded_once_and_checked() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let data = |sha: &str, src: &str| StudyData {
+            dataset: "mnist".into(),
+            sha256: sha.into(),
+            source: src.into(),
+        };
+        check_study_data(tmp.path(), &data("aaa", "/a")).expect("first is recorded");
+        check_study_data(tmp.path(), &data("aaa", "/elsewhere")).expect("same data");
+        let e = check_study_data(tmp.path(), &data("bbb", "/b")).expect_err("differs").to_string();
+        assert!(
+            e.contains("aaa") && e.contains("bbb") && e.contains("/a") && e.contains("/b"),
+            "{e}"
+        );
+        assert!(e.contains("data-mnist.json"), "{e}");
+        let recorded = read_study_data(tmp.path(), "mnist").expect("reads").expect("recorded");
+        assert_eq!(recorded, data("aaa", "/a"));
     }
 }

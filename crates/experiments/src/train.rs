@@ -179,7 +179,7 @@ pub fn train(
         }
         let train_seconds = started.elapsed().as_secs_f64();
         let eval_started = Instant::now();
-        let evaluation = evaluate(&model.valid(), test, test_indices, device);
+        let evaluation = evaluate(&model.valid(), test, test_indices, device)?;
         let eval_seconds = eval_started.elapsed().as_secs_f64();
         let record = EpochRecord {
             epoch,
@@ -199,10 +199,10 @@ pub fn train(
         }
     }
     let valid = model.valid();
-    let train_eval = evaluate(&valid, train, Some(train_eval_indices(train_indices)), device);
+    let train_eval = evaluate(&valid, train, Some(train_eval_indices(train_indices)), device)?;
     let test = match test_eval {
         Some(t) => t,
-        None => evaluate(&valid, test, test_indices, device),
+        None => evaluate(&valid, test, test_indices, device)?,
     };
     Ok(Outcome { epochs, test, train: train_eval, diverged: diverged.is_some(), error: diverged })
 }

@@ -1,10 +1,39 @@
 //! Expansion of a study into runs: experiments × levels × replicates, each with its
 //! derived seeds and its run id.
 
-use crate::RunSpec;
+use crate::spec::MAX_EPOCHS;
+use crate::{Error, Result, RunSpec};
 use serde::{Deserialize, Serialize};
 
+use super::parse::MAX_RUNS;
 use super::{ExperimentKind, Study, derive_seed};
+
+impl Study {
+    /// Checks the command line's `--seeds` and `--epochs` against the limits a study
+    /// file is held to (the 100 000-run limit, the epochs limit), so that an override
+    /// no file could ask for is refused before anything is planned or run.
+    pub fn check_overrides(&self, seeds: Option<usize>, epochs: Option<usize>) -> Result<()> {
+        if let Some(n) = seeds {
+            let levels: usize = self.experiments.iter().map(|e| e.levels.len()).sum();
+            let most = MAX_RUNS / levels.max(1);
+            if n == 0 || n > most {
+                return Err(Error::flag(
+                    "--seeds",
+                    format!(
+                        "must be from 1 to {most} for this study ({levels} levels; a study \
+                         expands to at most {MAX_RUNS} runs), got {n}"
+                    ),
+                ));
+            }
+        }
+        if let Some(e) = epochs
+            && !(1..=MAX_EPOCHS).contains(&e)
+        {
+            return Err(Error::flag("--epochs", format!("must be 1 to {MAX_EPOCHS}, got {e}")));
+        }
+        Ok(())
+    }
+}
 
 /// One run a study asks for.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -163,6 +192,23 @@ mod tests {
         let a: Vec<_> = runs.iter().filter(|r| r.experiment == "a").collect();
         let seeds: std::collections::BTreeSet<u64> = a.iter().map(|r| r.spec.init_seed).collect();
         assert_eq!(seeds.len(), a.len());
+    }
+
+    /// `--seeds` and `--epochs` are held to the limits a study file is held to.
+    #[test]
+    fn overrides_beyond_the_limits_are_refused() {
+        let s = parse(STUDY, Path::new("s.toml")).unwrap();
+        s.check_overrides(Some(3), Some(2)).unwrap();
+        // 6 levels: at most 16 666 seeds.
+        s.check_overrides(Some(16_666), None).unwrap();
+        for n in [0, 16_667, 1_000_000] {
+            let e = s.check_overrides(Some(n), None).unwrap_err().to_string();
+            assert!(e.contains("`--seeds`") && e.contains("100000"), "{e}");
+        }
+        for e in [0, 1_000_000] {
+            let e = s.check_overrides(None, Some(e)).unwrap_err().to_string();
+            assert!(e.contains("`--epochs`") && e.contains("100000"), "{e}");
+        }
     }
 
     #[test]

@@ -34,7 +34,7 @@ mod props;
 mod seeds;
 
 pub use expand::{PlannedRun, QuickScale, expand};
-pub use parse::parse;
+pub use parse::{parse, parse_bytes};
 pub use seeds::derive_seed;
 
 use std::path::PathBuf;
@@ -121,8 +121,8 @@ pub struct Study {
 impl Study {
     /// Reads and validates a study file; errors name the file, line and field.
     pub fn load(path: &std::path::Path) -> crate::Result<Study> {
-        let text = std::fs::read_to_string(path).map_err(|e| crate::Error::io(path, e))?;
-        parse(&text, path)
+        let bytes = std::fs::read(path).map_err(|e| crate::Error::io(path, e))?;
+        parse_bytes(&bytes, path)
     }
 
     /// The experiment called `name`.

@@ -18,7 +18,7 @@ type Vary = BTreeMap<Spanned<String>, Spanned<Vec<Spanned<toml::Value>>>>;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawStudy {
-    name: Option<String>,
+    name: Option<Spanned<String>>,
     description: Option<String>,
     seeds: Option<Spanned<i64>>,
     seed: Option<u64>,
@@ -85,6 +85,7 @@ impl Fields {
     ) -> Result<()> {
         let name = key.get_ref().as_str();
         check_field_name(src, key)?;
+        check_finite(src, name, value)?;
         let json = serde_json::to_value(value.get_ref())
             .map_err(|e| src.error(value.span(), name, e.to_string()))?;
         // Type-check this one field on its own, so the error points at it.
@@ -101,8 +102,12 @@ impl Fields {
     /// The spec these fields make, validated; errors point at the offending field.
     fn resolve(&self, src: &Source<'_>, fallback: std::ops::Range<usize>) -> Result<RunSpec> {
         let spec: RunSpec = serde_json::from_value(Value::Object(self.values.clone()))
-            .map_err(|e| src.error(fallback.clone(), "?", e.to_string()))?;
+            .map_err(|e| src.error(fallback.clone(), "level", e.to_string()))?;
         match spec.validate() {
+            Ok(()) if !spec.backend.is_compiled() => {
+                let span = self.spans.get("backend").cloned().unwrap_or(fallback);
+                Err(src.error(span, "backend", not_compiled(spec.backend)))
+            }
             Ok(()) => Ok(spec),
             Err(Error::Field { field, message, .. }) => {
                 let span = self.spans.get(&field).cloned().unwrap_or(fallback);
@@ -111,6 +116,27 @@ impl Fields {
             Err(e) => Err(e),
         }
     }
+}
+
+/// Refuses `nan` and `inf`, which no field takes (and which JSON would turn into null).
+fn check_finite(src: &Source<'_>, name: &str, value: &Spanned<toml::Value>) -> Result<()> {
+    match value.get_ref() {
+        toml::Value::Float(x) if !x.is_finite() => {
+            Err(src.error(value.span(), name, format!("must be a finite number, got {x}")))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Why a study may not use `backend`: this build lacks it, so every worker would fail.
+fn not_compiled(backend: crate::Backend) -> String {
+    let compiled: Vec<&str> = crate::Backend::compiled().iter().map(|b| b.as_str()).collect();
+    format!(
+        "backend `{backend}` is not compiled into this build of cnnvar (rebuild with \
+         `--features {}`); compiled in: {}",
+        backend.feature(),
+        compiled.join(", ")
+    )
 }
 
 fn check_field_name(src: &Source<'_>, key: &Spanned<String>) -> Result<()> {
@@ -150,6 +176,25 @@ fn label(values: &Map<String, Value>) -> String {
 /// The most runs a study may expand to (experiments × levels × seeds); a larger one is
 /// refused before its grid is built, so a typo cannot exhaust memory.
 pub const MAX_RUNS: usize = 100_000;
+
+/// Parses and validates the study in the bytes of a file read from `path`; text that
+/// is not UTF-8 is refused with the line and column of the first bad byte.
+pub fn parse_bytes(bytes: &[u8], path: &Path) -> Result<Study> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => parse(text, path),
+        Err(e) => {
+            let good = &bytes[..e.valid_up_to()];
+            let line = good.iter().filter(|&&b| b == b'\n').count() + 1;
+            let line_start = good.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+            let column = String::from_utf8_lossy(&good[line_start..]).chars().count() + 1;
+            let byte = bytes.get(e.valid_up_to()).copied().unwrap_or(0);
+            Err(Error::syntax(
+                format!("{}:{line}:{column}", path.display()),
+                format!("not UTF-8 text (byte 0x{byte:02x}); save the study file as UTF-8"),
+            ))
+        }
+    }
+}
 
 /// Parses and validates the study in `text`, read from `path`.
 pub fn parse(text: &str, path: &Path) -> Result<Study> {
@@ -220,16 +265,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Study> {
             ));
         }
     }
-    let name = raw.name.unwrap_or_else(|| {
-        path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "study".into())
-    });
-    if name.is_empty() || name.contains(['/', '\\']) {
-        return Err(Error::field(
-            &src.file,
-            "name",
-            "study names must be non-empty and contain no slashes",
-        ));
-    }
+    let name = study_name(&src, raw.name.as_ref(), path)?;
     Ok(Study {
         name,
         description: raw.description.unwrap_or_default(),
@@ -239,6 +275,31 @@ pub fn parse(text: &str, path: &Path) -> Result<Study> {
         experiments,
         source: path.to_path_buf(),
     })
+}
+
+/// The study's name (`name`, else the file's stem): it names the study's directory
+/// under `--out`, so it must be one plain path component: not empty, not `.` or `..`,
+/// no slash, backslash or NUL.
+fn study_name(src: &Source<'_>, name: Option<&Spanned<String>>, path: &Path) -> Result<String> {
+    let (name, at) = match name {
+        Some(n) => (n.get_ref().clone(), src.at(n.span())),
+        None => {
+            let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+            (stem.unwrap_or_else(|| "study".into()), format!("{} (the file name)", src.file))
+        }
+    };
+    if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\\', '\0']) {
+        return Err(Error::field(
+            at,
+            "name",
+            format!(
+                "study name `{name}` is not one plain path component; it names the study's \
+                 directory under --out, so it must be non-empty, not `.` or `..`, and contain \
+                 no slash"
+            ),
+        ));
+    }
+    Ok(name)
 }
 
 fn parse_experiment(
@@ -414,6 +475,24 @@ mod tests {
         assert_eq!(s.experiments[0].levels[1].spec.epochs, 1);
     }
 
+    /// A study name names a directory under `--out`: `..`, `.`, slashes and an empty
+    /// name would write elsewhere, so they are refused with the file and line.
+    #[test]
+    fn study_name_must_be_one_plain_path_component() {
+        for bad in ["..", ".", "", "a/b", "../x", "a\\\\b"] {
+            let e = err(&format!("seeds = 2\nname = \"{bad}\"\n{}", &OK[10..]));
+            assert!(e.contains("s.toml:2") && e.contains("`name`"), "{bad}: {e}");
+            assert!(e.contains("one plain path component"), "{bad}: {e}");
+        }
+        // From the file name: `..toml`'s stem is `.`.
+        let e = parse(OK, Path::new("dir/..toml")).unwrap_err().to_string();
+        assert!(e.contains("..toml") && e.contains("plain path component"), "{e}");
+        assert_eq!(
+            parse(&format!("name = \"x..y\"\n{OK}"), Path::new("s.toml")).unwrap().name,
+            "x..y"
+        );
+    }
+
     #[test]
     fn unknown_factor_names_line_and_field() {
         let e = err("[[experiment]]\nname = \"a\"\nvary = { learning_rate = [0.1] }\n");
@@ -469,6 +548,56 @@ mod tests {
         assert!(e.contains("big.toml:3") && e.contains("`vary`") && e.contains("100000"), "{e}");
         let e = err("seeds = 1000000000\n[[experiment]]\nname = \"a\"\nvary = { lr = [0.1] }\n");
         assert!(e.contains("`seeds`"), "{e}");
+    }
+
+    /// A TOML syntax error names line and column, not a field `?`.
+    #[test]
+    fn syntax_error_names_line_and_column() {
+        let e = err("seeds = 2\n[[experiment]\nname = \"a\"\n");
+        assert!(
+            e.starts_with("s.toml:2:") && e.contains("invalid TOML") && !e.contains('?'),
+            "{e}"
+        );
+    }
+
+    /// `nan` is refused as what it is, where it is.
+    #[test]
+    fn nan_is_refused_by_name() {
+        for bad in ["nan", "inf", "-inf"] {
+            let e =
+                err(&format!("[[experiment]]\nname = \"a\"\nvary = {{ lr = [0.1,\n {bad}] }}\n"));
+            assert!(e.contains("s.toml:4") && e.contains("`lr`") && e.contains("finite"), "{e}");
+            assert!(!e.contains("null"), "{e}");
+        }
+    }
+
+    /// Bytes that are not UTF-8 are refused with their position.
+    #[test]
+    fn non_utf8_names_line_and_column() {
+        let e = parse_bytes(b"seeds = 2\nname = \"a\xff\"\n", Path::new("s.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("s.toml:2:10") && e.contains("UTF-8"), "{e}");
+    }
+
+    /// Sizes beyond the data set and backends this build lacks are refused at the
+    /// field, before anything runs.
+    #[test]
+    fn what_every_worker_would_refuse_is_refused_here() {
+        let e = err(
+            "[base]\ntrain_size = 10_000_000\n[[experiment]]\nname = \"a\"\nvary = { lr = [0.1] }\n",
+        );
+        assert!(e.contains("s.toml:2") && e.contains("`train_size`") && e.contains("60000"), "{e}");
+        let e = err("[[experiment]]\nname = \"a\"\nvary = { test_size = [100,\n 20000] }\n");
+        assert!(e.contains("s.toml:4") && e.contains("`test_size`") && e.contains("10000"), "{e}");
+        if let Some(b) = crate::Backend::ALL.iter().find(|b| !b.is_compiled()) {
+            let e =
+                err(&format!("[[experiment]]\nname = \"a\"\n\nvary = {{ backend = [\"{b}\"] }}\n"));
+            assert!(
+                e.contains("s.toml:4") && e.contains("`backend`") && e.contains("compiled"),
+                "{e}"
+            );
+        }
     }
 
     #[test]

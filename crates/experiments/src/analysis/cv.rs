@@ -48,7 +48,7 @@ pub fn protocol_stats(
     for replicate in 0..replicates {
         let accs: Vec<(usize, f64)> = results
             .iter()
-            .filter(|(r, rec)| r.replicate == replicate && !rec.diverged)
+            .filter(|(r, rec)| r.replicate == replicate && rec.divergence().is_none())
             .map(|(r, rec)| (r.level_index, rec.test_accuracy))
             .filter(|(_, a)| a.is_finite())
             .collect();

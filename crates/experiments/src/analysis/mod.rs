@@ -1,6 +1,9 @@
 //! Analysis of a study's records: per-level summaries, pairwise comparisons with
-//! verdicts, and sources of seed variance. Diverged runs are counted and listed but
-//! never enter a mean.
+//! verdicts, and sources of seed variance. A run is diverged by the rule of
+//! [`RunRecord::divergence`] (judged here, so old records are judged alike): diverged
+//! runs are listed with their reason and left out of the level summaries (means,
+//! losses, curves), but count at chance accuracy in the comparisons and the ranking,
+//! so a setting that wrecks training shows as the effect it is.
 
 pub mod cv;
 pub mod powerlaw;
@@ -18,6 +21,13 @@ use stats::{Comparison, Summary, compare, holm, sd_interval, summarize};
 
 /// Significance level of verdicts (after Holm's correction within an experiment).
 pub const ALPHA: f64 = 0.05;
+
+/// The divergence rule of [`RunRecord::divergence`] in words, for the report.
+pub const DIVERGENCE_RULE: &str = "A run counts as diverged when its loss became NaN or \
+    infinite, when its final test accuracy is not above chance (1 / classes) by more than \
+    2 points, or when its last epoch's training loss is above its first epoch's. Diverged \
+    runs are left out of the level means and counted at chance accuracy in the \
+    comparisons and the ranking.";
 
 /// Mean and 95% interval of a metric at each epoch.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -39,10 +49,15 @@ pub struct LevelStats {
     pub planned: usize,
     /// Runs with a record.
     pub complete: usize,
-    /// Runs that diverged (excluded from the statistics).
+    /// Runs that diverged (excluded from the summaries, at chance in comparisons).
     pub diverged: usize,
+    /// Each diverged run with the reason.
+    pub diverged_runs: Vec<DivergedRun>,
     /// Final test accuracy of each non-diverged run, in replicate order.
     pub accuracies: Vec<f64>,
+    /// Final test accuracy of every complete run, in replicate order, diverged runs
+    /// counted at chance (1 / classes): what comparisons and the ranking use.
+    pub scored_accuracies: Vec<f64>,
     /// Test accuracy.
     pub test_accuracy: Option<Summary>,
     /// Test loss.
@@ -55,6 +70,17 @@ pub struct LevelStats {
     pub per_class: Vec<f64>,
     /// Mean learning curve.
     pub curve: Vec<CurvePoint>,
+}
+
+/// A run the divergence rule calls diverged.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DivergedRun {
+    /// Run id.
+    pub run_id: String,
+    /// 0-based replicate (seed) of its level.
+    pub replicate: usize,
+    /// Why, from [`RunRecord::divergence`].
+    pub reason: String,
 }
 
 /// Two levels compared on test accuracy.
@@ -114,6 +140,9 @@ pub struct ExperimentStats {
     pub learning_curve: Option<powerlaw::PowerLaw>,
     /// k-fold cross-validation against a single split (protocol experiments only).
     pub cross_validation: Option<cv::ProtocolStats>,
+    /// The name of each class, by label, when every level uses the same data set;
+    /// empty when levels differ in data set (figures then number the classes).
+    pub class_names: Vec<String>,
 }
 
 /// A whole study's analysis.
@@ -125,7 +154,7 @@ pub struct StudyStats {
     pub planned: usize,
     /// Runs with a record.
     pub complete: usize,
-    /// Diverged runs.
+    /// Diverged runs (by [`RunRecord::divergence`]).
     pub diverged: usize,
     /// Seeds per level.
     pub seeds: usize,
@@ -133,12 +162,50 @@ pub struct StudyStats {
     pub experiments: Vec<ExperimentStats>,
 }
 
+impl StudyStats {
+    /// Every diverged run as (experiment, level, run), in report order.
+    pub fn diverged_runs(&self) -> Vec<(&str, &str, &DivergedRun)> {
+        self.experiments
+            .iter()
+            .flat_map(|e| {
+                e.levels.iter().flat_map(move |l| {
+                    l.diverged_runs.iter().map(move |r| (e.name.as_str(), l.label.as_str(), r))
+                })
+            })
+            .collect()
+    }
+}
+
 fn finite(xs: impl Iterator<Item = f64>) -> Vec<f64> {
     xs.filter(|x| x.is_finite()).collect()
 }
 
-fn level_stats(label: &str, planned: usize, records: &[&RunRecord]) -> LevelStats {
-    let ok: Vec<&RunRecord> = records.iter().copied().filter(|r| !r.diverged).collect();
+/// A level's runs with a record: the diverged ones, and every run's accuracy with the
+/// diverged ones at chance.
+fn score_runs(runs: &[(&PlannedRun, &RunRecord)]) -> (Vec<DivergedRun>, Vec<f64>) {
+    let mut diverged = Vec::new();
+    let mut scored = Vec::new();
+    for (run, rec) in runs {
+        match rec.divergence() {
+            Some(reason) => {
+                diverged.push(DivergedRun {
+                    run_id: run.run_id.clone(),
+                    replicate: run.replicate,
+                    reason,
+                });
+                scored.push(rec.chance_accuracy());
+            }
+            None if rec.test_accuracy.is_finite() => scored.push(rec.test_accuracy),
+            None => {}
+        }
+    }
+    (diverged, scored)
+}
+
+fn level_stats(label: &str, planned: usize, runs: &[(&PlannedRun, &RunRecord)]) -> LevelStats {
+    let (diverged_runs, scored_accuracies) = score_runs(runs);
+    let ok: Vec<&RunRecord> =
+        runs.iter().map(|(_, rec)| *rec).filter(|r| r.divergence().is_none()).collect();
     let accuracies = finite(ok.iter().map(|r| r.test_accuracy));
     let classes = ok.iter().map(|r| r.per_class_accuracy.len()).max().unwrap_or(0);
     let per_class = (0..classes)
@@ -158,8 +225,10 @@ fn level_stats(label: &str, planned: usize, records: &[&RunRecord]) -> LevelStat
     LevelStats {
         label: label.to_string(),
         planned,
-        complete: records.len(),
-        diverged: records.len() - ok.len(),
+        complete: runs.len(),
+        diverged: diverged_runs.len(),
+        diverged_runs,
+        scored_accuracies,
         test_accuracy: summarize(&accuracies),
         test_loss: summarize(&finite(ok.iter().map(|r| r.test_loss))),
         gap: summarize(&finite(ok.iter().map(|r| r.train_accuracy - r.test_accuracy))),
@@ -198,6 +267,31 @@ fn verdict(a: &str, b: &str, c: &Comparison, p: Option<f64>, significant: bool) 
     }
 }
 
+/// The class names of the experiment's data set, if all its levels share one.
+fn class_names(exp: &crate::study::Experiment) -> Vec<String> {
+    let mut datasets = exp.levels.iter().map(|l| l.spec.dataset);
+    match datasets.next() {
+        Some(first) if datasets.all(|d| d == first) => {
+            first.class_names().iter().map(|c| c.to_string()).collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// `lr 10 diverged in 5 of 5 seeds, lr 1 diverged in 2 of 5 seeds (counted at chance
+/// accuracy)`, or `None` when no run of the experiment diverged.
+fn divergence_note(exp: &crate::study::Experiment, levels: &[LevelStats]) -> Option<String> {
+    let parts: Vec<String> = levels
+        .iter()
+        .filter(|l| l.diverged > 0)
+        .map(|l| {
+            let label = exp.factor_label(&l.label);
+            format!("{label} diverged in {} of {} seeds", l.diverged, l.complete)
+        })
+        .collect();
+    (!parts.is_empty()).then(|| format!("{} (counted at chance accuracy)", parts.join(", ")))
+}
+
 /// Analyses one experiment from its planned runs and their records.
 pub fn experiment_stats(
     exp: &crate::study::Experiment,
@@ -209,9 +303,12 @@ pub fn experiment_stats(
         .levels
         .iter()
         .map(|level| {
-            let recs: Vec<&RunRecord> =
-                mine.iter().filter(|(r, _)| r.level == level.label).map(|(_, rec)| rec).collect();
-            level_stats(&level.label, 0, &recs)
+            let runs: Vec<(&PlannedRun, &RunRecord)> = mine
+                .iter()
+                .filter(|(r, _)| r.level == level.label)
+                .map(|(r, rec)| (*r, rec))
+                .collect();
+            level_stats(&level.label, 0, &runs)
         })
         .collect();
     let mut pairs = Vec::new();
@@ -221,7 +318,8 @@ pub fn experiment_stats(
             let mut raw = Vec::new();
             for i in 0..levels.len() {
                 for j in i + 1..levels.len() {
-                    if let Some(c) = compare(&levels[i].accuracies, &levels[j].accuracies) {
+                    let (a, b) = (&levels[i].scored_accuracies, &levels[j].scored_accuracies);
+                    if let Some(c) = compare(a, b) {
                         raw.push((i, j, c));
                     }
                 }
@@ -285,9 +383,13 @@ pub fn experiment_stats(
         headline,
         learning_curve: None,
         cross_validation: cv::protocol_stats(exp, &mine),
+        class_names: class_names(exp),
     };
     if let Some(cv) = &stats.cross_validation {
         stats.headline = cv.sentence.clone();
+    }
+    if let Some(note) = divergence_note(exp, &stats.levels) {
+        stats.headline = format!("{}; {note}", stats.headline);
     }
     stats.learning_curve = powerlaw::learning_curve(&stats);
     stats
@@ -312,7 +414,7 @@ pub fn analyze(plan: &Plan, study_dir: &Path) -> StudyStats {
         study: plan.study.name.clone(),
         planned: plan.runs.len(),
         complete: results.len(),
-        diverged: results.iter().filter(|(_, r)| r.diverged).count(),
+        diverged: results.iter().filter(|(_, r)| r.divergence().is_some()).count(),
         seeds: plan.study.seeds,
         experiments,
     }
@@ -390,6 +492,16 @@ mod tests {
     }
 
     #[test]
+    fn class_names_come_from_the_levels_data_set() {
+        let mut exp = experiment(ExperimentKind::Factor, &["a", "b"]);
+        let names = experiment_stats(&exp, &[]).class_names;
+        assert_eq!(names.first().map(String::as_str), Some("T-shirt/top"));
+        assert_eq!(names.len(), 10);
+        exp.levels[1].spec.dataset = cnnvar_core::DatasetName::Cifar10;
+        assert!(experiment_stats(&exp, &[]).class_names.is_empty());
+    }
+
+    #[test]
     fn a_real_difference_gets_a_verdict() {
         let exp = experiment(ExperimentKind::Factor, &["0.01", "0.0001"]);
         let runs: Vec<PlannedRun> =
@@ -444,7 +556,7 @@ mod tests {
                 (
                     p,
                     record(
-                        if p.level == "a" { 0.1 } else { 0.8 + 0.01 * p.replicate as f64 },
+                        if p.level == "a" { 0.5 + 0.01 * p.replicate as f64 } else { 0.8 },
                         p.level == "a" && p.replicate == 0,
                     ),
                 )
@@ -453,12 +565,76 @@ mod tests {
         let s = experiment_stats(&exp, &results);
         let a = &s.levels[0];
         assert_eq!((a.complete, a.diverged, a.accuracies.len()), (3, 1, 2));
+        // In comparisons the diverged run counts at chance.
+        assert_eq!(a.scored_accuracies, [0.1, 0.51, 0.52]);
+        assert_eq!(a.diverged_runs.len(), 1);
+        assert_eq!((a.diverged_runs[0].run_id.as_str(), a.diverged_runs[0].replicate), ("a0", 0));
+        assert!(a.diverged_runs[0].reason.starts_with("non-finite"), "{:?}", a.diverged_runs);
+        assert!(s.headline.contains("lr a diverged in 1 of 3 seeds"), "{}", s.headline);
         let acc = a.test_accuracy.as_ref().unwrap();
         assert!(acc.mean.is_finite() && acc.sd.is_some_and(f64::is_finite));
         assert!(a.test_loss.as_ref().unwrap().mean.is_finite());
         assert!(a.curve.iter().all(|p| p.train.mean.is_finite()));
-        // Everything serialises to JSON (no NaN).
-        assert!(serde_json::to_string(&s).unwrap().find("NaN").is_none());
+        // Everything serialises to JSON (no NaN; the reasons may say "NaN" in words).
+        let mut numbers = s.clone();
+        numbers.levels.iter_mut().for_each(|l| l.diverged_runs.clear());
+        numbers.headline.clear();
+        assert!(serde_json::to_string(&numbers).unwrap().find("NaN").is_none());
+    }
+
+    /// A learning rate at which every seed diverges (three with a NaN loss, two
+    /// stuck at chance with a finite loss, like Adam at lr 10) is the largest effect,
+    /// ranked above a factor without one, and its verdict says so.
+    #[test]
+    fn a_level_that_always_diverges_is_an_effect() {
+        let exp = experiment(ExperimentKind::Factor, &["0.001", "10"]);
+        let runs: Vec<PlannedRun> =
+            (0..5).flat_map(|r| [planned("0.001", r), planned("10", r)]).collect();
+        let results: Vec<(&PlannedRun, RunRecord)> = runs
+            .iter()
+            .map(|p| match p.level.as_str() {
+                "10" => (p, record(0.1, p.replicate < 3)),
+                _ => (p, record(0.85 + 0.002 * p.replicate as f64, false)),
+            })
+            .collect();
+        let lr = experiment_stats(&exp, &results);
+        let wild = &lr.levels[1];
+        assert_eq!((wild.complete, wild.diverged, wild.accuracies.len()), (5, 5, 0));
+        assert!(wild.diverged_runs[3].reason.contains("at chance"), "{:?}", wild.diverged_runs);
+        for bad in ["not enough runs", "seed noise"] {
+            assert!(!lr.headline.contains(bad), "{}", lr.headline);
+        }
+        assert!(lr.headline.starts_with("lr 0.001 beats lr 10 by 75.4 points"), "{}", lr.headline);
+        assert!(lr.headline.contains("lr 10 diverged in 5 of 5 seeds"), "{}", lr.headline);
+
+        let null_exp = experiment(ExperimentKind::Factor, &["a", "b"]);
+        let null_runs: Vec<PlannedRun> =
+            (0..5).flat_map(|r| [planned("a", r), planned("b", r)]).collect();
+        let accs = [0.81, 0.85, 0.83, 0.80, 0.84];
+        let null_results: Vec<(&PlannedRun, RunRecord)> = null_runs
+            .iter()
+            .map(|p| (p, record(accs[(p.replicate + usize::from(p.level == "b")) % 5], false)))
+            .collect();
+        let mut null = experiment_stats(&null_exp, &null_results);
+        null.name = "null".into();
+        let study = StudyStats {
+            study: "t".into(),
+            planned: 20,
+            complete: 20,
+            diverged: 5,
+            seeds: 5,
+            experiments: vec![null, lr],
+        };
+        let ranking = rank::rank(&study);
+        let top = &ranking.factors[0];
+        assert_eq!(top.experiment, "e");
+        assert!(top.distinguishable && (top.range - 0.754).abs() < 1e-9, "{top:?}");
+        assert_eq!((top.best.as_str(), top.worst.as_str()), ("0.001", "10"));
+        let line = rank::describe(1, top);
+        assert!(line.contains("10 diverged in 5 of 5 seeds"), "{line}");
+        assert!(!line.contains("not distinguishable") && !line.contains("0.0 points"), "{line}");
+        assert!(top.finding.starts_with("Supported"), "{}", top.finding);
+        assert!(!ranking.factors[1].distinguishable);
     }
 
     #[test]

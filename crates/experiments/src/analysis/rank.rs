@@ -1,5 +1,7 @@
 //! Ranking the factors of a study: how far each moves test accuracy compared with the
-//! seed noise measured in the same study ("why does accuracy vary here?").
+//! seed noise measured in the same study ("why does accuracy vary here?"). Diverged
+//! runs count at chance accuracy, so a level that diverges is an effect, and each
+//! factor says in how many seeds its levels diverged.
 
 use serde::Serialize;
 use statrs::distribution::{ChiSquared, ContinuousCDF, FisherSnedecor};
@@ -19,8 +21,10 @@ pub struct FactorEffect {
     pub title: String,
     /// Levels with at least one run.
     pub levels: usize,
-    /// Runs used (non-diverged).
+    /// Runs used (diverged ones at chance accuracy).
     pub runs: usize,
+    /// The levels with diverged runs, in level order.
+    pub diverged: Vec<DivergedLevel>,
     /// Largest minus smallest level mean.
     pub range: f64,
     /// Standard deviation of the level means.
@@ -51,6 +55,26 @@ pub struct FactorEffect {
     pub expect_best: Option<String>,
     /// Whether the data supports, contradicts or cannot tell the claim, in a sentence.
     pub finding: String,
+}
+
+/// A level of a factor some of whose runs diverged.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DivergedLevel {
+    /// Level label.
+    pub level: String,
+    /// Diverged runs.
+    pub diverged: usize,
+    /// Runs with a record.
+    pub runs: usize,
+}
+
+/// `10 diverged in 5 of 5 seeds, 1 diverged in 2 of 5 seeds`; empty when none did.
+pub fn divergence_text(levels: &[DivergedLevel]) -> String {
+    levels
+        .iter()
+        .map(|l| format!("{} diverged in {} of {} seeds", l.level, l.diverged, l.runs))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The ranking of a study's factors, largest effect first.
@@ -219,8 +243,14 @@ pub fn factor_effect(exp: &ExperimentStats) -> Option<FactorEffect> {
     let levels: Vec<(&str, &[f64])> = exp
         .levels
         .iter()
-        .filter(|l| !l.accuracies.is_empty())
-        .map(|l| (l.label.as_str(), l.accuracies.as_slice()))
+        .filter(|l| !l.scored_accuracies.is_empty())
+        .map(|l| (l.label.as_str(), l.scored_accuracies.as_slice()))
+        .collect();
+    let diverged: Vec<DivergedLevel> = exp
+        .levels
+        .iter()
+        .filter(|l| l.diverged > 0)
+        .map(|l| DivergedLevel { level: l.label.clone(), diverged: l.diverged, runs: l.complete })
         .collect();
     if levels.is_empty() {
         return None;
@@ -245,12 +275,16 @@ pub fn factor_effect(exp: &ExperimentStats) -> Option<FactorEffect> {
     let noise_sd = pooled_sd(&groups);
     let anova = anova_p(&groups);
     let distinguishable = anova.is_some_and(|p| p < 0.05);
-    let finding = finding(exp, distinguishable, range, anova, &best);
+    let mut finding = finding(exp, distinguishable, range, anova, &best);
+    if !diverged.is_empty() {
+        finding = format!("{finding} Counted at chance accuracy: {}.", divergence_text(&diverged));
+    }
     Some(FactorEffect {
         experiment: exp.name.clone(),
         title: exp.title.clone(),
         levels: groups.len(),
         runs: groups.iter().map(|g| g.len()).sum(),
+        diverged,
         range,
         sd_of_means,
         noise_sd,
@@ -359,8 +393,13 @@ pub fn describe(rank: usize, f: &FactorEffect) -> String {
         None => ", too few runs to test".to_string(),
     };
     let verdict = if f.distinguishable { "" } else { " — not distinguishable from seed noise" };
+    let diverged = if f.diverged.is_empty() {
+        String::new()
+    } else {
+        format!("; {}, counted at chance", divergence_text(&f.diverged))
+    };
     format!(
-        "{rank}. {}: {:.1} points{ratio} (best {}, worst {}){eta}{p}{verdict}",
+        "{rank}. {}: {:.1} points{ratio} (best {}, worst {}{diverged}){eta}{p}{verdict}",
         f.title,
         100.0 * f.range,
         f.best,
@@ -419,7 +458,9 @@ mod tests {
             planned: accs.len(),
             complete: accs.len(),
             diverged: 0,
+            diverged_runs: vec![],
             accuracies: accs.to_vec(),
+            scored_accuracies: accs.to_vec(),
             test_accuracy: super::super::stats::summarize(accs),
             test_loss: None,
             gap: None,
@@ -447,6 +488,7 @@ mod tests {
             headline: String::new(),
             learning_curve: None,
             cross_validation: None,
+            class_names: vec![],
         }
     }
 

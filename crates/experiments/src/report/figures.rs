@@ -1,12 +1,37 @@
 //! Figures as SVG (drawn with plotters), and PNG copies rendered with resvg.
 
-use plotters::coord::ranged1d::SegmentValue;
+use std::sync::{Arc, OnceLock};
+
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use resvg::usvg::fontdb;
 
 use crate::analysis::{ExperimentStats, LevelStats};
 
 /// Figure size in pixels.
 const SIZE: (u32, u32) = (720, 400);
+
+/// Space around every chart, in pixels.
+const MARGIN: u32 = 12;
+
+/// Width of the value axis (tick labels and description) left of a per-level chart.
+const VALUE_AXIS_WIDTH: u32 = 60;
+
+/// Labels longer than this many characters are shortened with `…`.
+const MAX_LABEL_CHARS: usize = 40;
+
+/// Width of one character of an axis label, in pixels (generous for DejaVu Sans).
+const LABEL_CHAR_WIDTH: u32 = 6;
+
+/// The font every PNG is drawn with: DejaVu Sans (Bitstream Vera licence, see
+/// `assets/LICENSE-DejaVu.txt`), compiled in so that the figures carry the same text on
+/// every machine, whatever fonts it has.
+const FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
+
+/// The family name inside [`FONT`].
+const FONT_FAMILY: &str = "DejaVu Sans";
 
 /// A drawn figure.
 #[derive(Clone, Debug)]
@@ -57,6 +82,62 @@ fn range(values: impl Iterator<Item = f64>, clamp01: bool) -> (f64, f64) {
     (lo, hi)
 }
 
+/// A continuous axis over `0..n` whose ticks are the centres of its `n` unit cells, so
+/// that a label formatter can name each cell (see [`cell`]).
+struct Cells {
+    /// The axis `0..n`.
+    axis: RangedCoordf64,
+    /// `n`.
+    cells: usize,
+}
+
+impl Ranged for Cells {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        self.axis.map(value, limit)
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        if hint.weight().allow_light_points() {
+            Vec::new()
+        } else {
+            (0..self.cells).map(|i| i as f64 + 0.5).collect()
+        }
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.axis.range()
+    }
+}
+
+/// [`Cells`] over `0..n`.
+fn cell_axis(n: usize) -> Cells {
+    Cells { axis: (0.0..n as f64).into(), cells: n }
+}
+
+/// The index of the cell of [`cell_axis`] a tick belongs to.
+fn cell(tick: f64) -> usize {
+    tick.max(0.0).floor() as usize
+}
+
+/// `label`, shortened with `…` to [`MAX_LABEL_CHARS`] characters.
+fn short(label: &str) -> String {
+    if label.chars().count() <= MAX_LABEL_CHARS {
+        return label.to_string();
+    }
+    let mut s: String = label.chars().take(MAX_LABEL_CHARS - 1).collect();
+    s.push('…');
+    s
+}
+
+/// Pixels needed by the longest of `labels`, within `min..=max`.
+fn label_width(labels: &[String], min: u32, max: u32) -> u32 {
+    let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0) as u32;
+    (longest * LABEL_CHAR_WIDTH + 16).clamp(min, max)
+}
+
 /// Every run as a dot and the mean ± 95% CI, per level, of a per-level metric.
 fn dots_and_means(
     title: &str,
@@ -75,37 +156,32 @@ fn dots_and_means(
         let n = levels.len().max(1);
         let mut chart = ChartBuilder::on(&root)
             .caption(title, ("sans-serif", 18))
-            .margin(12)
+            .margin(MARGIN)
             .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d((0..n).into_segmented(), lo..hi)
+            .y_label_area_size(VALUE_AXIS_WIDTH)
+            .build_cartesian_2d(cell_axis(n), lo..hi)
             .map_err(err)?;
-        let labels: Vec<String> = levels.iter().map(|l| l.label.clone()).collect();
+        let labels: Vec<String> = levels.iter().map(|l| short(&l.label)).collect();
         chart
             .configure_mesh()
             .disable_x_mesh()
-            .x_labels(n)
-            .x_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(i) => labels.get(*i).cloned().unwrap_or_default(),
-                _ => String::new(),
-            })
+            .x_label_formatter(&|x| labels.get(cell(*x)).cloned().unwrap_or_default())
             .y_desc(y_desc)
             .draw()
             .map_err(err)?;
         for (i, level) in levels.iter().enumerate() {
             let c = color(i);
+            let x = i as f64 + 0.5;
             chart
                 .draw_series(
-                    values(level).into_iter().map(|v| {
-                        Circle::new((SegmentValue::CenterOf(i), v), 4, c.mix(0.6).filled())
-                    }),
+                    values(level).into_iter().map(|v| Circle::new((x, v), 4, c.mix(0.6).filled())),
                 )
                 .map_err(err)?;
             if let Some(s) = summary(level) {
                 let (l, h) = s.ci.unwrap_or((s.mean, s.mean));
                 chart
                     .draw_series(std::iter::once(ErrorBar::new_vertical(
-                        SegmentValue::CenterOf(i),
+                        x,
                         l,
                         s.mean,
                         h,
@@ -137,7 +213,7 @@ fn learning_curves(exp: &ExperimentStats) -> DrawResult<String> {
         let x_lo = if epochs == 1 { 0.5 } else { 1.0 };
         let mut chart = ChartBuilder::on(&root)
             .caption(format!("{}: learning curves", exp.name), ("sans-serif", 18))
-            .margin(12)
+            .margin(MARGIN)
             .x_label_area_size(40)
             .y_label_area_size(60)
             .build_cartesian_2d(x_lo..x_hi, lo..hi)
@@ -214,65 +290,64 @@ fn exp_label(exp: &ExperimentStats, level: &str) -> String {
     }
 }
 
-/// Mean per-class test accuracy, levels × classes.
+/// Mean per-class test accuracy, levels (rows, first on top) × classes (columns,
+/// named by the data set's class names).
 fn per_class_heatmap(exp: &ExperimentStats) -> DrawResult<String> {
     let mut svg = String::new();
     {
         let classes = exp.levels.iter().map(|l| l.per_class.len()).max().unwrap_or(0).max(1);
         let n = exp.levels.len().max(1);
+        let class_labels: Vec<String> = (0..classes)
+            .map(|c| exp.class_names.get(c).map_or_else(|| c.to_string(), |name| short(name)))
+            .collect();
+        let level_labels: Vec<String> =
+            exp.levels.iter().map(|l| short(&exp_label(exp, &l.label))).collect();
+        let level_area = label_width(&level_labels, 80, 300);
+        let column = label_width(&class_labels, 48, 120);
+        let width = (2 * MARGIN + level_area + column * classes as u32).max(SIZE.0);
         let height = (140 + 40 * n as u32).min(700);
-        let root = SVGBackend::with_string(&mut svg, (SIZE.0, height)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
         let mut chart = ChartBuilder::on(&root)
             .caption(format!("{}: test accuracy per class", exp.name), ("sans-serif", 18))
-            .margin(12)
+            .margin(MARGIN)
             .x_label_area_size(40)
-            .y_label_area_size(140)
-            .build_cartesian_2d(0.0..classes as f64, 0.0..n as f64)
+            .y_label_area_size(level_area)
+            .build_cartesian_2d(cell_axis(classes), cell_axis(n))
             .map_err(err)?;
-        let labels: Vec<String> = exp.levels.iter().map(|l| exp_label(exp, &l.label)).collect();
         chart
             .configure_mesh()
             .disable_mesh()
-            .x_labels(classes)
-            .y_labels(n)
             .x_desc("class")
-            .x_label_formatter(&|x| {
-                if (x.fract() - 0.5).abs() < 1e-9 {
-                    format!("{}", x.floor())
-                } else {
-                    String::new()
-                }
-            })
+            .x_label_formatter(&|x| class_labels.get(cell(*x)).cloned().unwrap_or_default())
             .y_label_formatter(&|y| {
-                let i = y.floor() as usize;
-                if (y.fract() - 0.5).abs() < 1e-9 {
-                    labels.get(i).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
+                n.checked_sub(1 + cell(*y))
+                    .and_then(|i| level_labels.get(i))
+                    .cloned()
+                    .unwrap_or_default()
             })
             .draw()
             .map_err(err)?;
         for (li, level) in exp.levels.iter().enumerate() {
+            let y = (n - 1 - li) as f64;
             for (c, &acc) in level.per_class.iter().enumerate() {
                 let shade = (255.0 * (1.0 - acc.clamp(0.0, 1.0))) as u8;
                 let fill = RGBColor(shade, (shade as u16 * 3 / 4 + 60).min(255) as u8, 255);
                 chart
                     .draw_series(std::iter::once(Rectangle::new(
-                        [(c as f64, li as f64), (c as f64 + 1.0, li as f64 + 1.0)],
+                        [(c as f64, y), (c as f64 + 1.0, y + 1.0)],
                         fill.filled(),
                     )))
                     .map_err(err)?;
+                let ink = if acc > 0.6 { &WHITE } else { &BLACK };
                 chart
                     .draw_series(std::iter::once(Text::new(
                         format!("{:.0}", acc * 100.0),
-                        (c as f64 + 0.35, li as f64 + 0.6),
-                        ("sans-serif", 13).into_font().color(if acc > 0.6 {
-                            &WHITE
-                        } else {
-                            &BLACK
-                        }),
+                        (c as f64 + 0.5, y + 0.5),
+                        ("sans-serif", 13)
+                            .into_font()
+                            .color(ink)
+                            .pos(Pos::new(HPos::Center, VPos::Center)),
                     )))
                     .map_err(err)?;
             }
@@ -310,7 +385,7 @@ fn seed_spread(exp: &ExperimentStats) -> DrawResult<String> {
                 format!("{}: spread of test accuracy by seed source", exp.name),
                 ("sans-serif", 18),
             )
-            .margin(12)
+            .margin(MARGIN)
             .x_label_area_size(40)
             .y_label_area_size(50)
             .build_cartesian_2d(lo..hi, 0.0..max as f64 + 0.5)
@@ -396,10 +471,30 @@ pub fn experiment_figures(exp: &ExperimentStats) -> DrawResult<Vec<Figure>> {
     Ok(figs)
 }
 
-/// Renders an SVG to PNG bytes (system fonts for text).
+/// The fonts PNGs are drawn with: only [`FONT`], standing in for every generic family.
+fn fonts() -> Arc<fontdb::Database> {
+    static FONTS: OnceLock<Arc<fontdb::Database>> = OnceLock::new();
+    FONTS
+        .get_or_init(|| {
+            let mut db = fontdb::Database::new();
+            db.load_font_data(FONT.to_vec());
+            db.set_sans_serif_family(FONT_FAMILY);
+            db.set_serif_family(FONT_FAMILY);
+            db.set_monospace_family(FONT_FAMILY);
+            db.set_cursive_family(FONT_FAMILY);
+            db.set_fantasy_family(FONT_FAMILY);
+            Arc::new(db)
+        })
+        .clone()
+}
+
+/// Renders an SVG to PNG bytes, its text in the embedded font (the same on every machine).
 pub fn png(svg: &str) -> Result<Vec<u8>, String> {
-    let mut opt = resvg::usvg::Options::default();
-    opt.fontdb_mut().load_system_fonts();
+    let opt = resvg::usvg::Options {
+        fontdb: fonts(),
+        font_family: FONT_FAMILY.into(),
+        ..Default::default()
+    };
     let tree = resvg::usvg::Tree::from_str(svg, &opt).map_err(err)?;
     let size = tree.size().to_int_size();
     let mut pixmap =
@@ -429,26 +524,20 @@ pub fn ranking_figure(ranking: &crate::analysis::rank::Ranking) -> DrawResult<Op
             .fold(2.0 * noise, f64::max)
             * 1.1
             + 0.1;
-        let labels: Vec<String> = ranking.factors.iter().map(|f| f.title.clone()).collect();
+        let labels: Vec<String> = ranking.factors.iter().map(|f| short(&f.title)).collect();
         let mut chart = ChartBuilder::on(&root)
             .caption("Why does accuracy vary here? Effect of each factor", ("sans-serif", 18))
-            .margin(12)
+            .margin(MARGIN)
             .x_label_area_size(40)
-            .y_label_area_size(170)
-            .build_cartesian_2d(0.0..hi, 0.0..n as f64)
+            .y_label_area_size(label_width(&labels, 120, 320))
+            .build_cartesian_2d(0.0..hi, cell_axis(n))
             .map_err(err)?;
         chart
             .configure_mesh()
             .disable_y_mesh()
-            .y_labels(n)
             .y_label_formatter(&|y| {
                 // Largest effect at the top.
-                let i = y.floor() as usize;
-                if (y.fract() - 0.5).abs() < 1e-9 {
-                    labels.get(n - 1 - i).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
+                n.checked_sub(1 + cell(*y)).and_then(|i| labels.get(i)).cloned().unwrap_or_default()
             })
             .x_desc(
                 "best − worst level, test accuracy points (bars: 95% CI; band: ±2 sd seed noise)",
@@ -488,4 +577,221 @@ pub fn ranking_figure(ranking: &crate::analysis::rank::Ranking) -> DrawResult<Op
         caption: "Effect of each factor on test accuracy (best minus worst level, with its 95% Welch interval), largest first; grey band: ±2 standard deviations of seed noise; grey bars: not distinguishable from seed noise (ANOVA p ≥ 0.05)".into(),
         svg,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::rank::{FactorEffect, Ranking};
+    use crate::analysis::stats::summarize;
+    use crate::study::ExperimentKind;
+
+    /// The text of every `<text>` element of an SVG, unescaped.
+    fn texts(svg: &str) -> Vec<String> {
+        svg.split("<text")
+            .skip(1)
+            .filter_map(|t| {
+                let body = &t[t.find('>')? + 1..t.find("</text>")?];
+                Some(body.trim().replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"))
+            })
+            .collect()
+    }
+
+    fn factor(title: &str, range: f64) -> FactorEffect {
+        FactorEffect {
+            experiment: title.to_lowercase(),
+            title: title.into(),
+            levels: 2,
+            runs: 10,
+            diverged: vec![],
+            range,
+            sd_of_means: range / 2.0,
+            noise_sd: Some(0.005),
+            noise_ratio: Some(range / 0.005),
+            eta_squared: None,
+            eta_squared_ci: None,
+            anova_p: Some(0.01),
+            kruskal_p: None,
+            distinguishable: true,
+            best: "a".into(),
+            worst: "b".into(),
+            range_ci: Some((range / 2.0, range * 1.5)),
+            claim: None,
+            expect_best: None,
+            finding: String::new(),
+        }
+    }
+
+    fn ranking(titles: &[&str]) -> Ranking {
+        Ranking {
+            factors: titles
+                .iter()
+                .enumerate()
+                .map(|(i, t)| factor(t, 0.1 / (i + 1) as f64))
+                .collect(),
+            noise_sd: Some(0.005),
+            all_seeds_sd: None,
+        }
+    }
+
+    fn level(label: &str, accs: &[f64], per_class: Vec<f64>) -> LevelStats {
+        LevelStats {
+            label: label.into(),
+            planned: accs.len(),
+            complete: accs.len(),
+            diverged: 0,
+            diverged_runs: vec![],
+            accuracies: accs.to_vec(),
+            scored_accuracies: accs.to_vec(),
+            test_accuracy: summarize(accs),
+            test_loss: None,
+            gap: summarize(&[0.01, 0.02, 0.03]),
+            gaps: vec![0.01, 0.02, 0.03],
+            per_class,
+            curve: vec![],
+        }
+    }
+
+    fn experiment(labels: &[&str]) -> ExperimentStats {
+        let levels = labels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                let m = 0.8 + 0.02 * i as f64;
+                level(l, &[m - 0.01, m, m + 0.01], (0..10).map(|c| 0.5 + 0.04 * c as f64).collect())
+            })
+            .collect();
+        ExperimentStats {
+            name: "exp1".into(),
+            title: "Training-set size".into(),
+            claim: None,
+            expect_best: None,
+            kind: ExperimentKind::Factor,
+            factors: vec!["train_size".into()],
+            levels,
+            pairs: vec![],
+            sources: vec![],
+            headline: String::new(),
+            learning_curve: None,
+            cross_validation: None,
+            class_names: vec![],
+        }
+    }
+
+    #[test]
+    fn every_ranking_bar_carries_its_factor_title() {
+        for titles in [
+            &["Training-set size"][..],
+            &["Training-set size", "Learning rate", "Batch size"],
+            &["A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L"],
+        ] {
+            let fig = ranking_figure(&ranking(titles)).unwrap().unwrap();
+            let texts = texts(&fig.svg);
+            for t in titles {
+                assert_eq!(
+                    texts.iter().filter(|x| x.as_str() == *t).count(),
+                    1,
+                    "{t} in {texts:?}"
+                );
+            }
+        }
+    }
+
+    /// The x of every dot (run) of a dots-and-means figure, grouped by level.
+    fn dot_columns(svg: &str) -> Vec<f64> {
+        let mut xs: Vec<f64> = svg
+            .split("<circle")
+            .skip(1)
+            .filter_map(|c| {
+                let v = &c[c.find("cx=\"")? + 4..];
+                v[..v.find('"')?].parse().ok()
+            })
+            .collect();
+        xs.sort_by(f64::total_cmp);
+        xs.dedup();
+        xs
+    }
+
+    #[test]
+    fn dot_plots_have_one_category_per_level_and_no_empty_slot() {
+        for labels in [&["1000"][..], &["1000", "10000"], &["1000", "5000", "10000", "60000"]] {
+            let figs = experiment_figures(&experiment(labels)).unwrap();
+            let fig = figs.iter().find(|f| f.name == "exp1-accuracy").unwrap();
+            let texts = texts(&fig.svg);
+            for l in labels {
+                assert!(texts.iter().any(|t| t == l), "{l} in {texts:?}");
+            }
+            let xs = dot_columns(&fig.svg);
+            assert_eq!(xs.len(), labels.len(), "{xs:?}");
+            // The plot spans [left, right]; each level's column sits in the middle of
+            // its slot, so the slots left of the first and right of the last are equal.
+            let left = (MARGIN + VALUE_AXIS_WIDTH) as f64;
+            let right = (SIZE.0 - MARGIN) as f64;
+            let slot = (right - left) / labels.len() as f64;
+            let (first, last) = (xs[0], xs[xs.len() - 1]);
+            assert!((first - left - slot / 2.0).abs() <= 2.0, "{first} {left} {slot}");
+            assert!((right - last - slot / 2.0).abs() <= 2.0, "{last} {right} {slot}");
+        }
+    }
+
+    #[test]
+    fn heatmap_names_every_class_and_level() {
+        let mut exp = experiment(&["1000", "10000", "60000"]);
+        exp.class_names = cnnvar_core::DatasetName::FashionMnist
+            .class_names()
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        let figs = experiment_figures(&exp).unwrap();
+        let fig = figs.iter().find(|f| f.name == "exp1-per-class").unwrap();
+        let labels = texts(&fig.svg);
+        for class in &exp.class_names {
+            assert_eq!(labels.iter().filter(|t| *t == class).count(), 1, "{class} in {labels:?}");
+        }
+        for level in ["train size 1000", "train size 10000", "train size 60000"] {
+            assert_eq!(labels.iter().filter(|t| *t == level).count(), 1, "{level} in {labels:?}");
+        }
+        // Without class names (levels on different data sets), classes are numbered.
+        exp.class_names.clear();
+        let figs = experiment_figures(&exp).unwrap();
+        let fig = figs.iter().find(|f| f.name == "exp1-per-class").unwrap();
+        let numbers = texts(&fig.svg);
+        for c in 0..10 {
+            assert!(numbers.contains(&c.to_string()), "{c} in {numbers:?}");
+        }
+    }
+
+    #[test]
+    fn long_labels_are_shortened() {
+        assert_eq!(short("Training-set size"), "Training-set size");
+        let long = "x".repeat(100);
+        assert_eq!(short(&long).chars().count(), MAX_LABEL_CHARS);
+        assert!(short(&long).ends_with('…'));
+    }
+
+    /// Dark pixels in rows `rows` of a rendered figure.
+    fn dark_pixels(pixmap: &resvg::tiny_skia::Pixmap, rows: std::ops::Range<u32>) -> usize {
+        rows.flat_map(|y| (0..pixmap.width()).map(move |x| (x, y)))
+            .filter_map(|(x, y)| pixmap.pixel(x, y))
+            .filter(|p| p.red() < 128 && p.green() < 128 && p.blue() < 128)
+            .count()
+    }
+
+    #[test]
+    fn png_titles_are_drawn_with_the_embedded_font() {
+        let fig = ranking_figure(&ranking(&["Training-set size"])).unwrap().unwrap();
+        let bytes = png(&fig.svg).unwrap();
+        let pixmap = resvg::tiny_skia::Pixmap::decode_png(&bytes).unwrap();
+        // The caption is drawn in the top 40 rows, above the plot.
+        let title = dark_pixels(&pixmap, 0..40);
+        assert!(title > 200, "only {title} dark pixels in the title region");
+        // The factor's name is drawn left of its bar, below the caption.
+        let label_rows = 40..pixmap.height() - 40;
+        let label: usize = label_rows
+            .flat_map(|y| (0..150).map(move |x| (x, y)))
+            .filter_map(|(x, y)| pixmap.pixel(x, y))
+            .filter(|p| p.red() < 128 && p.green() < 128 && p.blue() < 128)
+            .count();
+        assert!(label > 100, "only {label} dark pixels where the factor name goes");
+    }
 }

@@ -25,7 +25,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
         h,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>cnnvar report: {name}</title><style>{STYLE}</style></head><body>\n\
          <h1>Why does accuracy vary? Study <code>{name}</code></h1>\n<p>{desc}</p>\n\
-         <p>{complete} of {planned} runs complete ({diverged} diverged and excluded from means); {seeds} seeds per level. \
+         <p>{complete} of {planned} runs complete ({diverged} diverged: left out of the level means, counted at chance accuracy in comparisons and the ranking); {seeds} seeds per level. \
          Intervals are 95%; pairwise tests are Welch's t-test with Holm's correction within each experiment.</p>",
         name = esc(&stats.study),
         desc = esc(&input.plan.study.description),
@@ -34,6 +34,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
         diverged = stats.diverged,
         seeds = stats.seeds,
     );
+    h += &super::integrity::html(input);
     ranking_section(&mut h, input);
     h += "<section id=\"verdicts\"><h2>Verdicts</h2><ul class=\"verdicts\">\n";
     for exp in &stats.experiments {
@@ -47,6 +48,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
         );
     }
     let _ = writeln!(h, "</ul><p class=\"prov\">{}</p></section>", esc(&input.provenance()));
+    diverged_runs(&mut h, input);
     for (exp, figs) in stats.experiments.iter().zip(input.figures) {
         section(&mut h, input, exp, figs);
     }
@@ -249,6 +251,33 @@ fn section(h: &mut String, input: &ReportInput<'_>, exp: &ExperimentStats, figs:
         );
     }
     h.push_str("</section>\n");
+}
+
+/// "Diverged runs": each run the divergence rule caught, with its reason.
+fn diverged_runs(h: &mut String, input: &ReportInput<'_>) {
+    let rows = input.stats.diverged_runs();
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        h,
+        "<section id=\"diverged\"><h2>Diverged runs</h2><p>{}</p>\n<table class=\"diverged\"><tr>\
+         <th class=\"l\">experiment</th><th class=\"l\">level</th><th>seed</th><th class=\"l\">run</th>\
+         <th class=\"l\">reason</th></tr>",
+        esc(crate::analysis::DIVERGENCE_RULE)
+    );
+    for (exp, level, run) in rows {
+        let _ = writeln!(
+            h,
+            "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td class=\"l\"><code>{}</code></td><td class=\"l\">{}</td></tr>",
+            esc(exp),
+            esc(level),
+            run.replicate + 1,
+            esc(&run.run_id),
+            esc(&run.reason)
+        );
+    }
+    let _ = writeln!(h, "</table><p class=\"prov\">{}</p></section>", esc(&input.provenance()));
 }
 
 /// Inline SVG must not carry an XML declaration.

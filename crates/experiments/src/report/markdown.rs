@@ -16,10 +16,12 @@ pub fn render(input: &ReportInput<'_>) -> String {
     }
     let _ = writeln!(
         m,
-        "{} of {} runs complete ({} diverged, excluded from means); {} seeds per level. Intervals are 95%; \
+        "{} of {} runs complete ({} diverged: left out of the level means, counted at chance accuracy \
+         in comparisons and the ranking); {} seeds per level. Intervals are 95%; \
          pairwise tests are Welch's t-test with Holm's correction within each experiment.\n",
         stats.complete, stats.planned, stats.diverged, stats.seeds
     );
+    m += &super::integrity::markdown(input);
     if !input.ranking.factors.is_empty() {
         m += "## Why does accuracy vary here?\n\n";
         for line in super::ranking_lines(input.ranking) {
@@ -39,6 +41,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
         let _ = writeln!(m, "- **{}** ({}): {}", exp.name, exp.title, exp.headline);
     }
     let _ = writeln!(m, "\n_{prov}_\n");
+    diverged_runs(&mut m, input);
     for (exp, figs) in stats.experiments.iter().zip(input.figures) {
         let _ = writeln!(m, "## {}: {}\n", exp.name, exp.title);
         if let Some(c) = &exp.claim {
@@ -131,4 +134,100 @@ pub fn render(input: &ReportInput<'_>) -> String {
         }
     }
     m
+}
+
+/// "Diverged runs": each run the divergence rule caught, with its reason.
+fn diverged_runs(m: &mut String, input: &ReportInput<'_>) {
+    let rows = input.stats.diverged_runs();
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(m, "## Diverged runs\n\n{}\n", crate::analysis::DIVERGENCE_RULE);
+    m.push_str("| experiment | level | seed | run | reason |\n|---|---|---|---|---|\n");
+    for (exp, level, run) in rows {
+        let _ = writeln!(
+            m,
+            "| {exp} | {level} | {} | `{}` | {} |",
+            run.replicate + 1,
+            run.run_id,
+            run.reason.replace('|', "\\|")
+        );
+    }
+    let _ = writeln!(m, "\n_{}_\n", input.provenance());
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use cnnvar_core::{Provenance, RunRecord};
+
+    use super::super::{ReportInput, html};
+    use crate::analysis::{StudyStats, experiment_stats, rank::rank};
+    use crate::sweep::Plan;
+
+    fn record(run: &crate::study::PlannedRun, diverged: bool) -> RunRecord {
+        RunRecord {
+            run_id: run.run_id.clone(),
+            test_accuracy: if diverged { 0.1 } else { 0.85 + 0.01 * run.replicate as f64 },
+            test_loss: if diverged { f64::NAN } else { 0.4 },
+            train_accuracy: 0.9,
+            train_loss: 0.3,
+            per_class_accuracy: vec![0.85; 10],
+            epochs: vec![],
+            diverged,
+            error: diverged.then(|| "loss became NaN at epoch 1, batch 2 of 4".to_string()),
+            train_examples: 1,
+            test_examples: 1,
+            params: 1,
+            flops: 1,
+            seconds: 1.0,
+            spec: run.spec.clone(),
+            provenance: Provenance::default(),
+        }
+    }
+
+    /// Both reports list each diverged run with its id and reason, and say how
+    /// diverged runs are counted.
+    #[test]
+    fn reports_list_each_diverged_run_with_its_reason() {
+        let text = "seeds = 3\n[base]\nepochs = 1\n[[experiment]]\nname = \"lr\"\n\
+                    vary = { lr = [0.001, 10.0] }\n";
+        let study = crate::study::parse(text, Path::new("s.toml")).expect("parses");
+        let plan = Plan::new(study, false);
+        let wild = &plan.study.experiments[0].levels[1].label;
+        let results: Vec<_> = plan.runs.iter().map(|r| (r, record(r, &r.level == wild))).collect();
+        let exp = experiment_stats(&plan.study.experiments[0], &results);
+        let stats = StudyStats {
+            study: "s".into(),
+            planned: 6,
+            complete: 6,
+            diverged: 3,
+            seeds: 3,
+            experiments: vec![exp],
+        };
+        let ranking = rank(&stats);
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let input = ReportInput {
+            plan: &plan,
+            stats: &stats,
+            figures: &[],
+            ranking: &ranking,
+            ranking_figure: None,
+            study_dir: tmp.path(),
+        };
+        let md = super::render(&input);
+        let page = html::render(&input);
+        for report in [&md, &page] {
+            assert!(report.contains("Diverged runs"), "{report}");
+            assert!(report.contains("counted at chance accuracy"));
+            for (run, _) in results.iter().filter(|(r, _)| &r.level == wild) {
+                assert!(report.contains(&run.run_id), "{} not listed", run.run_id);
+            }
+            let reason = "non-finite training loss (loss became NaN at epoch 1, batch 2 of 4)";
+            assert_eq!(report.matches(reason).count(), 3, "{report}");
+            assert!(report.contains("diverged in 3 of 3 seeds"));
+        }
+        assert!(page.contains("<section id=\"diverged\">"));
+    }
 }

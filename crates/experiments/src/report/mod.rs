@@ -5,6 +5,7 @@
 
 pub mod figures;
 mod html;
+mod integrity;
 mod markdown;
 
 use std::path::{Path, PathBuf};
@@ -15,6 +16,7 @@ use crate::analysis::rank::{Ranking, describe, rank};
 use crate::analysis::{StudyStats, analyze};
 use crate::sweep::Plan;
 use figures::Figure;
+pub use integrity::store_notes;
 
 /// What a report was written to.
 #[derive(Clone, Debug)]

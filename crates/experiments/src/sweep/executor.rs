@@ -17,6 +17,10 @@ use crate::study::PlannedRun;
 /// Exit code of a worker that found its run locked by another process.
 pub const EXIT_BUSY: i32 = 75;
 
+/// Exit code of a worker that found its run already complete (another process trained
+/// it after this sweep looked), so that it is not counted as trained by this sweep.
+pub const EXIT_ALREADY_COMPLETE: i32 = 76;
+
 /// How to start a worker: `program worker RUN_DIR --threads T … extra_args`.
 #[derive(Clone, Debug)]
 pub struct WorkerCommand {
@@ -88,6 +92,8 @@ pub enum RunOutcome {
     Failed(String),
     /// Another process holds the run's lock (a concurrent sweep).
     Busy,
+    /// Another process completed the run after this sweep planned it.
+    DoneElsewhere,
     /// Stopped by an interrupt; the run stays incomplete and reruns next time.
     Interrupted,
 }
@@ -101,6 +107,8 @@ pub struct ExecOutcome {
     pub failed: usize,
     /// Left to another process.
     pub busy: usize,
+    /// Found complete, trained by another process.
+    pub done_elsewhere: usize,
     /// Interrupted.
     pub interrupted: usize,
 }
@@ -112,6 +120,7 @@ impl ExecOutcome {
             RunOutcome::Done => self.done += 1,
             RunOutcome::Failed(_) => self.failed += 1,
             RunOutcome::Busy => self.busy += 1,
+            RunOutcome::DoneElsewhere => self.done_elsewhere += 1,
             RunOutcome::Interrupted => self.interrupted += 1,
         }
     }
@@ -191,13 +200,16 @@ impl LocalExecutor {
             while !stopping && running.len() < jobs {
                 let Some(run) = queue.pop_front() else { break };
                 let dir = study_dir.join(&run.run_id);
-                // Held by another sweep's worker: leave it (the worker would only say so).
-                if RunDir::open(&dir).is_locked() {
-                    on_event(Event::Finished {
-                        run_id: run.run_id.clone(),
-                        outcome: RunOutcome::Busy,
-                    });
-                    outcome.count(&RunOutcome::Busy);
+                // Held by another sweep's worker, or completed by one since the plan was
+                // read: leave it (the worker would only say so).
+                let other = match RunDir::open(&dir) {
+                    d if d.is_locked() => Some(RunOutcome::Busy),
+                    d if matches!(d.read_record(), Ok(Some(_))) => Some(RunOutcome::DoneElsewhere),
+                    _ => None,
+                };
+                if let Some(other) = other {
+                    outcome.count(&other);
+                    on_event(Event::Finished { run_id: run.run_id.clone(), outcome: other });
                     continue;
                 }
                 let mut cmd = self.worker.command(&dir);
@@ -235,6 +247,7 @@ impl LocalExecutor {
                         let result = match status.code() {
                             Some(0) if matches!(dir.read_record(), Ok(Some(_))) => RunOutcome::Done,
                             Some(EXIT_BUSY) => RunOutcome::Busy,
+                            Some(EXIT_ALREADY_COMPLETE) => RunOutcome::DoneElsewhere,
                             _ if stop.load(Ordering::SeqCst) => RunOutcome::Interrupted,
                             code => {
                                 let last = tail

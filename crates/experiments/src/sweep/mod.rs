@@ -16,8 +16,8 @@ pub mod slurm;
 
 pub use estimate::{Estimate, estimate, longest_first};
 pub use executor::{
-    EXIT_BUSY, Event, ExecOutcome, LocalExecutor, RunOutcome, WorkerCommand, epoch_line,
-    parse_epoch_line,
+    EXIT_ALREADY_COMPLETE, EXIT_BUSY, Event, ExecOutcome, LocalExecutor, RunOutcome, WorkerCommand,
+    epoch_line, parse_epoch_line,
 };
 pub use results::{load_results, write_results_csv};
 pub use slurm::{SlurmExecutor, SlurmOptions};
@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use cnnvar_core::{Error, Result, write_atomic};
 use serde::{Deserialize, Serialize};
 
-use crate::store::{RunDir, RunState};
+use crate::store::{Damage, RunDir, RunState};
 use crate::study::{PlannedRun, QuickScale, Study, expand};
 
 /// The file that lists a study's planned runs.
@@ -142,6 +142,36 @@ impl Plan {
         Ok(())
     }
 
+    /// Moves every damaged `spec.json` and `record.json` of the plan's runs aside
+    /// ([`RunDir::move_aside`]: never deleted) and writes the spec afresh, so that the
+    /// run trains again; returns what was moved. Runs another process holds the lock of
+    /// are left alone. Call it after [`Plan::lay_out`].
+    pub fn repair(&self, study_dir: &Path) -> Result<Vec<Repair>> {
+        let mut repairs = Vec::new();
+        for run in self.unique_runs() {
+            let dir = RunDir::open(study_dir.join(&run.run_id));
+            if dir.damage().is_empty() {
+                continue;
+            }
+            let Some(_lock) = dir.try_lock()? else { continue };
+            for damage in dir.damage() {
+                let moved_to = dir.move_aside(&damage.file)?;
+                repairs.push(Repair { run_id: run.run_id.clone(), damage, moved_to });
+            }
+            RunDir::create(study_dir, &run.spec)?;
+        }
+        Ok(repairs)
+    }
+
+    /// The plan's runs with damaged files, each with the files and why.
+    pub fn damaged(&self, study_dir: &Path) -> Vec<(&PlannedRun, Vec<Damage>)> {
+        self.unique_runs()
+            .into_iter()
+            .map(|r| (r, RunDir::open(study_dir.join(&r.run_id)).damage()))
+            .filter(|(_, d)| !d.is_empty())
+            .collect()
+    }
+
     /// Each distinct run with where it stands.
     pub fn states(&self, study_dir: &Path) -> Vec<(&PlannedRun, RunState)> {
         self.unique_runs()
@@ -149,6 +179,17 @@ impl Plan {
             .map(|r| (r, RunDir::open(study_dir.join(&r.run_id)).state()))
             .collect()
     }
+}
+
+/// A damaged file of a run that [`Plan::repair`] moved aside.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Repair {
+    /// The run, which trains again.
+    pub run_id: String,
+    /// The file and what was wrong with it.
+    pub damage: Damage,
+    /// Where the file is now.
+    pub moved_to: PathBuf,
 }
 
 /// Writes `bytes` to `path` atomically unless the file already holds exactly them, so
@@ -164,6 +205,40 @@ fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A truncated record and a garbage spec are moved aside (kept), the spec is
+    /// written again, and the run is pending; a good run is untouched.
+    #[test]
+    fn repair_moves_damaged_files_aside_and_rewrites_the_spec() {
+        let text = "seeds = 1\n[[experiment]]\nname = \"a\"\nvary = { lr = [0.1, 0.01, 0.001] }\n";
+        let plan =
+            Plan::new(crate::study::parse(text, Path::new("s.toml")).expect("parses"), false);
+        let tmp = tempfile::tempdir().expect("temp dir");
+        plan.lay_out(tmp.path()).expect("lay out");
+        let ids: Vec<&str> = plan.runs.iter().map(|r| r.run_id.as_str()).collect();
+        let good = RunDir::open(tmp.path().join(ids[0]));
+        good.write_record(&crate::store::tests::record_of(&plan.runs[0].spec)).expect("write");
+        let truncated = tmp.path().join(ids[1]).join(crate::store::RECORD_FILE);
+        let full = crate::store::tests::record_of(&plan.runs[1].spec).to_json();
+        std::fs::write(&truncated, &full[..full.len() / 2]).expect("write");
+        let garbage = tmp.path().join(ids[2]).join(crate::store::SPEC_FILE);
+        std::fs::write(&garbage, "\u{0}\u{1}garbage").expect("write");
+        let damaged: Vec<&str> =
+            plan.damaged(tmp.path()).iter().map(|(r, _)| r.run_id.as_str()).collect();
+        assert_eq!(damaged, &ids[1..]);
+        let repairs = plan.repair(tmp.path()).expect("repairs");
+        let moved: Vec<(&str, &Path)> =
+            repairs.iter().map(|r| (r.run_id.as_str(), r.damage.file.as_path())).collect();
+        assert_eq!(moved, [(ids[1], truncated.as_path()), (ids[2], garbage.as_path())]);
+        assert_eq!(std::fs::read(&repairs[1].moved_to).expect("kept"), b"\0\x01garbage");
+        let states: Vec<RunState> = plan.states(tmp.path()).into_iter().map(|(_, s)| s).collect();
+        assert_eq!(states, [RunState::Done, RunState::Pending, RunState::Pending]);
+        assert_eq!(
+            RunDir::open(tmp.path().join(ids[2])).read_spec().expect("rewritten"),
+            plan.runs[2].spec
+        );
+        assert!(plan.repair(tmp.path()).expect("nothing left").is_empty());
+    }
 
     #[test]
     fn overrides_shorten_a_study_into_its_own_directory() {

@@ -1,12 +1,22 @@
-//! `results.csv`: one row per planned run with a complete record.
+//! `results.csv`: one row per planned run with a complete record. Its spec columns are
+//! [`RunSpec::FIELDS`] in order, filled from the spec's serialised form, so a field added
+//! to the spec is a column without further edits; an unset optional field is an empty
+//! cell.
 
 use std::path::Path;
 
-use cnnvar_core::{Error, Result, RunRecord, write_atomic};
+use cnnvar_core::{Error, Result, RunRecord, RunSpec, write_atomic};
 
 use super::Plan;
 use crate::store::RunDir;
 use crate::study::PlannedRun;
+
+/// The columns before the spec's: where the run sits in the study.
+const RUN_COLUMNS: [&str; 5] = ["study", "experiment", "level", "replicate", "run_id"];
+
+/// The columns after the spec's: what the run produced.
+const RESULT_COLUMNS: [&str; 6] =
+    ["test_accuracy", "test_loss", "train_accuracy", "train_loss", "diverged", "seconds"];
 
 /// Every planned run paired with its record, where the record exists.
 pub fn load_results<'a>(plan: &'a Plan, study_dir: &Path) -> Vec<(&'a PlannedRun, RunRecord)> {
@@ -19,74 +29,182 @@ pub fn load_results<'a>(plan: &'a Plan, study_dir: &Path) -> Vec<(&'a PlannedRun
         .collect()
 }
 
-/// Writes `results.csv` in the study directory; returns the rows written.
+/// The header of `results.csv`: run columns, every spec field, result columns.
+pub fn results_header() -> Vec<&'static str> {
+    RUN_COLUMNS.iter().chain(RunSpec::FIELDS).chain(RESULT_COLUMNS.iter()).copied().collect()
+}
+
+/// One cell per [`RunSpec::FIELDS`] entry, from the spec's JSON form: strings and
+/// numbers as written there, lists joined by `;`, unset fields empty.
+pub fn spec_cells(spec: &RunSpec) -> Vec<String> {
+    let json = serde_json::to_value(spec).unwrap_or_default();
+    RunSpec::FIELDS.iter().map(|f| json.get(*f).map(cell).unwrap_or_default()).collect()
+}
+
+/// A JSON value as a CSV cell.
+fn cell(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(items) => items.iter().map(cell).collect::<Vec<_>>().join(";"),
+        other => other.to_string(),
+    }
+}
+
+/// One row: the run's place in the study, its spec, its results.
+fn results_row(study: &str, run: &PlannedRun, rec: &RunRecord) -> Vec<String> {
+    let mut row = vec![
+        study.to_string(),
+        run.experiment.clone(),
+        run.level.clone(),
+        run.replicate.to_string(),
+        run.run_id.clone(),
+    ];
+    row.extend(spec_cells(&rec.spec));
+    row.extend([
+        rec.test_accuracy.to_string(),
+        rec.test_loss.to_string(),
+        rec.train_accuracy.to_string(),
+        rec.train_loss.to_string(),
+        rec.diverged.to_string(),
+        format!("{:.3}", rec.seconds),
+    ]);
+    row
+}
+
+/// Writes `results.csv` in the study directory, replacing any earlier one (so runs
+/// whose record is gone drop out); returns the rows written.
 pub fn write_results_csv(plan: &Plan, study_dir: &Path) -> Result<usize> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let csv_err = |e: csv::Error| Error::Other(format!("writing results.csv: {e}"));
-    w.write_record([
-        "study",
-        "experiment",
-        "level",
-        "replicate",
-        "run_id",
-        "dataset",
-        "model",
-        "train_size",
-        "subset",
-        "test_size",
-        "optimizer",
-        "lr",
-        "momentum",
-        "preset",
-        "batch_size",
-        "epochs",
-        "init_seed",
-        "order_seed",
-        "subset_seed",
-        "backend",
-        "test_accuracy",
-        "test_loss",
-        "train_accuracy",
-        "train_loss",
-        "diverged",
-        "seconds",
-    ])
-    .map_err(csv_err)?;
+    w.write_record(results_header()).map_err(csv_err)?;
     let rows = load_results(plan, study_dir);
-    let opt = |v: Option<usize>| v.map(|n| n.to_string()).unwrap_or_default();
     for (run, rec) in &rows {
-        let s = &rec.spec;
-        w.write_record([
-            plan.study.name.clone(),
-            run.experiment.clone(),
-            run.level.clone(),
-            run.replicate.to_string(),
-            run.run_id.clone(),
-            s.dataset.to_string(),
-            s.model.to_string(),
-            opt(s.train_size),
-            s.subset.to_string(),
-            opt(s.test_size),
-            s.optimizer.to_string(),
-            s.lr.to_string(),
-            s.momentum.map(|m| m.to_string()).unwrap_or_default(),
-            s.preset.to_string(),
-            s.batch_size.to_string(),
-            s.epochs.to_string(),
-            s.init_seed.to_string(),
-            s.order_seed.to_string(),
-            s.subset_seed.to_string(),
-            s.backend.to_string(),
-            rec.test_accuracy.to_string(),
-            rec.test_loss.to_string(),
-            rec.train_accuracy.to_string(),
-            rec.train_loss.to_string(),
-            rec.diverged.to_string(),
-            format!("{:.3}", rec.seconds),
-        ])
-        .map_err(csv_err)?;
+        w.write_record(results_row(&plan.study.name, run, rec)).map_err(csv_err)?;
     }
     let bytes = w.into_inner().map_err(|e| Error::Other(format!("writing results.csv: {e}")))?;
     write_atomic(&study_dir.join("results.csv"), &bytes)?;
     Ok(rows.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cnnvar_core::{AugmentName, Downsample, EvalSet, ModelName, Rebalance};
+    use std::path::Path;
+
+    fn full_spec() -> RunSpec {
+        RunSpec {
+            train_size: Some(100),
+            test_size: Some(50),
+            momentum: Some(0.5),
+            model: ModelName::Cnn,
+            depth: Some(2),
+            width: Some(8),
+            kernel: Some(3),
+            downsample: Some(Downsample::Stride),
+            dropout: Some(0.1),
+            weight_decay: Some(1e-4),
+            augment: Some(AugmentName::Both),
+            imbalance: Some(0.05),
+            minority: Some(vec![1, 3]),
+            rebalance: Some(Rebalance::Oversample),
+            label_noise: Some(0.2),
+            evaluate_on: Some(EvalSet::Validation),
+            folds: Some(5),
+            fold: Some(0),
+            ..RunSpec::default()
+        }
+    }
+
+    /// Every field of the spec's serialised form is a column, filled from the spec.
+    #[test]
+    fn every_spec_field_is_a_column() {
+        let header = results_header();
+        let spec = full_spec();
+        let json = serde_json::to_value(&spec).unwrap();
+        let cells = spec_cells(&spec);
+        for (field, value) in json.as_object().unwrap() {
+            let at = header.iter().position(|h| h == field);
+            let at = at.unwrap_or_else(|| panic!("results.csv lacks a `{field}` column"));
+            let cell = &cells[at - RUN_COLUMNS.len()];
+            assert!(!cell.is_empty(), "`{field}` ({value}) left empty");
+        }
+        let named = |f: &str| cells[header.iter().position(|h| *h == f).unwrap() - 5].clone();
+        assert_eq!(named("dropout"), "0.1");
+        assert_eq!(named("augment"), "both");
+        assert_eq!(named("minority"), "1;3");
+        assert_eq!(named("evaluate_on"), "validation");
+        assert_eq!(named("fold"), "0");
+        // Column names stay unique, and the old ones are still there.
+        let mut sorted = header.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), header.len());
+        for old in ["model", "lr", "momentum", "backend", "test_accuracy", "seconds"] {
+            assert!(header.contains(&old), "{old}");
+        }
+    }
+
+    /// Unset optional fields are empty cells.
+    #[test]
+    fn unset_fields_are_empty_cells() {
+        let header = results_header();
+        let cells = spec_cells(&RunSpec::default());
+        assert_eq!(cells.len(), RunSpec::FIELDS.len());
+        let named = |f: &str| cells[header.iter().position(|h| *h == f).unwrap() - 5].clone();
+        assert_eq!(named("dropout"), "");
+        assert_eq!(named("train_size"), "");
+        assert_eq!(named("lr"), "0.001");
+        assert_eq!(named("model"), "simple");
+    }
+
+    /// A study written to disk: `results.csv` has a column per spec field (read back
+    /// with a CSV reader), filled from each run's spec.
+    #[test]
+    fn results_csv_has_every_spec_field() {
+        let text = "seeds = 2\n[base]\nepochs = 1\naugment = \"geometric\"\n\
+                    [[experiment]]\nname = \"drop\"\nvary = { dropout = [0.1, 0.3] }\n";
+        let study = crate::study::parse(text, Path::new("s.toml")).expect("parses");
+        let plan = Plan::new(study, false);
+        let tmp = tempfile::tempdir().expect("tempdir");
+        for run in &plan.runs {
+            let dir = RunDir::create(tmp.path(), &run.spec).expect("run dir");
+            dir.write_record(&test_record(&run.spec)).expect("record");
+        }
+        assert_eq!(write_results_csv(&plan, tmp.path()).expect("csv"), 4);
+        let mut reader = csv::Reader::from_path(tmp.path().join("results.csv")).expect("read");
+        let header: Vec<String> =
+            reader.headers().expect("header").iter().map(String::from).collect();
+        for field in RunSpec::FIELDS {
+            assert!(header.iter().any(|h| h == field), "no `{field}` column in {header:?}");
+        }
+        let col = |name: &str| header.iter().position(|h| h == name).expect(name);
+        let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+        let dropouts: Vec<&str> = rows.iter().map(|r| &r[col("dropout")]).collect();
+        assert_eq!(dropouts, ["0.1", "0.3", "0.1", "0.3"]);
+        assert!(rows.iter().all(|r| &r[col("augment")] == "geometric"));
+        assert!(rows.iter().all(|r| r[col("label_noise")].is_empty()), "unset: empty cell");
+    }
+
+    fn test_record(spec: &RunSpec) -> RunRecord {
+        RunRecord {
+            run_id: spec.run_id(),
+            test_accuracy: 0.8,
+            test_loss: 0.5,
+            train_accuracy: 0.9,
+            train_loss: 0.3,
+            per_class_accuracy: vec![0.8; 10],
+            epochs: vec![],
+            diverged: false,
+            error: None,
+            train_examples: 1,
+            test_examples: 1,
+            params: 1,
+            flops: 1,
+            seconds: 1.0,
+            spec: spec.clone(),
+            provenance: cnnvar_core::Provenance::default(),
+        }
+    }
 }

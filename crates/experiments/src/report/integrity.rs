@@ -1,0 +1,136 @@
+//! What the report must warn of about the run store itself: damaged runs (named by id,
+//! not counted as complete) and records trained on other data than the study's.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use cnnvar_core::Result;
+
+use super::ReportInput;
+use crate::store::read_study_data;
+use crate::sweep::{Plan, load_results};
+
+/// The warnings about the study in `study_dir` (see [`notes`]).
+pub fn store_notes(study_dir: &Path) -> Result<Vec<String>> {
+    Ok(notes(&Plan::load(study_dir)?, study_dir))
+}
+
+/// One sentence per damaged run and per record whose data checksum is not the
+/// study's: the checksum recorded in the study directory
+/// ([`crate::store::check_study_data`]) or, in a study that recorded none, the one most
+/// of its records share.
+pub fn notes(plan: &Plan, study_dir: &Path) -> Vec<String> {
+    let mut notes: Vec<String> = plan
+        .damaged(study_dir)
+        .into_iter()
+        .map(|(run, damage)| {
+            let files: Vec<String> =
+                damage.iter().map(|d| format!("{} ({})", d.file.display(), d.why)).collect();
+            format!(
+                "run {} ({} {} #{}) is damaged and not counted: {}; the next sweep moves it \
+                 aside and retrains the run",
+                run.run_id,
+                run.experiment,
+                run.level,
+                run.replicate + 1,
+                files.join("; ")
+            )
+        })
+        .collect();
+    notes.extend(data_notes(plan, study_dir));
+    notes
+}
+
+/// The records trained on data whose checksum is not the study's.
+fn data_notes(plan: &Plan, study_dir: &Path) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    let records: Vec<_> = load_results(plan, study_dir)
+        .into_iter()
+        .filter(|(r, rec)| seen.insert(r.run_id.clone()) && !rec.provenance.data_sha256.is_empty())
+        .collect();
+    let mut reference: BTreeMap<String, (String, String)> = BTreeMap::new();
+    for (_, rec) in &records {
+        let dataset = rec.spec.dataset.to_string();
+        if let std::collections::btree_map::Entry::Vacant(slot) = reference.entry(dataset) {
+            let checksums = records
+                .iter()
+                .filter(|(_, r)| r.spec.dataset == rec.spec.dataset)
+                .map(|(_, r)| r.provenance.data_sha256.as_str());
+            let pick = reference_checksum(study_dir, slot.key(), checksums);
+            slot.insert(pick);
+        }
+    }
+    records
+        .iter()
+        .filter_map(|(run, rec)| {
+            let (sha, whence) = reference.get(rec.spec.dataset.as_str())?;
+            (rec.provenance.data_sha256 != *sha).then(|| {
+                format!(
+                    "run {} ({} {} #{}) was trained on other data: {} with sha256 {} from {}, \
+                     not the study's sha256 {sha} ({whence}); its numbers are in this report",
+                    run.run_id,
+                    run.experiment,
+                    run.level,
+                    run.replicate + 1,
+                    rec.spec.dataset,
+                    rec.provenance.data_sha256,
+                    rec.provenance.data_source
+                )
+            })
+        })
+        .collect()
+}
+
+/// The study's checksum of `dataset` and whence it is: recorded in the study
+/// directory, else the most common of the records' `checksums`.
+fn reference_checksum<'a>(
+    study_dir: &Path,
+    dataset: &str,
+    checksums: impl Iterator<Item = &'a str>,
+) -> (String, String) {
+    match read_study_data(study_dir, dataset).ok().flatten() {
+        Some(d) => {
+            let file = crate::store::study_data_file(study_dir, dataset);
+            (d.sha256, format!("recorded in {}", file.display()))
+        }
+        None => (most_common(checksums), "shared by most of its records".into()),
+    }
+}
+
+/// The most frequent value (the smallest of equally frequent ones).
+fn most_common<'a>(values: impl Iterator<Item = &'a str>) -> String {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for v in values {
+        *counts.entry(v).or_default() += 1;
+    }
+    let best = counts.values().copied().max().unwrap_or(0);
+    counts.into_iter().find(|(_, n)| *n == best).map(|(v, _)| v.to_string()).unwrap_or_default()
+}
+
+/// The notes as a Markdown section (empty when there are none).
+pub(crate) fn markdown(input: &ReportInput<'_>) -> String {
+    let notes = notes(input.plan, input.study_dir);
+    if notes.is_empty() {
+        return String::new();
+    }
+    let mut m = String::from("## Warnings about the run store\n\n");
+    for n in notes {
+        m += &format!("- {n}\n");
+    }
+    m + "\n"
+}
+
+/// The notes as an HTML section (empty when there are none).
+pub(crate) fn html(input: &ReportInput<'_>) -> String {
+    let notes = notes(input.plan, input.study_dir);
+    if notes.is_empty() {
+        return String::new();
+    }
+    let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    let mut h =
+        String::from("<section id=\"store-warnings\"><h2>Warnings about the run store</h2><ul>\n");
+    for n in notes {
+        h += &format!("<li>{}</li>\n", esc(&n));
+    }
+    h + "</ul></section>\n"
+}
