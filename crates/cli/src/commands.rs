@@ -127,6 +127,10 @@ fn worker(a: WorkerArgs) -> Result<ExitCode> {
         a.run_dir.parent().filter(|d| d.join(cnnvar_experiments::sweep::PLAN_FILE).is_file());
     let run_options = RunOptions { study_dir: study_dir.map(Into::into), ..options(&a.exec) };
     let result = execute(&spec, &run_options, &mut |p| {
+        if let cnnvar_experiments::Progress::Note(note) = &p {
+            // Into the worker's log.
+            eprintln!("cnnvar: {note}");
+        }
         if let cnnvar_experiments::Progress::Epoch(e) = p {
             if a.report_progress {
                 eprintln!(

@@ -37,6 +37,11 @@ impl RunProgress {
 
     /// Shows one progress event.
     pub fn update(&mut self, p: &Progress) {
+        if let Progress::Note(note) = p {
+            // Shown even when quiet, as a download is worth knowing about.
+            eprintln!("cnnvar: {note}");
+            return;
+        }
         if self.quiet {
             return;
         }
@@ -80,6 +85,7 @@ impl RunProgress {
                     None => eprintln!("{line}"),
                 }
             }
+            Progress::Note(_) => {}
         }
     }
 

@@ -45,7 +45,8 @@ pub use spec::{
 /// The cnnvar version, as recorded in every [`Provenance`].
 pub const CNNVAR_VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// The burn version cnnvar is built against, as recorded in every [`Provenance`].
+/// The burn version cnnvar is built against, as recorded in every [`Provenance`]: the
+/// `=` pin in the workspace's `Cargo.toml` (a unit test checks it against `Cargo.lock`).
 pub const BURN_VERSION: &str = "0.22.1";
 
 /// Writes `bytes` to `path` atomically: to a temporary file in the same directory
@@ -88,6 +89,21 @@ pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `BURN_VERSION` is the burn that `Cargo.lock` resolves, so provenance cannot drift
+    /// from the pinned dependency.
+    #[test]
+    fn burn_version_is_the_locked_one() {
+        let lock =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../Cargo.lock"))
+                .expect("the workspace's Cargo.lock");
+        let locked = lock
+            .split("[[package]]")
+            .find(|p| p.lines().any(|l| l.trim() == "name = \"burn\""))
+            .and_then(|p| p.lines().find_map(|l| l.trim().strip_prefix("version = ")))
+            .map(|v| v.trim_matches('"').to_string());
+        assert_eq!(locked.as_deref(), Some(BURN_VERSION));
+    }
 
     /// Many writers on one path, threads of one process: a reader only ever sees a
     /// complete payload, and no temporary file is left behind.

@@ -84,7 +84,9 @@ pub use cnnvar_core::ImageShape;
 pub use dataset::{DataSplit, Dataset};
 pub use fetch::{FetchOptions, FetchProgress, fetch};
 pub use load::{IDX_CLASSES, IDX_FILES, load_idx_dir};
-pub use locate::{DATA_DIR_ENV, DataInfo, expected_shape, find, info, load, train_images_file};
+pub use locate::{
+    DATA_DIR_ENV, DataInfo, expected_shape, find, info, load, load_noting, train_images_file,
+};
 pub use subset::{SUBSET_STREAM, epoch_order, select};
 pub use transform::{
     Augmentation, class_weights, downsample_classes, fill_batch_augmented, kfold, label_noise,

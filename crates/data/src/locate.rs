@@ -46,15 +46,26 @@ pub fn find(name: DatasetName, data_dir: Option<&Path>) -> Result<PathBuf> {
 /// Finds data set `name` (see [`find`]) and reads it.
 ///
 /// Without `data_dir`, a data set found nowhere is first downloaded into the user
-/// cache ([`fetch()`], announced on stderr), unless `$CNNVAR_AUTO_FETCH` is `0` or
-/// `$CNNVAR_OFFLINE` is set; if that fails, the [`Error::DataNotFound`] says why.
+/// cache ([`fetch()`]), unless `$CNNVAR_AUTO_FETCH` is `0` or `$CNNVAR_OFFLINE` is set;
+/// if that fails, the [`Error::DataNotFound`] says why. [`load_noting`] also says when
+/// it downloads.
 pub fn load(name: DatasetName, data_dir: Option<&Path>) -> Result<DataSplit> {
+    load_noting(name, data_dir, &mut |_| {})
+}
+
+/// [`load`], telling `note` in one line what it does beyond reading (a download on
+/// first use), for the caller to show: a library does not print.
+pub fn load_noting(
+    name: DatasetName,
+    data_dir: Option<&Path>,
+    note: &mut dyn FnMut(&str),
+) -> Result<DataSplit> {
     let auto = data_dir.is_none()
         && env_data_dir().is_none()
         && std::env::var_os(AUTO_FETCH_ENV).is_none_or(|v| v != "0")
         && !offline_from_env();
     let options = if auto { Some(FetchOptions::from_env()) } else { None };
-    load_or_fetch(name, data_dir, options)
+    load_or_fetch(name, data_dir, options, note)
 }
 
 /// [`load`], downloading with `fetch_options` (if any) what is not found.
@@ -62,16 +73,17 @@ fn load_or_fetch(
     name: DatasetName,
     data_dir: Option<&Path>,
     fetch_options: Option<Result<FetchOptions>>,
+    note: &mut dyn FnMut(&str),
 ) -> Result<DataSplit> {
     match (find(name, data_dir), fetch_options) {
         (Ok(dir), _) => load_from(name, &dir),
         (Err(Error::DataNotFound { name: n, searched, hint }), Some(options)) => {
             let fetched = options.and_then(|options| {
-                eprintln!(
-                    "cnnvar: data set `{name}` not found; downloading it into {} (set \
+                note(&format!(
+                    "data set `{name}` not found; downloading it into {} (set \
                      {AUTO_FETCH_ENV}=0 to forbid)",
                     options.cache_dir.join(name.as_str()).display()
-                );
+                ));
                 fetch(name, &options, &mut |_| {})
             });
             match fetched {
@@ -371,14 +383,21 @@ mod tests {
             base_url: Some(format!("http://127.0.0.1:{port}/{{name}}/")),
             ..FetchOptions::new(tmp.path())
         };
-        let err = load_or_fetch(DatasetName::Cifar10, None, Some(Ok(options)))
-            .expect_err("nothing to fetch from");
+        let mut notes = Vec::new();
+        let err = load_or_fetch(DatasetName::Cifar10, None, Some(Ok(options)), &mut |n| {
+            notes.push(n.to_string())
+        })
+        .expect_err("nothing to fetch from");
+        // The download is announced to the caller, not printed.
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].contains("downloading it into"), "{notes:?}");
         assert!(matches!(err, Error::DataNotFound { .. }), "{err:?}");
         let msg = err.to_string();
         assert!(msg.contains("Downloading it automatically failed"), "{msg}");
         assert!(msg.contains(&format!("http://127.0.0.1:{port}/cifar10/cifar-10-binary")), "{msg}");
         // Without fetch options (an explicit directory, or auto-fetch off), no attempt.
-        let err = load_or_fetch(DatasetName::Cifar10, None, None).expect_err("not found");
+        let err = load_or_fetch(DatasetName::Cifar10, None, None, &mut |n| panic!("noted {n}"))
+            .expect_err("not found");
         assert!(!err.to_string().contains("Downloading"), "{err}");
     }
 

@@ -5,7 +5,8 @@ use burn::optim::momentum::MomentumConfig;
 use burn::optim::{AdamConfig, ModuleOptimizer, RmsPropConfig, SgdConfig};
 use cnnvar_core::{OptimizerName, Preset, RunSpec};
 
-/// The optimizer constants a spec resolves to, as recorded and applied.
+/// The optimizer constants a spec resolves to and training applies. They are not stored
+/// in the record: they follow from the spec (its preset), which the record holds.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct OptimizerSettings {
     /// Which optimizer.
@@ -23,8 +24,9 @@ pub struct OptimizerSettings {
     pub weight_decay: f64,
 }
 
-/// Resolves the optimizer constants of `spec` from its preset (see
-/// ../shared/burn-0.22.md's table: Keras's defaults against burn's).
+/// Resolves the optimizer constants of `spec` from its preset: `keras` takes Keras 3's
+/// defaults (epsilon 1e-7, RMSprop rho 0.9), `burn` burn 0.22's own configs' (epsilon
+/// 1e-5, rho 0.99).
 pub fn settings(spec: &RunSpec) -> OptimizerSettings {
     let keras = spec.preset == Preset::Keras;
     let momentum_default = match (spec.optimizer, keras) {

@@ -42,7 +42,9 @@ pub fn execute(
     let threads = cnnvar_core::configure_threads(threads).threads;
     cnnvar_core::tune_allocator();
     let device = spec.backend.device()?;
-    let data = cnnvar_data::load(spec.dataset, options.data_dir.as_deref())?;
+    let data = cnnvar_data::load_noting(spec.dataset, options.data_dir.as_deref(), &mut |n| {
+        progress(Progress::Note(n.to_string()))
+    })?;
     if let Some(study_dir) = &options.study_dir {
         crate::store::check_study_data(study_dir, &study_data(&data))?;
     }

@@ -28,6 +28,9 @@ pub enum Progress {
     },
     /// An epoch finished and was evaluated.
     Epoch(EpochRecord),
+    /// Something the user should hear about, in one line (a data set is downloaded on
+    /// first use).
+    Note(String),
 }
 
 /// What the loop produced, before provenance is attached.

@@ -53,6 +53,17 @@ pub enum ExperimentKind {
     VarianceSources,
 }
 
+/// The one field a protocol experiment varies: the cross-validation fold. Such an
+/// experiment compares evaluation protocols (k-fold against a single split), so it is
+/// analysed as a protocol and not ranked as a cause of variation.
+pub const PROTOCOL_FACTOR: &str = "fold";
+
+/// Whether an experiment varying `factors` is a protocol experiment
+/// ([`PROTOCOL_FACTOR`] alone).
+pub fn is_protocol(factors: &[String]) -> bool {
+    matches!(factors, [one] if one == PROTOCOL_FACTOR)
+}
+
 /// The levels of a variance-sources experiment, in order.
 pub const VARIANCE_SOURCES: [&str; 4] = ["init", "order", "subset", "all"];
 
@@ -124,9 +135,19 @@ impl Study {
         let bytes = std::fs::read(path).map_err(|e| crate::Error::io(path, e))?;
         parse_bytes(&bytes, path)
     }
+}
 
-    /// The experiment called `name`.
-    pub fn experiment(&self, name: &str) -> Option<&Experiment> {
-        self.experiments.iter().find(|e| e.name == name)
+#[cfg(test)]
+mod tests {
+    use super::is_protocol;
+
+    /// Only an experiment that varies the fold and nothing else is a protocol experiment.
+    #[test]
+    fn a_protocol_experiment_varies_the_fold_alone() {
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(is_protocol(&names(&["fold"])));
+        assert!(!is_protocol(&names(&["fold", "lr"])));
+        assert!(!is_protocol(&names(&["folds"])));
+        assert!(!is_protocol(&names(&[])));
     }
 }

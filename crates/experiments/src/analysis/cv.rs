@@ -35,7 +35,7 @@ pub fn protocol_stats(
     exp: &Experiment,
     results: &[&(&PlannedRun, RunRecord)],
 ) -> Option<ProtocolStats> {
-    if exp.factors != ["fold"]
+    if !crate::study::is_protocol(&exp.factors)
         || exp.levels.is_empty()
         || exp.levels.iter().any(|l| l.spec.evaluate_on != Some(EvalSet::Validation))
     {

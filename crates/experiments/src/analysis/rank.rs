@@ -231,7 +231,7 @@ fn pooled_sd(groups: &[&[f64]]) -> Option<f64> {
 /// the cross-validation fold (that one compares evaluation protocols, see `cv.rs`; the
 /// fold index is not a cause of variation to rank).
 fn is_rankable(exp: &ExperimentStats) -> bool {
-    exp.kind == ExperimentKind::Factor && exp.factors != ["fold"]
+    exp.kind == ExperimentKind::Factor && !crate::study::is_protocol(&exp.factors)
 }
 
 /// The effect of one factor experiment; `None` for variance-sources and protocol
