@@ -86,6 +86,13 @@ pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Writes `value` to `path` as pretty JSON through [`write_atomic`]; an error names the
+/// file.
+pub fn write_json_atomic(path: &std::path::Path, value: &impl serde::Serialize) -> Result<()> {
+    let json = serde_json::to_string_pretty(value).map_err(|e| Error::io(path, e.into()))?;
+    write_atomic(path, json.as_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

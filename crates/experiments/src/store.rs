@@ -7,7 +7,9 @@
 
 use std::path::{Path, PathBuf};
 
-use cnnvar_core::{EpochRecord, Error, Result, RunRecord, RunSpec, write_atomic};
+use cnnvar_core::{
+    EpochRecord, Error, Result, RunRecord, RunSpec, write_atomic, write_json_atomic,
+};
 
 /// File names inside a run directory.
 pub const SPEC_FILE: &str = "spec.json";
@@ -31,9 +33,7 @@ impl RunDir {
         let dir = RunDir { path };
         let spec_path = dir.path.join(SPEC_FILE);
         if !spec_path.exists() {
-            let json =
-                serde_json::to_string_pretty(spec).map_err(|e| Error::Other(e.to_string()))?;
-            write_atomic(&spec_path, json.as_bytes())?;
+            write_json_atomic(&spec_path, spec)?;
         }
         Ok(dir)
     }
@@ -96,7 +96,7 @@ impl RunDir {
 
     /// Writes `record.json` atomically: the run is complete once this returns.
     pub fn write_record(&self, record: &RunRecord) -> Result<()> {
-        write_atomic(&self.path.join(RECORD_FILE), record.to_json().as_bytes())
+        write_json_atomic(&self.path.join(RECORD_FILE), record)
     }
 
     /// The complete record, `None` if the run is not complete, an error if the file
@@ -263,9 +263,7 @@ impl RunDir {
 
     /// Records a failure (atomically).
     pub fn write_failure(&self, failure: &Failure) -> Result<()> {
-        let json =
-            serde_json::to_string_pretty(failure).map_err(|e| Error::Other(e.to_string()))?;
-        write_atomic(&self.path.join(FAILED_FILE), json.as_bytes())
+        write_json_atomic(&self.path.join(FAILED_FILE), failure)
     }
 
     /// The recorded failure, if any.
@@ -353,10 +351,9 @@ pub fn check_study_data(study_dir: &Path, data: &StudyData) -> Result<()> {
 /// complete temporary file is hard-linked into place (which fails if `path` exists);
 /// where hard links are not supported, it is renamed there.
 fn record_if_absent(path: &Path, data: &StudyData) -> Result<()> {
-    let json = serde_json::to_string_pretty(data).map_err(|e| Error::Other(e.to_string()))?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    write_atomic(&tmp, json.as_bytes())?;
+    write_json_atomic(&tmp, data)?;
     let linked = std::fs::hard_link(&tmp, path);
     let result = match linked {
         Ok(()) => Ok(()),

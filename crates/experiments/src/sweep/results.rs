@@ -170,7 +170,7 @@ mod tests {
         let tmp = tempfile::tempdir().expect("tempdir");
         for run in &plan.runs {
             let dir = RunDir::create(tmp.path(), &run.spec).expect("run dir");
-            dir.write_record(&test_record(&run.spec)).expect("record");
+            dir.write_record(&crate::store::tests::record_of(&run.spec)).expect("record");
         }
         assert_eq!(write_results_csv(&plan, tmp.path()).expect("csv"), 4);
         let mut reader = csv::Reader::from_path(tmp.path().join("results.csv")).expect("read");
@@ -185,26 +185,5 @@ mod tests {
         assert_eq!(dropouts, ["0.1", "0.3", "0.1", "0.3"]);
         assert!(rows.iter().all(|r| &r[col("augment")] == "geometric"));
         assert!(rows.iter().all(|r| r[col("label_noise")].is_empty()), "unset: empty cell");
-    }
-
-    fn test_record(spec: &RunSpec) -> RunRecord {
-        RunRecord {
-            run_id: spec.run_id(),
-            test_accuracy: 0.8,
-            test_loss: 0.5,
-            train_accuracy: 0.9,
-            train_loss: 0.3,
-            per_class_accuracy: vec![0.8; 10],
-            epochs: vec![],
-            diverged: false,
-            error: None,
-            train_examples: 1,
-            test_examples: 1,
-            params: 1,
-            flops: 1,
-            seconds: 1.0,
-            spec: spec.clone(),
-            provenance: cnnvar_core::Provenance::default(),
-        }
     }
 }

@@ -13,7 +13,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use cnnvar_core::{Error, Result, write_atomic};
+use cnnvar_core::{Error, Result, write_atomic, write_json_atomic};
 use serde::{Deserialize, Serialize};
 
 use super::executor::{Event, ExecOutcome, RunOutcome, WorkerCommand};
@@ -99,8 +99,7 @@ pub fn read_submissions(study_dir: &Path) -> Result<Vec<Submission>> {
 }
 
 fn write_submissions(study_dir: &Path, subs: &[Submission]) -> Result<()> {
-    let text = serde_json::to_string_pretty(subs).map_err(|e| Error::Other(e.to_string()))?;
-    write_atomic(&slurm_dir(study_dir).join(SUBMISSIONS_FILE), text.as_bytes())
+    write_json_atomic(&slurm_dir(study_dir).join(SUBMISSIONS_FILE), &subs)
 }
 
 /// Parses `squeue -h -o '%i %T'` output into (job id, task index or range, state):
