@@ -1,6 +1,6 @@
 //! `cargo xtask ci`: the test command. Installs prerequisites, then fmt, clippy, every
-//! test with all CPU backends compiled in, a check of the CUDA build, and a bounded run
-//! of every fuzz target.
+//! test with all CPU backends compiled in, a check of the CUDA build, the data crate's
+//! tests without its download feature, and a bounded run of every fuzz target.
 
 use std::process::Command;
 
@@ -65,6 +65,11 @@ pub fn run_ci(skip_install: bool, quick: bool) -> Result<()> {
             .env("CNNVAR_AUTO_FETCH", "0")
             .env("XDG_RUNTIME_DIR", env::runtime_dir()?),
     )?)?;
+
+    // The readers must stand alone: cnnvar-data without its `fetch` feature (no network
+    // code, no ureq, rustls or tar).
+    step("cnnvar-data without downloads");
+    sh(cargo().args(["test", "-p", "cnnvar-data", "--no-default-features"]))?;
 
     if !quick {
         step("fuzz (every parser, 60 s each)");

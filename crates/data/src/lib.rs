@@ -10,8 +10,10 @@
 //!   gzip, and rejects every malformed file with an error naming the file, what was
 //!   wrong and what was expected. [`cifar`] does the same for CIFAR-10's binary
 //!   batch files.
-//! - [`fetch()`] downloads a data set into the user cache from its canonical host,
-//!   verified against pinned SHA-256 values, resumable and atomic ([`mod@fetch`] module).
+//! - `fetch()` downloads a data set into the user cache from its canonical host,
+//!   verified against pinned SHA-256 values, resumable and atomic (the `fetch` module,
+//!   behind the default feature `fetch`: without it the crate has no network code and
+//!   no ureq, rustls or tar).
 //! - [`select`] picks the training subset (first N, or stratified by class with a
 //!   seed); [`epoch_order`] is the seeded visiting order of each epoch.
 //! - [`fill_batch`] turns a batch of examples into reusable `f32`/`i64` buffers
@@ -42,12 +44,13 @@
 //!
 //! ## Downloading on first use
 //!
-//! When [`load`] is given no directory and finds nothing, it downloads the data set
-//! into the user cache with [`fetch()`] (announced with one line on stderr), then
-//! loads it. It does not when `$CNNVAR_AUTO_FETCH` is `0` or `$CNNVAR_OFFLINE` is
+//! With the `fetch` feature (the default), when [`load`] is given no directory and
+//! finds nothing, it downloads the data set into the user cache with `fetch()`
+//! (announced through [`load_noting`]'s callback: the crate never prints), then loads
+//! it. It does not when `$CNNVAR_AUTO_FETCH` is `0` or `$CNNVAR_OFFLINE` is
 //! set (to anything but empty or `0`); if the download fails, the not-found error
 //! says why. `$CNNVAR_DATA_URL` replaces the download host (see
-//! [`FetchOptions::base_url`]). `cnnvar data fetch NAME` downloads explicitly.
+//! `FetchOptions::base_url`). `cnnvar data fetch NAME` downloads explicitly.
 //!
 //! ## Memory
 //!
@@ -69,6 +72,7 @@
 mod batch;
 pub mod cifar;
 mod dataset;
+#[cfg(feature = "fetch")]
 pub mod fetch;
 mod hash;
 pub mod idx;
@@ -82,6 +86,7 @@ pub use batch::fill_batch;
 pub use cifar::{CIFAR10_FILES, load_cifar10_dir};
 pub use cnnvar_core::ImageShape;
 pub use dataset::{DataSplit, Dataset};
+#[cfg(feature = "fetch")]
 pub use fetch::{FetchOptions, FetchProgress, fetch};
 pub use load::{IDX_CLASSES, IDX_FILES, load_idx_dir};
 pub use locate::{

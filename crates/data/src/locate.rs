@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::cifar::{CIFAR10_DIR, CIFAR10_FILES, load_cifar10_dir};
 use crate::dataset::DataSplit;
+#[cfg(feature = "fetch")]
 use crate::fetch::{AUTO_FETCH_ENV, FetchOptions, fetch, offline_from_env};
 use crate::load::{idx_paths, load_idx_dir};
 
@@ -45,8 +46,8 @@ pub fn find(name: DatasetName, data_dir: Option<&Path>) -> Result<PathBuf> {
 
 /// Finds data set `name` (see [`find`]) and reads it.
 ///
-/// Without `data_dir`, a data set found nowhere is first downloaded into the user
-/// cache ([`fetch()`]), unless `$CNNVAR_AUTO_FETCH` is `0` or `$CNNVAR_OFFLINE` is set;
+/// Without `data_dir`, and with the `fetch` feature, a data set found nowhere is first
+/// downloaded into the user cache (`fetch()`), unless `$CNNVAR_AUTO_FETCH` is `0` or `$CNNVAR_OFFLINE` is set;
 /// if that fails, the [`Error::DataNotFound`] says why. [`load_noting`] also says when
 /// it downloads.
 pub fn load(name: DatasetName, data_dir: Option<&Path>) -> Result<DataSplit> {
@@ -55,6 +56,7 @@ pub fn load(name: DatasetName, data_dir: Option<&Path>) -> Result<DataSplit> {
 
 /// [`load`], telling `note` in one line what it does beyond reading (a download on
 /// first use), for the caller to show: a library does not print.
+#[cfg(feature = "fetch")]
 pub fn load_noting(
     name: DatasetName,
     data_dir: Option<&Path>,
@@ -68,7 +70,19 @@ pub fn load_noting(
     load_or_fetch(name, data_dir, options, note)
 }
 
+/// [`load`] without the `fetch` feature: a data set not on disk is
+/// [`Error::DataNotFound`], and there is nothing to note.
+#[cfg(not(feature = "fetch"))]
+pub fn load_noting(
+    name: DatasetName,
+    data_dir: Option<&Path>,
+    _note: &mut dyn FnMut(&str),
+) -> Result<DataSplit> {
+    find(name, data_dir).and_then(|dir| load_from(name, &dir))
+}
+
 /// [`load`], downloading with `fetch_options` (if any) what is not found.
+#[cfg(feature = "fetch")]
 fn load_or_fetch(
     name: DatasetName,
     data_dir: Option<&Path>,
@@ -368,6 +382,7 @@ mod tests {
         assert_eq!((cifar.train, cifar.test), (Some(10), Some(2)));
     }
 
+    #[cfg(feature = "fetch")]
     #[test]
     fn failed_auto_fetch_is_appended_to_not_found() {
         if find(DatasetName::Cifar10, None).is_ok() {
