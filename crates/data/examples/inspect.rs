@@ -13,20 +13,6 @@ use std::process::ExitCode;
 use cnnvar_core::DatasetName;
 use cnnvar_data::Dataset;
 
-/// Fashion-MNIST's class names, by label.
-const CLASSES: [&str; 10] = [
-    "T-shirt/top",
-    "Trouser",
-    "Pullover",
-    "Dress",
-    "Coat",
-    "Sandal",
-    "Shirt",
-    "Sneaker",
-    "Bag",
-    "Ankle boot",
-];
-
 fn main() -> ExitCode {
     let dir = std::env::args_os().nth(1).map(PathBuf::from);
     let split = match cnnvar_data::load(DatasetName::FashionMnist, dir.as_deref()) {
@@ -42,7 +28,7 @@ fn main() -> ExitCode {
     for (what, ds) in [("train", &split.train), ("test", &split.test)] {
         println!("{what}: {} examples", ds.len());
         for (label, count) in ds.class_counts().iter().enumerate() {
-            let name = CLASSES.get(label).copied().unwrap_or("?");
+            let name = DatasetName::FashionMnist.class_names().get(label).copied().unwrap_or("?");
             println!("  {label} {name:<12} {count}");
         }
     }
@@ -50,7 +36,7 @@ fn main() -> ExitCode {
         let label = usize::from(split.train.label(0));
         println!(
             "first training image, label {label} ({}):",
-            CLASSES.get(label).copied().unwrap_or("?")
+            DatasetName::FashionMnist.class_names().get(label).copied().unwrap_or("?")
         );
         print!("{}", ascii_art(&split.train, 0));
     }
