@@ -12,7 +12,7 @@ warmed up on one batch and timed separately on the first --eval-samples test exa
 By hand (tensorflow-cpu installed, e.g. in ~/.cache/cnnvar/venv-bench):
 
     ~/.cache/cnnvar/venv-bench/bin/python bench/keras_bench.py --model simple --threads 2 \
-        --warmup-samples 1024 --samples 4096 --eval-samples 4096
+        --warmup-samples 9600 --samples 48000 --eval-samples 10000
 
 Prints {"framework": "keras", "version": ..., "model": ..., "threads": ...,
 "train_samples_per_sec": ..., "eval_samples_per_sec": ..., ...} on stdout.

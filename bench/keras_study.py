@@ -1,7 +1,9 @@
 """The write-up's way of running a study, for `cargo xtask bench --study`: every run of a
 cnnvar study directory, one after another in one Keras/TensorFlow process, each as
-the write-up's code does it (build the model, `model.fit(..., validation_data=test)`
-for the run's epochs, `model.evaluate` on the test set).
+the write-up's code does it: build the model, `model.fit` on the training examples
+for the run's epochs, then `model.evaluate` once on the test set. (No
+`validation_data`: the write-up's code does not evaluate during training, so neither
+does this side of the comparison.)
 
 It reads the `spec.json` of every run directory under --runs (written by
 `cnnvar sweep`), so both sides do the same runs: the same model, number of training
@@ -107,7 +109,6 @@ def main():
             y[:count],
             batch_size=int(spec.get("batch_size", 32)),
             epochs=epochs,
-            validation_data=(x_test, y_test),
             verbose=0,
         )
         _, accuracy = net.evaluate(x_test, y_test, verbose=0)

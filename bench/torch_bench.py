@@ -15,7 +15,7 @@ times slower on a busy machine with few cores. By hand (torch 2.9.0 installed, e
 ~/.cache/cnnvar/venv-torch-2.9.0; NumPy is not needed):
 
     OMP_WAIT_POLICY=PASSIVE ~/.cache/cnnvar/venv-torch-2.9.0/bin/python bench/torch_bench.py \
-        --model simple --threads 2 --warmup-samples 1024 --samples 4096 --eval-samples 4096
+        --model simple --threads 2 --warmup-samples 9600 --samples 48000 --eval-samples 10000
 
 Prints {"framework": "pytorch", "version": ..., "model": ..., "threads": ...,
 "train_samples_per_sec": ..., "eval_samples_per_sec": ..., ...} on stdout.

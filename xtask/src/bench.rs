@@ -205,7 +205,11 @@ impl Options {
 
     /// The sizes, with `--quick`'s smaller defaults where none was given.
     fn workload(&self) -> Result<Workload> {
-        let (samples, warmup, eval) = if self.quick { (256, 64, 256) } else { (4096, 1024, 4096) };
+        // Steady state: 1 500 timed steps of batch 32 after 300 warm-up steps (graph
+        // tracing, allocator and thread-pool start-up happen there), and the whole
+        // test set for evaluation.
+        let (samples, warmup, eval) =
+            if self.quick { (256, 64, 256) } else { (STEADY_SAMPLES, STEADY_WARMUP, 10_000) };
         let work = Workload {
             samples: self.samples.unwrap_or(samples),
             warmup: self.warmup.unwrap_or(warmup),
@@ -224,6 +228,12 @@ impl Options {
         Ok(work)
     }
 }
+
+/// Examples trained while timed: 1 500 steps of batch 32.
+const STEADY_SAMPLES: usize = 1_500 * 32;
+
+/// Examples trained before timing: 300 steps of batch 32.
+const STEADY_WARMUP: usize = 300 * 32;
 
 fn cargo() -> Command {
     let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
