@@ -81,7 +81,60 @@ pub enum Error {
         /// Why.
         message: String,
     },
-    /// Anything else, with a message that says what and where.
+    /// A data set in memory is inconsistent: its shape, its labels or its sizes.
+    #[error("data set: {0}")]
+    Dataset(String),
+    /// A data transform or split (subset, k-fold, label noise, downsampling) was given
+    /// a parameter outside its range.
+    #[error("{transform}: {message}")]
+    Transform {
+        /// The transform, e.g. `k-fold`.
+        transform: String,
+        /// What was wrong, and what was expected.
+        message: String,
+    },
+    /// An environment variable cnnvar needs is unset or holds an unusable value.
+    #[error("${variable}: {message}")]
+    Environment {
+        /// The variable, e.g. `CNNVAR_MAX_DATA_BYTES`.
+        variable: String,
+        /// What was wrong, and what to do about it.
+        message: String,
+    },
+    /// A download failed: the network, the server or the bytes that arrived.
+    #[error("{url}: {message}")]
+    Download {
+        /// What was being downloaded.
+        url: String,
+        /// What went wrong, and what was kept.
+        message: String,
+    },
+    /// An external program (a worker, `sbatch`, `squeue`) could not be run or failed.
+    #[error("{program}: {message}")]
+    Program {
+        /// The program.
+        program: String,
+        /// What went wrong, with its output where that helps.
+        message: String,
+    },
+    /// An output (a table, a figure, JSON) could not be encoded; file-system failures
+    /// are [`Error::Io`].
+    #[error("{output}: {message}")]
+    Encode {
+        /// The output, e.g. `summary.csv` or the figure's name.
+        output: String,
+        /// The encoder's message.
+        message: String,
+    },
+    /// A backend returned something other than what the computation asked for.
+    #[error("{operation}: {message}")]
+    Compute {
+        /// The computation, e.g. `evaluation`.
+        operation: String,
+        /// What came back, and what was expected.
+        message: String,
+    },
+    /// Being replaced by the variants above (kept until the last site is gone).
     #[error("{0}")]
     Other(String),
 }
@@ -114,5 +167,35 @@ impl Error {
     /// An [`Error::Io`] for `path`.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io { path: path.into(), source }
+    }
+
+    /// An [`Error::Transform`] for `transform`.
+    pub fn transform(transform: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Transform { transform: transform.into(), message: message.into() }
+    }
+
+    /// An [`Error::Environment`] for `variable`.
+    pub fn environment(variable: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Environment { variable: variable.into(), message: message.into() }
+    }
+
+    /// An [`Error::Download`] of `url`.
+    pub fn download(url: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Download { url: url.into(), message: message.into() }
+    }
+
+    /// An [`Error::Program`] for `program`.
+    pub fn program(program: impl Into<String>, message: impl ToString) -> Self {
+        Error::Program { program: program.into(), message: message.to_string() }
+    }
+
+    /// An [`Error::Encode`] of `output`.
+    pub fn encode(output: impl Into<String>, message: impl ToString) -> Self {
+        Error::Encode { output: output.into(), message: message.to_string() }
+    }
+
+    /// An [`Error::Compute`] in `operation`.
+    pub fn compute(operation: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Compute { operation: operation.into(), message: message.into() }
     }
 }

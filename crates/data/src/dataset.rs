@@ -32,20 +32,20 @@ impl Dataset {
         let pixels = match pixels {
             Some(p) if p > 0 => p,
             _ => {
-                return Err(Error::Other(format!(
-                    "data set: image shape {channels}×{height}×{width} (C×H×W) is empty or too \
+                return Err(Error::Dataset(format!(
+                    "image shape {channels}×{height}×{width} (C×H×W) is empty or too \
                      large; expected every size at least 1"
                 )));
             }
         };
         if !(1..=256).contains(&classes) {
-            return Err(Error::Other(format!(
-                "data set: {classes} classes; expected 1 to 256 (labels are bytes)"
+            return Err(Error::Dataset(format!(
+                "{classes} classes; expected 1 to 256 (labels are bytes)"
             )));
         }
         if labels.len().checked_mul(pixels) != Some(images.len()) {
-            return Err(Error::Other(format!(
-                "data set: {} pixel bytes for {} labels of {pixels}-pixel images; expected {} \
+            return Err(Error::Dataset(format!(
+                "{} pixel bytes for {} labels of {pixels}-pixel images; expected {} \
                  bytes",
                 images.len(),
                 labels.len(),
@@ -55,8 +55,8 @@ impl Dataset {
         if let Some((i, label)) =
             labels.iter().enumerate().find(|&(_, &l)| usize::from(l) >= classes)
         {
-            return Err(Error::Other(format!(
-                "data set: label {label} at index {i} is not below the {classes} classes"
+            return Err(Error::Dataset(format!(
+                "label {label} at index {i} is not below the {classes} classes"
             )));
         }
         Ok(Dataset { images, labels, shape, classes })
@@ -127,8 +127,8 @@ impl Dataset {
     /// [`Dataset::classes`]. Takes `self` so that the pixels are moved, not copied.
     pub fn with_labels(self, labels: Vec<u8>) -> Result<Dataset> {
         if labels.len() != self.len() {
-            return Err(Error::Other(format!(
-                "data set: {} new labels for {} examples; expected one per example",
+            return Err(Error::Dataset(format!(
+                "{} new labels for {} examples; expected one per example",
                 labels.len(),
                 self.len()
             )));

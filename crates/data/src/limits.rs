@@ -18,10 +18,10 @@ pub const DEFAULT_MAX_DATA_BYTES: u64 = 4 << 30;
 pub fn max_data_bytes() -> Result<u64> {
     match std::env::var(MAX_DATA_BYTES_ENV) {
         Ok(v) => v.trim().parse::<u64>().map_err(|e| {
-            Error::Other(format!(
-                "{MAX_DATA_BYTES_ENV}={v:?} is not a number of bytes ({e}); expected e.g. \
-                 4294967296"
-            ))
+            Error::environment(
+                MAX_DATA_BYTES_ENV,
+                format!("{v:?} is not a number of bytes ({e}); expected e.g. 4294967296"),
+            )
         }),
         Err(_) => Ok(DEFAULT_MAX_DATA_BYTES),
     }

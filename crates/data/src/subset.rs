@@ -32,13 +32,13 @@ pub fn select(
         return Ok((0..ds.len()).collect());
     };
     if n == 0 {
-        return Err(Error::Other("train_size 0 is too small; expected at least 1".into()));
+        return Err(Error::transform("subset", "train_size 0 is too small; expected at least 1"));
     }
     if n > ds.len() {
-        return Err(Error::Other(format!(
-            "train_size {n} exceeds the {} training examples",
-            ds.len()
-        )));
+        return Err(Error::transform(
+            "subset",
+            format!("train_size {n} exceeds the {} training examples", ds.len()),
+        ));
     }
     Ok(match method {
         SubsetMethod::First => (0..n).collect(),

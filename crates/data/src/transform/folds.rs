@@ -29,13 +29,13 @@ pub fn kfold(
     seed: u64,
 ) -> Result<(Vec<usize>, Vec<usize>)> {
     if k < 2 {
-        return Err(Error::Other(format!("k-fold: k = {k}; expected at least 2 folds")));
+        return Err(Error::transform("k-fold", format!("k = {k}; expected at least 2 folds")));
     }
     if fold >= k {
-        return Err(Error::Other(format!(
-            "k-fold: fold {fold} does not exist; expected 0 to {} for k = {k}",
-            k - 1
-        )));
+        return Err(Error::transform(
+            "k-fold",
+            format!("fold {fold} does not exist; expected 0 to {} for k = {k}", k - 1),
+        ));
     }
     check_indices(ds, indices, "k-fold")?;
     let mut sorted = indices.to_vec();
@@ -43,11 +43,14 @@ pub fn kfold(
     let mut distinct = sorted.clone();
     distinct.dedup();
     if k > distinct.len() {
-        return Err(Error::Other(format!(
-            "k-fold: k = {k} folds for {} distinct examples; expected at most one fold per \
+        return Err(Error::transform(
+            "k-fold",
+            format!(
+                "k = {k} folds for {} distinct examples; expected at most one fold per \
              example",
-            distinct.len()
-        )));
+                distinct.len()
+            ),
+        ));
     }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(KFOLD_STREAM);

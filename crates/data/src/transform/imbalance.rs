@@ -27,16 +27,19 @@ pub fn downsample_classes(
     seed: u64,
 ) -> Result<Vec<usize>> {
     if !(keep > 0.0 && keep <= 1.0) {
-        return Err(Error::Other(format!(
-            "downsample: keep fraction {keep} is not in (0, 1]; expected e.g. 0.1 to keep a \
+        return Err(Error::transform(
+            "downsample",
+            format!(
+                "keep fraction {keep} is not in (0, 1]; expected e.g. 0.1 to keep a \
              tenth"
-        )));
+            ),
+        ));
     }
     if let Some(&c) = classes.iter().find(|&&c| usize::from(c) >= ds.classes()) {
-        return Err(Error::Other(format!(
-            "downsample: class {c} is not below the data set's {} classes",
-            ds.classes()
-        )));
+        return Err(Error::transform(
+            "downsample",
+            format!("class {c} is not below the data set's {} classes", ds.classes()),
+        ));
     }
     check_indices(ds, indices, "downsample")?;
     let mut thin = vec![false; ds.classes()];

@@ -56,10 +56,10 @@ pub const AUGMENT_STREAM_TAG: u64 = 0xA0 << 56;
 /// Errors unless every index is below `ds.len()`; `what` names the caller.
 fn check_indices(ds: &Dataset, indices: &[usize], what: &str) -> Result<()> {
     match indices.iter().find(|&&i| i >= ds.len()) {
-        Some(i) => Err(Error::Other(format!(
-            "{what}: index {i} is out of range; expected below the {} examples",
-            ds.len()
-        ))),
+        Some(i) => Err(Error::transform(
+            what,
+            format!("index {i} is out of range; expected below the {} examples", ds.len()),
+        )),
         None => Ok(()),
     }
 }

@@ -18,10 +18,13 @@ use crate::dataset::Dataset;
 /// label must change but the data set has a single class.
 pub fn noisy_labels(ds: &Dataset, indices: &[usize], fraction: f64, seed: u64) -> Result<Vec<u8>> {
     if !(0.0..=1.0).contains(&fraction) {
-        return Err(Error::Other(format!(
-            "label noise: fraction {fraction} is not in [0, 1]; expected e.g. 0.2 to change a \
+        return Err(Error::transform(
+            "label noise",
+            format!(
+                "fraction {fraction} is not in [0, 1]; expected e.g. 0.2 to change a \
              fifth of the labels"
-        )));
+            ),
+        ));
     }
     check_indices(ds, indices, "label noise")?;
     let mut pool = indices.to_vec();
@@ -34,8 +37,9 @@ pub fn noisy_labels(ds: &Dataset, indices: &[usize], fraction: f64, seed: u64) -
     }
     let others = ds.classes() - 1;
     if others == 0 {
-        return Err(Error::Other(
-            "label noise: the data set has a single class, so no label can change".into(),
+        return Err(Error::transform(
+            "label noise",
+            "the data set has a single class, so no label can change",
         ));
     }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
