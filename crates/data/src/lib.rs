@@ -74,6 +74,8 @@ pub mod cifar;
 mod dataset;
 #[cfg(feature = "fetch")]
 pub mod fetch;
+#[cfg(feature = "folder")]
+pub mod folder;
 mod hash;
 pub mod idx;
 pub mod limits;
@@ -88,6 +90,8 @@ pub use cnnvar_core::ImageShape;
 pub use dataset::{DataSplit, Dataset};
 #[cfg(feature = "fetch")]
 pub use fetch::{FetchOptions, FetchProgress, fetch};
+#[cfg(feature = "folder")]
+pub use folder::{FolderData, FolderLayout, FolderOptions, load_folder};
 pub use load::{IDX_CLASSES, IDX_FILES, load_idx_dir};
 pub use locate::{
     DATA_DIR_ENV, DataInfo, expected_shape, find, info, load, load_noting, train_images_file,
