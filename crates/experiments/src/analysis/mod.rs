@@ -8,6 +8,7 @@
 pub mod cv;
 pub mod powerlaw;
 pub mod rank;
+pub mod sequential;
 pub mod stats;
 
 use std::path::Path;
