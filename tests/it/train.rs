@@ -82,6 +82,8 @@ fn out_writes_the_run_directory() {
             .expect("json");
     assert_eq!(rec["run_id"].as_str(), run.file_name().and_then(|n| n.to_str()));
     assert!(run.join("spec.json").exists());
+    let predictions = std::fs::read(run.join("predictions.u8")).expect("predictions.u8");
+    assert_eq!(predictions.len(), 32 + 2 * 100, "header + a prediction and a label per example");
 }
 
 /// A toy set the model can learn proves the loop learns, fast.
@@ -271,4 +273,47 @@ fn a_backend_that_cannot_start_says_which_and_why() {
     assert!(e.contains("backend `tch-cuda` could not start:"), "{e}");
     assert!(!e.contains("panicked") && !e.contains("frame #"), "{e}");
     assert_eq!(e.trim().lines().count(), 1, "{e}");
+}
+
+/// Issue 19: `--eval-subset` changes the curve's points before the last and nothing
+/// else: the final accuracy, loss, per-class accuracies, the last curve point and the
+/// stored predictions are those of `--eval-subset full`, bit for bit (on flex).
+#[test]
+fn an_eval_subset_changes_only_the_earlier_curve_points() {
+    if !backend_available("flex") {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("toy");
+    write_toy_idx(&data, 300, 400, 28, false);
+    let run = |subset: &str| {
+        let out = tmp.path().join(format!("runs-{subset}"));
+        let o = output(
+            cnnvar()
+                .args(["train", "--train-size", "200", "--epochs", "3", "--backend", "flex"])
+                .args(["--eval-subset", subset, "--json", "--quiet", "--out"])
+                .arg(&out)
+                .arg("--data-dir")
+                .arg(&data),
+        );
+        let rec = record(&o);
+        let dir = out.join(rec["run_id"].as_str().expect("run id"));
+        let predictions = std::fs::read(dir.join("predictions.u8")).expect("predictions");
+        (rec, predictions)
+    };
+    let (full, full_predictions) = run("full");
+    let (sub, sub_predictions) = run("50");
+    assert_eq!(sub["spec"]["eval_subset"], 50);
+    assert!(full["spec"].get("eval_subset").is_none(), "full is the field unset");
+    assert_eq!(full_predictions.len(), 32 + 2 * 400);
+    assert_eq!(full_predictions[32..], sub_predictions[32..]);
+    for key in ["test_accuracy", "test_loss", "per_class_accuracy", "train_accuracy"] {
+        assert_eq!(full[key], sub[key], "{key}");
+    }
+    let last = |r: &serde_json::Value| r["epochs"][2]["test_accuracy"].clone();
+    assert_eq!(last(&sub), sub["test_accuracy"], "the last point is the full set's");
+    assert_eq!(last(&full), last(&sub));
+    for e in 0..3 {
+        assert_eq!(full["epochs"][e]["train_loss"], sub["epochs"][e]["train_loss"], "epoch {e}");
+    }
 }

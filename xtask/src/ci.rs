@@ -1,6 +1,7 @@
 //! `cargo xtask ci`: the test command. Installs prerequisites, then fmt, clippy, every
 //! test with all CPU backends compiled in, a check of the CUDA build, the data crate's
-//! tests without its download feature, and a bounded run of every fuzz target.
+//! tests without its download feature, the experiments crate's without burn, and a
+//! bounded run of every fuzz target.
 
 use std::process::Command;
 
@@ -53,6 +54,8 @@ pub fn run_ci(skip_install: bool, quick: bool) -> Result<()> {
     }
 
     step("tests (all CPU backends compiled in)");
+    // scikit-learn's 8×8 digits as an image folder, for the image-folder tests.
+    let digits = env::digits_folder()?;
     sh(env::with_torch(
         cargo()
             .args(["test", "--workspace", "--features"])
@@ -63,6 +66,7 @@ pub fn run_ci(skip_install: bool, quick: bool) -> Result<()> {
             .env("CNNVAR_REQUIRE_SLURM", "1")
             .env("CNNVAR_REQUIRE_TMPFS", "1")
             .env("CNNVAR_AUTO_FETCH", "0")
+            .env("CNNVAR_DIGITS_DIR", &digits)
             .env("XDG_RUNTIME_DIR", env::runtime_dir()?),
     )?)?;
 
@@ -70,6 +74,12 @@ pub fn run_ci(skip_install: bool, quick: bool) -> Result<()> {
     // code, no ureq, rustls or tar).
     step("cnnvar-data without downloads");
     sh(cargo().args(["test", "-p", "cnnvar-data", "--no-default-features"]))?;
+
+    // The statistics and the report need no burn: cnnvar-experiments without its
+    // `train` feature has none in its dependency tree, and builds and passes alone.
+    step("cnnvar-experiments without burn");
+    no_burn_in_tree("cnnvar-experiments")?;
+    sh(cargo().args(["test", "-p", "cnnvar-experiments", "--no-default-features"]))?;
 
     if !quick {
         step("fuzz (every parser, 60 s each)");
@@ -80,9 +90,48 @@ pub fn run_ci(skip_install: bool, quick: bool) -> Result<()> {
     Ok(())
 }
 
+/// Fails if `package`, without its default features, depends on any burn crate
+/// (dev-dependencies included).
+fn no_burn_in_tree(package: &str) -> Result<()> {
+    let out = cargo()
+        .args(["tree", "-p", package, "--no-default-features", "--prefix", "none"])
+        .args(["-e", "normal,build,dev"])
+        .output()?;
+    anyhow::ensure!(out.status.success(), "cargo tree -p {package} failed");
+    let tree = String::from_utf8_lossy(&out.stdout);
+    let burn = burn_crates(&tree);
+    anyhow::ensure!(burn.is_empty(), "{package} without default features depends on {burn:?}");
+    Ok(())
+}
+
+/// The burn crates in `cargo tree --prefix none` output.
+fn burn_crates(tree: &str) -> Vec<&str> {
+    let mut names: Vec<&str> = tree
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|n| *n == "burn" || n.starts_with("burn-"))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
 /// Parses `ci`'s options and runs it.
 pub fn run(args: &[String]) -> Result<()> {
     let skip_install = args.iter().any(|a| a == "--skip-install");
     let quick = args.iter().any(|a| a == "--quick");
     run_ci(skip_install, quick)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::burn_crates;
+
+    #[test]
+    fn burn_crates_are_found_in_a_tree() {
+        let tree = "cnnvar-experiments v0.1.0 (/x)\nburn v0.22.1\nburn-flex v0.22.1\n\
+                    burn v0.22.1 (*)\nreburn v1.0.0\nserde v1.0.0\n";
+        assert_eq!(burn_crates(tree), ["burn", "burn-flex"]);
+        assert!(burn_crates("csv v1.3.0\nstatrs v0.19.0\n").is_empty());
+    }
 }

@@ -92,6 +92,29 @@ pub fn setup_tensorflow() -> Result<PathBuf> {
     Ok(venv.join("bin/python"))
 }
 
+/// The scikit-learn whose copy of the 8×8 handwritten digits the image-folder tests
+/// read (exported to PNG folders by `scripts/digits_to_png.py`).
+pub const SCIKIT_LEARN_VERSION: &str = "1.9.1";
+
+/// The digits exported as an image folder (`<digit>/<index>.png`), made on first use:
+/// scikit-learn into its own venv, then `scripts/digits_to_png.py`. Returns the folder.
+pub fn digits_folder() -> Result<PathBuf> {
+    let out = cache_dir().join(format!("digits-png-sklearn-{SCIKIT_LEARN_VERSION}"));
+    let done = out.join(".complete");
+    if done.exists() {
+        return Ok(out);
+    }
+    let venv = cache_dir().join("venv-sklearn");
+    ensure_venv(&venv, &format!("scikit-learn=={SCIKIT_LEARN_VERSION}"))
+        .with_context(|| format!("installing scikit-learn into {}", venv.display()))?;
+    sh(Command::new(venv.join("bin/python"))
+        .arg(root().join("scripts/digits_to_png.py"))
+        .arg(&out)
+        .arg("--force"))?;
+    std::fs::write(&done, b"").with_context(|| format!("writing {}", done.display()))?;
+    Ok(out)
+}
+
 /// The directory with libtorch's shared libraries inside the venv.
 pub fn torch_lib_dir(venv: &Path) -> Result<PathBuf> {
     let lib = venv.join("lib");

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 use cnnvar_core::{
-    AugmentName, Backend, DatasetName, Downsample, EvalSet, ModelName, OptimizerName, Preset,
-    Rebalance, RunSpec, SubsetMethod,
+    AugmentName, Backend, DEFAULT_EVAL_SUBSET, DatasetName, Downsample, EvalSet, ModelName,
+    OptimizerName, Preset, Rebalance, RunSpec, SubsetMethod,
 };
 
 /// Parses a count that must be at least 1: `--jobs 0` or `--threads-per-job 0` would
@@ -17,6 +17,31 @@ fn at_least_one(s: &str) -> Result<usize, String> {
         Err(e) => Err(format!("{e} (expected a whole number, at least 1)")),
     }
 }
+
+/// Parses `--backend`: a backend's name, or `auto`: the fastest compiled in (a GPU
+/// backend that starts on this machine, else tch, flex, ndarray: `Backend::auto`).
+fn backend_or_auto(s: &str) -> Result<Backend, String> {
+    match s {
+        "auto" => Ok(Backend::auto()),
+        _ => s.parse::<Backend>(),
+    }
+}
+
+/// Parses `--eval-subset`: a count of at least 1, or `full` (none: the whole set).
+fn eval_subset(s: &str) -> Result<EvalSubset, String> {
+    match s {
+        "full" => Ok(EvalSubset(None)),
+        _ => match s.parse::<usize>() {
+            Ok(0) => Err("must be at least 1, or `full` for the whole set every epoch".into()),
+            Ok(n) => Ok(EvalSubset(Some(n))),
+            Err(e) => Err(format!("{e} (expected a whole number of examples, or `full`)")),
+        },
+    }
+}
+
+/// The value of `--eval-subset`: a number of examples, or `None` for `full`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EvalSubset(pub Option<usize>);
 
 /// Why does my CNN's accuracy vary? Train, sweep and report controlled,
 /// repeated-seed studies of the factors.
@@ -158,8 +183,10 @@ pub struct TrainArgs {
     /// Seed of the stratified subset.
     #[arg(long)]
     pub subset_seed: Option<u64>,
-    /// Backend: flex, ndarray, tch, tch-cuda, vulkan, wgpu, metal, cuda.
-    #[arg(long)]
+    /// Backend: auto (the fastest compiled in), flex, ndarray, tch, tch-cuda, vulkan,
+    /// wgpu, metal, cuda. Default: the --spec file's, else the fastest CPU backend
+    /// compiled in (tch, then flex, then ndarray).
+    #[arg(long, value_parser = backend_or_auto)]
     pub backend: Option<Backend>,
     /// Evaluate on the first N test examples only (default: all).
     #[arg(long, value_name = "N")]
@@ -206,6 +233,11 @@ pub struct TrainArgs {
     /// The held-out fold, 0-based (with `--evaluate-on validation`).
     #[arg(long)]
     pub fold: Option<usize>,
+    /// Evaluate each epoch but the last on a fixed class-stratified subset of N test
+    /// examples, or `full` for all (default: 2000, or a `--spec` file's value; the last
+    /// epoch, hence the record, always uses the whole test set).
+    #[arg(long, value_name = "N|full", value_parser = eval_subset)]
+    pub eval_subset: Option<EvalSubset>,
     /// Print the run record as JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -223,7 +255,9 @@ pub struct TrainArgs {
 impl TrainArgs {
     /// Sets every spec field given by a flag over `spec` (`--seed` sets the three
     /// seeds, then `--init-seed` and the others override it). One flag per field of
-    /// [`RunSpec::FIELDS`], each named after its field.
+    /// [`RunSpec::fields`], each named after its field. Without `--eval-subset` and
+    /// without `--spec` (whose file says what it wants, unset meaning the whole set),
+    /// `eval_subset` is [`DEFAULT_EVAL_SUBSET`].
     pub fn apply_to(&self, spec: &mut RunSpec) {
         macro_rules! set {
             ($($field:ident),*) => { $(if let Some(v) = self.$field { spec.$field = v; })* };
@@ -242,6 +276,11 @@ impl TrainArgs {
             (spec.init_seed, spec.order_seed, spec.subset_seed) = (s, s, s);
         }
         set!(init_seed, order_seed, subset_seed);
+        match self.eval_subset {
+            Some(EvalSubset(n)) => spec.eval_subset = n,
+            None if self.spec.is_none() => spec.eval_subset = Some(DEFAULT_EVAL_SUBSET),
+            None => {}
+        }
     }
 }
 
@@ -289,6 +328,11 @@ pub struct SweepArgs {
     /// Epochs of every run instead of the study's (results go to STUDY-eM).
     #[arg(long, value_name = "M", value_parser = at_least_one)]
     pub epochs: Option<usize>,
+    /// Backend of every run instead of the study's: auto (the fastest compiled in: a GPU
+    /// backend that starts, else tch, flex, ndarray) or a backend's name. Without it, a
+    /// study that names no backend runs on the fastest CPU backend compiled in.
+    #[arg(long, value_parser = backend_or_auto)]
+    pub backend: Option<Backend>,
     /// Directory holding the data set's files.
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
@@ -338,7 +382,7 @@ mod tests {
     fn every_spec_field_has_a_train_flag() {
         let flags = train_flags();
         let missing: Vec<&str> =
-            RunSpec::FIELDS.iter().copied().filter(|f| !flags.iter().any(|x| x == f)).collect();
+            RunSpec::fields().iter().copied().filter(|f| !flags.iter().any(|x| x == f)).collect();
         assert!(missing.is_empty(), "spec fields without a `cnnvar train` flag: {missing:?}");
     }
 
@@ -376,6 +420,7 @@ mod tests {
             evaluate_on: Some(EvalSet::Validation),
             folds: Some(4),
             fold: Some(2),
+            eval_subset: Some(1500),
         };
         let json = serde_json::to_value(&want).expect("spec serialises");
         let mut argv = vec!["cnnvar".to_string(), "train".to_string()];
@@ -395,6 +440,33 @@ mod tests {
         let mut got = RunSpec::default();
         args.apply_to(&mut got);
         assert_eq!(got, want);
+    }
+
+    /// `--eval-subset` takes a count or `full`; without it `cnnvar train` uses 2000
+    /// examples, unless a `--spec` file is given, whose value (or its absence) stands.
+    #[test]
+    fn eval_subset_defaults_to_2000_and_takes_full() {
+        let spec_of = |flags: &[&str], start: RunSpec| {
+            let argv = [&["cnnvar", "train"][..], flags].concat();
+            let Command::Train(args) = Cli::try_parse_from(argv).expect("parses").command else {
+                panic!("not train");
+            };
+            let mut spec = start;
+            args.apply_to(&mut spec);
+            spec.eval_subset
+        };
+        assert_eq!(spec_of(&[], RunSpec::default()), Some(2000));
+        assert_eq!(spec_of(&["--eval-subset", "full"], RunSpec::default()), None);
+        assert_eq!(spec_of(&["--eval-subset", "300"], RunSpec::default()), Some(300));
+        let from_file = RunSpec { eval_subset: Some(700), ..RunSpec::default() };
+        assert_eq!(spec_of(&["--spec", "run.toml"], from_file.clone()), Some(700));
+        assert_eq!(spec_of(&["--spec", "run.toml"], RunSpec::default()), None);
+        assert_eq!(spec_of(&["--spec", "run.toml", "--eval-subset", "full"], from_file), None);
+        for bad in ["0", "half"] {
+            let e = Cli::try_parse_from(["cnnvar", "train", "--eval-subset", bad]).unwrap_err();
+            let e = e.to_string();
+            assert!(e.contains("--eval-subset") && e.contains("full"), "{bad}: {e}");
+        }
     }
 
     /// A count of 0 is refused, naming the flag.

@@ -4,6 +4,9 @@ use std::process::ExitCode;
 
 use cnnvar_core::{Error, Result, RunSpec};
 use cnnvar_experiments::store::RunDir;
+use cnnvar_experiments::sweep::{
+    EXIT_ALREADY_COMPLETE, EXIT_BUSY, WorkerEvent, WorkerOutcome, epoch_line, run_worker,
+};
 use cnnvar_experiments::{RunOptions, execute};
 
 use crate::args::{Cli, Command, DataCommand, ExecArgs, TrainArgs, WorkerArgs};
@@ -61,7 +64,7 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
     let run_dir = a.out.as_ref().map(|root| RunDir::create(root, &spec)).transpose()?;
     let mut display = RunProgress::new(&spec, a.quiet);
     let mut curve = Vec::new();
-    let record = execute(&spec, &options(&a.exec), &mut |p| {
+    let output = execute(&spec, &options(&a.exec), &mut |p| {
         display.update(&p);
         if let (Some(dir), cnnvar_experiments::Progress::Epoch(e)) = (&run_dir, &p) {
             curve.push(e.clone());
@@ -69,10 +72,10 @@ fn train(a: TrainArgs) -> Result<ExitCode> {
             let _ = dir.write_curve(&curve);
         }
     })?;
+    let (record, predictions, labels) = (output.record, output.predictions, output.labels);
     display.finish(&record);
     if let Some(dir) = &run_dir {
-        dir.write_curve(&record.epochs)?;
-        dir.write_record(&record)?;
+        dir.write_outputs(&record, &predictions, &labels)?;
         if !a.quiet {
             eprintln!("record written to {}", dir.path().join("record.json").display());
         }
@@ -101,61 +104,33 @@ fn watch_parent() {
 #[cfg(not(unix))]
 fn watch_parent() {}
 
+/// Runs `cnnvar worker`: the worker protocol (`cnnvar_experiments::sweep::worker`),
+/// its events written to stderr (the worker's log, which the executors read), its
+/// outcome mapped to the exit code the executors expect.
 fn worker(a: WorkerArgs) -> Result<ExitCode> {
     if a.watch_parent {
         watch_parent();
     }
-    let dir = RunDir::open(&a.run_dir);
-    let spec = dir.read_spec()?;
-    // The claim: held until this process exits, however it exits.
-    let Some(_lock) = dir.try_lock()? else {
-        eprintln!("run {} is being trained by another process", spec.run_id());
-        return Ok(ExitCode::from(cnnvar_experiments::sweep::EXIT_BUSY as u8));
+    let outcome = run_worker(&a.run_dir, &options(&a.exec), &mut |event| match event {
+        WorkerEvent::Note(note) => eprintln!("cnnvar: {note}"),
+        WorkerEvent::Epoch { epoch, epochs } if a.report_progress => {
+            eprintln!("{}", epoch_line(epoch.epoch, epochs, epoch.test_accuracy));
+        }
+        WorkerEvent::Epoch { .. } => {}
+    })?;
+    let code = match &outcome {
+        WorkerOutcome::Busy { run_id } => {
+            eprintln!("run {run_id} is being trained by another process");
+            EXIT_BUSY
+        }
+        WorkerOutcome::AlreadyComplete { run_id } => {
+            eprintln!("run {run_id} is already complete");
+            EXIT_ALREADY_COMPLETE
+        }
+        WorkerOutcome::Done { .. } => 0,
     };
-    if dir.read_record()?.is_some() {
-        eprintln!("run {} is already complete", spec.run_id());
-        return Ok(ExitCode::from(cnnvar_experiments::sweep::EXIT_ALREADY_COMPLETE as u8));
-    }
-    dir.clear_failure();
-    // Best effort: a full disk shows up again, and fails the run, when the curve or
-    // the record is written.
-    let _ = dir.log_attempt();
-    let epochs = spec.epochs;
-    let mut curve = Vec::new();
-    // A run of a study trains only on the study's data.
-    let study_dir =
-        a.run_dir.parent().filter(|d| d.join(cnnvar_experiments::sweep::PLAN_FILE).is_file());
-    let run_options = RunOptions { study_dir: study_dir.map(Into::into), ..options(&a.exec) };
-    let result = execute(&spec, &run_options, &mut |p| {
-        if let cnnvar_experiments::Progress::Note(note) = &p {
-            // Into the worker's log.
-            eprintln!("cnnvar: {note}");
-        }
-        if let cnnvar_experiments::Progress::Epoch(e) = p {
-            if a.report_progress {
-                eprintln!(
-                    "{}",
-                    cnnvar_experiments::sweep::epoch_line(e.epoch, epochs, e.test_accuracy)
-                );
-            }
-            curve.push(e);
-            let _ = dir.write_curve(&curve);
-        }
-    });
-    let record = match result {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = dir.write_failure(&cnnvar_experiments::store::Failure {
-                exit_code: Some(1),
-                error: e.to_string(),
-                log: None,
-            });
-            return Err(e);
-        }
-    };
-    dir.write_curve(&record.epochs)?;
-    dir.write_record(&record)?;
-    Ok(ExitCode::SUCCESS)
+    // A finished outcome holds the run's lock: it is released when this returns.
+    Ok(ExitCode::from(code as u8))
 }
 
 fn data_info(data_dir: Option<&std::path::Path>, json: bool) -> Result<ExitCode> {

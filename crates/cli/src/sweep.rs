@@ -1,4 +1,6 @@
-//! `cnnvar sweep` and `cnnvar status`.
+//! `cnnvar sweep` and `cnnvar status`: the sweep's policy is
+//! `cnnvar_experiments::sweep::orchestrate`; this shows what it returns, handles Ctrl-C
+//! and maps the outcome to an exit code.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -7,11 +9,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use cnnvar_core::{Error, Result};
 use cnnvar_experiments::store::RunState;
-use cnnvar_experiments::study::Study;
-use cnnvar_experiments::sweep::{
-    LocalExecutor, Plan, SlurmExecutor, SlurmOptions, WorkerCommand, estimate, longest_first,
-    write_results_csv,
-};
+use cnnvar_experiments::sweep::orchestrate::{failure_line, label, labels};
+use cnnvar_experiments::sweep::{Plan, SlurmOptions, SweepRequest, SweepSetup, estimate};
 
 use crate::args::{Executor, SweepArgs};
 use crate::progress::SweepProgress;
@@ -22,72 +21,46 @@ static STOP: AtomicBool = AtomicBool::new(false);
 /// Exit code of a sweep stopped by Ctrl-C.
 const EXIT_INTERRUPTED: u8 = 130;
 
-/// The cores this process may use.
-fn cores() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
-}
-
-fn default_jobs(threads_per_job: usize) -> usize {
-    (cores() / threads_per_job.max(1)).max(1)
+/// The sweep the arguments ask for, its workers running this executable.
+fn request(a: SweepArgs) -> Result<SweepRequest> {
+    let program = std::env::current_exe()
+        .map_err(|e| Error::Other(format!("finding the cnnvar executable: {e}")))?;
+    let slurm = (a.executor == Executor::Slurm).then_some(SlurmOptions {
+        partition: a.partition,
+        time: a.time,
+        cpus_per_task: a.cpus_per_task,
+        max_parallel: a.max_parallel,
+    });
+    Ok(SweepRequest {
+        study: a.study,
+        out: a.out,
+        quick: a.quick,
+        seeds: a.seeds,
+        epochs: a.epochs,
+        jobs: a.jobs,
+        threads_per_job: a.threads_per_job,
+        data_dir: a.data_dir,
+        slurm,
+        program,
+        backend: a.backend,
+    })
 }
 
 /// Runs `cnnvar sweep`.
 pub fn sweep(a: SweepArgs) -> Result<ExitCode> {
-    let study = Study::load(&a.study)?;
-    study.check_overrides(a.seeds, a.epochs)?;
-    let plan = Plan::with_overrides(study, a.quick, a.seeds, a.epochs);
-    let dir = plan.dir(&a.out);
-    // Both are at least 1: the arguments refuse 0.
-    let jobs = a.jobs.unwrap_or_else(|| default_jobs(a.threads_per_job));
-    let program = std::env::current_exe()
-        .map_err(|e| Error::Other(format!("finding the cnnvar executable: {e}")))?;
-    let mut extra_args = Vec::new();
-    if let Some(d) = &a.data_dir {
-        let d = std::path::absolute(d).unwrap_or_else(|_| d.clone());
-        extra_args.push("--data-dir".to_string());
-        extra_args.push(d.display().to_string());
-    }
-    let slurm = (a.executor == Executor::Slurm).then(|| SlurmExecutor {
-        options: SlurmOptions {
-            partition: a.partition.clone(),
-            time: a.time.clone(),
-            cpus_per_task: a.cpus_per_task.max(1),
-            max_parallel: a.max_parallel,
-        },
-        worker: WorkerCommand {
-            program: program.clone(),
-            threads: a.cpus_per_task.max(1),
-            extra_args: extra_args.clone(),
-            // Slurm gives each task its CPUs.
-            passive_wait: false,
-        },
-        poll: std::time::Duration::from_secs(2),
-    });
-    if a.dry_run {
-        if let Some(slurm) = &slurm {
-            // Slurm paths must be absolute: tasks start in other directories.
-            let dir = std::path::absolute(&dir).map_err(|e| Error::io(&dir, e))?;
-            plan.lay_out(&dir)?;
-            let states = plan.states(&dir);
-            let todo: Vec<_> =
-                states.iter().filter(|(_, s)| *s != RunState::Done).map(|(r, _)| *r).collect();
-            let script = slurm.write_script(&plan.study.name, &dir, &todo)?;
+    let (dry, quiet) = (a.dry_run, a.quiet);
+    let setup = SweepSetup::new(request(a)?)?;
+    if dry {
+        if let Some((n, script)) = setup.write_slurm_script()? {
             println!(
-                "{} runs to do; job-array script written (not submitted): {}",
-                todo.len(),
+                "{n} runs to do; job-array script written (not submitted): {}",
                 script.display()
             );
             return Ok(ExitCode::SUCCESS);
         }
-        return dry_run(&plan, &dir, &a.out, jobs, a.threads_per_job);
+        return dry_run(&setup);
     }
-    // Slurm tasks start in other directories: give them absolute paths.
-    let dir = match slurm {
-        Some(_) => std::path::absolute(&dir).map_err(|e| Error::io(&dir, e))?,
-        None => dir,
-    };
-    plan.lay_out(&dir)?;
-    for r in plan.repair(&dir)? {
+    for r in setup.prepare()? {
         eprintln!(
             "run {}: damaged {} ({}) moved aside to {}; the run trains again",
             r.run_id,
@@ -96,130 +69,40 @@ pub fn sweep(a: SweepArgs) -> Result<ExitCode> {
             r.moved_to.display()
         );
     }
-    let states = plan.states(&dir);
-    let todo: Vec<_> =
-        states.iter().filter(|(_, s)| *s != RunState::Done).map(|(r, _)| *r).collect();
-    let already = states.len() - todo.len();
-
+    let todo = setup.todo();
     let _ = ctrlc::set_handler(|| {
         if STOP.swap(true, Ordering::SeqCst) {
             // Second Ctrl-C: leave at once.
             std::process::exit(EXIT_INTERRUPTED as i32);
         }
     });
-    let threads = a.threads_per_job.max(1);
-    let executor = LocalExecutor {
-        jobs,
-        worker: WorkerCommand {
-            program,
-            threads,
-            extra_args,
-            passive_wait: jobs * threads > cores(),
-        },
-    };
-    let labels: HashMap<String, String> = plan
-        .runs
-        .iter()
-        .map(|r| (r.run_id.clone(), format!("{} {} #{}", r.experiment, r.level, r.replicate + 1)))
-        .collect();
-    if !a.quiet {
-        let how = match &slurm {
-            Some(s) => format!(
-                "as a Slurm job array, {} CPUs per task{}",
-                s.options.cpus_per_task,
-                s.options
-                    .max_parallel
-                    .map(|k| format!(", at most {k} at once"))
-                    .unwrap_or_default()
-            ),
-            None => format!("{jobs} jobs × {} threads", a.threads_per_job),
-        };
-        eprintln!(
-            "study {}: {} runs ({} done already, {} to do) in {}, {how}",
-            plan.study.name,
-            states.len(),
-            already,
-            todo.len(),
-            dir.display(),
-        );
+    if !quiet {
+        eprintln!("{}", setup.header(&todo));
     }
-    let mut display = SweepProgress::new(states.len(), already, labels, a.quiet);
-    let mut outcome = match &slurm {
-        Some(s) => s.run(&plan.study.name, &dir, &todo, &STOP, &mut |e| display.event(&e))?,
-        None => {
-            // Longest first, so the last runs to finish are short ones.
-            let mut todo = todo;
-            longest_first(&mut todo);
-            executor.run(&dir, &todo, &STOP, &mut |e| display.event(&e))?
-        }
-    };
+    let mut display = SweepProgress::new(todo.total, todo.already(), labels(&setup.plan), quiet);
+    let outcome = setup.execute(todo.runs, &STOP, &mut |e| display.event(&e))?;
     display.finish();
-    let rows = write_results_csv(&plan, &dir)?;
-    if rows > 0 {
-        report(&dir, a.quiet, false)?;
+    if setup.write_results()? > 0 {
+        report(&setup.dir, quiet, false)?;
     }
     let interrupted = STOP.load(Ordering::SeqCst);
-    print_failures(&dir, display.failures(), &display);
-    // Counted now, not from the start: a concurrent sweep may have completed runs, or
-    // finished those it was running when this one looked.
-    let now = plan.states(&dir);
-    let complete = now.iter().filter(|(_, s)| *s == RunState::Done).count();
-    outcome.busy = now.iter().filter(|(_, s)| *s == RunState::Running).count();
-    eprintln!(
-        "{}",
-        summary_line(&plan.study.name, complete, states.len(), &outcome, interrupted, &dir)
-    );
-    debug_assert!(rows <= plan.runs.len());
+    for (run_id, why) in display.failures() {
+        eprintln!("{}", failure_line(&setup.dir, run_id, &display.label(run_id), why));
+    }
+    let summary = setup.summary(outcome, interrupted);
+    eprintln!("{summary}");
     Ok(if interrupted {
         ExitCode::from(EXIT_INTERRUPTED)
-    } else if outcome.failed > 0 {
+    } else if summary.outcome.failed > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
 }
 
-/// The sweep's last line: what is complete now, and what this sweep itself did.
-fn summary_line(
-    study: &str,
-    complete: usize,
-    total: usize,
-    outcome: &cnnvar_experiments::sweep::ExecOutcome,
-    interrupted: bool,
-    dir: &Path,
-) -> String {
-    let mut line = format!(
-        "{study}: {complete} of {total} runs complete ({} trained by this sweep",
-        outcome.done
-    );
-    if outcome.done_elsewhere > 0 {
-        line += &format!(", {} by another process", outcome.done_elsewhere);
-    }
-    line += &format!("), {} failed", outcome.failed);
-    if outcome.busy > 0 {
-        line += &format!(", {} being run by another process", outcome.busy);
-    }
-    if interrupted {
-        line += ", interrupted (rerun the same command to resume)";
-    }
-    line + &format!("; results: {}", dir.join("results.csv").display())
-}
-
-/// One line per run that failed in this sweep: its label and id, the first line of
-/// its reason and where its log is.
-fn print_failures(dir: &Path, failures: &[(String, String)], display: &SweepProgress) {
-    for (run_id, why) in failures {
-        let run = cnnvar_experiments::store::RunDir::open(dir.join(run_id));
-        let log = run
-            .read_failure()
-            .and_then(|f| f.log)
-            .unwrap_or_else(|| dir.join(run_id).join("worker.log"));
-        let first = why.lines().next().unwrap_or("");
-        eprintln!("failed: {} ({run_id}): {first}; log: {}", display.label(run_id), log.display());
-    }
-}
-
-fn dry_run(plan: &Plan, dir: &Path, out: &Path, jobs: usize, threads: usize) -> Result<ExitCode> {
+/// `--dry-run` with local workers: every planned run with its state, and the estimate.
+fn dry_run(setup: &SweepSetup) -> Result<ExitCode> {
+    let (plan, dir, jobs, threads) = (&setup.plan, &setup.dir, setup.jobs, setup.threads_per_job);
     let states = plan.states(dir);
     let state_of: HashMap<&str, RunState> =
         states.iter().map(|(r, s)| (r.run_id.as_str(), *s)).collect();
@@ -259,7 +142,7 @@ fn dry_run(plan: &Plan, dir: &Path, out: &Path, jobs: usize, threads: usize) -> 
             );
         }
     }
-    let e = estimate(plan, dir, out, jobs, threads);
+    let e = estimate(plan, dir, &setup.out, jobs, threads);
     println!(
         "\n{} planned runs, {} distinct, {} to do; estimated {} of compute, {} wall with {jobs} jobs × {threads} threads ({})",
         plan.runs.len(),
@@ -335,13 +218,7 @@ pub fn status(study_dir: &Path) -> Result<ExitCode> {
         if *state == RunState::Failed {
             let dir = cnnvar_experiments::store::RunDir::open(study_dir.join(&run.run_id));
             let why = dir.read_failure().map(|f| f.error).unwrap_or_default();
-            println!(
-                "  failed: {} {} #{} ({}): {why}",
-                run.experiment,
-                run.level,
-                run.replicate + 1,
-                run.run_id
-            );
+            println!("  failed: {} ({}): {why}", label(run), run.run_id);
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -353,10 +230,8 @@ fn print_damaged(plan: &Plan, study_dir: &Path) {
     for (run, damage) in plan.damaged(study_dir) {
         for d in damage {
             println!(
-                "  damaged: {} {} #{} ({}): {}: {}; the next sweep moves it aside and retrains",
-                run.experiment,
-                run.level,
-                run.replicate + 1,
+                "  damaged: {} ({}): {}: {}; the next sweep moves it aside and retrains",
+                label(run),
                 run.run_id,
                 d.file.display(),
                 d.why

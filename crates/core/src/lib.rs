@@ -38,7 +38,7 @@ pub use error::{Error, Result};
 pub use record::{CHANCE_MARGIN, EpochRecord, Provenance, RunRecord};
 pub use shape::ImageShape;
 pub use spec::{
-    AugmentName, DEFAULT_MINORITY, DatasetName, Downsample, EvalSet, MAX_BATCH_SIZE, MAX_EPOCHS,
+    AugmentName, DEFAULT_EVAL_SUBSET, DEFAULT_MINORITY, DatasetName, Downsample, EvalSet, MAX_BATCH_SIZE, MAX_EPOCHS,
     ModelName, OptimizerName, Preset, Rebalance, RunSpec, SubsetMethod, toml_error,
 };
 

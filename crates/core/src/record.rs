@@ -31,10 +31,12 @@ pub struct EpochRecord {
     /// Training accuracy over the epoch's mini-batches, weights changing as it goes
     /// (as Keras reports it).
     pub train_accuracy: f64,
-    /// Loss on the whole test set after the epoch.
+    /// Loss on the evaluation set after the epoch: on the spec's `eval_subset` of it
+    /// for every epoch but the last, on the whole set for the last epoch (whose values
+    /// are the record's final ones).
     #[serde(with = "nullable_f64")]
     pub test_loss: f64,
-    /// Accuracy on the whole test set after the epoch.
+    /// Accuracy on the evaluation set after the epoch, on the examples `test_loss` is.
     pub test_accuracy: f64,
     /// Wall seconds of the epoch: training plus evaluation.
     pub seconds: f64,
@@ -145,7 +147,8 @@ pub struct RunRecord {
     pub error: Option<String>,
     /// Examples actually trained on (after subsetting).
     pub train_examples: usize,
-    /// Test examples evaluated.
+    /// Test examples evaluated at the end (the whole evaluation set; one prediction each
+    /// in the run's `predictions.u8`).
     pub test_examples: usize,
     /// Trainable parameters of the model.
     pub params: usize,

@@ -296,6 +296,116 @@ pub struct RunSpec {
     /// The held-out fold, 0-based (with `evaluate_on = "validation"`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fold: Option<usize>,
+    /// How many examples each epoch's curve point is evaluated on, but the last epoch's:
+    /// a fixed class-stratified subset of the evaluation set, the same for every epoch
+    /// and every run that evaluates on the same examples (see `cnnvar_experiments::run`).
+    /// The last epoch (and an epoch whose loss diverged, which ends the run) is always
+    /// evaluated on the whole evaluation set, so the final accuracy and the predictions
+    /// do not depend on it. `None` (written `"full"`): every epoch on the whole set, as
+    /// before the field existed; a subset at least as large as the set is the whole set.
+    /// `cnnvar train` and studies default to [`DEFAULT_EVAL_SUBSET`].
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "count_or_full::deserialize"
+    )]
+    pub eval_subset: Option<usize>,
+}
+
+/// The `eval_subset` of `cnnvar train` and of study runs when they set none: 2000 test
+/// images, enough for a curve point within about one accuracy point (standard error ≤ 1.1
+/// points), a fifth of the cost of evaluating the whole 10 000-image test set.
+pub const DEFAULT_EVAL_SUBSET: usize = 2000;
+
+/// Serde for `eval_subset`: a count, or `"full"` (or null) for none.
+mod count_or_full {
+    use serde::Deserializer;
+    use serde::de::{Error, Visitor};
+
+    /// Reads a whole number as `Some`, `"full"` or null as `None`.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
+        d.deserialize_any(CountOrFull)
+    }
+
+    struct CountOrFull;
+
+    impl<'de> Visitor<'de> for CountOrFull {
+        type Value = Option<usize>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a whole number of examples, or \"full\"")
+        }
+
+        fn visit_u64<E: Error>(self, v: u64) -> Result<Option<usize>, E> {
+            usize::try_from(v).map(Some).map_err(|_| E::custom(format!("{v} is too large")))
+        }
+
+        fn visit_i64<E: Error>(self, v: i64) -> Result<Option<usize>, E> {
+            u64::try_from(v)
+                .map_err(|_| {
+                    E::custom(format!("expected a whole number of examples or \"full\", got {v}"))
+                })
+                .and_then(|v| self.visit_u64(v))
+        }
+
+        fn visit_str<E: Error>(self, v: &str) -> Result<Option<usize>, E> {
+            match v {
+                "full" => Ok(None),
+                _ => Err(E::custom(format!(
+                    "expected a whole number of examples or \"full\", got \"{v}\""
+                ))),
+            }
+        }
+
+        fn visit_unit<E: Error>(self) -> Result<Option<usize>, E> {
+            Ok(None)
+        }
+
+        fn visit_none<E: Error>(self) -> Result<Option<usize>, E> {
+            Ok(None)
+        }
+
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Option<usize>, D::Error> {
+            d.deserialize_any(CountOrFull)
+        }
+    }
+}
+
+/// The field names of the struct `T` in declaration order, as serde's derive hands them
+/// to `Deserializer::deserialize_struct`: a deserializer that only records that list
+/// (and then declines to produce a value). Empty for a type that is not a struct.
+pub fn serde_field_names<T: serde::de::DeserializeOwned>() -> &'static [&'static str] {
+    let mut names = None;
+    // The error is the point: the deserializer stops as soon as it has the names.
+    let _ = T::deserialize(FieldNames(&mut names));
+    names.unwrap_or(&[])
+}
+
+/// A deserializer that records the field names of the struct asked of it.
+struct FieldNames<'a>(&'a mut Option<&'static [&'static str]>);
+
+impl<'de> serde::Deserializer<'de> for FieldNames<'_> {
+    type Error = serde::de::value::Error;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+        Err(serde::de::Error::custom("only field names are read"))
+    }
+
+    fn deserialize_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        _visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        *self.0 = Some(fields);
+        Err(serde::de::Error::custom("only field names are read"))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+        ignored_any
+    }
 }
 
 /// The classes `imbalance` downsamples when `minority` is unset.
@@ -333,6 +443,7 @@ impl Default for RunSpec {
             evaluate_on: None,
             folds: None,
             fold: None,
+            eval_subset: None,
         }
     }
 }
@@ -346,39 +457,14 @@ pub const MAX_EPOCHS: usize = 100_000;
 
 impl RunSpec {
     /// The name of every field, as written in files and study factors, in declaration
-    /// order (a test checks it against the serialised spec; `results.csv` takes its
-    /// spec columns from it).
-    pub const FIELDS: &'static [&'static str] = &[
-        "dataset",
-        "train_size",
-        "subset",
-        "test_size",
-        "model",
-        "optimizer",
-        "lr",
-        "momentum",
-        "preset",
-        "batch_size",
-        "epochs",
-        "init_seed",
-        "order_seed",
-        "subset_seed",
-        "backend",
-        "depth",
-        "width",
-        "kernel",
-        "downsample",
-        "dropout",
-        "weight_decay",
-        "augment",
-        "imbalance",
-        "minority",
-        "rebalance",
-        "label_noise",
-        "evaluate_on",
-        "folds",
-        "fold",
-    ];
+    /// order: the list serde's derive makes from the struct itself (see
+    /// [`serde_field_names`]), so no copy is typed by hand. `results.csv` takes its spec
+    /// columns from it, and `cnnvar train` has a flag for each (a test in the CLI holds
+    /// it to that).
+    pub fn fields() -> &'static [&'static str] {
+        static FIELDS: std::sync::OnceLock<&'static [&'static str]> = std::sync::OnceLock::new();
+        FIELDS.get_or_init(serde_field_names::<RunSpec>)
+    }
 
     /// The seed fields, which studies derive rather than take from the file.
     pub const SEED_FIELDS: &'static [&'static str] = &["init_seed", "order_seed", "subset_seed"];
@@ -417,6 +503,12 @@ impl RunSpec {
         }
         if self.test_size == Some(0) {
             return bad("test_size", "must be at least 1 (omit it for the whole test set)".into());
+        }
+        if self.eval_subset == Some(0) {
+            return bad(
+                "eval_subset",
+                "must be at least 1 (\"full\" evaluates every epoch on the whole set)".into(),
+            );
         }
         if let Some(n) = self.train_size
             && n > self.dataset.train_examples()
@@ -633,22 +725,23 @@ mod tests {
             evaluate_on: Some(EvalSet::Validation),
             folds: Some(5),
             fold: Some(0),
+            eval_subset: Some(500),
             ..RunSpec::default()
         };
         let v = serde_json::to_value(&full).unwrap();
         let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-        let mut listed = RunSpec::FIELDS.to_vec();
+        let mut listed = RunSpec::fields().to_vec();
         listed.sort();
         let mut keys = keys;
         keys.sort();
         assert_eq!(keys, listed);
         // In declaration order too (results.csv's columns follow it).
         let json = full.canonical_json();
-        let at: Vec<usize> = RunSpec::FIELDS
+        let at: Vec<usize> = RunSpec::fields()
             .iter()
             .map(|f| json.find(&format!("\"{f}\":")).expect("field in the JSON"))
             .collect();
-        assert!(at.windows(2).all(|w| w[0] < w[1]), "FIELDS out of declaration order");
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "fields() out of declaration order");
     }
 
     #[test]
@@ -678,6 +771,43 @@ mod tests {
         let json = RunSpec::default().canonical_json();
         for field in ["depth", "dropout", "augment", "imbalance", "label_noise", "folds"] {
             assert!(!json.contains(field), "{json}");
+        }
+    }
+
+    /// A spec.json written before `eval_subset` existed reads back to the same spec and
+    /// run id (this one is the committed record's, `fuzz/seeds/record/record.json`).
+    #[test]
+    fn an_old_spec_json_keeps_its_run_id() {
+        let old = r#"{"dataset":"fashion-mnist","train_size":1000,"subset":"first","model":"simple","optimizer":"adam","lr":0.001,"preset":"keras","batch_size":32,"epochs":10,"init_seed":2412040665073568,"order_seed":4826499243410388,"subset_seed":8586762844841619,"backend":"flex"}"#;
+        let spec = RunSpec::from_json(old, "spec.json").unwrap();
+        assert_eq!(spec.eval_subset, None);
+        assert_eq!(spec.canonical_json(), old);
+        assert_eq!(spec.run_id(), "1f498587fa453c83");
+    }
+
+    /// `eval_subset` is a count or `"full"`, which is the field unset (same run id);
+    /// 0, negative counts and other words are refused, naming the field.
+    #[test]
+    fn eval_subset_is_a_count_or_full() {
+        let toml = |t: &str| RunSpec::from_toml(t, "x.toml");
+        assert_eq!(toml("eval_subset = 2000\n").unwrap().eval_subset, Some(2000));
+        let full = toml("eval_subset = \"full\"\n").unwrap();
+        assert_eq!(full, RunSpec::default());
+        assert_eq!(full.run_id(), RunSpec::default().run_id());
+        let json = RunSpec::from_json(r#"{"eval_subset":"full"}"#, "s.json").unwrap();
+        assert_eq!(json, RunSpec::default());
+        assert_eq!(RunSpec::from_json(r#"{"eval_subset":null}"#, "s.json").unwrap(), full);
+        let some = RunSpec { eval_subset: Some(300), ..RunSpec::default() };
+        assert!(
+            some.canonical_json().ends_with(",\"eval_subset\":300}"),
+            "{}",
+            some.canonical_json()
+        );
+        assert_eq!(RunSpec::from_json(&some.canonical_json(), "s.json").unwrap(), some);
+        assert_ne!(some.run_id(), full.run_id());
+        for bad in ["eval_subset = 0\n", "eval_subset = -5\n", "eval_subset = \"half\"\n"] {
+            let e = toml(bad).unwrap_err().to_string();
+            assert!(e.contains("`eval_subset`") && e.contains("full"), "{bad}: {e}");
         }
     }
 

@@ -1,16 +1,32 @@
 //! One run from spec to record: load data, choose the subset, train, attach provenance.
 //! `cnnvar train` and every study worker go through [`execute`].
+//!
+//! # The per-epoch evaluation subset
+//!
+//! A spec's `eval_subset` of *n* examples makes each epoch's curve point, except the
+//! last epoch's, an evaluation on *n* examples of the run's evaluation set instead of all
+//! of it ([`eval_subset_indices`]): drawn stratified by class (each class its proportional
+//! share, by largest remainder, as the stratified training subset), with a fixed seed
+//! ([`EVAL_SUBSET_SEED`]) and nothing of the run's, so every run that evaluates on the
+//! same examples (every seed, level and experiment of a study on the test split, or its
+//! twilight copy) gets the same subset at every epoch. With `test_size` the subset is
+//! drawn from those first examples; with `evaluate_on = "validation"` from the held-out
+//! fold. The last epoch is evaluated on the whole evaluation set, so the curve's last
+//! point, the record's test accuracy, loss and per-class accuracies and the predictions
+//! are what they are without a subset; so is the epoch whose loss diverged, which ends
+//! the run.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use cnnvar_core::{
     AugmentName, DEFAULT_MINORITY, Error, EvalSet, Provenance, Rebalance, Result, RunRecord,
-    RunSpec,
+    RunSpec, SubsetMethod,
 };
 use cnnvar_data::{Augmentation, DataSplit, Dataset};
 use cnnvar_models::Architecture;
 
+pub use crate::store::RunOutput;
 use crate::train::{Progress, TrainingData, train};
 
 /// How to run, beyond what the spec fixes (none of it changes the numbers).
@@ -26,14 +42,15 @@ pub struct RunOptions {
     pub study_dir: Option<PathBuf>,
 }
 
-/// Runs `spec` to completion. Errors are returned for anything that stops the run
-/// before training (bad spec, missing data, a backend that is not compiled in); a
-/// run whose loss diverges is a successful call whose record says `diverged`.
+/// Runs `spec` to completion: its record, and the predicted and the true class of each
+/// example of its final evaluation. Errors are returned for anything that stops the run before
+/// training (bad spec, missing data, a backend that is not compiled in); a run whose
+/// loss diverges is a successful call whose record says `diverged`.
 pub fn execute(
     spec: &RunSpec,
     options: &RunOptions,
     progress: &mut dyn FnMut(Progress),
-) -> Result<RunRecord> {
+) -> Result<RunOutput> {
     let started = Instant::now();
     spec.validate()?;
     let threads = options
@@ -55,15 +72,18 @@ pub fn execute(
         )
     })?;
     let prepared = prepare(spec, &data)?;
+    let test = match spec.evaluate_on.unwrap_or(EvalSet::Test) {
+        EvalSet::Test => &data.test,
+        EvalSet::Twilight => prepared.eval.as_ref().unwrap_or(&data.test),
+        EvalSet::Validation => &data.train,
+    };
+    let epoch_test = eval_subset_indices(test, prepared.eval_indices.as_deref(), spec.eval_subset)?;
     let training = TrainingData {
         train: prepared.train.as_ref().unwrap_or(&data.train),
         train_indices: &prepared.train_indices,
-        test: match spec.evaluate_on.unwrap_or(EvalSet::Test) {
-            EvalSet::Test => &data.test,
-            EvalSet::Twilight => prepared.eval.as_ref().unwrap_or(&data.test),
-            EvalSet::Validation => &data.train,
-        },
+        test,
         test_indices: prepared.eval_indices.as_deref(),
+        epoch_test_indices: epoch_test.as_deref(),
         class_weights: prepared.class_weights.as_deref(),
         augment: &augmentation(spec),
     };
@@ -72,7 +92,7 @@ pub fn execute(
     let mut provenance = Provenance::of_this_process(spec.backend, &format!("{device:?}"), threads);
     provenance.data_source = data.source.display().to_string();
     provenance.data_sha256 = data.sha256.clone();
-    Ok(RunRecord {
+    let record = RunRecord {
         run_id: spec.run_id(),
         test_accuracy: outcome.test.accuracy,
         test_loss: outcome.test.loss,
@@ -89,7 +109,35 @@ pub fn execute(
         seconds: started.elapsed().as_secs_f64(),
         spec: spec.clone(),
         provenance,
-    })
+    };
+    Ok(RunOutput { record, predictions: outcome.test.predictions, labels: outcome.test.labels })
+}
+
+/// The seed of every per-epoch evaluation subset ([`eval_subset_indices`]): fixed, and
+/// no run's, so that all runs evaluating on the same examples share the subset.
+pub const EVAL_SUBSET_SEED: u64 = 0x6576_616c; // "eval"
+
+/// The examples of `eval` that each epoch's curve point but the last is evaluated on,
+/// for a spec's `eval_subset` of `n`: `n` of the final evaluation's examples
+/// (`candidates`, or all of `eval`), drawn stratified by class by the sampler of the
+/// stratified training subset ([`cnnvar_data::select`]) with [`EVAL_SUBSET_SEED`], in
+/// evaluation order. `None`, the whole evaluation set, when `n` is `None` or not below
+/// its size. A function of the candidates' labels and `n` alone.
+pub fn eval_subset_indices(
+    eval: &Dataset,
+    candidates: Option<&[usize]>,
+    n: Option<usize>,
+) -> Result<Option<Vec<usize>>> {
+    let size = candidates.map_or(eval.len(), <[usize]>::len);
+    let Some(n) = n.filter(|&n| n < size) else { return Ok(None) };
+    let stratified = SubsetMethod::Stratified;
+    Ok(Some(match candidates {
+        None => cnnvar_data::select(eval, Some(n), stratified, EVAL_SUBSET_SEED)?,
+        Some(c) => cnnvar_data::select(&eval.subset(c), Some(n), stratified, EVAL_SUBSET_SEED)?
+            .into_iter()
+            .map(|at| c[at])
+            .collect(),
+    }))
 }
 
 /// What a study records of the data its runs are trained on.
@@ -185,5 +233,150 @@ fn augmentation(spec: &RunSpec) -> Augmentation {
                 ..Augmentation::geometric()
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cnnvar_core::{Backend, ImageShape};
+
+    /// A data set of `labels.len()` 1-pixel images.
+    fn labelled(labels: Vec<u8>) -> Dataset {
+        Dataset::new(
+            vec![0; labels.len()],
+            labels,
+            ImageShape { channels: 1, height: 1, width: 1 },
+            10,
+        )
+        .unwrap()
+    }
+
+    /// The subset keeps each class's share, is the same every time, lies inside the
+    /// candidates in their order, and is the whole set when not smaller than it.
+    #[test]
+    fn the_eval_subset_is_fixed_and_stratified() {
+        // Classes 0..5 three times as common as 5..10.
+        let labels: Vec<u8> =
+            (0..1000).map(|i| if i % 8 < 6 { (i % 5) as u8 } else { 5 + (i % 5) as u8 }).collect();
+        let data = labelled(labels.clone());
+        let a = eval_subset_indices(&data, None, Some(200)).unwrap().unwrap();
+        assert_eq!(a, eval_subset_indices(&data, None, Some(200)).unwrap().unwrap());
+        assert_eq!(a.len(), 200);
+        assert!(a.windows(2).all(|w| w[0] < w[1]), "in evaluation order");
+        let mut counts = [0usize; 10];
+        for &i in &a {
+            counts[usize::from(labels[i])] += 1;
+        }
+        let whole = data.class_counts();
+        for c in 0..10 {
+            let share = whole[c] as f64 * 200.0 / 1000.0;
+            assert!((counts[c] as f64 - share).abs() < 1.0, "class {c}: {counts:?} vs {whole:?}");
+        }
+        // From candidates: inside them, in their order.
+        let fold: Vec<usize> = (0..1000).rev().step_by(3).collect();
+        let b = eval_subset_indices(&data, Some(&fold), Some(50)).unwrap().unwrap();
+        assert_eq!(b.len(), 50);
+        let at: Vec<usize> = b.iter().map(|i| fold.iter().position(|f| f == i).unwrap()).collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "{at:?}");
+        // A prefix candidate list is the set's own subset.
+        let all: Vec<usize> = (0..1000).collect();
+        assert_eq!(eval_subset_indices(&data, Some(&all), Some(200)).unwrap().unwrap(), a);
+        for n in [None, Some(1000), Some(5000)] {
+            assert_eq!(eval_subset_indices(&data, None, n).unwrap(), None, "{n:?}");
+        }
+        assert_eq!(eval_subset_indices(&data, Some(&fold), Some(fold.len())).unwrap(), None);
+    }
+
+    /// A learnable 28×28 set of `n` examples (the class is which region is bright).
+    fn toy(n: usize, salt: usize) -> Dataset {
+        let labels: Vec<u8> = (0..n).map(|i| ((i * 7 + 3) % 10) as u8).collect();
+        let mut images = vec![0u8; n * 784];
+        for (i, img) in images.chunks_mut(784).enumerate() {
+            for (p, px) in img.iter_mut().enumerate() {
+                let region = (p / 28 * 5 / 28) * 2 + (p % 28 * 2 / 28);
+                let noise = ((p * 31 + (i + salt) * 17) % 97) as u8;
+                *px = if region == usize::from(labels[i]) { 120 + noise } else { noise };
+            }
+        }
+        let shape = ImageShape { channels: 1, height: 28, width: 28 };
+        Dataset::new(images, labels, shape, 10).unwrap()
+    }
+
+    /// Issue 19: evaluating the curve points on a subset changes nothing else: the
+    /// training, the final accuracy, loss and per-class accuracies, the curve's last
+    /// point and the predictions are bit for bit those of full evaluations every epoch.
+    /// (Through `train`: `execute` configures the process's threads, once per process;
+    /// `tests/it` checks the same through `cnnvar train`.)
+    #[test]
+    fn an_eval_subset_leaves_the_final_evaluation_and_predictions_unchanged() {
+        if !Backend::Flex.is_compiled() {
+            return;
+        }
+        let (train_set, test_set) = (toy(300, 0), toy(400, 1000));
+        let spec = RunSpec {
+            train_size: Some(200),
+            epochs: 3,
+            backend: Backend::Flex,
+            ..RunSpec::default()
+        };
+        let arch = Architecture::for_spec(&spec, train_set.shape()).unwrap();
+        let device = spec.backend.device().unwrap();
+        let train_indices: Vec<usize> = (0..200).collect();
+        let subset = eval_subset_indices(&test_set, None, Some(50)).unwrap();
+        let run = |epoch_test_indices: Option<&[usize]>| {
+            let data = TrainingData {
+                train: &train_set,
+                train_indices: &train_indices,
+                test: &test_set,
+                test_indices: None,
+                epoch_test_indices,
+                class_weights: None,
+                augment: &Augmentation::NONE,
+            };
+            let outcome = train(&spec, &arch, &data, &device, &mut |_| {}).unwrap();
+            let record = RunRecord {
+                test_accuracy: outcome.test.accuracy,
+                test_loss: outcome.test.loss,
+                train_accuracy: outcome.train.accuracy,
+                per_class_accuracy: outcome.test.per_class.clone(),
+                epochs: outcome.epochs.clone(),
+                test_examples: outcome.test.examples,
+                ..crate::store::tests::record_of(&spec)
+            };
+            RunOutput { record, predictions: outcome.test.predictions, labels: outcome.test.labels }
+        };
+        let full = run(None);
+        let sub = run(subset.as_deref());
+        let (a, b) = (&full.record, &sub.record);
+        assert_eq!(full.predictions.len(), 400);
+        assert_eq!(full.predictions, sub.predictions);
+        assert_eq!(full.labels, test_set.labels(), "the labels of the evaluation, in order");
+        assert_eq!(full.labels, sub.labels);
+        assert_eq!(a.test_accuracy.to_bits(), b.test_accuracy.to_bits());
+        assert_eq!(a.test_loss.to_bits(), b.test_loss.to_bits());
+        assert_eq!(a.per_class_accuracy, b.per_class_accuracy);
+        assert_eq!((a.test_examples, b.test_examples), (400, 400));
+        assert_eq!(a.train_accuracy.to_bits(), b.train_accuracy.to_bits());
+        for (x, y) in a.epochs.iter().zip(&b.epochs) {
+            assert_eq!(x.train_loss.to_bits(), y.train_loss.to_bits(), "epoch {}", x.epoch);
+            assert_eq!(x.train_accuracy.to_bits(), y.train_accuracy.to_bits());
+        }
+        let (last_a, last_b) = (&a.epochs[2], &b.epochs[2]);
+        assert_eq!(
+            last_b.test_accuracy.to_bits(),
+            b.test_accuracy.to_bits(),
+            "last point: full set"
+        );
+        assert_eq!(last_a.test_accuracy.to_bits(), last_b.test_accuracy.to_bits());
+        // The earlier points are fractions of 50 examples.
+        for e in &b.epochs[..2] {
+            let hits = e.test_accuracy * 50.0;
+            assert!((hits - hits.round()).abs() < 1e-9, "epoch {}: {}", e.epoch, e.test_accuracy);
+        }
+        let correct = |o: &RunOutput| {
+            o.predictions.iter().zip(test_set.labels()).filter(|(p, l)| p == l).count()
+        };
+        assert_eq!(correct(&full) as f64 / 400.0, a.test_accuracy, "predictions match accuracy");
     }
 }

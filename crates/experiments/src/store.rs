@@ -1,9 +1,40 @@
 //! The run store: one directory per run, named by its id, holding `spec.json`, the
-//! per-epoch `curve.csv` and, written last and atomically, `record.json`. A run is
-//! complete exactly when `record.json` exists, parses and belongs to the directory (its
-//! run id and the hash of its spec are the directory's name). A `spec.json` or
-//! `record.json` that exists but fails those checks is damaged ([`RunDir::damage`]); a
-//! sweep moves such files aside ([`RunDir::move_aside`]), never deleting them.
+//! per-epoch `curve.csv`, the predictions of the final evaluation `predictions.u8` and,
+//! written last and atomically, `record.json`. A run is complete exactly when
+//! `record.json` exists, parses and belongs to the directory (its run id and the hash of
+//! its spec are the directory's name), and its predictions, if any, are sound. A
+//! `spec.json`, `record.json` or `predictions.u8` that exists but fails those checks is
+//! damaged ([`RunDir::damage`]); a sweep moves such files aside ([`RunDir::move_aside`]),
+//! never deleting them.
+//!
+//! # `predictions.u8`
+//!
+//! For each example of the run's final evaluation, in evaluation order, the class the
+//! trained model predicts (the argmax of its logits) and the example's true class (its
+//! label), so that correctness, agreement between runs and ensembles can be computed
+//! from the run store alone, without the data set. Evaluation order is the test set's
+//! order (its first `test_size` examples with `test_size`, the held-out fold's examples
+//! in the training file's order with `evaluate_on = "validation"`). The file is a
+//! 32-byte header, then *n* predicted classes, then the *n* labels of the same examples
+//! (32 + 2*n* bytes):
+//!
+//! | bytes        | content                                                       |
+//! |--------------|---------------------------------------------------------------|
+//! | 0..8         | the magic `CNNVPRED` (ASCII)                                  |
+//! | 8..12        | the format version, little-endian `u32`: 1                    |
+//! | 12..16       | the number of examples *n*, little-endian `u32`               |
+//! | 16..32       | the run id, 16 lowercase hex digits (ASCII)                   |
+//! | 32..32+n     | the predicted class of each example (below the classes)       |
+//! | 32+n..32+2n  | the true class of each example, in the same order (below the classes) |
+//!
+//! It is written atomically before `record.json` ([`RunDir::write_outputs`]), so a
+//! complete run of this version always has it; *n* equals the record's `test_examples`.
+//! Reading it ([`RunDir::read_predictions`]) checks it against the record: its length
+//! first (before reading, so a damaged header never sizes an allocation), then the
+//! magic, version, count, run id and every class and label. Records made before the
+//! file existed have none: their predictions are absent, not damaged. In Python:
+//! `b = numpy.fromfile(path, dtype=numpy.uint8); n = (len(b) - 32) // 2;
+//! predicted, labels = b[32:32 + n], b[32 + n:]`.
 
 use std::path::{Path, PathBuf};
 
@@ -17,6 +48,44 @@ pub const SPEC_FILE: &str = "spec.json";
 pub const CURVE_FILE: &str = "curve.csv";
 /// The record; its presence marks the run complete.
 pub const RECORD_FILE: &str = "record.json";
+/// The predicted and the true class of each example of the final evaluation (see the
+/// module docs).
+pub const PREDICTIONS_FILE: &str = "predictions.u8";
+/// The first bytes of [`PREDICTIONS_FILE`].
+pub const PREDICTIONS_MAGIC: &[u8; 8] = b"CNNVPRED";
+/// The version of [`PREDICTIONS_FILE`]'s format this build writes and reads.
+pub const PREDICTIONS_VERSION: u32 = 1;
+/// The length of [`PREDICTIONS_FILE`]'s header: magic, version, count, run id.
+pub const PREDICTIONS_HEADER: usize = 32;
+
+/// What a run produced: its record, and the predicted and the true class of each example
+/// of its final evaluation, in evaluation order (`record.test_examples` of each).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunOutput {
+    /// The record.
+    pub record: RunRecord,
+    /// The predictions, one class per example.
+    pub predictions: Vec<u8>,
+    /// The labels of the same examples, in the same order.
+    pub labels: Vec<u8>,
+}
+
+/// A run's stored [`PREDICTIONS_FILE`]: the predicted and the true class of each example
+/// of its final evaluation, in evaluation order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Predictions {
+    /// The predicted class of each example.
+    pub predicted: Vec<u8>,
+    /// The true class of each example (as long as `predicted`).
+    pub labels: Vec<u8>,
+}
+
+impl Predictions {
+    /// Whether each example was classified correctly.
+    pub fn correct(&self) -> Vec<bool> {
+        self.predicted.iter().zip(&self.labels).map(|(p, l)| p == l).collect()
+    }
+}
 
 /// One run's directory.
 #[derive(Clone, Debug)]
@@ -94,9 +163,155 @@ impl RunDir {
         write_atomic(&self.path.join(CURVE_FILE), csv.as_bytes())
     }
 
-    /// Writes `record.json` atomically: the run is complete once this returns.
+    /// Writes `record.json` atomically: the run is complete once this returns. A run's
+    /// outputs are written by [`RunDir::write_outputs`], which calls this last.
     pub fn write_record(&self, record: &RunRecord) -> Result<()> {
         write_json_atomic(&self.path.join(RECORD_FILE), record)
+    }
+
+    /// Writes everything a finished run leaves, each file atomically and in this order:
+    /// `curve.csv` (the record's epochs), `predictions.u8`, then `record.json`, so that a
+    /// complete record always has its curve and its predictions. Refuses predictions or
+    /// labels that are not one per example of the record's final evaluation, writing
+    /// nothing.
+    pub fn write_outputs(
+        &self,
+        record: &RunRecord,
+        predictions: &[u8],
+        labels: &[u8],
+    ) -> Result<()> {
+        for (what, len) in [("predictions", predictions.len()), ("labels", labels.len())] {
+            if len != record.test_examples {
+                return Err(Error::Other(format!(
+                    "run {}: {len} {what} for {} test examples; expected one per example",
+                    record.run_id, record.test_examples
+                )));
+            }
+        }
+        self.write_curve(&record.epochs)?;
+        self.write_predictions(predictions, labels)?;
+        self.write_record(record)
+    }
+
+    /// Writes `predictions.u8` (atomically) for this directory's run: the header, then
+    /// one byte per example for the predicted classes, then one per example for the
+    /// labels (as many as the predictions).
+    pub fn write_predictions(&self, predictions: &[u8], labels: &[u8]) -> Result<()> {
+        let p = self.path.join(PREDICTIONS_FILE);
+        let count = u32::try_from(predictions.len()).map_err(|_| {
+            Error::Other(format!("{} predictions are too many for one file", predictions.len()))
+        })?;
+        if labels.len() != predictions.len() {
+            return Err(Error::Other(format!(
+                "{} labels for {} predictions; expected one per prediction",
+                labels.len(),
+                predictions.len()
+            )));
+        }
+        let id = self.run_id();
+        if id.len() != 16 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Error::data(&p, format!("`{id}` is not a run id (16 hex digits)")));
+        }
+        let mut bytes = Vec::with_capacity(PREDICTIONS_HEADER + 2 * predictions.len());
+        bytes.extend_from_slice(PREDICTIONS_MAGIC);
+        bytes.extend_from_slice(&PREDICTIONS_VERSION.to_le_bytes());
+        bytes.extend_from_slice(&count.to_le_bytes());
+        bytes.extend_from_slice(id.as_bytes());
+        bytes.extend_from_slice(predictions);
+        bytes.extend_from_slice(labels);
+        write_atomic(&p, &bytes)
+    }
+
+    /// The predictions and labels of `record`'s run (this directory's complete record),
+    /// `None` if there are none (a record made before runs stored them), an error if the
+    /// file exists but is damaged: not the header and twice `record.test_examples` bytes
+    /// long, not of this format, of another run, or holding a class or label the record
+    /// does not have.
+    pub fn read_predictions(&self, record: &RunRecord) -> Result<Option<Predictions>> {
+        use std::io::Read;
+        let p = self.path.join(PREDICTIONS_FILE);
+        let file = match std::fs::File::open(&p) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io(&p, e)),
+        };
+        let expected = (PREDICTIONS_HEADER as u64)
+            .saturating_add((record.test_examples as u64).saturating_mul(2));
+        let length = file.metadata().map_err(|e| Error::io(&p, e))?.len();
+        let wrong_length = |length: u64| {
+            Error::data(
+                &p,
+                format!(
+                    "{length} bytes; expected {expected}: the {PREDICTIONS_HEADER}-byte header, \
+                     then a predicted class and a label for each of the record's {} test \
+                     examples",
+                    record.test_examples
+                ),
+            )
+        };
+        if length != expected {
+            return Err(wrong_length(length));
+        }
+        // Never more than the record says, however the file changes meanwhile.
+        let mut bytes = Vec::new();
+        file.take(expected.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(|e| Error::io(&p, e))?;
+        if bytes.len() as u64 != expected {
+            return Err(wrong_length(bytes.len() as u64));
+        }
+        let (header, body) = bytes.split_at(PREDICTIONS_HEADER);
+        let (predictions, labels) = body.split_at(record.test_examples);
+        let word = |at: usize| {
+            u32::from_le_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]])
+        };
+        if &header[..8] != PREDICTIONS_MAGIC {
+            return Err(Error::data(&p, "not a cnnvar predictions file (no CNNVPRED header)"));
+        }
+        if word(8) != PREDICTIONS_VERSION {
+            return Err(Error::data(
+                &p,
+                format!(
+                    "predictions format version {}; this cnnvar reads version {PREDICTIONS_VERSION}",
+                    word(8)
+                ),
+            ));
+        }
+        if word(12) as u64 != record.test_examples as u64 {
+            return Err(Error::data(
+                &p,
+                format!(
+                    "the header counts {} predictions, the record {} test examples",
+                    word(12),
+                    record.test_examples
+                ),
+            ));
+        }
+        let id = String::from_utf8_lossy(&header[16..32]);
+        if id != record.run_id {
+            return Err(Error::data(
+                &p,
+                format!(
+                    "the predictions of run {id}, in the directory of run {}; expected run {}'s",
+                    record.run_id, record.run_id
+                ),
+            ));
+        }
+        let classes = match record.per_class_accuracy.len() {
+            0 => 256,
+            n => n,
+        };
+        for (what, values) in [("prediction", predictions), ("label", labels)] {
+            if let Some((i, &c)) =
+                values.iter().enumerate().find(|&(_, &c)| usize::from(c) >= classes)
+            {
+                return Err(Error::data(
+                    &p,
+                    format!("{what} {i} is class {c}, but the record has {classes} classes"),
+                ));
+            }
+        }
+        Ok(Some(Predictions { predicted: predictions.to_vec(), labels: labels.to_vec() }))
     }
 
     /// The complete record, `None` if the run is not complete, an error if the file
@@ -124,23 +339,45 @@ impl RunDir {
     }
 
     /// The files of this run that exist but cannot be trusted (`spec.json` or
-    /// `record.json` that does not parse or is another run's), each with why. Files that
-    /// are missing, or that cannot be read at all (permissions), are not damage; text
-    /// that is not UTF-8 is.
+    /// `record.json` that does not parse or is another run's, `predictions.u8` that does
+    /// not match its record: [`RunDir::read_predictions`]), each with why. Damaged
+    /// predictions make the record incomplete too: both are listed, so that a sweep moves
+    /// both aside and trains the run again. Files that are missing, or that cannot be read
+    /// at all (permissions), are not damage; text that is not UTF-8 is.
     pub fn damage(&self) -> Vec<Damage> {
-        let checks = [(SPEC_FILE, self.read_spec().err()), (RECORD_FILE, self.read_record().err())];
+        let record = self.read_record();
+        let predictions = match &record {
+            Ok(Some(r)) => self.read_predictions(r).err(),
+            _ => None,
+        };
+        let lost =
+            predictions.as_ref().and_then(|e| self.damage_of(PREDICTIONS_FILE, e)).map(|d| {
+                Damage {
+                    file: self.path.join(RECORD_FILE),
+                    why: format!("its predictions ({PREDICTIONS_FILE}) are damaged: {}", d.why),
+                }
+            });
+        let checks = [
+            (SPEC_FILE, self.read_spec().err()),
+            (RECORD_FILE, record.err()),
+            (PREDICTIONS_FILE, predictions),
+        ];
         checks
             .into_iter()
-            .filter_map(|(name, err)| match err? {
-                Error::Io { source, .. } if source.kind() != std::io::ErrorKind::InvalidData => {
-                    None
-                }
-                Error::Data { message, .. } => {
-                    Some(Damage { file: self.path.join(name), why: message })
-                }
-                e => Some(Damage { file: self.path.join(name), why: e.to_string() }),
-            })
+            .filter_map(|(name, err)| self.damage_of(name, &err?))
+            .chain(lost)
             .collect()
+    }
+
+    /// The damage `err`, from reading file `name`, shows; `None` if it shows none.
+    fn damage_of(&self, name: &str, err: &Error) -> Option<Damage> {
+        match err {
+            Error::Io { source, .. } if source.kind() != std::io::ErrorKind::InvalidData => None,
+            Error::Data { message, .. } => {
+                Some(Damage { file: self.path.join(name), why: message.clone() })
+            }
+            e => Some(Damage { file: self.path.join(name), why: e.to_string() }),
+        }
     }
 
     /// Moves a damaged `file` of this run aside, to `<file>.damaged-<unix seconds>`
@@ -279,7 +516,11 @@ impl RunDir {
 
     /// Where the run stands now.
     pub fn state(&self) -> RunState {
-        if matches!(self.read_record(), Ok(Some(_))) {
+        let complete = |r: &RunRecord| match self.read_predictions(r) {
+            Ok(_) => true,
+            Err(e) => self.damage_of(PREDICTIONS_FILE, &e).is_none(),
+        };
+        if matches!(self.read_record(), Ok(Some(r)) if complete(&r)) {
             RunState::Done
         } else if !self.damage().is_empty() {
             RunState::Damaged
@@ -437,6 +678,136 @@ pub(crate) mod tests {
         }
         assert_ne!(moved[0], moved[1]);
         assert_eq!(dir.state(), RunState::Pending);
+    }
+
+    /// A record with `n` test examples, its predictions and their labels.
+    fn outputs(spec: &RunSpec, n: usize) -> (RunRecord, Vec<u8>, Vec<u8>) {
+        let record = RunRecord { test_examples: n, ..record_of(spec) };
+        let predictions = (0..n).map(|i| (i * 7 % 10) as u8).collect();
+        (record, predictions, (0..n).map(|i| (i * 3 % 10) as u8).collect())
+    }
+
+    /// Issue 18: the outputs come back as written, the predictions and then their labels
+    /// in their documented format, with the curve, predictions and record all there.
+    #[test]
+    fn outputs_round_trip() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let dir = RunDir::create(tmp.path(), &spec(1)).expect("dir");
+        let (record, predictions, labels) = outputs(&spec(1), 25);
+        dir.write_outputs(&record, &predictions, &labels).expect("writes");
+        assert_eq!(dir.read_record().expect("reads"), Some(record.clone()));
+        let read = dir.read_predictions(&record).expect("reads").expect("there");
+        assert_eq!(read, Predictions { predicted: predictions.clone(), labels: labels.clone() });
+        // 7i = 3i (mod 10) for i = 0, 5, 10, 15, 20.
+        assert_eq!(read.correct().iter().filter(|&&c| c).count(), 5);
+        assert!(dir.path().join(CURVE_FILE).is_file());
+        let bytes = std::fs::read(dir.path().join(PREDICTIONS_FILE)).expect("file");
+        assert_eq!(bytes.len(), 32 + 2 * 25);
+        assert_eq!(&bytes[..8], b"CNNVPRED");
+        assert_eq!(bytes[8..12], 1u32.to_le_bytes());
+        assert_eq!(bytes[12..16], 25u32.to_le_bytes());
+        assert_eq!(&bytes[16..32], spec(1).run_id().as_bytes());
+        assert_eq!(&bytes[32..57], &predictions[..]);
+        assert_eq!(&bytes[57..], &labels[..]);
+        assert_eq!(dir.state(), RunState::Done);
+        assert!(dir.damage().is_empty());
+    }
+
+    /// The predictions are written before the record: when they cannot be written, no
+    /// record is, and the run is not complete. Predictions or labels that are not one
+    /// per test example are refused before anything is written.
+    #[test]
+    fn no_record_without_its_predictions() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let dir = RunDir::create(tmp.path(), &spec(1)).expect("dir");
+        let (record, predictions, labels) = outputs(&spec(1), 10);
+        let e = dir
+            .write_outputs(&record, &predictions[..9], &labels)
+            .expect_err("9 of 10")
+            .to_string();
+        assert!(e.contains("9 predictions for 10 test examples"), "{e}");
+        let e = dir
+            .write_outputs(&record, &predictions, &labels[..8])
+            .expect_err("8 of 10")
+            .to_string();
+        assert!(e.contains("8 labels for 10 test examples"), "{e}");
+        assert!(!dir.path().join(CURVE_FILE).exists() && !dir.path().join(RECORD_FILE).exists());
+        assert!(!dir.path().join(PREDICTIONS_FILE).exists());
+        // A directory where the file should be makes its write fail.
+        std::fs::create_dir_all(dir.path().join(PREDICTIONS_FILE).join("blocker")).expect("dir");
+        dir.write_outputs(&record, &predictions, &labels)
+            .expect_err("predictions cannot be written");
+        assert!(!dir.path().join(RECORD_FILE).exists(), "a record without its predictions");
+        assert_eq!(dir.state(), RunState::Pending);
+    }
+
+    /// A predictions file of the wrong length, format, run or classes is damage, and
+    /// so is its record, which the sweep moves aside with it to train the run again.
+    #[test]
+    fn damaged_predictions_are_found() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let (a, b) = (
+            RunDir::create(tmp.path(), &spec(1)).expect("a"),
+            RunDir::create(tmp.path(), &spec(2)).expect("b"),
+        );
+        let (record, predictions, labels) = outputs(&spec(1), 10);
+        a.write_outputs(&record, &predictions, &labels).expect("a");
+        let (record_b, _, _) = outputs(&spec(2), 10);
+        b.write_outputs(&record_b, &predictions, &labels).expect("b");
+        let file = a.path().join(PREDICTIONS_FILE);
+        let good = std::fs::read(&file).expect("written");
+        let mut other_class = good.clone();
+        other_class[32 + 4] = 10;
+        let mut other_label = good.clone();
+        other_label[32 + 10 + 6] = 200;
+        let mut magic = good.clone();
+        magic[0] = b'X';
+        let mut version = good.clone();
+        version[8] = 2;
+        let mut count = good.clone();
+        count[12] = 11;
+        let copied = std::fs::read(b.path().join(PREDICTIONS_FILE)).expect("b's");
+        let cases: [(&[u8], &str); 9] = [
+            (&good[..good.len() - 1], "51 bytes; expected 52"),
+            (&[good.as_slice(), &[0]].concat(), "53 bytes; expected 52"),
+            (&good[..42], "42 bytes; expected 52"),
+            (&other_class, "prediction 4 is class 10"),
+            (&other_label, "label 6 is class 200"),
+            (&magic, "not a cnnvar predictions file"),
+            (&version, "version 2"),
+            (&count, "counts 11 predictions"),
+            (&copied, "the predictions of run"),
+        ];
+        for (bytes, why) in cases {
+            std::fs::write(&file, bytes).expect("damage");
+            let e = a.read_predictions(&record).expect_err(why).to_string();
+            assert!(e.contains(why), "{why}: {e}");
+            assert_eq!(a.state(), RunState::Damaged, "{why}");
+            let damage = a.damage();
+            let files: Vec<&Path> = damage.iter().map(|d| d.file.as_path()).collect();
+            assert_eq!(files, [file.as_path(), a.path().join(RECORD_FILE).as_path()], "{why}");
+            assert!(damage[0].why.contains(why) && damage[1].why.contains(why), "{damage:?}");
+        }
+        for d in a.damage() {
+            a.move_aside(&d.file).expect("moved");
+        }
+        assert_eq!(a.state(), RunState::Pending, "trains again");
+    }
+
+    /// A record made before runs stored predictions (the committed one, in its own
+    /// directory) is complete, undamaged and without predictions.
+    #[test]
+    fn an_old_record_has_no_predictions_and_is_complete() {
+        let seed = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fuzz/seeds/record/record.json");
+        let text = std::fs::read_to_string(seed).expect("committed record");
+        let old = RunRecord::from_json(&text, Path::new(seed)).expect("reads");
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let dir = RunDir::create(tmp.path(), &old.spec).expect("dir");
+        std::fs::write(dir.path().join(RECORD_FILE), &text).expect("record");
+        let record = dir.read_record().expect("reads").expect("complete");
+        assert_eq!(dir.read_predictions(&record).expect("no damage"), None);
+        assert_eq!(dir.state(), RunState::Done);
+        assert!(dir.damage().is_empty());
     }
 
     /// The first data recorded is the study's; other data is refused naming both.

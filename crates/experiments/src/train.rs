@@ -3,8 +3,8 @@
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::GradientsParams;
+use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use cnnvar_core::{Backend, EpochRecord, Error, Result, RunSpec};
 use cnnvar_data::{Augmentation, Dataset};
@@ -38,7 +38,8 @@ pub enum Progress {
 pub struct Outcome {
     /// Per-epoch curve.
     pub epochs: Vec<EpochRecord>,
-    /// The last test evaluation.
+    /// The last test evaluation, on the whole evaluation set (`test_indices`), with the
+    /// predicted class of each example.
     pub test: Evaluation,
     /// Evaluation on (up to [`TRAIN_EVAL_MAX`] examples of) the training subset after
     /// training.
@@ -59,8 +60,12 @@ pub struct TrainingData<'a> {
     /// The evaluation set (the test split, its shifted copy, or the training set
     /// for a held-out fold).
     pub test: &'a Dataset,
-    /// The examples of `test` to evaluate on; `None`: all.
+    /// The examples of `test` to evaluate on after the last epoch (the record's test
+    /// accuracy and predictions); `None`: all.
     pub test_indices: Option<&'a [usize]>,
+    /// The examples of `test` to evaluate on after each earlier epoch (the curve points;
+    /// the spec's `eval_subset`); `None`: those of `test_indices`.
+    pub epoch_test_indices: Option<&'a [usize]>,
     /// Per-class weights of the loss; `None`: unweighted.
     pub class_weights: Option<&'a [f32]>,
     /// Augmentation applied to every training batch.
@@ -93,11 +98,16 @@ fn dropout_seed(order_seed: u64) -> u64 {
 }
 
 /// Trains the model of `spec` on the examples `train_indices` of `train`, evaluating on
-/// `test` (the examples `test_indices`, or all) after every epoch. `device` is the plain (non-autodiff) device.
+/// `test` after every epoch: on `epoch_test_indices` (the curve points) after each epoch
+/// but the last, and on `test_indices` (or all) after the last epoch, and after the
+/// epoch whose loss diverged, which ends training. The outcome's `test` evaluation is
+/// that final one, on the whole evaluation set whatever the curve points used. `device`
+/// is the plain (non-autodiff) device.
 ///
 /// Randomness comes from three seeds and nothing else: `init_seed` draws the weights,
 /// `order_seed` the visiting order of each epoch and dropout masks; the subset seed was
-/// used by the caller to choose `train_indices`.
+/// used by the caller to choose `train_indices`. Evaluation draws nothing, so where and
+/// on how many examples the curve points are evaluated never changes the training.
 pub fn train(
     spec: &RunSpec,
     arch: &Architecture,
@@ -105,107 +115,231 @@ pub fn train(
     device: &Device,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Outcome> {
-    let TrainingData { train, train_indices, test, test_indices, class_weights, augment } = *data;
-    let ad = device.clone().autodiff();
-    device.seed(spec.init_seed);
-    ad.seed(spec.init_seed);
-    let mut model =
-        Cnn::new(arch, spec.preset, &ad)?.with_reshape_pool(reshape_pool_is_faster(spec.backend));
-    device.seed(dropout_seed(spec.order_seed));
-    ad.seed(dropout_seed(spec.order_seed));
-
-    let mut optim = crate::optimizer::build(spec);
-    let loss_fn =
-        CrossEntropyLossConfig::new().with_weights(class_weights.map(<[f32]>::to_vec)).init(&ad);
-    let shape = train.shape();
-    let n = train_indices.len();
-    if n == 0 {
+    if data.train_indices.is_empty() {
         return Err(Error::Other("the training subset is empty".into()));
     }
-    let batches = n.div_ceil(spec.batch_size);
+    let ad = device.clone().autodiff();
+    let mut model = init_model(spec, arch, device, &ad)?;
+    let mut learner = Learner::new(spec, *data, ad);
     let mut epochs = Vec::with_capacity(spec.epochs);
-    let mut images = Vec::with_capacity(spec.batch_size * shape.pixels());
-    let mut labels = Vec::with_capacity(spec.batch_size);
-    let mut batch_indices = Vec::with_capacity(spec.batch_size);
     let mut diverged = None;
     let mut test_eval = None;
-
     for epoch in 1..=spec.epochs {
         let started = Instant::now();
-        let order = cnnvar_data::epoch_order(n, spec.order_seed, epoch);
-        let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0i64, 0usize);
-        for (b, chunk) in order.chunks(spec.batch_size).enumerate() {
-            batch_indices.clear();
-            batch_indices.extend(chunk.iter().map(|&i| train_indices[i]));
-            if augment.is_none() {
-                cnnvar_data::fill_batch(train, &batch_indices, &mut images, &mut labels);
-            } else {
-                cnnvar_data::fill_batch_augmented(
-                    train,
-                    &batch_indices,
-                    augment,
-                    spec.order_seed,
-                    epoch,
-                    b,
-                    &mut images,
-                    &mut labels,
-                );
-            }
-            let size = chunk.len();
-            let x = Tensor::<4>::from_data(
-                TensorData::new(
-                    std::mem::take(&mut images),
-                    [size, shape.channels, shape.height, shape.width],
-                ),
-                &ad,
-            );
-            let y = Tensor::<1, Int>::from_data(TensorData::new(labels.clone(), [size]), &ad);
-            let logits = model.forward(x);
-            let loss = loss_fn.forward(logits.clone(), y.clone());
-            let hits: i64 = logits.argmax(1).squeeze_dim::<1>(1).equal(y).int().sum().into_scalar();
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
-            let loss_value = loss.into_scalar::<f32>() as f64;
-            if !loss_value.is_finite() {
-                diverged = Some(format!(
-                    "loss became {loss_value} at epoch {epoch}, batch {} of {batches}",
-                    b + 1
-                ));
-                loss_sum += loss_value * size as f64;
-                seen += size;
-                break;
-            }
-            model = optim.step(spec.lr, model, grads);
-            loss_sum += loss_value * size as f64;
-            correct += hits;
-            seen += size;
-            progress(Progress::Batch { epoch, epochs: spec.epochs, done: b + 1, total: batches });
-        }
+        let (trained, pass) = learner.epoch(model, epoch, progress);
+        model = trained;
         let train_seconds = started.elapsed().as_secs_f64();
-        let eval_started = Instant::now();
-        let evaluation = evaluate(&model.valid(), test, test_indices, device)?;
-        let eval_seconds = eval_started.elapsed().as_secs_f64();
-        let record = EpochRecord {
-            epoch,
-            train_loss: loss_sum / seen.max(1) as f64,
-            train_accuracy: correct as f64 / seen.max(1) as f64,
-            test_loss: evaluation.loss,
-            test_accuracy: evaluation.accuracy,
-            seconds: train_seconds + eval_seconds,
-            train_samples_per_sec: seen as f64 / train_seconds.max(1e-9),
-            eval_samples_per_sec: evaluation.examples as f64 / eval_seconds.max(1e-9),
-        };
+        let last = epoch == spec.epochs || pass.diverged.is_some();
+        let (record, evaluation) =
+            evaluate_epoch(&model.valid(), data, device, epoch, &pass, train_seconds, last)?;
         progress(Progress::Epoch(record.clone()));
         epochs.push(record);
-        test_eval = Some(evaluation);
-        if diverged.is_some() {
+        if last {
+            test_eval = Some(evaluation);
+        }
+        if pass.diverged.is_some() {
+            diverged = pass.diverged;
             break;
         }
     }
     let valid = model.valid();
-    let train_eval = evaluate(&valid, train, Some(train_eval_indices(train_indices)), device)?;
-    let test = match test_eval {
-        Some(t) => t,
-        None => evaluate(&valid, test, test_indices, device)?,
-    };
+    let (train_eval, test) = final_evaluations(&valid, data, device, test_eval)?;
     Ok(Outcome { epochs, test, train: train_eval, diverged: diverged.is_some(), error: diverged })
+}
+
+/// The model of `spec` on the autodiff device `ad`, its weights drawn from `init_seed`;
+/// afterwards both devices are seeded for the dropout stream of `order_seed`.
+fn init_model(spec: &RunSpec, arch: &Architecture, device: &Device, ad: &Device) -> Result<Cnn> {
+    device.seed(spec.init_seed);
+    ad.seed(spec.init_seed);
+    let model =
+        Cnn::new(arch, spec.preset, ad)?.with_reshape_pool(reshape_pool_is_faster(spec.backend));
+    device.seed(dropout_seed(spec.order_seed));
+    ad.seed(dropout_seed(spec.order_seed));
+    Ok(model)
+}
+
+/// What one pass over the training subset measured.
+#[derive(Clone, Debug, Default)]
+struct EpochPass {
+    /// Sum over the batches of the mean loss × the batch size.
+    loss_sum: f64,
+    /// Training examples classified correctly (before each batch's step).
+    correct: i64,
+    /// Training examples visited.
+    seen: usize,
+    /// Why the pass stopped early: the loss became NaN or infinite.
+    diverged: Option<String>,
+}
+
+/// Everything a training step needs besides the model: the autodiff device, the
+/// optimizer, the loss and the batch buffers, reused from batch to batch.
+struct Learner<'a> {
+    spec: &'a RunSpec,
+    data: TrainingData<'a>,
+    ad: Device,
+    optim: ModuleOptimizer,
+    loss_fn: CrossEntropyLoss,
+    /// Batches per epoch.
+    batches: usize,
+    images: Vec<f32>,
+    labels: Vec<i64>,
+    batch_indices: Vec<usize>,
+}
+
+impl<'a> Learner<'a> {
+    /// The optimizer of `spec` and the loss, weighted by the data's class weights.
+    fn new(spec: &'a RunSpec, data: TrainingData<'a>, ad: Device) -> Learner<'a> {
+        let optim = crate::optimizer::build(spec);
+        let loss_fn = CrossEntropyLossConfig::new()
+            .with_weights(data.class_weights.map(<[f32]>::to_vec))
+            .init(&ad);
+        let pixels = data.train.shape().pixels();
+        Learner {
+            spec,
+            data,
+            ad,
+            optim,
+            loss_fn,
+            batches: data.train_indices.len().div_ceil(spec.batch_size),
+            images: Vec::with_capacity(spec.batch_size * pixels),
+            labels: Vec::with_capacity(spec.batch_size),
+            batch_indices: Vec::with_capacity(spec.batch_size),
+        }
+    }
+
+    /// One pass over the training subset in the order of `epoch`, a step per batch,
+    /// stopping at the first batch whose loss is not finite (its loss is counted, its
+    /// step not taken).
+    fn epoch(
+        &mut self,
+        mut model: Cnn,
+        epoch: usize,
+        progress: &mut dyn FnMut(Progress),
+    ) -> (Cnn, EpochPass) {
+        let (spec, n) = (self.spec, self.data.train_indices.len());
+        let order = cnnvar_data::epoch_order(n, spec.order_seed, epoch);
+        let mut pass = EpochPass::default();
+        for (b, chunk) in order.chunks(spec.batch_size).enumerate() {
+            self.fill_batch(chunk, epoch, b);
+            let size = chunk.len();
+            let (next, loss_value, hits) = self.step(model, size);
+            model = next;
+            pass.loss_sum += loss_value * size as f64;
+            pass.seen += size;
+            let Some(hits) = hits else {
+                pass.diverged = Some(format!(
+                    "loss became {loss_value} at epoch {epoch}, batch {} of {}",
+                    b + 1,
+                    self.batches
+                ));
+                break;
+            };
+            pass.correct += hits;
+            progress(Progress::Batch {
+                epoch,
+                epochs: spec.epochs,
+                done: b + 1,
+                total: self.batches,
+            });
+        }
+        (model, pass)
+    }
+
+    /// Fills the batch buffers with the training examples at positions `chunk` of the
+    /// subset, augmented (seeded by the order seed, the epoch and the batch `b`) if the
+    /// run augments.
+    fn fill_batch(&mut self, chunk: &[usize], epoch: usize, b: usize) {
+        let TrainingData { train, train_indices, augment, .. } = self.data;
+        self.batch_indices.clear();
+        self.batch_indices.extend(chunk.iter().map(|&i| train_indices[i]));
+        if augment.is_none() {
+            cnnvar_data::fill_batch(train, &self.batch_indices, &mut self.images, &mut self.labels);
+        } else {
+            cnnvar_data::fill_batch_augmented(
+                train,
+                &self.batch_indices,
+                augment,
+                self.spec.order_seed,
+                epoch,
+                b,
+                &mut self.images,
+                &mut self.labels,
+            );
+        }
+    }
+
+    /// One optimizer step on the `size` examples in the batch buffers: the model after
+    /// the step, the batch's mean loss and how many examples the model classified
+    /// correctly before it. Where the loss is not finite, no step is taken: the model is
+    /// returned as it was, with no count of hits.
+    fn step(&mut self, model: Cnn, size: usize) -> (Cnn, f64, Option<i64>) {
+        let shape = self.data.train.shape();
+        let x = Tensor::<4>::from_data(
+            TensorData::new(
+                std::mem::take(&mut self.images),
+                [size, shape.channels, shape.height, shape.width],
+            ),
+            &self.ad,
+        );
+        let y = Tensor::<1, Int>::from_data(TensorData::new(self.labels.clone(), [size]), &self.ad);
+        let logits = model.forward(x);
+        let loss = self.loss_fn.forward(logits.clone(), y.clone());
+        let hits: i64 = logits.argmax(1).squeeze_dim::<1>(1).equal(y).int().sum().into_scalar();
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        let loss_value = loss.into_scalar::<f32>() as f64;
+        if !loss_value.is_finite() {
+            return (model, loss_value, None);
+        }
+        (self.optim.step(self.spec.lr, model, grads), loss_value, Some(hits))
+    }
+}
+
+/// Evaluates `model` (in inference mode) after epoch `epoch`, on the whole evaluation
+/// set if it is the `last` evaluation, else on the curve's examples, and makes the
+/// epoch's curve point from that and the training `pass`.
+fn evaluate_epoch(
+    model: &Cnn,
+    data: &TrainingData<'_>,
+    device: &Device,
+    epoch: usize,
+    pass: &EpochPass,
+    train_seconds: f64,
+    last: bool,
+) -> Result<(EpochRecord, Evaluation)> {
+    let indices =
+        if last { data.test_indices } else { data.epoch_test_indices.or(data.test_indices) };
+    let eval_started = Instant::now();
+    let evaluation = evaluate(model, data.test, indices, device)?;
+    let eval_seconds = eval_started.elapsed().as_secs_f64();
+    let seen = pass.seen.max(1) as f64;
+    let record = EpochRecord {
+        epoch,
+        train_loss: pass.loss_sum / seen,
+        train_accuracy: pass.correct as f64 / seen,
+        test_loss: evaluation.loss,
+        test_accuracy: evaluation.accuracy,
+        seconds: train_seconds + eval_seconds,
+        train_samples_per_sec: pass.seen as f64 / train_seconds.max(1e-9),
+        eval_samples_per_sec: evaluation.examples as f64 / eval_seconds.max(1e-9),
+    };
+    Ok((record, evaluation))
+}
+
+/// After training: the evaluation on (up to [`TRAIN_EVAL_MAX`] examples of) the training
+/// subset, and the final test evaluation: the last epoch's, or a fresh one on the whole
+/// evaluation set if there was none.
+fn final_evaluations(
+    model: &Cnn,
+    data: &TrainingData<'_>,
+    device: &Device,
+    last_epoch: Option<Evaluation>,
+) -> Result<(Evaluation, Evaluation)> {
+    let train_eval =
+        evaluate(model, data.train, Some(train_eval_indices(data.train_indices)), device)?;
+    let test = match last_epoch {
+        Some(t) => t,
+        None => evaluate(model, data.test, data.test_indices, device)?,
+    };
+    Ok((train_eval, test))
 }

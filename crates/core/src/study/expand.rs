@@ -211,6 +211,35 @@ mod tests {
         }
     }
 
+    /// Study runs evaluate their curve points on 2000 test examples unless the study,
+    /// an experiment or a level says otherwise; `"full"` is the whole test set every
+    /// epoch, and 0 is refused.
+    #[test]
+    fn study_runs_default_to_an_eval_subset() {
+        let runs = expand(&parse(STUDY, Path::new("s.toml")).unwrap(), None);
+        assert!(runs.iter().all(|r| r.spec.eval_subset == Some(crate::DEFAULT_EVAL_SUBSET)));
+        let text = "[base]\neval_subset = \"full\"\n[[experiment]]\nname = \"a\"\n\
+                    vary = { lr = [0.1] }\n[[experiment]]\nname = \"b\"\n\
+                    base = { eval_subset = 500 }\nvary = { lr = [0.1] }\n[[experiment]]\n\
+                    name = \"c\"\nvary = { eval_subset = [\"full\", 1000] }\n";
+        let study = parse(text, Path::new("s.toml")).unwrap();
+        let subsets = |e: &str| -> Vec<(String, Option<usize>)> {
+            study
+                .experiments
+                .iter()
+                .filter(|x| x.name == e)
+                .flat_map(|x| &x.levels)
+                .map(|l| (l.label.clone(), l.spec.eval_subset))
+                .collect()
+        };
+        assert_eq!(subsets("a"), [("0.1".to_string(), None)]);
+        assert_eq!(subsets("b"), [("0.1".to_string(), Some(500))]);
+        assert_eq!(subsets("c"), [("full".to_string(), None), ("1000".to_string(), Some(1000))]);
+        let zero = "[[experiment]]\nname = \"a\"\nvary = { eval_subset = [0] }\n";
+        let e = parse(zero, Path::new("s.toml")).unwrap_err().to_string();
+        assert!(e.contains("s.toml:3") && e.contains("`eval_subset`") && e.contains("full"), "{e}");
+    }
+
     #[test]
     fn quick_keeps_levels_distinct() {
         let q = QuickScale::default();

@@ -9,6 +9,7 @@
 //!
 //! [base]               # a run spec: the fields every run shares
 //! epochs = 10
+//! eval_subset = 2000   # curve points on 2000 test images (the default); "full": all
 //!
 //! [[experiment]]
 //! name = "exp1"
@@ -26,6 +27,11 @@
 //! kind = "variance-sources"                 # varies init, order, subset seeds, then all
 //! base = { model = "simple", train_size = 1000, subset = "stratified" }
 //! ```
+//!
+//! Unlike a lone run spec, whose unset `eval_subset` evaluates every epoch on the whole
+//! test set, a study's runs evaluate each epoch but the last on
+//! [`DEFAULT_EVAL_SUBSET`](crate::DEFAULT_EVAL_SUBSET) examples unless the study, an
+//! experiment or a level sets `eval_subset` (a count, or `"full"`).
 
 mod expand;
 mod parse;

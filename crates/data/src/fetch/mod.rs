@@ -452,70 +452,137 @@ fn download(
     file: &RemoteFile<'_>,
     progress: &mut dyn FnMut(FetchProgress<'_>),
 ) -> std::result::Result<(String, u64), Failure> {
-    let fatal_io = |e| Failure::Fatal(Error::io(part, e));
+    let mut hasher = Sha256::new();
+    let offset = hash_existing(part, file, &mut hasher)?;
+    if offset > 0 && file.size == Some(offset) {
+        return Ok((hash::hex(&hasher.finalize()), offset));
+    }
+    let response = request(agent, url, offset)?;
+    let sink = open_sink(&response, url, part, file, offset, &mut hasher)?;
+    let mut body = response.into_body().into_reader();
+    let done = stream(&mut body, sink, &mut hasher, url, part, file, progress)?;
+    Ok((hash::hex(&hasher.finalize()), done))
+}
+
+/// Turns an I/O error on `part` into a fatal failure.
+fn fatal_io(part: &Path) -> impl Fn(io::Error) -> Failure + '_ {
+    move |e| Failure::Fatal(Error::io(part, e))
+}
+
+/// Feeds the bytes already in `part` into `hasher` and returns how many there are:
+/// where the download resumes. A `.part` longer than the pinned size is deleted
+/// (resuming at 0).
+fn hash_existing(
+    part: &Path,
+    file: &RemoteFile<'_>,
+    hasher: &mut Sha256,
+) -> std::result::Result<u64, Failure> {
     let mut offset = fs::metadata(part).map(|m| m.len()).unwrap_or(0);
     if file.size.is_some_and(|s| offset > s) {
-        fs::remove_file(part).map_err(fatal_io)?;
+        fs::remove_file(part).map_err(fatal_io(part))?;
         offset = 0;
     }
-    let mut hasher = Sha256::new();
     if offset > 0 {
-        let mut existing = File::open(part).map_err(fatal_io)?;
-        offset = io::copy(&mut existing, &mut HashWriter(&mut hasher)).map_err(fatal_io)?;
-        if file.size == Some(offset) {
-            return Ok((hash::hex(&hasher.finalize()), offset));
-        }
+        let mut existing = File::open(part).map_err(fatal_io(part))?;
+        offset = io::copy(&mut existing, &mut HashWriter(hasher)).map_err(fatal_io(part))?;
     }
+    Ok(offset)
+}
+
+/// Sends the GET, asking for the bytes from `offset` on when there are some already.
+fn request(
+    agent: &ureq::Agent,
+    url: &str,
+    offset: u64,
+) -> std::result::Result<ureq::http::Response<ureq::Body>, Failure> {
     let mut request = agent.get(url);
     if offset > 0 {
         request = request.header("Range", format!("bytes={offset}-"));
     }
-    let response = request.call().map_err(|e| {
+    request.call().map_err(|e| {
         Failure::Fatal(Error::Other(format!(
             "GET {url} failed: {e}; check the network connection (or use --offline and \
              --data-dir with files copied from elsewhere)"
         )))
-    })?;
+    })
+}
+
+/// Where the body of a response goes: the `.part`, opened at `offset`, and the whole
+/// file's expected length, when known.
+struct Sink {
+    out: File,
+    offset: u64,
+    total: Option<u64>,
+}
+
+/// Opens the `.part` for the response: appended to on a `206` that continues at
+/// `offset`, truncated (and `hasher` reset) on a `200`, which carries the whole file.
+/// A range other than the one asked for, or a `416`, deletes the `.part` and counts
+/// as a cut, so that the next attempt starts from scratch; any other status is fatal.
+fn open_sink(
+    response: &ureq::http::Response<ureq::Body>,
+    url: &str,
+    part: &Path,
+    file: &RemoteFile<'_>,
+    offset: u64,
+    hasher: &mut Sha256,
+) -> std::result::Result<Sink, Failure> {
     let status = response.status();
     let header =
         |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
     let length = header("content-length").and_then(|v| v.trim().parse::<u64>().ok());
-    let (mut out, total) = match status.as_u16() {
+    match status.as_u16() {
         206 if offset > 0 => {
             let range = header("content-range").unwrap_or_default();
             match parse_content_range(&range) {
                 Some((start, total)) if start == offset => {
-                    let out = File::options().append(true).open(part).map_err(fatal_io)?;
-                    (out, total.or(file.size).or(length.map(|l| l + offset)))
+                    let out = File::options().append(true).open(part).map_err(fatal_io(part))?;
+                    let total = total.or(file.size).or(length.map(|l| l + offset));
+                    Ok(Sink { out, offset, total })
                 }
                 _ => {
                     // Not the range asked for: start again from scratch.
-                    fs::remove_file(part).map_err(fatal_io)?;
-                    return Err(Failure::Cut(format!(
+                    fs::remove_file(part).map_err(fatal_io(part))?;
+                    Err(Failure::Cut(format!(
                         "asked for bytes {offset}- but the server sent range `{range}`"
-                    )));
+                    )))
                 }
             }
         }
         200 => {
             // The whole file (a server that does not resume): start from scratch.
-            offset = 0;
-            hasher = Sha256::new();
-            (File::create(part).map_err(fatal_io)?, length.or(file.size))
+            *hasher = Sha256::new();
+            let out = File::create(part).map_err(fatal_io(part))?;
+            Ok(Sink { out, offset: 0, total: length.or(file.size) })
         }
         416 if offset > 0 => {
-            fs::remove_file(part).map_err(fatal_io)?;
-            return Err(Failure::Cut(format!("server refused to resume at byte {offset} (416)")));
+            fs::remove_file(part).map_err(fatal_io(part))?;
+            Err(Failure::Cut(format!("server refused to resume at byte {offset} (416)")))
         }
         code => {
             let reason = status.canonical_reason().unwrap_or("");
-            return Err(Failure::Fatal(Error::Other(format!(
+            Err(Failure::Fatal(Error::Other(format!(
                 "GET {url} failed: HTTP {code} {reason}; expected 200 (check the URL, or try \
                  again later)"
-            ))));
+            ))))
         }
-    };
-    let mut body = response.into_body().into_reader();
+    }
+}
+
+/// Copies `body` into the sink, hashing and reporting progress as it goes, and
+/// returns the file's length so far. A read error or a body shorter than the expected
+/// length is a cut (the data is synced first, for the next attempt); more bytes than
+/// expected is fatal and deletes the `.part`.
+fn stream(
+    body: &mut dyn Read,
+    sink: Sink,
+    hasher: &mut Sha256,
+    url: &str,
+    part: &Path,
+    file: &RemoteFile<'_>,
+    progress: &mut dyn FnMut(FetchProgress<'_>),
+) -> std::result::Result<u64, Failure> {
+    let Sink { mut out, offset, total } = sink;
     let mut done = offset;
     progress(FetchProgress::Started { url, done, total });
     let mut reported = done;
@@ -526,11 +593,11 @@ fn download(
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => {
-                out.sync_all().map_err(fatal_io)?;
+                out.sync_all().map_err(fatal_io(part))?;
                 return Err(Failure::Cut(format!("{e} after {done} bytes")));
             }
         };
-        out.write_all(&buf[..n]).map_err(fatal_io)?;
+        out.write_all(&buf[..n]).map_err(fatal_io(part))?;
         hasher.update(&buf[..n]);
         done += n as u64;
         if let Some(limit) = file.size.or(total)
@@ -549,13 +616,13 @@ fn download(
         }
     }
     progress(FetchProgress::Bytes { url, done, total });
-    out.sync_all().map_err(fatal_io)?;
+    out.sync_all().map_err(fatal_io(part))?;
     if let Some(total) = total
         && done < total
     {
         return Err(Failure::Cut(format!("connection closed after {done} of {total} bytes")));
     }
-    Ok((hash::hex(&hasher.finalize()), done))
+    Ok(done)
 }
 
 /// Parses `bytes START-END/TOTAL` (TOTAL may be `*`) into (START, TOTAL).

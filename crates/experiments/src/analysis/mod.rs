@@ -6,6 +6,8 @@
 //! so a setting that wrecks training shows as the effect it is.
 
 pub mod cv;
+pub mod noise;
+pub mod power;
 pub mod powerlaw;
 pub mod rank;
 pub mod sequential;
@@ -300,75 +302,17 @@ pub fn experiment_stats(
 ) -> ExperimentStats {
     let mine: Vec<&(&PlannedRun, RunRecord)> =
         results.iter().filter(|(r, _)| r.experiment == exp.name).collect();
-    let levels: Vec<LevelStats> = exp
-        .levels
-        .iter()
-        .map(|level| {
-            let runs: Vec<(&PlannedRun, &RunRecord)> = mine
-                .iter()
-                .filter(|(r, _)| r.level == level.label)
-                .map(|(r, rec)| (*r, rec))
-                .collect();
-            level_stats(&level.label, 0, &runs)
-        })
-        .collect();
-    let mut pairs = Vec::new();
-    let mut sources = Vec::new();
-    let headline = match exp.kind {
+    let levels = experiment_levels(exp, &mine);
+    let (pairs, sources, headline) = match exp.kind {
         ExperimentKind::Factor => {
-            let mut raw = Vec::new();
-            for i in 0..levels.len() {
-                for j in i + 1..levels.len() {
-                    let (a, b) = (&levels[i].scored_accuracies, &levels[j].scored_accuracies);
-                    if let Some(c) = compare(a, b) {
-                        raw.push((i, j, c));
-                    }
-                }
-            }
-            let ps: Vec<f64> = raw.iter().map(|(_, _, c)| c.p.unwrap_or(1.0)).collect();
-            let adjusted = holm(&ps);
-            for ((i, j, c), p_adj) in raw.into_iter().zip(adjusted) {
-                let p_holm = c.p.map(|_| p_adj);
-                let significant = p_holm.is_some_and(|p| p < ALPHA);
-                let (a, b) =
-                    (exp.factor_label(&levels[i].label), exp.factor_label(&levels[j].label));
-                let verdict = verdict(&a, &b, &c, p_holm, significant);
-                pairs.push(PairStats {
-                    a: levels[i].label.clone(),
-                    b: levels[j].label.clone(),
-                    comparison: c,
-                    p_holm,
-                    significant,
-                    verdict,
-                });
-            }
-            match pairs
-                .iter()
-                .filter(|p| p.significant)
-                .max_by(|x, y| x.comparison.diff.abs().total_cmp(&y.comparison.diff.abs()))
-            {
-                Some(best) => best.verdict.clone(),
-                None if pairs.is_empty() => "not enough runs to compare levels".into(),
-                None => format!(
-                    "no difference between levels is distinguishable from seed noise ({} pairs tested)",
-                    pairs.len()
-                ),
-            }
+            let pairs = pairwise(exp, &levels);
+            let headline = factor_headline(&pairs);
+            (pairs, Vec::new(), headline)
         }
         ExperimentKind::VarianceSources => {
-            for level in &levels {
-                sources.push(SourceStats {
-                    source: level.label.clone(),
-                    n: level.accuracies.len(),
-                    sd: level.test_accuracy.as_ref().and_then(|s| s.sd),
-                    sd_ci: sd_interval(&level.accuracies),
-                });
-            }
-            sources
-                .iter()
-                .filter_map(|s| s.sd.map(|sd| format!("{}: sd {} points", s.source, pts(sd))))
-                .collect::<Vec<_>>()
-                .join("; ")
+            let sources = variance_sources(&levels);
+            let headline = sources_headline(&sources);
+            (Vec::new(), sources, headline)
         }
     };
     let mut stats = ExperimentStats {
@@ -394,6 +338,99 @@ pub fn experiment_stats(
     }
     stats.learning_curve = powerlaw::learning_curve(&stats);
     stats
+}
+
+/// The statistics of each level of `exp`, in the experiment's level order, from the
+/// experiment's own runs (`mine`). `planned` is left at 0 (the plan fills it in).
+fn experiment_levels(
+    exp: &crate::study::Experiment,
+    mine: &[&(&PlannedRun, RunRecord)],
+) -> Vec<LevelStats> {
+    exp.levels
+        .iter()
+        .map(|level| {
+            let runs: Vec<(&PlannedRun, &RunRecord)> = mine
+                .iter()
+                .filter(|(r, _)| r.level == level.label)
+                .map(|(r, rec)| (*r, rec))
+                .collect();
+            level_stats(&level.label, 0, &runs)
+        })
+        .collect()
+}
+
+/// Every pair of levels (in level order, A before B) compared on their scored
+/// accuracies, with Holm's correction over the experiment's pairs; a pair with too few
+/// runs to compare is left out.
+fn pairwise(exp: &crate::study::Experiment, levels: &[LevelStats]) -> Vec<PairStats> {
+    let mut raw = Vec::new();
+    for i in 0..levels.len() {
+        for j in i + 1..levels.len() {
+            let (a, b) = (&levels[i].scored_accuracies, &levels[j].scored_accuracies);
+            if let Some(c) = compare(a, b) {
+                raw.push((i, j, c));
+            }
+        }
+    }
+    let ps: Vec<f64> = raw.iter().map(|(_, _, c)| c.p.unwrap_or(1.0)).collect();
+    let adjusted = holm(&ps);
+    raw.into_iter()
+        .zip(adjusted)
+        .map(|((i, j, c), p_adj)| {
+            let p_holm = c.p.map(|_| p_adj);
+            let significant = p_holm.is_some_and(|p| p < ALPHA);
+            let (a, b) = (exp.factor_label(&levels[i].label), exp.factor_label(&levels[j].label));
+            let verdict = verdict(&a, &b, &c, p_holm, significant);
+            PairStats {
+                a: levels[i].label.clone(),
+                b: levels[j].label.clone(),
+                comparison: c,
+                p_holm,
+                significant,
+                verdict,
+            }
+        })
+        .collect()
+}
+
+/// A factor experiment's verdict: that of its largest significant difference, else
+/// that none is distinguishable from seed noise.
+fn factor_headline(pairs: &[PairStats]) -> String {
+    match pairs
+        .iter()
+        .filter(|p| p.significant)
+        .max_by(|x, y| x.comparison.diff.abs().total_cmp(&y.comparison.diff.abs()))
+    {
+        Some(best) => best.verdict.clone(),
+        None if pairs.is_empty() => "not enough runs to compare levels".into(),
+        None => format!(
+            "no difference between levels is distinguishable from seed noise ({} pairs tested)",
+            pairs.len()
+        ),
+    }
+}
+
+/// The spread of test accuracy at each level of a variance-sources experiment (one
+/// level per source of randomness).
+fn variance_sources(levels: &[LevelStats]) -> Vec<SourceStats> {
+    levels
+        .iter()
+        .map(|level| SourceStats {
+            source: level.label.clone(),
+            n: level.accuracies.len(),
+            sd: level.test_accuracy.as_ref().and_then(|s| s.sd),
+            sd_ci: sd_interval(&level.accuracies),
+        })
+        .collect()
+}
+
+/// A variance-sources experiment's verdict: `init: sd 1.2 points; order: …`.
+fn sources_headline(sources: &[SourceStats]) -> String {
+    sources
+        .iter()
+        .filter_map(|s| s.sd.map(|sd| format!("{}: sd {} points", s.source, pts(sd))))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Analyses a study from its run directory alone.

@@ -2,9 +2,9 @@
 
 use std::fmt::Write;
 
-use super::{ReportInput, p_text, pct, protocol_line};
+use super::table::{Cell, Column, Table};
+use super::{ReportInput, protocol_line};
 use crate::analysis::ExperimentStats;
-use crate::study::ExperimentKind;
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
@@ -19,8 +19,66 @@ figure{margin:1em 0}figcaption{font-size:.85em;color:#555}svg{max-width:100%;hei
 
 /// The page.
 pub fn render(input: &ReportInput<'_>) -> String {
-    let stats = input.stats;
     let mut h = String::new();
+    head(&mut h, input);
+    h += &super::integrity::html(input);
+    ranking_section(&mut h, input);
+    verdicts(&mut h, input);
+    diverged_runs(&mut h, input);
+    let experiments = input.stats.experiments.iter().zip(input.figures);
+    for ((exp, figs), tables) in experiments.zip(&input.tables.experiments) {
+        section(&mut h, input, exp, tables, figs);
+    }
+    h += "</body></html>\n";
+    h
+}
+
+/// A table as HTML, from `<table>` to `</table>`: text columns get class `l`
+/// (left-aligned), verdicts `yes` or `no`.
+pub(super) fn table(t: &Table) -> String {
+    let mut h = format!("<table class=\"{}\">", t.class);
+    if let Some(caption) = &t.caption {
+        let _ = write!(h, "<caption>{}</caption>", esc(caption));
+    }
+    h += "<tr>";
+    for c in &t.columns {
+        let _ = write!(h, "<th{}>{}</th>", class_attr(&[c.left.then_some("l")]), esc(&c.header));
+    }
+    h += "</tr>\n";
+    for row in &t.rows {
+        h += "<tr>";
+        for (column, cell) in t.columns.iter().zip(row) {
+            h += &td(column, cell);
+        }
+        h += "</tr>\n";
+    }
+    h += "</table>";
+    h
+}
+
+/// One cell of a table row.
+fn td(column: &Column, cell: &Cell) -> String {
+    let verdict = match cell {
+        Cell::Verdict { yes, .. } => Some(if *yes { "yes" } else { "no" }),
+        _ => None,
+    };
+    let text = esc(&cell.text());
+    let content = match cell {
+        Cell::Code(_) => format!("<code>{text}</code>"),
+        _ => text,
+    };
+    format!("<td{}>{content}</td>", class_attr(&[column.left.then_some("l"), verdict]))
+}
+
+/// ` class="a b"` of the classes given, or nothing when there are none.
+fn class_attr(classes: &[Option<&str>]) -> String {
+    let classes: Vec<&str> = classes.iter().flatten().copied().collect();
+    if classes.is_empty() { String::new() } else { format!(" class=\"{}\"", classes.join(" ")) }
+}
+
+/// The document's head, the title and the paragraph on what the numbers are.
+fn head(h: &mut String, input: &ReportInput<'_>) {
+    let stats = input.stats;
     let _ = writeln!(
         h,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>cnnvar report: {name}</title><style>{STYLE}</style></head><body>\n\
@@ -34,10 +92,12 @@ pub fn render(input: &ReportInput<'_>) -> String {
         diverged = stats.diverged,
         seeds = stats.seeds,
     );
-    h += &super::integrity::html(input);
-    ranking_section(&mut h, input);
-    h += "<section id=\"verdicts\"><h2>Verdicts</h2><ul class=\"verdicts\">\n";
-    for exp in &stats.experiments {
+}
+
+/// "Verdicts": each experiment's headline, linking to its section.
+fn verdicts(h: &mut String, input: &ReportInput<'_>) {
+    h.push_str("<section id=\"verdicts\"><h2>Verdicts</h2><ul class=\"verdicts\">\n");
+    for exp in &input.stats.experiments {
         let _ = writeln!(
             h,
             "<li><a href=\"#{}\"><b>{}</b> — {}</a>: {}</li>",
@@ -48,25 +108,39 @@ pub fn render(input: &ReportInput<'_>) -> String {
         );
     }
     let _ = writeln!(h, "</ul><p class=\"prov\">{}</p></section>", esc(&input.provenance()));
-    diverged_runs(&mut h, input);
-    for (exp, figs) in stats.experiments.iter().zip(input.figures) {
-        section(&mut h, input, exp, figs);
-    }
-    h += "</body></html>\n";
-    h
 }
 
 /// "Why does accuracy vary here?": the ranked factors, their figure and what the data
-/// says of each claim. Opens the report.
+/// says of each claim. Opens the report; absent when the study has no factors.
 fn ranking_section(h: &mut String, input: &ReportInput<'_>) {
-    let r = input.ranking;
-    if r.factors.is_empty() {
-        return;
-    }
+    let Some(ranking_table) = &input.tables.ranking else { return };
+    let prov = esc(&input.provenance());
     h.push_str(
         "<section id=\"ranking\"><h2>Why does accuracy vary here?</h2>\n<ol class=\"ranking\">\n",
     );
-    for (i, f) in r.factors.iter().enumerate() {
+    ranked_factors(h, input);
+    h.push_str("</ol>\n");
+    seed_noise(h, input);
+    let _ = writeln!(h, "{}<p class=\"prov\">{prov}</p>", table(ranking_table));
+    if let Some(fig) = input.ranking_figure {
+        let _ = writeln!(
+            h,
+            "<figure id=\"fig-ranking\">{}<figcaption>{} — {prov}</figcaption></figure>",
+            strip_xml_header(&fig.svg),
+            esc(&fig.caption),
+        );
+    }
+    h.push_str("<h3>What the data says of each claim</h3><ul class=\"claims\">\n");
+    for f in &input.ranking.factors {
+        let _ = writeln!(h, "<li><b>{}</b>: {}</li>", esc(&f.title), esc(&f.finding));
+    }
+    h.push_str("</ul></section>\n");
+}
+
+/// The items of the ranking's list, marked `yes` where the factor's effect is
+/// distinguishable from seed noise.
+fn ranked_factors(h: &mut String, input: &ReportInput<'_>) {
+    for (i, f) in input.ranking.factors.iter().enumerate() {
         let line = crate::analysis::rank::describe(i + 1, f);
         let text = line.split_once(". ").map_or(line.as_str(), |(_, t)| t);
         let _ = writeln!(
@@ -76,70 +150,58 @@ fn ranking_section(h: &mut String, input: &ReportInput<'_>) {
             esc(text)
         );
     }
-    h.push_str("</ol>\n");
-    if let Some(sd) = r.noise_sd {
-        let all = r
-            .all_seeds_sd
-            .map(|s| {
-                format!(
-                    "; all seeds varying, in the variance-sources experiment: {:.2} points",
-                    100.0 * s
-                )
-            })
-            .unwrap_or_default();
-        let _ = writeln!(
-            h,
-            "<p>Seed noise in this study: a standard deviation of {:.2} points of test accuracy between runs that differ only in their seeds (within a level; the median over experiments){all}.</p>",
-            100.0 * sd
-        );
-    }
-    h.push_str("<table class=\"rank\"><caption>Factors ranked by effect on test accuracy</caption><tr><th>#</th><th class=\"l\">factor</th><th>levels</th><th>runs</th><th>effect (pts)</th><th>95% CI</th><th>× seed noise</th><th>η² (%)</th><th>η² 95% CI</th><th>ANOVA p</th><th>Kruskal–Wallis p</th><th class=\"l\">best</th><th class=\"l\">worst</th></tr>\n");
-    for (i, f) in r.factors.iter().enumerate() {
-        let _ = writeln!(
-            h,
-            "<tr><td>{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td></tr>",
-            i + 1,
-            esc(&f.title),
-            f.levels,
-            f.runs,
-            pct(Some(f.range)),
-            f.range_ci.map_or("–".into(), |(a, b)| format!(
-                "[{}, {}]",
-                pct(Some(a)),
-                pct(Some(b))
-            )),
-            f.noise_ratio.map_or("–".into(), |x| format!("{x:.1}")),
-            pct(f.eta_squared),
-            f.eta_squared_ci.map_or("–".into(), |(a, b)| format!(
-                "[{}, {}]",
-                pct(Some(a)),
-                pct(Some(b))
-            )),
-            p_text(f.anova_p),
-            p_text(f.kruskal_p),
-            esc(&f.best),
-            esc(&f.worst)
-        );
-    }
-    let _ = writeln!(h, "</table><p class=\"prov\">{}</p>", esc(&input.provenance()));
-    if let Some(fig) = input.ranking_figure {
-        let _ = writeln!(
-            h,
-            "<figure id=\"fig-ranking\">{}<figcaption>{} — {}</figcaption></figure>",
-            strip_xml_header(&fig.svg),
-            esc(&fig.caption),
-            esc(&input.provenance())
-        );
-    }
-    h.push_str("<h3>What the data says of each claim</h3><ul class=\"claims\">\n");
-    for f in &r.factors {
-        let _ = writeln!(h, "<li><b>{}</b>: {}</li>", esc(&f.title), esc(&f.finding));
-    }
-    h.push_str("</ul></section>\n");
 }
 
-fn section(h: &mut String, input: &ReportInput<'_>, exp: &ExperimentStats, figs: &[super::Figure]) {
+/// The paragraph on the study's seed noise, the yardstick of the ranking, when it is
+/// known.
+fn seed_noise(h: &mut String, input: &ReportInput<'_>) {
+    let r = input.ranking;
+    let Some(sd) = r.noise_sd else { return };
+    let all = r
+        .all_seeds_sd
+        .map(|s| {
+            format!(
+                "; all seeds varying, in the variance-sources experiment: {:.2} points",
+                100.0 * s
+            )
+        })
+        .unwrap_or_default();
+    let _ = writeln!(
+        h,
+        "<p>Seed noise in this study: a standard deviation of {:.2} points of test accuracy between runs that differ only in their seeds (within a level; the median over experiments){all}.</p>",
+        100.0 * sd
+    );
+}
+
+/// One experiment's section: what it tests and found, then its tables and figures,
+/// each followed by the provenance line.
+fn section(
+    h: &mut String,
+    input: &ReportInput<'_>,
+    exp: &ExperimentStats,
+    tables: &[Table],
+    figs: &[super::Figure],
+) {
     let prov = esc(&input.provenance());
+    experiment_intro(h, exp);
+    for t in tables {
+        let _ = writeln!(h, "{}<p class=\"prov\">{prov}</p>", table(t));
+    }
+    for f in figs {
+        let _ = writeln!(
+            h,
+            "<figure id=\"fig-{}\">{}<figcaption>{} — {prov}</figcaption></figure>",
+            esc(&f.name),
+            strip_xml_header(&f.svg),
+            esc(&f.caption)
+        );
+    }
+    h.push_str("</section>\n");
+}
+
+/// The opening of an experiment's section: its title, the claim, the verdict, and the
+/// learning-curve fit or the protocol comparison where the experiment has one.
+fn experiment_intro(h: &mut String, exp: &ExperimentStats) {
     let _ = writeln!(
         h,
         "<section class=\"experiment\" id=\"{id}\"><h2>{id}: {title}</h2>",
@@ -160,124 +222,18 @@ fn section(h: &mut String, input: &ReportInput<'_>, exp: &ExperimentStats, figs:
     if let Some(cv) = &exp.cross_validation {
         let _ = writeln!(h, "<p class=\"fit\"><b>Protocol:</b> {}</p>", esc(&protocol_line(cv)));
     }
-    let factor = esc(&exp.factors.join(", "));
-    let _ = writeln!(
-        h,
-        "<table class=\"levels\"><caption>Test accuracy (%), loss and generalisation gap by level</caption>\
-         <tr><th class=\"l\">{factor}</th><th>runs</th><th>diverged</th><th>mean acc</th><th>sd</th><th>95% CI</th><th>min</th><th>max</th>\
-         <th>test loss</th><th>gap (pts)</th><th>gap 95% CI</th></tr>"
-    );
-    for l in &exp.levels {
-        let acc = l.test_accuracy.as_ref();
-        let _ = writeln!(
-            h,
-            "<tr><td class=\"l\">{}</td><td>{}/{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&l.label),
-            l.complete,
-            l.planned,
-            l.diverged,
-            pct(acc.map(|s| s.mean)),
-            pct(acc.and_then(|s| s.sd)),
-            acc.and_then(|s| s.ci).map_or("–".into(), |(a, b)| format!(
-                "[{}, {}]",
-                pct(Some(a)),
-                pct(Some(b))
-            )),
-            pct(acc.map(|s| s.min)),
-            pct(acc.map(|s| s.max)),
-            l.test_loss.as_ref().map_or("–".into(), |s| format!("{:.4}", s.mean)),
-            pct(l.gap.as_ref().map(|s| s.mean)),
-            l.gap.as_ref().and_then(|s| s.ci).map_or("–".into(), |(a, b)| format!(
-                "[{}, {}]",
-                pct(Some(a)),
-                pct(Some(b))
-            )),
-        );
-    }
-    let _ = writeln!(h, "</table><p class=\"prov\">{prov}</p>");
-    if exp.kind == ExperimentKind::Factor && !exp.pairs.is_empty() {
-        h.push_str(
-            "<table class=\"pairs\"><caption>Pairwise comparisons of test accuracy (A − B)</caption>\
-             <tr><th class=\"l\">A</th><th class=\"l\">B</th><th>diff (pts)</th><th>95% CI (Welch)</th><th>p</th><th>p (Holm)</th>\
-             <th>P(A beats B)</th><th>Cohen's d</th><th class=\"l\">verdict</th></tr>\n",
-        );
-        for p in &exp.pairs {
-            let c = &p.comparison;
-            let _ = writeln!(
-                h,
-                "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2}</td><td>{}</td><td class=\"l {}\">{}</td></tr>",
-                esc(&p.a),
-                esc(&p.b),
-                pct(Some(c.diff)),
-                c.ci.map_or("–".into(), |(a, b)| format!("[{}, {}]", pct(Some(a)), pct(Some(b)))),
-                p_text(c.p),
-                p_text(p.p_holm),
-                c.prob_a_beats_b,
-                c.cohen_d.map_or("–".into(), |d| format!("{d:.2}")),
-                if p.significant { "yes" } else { "no" },
-                esc(&p.verdict)
-            );
-        }
-        let _ = writeln!(h, "</table><p class=\"prov\">{prov}</p>");
-    }
-    if !exp.sources.is_empty() {
-        h.push_str(
-            "<table class=\"sources\"><caption>Standard deviation of test accuracy when one source of randomness varies</caption>\
-             <tr><th class=\"l\">source varied</th><th>runs</th><th>sd (pts)</th><th>95% CI</th></tr>\n",
-        );
-        for s in &exp.sources {
-            let _ = writeln!(
-                h,
-                "<tr><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&s.source),
-                s.n,
-                pct(s.sd),
-                s.sd_ci.map_or("–".into(), |(a, b)| format!(
-                    "[{}, {}]",
-                    pct(Some(a)),
-                    pct(Some(b))
-                ))
-            );
-        }
-        let _ = writeln!(h, "</table><p class=\"prov\">{prov}</p>");
-    }
-    for f in figs {
-        let _ = writeln!(
-            h,
-            "<figure id=\"fig-{}\">{}<figcaption>{} — {prov}</figcaption></figure>",
-            esc(&f.name),
-            strip_xml_header(&f.svg),
-            esc(&f.caption)
-        );
-    }
-    h.push_str("</section>\n");
 }
 
 /// "Diverged runs": each run the divergence rule caught, with its reason.
 fn diverged_runs(h: &mut String, input: &ReportInput<'_>) {
-    let rows = input.stats.diverged_runs();
-    if rows.is_empty() {
-        return;
-    }
+    let Some(t) = &input.tables.diverged else { return };
     let _ = writeln!(
         h,
-        "<section id=\"diverged\"><h2>Diverged runs</h2><p>{}</p>\n<table class=\"diverged\"><tr>\
-         <th class=\"l\">experiment</th><th class=\"l\">level</th><th>seed</th><th class=\"l\">run</th>\
-         <th class=\"l\">reason</th></tr>",
-        esc(crate::analysis::DIVERGENCE_RULE)
+        "<section id=\"diverged\"><h2>Diverged runs</h2><p>{}</p>\n{}<p class=\"prov\">{}</p></section>",
+        esc(crate::analysis::DIVERGENCE_RULE),
+        table(t),
+        esc(&input.provenance())
     );
-    for (exp, level, run) in rows {
-        let _ = writeln!(
-            h,
-            "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td class=\"l\"><code>{}</code></td><td class=\"l\">{}</td></tr>",
-            esc(exp),
-            esc(level),
-            run.replicate + 1,
-            esc(&run.run_id),
-            esc(&run.reason)
-        );
-    }
-    let _ = writeln!(h, "</table><p class=\"prov\">{}</p></section>", esc(&input.provenance()));
 }
 
 /// Inline SVG must not carry an XML declaration.

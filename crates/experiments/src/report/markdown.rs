@@ -2,14 +2,64 @@
 
 use std::fmt::Write;
 
-use super::{ReportInput, p_text, pct};
-use crate::study::ExperimentKind;
+use super::ReportInput;
+use super::table::{Cell, Table};
+use crate::analysis::ExperimentStats;
 
 /// The Markdown report.
 pub fn render(input: &ReportInput<'_>) -> String {
-    let stats = input.stats;
     let prov = input.provenance();
     let mut m = String::new();
+    intro(&mut m, input);
+    m += &super::integrity::markdown(input);
+    ranking_section(&mut m, input, &prov);
+    m += "## Verdicts\n\n";
+    for exp in &input.stats.experiments {
+        let _ = writeln!(m, "- **{}** ({}): {}", exp.name, exp.title, exp.headline);
+    }
+    let _ = writeln!(m, "\n_{prov}_\n");
+    diverged_runs(&mut m, input);
+    let experiments = input.stats.experiments.iter().zip(input.figures);
+    for ((exp, figs), tables) in experiments.zip(&input.tables.experiments) {
+        section(&mut m, exp, tables, figs, &prov);
+    }
+    m
+}
+
+/// A table in the compact form: the columns it keeps under their compact headers, no
+/// caption; `|` in a cell is escaped so that it stays one cell.
+pub(super) fn table(t: &Table) -> String {
+    let kept: Vec<(usize, &str)> = t
+        .columns
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| c.compact.as_deref().map(|h| (i, h)))
+        .collect();
+    let headers: Vec<String> = kept.iter().map(|(_, h)| esc(h)).collect();
+    let mut m = format!("| {} |\n|{}\n", headers.join(" | "), "---|".repeat(kept.len()));
+    for row in &t.rows {
+        let cells: Vec<String> = kept.iter().filter_map(|(i, _)| row.get(*i)).map(cell).collect();
+        let _ = writeln!(m, "| {} |", cells.join(" | "));
+    }
+    m
+}
+
+/// One cell's text; code in backticks.
+fn cell(c: &Cell) -> String {
+    match c {
+        Cell::Code(s) => format!("`{}`", esc(s)),
+        other => esc(&other.text()),
+    }
+}
+
+/// `|` would end a table cell.
+fn esc(s: &str) -> String {
+    s.replace('|', "\\|")
+}
+
+/// The title, the study's description and the paragraph on what the numbers are.
+fn intro(m: &mut String, input: &ReportInput<'_>) {
+    let stats = input.stats;
     let _ = writeln!(m, "# Why does accuracy vary? Study `{}`\n", stats.study);
     if !input.plan.study.description.is_empty() {
         let _ = writeln!(m, "{}\n", input.plan.study.description);
@@ -21,138 +71,66 @@ pub fn render(input: &ReportInput<'_>) -> String {
          pairwise tests are Welch's t-test with Holm's correction within each experiment.\n",
         stats.complete, stats.planned, stats.diverged, stats.seeds
     );
-    m += &super::integrity::markdown(input);
-    if !input.ranking.factors.is_empty() {
-        m += "## Why does accuracy vary here?\n\n";
-        for line in super::ranking_lines(input.ranking) {
-            let _ = writeln!(m, "{line}  ");
-        }
-        m += "\n";
-        for f in &input.ranking.factors {
-            let _ = writeln!(m, "- **{}**: {}", f.title, f.finding);
-        }
-        if input.ranking_figure.is_some() {
-            m += "\n![Effect of each factor](figures/ranking.png)\n";
-        }
-        let _ = writeln!(m, "\n_{prov}_\n");
+}
+
+/// "Why does accuracy vary here?": the ranked factors, what the data says of each
+/// claim, and the ranking figure; absent when the study has no factors.
+fn ranking_section(m: &mut String, input: &ReportInput<'_>, prov: &str) {
+    if input.ranking.factors.is_empty() {
+        return;
     }
-    m += "## Verdicts\n\n";
-    for exp in &stats.experiments {
-        let _ = writeln!(m, "- **{}** ({}): {}", exp.name, exp.title, exp.headline);
+    *m += "## Why does accuracy vary here?\n\n";
+    for line in super::ranking_lines(input.ranking) {
+        let _ = writeln!(m, "{line}  ");
+    }
+    *m += "\n";
+    for f in &input.ranking.factors {
+        let _ = writeln!(m, "- **{}**: {}", f.title, f.finding);
+    }
+    if input.ranking_figure.is_some() {
+        *m += "\n![Effect of each factor](figures/ranking.png)\n";
     }
     let _ = writeln!(m, "\n_{prov}_\n");
-    diverged_runs(&mut m, input);
-    for (exp, figs) in stats.experiments.iter().zip(input.figures) {
-        let _ = writeln!(m, "## {}: {}\n", exp.name, exp.title);
-        if let Some(c) = &exp.claim {
-            let _ = writeln!(m, "Claim: _{c}_\n");
-        }
-        let _ = writeln!(m, "**Verdict:** {}\n", exp.headline);
-        if let Some(f) = &exp.learning_curve {
-            let _ = writeln!(
-                m,
-                "**Learning curve:** test error ≈ {:.3} · n^−{:.3} (exponent 95% CI [{:.3}, {:.3}], R² = {:.3}, {} runs).\n",
-                f.scale, f.exponent, f.exponent_ci.0, f.exponent_ci.1, f.r_squared, f.n
-            );
-        }
-        if let Some(cv) = &exp.cross_validation {
-            let _ = writeln!(m, "**Protocol:** {}\n", super::protocol_line(cv));
-        }
+}
+
+/// One experiment's section: what it tests and found, its tables, each followed by
+/// the provenance line, and links to its figures.
+fn section(
+    m: &mut String,
+    exp: &ExperimentStats,
+    tables: &[Table],
+    figs: &[super::Figure],
+    prov: &str,
+) {
+    let _ = writeln!(m, "## {}: {}\n", exp.name, exp.title);
+    if let Some(c) = &exp.claim {
+        let _ = writeln!(m, "Claim: _{c}_\n");
+    }
+    let _ = writeln!(m, "**Verdict:** {}\n", exp.headline);
+    if let Some(f) = &exp.learning_curve {
         let _ = writeln!(
             m,
-            "| {} | runs | diverged | mean acc (%) | sd | 95% CI | min | max | test loss | gap (pts) |",
-            exp.factors.join(", ")
+            "**Learning curve:** test error ≈ {:.3} · n^−{:.3} (exponent 95% CI [{:.3}, {:.3}], R² = {:.3}, {} runs).\n",
+            f.scale, f.exponent, f.exponent_ci.0, f.exponent_ci.1, f.r_squared, f.n
         );
-        m += "|---|---|---|---|---|---|---|---|---|---|\n";
-        for l in &exp.levels {
-            let a = l.test_accuracy.as_ref();
-            let _ = writeln!(
-                m,
-                "| {} | {}/{} | {} | {} | {} | {} | {} | {} | {} | {} |",
-                l.label,
-                l.complete,
-                l.planned,
-                l.diverged,
-                pct(a.map(|s| s.mean)),
-                pct(a.and_then(|s| s.sd)),
-                a.and_then(|s| s.ci).map_or("–".into(), |(x, y)| format!(
-                    "[{}, {}]",
-                    pct(Some(x)),
-                    pct(Some(y))
-                )),
-                pct(a.map(|s| s.min)),
-                pct(a.map(|s| s.max)),
-                l.test_loss.as_ref().map_or("–".into(), |s| format!("{:.4}", s.mean)),
-                pct(l.gap.as_ref().map(|s| s.mean)),
-            );
-        }
-        let _ = writeln!(m, "\n_{prov}_\n");
-        if exp.kind == ExperimentKind::Factor && !exp.pairs.is_empty() {
-            m += "| A | B | diff (pts) | 95% CI | p | p (Holm) | P(A beats B) | d | verdict |\n|---|---|---|---|---|---|---|---|---|\n";
-            for p in &exp.pairs {
-                let c = &p.comparison;
-                let _ = writeln!(
-                    m,
-                    "| {} | {} | {} | {} | {} | {} | {:.2} | {} | {} |",
-                    p.a,
-                    p.b,
-                    pct(Some(c.diff)),
-                    c.ci.map_or("–".into(), |(x, y)| format!(
-                        "[{}, {}]",
-                        pct(Some(x)),
-                        pct(Some(y))
-                    )),
-                    p_text(c.p),
-                    p_text(p.p_holm),
-                    c.prob_a_beats_b,
-                    c.cohen_d.map_or("–".into(), |d| format!("{d:.2}")),
-                    p.verdict
-                );
-            }
-            let _ = writeln!(m, "\n_{prov}_\n");
-        }
-        if !exp.sources.is_empty() {
-            m += "| source varied | runs | sd (pts) | 95% CI |\n|---|---|---|---|\n";
-            for s in &exp.sources {
-                let _ = writeln!(
-                    m,
-                    "| {} | {} | {} | {} |",
-                    s.source,
-                    s.n,
-                    pct(s.sd),
-                    s.sd_ci.map_or("–".into(), |(x, y)| format!(
-                        "[{}, {}]",
-                        pct(Some(x)),
-                        pct(Some(y))
-                    ))
-                );
-            }
-            let _ = writeln!(m, "\n_{prov}_\n");
-        }
-        for f in figs {
-            let _ = writeln!(m, "![{}](figures/{}.png)\n", f.caption, f.name);
-        }
     }
-    m
+    if let Some(cv) = &exp.cross_validation {
+        let _ = writeln!(m, "**Protocol:** {}\n", super::protocol_line(cv));
+    }
+    for t in tables {
+        *m += &table(t);
+        let _ = writeln!(m, "\n_{prov}_\n");
+    }
+    for f in figs {
+        let _ = writeln!(m, "![{}](figures/{}.png)\n", f.caption, f.name);
+    }
 }
 
 /// "Diverged runs": each run the divergence rule caught, with its reason.
 fn diverged_runs(m: &mut String, input: &ReportInput<'_>) {
-    let rows = input.stats.diverged_runs();
-    if rows.is_empty() {
-        return;
-    }
+    let Some(t) = &input.tables.diverged else { return };
     let _ = writeln!(m, "## Diverged runs\n\n{}\n", crate::analysis::DIVERGENCE_RULE);
-    m.push_str("| experiment | level | seed | run | reason |\n|---|---|---|---|---|\n");
-    for (exp, level, run) in rows {
-        let _ = writeln!(
-            m,
-            "| {exp} | {level} | {} | `{}` | {} |",
-            run.replicate + 1,
-            run.run_id,
-            run.reason.replace('|', "\\|")
-        );
-    }
+    *m += &table(t);
     let _ = writeln!(m, "\n_{}_\n", input.provenance());
 }
 
@@ -162,6 +140,7 @@ mod tests {
 
     use cnnvar_core::{Provenance, RunRecord};
 
+    use super::super::table::Tables;
     use super::super::{ReportInput, html};
     use crate::analysis::{StudyStats, experiment_stats, rank::rank};
     use crate::sweep::Plan;
@@ -208,12 +187,14 @@ mod tests {
         };
         let ranking = rank(&stats);
         let tmp = tempfile::tempdir().expect("tempdir");
+        let tables = Tables::new(&stats, &ranking);
         let input = ReportInput {
             plan: &plan,
             stats: &stats,
             figures: &[],
             ranking: &ranking,
             ranking_figure: None,
+            tables: &tables,
             study_dir: tmp.path(),
         };
         let md = super::render(&input);

@@ -7,6 +7,7 @@ pub mod figures;
 mod html;
 mod integrity;
 mod markdown;
+pub mod table;
 
 use std::path::{Path, PathBuf};
 
@@ -17,6 +18,7 @@ use crate::analysis::{StudyStats, analyze};
 use crate::sweep::Plan;
 use figures::Figure;
 pub use integrity::store_notes;
+use table::Tables;
 
 /// What a report was written to.
 #[derive(Clone, Debug)]
@@ -45,6 +47,8 @@ pub struct ReportInput<'a> {
     pub ranking: &'a Ranking,
     /// The ranking figure, when there are factors.
     pub ranking_figure: Option<&'a Figure>,
+    /// The report's tables, built from `stats` and `ranking`.
+    pub tables: &'a Tables,
     /// The study directory as the user named it.
     pub study_dir: &'a Path,
 }
@@ -83,28 +87,17 @@ pub fn write_report(study_dir: &Path) -> Result<(ReportFiles, StudyStats, Rankin
     let plan = Plan::load(study_dir)?;
     let stats = analyze(&plan, study_dir);
     let ranking = rank(&stats);
-    let ranking_figure = figures::ranking_figure(&ranking)
-        .map_err(|e| Error::Other(format!("drawing the ranking figure: {e}")))?;
-    let mut figures = Vec::new();
-    for exp in &stats.experiments {
-        let figs = figures::experiment_figures(exp)
-            .map_err(|e| Error::Other(format!("drawing the figures of {}: {e}", exp.name)))?;
-        figures.push(figs);
-    }
+    let (figures, ranking_figure) = draw_figures(&stats, &ranking)?;
     let fig_dir = study_dir.join("figures");
-    std::fs::create_dir_all(&fig_dir).map_err(|e| Error::io(&fig_dir, e))?;
-    for fig in figures.iter().flatten().chain(ranking_figure.iter()) {
-        write_atomic(&fig_dir.join(format!("{}.svg", fig.name)), fig.svg.as_bytes())?;
-        let png = figures::png(&fig.svg)
-            .map_err(|e| Error::Other(format!("rendering {}.png: {e}", fig.name)))?;
-        write_atomic(&fig_dir.join(format!("{}.png", fig.name)), &png)?;
-    }
+    write_figures(&fig_dir, figures.iter().flatten().chain(ranking_figure.iter()))?;
+    let tables = Tables::new(&stats, &ranking);
     let input = ReportInput {
         plan: &plan,
         stats: &stats,
         figures: &figures,
         ranking: &ranking,
         ranking_figure: ranking_figure.as_ref(),
+        tables: &tables,
         study_dir,
     };
     let files = ReportFiles {
@@ -119,6 +112,35 @@ pub fn write_report(study_dir: &Path) -> Result<(ReportFiles, StudyStats, Rankin
     write_atomic(&files.summary_csv, &summary_csv(&stats)?)?;
     write_atomic(&files.ranking_csv, &ranking_csv(&stats.study, &ranking)?)?;
     Ok((files, stats, ranking))
+}
+
+/// Every experiment's figures, in experiment order, and the ranking figure (when
+/// there are factors).
+fn draw_figures(
+    stats: &StudyStats,
+    ranking: &Ranking,
+) -> Result<(Vec<Vec<Figure>>, Option<Figure>)> {
+    let ranking_figure = figures::ranking_figure(ranking)
+        .map_err(|e| Error::Other(format!("drawing the ranking figure: {e}")))?;
+    let mut figures = Vec::new();
+    for exp in &stats.experiments {
+        let figs = figures::experiment_figures(exp)
+            .map_err(|e| Error::Other(format!("drawing the figures of {}: {e}", exp.name)))?;
+        figures.push(figs);
+    }
+    Ok((figures, ranking_figure))
+}
+
+/// Writes each figure into `fig_dir` (created if missing) as `NAME.svg` and `NAME.png`.
+fn write_figures<'a>(fig_dir: &Path, figures: impl Iterator<Item = &'a Figure>) -> Result<()> {
+    std::fs::create_dir_all(fig_dir).map_err(|e| Error::io(fig_dir, e))?;
+    for fig in figures {
+        write_atomic(&fig_dir.join(format!("{}.svg", fig.name)), fig.svg.as_bytes())?;
+        let png = figures::png(&fig.svg)
+            .map_err(|e| Error::Other(format!("rendering {}.png: {e}", fig.name)))?;
+        write_atomic(&fig_dir.join(format!("{}.png", fig.name)), &png)?;
+    }
+    Ok(())
 }
 
 /// The ranking as lines for the terminal: `1. Training-set size: 9.5 points (19× seed noise) …`.

@@ -9,18 +9,27 @@
 //! - `slurm/`: with the Slurm executor, the batch scripts, task lists, logs and
 //!   `submissions.json`.
 
+// The cost model counts the models' FLOPs (cnnvar-models, which is burn's side).
+#[cfg(feature = "train")]
 mod estimate;
 mod executor;
+pub mod orchestrate;
 mod results;
 pub mod slurm;
+pub mod worker;
 
+#[cfg(feature = "train")]
 pub use estimate::{Estimate, estimate, longest_first};
 pub use executor::{
     EXIT_ALREADY_COMPLETE, EXIT_BUSY, Event, ExecOutcome, LocalExecutor, RunOutcome, WorkerCommand,
     epoch_line, parse_epoch_line,
 };
+pub use orchestrate::{SweepExecutor, SweepRequest, SweepSetup, SweepSummary, Todo};
 pub use results::{load_results, write_results_csv};
 pub use slurm::{SlurmExecutor, SlurmOptions};
+#[cfg(feature = "train")]
+pub use worker::run_worker;
+pub use worker::{WorkerEvent, WorkerOutcome, run_worker_with};
 
 use std::path::{Path, PathBuf};
 
@@ -46,6 +55,9 @@ pub struct Plan {
     /// Epochs of every run set by `--epochs`, over the study file's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub epochs_override: Option<usize>,
+    /// The backend of every run set by `--backend`, over the study file's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend_override: Option<cnnvar_core::Backend>,
     /// Every planned run (a run id may appear under several experiments).
     pub runs: Vec<PlannedRun>,
 }
@@ -73,7 +85,26 @@ impl Plan {
             }
         }
         let runs = expand(&study, quick.then(QuickScale::default));
-        Plan { study, quick, seeds_override: seeds, epochs_override: epochs, runs }
+        Plan {
+            study,
+            quick,
+            seeds_override: seeds,
+            epochs_override: epochs,
+            backend_override: None,
+            runs,
+        }
+    }
+
+    /// This plan with every run on `backend` (`--backend`): the runs are new runs, with
+    /// their own ids, in the same study directory.
+    pub fn on_backend(mut self, backend: cnnvar_core::Backend) -> Plan {
+        for level in self.study.experiments.iter_mut().flat_map(|x| x.levels.iter_mut()) {
+            level.spec.backend = backend;
+        }
+        let mut plan =
+            Plan::with_overrides(self.study, self.quick, self.seeds_override, self.epochs_override);
+        plan.backend_override = Some(backend);
+        plan
     }
 
     /// The command-line options that made this plan from its study file.
@@ -87,6 +118,9 @@ impl Plan {
         }
         if let Some(e) = self.epochs_override {
             s += &format!(" --epochs {e}");
+        }
+        if let Some(b) = self.backend_override {
+            s += &format!(" --backend {b}");
         }
         s
     }
@@ -251,6 +285,11 @@ mod tests {
         assert_eq!(short.dir(Path::new("runs")), Path::new("runs/s-s3-e2"));
         assert_eq!(full.dir(Path::new("runs")), Path::new("runs/s"));
         assert_eq!(short.options(), " --seeds 3 --epochs 2");
+        let flex = short.clone().on_backend(cnnvar_core::Backend::Ndarray);
+        assert!(flex.runs.iter().all(|r| r.spec.backend == cnnvar_core::Backend::Ndarray));
+        assert!(flex.runs.iter().all(|r| r.spec.epochs == 2));
+        assert_eq!(flex.dir(Path::new("runs")), Path::new("runs/s-s3-e2"));
+        assert_eq!(flex.options(), " --seeds 3 --epochs 2 --backend ndarray");
         // The first replicates keep their seeds, so a short study is a prefix of the full one.
         assert_eq!(short.runs[0].spec.init_seed, full.runs[0].spec.init_seed);
     }

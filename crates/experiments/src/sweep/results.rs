@@ -1,5 +1,7 @@
-//! `results.csv`: one row per planned run with a complete record. Its spec columns are
-//! [`RunSpec::FIELDS`] in order, filled from the spec's serialised form, so a field added
+//! Reading a study's results from its run directories ([`load_results`],
+//! [`load_predictions`]) and `results.csv`: one row per planned run with a complete
+//! record. Its spec columns are
+//! [`RunSpec::fields`] in order, filled from the spec's serialised form, so a field added
 //! to the spec is a column without further edits; an unset optional field is an empty
 //! cell.
 
@@ -8,7 +10,7 @@ use std::path::Path;
 use cnnvar_core::{Error, Result, RunRecord, RunSpec, write_atomic};
 
 use super::Plan;
-use crate::store::RunDir;
+use crate::store::{Predictions, RunDir};
 use crate::study::PlannedRun;
 
 /// The columns before the spec's: where the run sits in the study.
@@ -29,16 +31,32 @@ pub fn load_results<'a>(plan: &'a Plan, study_dir: &Path) -> Vec<(&'a PlannedRun
         .collect()
 }
 
-/// The header of `results.csv`: run columns, every spec field, result columns.
-pub fn results_header() -> Vec<&'static str> {
-    RUN_COLUMNS.iter().chain(RunSpec::FIELDS).chain(RESULT_COLUMNS.iter()).copied().collect()
+/// The stored predictions of each of `results` (from [`load_results`]) that has them,
+/// by run id. Runs without a `predictions.u8` (records made before runs stored them)
+/// are absent; so are runs whose file is damaged, which the report names as damaged.
+pub fn load_predictions(
+    study_dir: &Path,
+    results: &[(&PlannedRun, RunRecord)],
+) -> std::collections::HashMap<String, Predictions> {
+    results
+        .iter()
+        .filter_map(|(run, rec)| {
+            let dir = RunDir::open(study_dir.join(&run.run_id));
+            Some((run.run_id.clone(), dir.read_predictions(rec).ok().flatten()?))
+        })
+        .collect()
 }
 
-/// One cell per [`RunSpec::FIELDS`] entry, from the spec's JSON form: strings and
+/// The header of `results.csv`: run columns, every spec field, result columns.
+pub fn results_header() -> Vec<&'static str> {
+    RUN_COLUMNS.iter().chain(RunSpec::fields()).chain(RESULT_COLUMNS.iter()).copied().collect()
+}
+
+/// One cell per [`RunSpec::fields`] entry, from the spec's JSON form: strings and
 /// numbers as written there, lists joined by `;`, unset fields empty.
 pub fn spec_cells(spec: &RunSpec) -> Vec<String> {
     let json = serde_json::to_value(spec).unwrap_or_default();
-    RunSpec::FIELDS.iter().map(|f| json.get(*f).map(cell).unwrap_or_default()).collect()
+    RunSpec::fields().iter().map(|f| json.get(*f).map(cell).unwrap_or_default()).collect()
 }
 
 /// A JSON value as a CSV cell.
@@ -151,7 +169,7 @@ mod tests {
     fn unset_fields_are_empty_cells() {
         let header = results_header();
         let cells = spec_cells(&RunSpec::default());
-        assert_eq!(cells.len(), RunSpec::FIELDS.len());
+        assert_eq!(cells.len(), RunSpec::fields().len());
         let named = |f: &str| cells[header.iter().position(|h| *h == f).unwrap() - 5].clone();
         assert_eq!(named("dropout"), "");
         assert_eq!(named("train_size"), "");
@@ -176,7 +194,7 @@ mod tests {
         let mut reader = csv::Reader::from_path(tmp.path().join("results.csv")).expect("read");
         let header: Vec<String> =
             reader.headers().expect("header").iter().map(String::from).collect();
-        for field in RunSpec::FIELDS {
+        for field in RunSpec::fields() {
             assert!(header.iter().any(|h| h == field), "no `{field}` column in {header:?}");
         }
         let col = |name: &str| header.iter().position(|h| h == name).expect(name);

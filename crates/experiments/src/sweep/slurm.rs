@@ -262,101 +262,101 @@ impl SlurmExecutor {
         on_event: &mut dyn FnMut(Event),
     ) -> Result<ExecOutcome> {
         let mut subs = read_submissions(study_dir)?;
-        let wanted: BTreeSet<&str> = runs.iter().map(|r| r.run_id.as_str()).collect();
-        let old_jobs: Vec<&str> = subs.iter().map(|s| s.job_id.as_str()).collect();
-        let queued = Self::queued(&old_jobs)?;
-        // (job, index, run) of every task to follow.
-        let mut tasks: Vec<(String, usize, String, PathBuf)> = Vec::new();
-        for s in &subs {
-            for (i, run) in s.runs.iter().enumerate() {
-                if queued.contains_key(&(s.job_id.clone(), i)) && wanted.contains(run.as_str()) {
-                    tasks.push((s.job_id.clone(), i, run.clone(), s.log(study_dir, i)));
-                }
-            }
-        }
-        let in_flight: BTreeSet<&str> = tasks.iter().map(|t| t.2.as_str()).collect();
+        let mut tasks = Self::still_queued(study_dir, &subs, runs)?;
+        let in_flight: BTreeSet<&str> = tasks.iter().map(|t| t.run.as_str()).collect();
         let fresh: Vec<&PlannedRun> =
             runs.iter().copied().filter(|r| !in_flight.contains(r.run_id.as_str())).collect();
         if !fresh.is_empty() {
-            let script = self.write_script(study_name, study_dir, &fresh)?;
-            let job_id = self.sbatch(&script)?;
-            let sub = Submission {
-                job_id,
-                script,
-                runs: fresh.iter().map(|r| r.run_id.clone()).collect(),
-                submitted_unix: std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_secs())
-                    .unwrap_or(0),
-            };
-            for (i, run) in sub.runs.iter().enumerate() {
-                tasks.push((sub.job_id.clone(), i, run.clone(), sub.log(study_dir, i)));
-            }
+            let sub = self.submit(study_name, study_dir, &fresh)?;
+            tasks.extend(Task::all_of(&sub, study_dir));
             subs.push(sub);
             write_submissions(study_dir, &subs)?;
         }
-        let epochs: BTreeMap<&str, usize> =
-            runs.iter().map(|r| (r.run_id.as_str(), r.spec.epochs)).collect();
+        self.follow(study_dir, runs, tasks, stop, on_event)
+    }
+
+    /// The tasks of earlier submissions that Slurm still has queued and whose run is
+    /// one of `runs`: they are followed instead of submitted again.
+    fn still_queued(
+        study_dir: &Path,
+        subs: &[Submission],
+        runs: &[&PlannedRun],
+    ) -> Result<Vec<Task>> {
+        let wanted: BTreeSet<&str> = runs.iter().map(|r| r.run_id.as_str()).collect();
+        let old_jobs: Vec<&str> = subs.iter().map(|s| s.job_id.as_str()).collect();
+        let queued = Self::queued(&old_jobs)?;
+        Ok(subs
+            .iter()
+            .flat_map(|s| Task::all_of(s, study_dir))
+            .filter(|t| {
+                queued.contains_key(&(t.job.clone(), t.index)) && wanted.contains(t.run.as_str())
+            })
+            .collect())
+    }
+
+    /// Writes the script for `fresh` and submits it as one job array.
+    fn submit(
+        &self,
+        study_name: &str,
+        study_dir: &Path,
+        fresh: &[&PlannedRun],
+    ) -> Result<Submission> {
+        let script = self.write_script(study_name, study_dir, fresh)?;
+        let job_id = self.sbatch(&script)?;
+        Ok(Submission {
+            job_id,
+            script,
+            runs: fresh.iter().map(|r| r.run_id.clone()).collect(),
+            submitted_unix: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0),
+        })
+    }
+
+    /// Polls `squeue` every [`Self::poll`] until every task has left the queue (each
+    /// then counted by what its run directory holds) or `stop` is set.
+    fn follow(
+        &self,
+        study_dir: &Path,
+        runs: &[&PlannedRun],
+        mut tasks: Vec<Task>,
+        stop: &AtomicBool,
+        on_event: &mut dyn FnMut(Event),
+    ) -> Result<ExecOutcome> {
+        let mut progress = Progress {
+            epochs: runs.iter().map(|r| (r.run_id.clone(), r.spec.epochs)).collect(),
+            ..Progress::default()
+        };
         let mut outcome = ExecOutcome::default();
-        let mut started: BTreeSet<String> = BTreeSet::new();
-        let mut seen_epochs: BTreeMap<String, usize> = BTreeMap::new();
         while !tasks.is_empty() {
-            let jobs: BTreeSet<&str> = tasks.iter().map(|t| t.0.as_str()).collect();
+            let jobs: BTreeSet<&str> = tasks.iter().map(|t| t.job.as_str()).collect();
             let jobs: Vec<&str> = jobs.into_iter().collect();
             if stop.load(Ordering::SeqCst) {
                 Self::scancel(&jobs);
                 outcome.interrupted += tasks.len();
-                for (_, _, run, _) in tasks.drain(..) {
-                    on_event(Event::Finished { run_id: run, outcome: RunOutcome::Interrupted });
+                for t in tasks.drain(..) {
+                    on_event(Event::Finished { run_id: t.run, outcome: RunOutcome::Interrupted });
                 }
                 break;
             }
             let queued = Self::queued(&jobs)?;
             let mut i = 0;
             while i < tasks.len() {
-                let (job, index, run, log) = &tasks[i];
-                let dir = RunDir::open(study_dir.join(run));
-                match queued.get(&(job.clone(), *index)) {
+                let task = &tasks[i];
+                let dir = RunDir::open(study_dir.join(&task.run));
+                match queued.get(&(task.job.clone(), task.index)) {
                     Some(state) => {
-                        if state == "RUNNING" && started.insert(run.clone()) {
-                            on_event(Event::Started { run_id: run.clone() });
-                        }
-                        if let Some((epoch, acc)) = last_epoch(dir.path())
-                            && seen_epochs.insert(run.clone(), epoch) != Some(epoch)
-                        {
-                            let total = epochs.get(run.as_str()).copied().unwrap_or(epoch);
-                            on_event(Event::Epoch {
-                                run_id: run.clone(),
-                                epoch,
-                                epochs: total,
-                                test_accuracy: acc,
-                            });
-                        }
+                        progress.report(task, state, &dir, on_event);
                         i += 1;
                     }
                     None => {
-                        let result = if matches!(dir.read_record(), Ok(Some(_))) {
-                            RunOutcome::Done
-                        } else if dir.is_locked() {
-                            RunOutcome::Busy
-                        } else {
-                            let why = dir.read_failure().map(|f| f.error).unwrap_or_else(|| {
-                                "ended without a record (cancelled, timed out or killed)".into()
-                            });
-                            let error =
-                                format!("Slurm task {job}_{index}: {why}; log: {}", log.display());
-                            let _ = dir.write_failure(&Failure {
-                                exit_code: None,
-                                error: error.clone(),
-                                log: Some(log.clone()),
-                            });
-                            RunOutcome::Failed(error)
-                        };
+                        let result = task.outcome(&dir);
                         outcome.count(&result);
-                        if !started.contains(run) {
-                            on_event(Event::Started { run_id: run.clone() });
+                        if !progress.started.contains(&task.run) {
+                            on_event(Event::Started { run_id: task.run.clone() });
                         }
-                        on_event(Event::Finished { run_id: run.clone(), outcome: result });
+                        on_event(Event::Finished { run_id: task.run.clone(), outcome: result });
                         tasks.swap_remove(i);
                     }
                 }
@@ -366,6 +366,91 @@ impl SlurmExecutor {
             }
         }
         Ok(outcome)
+    }
+}
+
+/// One array task being followed.
+struct Task {
+    /// Slurm's job id of its array.
+    job: String,
+    /// Its index in the array.
+    index: usize,
+    /// The run it trains.
+    run: String,
+    /// Its log file.
+    log: PathBuf,
+}
+
+impl Task {
+    /// Every task of `sub`, in array order.
+    fn all_of(sub: &Submission, study_dir: &Path) -> Vec<Task> {
+        sub.runs
+            .iter()
+            .enumerate()
+            .map(|(i, run)| Task {
+                job: sub.job_id.clone(),
+                index: i,
+                run: run.clone(),
+                log: sub.log(study_dir, i),
+            })
+            .collect()
+    }
+
+    /// What became of a task that left the queue: done when its run has a record,
+    /// busy when another process holds the run's lock, else failed; a failure is
+    /// written into the run directory with the task's log, for `cnnvar status`.
+    fn outcome(&self, dir: &RunDir) -> RunOutcome {
+        if matches!(dir.read_record(), Ok(Some(_))) {
+            return RunOutcome::Done;
+        }
+        if dir.is_locked() {
+            return RunOutcome::Busy;
+        }
+        let why = dir
+            .read_failure()
+            .map(|f| f.error)
+            .unwrap_or_else(|| "ended without a record (cancelled, timed out or killed)".into());
+        let error =
+            format!("Slurm task {}_{}: {why}; log: {}", self.job, self.index, self.log.display());
+        let _ = dir.write_failure(&Failure {
+            exit_code: None,
+            error: error.clone(),
+            log: Some(self.log.clone()),
+        });
+        RunOutcome::Failed(error)
+    }
+}
+
+/// What has been reported of the queued tasks so far, so each event is sent once.
+#[derive(Default)]
+struct Progress {
+    /// The epochs each run trains for.
+    epochs: BTreeMap<String, usize>,
+    /// The runs whose `Started` was sent.
+    started: BTreeSet<String>,
+    /// The last epoch sent of each run.
+    seen_epochs: BTreeMap<String, usize>,
+}
+
+impl Progress {
+    /// Sends `Started` when a queued task first shows as running, and `Epoch` when its
+    /// `curve.csv` has grown by an epoch since the last poll.
+    fn report(&mut self, task: &Task, state: &str, dir: &RunDir, on_event: &mut dyn FnMut(Event)) {
+        let run = &task.run;
+        if state == "RUNNING" && self.started.insert(run.clone()) {
+            on_event(Event::Started { run_id: run.clone() });
+        }
+        if let Some((epoch, acc)) = last_epoch(dir.path())
+            && self.seen_epochs.insert(run.clone(), epoch) != Some(epoch)
+        {
+            let total = self.epochs.get(run).copied().unwrap_or(epoch);
+            on_event(Event::Epoch {
+                run_id: run.clone(),
+                epoch,
+                epochs: total,
+                test_accuracy: acc,
+            });
+        }
     }
 }
 

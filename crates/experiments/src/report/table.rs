@@ -1,0 +1,435 @@
+//! The report's tables, built once from the analysis and printed by both renderers:
+//! `report.html` prints the full table (caption, every column, emphasis as classes),
+//! `report.md` the compact one (no caption, short headers, without the columns marked
+//! full-only). Every number is formatted here, so the two reports cannot disagree.
+
+use super::{p_text, pct};
+use crate::analysis::rank::Ranking;
+use crate::analysis::{ExperimentStats, StudyStats};
+use crate::study::ExperimentKind;
+
+/// One table of the report.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Table {
+    /// What kind of table it is (`levels`, `pairs`, …): the HTML `class`.
+    pub class: &'static str,
+    /// The caption, printed above the full table only.
+    pub caption: Option<String>,
+    /// The columns, left to right.
+    pub columns: Vec<Column>,
+    /// The rows, each with one cell per column.
+    pub rows: Vec<Vec<Cell>>,
+}
+
+/// One column: its header and how it is shown.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Column {
+    /// The header of the full table.
+    pub header: String,
+    /// The header of the compact table; `None`: the compact table leaves the column out.
+    pub compact: Option<String>,
+    /// Text, aligned left (otherwise numbers, aligned right).
+    pub left: bool,
+}
+
+impl Column {
+    /// A right-aligned column of numbers, under the same header in both forms.
+    pub fn number(header: &str) -> Self {
+        Column { header: header.into(), compact: Some(header.into()), left: false }
+    }
+
+    /// A left-aligned column of text, under the same header in both forms.
+    pub fn text(header: &str) -> Self {
+        Column { left: true, ..Column::number(header) }
+    }
+
+    /// The same column under a shorter header in the compact table.
+    pub fn compact_as(self, header: &str) -> Self {
+        Column { compact: Some(header.into()), ..self }
+    }
+
+    /// The same column, left out of the compact table.
+    pub fn full_only(self) -> Self {
+        Column { compact: None, ..self }
+    }
+}
+
+/// One cell. Missing values print as `–`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cell {
+    /// Text as it is (a label, a count, a sentence).
+    Text(String),
+    /// A number with `decimals` decimals.
+    Number {
+        /// The value.
+        value: Option<f64>,
+        /// Digits after the point.
+        decimals: usize,
+    },
+    /// A proportion in percentage points with 2 decimals: `0.9123` → `91.23`.
+    Percent(Option<f64>),
+    /// An interval of proportions in points: `[90.10, 92.30]`.
+    Interval(Option<(f64, f64)>),
+    /// A p-value: `< 0.001`, `0.042`.
+    P(Option<f64>),
+    /// An identifier, printed as code.
+    Code(String),
+    /// A verdict, marked by whether its difference is distinguishable from seed noise.
+    Verdict {
+        /// The sentence.
+        text: String,
+        /// Distinguishable.
+        yes: bool,
+    },
+}
+
+impl Cell {
+    /// The cell's text, the same in both reports (before any escaping or markup).
+    pub fn text(&self) -> String {
+        match self {
+            Cell::Text(s) | Cell::Code(s) | Cell::Verdict { text: s, .. } => s.clone(),
+            Cell::Number { value, decimals } => {
+                value.map_or_else(|| "–".into(), |x| format!("{x:.decimals$}"))
+            }
+            Cell::Percent(v) => pct(*v),
+            Cell::Interval(ci) => ci.map_or_else(
+                || "–".into(),
+                |(a, b)| format!("[{}, {}]", pct(Some(a)), pct(Some(b))),
+            ),
+            Cell::P(p) => p_text(*p),
+        }
+    }
+}
+
+impl From<&str> for Cell {
+    fn from(s: &str) -> Self {
+        Cell::Text(s.into())
+    }
+}
+
+impl From<String> for Cell {
+    fn from(s: String) -> Self {
+        Cell::Text(s)
+    }
+}
+
+impl From<usize> for Cell {
+    fn from(n: usize) -> Self {
+        Cell::Text(n.to_string())
+    }
+}
+
+/// Every table of one report, built once from the analysis for both renderers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tables {
+    /// The factors ranked ([`ranking`]), when the study has factors.
+    pub ranking: Option<Table>,
+    /// The diverged runs ([`diverged`]), when some diverged.
+    pub diverged: Option<Table>,
+    /// Each experiment's tables ([`experiment`]), in experiment order.
+    pub experiments: Vec<Vec<Table>>,
+}
+
+impl Tables {
+    /// The tables of the study analysed in `stats`, its factors ranked in `ranking`.
+    pub fn new(stats: &StudyStats, ranking: &Ranking) -> Self {
+        Tables {
+            ranking: (!ranking.factors.is_empty()).then(|| self::ranking(ranking)),
+            diverged: diverged(stats),
+            experiments: stats.experiments.iter().map(experiment).collect(),
+        }
+    }
+}
+
+/// An experiment's tables in report order: its levels, then its pairwise comparisons
+/// or its sources of variance, where it has them.
+pub fn experiment(exp: &ExperimentStats) -> Vec<Table> {
+    std::iter::once(levels(exp)).chain(pairs(exp)).chain(sources(exp)).collect()
+}
+
+/// "Factors ranked by effect on test accuracy": one row per factor, largest effect
+/// first. Only the HTML report has it (the Markdown report lists the same ranking).
+pub fn ranking(r: &Ranking) -> Table {
+    let columns = vec![
+        Column::number("#"),
+        Column::text("factor"),
+        Column::number("levels"),
+        Column::number("runs"),
+        Column::number("effect (pts)"),
+        Column::number("95% CI"),
+        Column::number("× seed noise"),
+        Column::number("η² (%)"),
+        Column::number("η² 95% CI"),
+        Column::number("ANOVA p"),
+        Column::number("Kruskal–Wallis p"),
+        Column::text("best"),
+        Column::text("worst"),
+    ];
+    let rows = r
+        .factors
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            vec![
+                Cell::from(i + 1),
+                Cell::from(f.title.as_str()),
+                Cell::from(f.levels),
+                Cell::from(f.runs),
+                Cell::Percent(Some(f.range)),
+                Cell::Interval(f.range_ci),
+                Cell::Number { value: f.noise_ratio, decimals: 1 },
+                Cell::Percent(f.eta_squared),
+                Cell::Interval(f.eta_squared_ci),
+                Cell::P(f.anova_p),
+                Cell::P(f.kruskal_p),
+                Cell::from(f.best.as_str()),
+                Cell::from(f.worst.as_str()),
+            ]
+        })
+        .collect();
+    Table {
+        class: "rank",
+        caption: Some("Factors ranked by effect on test accuracy".into()),
+        columns,
+        rows,
+    }
+}
+
+/// Test accuracy, loss and generalisation gap of each level of `exp`; the gap's
+/// interval is in the full table only.
+pub fn levels(exp: &ExperimentStats) -> Table {
+    let columns = vec![
+        Column::text(&exp.factors.join(", ")),
+        Column::number("runs"),
+        Column::number("diverged"),
+        Column::number("mean acc").compact_as("mean acc (%)"),
+        Column::number("sd"),
+        Column::number("95% CI"),
+        Column::number("min"),
+        Column::number("max"),
+        Column::number("test loss"),
+        Column::number("gap (pts)"),
+        Column::number("gap 95% CI").full_only(),
+    ];
+    let rows = exp
+        .levels
+        .iter()
+        .map(|l| {
+            let acc = l.test_accuracy.as_ref();
+            let gap = l.gap.as_ref();
+            vec![
+                Cell::from(l.label.as_str()),
+                Cell::from(format!("{}/{}", l.complete, l.planned)),
+                Cell::from(l.diverged),
+                Cell::Percent(acc.map(|s| s.mean)),
+                Cell::Percent(acc.and_then(|s| s.sd)),
+                Cell::Interval(acc.and_then(|s| s.ci)),
+                Cell::Percent(acc.map(|s| s.min)),
+                Cell::Percent(acc.map(|s| s.max)),
+                Cell::Number { value: l.test_loss.as_ref().map(|s| s.mean), decimals: 4 },
+                Cell::Percent(gap.map(|s| s.mean)),
+                Cell::Interval(gap.and_then(|s| s.ci)),
+            ]
+        })
+        .collect();
+    Table {
+        class: "levels",
+        caption: Some("Test accuracy (%), loss and generalisation gap by level".into()),
+        columns,
+        rows,
+    }
+}
+
+/// The pairwise comparisons of a factor experiment's levels; `None` for other kinds
+/// and when no pair could be compared.
+pub fn pairs(exp: &ExperimentStats) -> Option<Table> {
+    if exp.kind != ExperimentKind::Factor || exp.pairs.is_empty() {
+        return None;
+    }
+    let columns = vec![
+        Column::text("A"),
+        Column::text("B"),
+        Column::number("diff (pts)"),
+        Column::number("95% CI (Welch)").compact_as("95% CI"),
+        Column::number("p"),
+        Column::number("p (Holm)"),
+        Column::number("P(A beats B)"),
+        Column::number("Cohen's d").compact_as("d"),
+        Column::text("verdict"),
+    ];
+    let rows = exp
+        .pairs
+        .iter()
+        .map(|p| {
+            let c = &p.comparison;
+            vec![
+                Cell::from(p.a.as_str()),
+                Cell::from(p.b.as_str()),
+                Cell::Percent(Some(c.diff)),
+                Cell::Interval(c.ci),
+                Cell::P(c.p),
+                Cell::P(p.p_holm),
+                Cell::Number { value: Some(c.prob_a_beats_b), decimals: 2 },
+                Cell::Number { value: c.cohen_d, decimals: 2 },
+                Cell::Verdict { text: p.verdict.clone(), yes: p.significant },
+            ]
+        })
+        .collect();
+    Some(Table {
+        class: "pairs",
+        caption: Some("Pairwise comparisons of test accuracy (A − B)".into()),
+        columns,
+        rows,
+    })
+}
+
+/// The spread of test accuracy per source of randomness; `None` when `exp` is not a
+/// variance-sources experiment.
+pub fn sources(exp: &ExperimentStats) -> Option<Table> {
+    if exp.sources.is_empty() {
+        return None;
+    }
+    let columns = vec![
+        Column::text("source varied"),
+        Column::number("runs"),
+        Column::number("sd (pts)"),
+        Column::number("95% CI"),
+    ];
+    let rows = exp
+        .sources
+        .iter()
+        .map(|s| {
+            vec![
+                Cell::from(s.source.as_str()),
+                Cell::from(s.n),
+                Cell::Percent(s.sd),
+                Cell::Interval(s.sd_ci),
+            ]
+        })
+        .collect();
+    Some(Table {
+        class: "sources",
+        caption: Some(
+            "Standard deviation of test accuracy when one source of randomness varies".into(),
+        ),
+        columns,
+        rows,
+    })
+}
+
+/// Every diverged run of the study with its reason; `None` when none diverged.
+pub fn diverged(stats: &StudyStats) -> Option<Table> {
+    let runs = stats.diverged_runs();
+    if runs.is_empty() {
+        return None;
+    }
+    let columns = vec![
+        Column::text("experiment"),
+        Column::text("level"),
+        Column::number("seed"),
+        Column::text("run"),
+        Column::text("reason"),
+    ];
+    let rows = runs
+        .into_iter()
+        .map(|(exp, level, run)| {
+            vec![
+                Cell::from(exp),
+                Cell::from(level),
+                Cell::from(run.replicate + 1),
+                Cell::Code(run.run_id.clone()),
+                Cell::from(run.reason.as_str()),
+            ]
+        })
+        .collect();
+    Some(Table { class: "diverged", caption: None, columns, rows })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{html, markdown};
+    use super::*;
+
+    fn sample() -> Table {
+        Table {
+            class: "t",
+            caption: Some("A <caption>".into()),
+            columns: vec![
+                Column::text("name"),
+                Column::number("acc"),
+                Column::number("95% CI (Welch)").compact_as("95% CI"),
+                Column::number("p"),
+                Column::text("run"),
+                Column::text("verdict"),
+                Column::number("detail").full_only(),
+            ],
+            rows: vec![vec![
+                Cell::from("a"),
+                Cell::Percent(Some(0.9123)),
+                Cell::Interval(Some((0.901, 0.923))),
+                Cell::P(Some(0.0421)),
+                Cell::Code("7b59f02f".into()),
+                Cell::Verdict { text: "a beats b".into(), yes: true },
+                Cell::Number { value: None, decimals: 2 },
+            ]],
+        }
+    }
+
+    /// Both renderers print the same cell texts, in the same order; the compact one
+    /// leaves out the full-only column and uses the short headers.
+    #[test]
+    fn a_table_renders_the_same_cells_in_both_formats() {
+        let t = sample();
+        let page = html::table(&t);
+        let md = markdown::table(&t);
+        assert_eq!(
+            page,
+            "<table class=\"t\"><caption>A &lt;caption&gt;</caption><tr><th class=\"l\">name</th>\
+             <th>acc</th><th>95% CI (Welch)</th><th>p</th><th class=\"l\">run</th>\
+             <th class=\"l\">verdict</th><th>detail</th></tr>\n<tr><td class=\"l\">a</td>\
+             <td>91.23</td><td>[90.10, 92.30]</td><td>0.042</td>\
+             <td class=\"l\"><code>7b59f02f</code></td><td class=\"l yes\">a beats b</td>\
+             <td>–</td></tr>\n</table>"
+        );
+        assert_eq!(
+            md,
+            "| name | acc | 95% CI | p | run | verdict |\n|---|---|---|---|---|---|\n\
+             | a | 91.23 | [90.10, 92.30] | 0.042 | `7b59f02f` | a beats b |\n"
+        );
+        for cell in &t.rows[0][..6] {
+            assert!(page.contains(&cell.text()) && md.contains(&cell.text()), "{cell:?}");
+        }
+    }
+
+    /// A `|` in a cell or header would end the Markdown cell; `<`, `&` and `>` in HTML
+    /// would be read as markup.
+    #[test]
+    fn cells_are_escaped_for_each_format() {
+        let t = Table {
+            class: "t",
+            caption: None,
+            columns: vec![Column::text("a|b"), Column::number("p")],
+            rows: vec![vec![Cell::from("x | <y> & z"), Cell::P(Some(1e-5))]],
+        };
+        let md = markdown::table(&t);
+        assert!(md.starts_with("| a\\|b | p |\n"), "{md}");
+        assert!(md.contains("| x \\| <y> & z | < 0.001 |"), "{md}");
+        let page = html::table(&t);
+        assert!(page.contains("<th class=\"l\">a|b</th>"), "{page}");
+        assert!(page.contains("<td class=\"l\">x | &lt;y&gt; &amp; z</td><td>&lt; 0.001</td>"));
+        assert!(!page.contains("<caption>"), "no caption: {page}");
+    }
+
+    #[test]
+    fn missing_values_print_as_a_dash() {
+        for cell in [
+            Cell::Percent(None),
+            Cell::Interval(None),
+            Cell::P(None),
+            Cell::Number { value: None, decimals: 3 },
+        ] {
+            assert_eq!(cell.text(), "–");
+        }
+        assert_eq!(Cell::Number { value: Some(0.123456), decimals: 4 }.text(), "0.1235");
+    }
+}

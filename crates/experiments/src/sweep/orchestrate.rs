@@ -1,0 +1,519 @@
+//! A sweep's policy, for any front end: the plan with its overrides, the study
+//! directory, how many workers and how they wait, which executor, which runs are still
+//! to do and in what order, and what the sweep says at its end. Nothing here prints: a
+//! front end shows the values it returns.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use cnnvar_core::{Error, Result};
+
+use super::{
+    Event, ExecOutcome, LocalExecutor, Plan, Repair, SlurmExecutor, SlurmOptions, WorkerCommand,
+    write_results_csv,
+};
+use crate::store::{RunDir, RunState};
+use crate::study::{PlannedRun, Study};
+
+/// What a sweep is asked to do (`cnnvar sweep`'s arguments).
+#[derive(Clone, Debug)]
+pub struct SweepRequest {
+    /// The study file.
+    pub study: PathBuf,
+    /// Where study directories go.
+    pub out: PathBuf,
+    /// Shrink every run (`--quick`).
+    pub quick: bool,
+    /// Replicates per level, over the study file's.
+    pub seeds: Option<usize>,
+    /// Epochs of every run, over the study file's.
+    pub epochs: Option<usize>,
+    /// Local workers at a time; `None`: as many as the cores hold at
+    /// `threads_per_job` each ([`default_jobs`]).
+    pub jobs: Option<usize>,
+    /// Compute threads per local worker.
+    pub threads_per_job: usize,
+    /// The data directory the workers are told (made absolute).
+    pub data_dir: Option<PathBuf>,
+    /// `Some`: run as a Slurm job array with these options; `None`: local workers.
+    pub slurm: Option<SlurmOptions>,
+    /// The executable the workers run (`PROGRAM worker RUN_DIR …`).
+    pub program: PathBuf,
+    /// The backend of every run (`--backend`), over the study file's.
+    pub backend: Option<cnnvar_core::Backend>,
+}
+
+/// Which executor runs the pending runs.
+#[derive(Clone, Debug)]
+pub enum SweepExecutor {
+    /// Worker processes on this machine.
+    Local(LocalExecutor),
+    /// A Slurm job array.
+    Slurm(SlurmExecutor),
+}
+
+/// A sweep made ready from its [`SweepRequest`].
+#[derive(Clone, Debug)]
+pub struct SweepSetup {
+    /// The study and its runs.
+    pub plan: Plan,
+    /// The study directory (absolute for Slurm, whose tasks start in other directories).
+    pub dir: PathBuf,
+    /// Where study directories go (the store the estimates calibrate on).
+    pub out: PathBuf,
+    /// Local workers at a time.
+    pub jobs: usize,
+    /// Compute threads per local worker, as asked.
+    pub threads_per_job: usize,
+    /// The executor.
+    pub executor: SweepExecutor,
+}
+
+/// The runs of a sweep still to do.
+#[derive(Clone, Debug)]
+pub struct Todo<'a> {
+    /// Distinct runs in the plan.
+    pub total: usize,
+    /// Those not complete, in plan order.
+    pub runs: Vec<&'a PlannedRun>,
+}
+
+impl Todo<'_> {
+    /// Runs complete before this sweep.
+    pub fn already(&self) -> usize {
+        self.total - self.runs.len()
+    }
+}
+
+/// The cores this process may use.
+pub fn available_cores() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+}
+
+/// Local workers when none are asked for: as many as `cores` hold at `threads_per_job`
+/// threads each, at least one.
+pub fn default_jobs(cores: usize, threads_per_job: usize) -> usize {
+    (cores / threads_per_job.max(1)).max(1)
+}
+
+/// Whether `jobs` workers of `threads` threads share `cores` cores, so that OpenMP's
+/// threads must wait passively ([`WorkerCommand::passive_wait`]).
+pub fn passive_wait(jobs: usize, threads: usize, cores: usize) -> bool {
+    jobs * threads > cores
+}
+
+/// The runs of `states` that are not complete (damaged, failed, running elsewhere or
+/// pending), in their order.
+pub fn pending<'a>(states: &[(&'a PlannedRun, RunState)]) -> Vec<&'a PlannedRun> {
+    states.iter().filter(|(_, s)| *s != RunState::Done).map(|(r, _)| *r).collect()
+}
+
+/// A run as a person names it: `experiment level #replicate` (1-based).
+pub fn label(run: &PlannedRun) -> String {
+    format!("{} {} #{}", run.experiment, run.level, run.replicate + 1)
+}
+
+/// Every run id of `plan` with its [`label`].
+pub fn labels(plan: &Plan) -> HashMap<String, String> {
+    plan.runs.iter().map(|r| (r.run_id.clone(), label(r))).collect()
+}
+
+/// The line about a run that failed in a sweep: its label and id, the first line of
+/// `why`, and where its log is (the failure note's, else the worker's log).
+pub fn failure_line(study_dir: &Path, run_id: &str, label: &str, why: &str) -> String {
+    let log = RunDir::open(study_dir.join(run_id))
+        .read_failure()
+        .and_then(|f| f.log)
+        .unwrap_or_else(|| study_dir.join(run_id).join("worker.log"));
+    let first = why.lines().next().unwrap_or("");
+    format!("failed: {label} ({run_id}): {first}; log: {}", log.display())
+}
+
+impl SweepSetup {
+    /// Loads and expands the study, and chooses the directory, the workers and the
+    /// executor. Writes nothing.
+    pub fn new(request: SweepRequest) -> Result<SweepSetup> {
+        SweepSetup::with_cores(request, available_cores())
+    }
+
+    /// [`SweepSetup::new`] on a machine of `cores` cores.
+    pub fn with_cores(r: SweepRequest, cores: usize) -> Result<SweepSetup> {
+        let study = Study::load(&r.study)?;
+        SweepSetup::for_study(study, r, cores)
+    }
+
+    /// [`SweepSetup::with_cores`] with the study already read (`r.study` is not read).
+    pub fn for_study(study: Study, r: SweepRequest, cores: usize) -> Result<SweepSetup> {
+        study.check_overrides(r.seeds, r.epochs)?;
+        let plan = Plan::with_overrides(study, r.quick, r.seeds, r.epochs);
+        let plan = match r.backend {
+            Some(b) => plan.on_backend(b),
+            None => plan,
+        };
+        let dir = plan.dir(&r.out);
+        let jobs = r.jobs.unwrap_or_else(|| default_jobs(cores, r.threads_per_job)).max(1);
+        let mut extra_args = Vec::new();
+        if let Some(d) = &r.data_dir {
+            let d = std::path::absolute(d).unwrap_or_else(|_| d.clone());
+            extra_args.push("--data-dir".to_string());
+            extra_args.push(d.display().to_string());
+        }
+        let (dir, executor) = match r.slurm {
+            Some(options) => {
+                let cpus = options.cpus_per_task.max(1);
+                let slurm = SlurmExecutor {
+                    options: SlurmOptions { cpus_per_task: cpus, ..options },
+                    worker: WorkerCommand {
+                        program: r.program,
+                        threads: cpus,
+                        extra_args,
+                        // Slurm gives each task its CPUs.
+                        passive_wait: false,
+                    },
+                    poll: Duration::from_secs(2),
+                };
+                // Slurm tasks start in other directories: give them absolute paths.
+                let dir = std::path::absolute(&dir).map_err(|e| Error::io(&dir, e))?;
+                (dir, SweepExecutor::Slurm(slurm))
+            }
+            None => {
+                let threads = r.threads_per_job.max(1);
+                let local = LocalExecutor {
+                    jobs,
+                    worker: WorkerCommand {
+                        program: r.program,
+                        threads,
+                        extra_args,
+                        passive_wait: passive_wait(jobs, threads, cores),
+                    },
+                };
+                (dir, SweepExecutor::Local(local))
+            }
+        };
+        Ok(SweepSetup { plan, dir, out: r.out, jobs, threads_per_job: r.threads_per_job, executor })
+    }
+
+    /// The study's name.
+    pub fn name(&self) -> &str {
+        &self.plan.study.name
+    }
+
+    /// The runs not complete now.
+    pub fn todo(&self) -> Todo<'_> {
+        let states = self.plan.states(&self.dir);
+        Todo { total: states.len(), runs: pending(&states) }
+    }
+
+    /// With Slurm, `--dry-run`'s work: lays out the study directory and writes the
+    /// job-array script of the runs to do without submitting it; returns how many runs
+    /// it lists and the script. `None` with local workers (their dry run writes nothing).
+    pub fn write_slurm_script(&self) -> Result<Option<(usize, PathBuf)>> {
+        let SweepExecutor::Slurm(slurm) = &self.executor else { return Ok(None) };
+        self.plan.lay_out(&self.dir)?;
+        let todo = self.todo();
+        let script = slurm.write_script(self.name(), &self.dir, &todo.runs)?;
+        Ok(Some((todo.runs.len(), script)))
+    }
+
+    /// Lays out the study directory and moves damaged files aside, so that their runs
+    /// train again; returns what was moved.
+    pub fn prepare(&self) -> Result<Vec<Repair>> {
+        self.plan.lay_out(&self.dir)?;
+        self.plan.repair(&self.dir)
+    }
+
+    /// The sweep's opening line: its runs, where, and how they are executed.
+    pub fn header(&self, todo: &Todo<'_>) -> String {
+        let how = match &self.executor {
+            SweepExecutor::Slurm(s) => format!(
+                "as a Slurm job array, {} CPUs per task{}",
+                s.options.cpus_per_task,
+                s.options
+                    .max_parallel
+                    .map(|k| format!(", at most {k} at once"))
+                    .unwrap_or_default()
+            ),
+            SweepExecutor::Local(_) => {
+                format!("{} jobs × {} threads", self.jobs, self.threads_per_job)
+            }
+        };
+        format!(
+            "study {}: {} runs ({} done already, {} to do) in {}, {how}",
+            self.name(),
+            todo.total,
+            todo.already(),
+            todo.runs.len(),
+            self.dir.display(),
+        )
+    }
+
+    /// Executes `runs` until all ended or `stop` is set: Slurm in plan order, local
+    /// workers longest first (so that the last runs to finish are short ones).
+    pub fn execute(
+        &self,
+        runs: Vec<&PlannedRun>,
+        stop: &AtomicBool,
+        on_event: &mut dyn FnMut(Event),
+    ) -> Result<ExecOutcome> {
+        match &self.executor {
+            SweepExecutor::Slurm(s) => s.run(self.name(), &self.dir, &runs, stop, on_event),
+            SweepExecutor::Local(local) => {
+                #[cfg_attr(not(feature = "train"), allow(unused_mut))]
+                let mut runs = runs;
+                // The cost model needs the models' FLOP counts.
+                #[cfg(feature = "train")]
+                super::longest_first(&mut runs);
+                local.run(&self.dir, &runs, stop, on_event)
+            }
+        }
+    }
+
+    /// Rewrites `results.csv` from the records; returns its rows.
+    pub fn write_results(&self) -> Result<usize> {
+        write_results_csv(&self.plan, &self.dir)
+    }
+
+    /// The sweep's summary, with `outcome` of its executor. The runs are counted now,
+    /// not from the start: a concurrent sweep may have completed runs, or finished
+    /// those it was running when this one looked.
+    pub fn summary(&self, mut outcome: ExecOutcome, interrupted: bool) -> SweepSummary {
+        let now = self.plan.states(&self.dir);
+        outcome.busy = now.iter().filter(|(_, s)| *s == RunState::Running).count();
+        SweepSummary {
+            study: self.name().to_string(),
+            complete: now.iter().filter(|(_, s)| *s == RunState::Done).count(),
+            total: now.len(),
+            outcome,
+            interrupted,
+            results: self.dir.join("results.csv"),
+        }
+    }
+}
+
+/// How a sweep ended; its [`Display`](fmt::Display) is the sweep's last line.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SweepSummary {
+    /// The study's name.
+    pub study: String,
+    /// Runs complete now, by whichever process.
+    pub complete: usize,
+    /// Distinct runs in the plan.
+    pub total: usize,
+    /// What this sweep's executor did (`busy`: runs another process is running now).
+    pub outcome: ExecOutcome,
+    /// Whether the sweep was interrupted.
+    pub interrupted: bool,
+    /// The study's `results.csv`.
+    pub results: PathBuf,
+}
+
+impl fmt::Display for SweepSummary {
+    /// What is complete now, and what this sweep itself did.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let o = &self.outcome;
+        write!(
+            f,
+            "{}: {} of {} runs complete ({} trained by this sweep",
+            self.study, self.complete, self.total, o.done
+        )?;
+        if o.done_elsewhere > 0 {
+            write!(f, ", {} by another process", o.done_elsewhere)?;
+        }
+        write!(f, "), {} failed", o.failed)?;
+        if o.busy > 0 {
+            write!(f, ", {} being run by another process", o.busy)?;
+        }
+        if self.interrupted {
+            write!(f, ", interrupted (rerun the same command to resume)")?;
+        }
+        write!(f, "; results: {}", self.results.display())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use cnnvar_core::RunSpec;
+
+    use super::*;
+    use crate::study::{Experiment, ExperimentKind, Level};
+
+    /// Two levels of `lr`, two seeds, three epochs. Built, not parsed: parsing checks
+    /// that the study's backend is compiled in, and without `train` none is.
+    fn study() -> Study {
+        let level = |lr: f64| Level {
+            label: lr.to_string(),
+            values: [("lr".to_string(), lr.into())].into_iter().collect(),
+            spec: RunSpec { lr, epochs: 3, ..RunSpec::default() },
+        };
+        Study {
+            name: "s".into(),
+            description: String::new(),
+            seeds: 2,
+            seed: 0,
+            paired_seeds: true,
+            experiments: vec![Experiment {
+                name: "a".into(),
+                title: "lr".into(),
+                claim: None,
+                expect_best: None,
+                kind: ExperimentKind::Factor,
+                factors: vec!["lr".into()],
+                levels: vec![level(0.1), level(0.01)],
+            }],
+            source: "s.toml".into(),
+        }
+    }
+
+    fn request(tmp: &Path, slurm: Option<SlurmOptions>) -> SweepRequest {
+        SweepRequest {
+            study: tmp.join("s.toml"),
+            out: tmp.join("runs"),
+            quick: false,
+            seeds: None,
+            epochs: Some(1),
+            jobs: None,
+            threads_per_job: 2,
+            data_dir: Some("data".into()),
+            slurm,
+            program: "cnnvar".into(),
+            backend: None,
+        }
+    }
+
+    fn setup(r: SweepRequest, cores: usize) -> SweepSetup {
+        SweepSetup::for_study(study(), r, cores).expect("setup")
+    }
+
+    #[test]
+    fn jobs_default_to_the_cores_and_share_them_passively() {
+        assert_eq!(default_jobs(8, 2), 4);
+        assert_eq!(default_jobs(3, 2), 1);
+        assert_eq!(default_jobs(1, 4), 1, "always one job");
+        assert_eq!(default_jobs(4, 0), 4, "0 threads count as 1");
+        assert!(!passive_wait(4, 2, 8), "cores of their own: spin, then sleep");
+        assert!(passive_wait(4, 3, 8), "shared cores: sleep at once");
+        assert!(!passive_wait(1, 1, 1));
+    }
+
+    #[test]
+    fn only_complete_runs_are_left_out() {
+        let plan = Plan::new(study(), false);
+        let states: Vec<(&PlannedRun, RunState)> = plan
+            .runs
+            .iter()
+            .zip([RunState::Done, RunState::Damaged, RunState::Running, RunState::Done])
+            .collect();
+        let todo = pending(&states);
+        let ids: Vec<&str> = todo.iter().map(|r| r.run_id.as_str()).collect();
+        assert_eq!(ids, [plan.runs[1].run_id.as_str(), plan.runs[2].run_id.as_str()]);
+        let todo = Todo { total: states.len(), runs: todo };
+        assert_eq!(todo.already(), 2);
+        assert_eq!(label(&plan.runs[3]), format!("a {} #2", plan.runs[3].level));
+    }
+
+    #[test]
+    fn local_setup_uses_the_cores_and_absolute_data() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let setup1 = setup(request(tmp.path(), None), 6);
+        assert_eq!(setup1.dir, tmp.path().join("runs").join("s-e1"));
+        assert!(setup1.plan.runs.iter().all(|r| r.spec.epochs == 1));
+        assert_eq!(setup1.jobs, 3);
+        let SweepExecutor::Local(local) = &setup1.executor else { panic!("local") };
+        assert_eq!((local.jobs, local.worker.threads, local.worker.passive_wait), (3, 2, false));
+        assert_eq!(local.worker.extra_args[0], "--data-dir");
+        assert!(Path::new(&local.worker.extra_args[1]).is_absolute());
+        let shared = setup(SweepRequest { jobs: Some(4), ..request(tmp.path(), None) }, 6);
+        let SweepExecutor::Local(local) = &shared.executor else { panic!("local") };
+        assert!(local.worker.passive_wait, "4 × 2 threads on 6 cores");
+        let todo = shared.todo();
+        assert_eq!((todo.total, todo.runs.len()), (4, 4));
+        assert_eq!(
+            shared.header(&todo),
+            format!(
+                "study s: 4 runs (0 done already, 4 to do) in {}, 4 jobs × 2 threads",
+                shared.dir.display()
+            )
+        );
+        assert!(!shared.dir.exists(), "setting up writes nothing");
+        assert!(shared.write_slurm_script().expect("no script").is_none());
+    }
+
+    #[test]
+    fn slurm_setup_is_absolute_and_gives_each_task_its_cpus() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let options =
+            SlurmOptions { cpus_per_task: 0, max_parallel: Some(3), ..Default::default() };
+        let r = SweepRequest { out: "runs".into(), ..request(tmp.path(), Some(options)) };
+        let setup = setup(r, 6);
+        assert!(setup.dir.is_absolute());
+        let SweepExecutor::Slurm(slurm) = &setup.executor else { panic!("slurm") };
+        assert_eq!((slurm.options.cpus_per_task, slurm.worker.threads), (1, 1));
+        assert!(!slurm.worker.passive_wait);
+        let header = setup.header(&setup.todo());
+        assert!(
+            header.ends_with(", as a Slurm job array, 1 CPUs per task, at most 3 at once"),
+            "{header}"
+        );
+    }
+
+    #[test]
+    fn a_setup_refuses_overrides_the_study_forbids() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let r = SweepRequest { seeds: Some(100_000_000), ..request(tmp.path(), None) };
+        assert!(SweepSetup::for_study(study(), r, 2).is_err());
+        let r = SweepRequest { epochs: Some(0), ..request(tmp.path(), None) };
+        assert!(SweepSetup::for_study(study(), r, 2).is_err());
+    }
+
+    #[test]
+    fn the_summary_says_what_is_complete_and_what_this_sweep_did() {
+        let mut s = SweepSummary {
+            study: "seed".into(),
+            complete: 3,
+            total: 4,
+            outcome: ExecOutcome { done: 2, failed: 1, ..ExecOutcome::default() },
+            interrupted: false,
+            results: "runs/seed/results.csv".into(),
+        };
+        assert_eq!(
+            s.to_string(),
+            "seed: 3 of 4 runs complete (2 trained by this sweep), 1 failed; \
+             results: runs/seed/results.csv"
+        );
+        s.outcome.done_elsewhere = 1;
+        s.outcome.busy = 2;
+        s.interrupted = true;
+        assert_eq!(
+            s.to_string(),
+            "seed: 3 of 4 runs complete (2 trained by this sweep, 1 by another process), \
+             1 failed, 2 being run by another process, interrupted (rerun the same command \
+             to resume); results: runs/seed/results.csv"
+        );
+    }
+
+    /// One run complete, one held by another process: the summary counts them as they
+    /// are when it is made, whatever the executor said.
+    #[test]
+    fn a_summary_counts_the_runs_as_they_are_now() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let setup = setup(request(tmp.path(), None), 2);
+        assert!(setup.prepare().expect("lays out").is_empty());
+        let first = &setup.plan.runs[0];
+        RunDir::open(setup.dir.join(&first.run_id))
+            .write_record(&crate::store::tests::record_of(&first.spec))
+            .expect("record");
+        let held = RunDir::open(setup.dir.join(&setup.plan.runs[1].run_id));
+        let _lock = held.try_lock().expect("locks").expect("free");
+        assert_eq!(setup.todo().runs.len(), 3);
+        let s = setup.summary(ExecOutcome { done: 1, busy: 9, ..ExecOutcome::default() }, false);
+        assert_eq!((s.complete, s.total, s.outcome.busy), (1, 4, 1));
+        assert_eq!(s.results, setup.dir.join("results.csv"));
+        assert_eq!(setup.write_results().expect("results"), 1);
+        let line = failure_line(&setup.dir, "r1", "a x #1", "boom\nmore");
+        let log = setup.dir.join("r1").join("worker.log");
+        assert_eq!(line, format!("failed: a x #1 (r1): boom; log: {}", log.display()));
+    }
+}
