@@ -51,7 +51,9 @@ tasks:
   sweep   the main job: the write-up's study (studies/seed.toml) on Fashion-MNIST with
           repeated seeds, then its report (runs/seed/report.html); resumes where it
           stopped. Options: [STUDY.toml] then anything `cnnvar sweep` takes
-          (e.g. --quick, --jobs N, --threads-per-job T)
+          (e.g. --quick, --jobs N, --threads-per-job T, --out DIR); --backend tch
+          installs the torch venv, builds with tch and runs on it (the fastest CPU
+          backend; other backends are compiled in by their feature the same way)
   fuzz    runs the cargo-fuzz targets (fuzz/: idx, cifar, study, record), each for
           60 s from fuzz/seeds and the corpus of earlier runs; installs cargo-fuzz if
           missing. Options: [TARGET...] --seconds N

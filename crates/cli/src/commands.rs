@@ -138,7 +138,7 @@ fn data_info(data_dir: Option<&std::path::Path>, json: bool) -> Result<ExitCode>
     if json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&infos).map_err(|e| Error::Other(e.to_string()))?
+            serde_json::to_string_pretty(&infos).map_err(|e| Error::encode("data info", e))?
         );
         return Ok(ExitCode::SUCCESS);
     }
@@ -160,7 +160,10 @@ fn data_fetch(
     let cache_dir = match cache_dir {
         Some(dir) => dir,
         None => fetch::default_cache_dir().ok_or_else(|| {
-            Error::Other("no user cache directory ($HOME is not set); pass --cache-dir DIR".into())
+            Error::environment(
+                "HOME",
+                "no user cache directory ($HOME is not set); pass --cache-dir DIR",
+            )
         })?,
     };
     let options = fetch::FetchOptions {

@@ -24,7 +24,7 @@ const EXIT_INTERRUPTED: u8 = 130;
 /// The sweep the arguments ask for, its workers running this executable.
 fn request(a: SweepArgs) -> Result<SweepRequest> {
     let program = std::env::current_exe()
-        .map_err(|e| Error::Other(format!("finding the cnnvar executable: {e}")))?;
+        .map_err(|e| Error::program("cnnvar", format!("cannot find its own executable: {e}")))?;
     let slurm = (a.executor == Executor::Slurm).then_some(SlurmOptions {
         partition: a.partition,
         time: a.time,

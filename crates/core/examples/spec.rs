@@ -14,7 +14,7 @@ fn main() -> Result<(), cnnvar_core::Error> {
     };
     spec.validate()?;
     println!("# run {}", spec.run_id());
-    println!("{}", toml::to_string(&spec).map_err(|e| cnnvar_core::Error::Other(e.to_string()))?);
+    println!("{}", toml::to_string(&spec).map_err(|e| cnnvar_core::Error::encode("spec TOML", e))?);
     println!("{}", spec.canonical_json());
     println!("device for {}: {:?}", spec.backend, spec.backend.device().map(|d| format!("{d:?}")));
     Ok(())

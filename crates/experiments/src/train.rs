@@ -116,7 +116,11 @@ pub fn train(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Outcome> {
     if data.train_indices.is_empty() {
-        return Err(Error::Other("the training subset is empty".into()));
+        return Err(Error::field(
+            "spec",
+            "train_size",
+            "the training subset is empty; expected at least one example",
+        ));
     }
     let ad = device.clone().autodiff();
     let mut model = init_model(spec, arch, device, &ad)?;

@@ -202,10 +202,10 @@ impl FetchOptions {
     /// Errors if the system has no user cache directory.
     pub fn from_env() -> Result<FetchOptions> {
         let cache_dir = default_cache_dir().ok_or_else(|| {
-            Error::Other(
+            Error::environment(
+                "HOME",
                 "no user cache directory (neither $XDG_CACHE_HOME nor $HOME is set); pass \
-                 --cache-dir DIR"
-                    .into(),
+                 --cache-dir DIR",
             )
         })?;
         Ok(FetchOptions { cache_dir, base_url: base_url_from_env(), offline: offline_from_env() })
@@ -288,14 +288,17 @@ pub fn fetch_source(
         return Ok(dir);
     }
     if options.offline {
-        return Err(Error::Other(format!(
-            "data set `{name}` is not in the cache ({}) and offline mode (--offline or \
+        return Err(Error::download(
+            name.as_str(),
+            format!(
+                "data set `{name}` is not in the cache ({}) and offline mode (--offline or \
              ${OFFLINE_ENV}) forbids downloading it; run `cnnvar data fetch {name}` on a machine \
              with internet access and copy the directory it prints to {} here, or put the \
              data set's files in a directory and pass --data-dir DIR",
-            dest.display(),
-            dest.display()
-        )));
+                dest.display(),
+                dest.display()
+            ),
+        ));
     }
     fs::create_dir_all(&dest).map_err(|e| Error::io(&dest, e))?;
     let _lock = lock(&dest)?;
@@ -312,7 +315,7 @@ pub fn fetch_source(
         Unpack::Keep => Ok(dest),
         Unpack::Cifar10TarGz => {
             let archive = paths.first().ok_or_else(|| {
-                Error::Other(format!("source of `{name}` lists no archive to download"))
+                Error::download(name.as_str(), "its source lists no archive to download")
             })?;
             progress(FetchProgress::Extracting { archive });
             let dir = extract_cifar10(archive, &dest)?;
@@ -416,11 +419,14 @@ fn fetch_one(
             Err(Failure::Cut(_)) if attempt < MAX_ATTEMPTS => {}
             Err(Failure::Cut(why)) => {
                 let have = fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
-                return Err(Error::Other(format!(
-                    "{url}: transfer cut off {attempt} times (last: {why}); the {have} bytes \
+                return Err(Error::download(
+                    url,
+                    format!(
+                        "transfer cut off {attempt} times (last: {why}); the {have} bytes \
                      received are kept in {} and the next fetch resumes from there",
-                    part.display()
-                )));
+                        part.display()
+                    ),
+                ));
             }
             Err(Failure::Fatal(e)) => return Err(e),
         }
@@ -429,12 +435,15 @@ fn fetch_one(
     if sha != file.sha256 || !size_ok {
         let _ = fs::remove_file(&part);
         let size = file.size.map(|s| format!(", expected {s} bytes")).unwrap_or_default();
-        return Err(Error::Other(format!(
-            "{url}: SHA-256 mismatch: expected {}, got {sha} ({len} bytes{size}); the download \
+        return Err(Error::download(
+            url,
+            format!(
+                "SHA-256 mismatch: expected {}, got {sha} ({len} bytes{size}); the download \
              was discarded and nothing was cached (a wrong --base-url or mirror, or a changed \
              file on the server)",
-            file.sha256
-        )));
+                file.sha256
+            ),
+        ));
     }
     fs::rename(&part, path).map_err(|e| Error::io(path, e))?;
     if let Ok(d) = File::open(dir) {
@@ -500,10 +509,13 @@ fn request(
         request = request.header("Range", format!("bytes={offset}-"));
     }
     request.call().map_err(|e| {
-        Failure::Fatal(Error::Other(format!(
-            "GET {url} failed: {e}; check the network connection (or use --offline and \
+        Failure::Fatal(Error::download(
+            url,
+            format!(
+                "GET failed: {e}; check the network connection (or use --offline and \
              --data-dir with files copied from elsewhere)"
-        )))
+            ),
+        ))
     })
 }
 
@@ -561,10 +573,13 @@ fn open_sink(
         }
         code => {
             let reason = status.canonical_reason().unwrap_or("");
-            Err(Failure::Fatal(Error::Other(format!(
-                "GET {url} failed: HTTP {code} {reason}; expected 200 (check the URL, or try \
+            Err(Failure::Fatal(Error::download(
+                url,
+                format!(
+                    "GET failed: HTTP {code} {reason}; expected 200 (check the URL, or try \
                  again later)"
-            ))))
+                ),
+            )))
         }
     }
 }
@@ -605,10 +620,13 @@ fn stream(
         {
             drop(out);
             let _ = fs::remove_file(part);
-            return Err(Failure::Fatal(Error::Other(format!(
-                "{url}: the server sent more than the expected {limit} bytes; the download was \
+            return Err(Failure::Fatal(Error::download(
+                url,
+                format!(
+                    "the server sent more than the expected {limit} bytes; the download was \
                  discarded and nothing was cached"
-            ))));
+                ),
+            )));
         }
         if done - reported >= REPORT_EVERY {
             progress(FetchProgress::Bytes { url, done, total });

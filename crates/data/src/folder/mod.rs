@@ -261,24 +261,30 @@ fn check_options(options: &FolderOptions) -> Result<()> {
         && c != 1
         && c != 3
     {
-        return Err(Error::Other(format!(
-            "image folder option `channels` = {c}; expected 1 (grey) or 3 (RGB)"
-        )));
+        return Err(Error::field(
+            "image folder options",
+            "channels",
+            format!("{c}; expected 1 (grey) or 3 (RGB)"),
+        ));
     }
     if let Some((h, w)) = options.image_size
         && (h == 0 || w == 0 || u32::try_from(h).is_err() || u32::try_from(w).is_err())
     {
-        return Err(Error::Other(format!(
-            "image folder option `image_size` = {h}×{w} (height×width); expected both at least \
-             1 and below 2^32"
-        )));
+        return Err(Error::field(
+            "image folder options",
+            "image_size",
+            format!("{h}×{w} (height×width); expected both at least 1 and below 2^32"),
+        ));
     }
     let f = options.test_fraction;
     if !(f > 0.0 && f < 1.0) {
-        return Err(Error::Other(format!(
-            "image folder option `test_fraction` = {f}; expected a number strictly between 0 and \
-             1, e.g. {DEFAULT_TEST_FRACTION}"
-        )));
+        return Err(Error::field(
+            "image folder options",
+            "test_fraction",
+            format!(
+                "{f}; expected a number strictly between 0 and 1, e.g. {DEFAULT_TEST_FRACTION}"
+            ),
+        ));
     }
     Ok(())
 }

@@ -217,7 +217,10 @@ impl LocalExecutor {
                 let mut child = cmd.spawn().map_err(|e| Error::io(&self.worker.program, e))?;
                 let log = dir.join("worker.log");
                 let Some(stderr) = child.stderr.take() else {
-                    return Err(Error::Other("worker stderr was not captured".into()));
+                    return Err(Error::program(
+                        self.worker.program.display().to_string(),
+                        "the worker's stderr was not captured",
+                    ));
                 };
                 let reader = read_stderr(run.run_id.clone(), stderr, log.clone(), tx.clone());
                 on_event(Event::Started { run_id: run.run_id.clone() });
@@ -273,7 +276,12 @@ impl LocalExecutor {
                         on_event(Event::Finished { run_id: slot.run_id, outcome: result });
                     }
                     Ok(None) => i += 1,
-                    Err(e) => return Err(Error::Other(format!("waiting for a worker: {e}"))),
+                    Err(e) => {
+                        return Err(Error::program(
+                            self.worker.program.display().to_string(),
+                            format!("waiting for a worker: {e}"),
+                        ));
+                    }
                 }
             }
         }

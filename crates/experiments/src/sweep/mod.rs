@@ -165,7 +165,7 @@ impl Plan {
     /// directory with its `spec.json`. Existing runs are untouched.
     pub fn lay_out(&self, study_dir: &Path) -> Result<()> {
         std::fs::create_dir_all(study_dir).map_err(|e| Error::io(study_dir, e))?;
-        let json = serde_json::to_string_pretty(self).map_err(|e| Error::Other(e.to_string()))?;
+        let json = serde_json::to_string_pretty(self).map_err(|e| Error::encode(PLAN_FILE, e))?;
         write_if_changed(&study_dir.join(PLAN_FILE), json.as_bytes())?;
         if let Ok(text) = std::fs::read(&self.study.source) {
             write_if_changed(&study_dir.join("study.toml"), &text)?;

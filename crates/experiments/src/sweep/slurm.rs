@@ -208,17 +208,23 @@ impl SlurmExecutor {
     /// Submits `script` with `sbatch --parsable` and returns the job id.
     fn sbatch(&self, script: &Path) -> Result<String> {
         let out = Command::new("sbatch").arg("--parsable").arg(script).output().map_err(|e| {
-            Error::Other(format!("running sbatch (is Slurm installed and SLURM_CONF set?): {e}"))
+            Error::program(
+                "sbatch",
+                format!("cannot run it (is Slurm installed and SLURM_CONF set?): {e}"),
+            )
         })?;
         let stdout = String::from_utf8_lossy(&out.stdout);
         let id = stdout.trim().split(';').next().unwrap_or_default().to_string();
         if !out.status.success() || id.is_empty() || !id.chars().all(|c| c.is_ascii_digit()) {
-            return Err(Error::Other(format!(
-                "sbatch {} failed ({}): {}",
-                script.display(),
-                out.status,
-                String::from_utf8_lossy(&out.stderr).trim()
-            )));
+            return Err(Error::program(
+                "sbatch",
+                format!(
+                    "{} failed ({}): {}",
+                    script.display(),
+                    out.status,
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ),
+            ));
         }
         Ok(id)
     }
@@ -232,7 +238,7 @@ impl SlurmExecutor {
         let out = Command::new("squeue")
             .args(["-h", "-r", "-o", "%i %T", "-j", &jobs.join(",")])
             .output()
-            .map_err(|e| Error::Other(format!("running squeue: {e}")))?;
+            .map_err(|e| Error::program("squeue", format!("cannot run it: {e}")))?;
         // squeue fails for job ids it has forgotten; that means nothing is queued.
         if out.status.success() {
             for (job, tasks, state) in parse_squeue(&String::from_utf8_lossy(&out.stdout)) {
