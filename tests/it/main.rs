@@ -1,16 +1,20 @@
 //! End-to-end tests: each drives the `cnnvar` binary as a user would. This is the
 //! `it` test of the `cnnvar` package (`cargo test -p cnnvar --test it`).
 //!
-//! Environment that makes skips into failures (`cargo xtask ci` sets all five):
+//! Environment that makes skips into failures (`cargo xtask ci` sets all six):
 //! - `CNNVAR_REQUIRE_BACKENDS=flex,ndarray,...`: those backends must be compiled in and work.
 //! - `CNNVAR_REQUIRE_DATA=fashion-mnist`: the real data set must be installed.
 //! - `CNNVAR_REQUIRE_BROWSER=chromium`: the report tests must find a headless browser.
 //! - `CNNVAR_REQUIRE_SLURM=1`: the Slurm test must be able to start a single-node Slurm.
 //! - `CNNVAR_REQUIRE_TMPFS=1`: the crash test must be able to mount a small tmpfs (root).
+//! - `CNNVAR_REQUIRE_DIGITS=1`: the image-folder tests must find the digits export in
+//!   `CNNVAR_DIGITS_DIR` (`scripts/digits_to_png.py`).
 
+mod adaptive;
 mod backends;
 mod broken_data;
 mod crash;
+mod folder;
 mod full;
 mod report;
 mod run_store;

@@ -141,9 +141,10 @@ fn report_regenerates_identically_from_the_run_directory() {
     let before_md = std::fs::read(dir.join("report.md")).expect("report.md");
     let before_csv = std::fs::read(dir.join("summary.csv")).expect("summary.csv");
     let before_html = std::fs::read(dir.join("report.html")).expect("report.html");
+    let before_pairs = std::fs::read(dir.join("comparisons.csv")).expect("comparisons.csv");
     std::fs::remove_dir_all(tmp.path().join("data")).expect("rm data");
     std::fs::remove_file(tmp.path().join("rep.toml")).expect("rm study");
-    for f in ["report.md", "summary.csv", "report.html"] {
+    for f in ["report.md", "summary.csv", "report.html", "comparisons.csv"] {
         std::fs::remove_file(dir.join(f)).expect("rm");
     }
     let o = output(cnnvar().arg("report").arg(&dir));
@@ -151,6 +152,7 @@ fn report_regenerates_identically_from_the_run_directory() {
     assert_eq!(std::fs::read(dir.join("report.md")).expect("md"), before_md);
     assert_eq!(std::fs::read(dir.join("summary.csv")).expect("csv"), before_csv);
     assert_eq!(std::fs::read(dir.join("report.html")).expect("html"), before_html);
+    assert_eq!(std::fs::read(dir.join("comparisons.csv")).expect("csv"), before_pairs);
     let verdicts = String::from_utf8_lossy(&o.stdout);
     assert!(verdicts.contains("size") && verdicts.contains("noise"), "{verdicts}");
     // Every figure exists as SVG and PNG.
@@ -179,4 +181,66 @@ fn report_rewrites_results_csv_without_removed_runs() {
     let after = std::fs::read_to_string(dir.join("results.csv")).expect("results.csv");
     assert_eq!(rows_of(&after), 0, "run {gone} still listed:\n{after}");
     assert_eq!(after.lines().count(), csv.lines().count() - rows_of(&csv));
+}
+
+/// Issue 18: the report says how much of the seed noise is the test set, from the runs'
+/// stored predictions and labels alone (the data set gone), and writes one row per
+/// compared pair to comparisons.csv: the size experiment's two levels, paired.
+#[test]
+fn report_splits_seed_noise_and_writes_comparisons() {
+    let (tmp, dir) = toy_study();
+    std::fs::remove_dir_all(tmp.path().join("data")).expect("rm data");
+    let o = output(cnnvar().arg("report").arg(&dir));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let md = std::fs::read_to_string(dir.join("report.md")).expect("report.md");
+    assert!(md.contains("## How much of the seed noise is the test set?"), "{md}");
+    assert!(md.contains("is what a 100-image test set alone produces"), "{md}");
+    assert!(md.contains("How comparisons are decided"), "{md}");
+    assert!(md.contains("trend across train size"), "{md}");
+    assert!(dir.join("figures/size-test-set-noise.svg").is_file());
+    let csv = std::fs::read_to_string(dir.join("comparisons.csv")).expect("comparisons.csv");
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+    for column in [
+        "study",
+        "experiment",
+        "a",
+        "b",
+        "diff",
+        "ci_low",
+        "ci_high",
+        "welch_p",
+        "paired_p",
+        "adjusted_p",
+        "p_a_beats_b",
+        "cohen_d",
+        "detectable_diff",
+        "seeds_needed",
+        "verdict",
+    ] {
+        assert!(header.contains(&column), "no `{column}` column: {header:?}");
+    }
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 1, "one pair of sizes: {csv}");
+    assert!(rows[0].starts_with("rep,size,60,300,"), "{csv}");
+    let at = |name: &str| header.iter().position(|h| *h == name).expect(name);
+    let cells: Vec<&str> = rows[0].split(',').collect();
+    assert_eq!(cells[at("test")], "paired");
+    for name in ["diff", "ci_low", "ci_high", "welch_p", "paired_p", "adjusted_p"] {
+        assert!(cells[at(name)].parse::<f64>().is_ok(), "{name}: {}", cells[at(name)]);
+    }
+    let summary = std::fs::read_to_string(dir.join("summary.csv")).expect("summary.csv");
+    let header: Vec<&str> = summary.lines().next().expect("header").split(',').collect();
+    let floor = header.iter().position(|h| *h == "floor_sd").expect("a floor_sd column");
+    let with = header.iter().position(|h| *h == "runs_with_predictions").expect("column");
+    let accuracy_rows: Vec<Vec<&str>> = summary
+        .lines()
+        .filter(|l| l.contains(",test_accuracy,"))
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert!(!accuracy_rows.is_empty());
+    for row in &accuracy_rows {
+        assert_eq!(row[with], "3", "{row:?}");
+        assert!(row[floor].parse::<f64>().is_ok_and(|f| f >= 0.0), "{row:?}");
+    }
 }

@@ -67,6 +67,7 @@ pub fn run_ci(skip_install: bool, quick: bool) -> Result<()> {
             .env("CNNVAR_REQUIRE_TMPFS", "1")
             .env("CNNVAR_AUTO_FETCH", "0")
             .env("CNNVAR_DIGITS_DIR", &digits)
+            .env("CNNVAR_REQUIRE_DIGITS", "1")
             .env("XDG_RUNTIME_DIR", env::runtime_dir()?),
     )?)?;
 

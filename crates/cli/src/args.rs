@@ -39,6 +39,20 @@ fn eval_subset(s: &str) -> Result<EvalSubset, String> {
     }
 }
 
+/// Parses `--image-size`: `HEIGHT,WIDTH` (or `HEIGHTxWIDTH`), each at least 1.
+fn image_size(s: &str) -> Result<[usize; 2], String> {
+    let parts: Vec<&str> = s.split([',', 'x']).map(str::trim).collect();
+    let side = |p: &str| match p.parse::<usize>() {
+        Ok(0) => Err("each side must be at least 1".to_string()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("{e} (expected HEIGHT,WIDTH in pixels, e.g. 28,28)")),
+    };
+    match parts.as_slice() {
+        [h, w] => Ok([side(h)?, side(w)?]),
+        _ => Err(format!("expected HEIGHT,WIDTH in pixels, e.g. 28,28; got `{s}`")),
+    }
+}
+
 /// The value of `--eval-subset`: a number of examples, or `None` for `full`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct EvalSubset(pub Option<usize>);
@@ -128,6 +142,8 @@ pub enum DataCommand {
 pub struct ExecArgs {
     /// Directory holding the data set's files (default: $CNNVAR_DATA_DIR if set, which
     /// is then the only place looked in; else the user cache, then the system location).
+    /// With `--dataset folder`: the image folder itself (one folder of images per class),
+    /// over the spec's `data_dir`.
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// Compute threads (default: all cores).
@@ -141,7 +157,8 @@ pub struct TrainArgs {
     /// A TOML run spec to start from; the flags below override its fields.
     #[arg(long, value_name = "FILE.toml")]
     pub spec: Option<PathBuf>,
-    /// Data set.
+    /// Data set: fashion-mnist, mnist, cifar10, or folder (your own images: the folder
+    /// is --data-dir).
     #[arg(long)]
     pub dataset: Option<DatasetName>,
     /// Training examples to use (default: all).
@@ -150,7 +167,7 @@ pub struct TrainArgs {
     /// How the training subset is drawn: first (the first N) or stratified (seeded).
     #[arg(long)]
     pub subset: Option<SubsetMethod>,
-    /// Model: simple, two-conv or complex.
+    /// Model: simple, two-conv, complex, cnn, or one this program registers.
     #[arg(long)]
     pub model: Option<ModelName>,
     /// Optimizer: sgd, adam or rmsprop.
@@ -238,6 +255,22 @@ pub struct TrainArgs {
     /// epoch, hence the record, always uses the whole test set).
     #[arg(long, value_name = "N|full", value_parser = eval_subset)]
     pub eval_subset: Option<EvalSubset>,
+    /// `--dataset folder`: the checksum the folder's content must have (the record's
+    /// `data_sha256`; default: whatever the folder holds).
+    #[arg(long, value_name = "SHA256")]
+    pub data_sha256: Option<String>,
+    /// `--dataset folder`: convert every image to 1 (grey) or 3 (RGB) channels (default:
+    /// as the files are, all alike).
+    #[arg(long, value_name = "C")]
+    pub channels: Option<usize>,
+    /// `--dataset folder`: resize every image to HEIGHT,WIDTH (default: as the files
+    /// are, all the same size).
+    #[arg(long, value_name = "H,W", value_parser = image_size)]
+    pub image_size: Option<[usize; 2]>,
+    /// `--dataset folder` without train/ and test/: the share of each class held out as
+    /// the test set (default 0.2).
+    #[arg(long, value_name = "F")]
+    pub test_fraction: Option<f64>,
     /// Print the run record as JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -255,7 +288,8 @@ pub struct TrainArgs {
 impl TrainArgs {
     /// Sets every spec field given by a flag over `spec` (`--seed` sets the three
     /// seeds, then `--init-seed` and the others override it). One flag per field of
-    /// [`RunSpec::fields`], each named after its field. Without `--eval-subset` and
+    /// [`RunSpec::fields`], each named after its field (`data_dir` is `--data-dir`,
+    /// which sets it only for `--dataset folder`). Without `--eval-subset` and
     /// without `--spec` (whose file says what it wants, unset meaning the whole set),
     /// `eval_subset` is [`DEFAULT_EVAL_SUBSET`].
     pub fn apply_to(&self, spec: &mut RunSpec) {
@@ -265,12 +299,25 @@ impl TrainArgs {
         macro_rules! set_some {
             ($($field:ident),*) => { $(if let Some(v) = self.$field { spec.$field = Some(v); })* };
         }
-        set!(dataset, subset, model, optimizer, lr, preset, batch_size, epochs, backend);
+        set!(dataset, subset, optimizer, lr, preset, batch_size, epochs, backend);
+        if let Some(model) = &self.model {
+            spec.model = model.clone();
+        }
         set_some!(train_size, test_size, momentum, depth, width, kernel, downsample, dropout);
         set_some!(weight_decay, augment, imbalance, rebalance, label_noise, evaluate_on);
-        set_some!(folds, fold);
+        set_some!(folds, fold, channels, image_size, test_fraction);
         if let Some(m) = &self.minority {
             spec.minority = Some(m.clone());
+        }
+        if let Some(sha) = &self.data_sha256 {
+            spec.data_sha256 = Some(sha.clone());
+        }
+        // `--data-dir` is where a named data set's files are (an option of how to run),
+        // but for an image folder it is the folder, which the spec names.
+        if spec.dataset == DatasetName::Folder
+            && let Some(dir) = &self.exec.data_dir
+        {
+            spec.data_dir = Some(dir.clone());
         }
         if let Some(s) = self.seed {
             (spec.init_seed, spec.order_seed, spec.subset_seed) = (s, s, s);
@@ -391,7 +438,7 @@ mod tests {
     #[test]
     fn every_train_flag_sets_its_field() {
         let want = RunSpec {
-            dataset: DatasetName::Mnist,
+            dataset: DatasetName::Folder,
             train_size: Some(500),
             subset: SubsetMethod::Stratified,
             test_size: Some(300),
@@ -421,6 +468,11 @@ mod tests {
             folds: Some(4),
             fold: Some(2),
             eval_subset: Some(1500),
+            data_dir: Some("/data/my-images".into()),
+            data_sha256: Some("ab".repeat(32)),
+            channels: Some(3),
+            image_size: Some([32, 24]),
+            test_fraction: Some(0.3),
         };
         let json = serde_json::to_value(&want).expect("spec serialises");
         let mut argv = vec!["cnnvar".to_string(), "train".to_string()];
@@ -466,6 +518,31 @@ mod tests {
             let e = Cli::try_parse_from(["cnnvar", "train", "--eval-subset", bad]).unwrap_err();
             let e = e.to_string();
             assert!(e.contains("--eval-subset") && e.contains("full"), "{bad}: {e}");
+        }
+    }
+
+    /// `--data-dir` names the image folder of `--dataset folder`, and only there enters
+    /// the spec; `--image-size` is HEIGHT,WIDTH.
+    #[test]
+    fn data_dir_is_the_folder_of_a_folder_data_set() {
+        let spec_of = |flags: &[&str]| {
+            let argv = [&["cnnvar", "train"][..], flags].concat();
+            let Command::Train(args) = Cli::try_parse_from(argv).expect("parses").command else {
+                panic!("not train");
+            };
+            let mut spec = RunSpec::default();
+            args.apply_to(&mut spec);
+            (spec, args.exec.data_dir)
+        };
+        let (named, dir) = spec_of(&["--data-dir", "/idx"]);
+        assert_eq!((named.data_dir, dir), (None, Some(PathBuf::from("/idx"))));
+        let (folder, _) = spec_of(&["--dataset", "folder", "--data-dir", "/imgs"]);
+        assert_eq!(folder.data_dir, Some(PathBuf::from("/imgs")));
+        let (sized, _) = spec_of(&["--image-size", "16x12"]);
+        assert_eq!(sized.image_size, Some([16, 12]));
+        for bad in ["0,8", "8", "a,b", "1,2,3"] {
+            let e = Cli::try_parse_from(["cnnvar", "train", "--image-size", bad]).unwrap_err();
+            assert!(e.to_string().contains("--image-size"), "{bad}: {e}");
         }
     }
 

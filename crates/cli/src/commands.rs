@@ -7,17 +7,18 @@ use cnnvar_experiments::store::RunDir;
 use cnnvar_experiments::sweep::{
     EXIT_ALREADY_COMPLETE, EXIT_BUSY, WorkerEvent, WorkerOutcome, epoch_line, run_worker,
 };
-use cnnvar_experiments::{RunOptions, execute};
+use cnnvar_experiments::{RunOptions, execute_on, load_data};
+use cnnvar_models::Models;
 
 use crate::args::{Cli, Command, DataCommand, ExecArgs, TrainArgs, WorkerArgs};
 use crate::progress::RunProgress;
 
-/// Runs the parsed command line.
-pub fn run(cli: Cli) -> Result<ExitCode> {
+/// Runs the parsed command line, with `models` as the models a spec may name.
+pub fn run(cli: Cli, models: &Models) -> Result<ExitCode> {
     match cli.command {
-        Command::Train(args) => train(args),
-        Command::Worker(args) => worker(args),
-        Command::Sweep(args) => crate::sweep::sweep(args),
+        Command::Train(args) => train(args, models),
+        Command::Worker(args) => worker(args, models),
+        Command::Sweep(args) => crate::sweep::sweep(args, models),
         Command::Status { study_dir } => crate::sweep::status(&study_dir),
         Command::Report { study_dir, rank } => {
             // results.csv is rewritten from the records, so it lists no run whose
@@ -41,8 +42,13 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-fn options(exec: &ExecArgs) -> RunOptions {
-    RunOptions { data_dir: exec.data_dir.clone(), threads: exec.threads, study_dir: None }
+fn options(exec: &ExecArgs, models: &Models) -> RunOptions {
+    RunOptions {
+        data_dir: exec.data_dir.clone(),
+        threads: exec.threads,
+        study_dir: None,
+        models: models.clone(),
+    }
 }
 
 /// The spec of `cnnvar train`: the `--spec` file, then each flag over it.
@@ -59,12 +65,22 @@ fn spec_from_args(a: &TrainArgs) -> Result<RunSpec> {
     Ok(spec)
 }
 
-fn train(a: TrainArgs) -> Result<ExitCode> {
+fn train(a: TrainArgs, models: &Models) -> Result<ExitCode> {
+    let started = std::time::Instant::now();
     let spec = spec_from_args(&a)?;
+    models.check(&spec.model, if a.model.is_some() { "--model" } else { "command line" })?;
+    let options = options(&a.exec, models);
+    // The data first: an image folder's checksum is part of the spec, hence of the run
+    // id that names the run's directory.
+    let (spec, data) = load_data(&spec, &options, &mut |p| {
+        if let cnnvar_experiments::Progress::Note(note) = p {
+            eprintln!("cnnvar: {note}");
+        }
+    })?;
     let run_dir = a.out.as_ref().map(|root| RunDir::create(root, &spec)).transpose()?;
     let mut display = RunProgress::new(&spec, a.quiet);
     let mut curve = Vec::new();
-    let output = execute(&spec, &options(&a.exec), &mut |p| {
+    let output = execute_on(&spec, &data, &options, started, &mut |p| {
         display.update(&p);
         if let (Some(dir), cnnvar_experiments::Progress::Epoch(e)) = (&run_dir, &p) {
             curve.push(e.clone());
@@ -107,11 +123,11 @@ fn watch_parent() {}
 /// Runs `cnnvar worker`: the worker protocol (`cnnvar_experiments::sweep::worker`),
 /// its events written to stderr (the worker's log, which the executors read), its
 /// outcome mapped to the exit code the executors expect.
-fn worker(a: WorkerArgs) -> Result<ExitCode> {
+fn worker(a: WorkerArgs, models: &Models) -> Result<ExitCode> {
     if a.watch_parent {
         watch_parent();
     }
-    let outcome = run_worker(&a.run_dir, &options(&a.exec), &mut |event| match event {
+    let outcome = run_worker(&a.run_dir, &options(&a.exec, models), &mut |event| match event {
         WorkerEvent::Note(note) => eprintln!("cnnvar: {note}"),
         WorkerEvent::Epoch { epoch, epochs } if a.report_progress => {
             eprintln!("{}", epoch_line(epoch.epoch, epochs, epoch.test_accuracy));

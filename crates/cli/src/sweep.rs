@@ -10,7 +10,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use cnnvar_core::{Error, Result};
 use cnnvar_experiments::store::RunState;
 use cnnvar_experiments::sweep::orchestrate::{failure_line, label, labels};
-use cnnvar_experiments::sweep::{Plan, SlurmOptions, SweepRequest, SweepSetup, estimate};
+use cnnvar_experiments::sweep::{Plan, SlurmOptions, SweepRequest, SweepSetup, adaptive, estimate};
+
+use cnnvar_models::Models;
 
 use crate::args::{Executor, SweepArgs};
 use crate::progress::SweepProgress;
@@ -46,49 +48,101 @@ fn request(a: SweepArgs) -> Result<SweepRequest> {
     })
 }
 
-/// Runs `cnnvar sweep`.
-pub fn sweep(a: SweepArgs) -> Result<ExitCode> {
+/// Refuses a plan with a run whose model `models` does not hold, naming the study file
+/// and the experiment, before anything is laid out or run.
+fn check_models(plan: &Plan, models: &Models) -> Result<()> {
+    for exp in &plan.study.experiments {
+        for level in &exp.levels {
+            let location = format!(
+                "{} (experiment `{}`, level `{}`)",
+                plan.study.source.display(),
+                exp.name,
+                level.label
+            );
+            models.check(&level.spec.model, &location)?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs `cnnvar sweep`; every run's model must be one of `models` (the workers are this
+/// program, so they know the same ones).
+pub fn sweep(a: SweepArgs, models: &Models) -> Result<ExitCode> {
     let (dry, quiet) = (a.dry_run, a.quiet);
-    let setup = SweepSetup::new(request(a)?)?;
+    let mut setup = SweepSetup::new(request(a)?)?;
+    check_models(&setup.plan, models)?;
     if dry {
+        // An adaptive study's current round, from the records so far.
+        let decisions = setup.plan_round();
         if let Some((n, script)) = setup.write_slurm_script()? {
+            let round = if decisions.is_some() { " of this round" } else { "" };
             println!(
-                "{n} runs to do; job-array script written (not submitted): {}",
+                "{n} runs{round} to do; job-array script written (not submitted): {}",
                 script.display()
             );
             return Ok(ExitCode::SUCCESS);
         }
         return dry_run(&setup);
     }
-    for r in setup.prepare()? {
-        eprintln!(
-            "run {}: damaged {} ({}) moved aside to {}; the run trains again",
-            r.run_id,
-            r.damage.file.display(),
-            r.damage.why,
-            r.moved_to.display()
-        );
-    }
-    let todo = setup.todo();
     let _ = ctrlc::set_handler(|| {
         if STOP.swap(true, Ordering::SeqCst) {
             // Second Ctrl-C: leave at once.
             std::process::exit(EXIT_INTERRUPTED as i32);
         }
     });
-    if !quiet {
-        eprintln!("{}", setup.header(&todo));
-    }
-    let mut display = SweepProgress::new(todo.total, todo.already(), labels(&setup.plan), quiet);
-    let outcome = setup.execute(todo.runs, &STOP, &mut |e| display.event(&e))?;
-    display.finish();
+    // One round for a fixed study; an adaptive one's rounds until it is decided.
+    let outcome = setup.run_rounds(&STOP, |setup, round| {
+        for r in &round.repairs {
+            eprintln!(
+                "run {}: damaged {} ({}) moved aside to {}; the run trains again",
+                r.run_id,
+                r.damage.file.display(),
+                r.damage.why,
+                r.moved_to.display()
+            );
+        }
+        if !quiet {
+            if round.number == 1 {
+                eprintln!("{}", setup.header(&round.todo));
+            }
+            if let Some(d) = &round.decisions {
+                eprintln!(
+                    "round {}: {} runs to do, {} of {} experiments open",
+                    round.number,
+                    round.todo.runs.len(),
+                    d.open().count(),
+                    d.experiments.len()
+                );
+                for e in &d.experiments {
+                    eprintln!("  {}", e.line());
+                }
+            }
+        }
+        let (total, already) = (round.todo.total, round.todo.already());
+        let mut display = SweepProgress::new(total, already, labels(&setup.plan), quiet);
+        let outcome = setup.execute(round.todo.runs, &STOP, &mut |e| display.event(&e))?;
+        display.finish();
+        for (run_id, why) in display.failures() {
+            eprintln!("{}", failure_line(&setup.dir, run_id, &display.label(run_id), why));
+        }
+        Ok(outcome)
+    })?;
     if setup.write_results()? > 0 {
         report(&setup.dir, quiet, false)?;
     }
-    let interrupted = STOP.load(Ordering::SeqCst);
-    for (run_id, why) in display.failures() {
-        eprintln!("{}", failure_line(&setup.dir, run_id, &display.label(run_id), why));
+    if !quiet && let Some(d) = adaptive::decisions(&setup.plan, &setup.dir) {
+        eprintln!(
+            "decisions ({} of {} runs at most, {} saved): {}",
+            d.runs,
+            d.runs_at_max,
+            d.runs_saved,
+            setup.dir.join(adaptive::DECISIONS_JSON).display()
+        );
+        for e in &d.experiments {
+            eprintln!("  {}", e.line());
+        }
     }
+    let interrupted = STOP.load(Ordering::SeqCst);
     let summary = setup.summary(outcome, interrupted);
     eprintln!("{summary}");
     Ok(if interrupted {
@@ -106,22 +160,42 @@ fn dry_run(setup: &SweepSetup) -> Result<ExitCode> {
     let states = plan.states(dir);
     let state_of: HashMap<&str, RunState> =
         states.iter().map(|(r, s)| (r.run_id.as_str(), *s)).collect();
+    let seeds_each = match &plan.study.adaptive {
+        Some(a) => format!(
+            "adaptive seeds: {} to {} of every level, {} more at a time while undecided \
+             (looks at {})",
+            a.min,
+            a.max,
+            a.step,
+            a.looks().iter().map(|n| n.to_string()).collect::<Vec<_>>().join(", ")
+        ),
+        None => format!("{} seeds each", plan.study.seeds),
+    };
     println!(
-        "study {} ({}): {} experiments, {} seeds each",
+        "study {} ({}): {} experiments, {seeds_each}",
         plan.study.name,
         plan.study.source.display(),
         plan.study.experiments.len(),
-        plan.study.seeds
     );
+    let seeds = plan.seeds();
     for exp in &plan.study.experiments {
         let runs: Vec<_> = plan.runs.iter().filter(|r| r.experiment == exp.name).collect();
+        let resolve = match adaptive::design(&plan.study, &exp.name) {
+            Some(d) => format!(
+                "; decided at delta {} points, alpha {}, {} spending",
+                d.delta,
+                d.alpha,
+                adaptive::spending_name(d.spending)
+            ),
+            None => String::new(),
+        };
         println!(
-            "\n{} — {} ({}; {} levels × {} seeds = {} runs)",
+            "\n{} — {} ({}; {} levels × {} seeds = {} runs{resolve})",
             exp.name,
             exp.title,
             exp.factors.join(", "),
             exp.levels.len(),
-            plan.study.seeds,
+            seeds.get(&exp.name).copied().unwrap_or(0),
             runs.len()
         );
         for r in runs {
@@ -152,6 +226,25 @@ fn dry_run(setup: &SweepSetup) -> Result<ExitCode> {
         human(e.wall_seconds),
         e.basis
     );
+    if let Some((fewest, most)) = adaptive::extremes(plan) {
+        let (lo, hi) = (
+            estimate(&fewest, dir, &setup.out, jobs, threads),
+            estimate(&most, dir, &setup.out, jobs, threads),
+        );
+        println!(
+            "adaptive seeding: {} to {} distinct runs ({} to {} to do) as the decisions \
+             come; estimated {} to {} of compute, {} to {} wall with {jobs} jobs × {threads} \
+             threads",
+            lo.runs,
+            hi.runs,
+            lo.pending,
+            hi.pending,
+            human(lo.run_seconds),
+            human(hi.run_seconds),
+            human(lo.wall_seconds),
+            human(hi.wall_seconds)
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -38,8 +38,9 @@ pub use error::{Error, Result};
 pub use record::{CHANCE_MARGIN, EpochRecord, Provenance, RunRecord};
 pub use shape::ImageShape;
 pub use spec::{
-    AugmentName, DEFAULT_EVAL_SUBSET, DEFAULT_MINORITY, DatasetName, Downsample, EvalSet, MAX_BATCH_SIZE, MAX_EPOCHS,
-    ModelName, OptimizerName, Preset, Rebalance, RunSpec, SubsetMethod, toml_error,
+    AugmentName, DEFAULT_EVAL_SUBSET, DEFAULT_MINORITY, DEFAULT_TEST_FRACTION, DatasetName,
+    Downsample, EvalSet, MAX_BATCH_SIZE, MAX_EPOCHS, MAX_IMAGE_SIDE, ModelName, OptimizerName,
+    Preset, Rebalance, RunSpec, SubsetMethod, toml_error,
 };
 
 /// The cnnvar version, as recorded in every [`Provenance`].

@@ -67,8 +67,14 @@ pub struct Provenance {
     pub os: String,
     /// Where the data set was read from.
     pub data_source: String,
-    /// SHA-256 over the data set's files, in a fixed order.
+    /// SHA-256 over the data set's files, in a fixed order (for an image folder, over
+    /// its decoded content: `cnnvar_data::folder`).
     pub data_sha256: String,
+    /// The name of each class, indexed by label, where the data say them rather than
+    /// the data set's name ([`crate::DatasetName::class_names`]): an image folder's
+    /// class folders. Empty (and left out of the file) for a named data set.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub class_names: Vec<String>,
     /// The command line that produced the run.
     pub command: Vec<String>,
     /// Unix time the run started.
@@ -90,6 +96,7 @@ impl Provenance {
             os: format!("{}-{}", std::env::consts::OS, std::env::consts::ARCH),
             data_source: String::new(),
             data_sha256: String::new(),
+            class_names: Vec::new(),
             command: std::env::args().collect(),
             started_unix: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)

@@ -56,26 +56,37 @@ named_enum! {
         Mnist => "mnist",
         /// CIFAR-10, binary version.
         Cifar10 => "cifar10",
+        /// Your own images, one folder per class, in the folder a spec's `data_dir`
+        /// names (read by `cnnvar_data::folder`; see [`RunSpec::data_dir`]).
+        Folder => "folder",
     }
 }
 
 impl DatasetName {
-    /// Examples in the data set's training split.
-    pub fn train_examples(self) -> usize {
+    /// Examples in the data set's training split; `None` for an image folder, whose
+    /// size is known only once it is read.
+    pub fn train_examples(self) -> Option<usize> {
         match self {
-            DatasetName::FashionMnist | DatasetName::Mnist => 60_000,
-            DatasetName::Cifar10 => 50_000,
+            DatasetName::FashionMnist | DatasetName::Mnist => Some(60_000),
+            DatasetName::Cifar10 => Some(50_000),
+            DatasetName::Folder => None,
         }
     }
 
-    /// Examples in its test split.
-    pub fn test_examples(self) -> usize {
-        10_000
+    /// Examples in its test split; `None` for an image folder.
+    pub fn test_examples(self) -> Option<usize> {
+        match self {
+            DatasetName::Folder => None,
+            _ => Some(10_000),
+        }
     }
 
     /// The name of each class, indexed by label, as the data set's authors give them.
+    /// Empty for an image folder: its class names are its class folders' names, known
+    /// from the data (a run records them in `Provenance::class_names`).
     pub fn class_names(self) -> &'static [&'static str] {
         match self {
+            DatasetName::Folder => &[],
             DatasetName::FashionMnist => &[
                 "T-shirt/top",
                 "Trouser",
@@ -116,20 +127,101 @@ named_enum! {
     }
 }
 
-named_enum! {
-    /// One of the write-up's three CNNs.
-    ModelName {
-        /// Conv 32 3×3 ReLU, MaxPool 2, Flatten, Dense 10 (the write-up's experiment 1).
-        Simple => "simple",
-        /// Conv 32, MaxPool, Conv 64, MaxPool, Flatten, Dense 10 (its experiment 2).
-        TwoConv => "two-conv",
-        /// Conv 64, MaxPool, Conv 128, MaxPool, Conv 256, Flatten, Dense 512, Dense 10
-        /// (its experiment 3's big model).
-        Complex => "complex",
-        /// A configurable family: `depth` conv blocks (same padding) of `width`,
-        /// 2×`width`, 4×`width`… filters with `kernel`×`kernel` kernels, each
-        /// downsampled by `downsample`, then a dense output layer.
-        Cnn => "cnn",
+/// The model a run trains: one of the standard models (the write-up's three CNNs and
+/// the configurable `cnn` family), or a model a program registered under a name of its
+/// own (`cnnvar_models::Models`). Written as its name in files and on the command line;
+/// a name that is not a standard one is a [`ModelName::Custom`] name, known only to the
+/// program that registered it (a program that does not know it refuses the run).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ModelName {
+    /// Conv 32 3×3 ReLU, MaxPool 2, Flatten, Dense 10 (the write-up's experiment 1).
+    Simple,
+    /// Conv 32, MaxPool, Conv 64, MaxPool, Flatten, Dense 10 (its experiment 2).
+    TwoConv,
+    /// Conv 64, MaxPool, Conv 128, MaxPool, Conv 256, Flatten, Dense 512, Dense 10
+    /// (its experiment 3's big model).
+    Complex,
+    /// A configurable family: `depth` conv blocks (same padding) of `width`,
+    /// 2×`width`, 4×`width`… filters with `kernel`×`kernel` kernels, each
+    /// downsampled by `downsample`, then a dense output layer.
+    Cnn,
+    /// A model registered by name in the program that trains it (lower-case ASCII
+    /// letters, digits, `-` and `_`, starting with a letter, at most
+    /// [`ModelName::MAX_CUSTOM_LEN`] characters, and not a standard name).
+    Custom(String),
+}
+
+impl ModelName {
+    /// Every standard model, in declaration order (custom models are not listed: they
+    /// are the registering program's).
+    pub const ALL: &'static [ModelName] =
+        &[ModelName::Simple, ModelName::TwoConv, ModelName::Complex, ModelName::Cnn];
+
+    /// The longest name a custom model may have.
+    pub const MAX_CUSTOM_LEN: usize = 64;
+
+    /// The name used in files and on the command line.
+    pub fn as_str(&self) -> &str {
+        match self {
+            ModelName::Simple => "simple",
+            ModelName::TwoConv => "two-conv",
+            ModelName::Complex => "complex",
+            ModelName::Cnn => "cnn",
+            ModelName::Custom(name) => name,
+        }
+    }
+
+    /// Whether this is one of the standard models (not [`ModelName::Custom`]).
+    pub fn is_standard(&self) -> bool {
+        !matches!(self, ModelName::Custom(_))
+    }
+
+    /// The model named `name`: a standard one, else a custom name, checked (see
+    /// [`ModelName::Custom`]).
+    pub fn parse(name: &str) -> std::result::Result<ModelName, String> {
+        if let Some(standard) = ModelName::ALL.iter().find(|m| m.as_str() == name) {
+            return Ok(standard.clone());
+        }
+        let mut chars = name.chars();
+        let well_formed = chars.next().is_some_and(|c| c.is_ascii_lowercase())
+            && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+            && name.len() <= ModelName::MAX_CUSTOM_LEN;
+        if well_formed {
+            return Ok(ModelName::Custom(name.to_string()));
+        }
+        Err(format!(
+            "model `{name}` is neither a standard model ({}) nor a possible name of a \
+             registered one (lower-case letters, digits, `-` and `_`, starting with a letter, \
+             at most {} characters)",
+            ModelName::ALL.iter().map(ModelName::as_str).collect::<Vec<_>>().join(", "),
+            ModelName::MAX_CUSTOM_LEN
+        ))
+    }
+}
+
+impl std::fmt::Display for ModelName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ModelName {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        ModelName::parse(s)
+    }
+}
+
+impl Serialize for ModelName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ModelName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        ModelName::parse(&name).map_err(serde::de::Error::custom)
     }
 }
 
@@ -212,7 +304,9 @@ named_enum! {
 }
 
 /// Everything that determines one training run. Two runs with equal specs on the same
-/// backend produce the same numbers; the run id is a hash of the spec's canonical JSON.
+/// backend produce the same numbers; the run id is a hash of the spec's canonical JSON
+/// (every field but `data_dir`, a location: an image folder enters by its checksum,
+/// `data_sha256`).
 ///
 /// Unset fields take the defaults below (the write-up's: Adam 1e-3, batch 32, 10
 /// epochs, Keras preset, Fashion-MNIST, the whole training set).
@@ -310,7 +404,46 @@ pub struct RunSpec {
         deserialize_with = "count_or_full::deserialize"
     )]
     pub eval_subset: Option<usize>,
+    /// `dataset = "folder"`: the image folder, `root/<class>/*` or
+    /// `root/{train,test}/<class>/*` (PNG or JPEG; see `cnnvar_data::folder`). Where
+    /// the images are is not what they are: this field is left out of the canonical
+    /// JSON and the run id ([`RunSpec::canonical_json`]); the content enters as
+    /// [`RunSpec::data_sha256`]. A sweep makes a relative path absolute (from the
+    /// directory it is started in) when it plans the study.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<std::path::PathBuf>,
+    /// `dataset = "folder"`: the SHA-256 of the folder's decoded content as read with
+    /// this spec's `channels`, `image_size` and `test_fraction` (`cnnvar_data::folder`'s
+    /// checksum: pixels, labels, class names and split, not paths). Filled in when a
+    /// study is planned, or by `cnnvar train` when it loads the folder; a run whose
+    /// folder has other content is refused. It is part of the run id, so the same
+    /// images give the same runs wherever they are, and changed images give new runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_sha256: Option<String>,
+    /// `dataset = "folder"`: colour channels every image is converted to, 1 (grey) or 3
+    /// (RGB); unset: as the files are (they must then all be alike).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channels: Option<usize>,
+    /// `dataset = "folder"`: `[height, width]` every image is resized to; unset: as the
+    /// files are (they must then all be the same size).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_size: Option<[usize; 2]>,
+    /// `dataset = "folder"` with one folder per class (no `train/` and `test/`): the
+    /// share of each class held out as the test set, strictly between 0 and 1 (default
+    /// [`DEFAULT_TEST_FRACTION`]). The split is seeded by a fixed seed (0), not by the
+    /// run's seeds, so every run on the folder tests on the same images; the subset
+    /// seed draws `train_size` examples from the rest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_fraction: Option<f64>,
 }
+
+/// The share of each class an image folder without `train/` and `test/` holds out as
+/// its test set when a spec sets no `test_fraction`.
+pub const DEFAULT_TEST_FRACTION: f64 = 0.2;
+
+/// The largest `image_size` side a spec may ask for (an image is held as f32 in a
+/// batch; 4096 × 4096 is already 64 MiB per grey image).
+pub const MAX_IMAGE_SIDE: usize = 4096;
 
 /// The `eval_subset` of `cnnvar train` and of study runs when they set none: 2000 test
 /// images, enough for a curve point within about one accuracy point (standard error ≤ 1.1
@@ -444,6 +577,11 @@ impl Default for RunSpec {
             folds: None,
             fold: None,
             eval_subset: None,
+            data_dir: None,
+            data_sha256: None,
+            channels: None,
+            image_size: None,
+            test_fraction: None,
         }
     }
 }
@@ -510,19 +648,17 @@ impl RunSpec {
                 "must be at least 1 (\"full\" evaluates every epoch on the whole set)".into(),
             );
         }
-        if let Some(n) = self.train_size
-            && n > self.dataset.train_examples()
+        if let (Some(n), Some(have)) = (self.train_size, self.dataset.train_examples())
+            && n > have
         {
-            let have = self.dataset.train_examples();
             return bad(
                 "train_size",
                 format!("{n} exceeds the {have} training examples of {}", self.dataset),
             );
         }
-        if let Some(n) = self.test_size
-            && n > self.dataset.test_examples()
+        if let (Some(n), Some(have)) = (self.test_size, self.dataset.test_examples())
+            && n > have
         {
-            let have = self.dataset.test_examples();
             return bad(
                 "test_size",
                 format!("{n} exceeds the {have} test examples of {}", self.dataset),
@@ -531,7 +667,90 @@ impl RunSpec {
         if self.subset == SubsetMethod::Stratified && self.train_size.is_none() {
             return bad("subset", "`stratified` needs a `train_size`".into());
         }
+        self.validate_folder(location)?;
         self.validate_options(location)
+    }
+
+    /// Checks the image-folder fields: `data_dir` with `dataset = "folder"`, the others
+    /// in range, and none of them with another data set.
+    fn validate_folder(&self, location: &str) -> Result<()> {
+        let bad = |field: &str, msg: String| Err(Error::field(location, field, msg));
+        if self.dataset != DatasetName::Folder {
+            for (name, set) in [
+                ("data_dir", self.data_dir.is_some()),
+                ("data_sha256", self.data_sha256.is_some()),
+                ("channels", self.channels.is_some()),
+                ("image_size", self.image_size.is_some()),
+                ("test_fraction", self.test_fraction.is_some()),
+            ] {
+                if set {
+                    let hint = if name == "data_dir" {
+                        " (where a named data set's files are is the command line's \
+                         --data-dir, or $CNNVAR_DATA_DIR)"
+                    } else {
+                        ""
+                    };
+                    return bad(
+                        name,
+                        format!(
+                            "only applies to dataset = \"folder\", not `{}`{hint}",
+                            self.dataset
+                        ),
+                    );
+                }
+            }
+            return Ok(());
+        }
+        match &self.data_dir {
+            None => {
+                return bad(
+                    "data_dir",
+                    "dataset = \"folder\" needs `data_dir`, the folder of images (one \
+                     folder per class; on the command line, --data-dir DIR)"
+                        .into(),
+                );
+            }
+            Some(d) if d.as_os_str().is_empty() => {
+                return bad("data_dir", "is empty; expected the image folder's path".into());
+            }
+            Some(_) => {}
+        }
+        if let Some(sha) = &self.data_sha256
+            && !(sha.len() == 64
+                && sha.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+        {
+            return bad(
+                "data_sha256",
+                format!("must be 64 lower-case hex digits (a SHA-256), got \"{sha}\""),
+            );
+        }
+        if let Some(c) = self.channels
+            && c != 1
+            && c != 3
+        {
+            return bad("channels", format!("must be 1 (grey) or 3 (RGB), got {c}"));
+        }
+        if let Some([h, w]) = self.image_size
+            && !((1..=MAX_IMAGE_SIDE).contains(&h) && (1..=MAX_IMAGE_SIDE).contains(&w))
+        {
+            return bad(
+                "image_size",
+                format!(
+                    "must be [height, width], each 1 to {MAX_IMAGE_SIDE} pixels, got [{h}, {w}]"
+                ),
+            );
+        }
+        if let Some(f) = self.test_fraction
+            && !(f > 0.0 && f < 1.0)
+        {
+            return bad(
+                "test_fraction",
+                format!(
+                    "must be strictly between 0 and 1 (default {DEFAULT_TEST_FRACTION}), got {f}"
+                ),
+            );
+        }
+        Ok(())
     }
 
     /// Checks the optional fields (model family, regularisation, data transforms,
@@ -542,7 +761,8 @@ impl RunSpec {
             None => true,
             Some(x) => x.is_finite() && x <= 1.0 && if lo_open { x > 0.0 } else { x >= 0.0 },
         };
-        if self.model != ModelName::Cnn {
+        // The family's options, which a registered model may read too.
+        if !matches!(self.model, ModelName::Cnn | ModelName::Custom(_)) {
             for (name, set) in [
                 ("depth", self.depth.is_some()),
                 ("width", self.width.is_some()),
@@ -552,7 +772,10 @@ impl RunSpec {
                 if set {
                     return bad(
                         name,
-                        format!("only applies to model = \"cnn\", not `{}`", self.model),
+                        format!(
+                            "only applies to model = \"cnn\" (or a registered model), not `{}`",
+                            self.model
+                        ),
                     );
                 }
             }
@@ -609,11 +832,18 @@ impl RunSpec {
         }
     }
 
-    /// The canonical JSON form: fields in declaration order, no whitespace. Equal specs
-    /// give equal strings.
+    /// The canonical JSON form: fields in declaration order, no whitespace, unset
+    /// options left out, and without `data_dir` (a location, not content: an image
+    /// folder enters by its `data_sha256`). Equal specs give equal strings, and so do
+    /// specs that differ only in where their folder is.
     pub fn canonical_json(&self) -> String {
-        // A struct of plain fields always serialises.
-        serde_json::to_string(self).unwrap_or_default()
+        // A struct of plain fields always serialises (a path that is not UTF-8 cannot
+        // be written, but it is not part of this form).
+        let json = |spec: &RunSpec| serde_json::to_string(spec).unwrap_or_default();
+        if self.data_dir.is_none() {
+            return json(self);
+        }
+        json(&RunSpec { data_dir: None, ..self.clone() })
     }
 
     /// The run id: the first 16 hex digits of the SHA-256 of the canonical JSON.
@@ -682,7 +912,7 @@ mod tests {
 
     #[test]
     fn every_data_set_names_its_ten_classes() {
-        for &d in DatasetName::ALL {
+        for &d in DatasetName::ALL.iter().filter(|&&d| d != DatasetName::Folder) {
             let names = d.class_names();
             assert_eq!(names.len(), 10, "{d}");
             let distinct: std::collections::BTreeSet<_> = names.iter().collect();
@@ -692,6 +922,8 @@ mod tests {
         assert_eq!(DatasetName::FashionMnist.class_names()[9], "Ankle boot");
         assert_eq!(DatasetName::Cifar10.class_names()[0], "airplane");
         assert_eq!(DatasetName::Mnist.class_names()[7], "7");
+        // An image folder's names are its class folders', known from the data.
+        assert!(DatasetName::Folder.class_names().is_empty());
     }
 
     #[test]
@@ -728,7 +960,16 @@ mod tests {
             eval_subset: Some(500),
             ..RunSpec::default()
         };
-        let v = serde_json::to_value(&full).unwrap();
+        let folder = RunSpec {
+            dataset: DatasetName::Folder,
+            data_dir: Some("images".into()),
+            data_sha256: Some("0".repeat(64)),
+            channels: Some(1),
+            image_size: Some([8, 8]),
+            test_fraction: Some(0.25),
+            ..full.clone()
+        };
+        let v = serde_json::to_value(&folder).unwrap();
         let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
         let mut listed = RunSpec::fields().to_vec();
         listed.sort();
@@ -736,7 +977,7 @@ mod tests {
         keys.sort();
         assert_eq!(keys, listed);
         // In declaration order too (results.csv's columns follow it).
-        let json = full.canonical_json();
+        let json = serde_json::to_string(&folder).unwrap();
         let at: Vec<usize> = RunSpec::fields()
             .iter()
             .map(|f| json.find(&format!("\"{f}\":")).expect("field in the JSON"))
@@ -783,6 +1024,77 @@ mod tests {
         assert_eq!(spec.eval_subset, None);
         assert_eq!(spec.canonical_json(), old);
         assert_eq!(spec.run_id(), "1f498587fa453c83");
+    }
+
+    /// A model name that is not a standard one is a custom (registered) model's,
+    /// written as it is; standard names read and write as before (same run ids).
+    #[test]
+    fn a_spec_may_name_a_registered_model() {
+        let spec = RunSpec::from_toml("model = \"my-resnet\"\nwidth = 16\n", "x.toml").unwrap();
+        assert_eq!(spec.model, ModelName::Custom("my-resnet".into()));
+        assert!(!spec.model.is_standard());
+        assert!(spec.canonical_json().contains("\"model\":\"my-resnet\""));
+        assert_eq!(RunSpec::from_json(&spec.canonical_json(), "s.json").unwrap(), spec);
+        for m in ModelName::ALL {
+            assert_eq!(m.as_str().parse::<ModelName>().unwrap(), *m);
+            assert!(m.is_standard());
+        }
+        assert_eq!("cnn".parse::<ModelName>().unwrap(), ModelName::Cnn);
+        for bad in ["", "My", "9lives", "a b", "x/y", &"m".repeat(65)] {
+            assert!(bad.parse::<ModelName>().is_err(), "{bad:?}");
+        }
+        // The write-up's fixed models still take no family options.
+        let e = RunSpec::from_toml("model = \"simple\"\nwidth = 16\n", "x.toml").unwrap_err();
+        assert!(e.to_string().contains("`width`"), "{e}");
+    }
+
+    /// An image folder enters the run id by its content, not its place: `data_dir` is
+    /// not in the canonical JSON, `data_sha256` is; a spec on a named data set is as
+    /// before.
+    #[test]
+    fn a_folder_enters_the_run_id_by_its_checksum_not_its_path() {
+        let toml = "dataset = \"folder\"\ndata_dir = \"/data/digits\"\nchannels = 1\n\
+                    image_size = [8, 8]\ntest_fraction = 0.25\n";
+        let here = RunSpec::from_toml(toml, "x.toml").unwrap();
+        assert_eq!(here.image_size, Some([8, 8]));
+        let elsewhere = RunSpec { data_dir: Some("/mnt/copy/digits".into()), ..here.clone() };
+        assert_ne!(here, elsewhere);
+        assert_eq!(here.run_id(), elsewhere.run_id());
+        assert!(!here.canonical_json().contains("data_dir"), "{}", here.canonical_json());
+        assert!(!here.canonical_json().contains("digits"));
+        let sha = |c: char| Some(c.to_string().repeat(64));
+        let a = RunSpec { data_sha256: sha('a'), ..here.clone() };
+        let b = RunSpec { data_sha256: sha('b'), ..here.clone() };
+        assert_ne!(a.run_id(), b.run_id());
+        assert_ne!(a.run_id(), here.run_id());
+        assert!(a.canonical_json().contains(&format!("\"data_sha256\":\"{}\"", "a".repeat(64))));
+        // spec.json keeps the folder (a worker reads it from there) and reads back.
+        let json = serde_json::to_string(&a).unwrap();
+        assert!(json.contains("\"data_dir\":\"/data/digits\""), "{json}");
+        assert_eq!(RunSpec::from_json(&json, "spec.json").unwrap(), a);
+        assert_eq!(RunSpec::from_json(&json, "spec.json").unwrap().run_id(), a.run_id());
+    }
+
+    /// The folder fields are checked, named, and refused with a named data set.
+    #[test]
+    fn folder_fields_are_checked() {
+        let bad = |toml: &str, field: &str, needle: &str| {
+            let e = RunSpec::from_toml(toml, "x.toml").unwrap_err().to_string();
+            assert!(e.contains(&format!("`{field}`")) && e.contains(needle), "{toml}: {e}");
+        };
+        let folder = "dataset = \"folder\"\ndata_dir = \"d\"\n";
+        bad("dataset = \"folder\"\n", "data_dir", "--data-dir");
+        bad(&format!("{folder}channels = 2\n"), "channels", "1 (grey) or 3");
+        bad(&format!("{folder}image_size = [0, 8]\n"), "image_size", "[height, width]");
+        bad(&format!("{folder}image_size = [8]\n"), "image_size", "");
+        bad(&format!("{folder}test_fraction = 1.0\n"), "test_fraction", "between 0 and 1");
+        bad(&format!("{folder}data_sha256 = \"ABC\"\n"), "data_sha256", "64 lower-case hex");
+        bad("data_dir = \"d\"\n", "data_dir", "--data-dir");
+        bad("channels = 1\n", "channels", "dataset = \"folder\"");
+        // No size limits before the folder is read.
+        let ok = format!("{folder}train_size = 1000000\ntest_size = 50000\n");
+        let spec = RunSpec::from_toml(&ok, "x.toml").unwrap();
+        assert_eq!(spec.dataset.train_examples(), None);
     }
 
     /// `eval_subset` is a count or `"full"`, which is the field unset (same run id);
@@ -837,8 +1149,9 @@ mod tests {
         let e = RunSpec::from_toml("epochs = 1\nlearning_rate = 0.1\n", "x.toml").unwrap_err();
         let e = e.to_string();
         assert!(e.contains("x.toml:2") && e.contains("learning_rate"), "{e}");
-        let e = RunSpec::from_toml("model = \"huge\"\n", "x.toml").unwrap_err().to_string();
-        assert!(e.contains("x.toml:1") && e.contains("huge") && e.contains("`model`"), "{e}");
+        let e = RunSpec::from_toml("model = \"Huge Net\"\n", "x.toml").unwrap_err().to_string();
+        assert!(e.contains("x.toml:1") && e.contains("Huge Net") && e.contains("`model`"), "{e}");
+        assert!(e.contains("simple, two-conv, complex, cnn"), "{e}");
     }
 
     /// A syntax error names its line and column and no made-up field.

@@ -52,6 +52,39 @@
 //! says why. `$CNNVAR_DATA_URL` replaces the download host (see
 //! `FetchOptions::base_url`). `cnnvar data fetch NAME` downloads explicitly.
 //!
+//! ## Your own images
+//!
+//! [`folder`] reads a folder of PNG or JPEG images, one folder per class
+//! (`root/<class>/*`, split into training and test sets by a seeded stratified split,
+//! or already split as `root/train/<class>/*` and `root/test/<class>/*`), into the same
+//! [`Dataset`]s, with the class names taken from the folders' names and a checksum of
+//! the decoded content. A run spec names one with `dataset = "folder"` and `data_dir`;
+//! [`load_spec`] reads whatever a spec names, a folder with the spec's `channels`,
+//! `image_size` and `test_fraction` ([`folder_options`]).
+//!
+//! ```no_run
+//! # #[cfg(feature = "folder")]
+//! # fn main() -> Result<(), cnnvar_core::Error> {
+//! use cnnvar_data::{FolderOptions, load_folder};
+//! let options = FolderOptions { channels: Some(1), image_size: Some((8, 8)), ..FolderOptions::default() };
+//! let data = load_folder(std::path::Path::new("data/digits"), &options)?;
+//! println!("{} classes: {}", data.class_names.len(), data.class_names.join(", "));
+//! println!("{} training and {} test images, sha256 {}", data.train.len(), data.test.len(), data.sha256);
+//!
+//! // The same through a spec, as `cnnvar train --dataset folder --data-dir data/digits` does:
+//! let spec = cnnvar_core::RunSpec {
+//!     dataset: cnnvar_core::DatasetName::Folder,
+//!     data_dir: Some("data/digits".into()),
+//!     ..cnnvar_core::RunSpec::default()
+//! };
+//! let (split, class_names) = cnnvar_data::load_spec(&spec, None, &mut |_| {})?;
+//! assert_eq!(split.train.classes(), class_names.len());
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "folder"))]
+//! # fn main() {}
+//! ```
+//!
 //! ## Memory
 //!
 //! Data sets stay `u8` in memory (60 000 Fashion-MNIST images take 47 MB). Only the
@@ -93,8 +126,11 @@ pub use fetch::{FetchOptions, FetchProgress, fetch};
 #[cfg(feature = "folder")]
 pub use folder::{FolderData, FolderLayout, FolderOptions, load_folder};
 pub use load::{IDX_CLASSES, IDX_FILES, load_idx_dir};
+#[cfg(feature = "folder")]
+pub use locate::folder_options;
 pub use locate::{
-    DATA_DIR_ENV, DataInfo, expected_shape, find, info, load, load_noting, train_images_file,
+    DATA_DIR_ENV, DataInfo, expected_shape, find, info, load, load_noting, load_spec,
+    train_images_file,
 };
 pub use subset::{SUBSET_STREAM, epoch_order, select};
 pub use transform::{

@@ -3,7 +3,7 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use cnnvar_core::{DatasetName, Error, ImageShape, Result};
+use cnnvar_core::{DatasetName, Error, ImageShape, Result, RunSpec};
 use serde::Serialize;
 
 use crate::cifar::{CIFAR10_DIR, CIFAR10_FILES, load_cifar10_dir};
@@ -16,6 +16,9 @@ use crate::load::{idx_paths, load_idx_dir};
 pub const DATA_DIR_ENV: &str = "CNNVAR_DATA_DIR";
 
 /// Finds the directory holding data set `name`.
+///
+/// An image folder ([`DatasetName::Folder`]) is only ever `data_dir` itself: it has no
+/// usual place, and `$CNNVAR_DATA_DIR` is not looked at.
 ///
 /// With `data_dir`, or else a non-empty `$CNNVAR_DATA_DIR`, looks only there: in that
 /// directory itself, then in its `<name>` (an empty or missing directory is the same
@@ -62,7 +65,8 @@ pub fn load_noting(
     data_dir: Option<&Path>,
     note: &mut dyn FnMut(&str),
 ) -> Result<DataSplit> {
-    let auto = data_dir.is_none()
+    let auto = name != DatasetName::Folder
+        && data_dir.is_none()
         && env_data_dir().is_none()
         && std::env::var_os(AUTO_FETCH_ENV).is_none_or(|v| v != "0")
         && !offline_from_env();
@@ -119,29 +123,110 @@ fn env_data_dir() -> Option<OsString> {
 }
 
 /// Reads data set `name` from `dir`, a directory [`find`] returned, and checks that
-/// its images have the data set's shape ([`expected_shape`]).
+/// its images have the data set's shape ([`expected_shape`]). An image folder is read
+/// with the default [`crate::FolderOptions`].
 fn load_from(name: DatasetName, dir: &Path) -> Result<DataSplit> {
     let split = match name {
         DatasetName::FashionMnist | DatasetName::Mnist => load_idx_dir(dir, name)?,
         DatasetName::Cifar10 => load_cifar10_dir(dir)?,
+        DatasetName::Folder => load_image_folder(dir, &RunSpec::default())?.0,
     };
     check_shape(&split)?;
     Ok(split)
 }
 
+/// Reads the data of `spec`, with the data memory limit
+/// ([`crate::limits::max_data_bytes`]): the training and test sets, and the name of
+/// each class, indexed by label.
+///
+/// - A named data set is found and loaded as [`load_noting`] does (`data_dir` is where
+///   its files are, if given); its class names are [`DatasetName::class_names`].
+/// - An image folder (`dataset = "folder"`) is read from `data_dir` if given, else from
+///   the spec's `data_dir`, with the spec's `channels`, `image_size` and
+///   `test_fraction` ([`folder_options`]); its class names are its class folders'. When
+///   the spec has a `data_sha256`, a folder whose content has another checksum is
+///   refused, naming the folder and both checksums.
+pub fn load_spec(
+    spec: &RunSpec,
+    data_dir: Option<&Path>,
+    note: &mut dyn FnMut(&str),
+) -> Result<(DataSplit, Vec<String>)> {
+    if spec.dataset != DatasetName::Folder {
+        let split = load_noting(spec.dataset, data_dir, note)?;
+        let names = spec.dataset.class_names().iter().map(|n| n.to_string()).collect();
+        return Ok((split, names));
+    }
+    let Some(dir) = data_dir.or(spec.data_dir.as_deref()) else {
+        return Err(Error::field(
+            "spec",
+            "data_dir",
+            "dataset = \"folder\" needs the image folder (`data_dir`, or --data-dir DIR)",
+        ));
+    };
+    let (split, names) = load_image_folder(dir, spec)?;
+    if let Some(expected) = &spec.data_sha256
+        && *expected != split.sha256
+    {
+        return Err(Error::data(
+            dir,
+            format!(
+                "holds other images than this run was planned on: its content (read with the \
+                 spec's channels, image_size and test_fraction) has sha256 {}, the spec's \
+                 data_sha256 is {expected}; put the images back as they were (or pass --data-dir \
+                 naming where they are now), or sweep into another --out to start a study on \
+                 the new images",
+                split.sha256
+            ),
+        ));
+    }
+    Ok((split, names))
+}
+
+/// How [`load_spec`] reads the image folder of `spec`: its `channels`, `image_size`
+/// and `test_fraction` (default [`cnnvar_core::DEFAULT_TEST_FRACTION`]), and a split
+/// seed of 0 whatever the run's seeds, so that every run on a folder tests on the same
+/// images.
+#[cfg(feature = "folder")]
+pub fn folder_options(spec: &RunSpec) -> crate::FolderOptions {
+    crate::FolderOptions {
+        channels: spec.channels,
+        image_size: spec.image_size.map(|[h, w]| (h, w)),
+        test_fraction: spec.test_fraction.unwrap_or(cnnvar_core::DEFAULT_TEST_FRACTION),
+        seed: 0,
+    }
+}
+
+/// Reads the image folder `dir` as `spec` says ([`folder_options`]).
+#[cfg(feature = "folder")]
+fn load_image_folder(dir: &Path, spec: &RunSpec) -> Result<(DataSplit, Vec<String>)> {
+    Ok(crate::load_folder(dir, &folder_options(spec))?.into_split(DatasetName::Folder))
+}
+
+/// Without the `folder` feature an image folder cannot be read.
+#[cfg(not(feature = "folder"))]
+fn load_image_folder(dir: &Path, _spec: &RunSpec) -> Result<(DataSplit, Vec<String>)> {
+    Err(Error::data(
+        dir,
+        "is an image folder, but this build of cnnvar-data has no image reader (its `folder` \
+         feature is off)",
+    ))
+}
+
 /// The shape of every image of data set `name`: 28×28 grey for Fashion-MNIST and
-/// MNIST, 32×32 colour for CIFAR-10.
-pub fn expected_shape(name: DatasetName) -> ImageShape {
+/// MNIST, 32×32 colour for CIFAR-10; `None` for an image folder, whose images are as
+/// its files (or its spec's `channels` and `image_size`) say.
+pub fn expected_shape(name: DatasetName) -> Option<ImageShape> {
     match name {
-        DatasetName::FashionMnist | DatasetName::Mnist => ImageShape::MNIST,
-        DatasetName::Cifar10 => ImageShape::CIFAR10,
+        DatasetName::FashionMnist | DatasetName::Mnist => Some(ImageShape::MNIST),
+        DatasetName::Cifar10 => Some(ImageShape::CIFAR10),
+        DatasetName::Folder => None,
     }
 }
 
 /// Refuses a data set whose images are not its name's shape (a 32×32 set named
 /// `mnist` is not MNIST), naming the training images' file.
 fn check_shape(split: &DataSplit) -> Result<()> {
-    let expected = expected_shape(split.name);
+    let Some(expected) = expected_shape(split.name) else { return Ok(()) };
     let found = split.train.shape();
     if found == expected {
         return Ok(());
@@ -157,8 +242,10 @@ fn check_shape(split: &DataSplit) -> Result<()> {
 
 /// The file the training images of `split` came from, for error messages.
 pub fn train_images_file(split: &DataSplit) -> PathBuf {
-    if split.name == DatasetName::Cifar10 {
-        return split.source.join(CIFAR10_FILES[0]);
+    match split.name {
+        DatasetName::Cifar10 => return split.source.join(CIFAR10_FILES[0]),
+        DatasetName::Folder => return split.source.clone(),
+        DatasetName::FashionMnist | DatasetName::Mnist => {}
     }
     match idx_paths(&split.source) {
         Ok([images, ..]) => images,
@@ -173,6 +260,9 @@ fn candidates(
     env: Option<OsString>,
     cache: Option<PathBuf>,
 ) -> Vec<PathBuf> {
+    if name == DatasetName::Folder {
+        return data_dir.map(Path::to_path_buf).into_iter().collect();
+    }
     let explicit = data_dir
         .map(Path::to_path_buf)
         .or_else(|| env.filter(|e| !e.is_empty()).map(PathBuf::from));
@@ -186,7 +276,7 @@ fn candidates(
     match name {
         DatasetName::FashionMnist => dirs.push("/usr/share/datasets/fashion-mnist".into()),
         DatasetName::Mnist => dirs.push("/usr/share/datasets/mnist".into()),
-        DatasetName::Cifar10 => {}
+        DatasetName::Cifar10 | DatasetName::Folder => {}
     }
     dirs
 }
@@ -217,6 +307,8 @@ fn check(name: DatasetName, dir: &Path) -> std::result::Result<PathBuf, String> 
                 Err(format!("no {} (in it or in {CIFAR10_DIR}){archive}", CIFAR10_FILES.join(", ")))
             }
         }
+        // What the folder holds is checked as it is read.
+        DatasetName::Folder => Ok(dir.to_path_buf()),
     }
 }
 
@@ -228,6 +320,10 @@ fn hint(name: DatasetName) -> String {
              train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, each \
              optionally .gz) in a directory and pass --data-dir DIR (or set CNNVAR_DATA_DIR), \
              or run `cnnvar data fetch fashion-mnist`."
+            .into(),
+        DatasetName::Folder => "An image folder is only read from the directory given: pass \
+             --data-dir DIR (or set `data_dir` in the spec), a folder holding one folder of \
+             images per class."
             .into(),
         _ => format!(
             "Run `cnnvar data fetch {name}`, or pass --data-dir DIR naming a directory that \
@@ -276,10 +372,12 @@ impl std::fmt::Display for DataInfo {
 }
 
 /// Finds and loads every known data set (see [`find`] for where `data_dir` points),
-/// reporting for each where it is, its sizes and hash, or what went wrong.
+/// reporting for each where it is, its sizes and hash, or what went wrong. (Image
+/// folders are not among them: they have no usual place.)
 pub fn info(data_dir: Option<&Path>) -> Vec<DataInfo> {
     DatasetName::ALL
         .iter()
+        .filter(|&&name| name != DatasetName::Folder)
         .map(|&name| {
             let mut info = DataInfo {
                 name,
@@ -349,7 +447,7 @@ mod tests {
     #[test]
     fn not_found_names_the_dir_and_the_flag() {
         let tmp = tempfile::tempdir().expect("temp dir");
-        for name in DatasetName::ALL {
+        for name in DatasetName::ALL.iter().filter(|&&n| n != DatasetName::Folder) {
             let err = find(*name, Some(tmp.path())).expect_err("empty dir must not be found");
             assert!(matches!(err, Error::DataNotFound { .. }), "{err:?}");
             let msg = err.to_string();
@@ -447,11 +545,64 @@ mod tests {
         }
     }
 
+    /// An image folder is looked for only where it is named, and read as the spec
+    /// says, with its class names; other content than the spec's checksum is refused.
+    #[cfg(feature = "folder")]
+    #[test]
+    fn a_spec_names_its_image_folder_and_its_content() {
+        let dirs = candidates(DatasetName::Folder, None, Some("/env".into()), Some("/c".into()));
+        assert!(dirs.is_empty(), "{dirs:?}");
+        let msg = find(DatasetName::Folder, None).expect_err("nowhere").to_string();
+        assert!(msg.contains("--data-dir"), "{msg}");
+
+        let tmp = tempfile::tempdir().expect("temp dir");
+        for (class, value) in [("cat", 10u8), ("dog", 200)] {
+            std::fs::create_dir(tmp.path().join(class)).expect("mkdir");
+            for i in 0..5u8 {
+                image::GrayImage::from_pixel(4, 3, image::Luma([value + i]))
+                    .save(tmp.path().join(class).join(format!("{i}.png")))
+                    .expect("save");
+            }
+        }
+        let spec = RunSpec {
+            dataset: DatasetName::Folder,
+            data_dir: Some(tmp.path().to_path_buf()),
+            test_fraction: Some(0.4),
+            ..RunSpec::default()
+        };
+        let (split, names) = load_spec(&spec, None, &mut |n| panic!("noted {n}")).expect("load");
+        assert_eq!(names, ["cat", "dog"]);
+        assert_eq!((split.train.len(), split.test.len()), (6, 4));
+        assert_eq!(split.name, DatasetName::Folder);
+        assert_eq!(split.train.shape(), ImageShape { channels: 1, height: 3, width: 4 });
+        assert_eq!(train_images_file(&split), tmp.path());
+        // The options change the content, hence the checksum.
+        let resized = RunSpec { image_size: Some([8, 8]), channels: Some(3), ..spec.clone() };
+        let (big, _) = load_spec(&resized, None, &mut |_| {}).expect("load");
+        assert_eq!(big.train.shape(), ImageShape { channels: 3, height: 8, width: 8 });
+        assert_ne!(big.sha256, split.sha256);
+        // `data_dir` given to the loader wins over the spec's (the folder moved).
+        let moved = RunSpec { data_dir: Some(tmp.path().join("gone")), ..spec.clone() };
+        assert!(load_spec(&moved, None, &mut |_| {}).is_err());
+        let (again, _) = load_spec(&moved, Some(tmp.path()), &mut |_| {}).expect("load");
+        assert_eq!(again.sha256, split.sha256);
+        // The spec's checksum holds the folder to its content.
+        let pinned = RunSpec { data_sha256: Some(split.sha256.clone()), ..spec.clone() };
+        load_spec(&pinned, None, &mut |_| {}).expect("same content");
+        let other = RunSpec { data_sha256: Some("0".repeat(64)), ..spec.clone() };
+        let msg = load_spec(&other, None, &mut |_| {}).expect_err("other content").to_string();
+        assert!(msg.starts_with(&tmp.path().display().to_string()), "{msg}");
+        assert!(msg.contains(&split.sha256) && msg.contains(&"0".repeat(64)), "{msg}");
+        // Plain `load` reads a folder with the default options.
+        let plain = load(DatasetName::Folder, Some(tmp.path())).expect("load");
+        assert_eq!(plain.test.len(), 2, "a fifth of each class");
+    }
+
     #[test]
     fn info_reports_every_data_set() {
         let tmp = tempfile::tempdir().expect("temp dir");
         let infos = info(Some(tmp.path()));
-        assert_eq!(infos.len(), DatasetName::ALL.len());
+        assert_eq!(infos.len(), DatasetName::ALL.len() - 1, "every data set but folder");
         assert!(infos.iter().all(|i| i.path.is_none() && i.error.is_some()));
         serde_json::to_string(&infos).expect("serialises");
     }

@@ -4,7 +4,7 @@ use burn::nn::loss::CrossEntropyLossConfig;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use cnnvar_core::{Error, Result};
 use cnnvar_data::Dataset;
-use cnnvar_models::Cnn;
+use cnnvar_models::DynClassifier;
 
 /// Examples per forward pass when evaluating. Large enough to keep the backend busy,
 /// small enough to keep a worker's memory low (the complex model's first activation
@@ -36,7 +36,7 @@ pub struct Evaluation {
 /// Fails if the backend's predictions cannot be read back, rather than reporting an
 /// accuracy of 0.
 pub fn evaluate(
-    model: &Cnn,
+    model: &dyn DynClassifier,
     data: &Dataset,
     indices: Option<&[usize]>,
     device: &Device,

@@ -24,6 +24,7 @@ println!("test accuracy {:.4}", record.test_accuracy);
 )]
 
 pub mod analysis;
+pub mod data;
 #[cfg(feature = "train")]
 pub mod evaluate;
 #[cfg(feature = "train")]
@@ -40,7 +41,7 @@ pub mod sweep;
 pub mod train;
 
 #[cfg(feature = "train")]
-pub use run::{RunOptions, execute};
+pub use run::{RunData, RunOptions, execute, execute_on, load_data};
 pub use store::RunOutput;
 #[cfg(feature = "train")]
 pub use train::Progress;

@@ -20,11 +20,11 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use cnnvar_core::{
-    AugmentName, DEFAULT_MINORITY, Error, EvalSet, Provenance, Rebalance, Result, RunRecord,
-    RunSpec, SubsetMethod,
+    AugmentName, DEFAULT_MINORITY, DatasetName, Error, EvalSet, Provenance, Rebalance, Result,
+    RunRecord, RunSpec, SubsetMethod,
 };
 use cnnvar_data::{Augmentation, DataSplit, Dataset};
-use cnnvar_models::Architecture;
+use cnnvar_models::{Architecture, ModelInput, Models};
 
 pub use crate::store::RunOutput;
 use crate::train::{Progress, TrainingData, train};
@@ -40,38 +40,106 @@ pub struct RunOptions {
     /// data the study's runs were trained on ([`crate::store::check_study_data`]; the
     /// first run records it).
     pub study_dir: Option<PathBuf>,
+    /// The models a spec's `model` may name (default: the standard ones,
+    /// [`Models::standard`]).
+    pub models: Models,
 }
 
 /// Runs `spec` to completion: its record, and the predicted and the true class of each
 /// example of its final evaluation. Errors are returned for anything that stops the run before
 /// training (bad spec, missing data, a backend that is not compiled in); a run whose
 /// loss diverges is a successful call whose record says `diverged`.
+///
+/// It is [`load_data`] then [`execute_on`]; a spec on an image folder without a
+/// `data_sha256` gets the folder's, and the record's spec and run id are that spec's.
 pub fn execute(
     spec: &RunSpec,
     options: &RunOptions,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<RunOutput> {
     let started = Instant::now();
+    let (spec, data) = load_data(spec, options, progress)?;
+    execute_on(&spec, &data, options, started, progress)
+}
+
+/// A run's data as loaded: the training and test sets, and the name of each class.
+#[derive(Clone, Debug)]
+pub struct RunData {
+    /// The training and test sets, where they came from and their checksum.
+    pub split: DataSplit,
+    /// The name of each class, indexed by label (the data set's, or an image folder's
+    /// class folders').
+    pub class_names: Vec<String>,
+}
+
+/// Validates `spec` and loads its data ([`cnnvar_data::load_spec`]; `options.data_dir`
+/// is where a named data set's files are, or the image folder, over the spec's
+/// `data_dir`). Returns the spec as it runs: for an image folder, with the folder's
+/// checksum as `data_sha256` (which a spec that already has one must match).
+pub fn load_data(
+    spec: &RunSpec,
+    options: &RunOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(RunSpec, RunData)> {
     spec.validate()?;
+    let (split, class_names) =
+        cnnvar_data::load_spec(spec, options.data_dir.as_deref(), &mut |n| {
+            progress(Progress::Note(n.to_string()))
+        })?;
+    let mut spec = spec.clone();
+    if spec.dataset == DatasetName::Folder {
+        spec.data_sha256 = Some(split.sha256.clone());
+    }
+    Ok((spec, RunData { split, class_names }))
+}
+
+/// Runs `spec` on `data`, loaded for it by [`load_data`] (whose spec this must be);
+/// `started` is when the run began, for the record's seconds.
+pub fn execute_on(
+    spec: &RunSpec,
+    run_data: &RunData,
+    options: &RunOptions,
+    started: Instant,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<RunOutput> {
+    spec.validate()?;
+    let data = &run_data.split;
+    if spec.dataset == DatasetName::Folder && spec.data_sha256.as_deref() != Some(&data.sha256) {
+        return Err(Error::Other(format!(
+            "execute_on: the data (sha256 {}) are not the spec's (data_sha256 {:?}); load them \
+             with load_data",
+            data.sha256, spec.data_sha256
+        )));
+    }
     let threads = options
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
     let threads = cnnvar_core::configure_threads(threads).threads;
     cnnvar_core::tune_allocator();
     let device = spec.backend.device()?;
-    let data = cnnvar_data::load_noting(spec.dataset, options.data_dir.as_deref(), &mut |n| {
-        progress(Progress::Note(n.to_string()))
-    })?;
-    if let Some(study_dir) = &options.study_dir {
-        crate::store::check_study_data(study_dir, &study_data(&data))?;
+    // An image folder's content is in its runs' ids (`data_sha256`): a study may hold
+    // runs on several folders or conversions of one, each checked by its spec.
+    if let Some(study_dir) = &options.study_dir
+        && spec.dataset != DatasetName::Folder
+    {
+        crate::store::check_study_data(study_dir, &study_data(data))?;
     }
-    let arch = Architecture::for_spec(spec, data.train.shape()).map_err(|e| {
-        Error::data(
-            train_images_file(&data),
-            format!("{} images do not fit model `{}`: {e}", data.train.shape(), spec.model),
-        )
-    })?;
-    let prepared = prepare(spec, &data)?;
+    options.models.check(&spec.model, "spec")?;
+    let input = ModelInput::new(data.train.shape(), data.train.classes());
+    if spec.model.is_standard() {
+        // A standard model's shape arithmetic, to name the images that do not fit it.
+        let mut arch = Architecture::for_spec(spec, input.shape());
+        if let Ok(a) = &mut arch {
+            a.classes = input.classes;
+        }
+        arch.and_then(|a| a.check()).map_err(|e| {
+            Error::data(
+                train_images_file(data),
+                format!("{} images do not fit model `{}`: {e}", data.train.shape(), spec.model),
+            )
+        })?;
+    }
+    let prepared = prepare(spec, data)?;
     let test = match spec.evaluate_on.unwrap_or(EvalSet::Test) {
         EvalSet::Test => &data.test,
         EvalSet::Twilight => prepared.eval.as_ref().unwrap_or(&data.test),
@@ -87,11 +155,14 @@ pub fn execute(
         class_weights: prepared.class_weights.as_deref(),
         augment: &augmentation(spec),
     };
-    let outcome = train(spec, &arch, &training, &device, progress)?;
+    let outcome = train(spec, &options.models, &input, &training, &device, progress)?;
 
     let mut provenance = Provenance::of_this_process(spec.backend, &format!("{device:?}"), threads);
     provenance.data_source = data.source.display().to_string();
     provenance.data_sha256 = data.sha256.clone();
+    if spec.dataset == DatasetName::Folder {
+        provenance.class_names = run_data.class_names.clone();
+    }
     let record = RunRecord {
         run_id: spec.run_id(),
         test_accuracy: outcome.test.accuracy,
@@ -104,8 +175,8 @@ pub fn execute(
         error: outcome.error,
         train_examples: prepared.train_indices.len(),
         test_examples: outcome.test.examples,
-        params: arch.params(),
-        flops: arch.flops(),
+        params: outcome.params,
+        flops: outcome.flops,
         seconds: started.elapsed().as_secs_f64(),
         spec: spec.clone(),
         provenance,
@@ -151,7 +222,10 @@ fn study_data(data: &DataSplit) -> crate::store::StudyData {
 
 /// The file the training images came from, for error messages.
 fn train_images_file(data: &cnnvar_data::DataSplit) -> PathBuf {
-    if data.name == cnnvar_core::DatasetName::Cifar10 {
+    if data.name == DatasetName::Folder {
+        return data.source.clone();
+    }
+    if data.name == DatasetName::Cifar10 {
         let nested = data.source.join(cnnvar_data::cifar::CIFAR10_DIR);
         let dir = if nested.is_dir() { nested } else { data.source.clone() };
         return dir.join(cnnvar_data::CIFAR10_FILES[0]);
@@ -320,7 +394,7 @@ mod tests {
             backend: Backend::Flex,
             ..RunSpec::default()
         };
-        let arch = Architecture::for_spec(&spec, train_set.shape()).unwrap();
+        let (models, input) = (Models::standard(), ModelInput::new(train_set.shape(), 10));
         let device = spec.backend.device().unwrap();
         let train_indices: Vec<usize> = (0..200).collect();
         let subset = eval_subset_indices(&test_set, None, Some(50)).unwrap();
@@ -334,7 +408,7 @@ mod tests {
                 class_weights: None,
                 augment: &Augmentation::NONE,
             };
-            let outcome = train(&spec, &arch, &data, &device, &mut |_| {}).unwrap();
+            let outcome = train(&spec, &models, &input, &data, &device, &mut |_| {}).unwrap();
             let record = RunRecord {
                 test_accuracy: outcome.test.accuracy,
                 test_loss: outcome.test.loss,

@@ -2,13 +2,12 @@
 
 use std::time::Instant;
 
-use burn::module::Module;
 use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
-use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::optim::ModuleOptimizer;
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use cnnvar_core::{Backend, EpochRecord, Error, Result, RunSpec};
+use cnnvar_core::{EpochRecord, Error, Result, RunSpec};
 use cnnvar_data::{Augmentation, Dataset};
-use cnnvar_models::{Architecture, Cnn};
+use cnnvar_models::{DynClassifier, ModelInput, Models};
 
 use crate::evaluate::{Evaluation, evaluate};
 
@@ -48,6 +47,11 @@ pub struct Outcome {
     pub diverged: bool,
     /// Why, when it diverged.
     pub error: Option<String>,
+    /// The model's trainable parameters ([`cnnvar_models::Classifier::params`]).
+    pub params: usize,
+    /// The model's forward FLOPs per example, 0 if unknown
+    /// ([`cnnvar_models::Classifier::flops`]).
+    pub flops: u64,
 }
 
 /// The examples a run trains and evaluates on, and how it treats them.
@@ -86,18 +90,13 @@ fn train_eval_indices(train_indices: &[usize]) -> &[usize] {
     &train_indices[..train_indices.len().min(TRAIN_EVAL_MAX)]
 }
 
-/// Whether evaluation on `backend` is faster with max pooling as a reshape and two
-/// reductions than with burn's pooling kernel (see `Cnn::with_reshape_pool`).
-fn reshape_pool_is_faster(backend: Backend) -> bool {
-    matches!(backend, Backend::Flex)
-}
-
 /// A seed for the dropout stream, distinct from the order seed's use for shuffling.
 fn dropout_seed(order_seed: u64) -> u64 {
     order_seed ^ 0x9e37_79b9_7f4a_7c15
 }
 
-/// Trains the model of `spec` on the examples `train_indices` of `train`, evaluating on
+/// Trains the model `spec.model` of `models`, built for `input` (the data's image
+/// shape and classes), on the examples `train_indices` of `train`, evaluating on
 /// `test` after every epoch: on `epoch_test_indices` (the curve points) after each epoch
 /// but the last, and on `test_indices` (or all) after the last epoch, and after the
 /// epoch whose loss diverged, which ends training. The outcome's `test` evaluation is
@@ -110,7 +109,8 @@ fn dropout_seed(order_seed: u64) -> u64 {
 /// on how many examples the curve points are evaluated never changes the training.
 pub fn train(
     spec: &RunSpec,
-    arch: &Architecture,
+    models: &Models,
+    input: &ModelInput,
     data: &TrainingData<'_>,
     device: &Device,
     progress: &mut dyn FnMut(Progress),
@@ -123,7 +123,8 @@ pub fn train(
         ));
     }
     let ad = device.clone().autodiff();
-    let mut model = init_model(spec, arch, device, &ad)?;
+    let mut model = init_model(spec, models, input, device, &ad)?;
+    let (params, flops) = (model.params(), model.flops());
     let mut learner = Learner::new(spec, *data, ad);
     let mut epochs = Vec::with_capacity(spec.epochs);
     let mut diverged = None;
@@ -134,8 +135,15 @@ pub fn train(
         model = trained;
         let train_seconds = started.elapsed().as_secs_f64();
         let last = epoch == spec.epochs || pass.diverged.is_some();
-        let (record, evaluation) =
-            evaluate_epoch(&model.valid(), data, device, epoch, &pass, train_seconds, last)?;
+        let (record, evaluation) = evaluate_epoch(
+            model.valid().as_ref(),
+            data,
+            device,
+            epoch,
+            &pass,
+            train_seconds,
+            last,
+        )?;
         progress(Progress::Epoch(record.clone()));
         epochs.push(record);
         if last {
@@ -147,17 +155,31 @@ pub fn train(
         }
     }
     let valid = model.valid();
-    let (train_eval, test) = final_evaluations(&valid, data, device, test_eval)?;
-    Ok(Outcome { epochs, test, train: train_eval, diverged: diverged.is_some(), error: diverged })
+    let (train_eval, test) = final_evaluations(valid.as_ref(), data, device, test_eval)?;
+    Ok(Outcome {
+        epochs,
+        test,
+        train: train_eval,
+        diverged: diverged.is_some(),
+        error: diverged,
+        params,
+        flops,
+    })
 }
 
-/// The model of `spec` on the autodiff device `ad`, its weights drawn from `init_seed`;
-/// afterwards both devices are seeded for the dropout stream of `order_seed`.
-fn init_model(spec: &RunSpec, arch: &Architecture, device: &Device, ad: &Device) -> Result<Cnn> {
+/// The model of `spec` on the autodiff device `ad`, every weight drawn from `init_seed`
+/// ([`Models::build`] draws lazy parameters too, right away); afterwards both devices
+/// are seeded for the dropout stream of `order_seed`.
+fn init_model(
+    spec: &RunSpec,
+    models: &Models,
+    input: &ModelInput,
+    device: &Device,
+    ad: &Device,
+) -> Result<Box<dyn DynClassifier>> {
     device.seed(spec.init_seed);
     ad.seed(spec.init_seed);
-    let model =
-        Cnn::new(arch, spec.preset, ad)?.with_reshape_pool(reshape_pool_is_faster(spec.backend));
+    let model = models.build(input, spec, ad)?;
     device.seed(dropout_seed(spec.order_seed));
     ad.seed(dropout_seed(spec.order_seed));
     Ok(model)
@@ -217,10 +239,10 @@ impl<'a> Learner<'a> {
     /// step not taken).
     fn epoch(
         &mut self,
-        mut model: Cnn,
+        mut model: Box<dyn DynClassifier>,
         epoch: usize,
         progress: &mut dyn FnMut(Progress),
-    ) -> (Cnn, EpochPass) {
+    ) -> (Box<dyn DynClassifier>, EpochPass) {
         let (spec, n) = (self.spec, self.data.train_indices.len());
         let order = cnnvar_data::epoch_order(n, spec.order_seed, epoch);
         let mut pass = EpochPass::default();
@@ -277,7 +299,11 @@ impl<'a> Learner<'a> {
     /// the step, the batch's mean loss and how many examples the model classified
     /// correctly before it. Where the loss is not finite, no step is taken: the model is
     /// returned as it was, with no count of hits.
-    fn step(&mut self, model: Cnn, size: usize) -> (Cnn, f64, Option<i64>) {
+    fn step(
+        &mut self,
+        model: Box<dyn DynClassifier>,
+        size: usize,
+    ) -> (Box<dyn DynClassifier>, f64, Option<i64>) {
         let shape = self.data.train.shape();
         let x = Tensor::<4>::from_data(
             TensorData::new(
@@ -290,12 +316,12 @@ impl<'a> Learner<'a> {
         let logits = model.forward(x);
         let loss = self.loss_fn.forward(logits.clone(), y.clone());
         let hits: i64 = logits.argmax(1).squeeze_dim::<1>(1).equal(y).int().sum().into_scalar();
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        let grads = model.gradients(&loss);
         let loss_value = loss.into_scalar::<f32>() as f64;
         if !loss_value.is_finite() {
             return (model, loss_value, None);
         }
-        (self.optim.step(self.spec.lr, model, grads), loss_value, Some(hits))
+        (model.step(&mut self.optim, self.spec.lr, grads), loss_value, Some(hits))
     }
 }
 
@@ -303,7 +329,7 @@ impl<'a> Learner<'a> {
 /// set if it is the `last` evaluation, else on the curve's examples, and makes the
 /// epoch's curve point from that and the training `pass`.
 fn evaluate_epoch(
-    model: &Cnn,
+    model: &dyn DynClassifier,
     data: &TrainingData<'_>,
     device: &Device,
     epoch: usize,
@@ -334,7 +360,7 @@ fn evaluate_epoch(
 /// subset, and the final test evaluation: the last epoch's, or a fresh one on the whole
 /// evaluation set if there was none.
 fn final_evaluations(
-    model: &Cnn,
+    model: &dyn DynClassifier,
     data: &TrainingData<'_>,
     device: &Device,
     last_epoch: Option<Evaluation>,

@@ -12,8 +12,8 @@ fn main() -> Result<(), cnnvar_core::Error> {
     let device = Backend::default().device()?;
     device.seed(0);
     for input in [ImageShape::MNIST, ImageShape::CIFAR10] {
-        for &model in ModelName::ALL {
-            let arch = Architecture::for_model(model, input)?;
+        for model in ModelName::ALL {
+            let arch = Architecture::for_model(model.clone(), input)?;
             let cnn = Cnn::new(&arch, Preset::Keras, &device)?;
             let x = Tensor::<4>::random(
                 [2, input.channels, input.height, input.width],

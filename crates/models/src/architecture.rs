@@ -79,6 +79,13 @@ impl Architecture {
                 let spec = RunSpec { model: ModelName::Cnn, ..RunSpec::default() };
                 return Architecture::for_spec(&spec, input);
             }
+            ModelName::Custom(name) => {
+                return Err(Error::field(
+                    "model",
+                    "model",
+                    format!("`{name}` is a registered model, not one of the standard CNNs"),
+                ));
+            }
         };
         let arch = Architecture { input, blocks, hidden, dropout: 0.0, classes: 10 };
         arch.check()?;
@@ -109,7 +116,7 @@ impl Architecture {
                 .collect();
             Architecture { input, blocks, hidden: vec![], dropout: 0.0, classes: 10 }
         } else {
-            Architecture::for_model(spec.model, input)?
+            Architecture::for_model(spec.model.clone(), input)?
         };
         arch.dropout = spec.dropout.unwrap_or(0.0);
         arch.check()?;

@@ -6,9 +6,9 @@ use burn::nn::pool::{AvgPool2d, AvgPool2dConfig, MaxPool2d, MaxPool2dConfig};
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Distribution, Tensor};
-use cnnvar_core::{Preset, Result};
+use cnnvar_core::{Backend, Preset, Result, RunSpec};
 
-use crate::{Architecture, Pool};
+use crate::{Architecture, Classifier, ModelInput, Pool};
 
 /// One conv block as a module: convolution, ReLU, optional pooling.
 #[derive(Module, Debug)]
@@ -27,6 +27,9 @@ pub struct Cnn {
     /// Whether inference pools with [`max_pool_2x2`] instead of `MaxPool2d`.
     #[module(skip)]
     reshape_pool: bool,
+    /// The architecture's parameter count and forward FLOPs per example.
+    #[module(skip)]
+    cost: (usize, u64),
 }
 
 /// Weights and bias drawn now (not lazily), so that the order of random draws is
@@ -121,6 +124,7 @@ impl Cnn {
             dense,
             dropout: DropoutConfig::new(arch.dropout).init(),
             reshape_pool: false,
+            cost: (arch.params(), arch.flops()),
         })
     }
 
@@ -161,6 +165,31 @@ impl Cnn {
             }
         }
         x
+    }
+}
+
+/// The standard models through the harness: the architecture `spec` asks for
+/// ([`Architecture::for_spec`]) with `input`'s classes, with the spec's preset; its
+/// inference pools by reshape on burn-flex, where that is faster.
+impl Classifier for Cnn {
+    fn build(input: &ModelInput, spec: &RunSpec, device: &Device) -> Result<Cnn> {
+        let mut arch = Architecture::for_spec(spec, input.shape())?;
+        arch.classes = input.classes;
+        arch.check()?;
+        let flex = spec.backend == Backend::Flex;
+        Ok(Cnn::new(&arch, spec.preset, device)?.with_reshape_pool(flex))
+    }
+
+    fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+        Cnn::forward(self, images)
+    }
+
+    fn params(&self) -> usize {
+        self.cost.0
+    }
+
+    fn flops(&self) -> u64 {
+        self.cost.1
     }
 }
 

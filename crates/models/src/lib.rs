@@ -11,6 +11,10 @@
 //!   built module.
 //! - Two initialisations ([`cnnvar_core::Preset`]): `keras` (Glorot-uniform weights,
 //!   zero biases) and `burn` (burn's Kaiming-uniform default).
+//! - The harness every model is trained through: [`Classifier`] (build from a seeded
+//!   device and a [`ModelInput`], forward images to logits, parameter count), which
+//!   [`Cnn`] implements and your own module can, and [`Models`], the registry of models
+//!   by name that a spec's `model` picks from ([`Models::standard`]: the four above).
 //!
 //! ```
 //! use cnnvar_core::{ImageShape, ModelName};
@@ -20,7 +24,9 @@
 //! ```
 
 mod architecture;
+mod classifier;
 mod cnn;
 
 pub use architecture::{Architecture, ConvBlock, Pool};
+pub use classifier::{Classifier, DynClassifier, ModelInput, Models};
 pub use cnn::Cnn;

@@ -74,26 +74,41 @@ impl Default for QuickScale {
 }
 
 impl QuickScale {
-    /// The shrunk version of `spec`.
+    /// The shrunk version of `spec`. An image folder's sets are kept whole where the
+    /// spec gives no size (`train_size`, `test_size`): their sizes are not known before
+    /// the folder is read.
     pub fn apply(&self, spec: &RunSpec) -> RunSpec {
-        let n = spec.train_size.unwrap_or_else(|| spec.dataset.train_examples());
+        let n = spec.train_size.or_else(|| spec.dataset.train_examples());
+        let test = spec.test_size.or_else(|| spec.dataset.test_examples());
         RunSpec {
             epochs: spec.epochs.min(self.epochs),
-            train_size: Some(
-                ((n as f64).powf(self.exponent).ceil() as usize).max(self.min_train_size).min(n),
-            ),
-            test_size: Some(spec.test_size.unwrap_or(usize::MAX).min(self.test_size)),
+            train_size: n.map(|n| {
+                ((n as f64).powf(self.exponent).ceil() as usize).max(self.min_train_size).min(n)
+            }),
+            test_size: test.map(|t| t.min(self.test_size)),
             ..spec.clone()
         }
     }
 }
 
 /// Every run of `study`, replicate-major (one seed of every level first, so partial
-/// results cover all levels), shrunk by `quick` when given.
+/// results cover all levels), shrunk by `quick` when given: `study.seeds` replicates
+/// of every level (of an adaptive study, its `min`).
 pub fn expand(study: &Study, quick: Option<QuickScale>) -> Vec<PlannedRun> {
+    expand_with(study, quick, |_| study.seeds)
+}
+
+/// [`expand`] with `seeds(experiment)` replicates of each experiment's levels (an
+/// adaptive study's seeds so far). Replicate r's seeds do not depend on how many
+/// replicates there are, so its runs are the same runs (ids) at any count.
+pub fn expand_with(
+    study: &Study,
+    quick: Option<QuickScale>,
+    seeds: impl Fn(&super::Experiment) -> usize,
+) -> Vec<PlannedRun> {
     let mut runs = Vec::new();
     for exp in &study.experiments {
-        for replicate in 0..study.seeds {
+        for replicate in 0..seeds(exp) {
             for (level_index, level) in exp.levels.iter().enumerate() {
                 let mut spec = level.spec.clone();
                 let seed = |level: Option<usize>, r: usize, stream: &str| {
@@ -192,6 +207,31 @@ mod tests {
         let a: Vec<_> = runs.iter().filter(|r| r.experiment == "a").collect();
         let seeds: std::collections::BTreeSet<u64> = a.iter().map(|r| r.spec.init_seed).collect();
         assert_eq!(seeds.len(), a.len());
+    }
+
+    /// Replicate r is the same run whatever the design: an adaptive study expanded to
+    /// any number of seeds per experiment is a prefix of a fixed study's replicates.
+    #[test]
+    fn replicates_are_the_same_runs_in_any_design() {
+        let fixed = parse(&STUDY.replace("seeds = 3", "seeds = 5"), Path::new("s.toml")).unwrap();
+        let text = STUDY.replace(
+            "seeds = 3",
+            "seeds = { min = 2, max = 9, step = 3 }\nresolve = { delta = 1 }",
+        );
+        let adaptive = parse(&text, Path::new("s.toml")).unwrap();
+        assert_eq!(expand(&adaptive, None).len(), 2 * 2 + 2 * 4, "`min` seeds by default");
+        let seeds = |e: &crate::study::Experiment| if e.name == "a" { 5 } else { 2 };
+        let some = expand_with(&adaptive, None, seeds);
+        let all = expand(&fixed, None);
+        for exp in ["a", "v"] {
+            let ids = |runs: &[PlannedRun], n: usize| -> Vec<String> {
+                let mine = runs.iter().filter(|r| r.experiment == exp && r.replicate < n);
+                mine.map(|r| r.run_id.clone()).collect()
+            };
+            let n = if exp == "a" { 5 } else { 2 };
+            assert_eq!(ids(&some, n), ids(&all, n), "{exp}");
+            assert_eq!(ids(&some, 9).len(), ids(&all, n).len(), "{exp}: no more replicates");
+        }
     }
 
     /// `--seeds` and `--epochs` are held to the limits a study file is held to.

@@ -9,7 +9,10 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use toml::Spanned;
 
-use super::{Experiment, ExperimentKind, Level, Study, VARIANCE_SOURCES};
+use super::{
+    AdaptiveSeeds, AlphaSpending, DEFAULT_ALPHA, Experiment, ExperimentKind, Level,
+    MAX_ADAPTIVE_SEEDS, MAX_LOOKS, Resolve, Study, VARIANCE_SOURCES,
+};
 
 type Table = BTreeMap<Spanned<String>, Spanned<toml::Value>>;
 /// `vary = { field = [levels] }`, with positions.
@@ -20,7 +23,8 @@ type Vary = BTreeMap<Spanned<String>, Spanned<Vec<Spanned<toml::Value>>>>;
 struct RawStudy {
     name: Option<Spanned<String>>,
     description: Option<String>,
-    seeds: Option<Spanned<i64>>,
+    seeds: Option<Spanned<toml::Value>>,
+    resolve: Option<Spanned<toml::Value>>,
     seed: Option<u64>,
     paired_seeds: Option<bool>,
     base: Option<Table>,
@@ -39,6 +43,7 @@ struct RawExperiment {
     base: Option<Table>,
     vary: Option<Vary>,
     levels: Option<Spanned<Vec<Spanned<Table>>>>,
+    resolve: Option<Spanned<toml::Value>>,
 }
 
 /// Where in the file: turns byte spans into `file:line`.
@@ -212,12 +217,15 @@ pub fn parse(text: &str, path: &Path) -> Result<Study> {
     if let Some(t) = &raw.base {
         base.set_table(&src, t)?;
     }
-    let experiments = parse_experiments(&src, &base, &raw.experiments, seeds)?;
+    let most = seeds.range.map_or(seeds.count, |(_, max, _)| max);
+    let experiments = parse_experiments(&src, &base, &raw.experiments, most)?;
+    let adaptive = adaptive(&src, &raw, seeds)?;
     let name = study_name(&src, raw.name.as_ref(), path)?;
     Ok(Study {
         name,
         description: raw.description.unwrap_or_default(),
-        seeds,
+        seeds: seeds.count,
+        adaptive,
         seed: raw.seed.unwrap_or(0),
         paired_seeds: raw.paired_seeds.unwrap_or(true),
         experiments,
@@ -225,17 +233,227 @@ pub fn parse(text: &str, path: &Path) -> Result<Study> {
     })
 }
 
-/// Replicates per level: `seeds`, from 1 to [`MAX_RUNS`]; 5 when not given.
-fn parse_seeds(src: &Source<'_>, seeds: Option<&Spanned<i64>>) -> Result<usize> {
-    match seeds {
-        Some(s) if *s.get_ref() < 1 || *s.get_ref() as u64 > MAX_RUNS as u64 => Err(src.error(
+/// The study's `seeds`: a count, or the `(min, max, step)` of adaptive seeding (whose
+/// `count` is `min`).
+#[derive(Clone, Copy)]
+struct Seeds {
+    count: usize,
+    range: Option<(usize, usize, usize)>,
+}
+
+/// Replicates per level: `seeds`, from 1 to [`MAX_RUNS`] (5 when not given), or
+/// `{ min, max, step }`: from 2 to [`MAX_ADAPTIVE_SEEDS`] seeds in at most
+/// [`MAX_LOOKS`] looks.
+fn parse_seeds(src: &Source<'_>, seeds: Option<&Spanned<toml::Value>>) -> Result<Seeds> {
+    let Some(s) = seeds else { return Ok(Seeds { count: 5, range: None }) };
+    match s.get_ref() {
+        toml::Value::Integer(n) if *n < 1 || *n as u64 > MAX_RUNS as u64 => {
+            Err(src.error(s.span(), "seeds", format!("must be from 1 to {MAX_RUNS}, got {n}")))
+        }
+        toml::Value::Integer(n) => Ok(Seeds { count: *n as usize, range: None }),
+        toml::Value::Table(t) => {
+            let keys = ["min", "max", "step"];
+            let mut got = [0usize; 3];
+            for (key, value) in t {
+                let at = key_span(src, s.span(), key);
+                let field = format!("seeds.{key}");
+                let Some(i) = keys.iter().position(|k| k == key) else {
+                    return Err(src.error(
+                        at,
+                        &field,
+                        "unknown key; adaptive seeding is `seeds = { min = 3, max = 20, step = 2 }`",
+                    ));
+                };
+                got[i] = match value.as_integer() {
+                    Some(n) if (0..=MAX_ADAPTIVE_SEEDS as i64).contains(&n) => n as usize,
+                    Some(n) => {
+                        return Err(src.error(
+                            at,
+                            &field,
+                            format!("must be from 0 to {MAX_ADAPTIVE_SEEDS}, got {n}"),
+                        ));
+                    }
+                    None => return Err(src.error(at, &field, "must be a whole number of seeds")),
+                };
+            }
+            if let Some(missing) = keys.iter().find(|k| !t.contains_key(**k)) {
+                return Err(src.error(
+                    s.span(),
+                    &format!("seeds.{missing}"),
+                    "missing; adaptive seeding needs all of `seeds = { min = …, max = …, step = … }`",
+                ));
+            }
+            let [min, max, step] = got;
+            let here = |key: &str| key_span(src, s.span(), key);
+            if min < 2 {
+                let msg = format!("is {min}: a paired test of two levels needs at least 2 seeds");
+                return Err(src.error(here("min"), "seeds.min", msg));
+            }
+            if max < min {
+                let msg = format!("is {max}, below seeds.min ({min})");
+                return Err(src.error(here("max"), "seeds.max", msg));
+            }
+            if step == 0 {
+                return Err(src.error(
+                    here("step"),
+                    "seeds.step",
+                    "is 0: each look must add seeds",
+                ));
+            }
+            let looks = 1 + (max - min).div_ceil(step);
+            if looks > MAX_LOOKS {
+                let msg = format!(
+                    "gives {looks} looks from {min} to {max} seeds: at most {MAX_LOOKS} (a larger step gives fewer)"
+                );
+                return Err(src.error(here("step"), "seeds.step", msg));
+            }
+            Ok(Seeds { count: min, range: Some((min, max, step)) })
+        }
+        other => Err(src.error(
             s.span(),
             "seeds",
-            format!("must be from 1 to {MAX_RUNS}, got {}", s.get_ref()),
+            format!(
+                "must be a number of seeds (`seeds = 5`) or adaptive seeding \
+                 (`seeds = {{ min = 3, max = 20, step = 2 }}`), got {}",
+                other.type_str()
+            ),
         )),
-        Some(s) => Ok(*s.get_ref() as usize),
-        None => Ok(5),
     }
+}
+
+/// Where `key = …` is written inside the value at `span` (an inline or a `[table]`),
+/// else the value's own span.
+fn key_span(src: &Source<'_>, span: std::ops::Range<usize>, key: &str) -> std::ops::Range<usize> {
+    // A `[table]`'s span is its header: its keys follow, up to the next header.
+    let rest = src.text.get(span.end..).unwrap_or("");
+    let end = span.end + rest.find("\n[").unwrap_or(rest.len());
+    let text = src.text.get(span.start..end).unwrap_or("");
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    let found = text.match_indices(key).find(|(i, _)| {
+        let before = text[..*i].chars().next_back();
+        let after = text[i + key.len()..].trim_start();
+        !before.is_some_and(ident) && after.starts_with('=')
+    });
+    found.map_or(span.clone(), |(i, _)| span.start + i..span.start + i + key.len())
+}
+
+/// `resolve = { delta = 0.5, alpha = 0.05, spending = "obrien-fleming" }`: `delta`
+/// (accuracy points, finite, not negative) is required; `alpha` in (0, 0.5] defaults
+/// to [`DEFAULT_ALPHA`]; `spending` is `obrien-fleming` (the default) or `pocock`.
+fn parse_resolve(src: &Source<'_>, value: &Spanned<toml::Value>) -> Result<Resolve> {
+    let toml::Value::Table(t) = value.get_ref() else {
+        return Err(src.error(
+            value.span(),
+            "resolve",
+            "must be a table such as `resolve = { delta = 0.5 }` (delta in accuracy points)",
+        ));
+    };
+    let at = |key: &str| key_span(src, value.span(), key);
+    let number = |key: &str, v: &toml::Value| -> Result<f64> {
+        let x = match v {
+            toml::Value::Float(x) => *x,
+            toml::Value::Integer(n) => *n as f64,
+            _ => return Err(src.error(at(key), &format!("resolve.{key}"), "must be a number")),
+        };
+        if x.is_finite() {
+            Ok(x)
+        } else {
+            Err(src.error(at(key), &format!("resolve.{key}"), format!("must be finite, got {x}")))
+        }
+    };
+    let mut resolve =
+        Resolve { delta: f64::NAN, alpha: DEFAULT_ALPHA, spending: Default::default() };
+    for (key, v) in t {
+        let field = format!("resolve.{key}");
+        match key.as_str() {
+            "delta" => {
+                resolve.delta = number(key, v)?;
+                if resolve.delta < 0.0 {
+                    let msg = format!(
+                        "is {}: the smallest difference that matters, in accuracy points, is not negative",
+                        resolve.delta
+                    );
+                    return Err(src.error(at(key), &field, msg));
+                }
+            }
+            "alpha" => {
+                resolve.alpha = number(key, v)?;
+                if !(resolve.alpha > 0.0 && resolve.alpha <= 0.5) {
+                    let msg = format!("is {}: it must be above 0 and at most 0.5", resolve.alpha);
+                    return Err(src.error(at(key), &field, msg));
+                }
+            }
+            "spending" => {
+                resolve.spending = match v.as_str() {
+                    Some("obrien-fleming") => AlphaSpending::OBrienFleming,
+                    Some("pocock") => AlphaSpending::Pocock,
+                    _ => {
+                        return Err(src.error(
+                            at(key),
+                            &field,
+                            format!("must be \"obrien-fleming\" or \"pocock\", got {v}"),
+                        ));
+                    }
+                }
+            }
+            _ => {
+                return Err(src.error(
+                    at(key),
+                    &field,
+                    "unknown key; `resolve` takes `delta` (accuracy points), `alpha` and `spending`",
+                ));
+            }
+        }
+    }
+    if resolve.delta.is_nan() {
+        return Err(src.error(
+            value.span(),
+            "resolve.delta",
+            "missing: the smallest difference in test accuracy that matters, in accuracy \
+             points (`resolve = { delta = 0.5 }`; 0: no equivalence claims)",
+        ));
+    }
+    Ok(resolve)
+}
+
+/// The study's adaptive seeding, with each experiment's `resolve` (its own, else the
+/// study's); `None` for a fixed `seeds`, where `resolve` is refused.
+fn adaptive(src: &Source<'_>, raw: &RawStudy, seeds: Seeds) -> Result<Option<AdaptiveSeeds>> {
+    let Some((min, max, step)) = seeds.range else {
+        let stray = raw.resolve.iter().chain(raw.experiments.iter().flat_map(|e| &e.resolve));
+        return match stray.into_iter().next() {
+            Some(r) => Err(src.error(
+                r.span(),
+                "resolve",
+                "applies to adaptive seeding only: give `seeds = { min = …, max = …, step = … }`, \
+                 or remove `resolve` for a fixed number of seeds",
+            )),
+            None => Ok(None),
+        };
+    };
+    let study = raw.resolve.as_ref().map(|r| parse_resolve(src, r)).transpose()?;
+    let mut resolve = BTreeMap::new();
+    for e in &raw.experiments {
+        let own = e.resolve.as_ref().map(|r| parse_resolve(src, r)).transpose()?;
+        let name = e.name.get_ref().trim().to_string();
+        match own.or(study) {
+            Some(r) => {
+                resolve.insert(name, r);
+            }
+            None => {
+                return Err(src.error(
+                    e.name.span(),
+                    "resolve",
+                    format!(
+                        "experiment `{name}` seeds adaptively but has no `resolve`: give \
+                         `resolve = {{ delta = … }}` (accuracy points) at the top of the study \
+                         or in the experiment"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(Some(AdaptiveSeeds { min, max, step, resolve }))
 }
 
 /// Every `[[experiment]]`, in file order, each checked (name, grid size) before it is
@@ -692,6 +910,135 @@ mod tests {
         assert_eq!(s.experiments[0].levels.len(), 6);
         assert_eq!(s.experiments[1].levels.len(), 2);
         assert_eq!(s.experiments[1].levels[1].label, "batch_size=16, lr=0.2");
+    }
+
+    const ADAPTIVE: &str = "seeds = { min = 3, max = 20, step = 2 }\nresolve = { delta = 0.5 }\n\
+        [[experiment]]\nname = \"a\"\nvary = { lr = [0.1, 0.01] }\n\
+        [[experiment]]\nname = \"b\"\nresolve = { delta = 1, alpha = 0.01, spending = \"pocock\" }\n\
+        vary = { lr = [0.1, 0.01, 0.001] }\n";
+
+    /// `seeds = N` is a fixed design; `seeds = { min, max, step }` with `resolve` an
+    /// adaptive one, whose experiments take the study's `resolve` unless they give
+    /// their own, and whose `seeds` is `min`.
+    #[test]
+    fn seeds_are_a_count_or_an_adaptive_range() {
+        let fixed = parse(OK, Path::new("s.toml")).unwrap();
+        assert_eq!((fixed.seeds, &fixed.adaptive), (2, &None));
+        let s = parse(ADAPTIVE, Path::new("s.toml")).unwrap();
+        assert_eq!(s.seeds, 3);
+        let a = s.adaptive.as_ref().expect("adaptive");
+        assert_eq!((a.min, a.max, a.step), (3, 20, 2));
+        assert_eq!(a.looks(), [3, 5, 7, 9, 11, 13, 15, 17, 19, 20]);
+        let study =
+            Resolve { delta: 0.5, alpha: DEFAULT_ALPHA, spending: AlphaSpending::OBrienFleming };
+        assert_eq!(a.resolve["a"], study);
+        let own = Resolve { delta: 1.0, alpha: 0.01, spending: AlphaSpending::Pocock };
+        assert_eq!(a.resolve["b"], own);
+        // A table form, and a fixed study serialises as it did (no `adaptive` key).
+        let table = "[seeds]\nmin = 2\nmax = 2\nstep = 1\n[resolve]\ndelta = 0\n\
+                     [[experiment]]\nname = \"a\"\nvary = { lr = [0.1] }\n";
+        let t = parse(table, Path::new("s.toml")).unwrap();
+        assert_eq!(t.adaptive.as_ref().map(|a| a.looks()), Some(vec![2]));
+        assert!(!serde_json::to_string(&fixed).unwrap().contains("adaptive"));
+        let back: Study = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
+        assert_eq!(back, s);
+    }
+
+    /// Every mistake in `seeds` or `resolve` names the file, the line and the field.
+    #[test]
+    fn adaptive_mistakes_name_line_and_field() {
+        let exp = "[[experiment]]\nname = \"a\"\nvary = { lr = [0.1, 0.01] }\n";
+        let cases: &[(&str, &str, &str)] = &[
+            (
+                "seeds = { min = 1, max = 5, step = 1 }\nresolve = { delta = 0.5 }\n",
+                "s.toml:1",
+                "`seeds.min`",
+            ),
+            (
+                "seeds = { min = 5, max = 3, step = 1 }\nresolve = { delta = 0.5 }\n",
+                "s.toml:1",
+                "`seeds.max`",
+            ),
+            (
+                "seeds = { min = 3, max = 5, step = 0 }\nresolve = { delta = 0.5 }\n",
+                "s.toml:1",
+                "`seeds.step`",
+            ),
+            (
+                "seeds = { min = 3, max = 200, step = 1 }\nresolve = { delta = 0.5 }\n",
+                "s.toml:1",
+                "looks",
+            ),
+            (
+                "seeds = { min = 3, max = 5000, step = 500 }\nresolve = { delta = 0.5 }\n",
+                "s.toml:1",
+                "`seeds.max`",
+            ),
+            (
+                "seeds = { min = 3, max = 5 }\nresolve = { delta = 0.5 }\n",
+                "s.toml:1",
+                "`seeds.step`",
+            ),
+            ("seeds = { min = 3, max = 5, step = 1, most = 9 }\n", "s.toml:1", "`seeds.most`"),
+            ("seeds = { min = 3.5, max = 5, step = 1 }\n", "s.toml:1", "`seeds.min`"),
+            ("seeds = \"many\"\n", "s.toml:1", "`seeds`"),
+            ("seeds = { min = 3, max = 5, step = 1 }\n", "s.toml:3", "`resolve`"),
+            (
+                "seeds = { min = 3, max = 5, step = 1 }\nresolve = { alpha = 0.1 }\n",
+                "s.toml:2",
+                "`resolve.delta`",
+            ),
+            (
+                "seeds = { min = 3, max = 5, step = 1 }\nresolve = { delta = -1 }\n",
+                "s.toml:2",
+                "`resolve.delta`",
+            ),
+            (
+                "seeds = { min = 3, max = 5, step = 1 }\nresolve = { delta = nan }\n",
+                "s.toml:2",
+                "finite",
+            ),
+            (
+                "seeds = { min = 3, max = 5, step = 1 }\nresolve = { delta = 1, alpha = 0.9 }\n",
+                "s.toml:2",
+                "`resolve.alpha`",
+            ),
+            (
+                "seeds = { min = 3, max = 5, step = 1 }\nresolve = { delta = 1, spending = \"x\" }\n",
+                "s.toml:2",
+                "`resolve.spending`",
+            ),
+            (
+                "seeds = { min = 3, max = 5, step = 1 }\nresolve = { delta = 1, beta = 2 }\n",
+                "s.toml:2",
+                "`resolve.beta`",
+            ),
+            ("seeds = { min = 3, max = 5, step = 1 }\nresolve = 0.5\n", "s.toml:2", "`resolve`"),
+            ("seeds = 4\nresolve = { delta = 0.5 }\n", "s.toml:2", "adaptive seeding only"),
+        ];
+        for (head, at, field) in cases {
+            let e = err(&format!("{head}{exp}"));
+            assert!(e.contains(at) && e.contains(field), "{head}: {e}");
+        }
+        // A multi-line table points at the key's own line.
+        let e = err(&format!("[seeds]\nmin = 3\nmax = 1\nstep = 1\n{exp}"));
+        assert!(e.contains("s.toml:3") && e.contains("`seeds.max`"), "{e}");
+        // `resolve` in an experiment of a fixed study, at its line.
+        let e = err(
+            "seeds = 3\n[[experiment]]\nname = \"a\"\nresolve = { delta = 1 }\nvary = { lr = [0.1] }\n",
+        );
+        assert!(e.contains("s.toml:4") && e.contains("`resolve`"), "{e}");
+        // An experiment's own `resolve` is checked as the study's is.
+        let e = err(&ADAPTIVE.replace("delta = 1,", "delta = -2,"));
+        assert!(e.contains("s.toml:8") && e.contains("`resolve.delta`"), "{e}");
+        // The run limit counts `max` seeds.
+        let big = format!(
+            "seeds = {{ min = 2, max = 1000, step = 26 }}\nresolve = {{ delta = 1 }}\n\
+            [[experiment]]\nname = \"a\"\nvary = {{ lr = [{}] }}\n",
+            (1..=101).map(|i| format!("{}", i as f64 * 1e-4)).collect::<Vec<_>>().join(", ")
+        );
+        let e = err(&big);
+        assert!(e.contains("`vary`") && e.contains("100000"), "{e}");
     }
 
     #[test]

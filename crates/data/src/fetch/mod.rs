@@ -150,9 +150,10 @@ static CIFAR10_ARCHIVE: [RemoteFile<'static>; 1] = [RemoteFile {
 }];
 
 /// Where data set `name` is downloaded from: canonical HTTPS hosts and pinned
-/// SHA-256 values.
-pub fn source(name: DatasetName) -> Source<'static> {
-    match name {
+/// SHA-256 values; `None` for an image folder, which is yours and is not downloaded.
+pub fn source(name: DatasetName) -> Option<Source<'static>> {
+    Some(match name {
+        DatasetName::Folder => return None,
         DatasetName::Mnist => Source {
             name,
             base_url: "https://ossci-datasets.s3.amazonaws.com/mnist/",
@@ -173,7 +174,7 @@ pub fn source(name: DatasetName) -> Source<'static> {
             files: &CIFAR10_ARCHIVE,
             unpack: Unpack::Cifar10TarGz,
         },
-    }
+    })
 }
 
 /// How [`fetch`] works.
@@ -269,7 +270,14 @@ pub fn fetch(
     options: &FetchOptions,
     progress: &mut dyn FnMut(FetchProgress<'_>),
 ) -> Result<PathBuf> {
-    fetch_source(&source(name), options, progress)
+    let Some(source) = source(name) else {
+        return Err(Error::download(
+            name.as_str(),
+            "an image folder is not downloaded: it is a folder of your own images, named by \
+             --data-dir DIR",
+        ));
+    };
+    fetch_source(&source, options, progress)
 }
 
 /// [`fetch`] for any source (tests use their own files and checksums).

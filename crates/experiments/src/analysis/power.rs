@@ -345,6 +345,14 @@ fn power_at(nc: f64, df: f64, alpha: f64) -> f64 {
     if !c.is_finite() {
         return f64::NAN;
     }
+    // Far beyond the critical value the test always rejects: with T = (Z + nc) / S,
+    // P(T < c) ≤ Φ(−nc/2) + P(S > nc/(2c)), below 1e-22 once nc > 20·max(c, 1) (S is
+    // the root of a chi-square over its df; the worst case, df = 1, is |N(0, 1)|), and
+    // alike for nc < 0. There the series would need more terms than it may sum (a
+    // difference whose sd is rounding error gives an effect of 1e15).
+    if nc.abs() > 20.0 * c.max(1.0) {
+        return 1.0;
+    }
     (1.0 - nct_cdf(c, df, nc) + nct_cdf(-c, df, nc)).clamp(0.0, 1.0)
 }
 
@@ -806,6 +814,10 @@ mod tests {
         // A level outside (0, 1) gives NaN, not a panic.
         assert!(power_paired(1.0, 5, 3.0).is_nan());
         assert!(paired(&[0.8, 0.9], &[0.7, 0.75]).expect("valid").ci_adjusted(-1.0, 2).0.is_nan());
+        // An sd that is rounding error (constant differences): certain power at once.
+        assert_eq!(power_paired(1e15, 2, ALPHA), 1.0);
+        assert_eq!(power_two_sample(-1e12, 2, 2, ALPHA), 1.0);
+        assert_eq!(target.seeds_needed_paired(0.01, 1e-17), Some(SeedsNeeded::Exactly(2)));
         let small = PowerTarget { max_seeds: 50, ..target };
         assert_eq!(small.seeds_needed_paired(0.3, 1.0), Some(SeedsNeeded::MoreThan(50)));
     }

@@ -1,5 +1,7 @@
 //! Ranking the factors of a study: how far each moves test accuracy compared with the
-//! seed noise measured in the same study ("why does accuracy vary here?"). Diverged
+//! seed noise measured in the same study ("why does accuracy vary here?"), that noise
+//! split into its test-set part (the floor of [`super::noise`]) and its training part
+//! (the excess). Diverged
 //! runs count at chance accuracy, so a level that diverges is an effect, and each
 //! factor says in how many seeds its levels diverged.
 
@@ -33,6 +35,11 @@ pub struct FactorEffect {
     pub noise_sd: Option<f64>,
     /// `range / noise_sd`: how many seed-noise standard deviations the factor spans.
     pub noise_ratio: Option<f64>,
+    /// The test-set part of the seed noise: the floor of the levels with test-set
+    /// noise, pooled (variances weighted by runs − 1).
+    pub floor_sd: Option<f64>,
+    /// The training part: `√max(0, observed² − floor²)` over the same levels, pooled.
+    pub excess_sd: Option<f64>,
     /// Share of the variance of test accuracy explained by the factor (one-way ANOVA).
     pub eta_squared: Option<f64>,
     /// Its 95% percentile-bootstrap interval (resampling runs within levels).
@@ -88,6 +95,38 @@ pub struct Ranking {
     pub noise_sd: Option<f64>,
     /// The sd when every seed varies, from a variance-sources experiment, if any.
     pub all_seeds_sd: Option<f64>,
+    /// The test-set part of the seed noise: the median over factor experiments of
+    /// each one's pooled floor (at most `noise_sd`).
+    pub floor_sd: Option<f64>,
+    /// The training part: `√max(0, noise_sd² − floor_sd²)`.
+    pub excess_sd: Option<f64>,
+}
+
+/// The floor and the excess of the levels of `exp` with test-set noise, each pooled
+/// (variances weighted by runs − 1); `None` when no level has it.
+pub fn noise_split(exp: &ExperimentStats) -> Option<(f64, f64)> {
+    let noises: Vec<_> = exp.levels.iter().filter_map(|l| l.test_set_noise.as_ref()).collect();
+    let df: f64 = noises.iter().map(|n| n.runs as f64 - 1.0).sum();
+    if df <= 0.0 {
+        return None;
+    }
+    let pool = |f: &dyn Fn(&super::noise::NoiseSummary) -> f64| {
+        (noises.iter().map(|n| (n.runs as f64 - 1.0) * f(n).powi(2)).sum::<f64>() / df).sqrt()
+    };
+    let floor = pool(&|n| n.floor_sd);
+    let observed = pool(&|n| n.observed_sd);
+    Some((floor, (observed.powi(2) - floor.powi(2)).max(0.0).sqrt()))
+}
+
+/// The median of `xs` (finite values only); `None` when there are none.
+fn median(mut xs: Vec<f64>) -> Option<f64> {
+    xs.retain(|x| x.is_finite());
+    xs.sort_by(f64::total_cmp);
+    match xs.len() {
+        0 => None,
+        n if n % 2 == 1 => Some(xs[n / 2]),
+        n => Some((xs[n / 2 - 1] + xs[n / 2]) / 2.0),
+    }
 }
 
 fn mean(x: &[f64]) -> f64 {
@@ -273,6 +312,7 @@ pub fn factor_effect(exp: &ExperimentStats) -> Option<FactorEffect> {
         0.0
     };
     let noise_sd = pooled_sd(&groups);
+    let split = noise_split(exp);
     let anova = anova_p(&groups);
     let distinguishable = anova.is_some_and(|p| p < 0.05);
     let mut finding = finding(exp, distinguishable, range, anova, &best);
@@ -289,6 +329,8 @@ pub fn factor_effect(exp: &ExperimentStats) -> Option<FactorEffect> {
         sd_of_means,
         noise_sd,
         noise_ratio: noise_sd.filter(|s| *s > 0.0).map(|s| range / s),
+        floor_sd: split.map(|s| s.0),
+        excess_sd: split.map(|s| s.1),
         eta_squared: if groups.len() > 1 { eta_squared(&groups) } else { None },
         eta_squared_ci: eta_squared_ci(&groups),
         anova_p: anova,
@@ -349,7 +391,7 @@ pub fn rank(stats: &StudyStats) -> Ranking {
             .then(a.experiment.cmp(&b.experiment))
     });
     // The study's seed noise: the median of the experiments' pooled within-level sds.
-    let mut sds: Vec<f64> = stats
+    let sds: Vec<f64> = stats
         .experiments
         .iter()
         .filter(|e| is_rankable(e))
@@ -357,21 +399,23 @@ pub fn rank(stats: &StudyStats) -> Ranking {
             let groups: Vec<&[f64]> = e.levels.iter().map(|l| l.accuracies.as_slice()).collect();
             pooled_sd(&groups)
         })
-        .filter(|sd| sd.is_finite())
         .collect();
-    sds.sort_by(f64::total_cmp);
-    let noise_sd = match sds.len() {
-        0 => None,
-        n if n % 2 == 1 => Some(sds[n / 2]),
-        n => Some((sds[n / 2 - 1] + sds[n / 2]) / 2.0),
-    };
+    let noise_sd = median(sds);
+    let floors: Vec<f64> = stats
+        .experiments
+        .iter()
+        .filter(|e| is_rankable(e))
+        .filter_map(|e| noise_split(e).map(|s| s.0))
+        .collect();
+    let floor_sd = median(floors).map(|f| noise_sd.map_or(f, |n| f.min(n)));
+    let excess_sd = noise_sd.zip(floor_sd).map(|(n, f)| (n * n - f * f).max(0.0).sqrt());
     let all_seeds_sd = stats
         .experiments
         .iter()
         .flat_map(|e| e.sources.iter())
         .find(|s| s.source == "all")
         .and_then(|s| s.sd);
-    Ranking { factors, noise_sd, all_seeds_sd }
+    Ranking { factors, noise_sd, all_seeds_sd, floor_sd, excess_sd }
 }
 
 /// One line for the terminal and the report: `1. Training-set size: 9.5 points (19× seed noise) …`.
@@ -457,16 +501,11 @@ mod tests {
             label: label.into(),
             planned: accs.len(),
             complete: accs.len(),
-            diverged: 0,
-            diverged_runs: vec![],
             accuracies: accs.to_vec(),
             scored_accuracies: accs.to_vec(),
+            scored_replicates: (0..accs.len()).collect(),
             test_accuracy: super::super::stats::summarize(accs),
-            test_loss: None,
-            gap: None,
-            gaps: vec![],
-            per_class: vec![],
-            curve: vec![],
+            ..Default::default()
         }
     }
 
@@ -484,6 +523,9 @@ mod tests {
             factors: vec![name.into()],
             levels,
             pairs: vec![],
+            paired_seeds: true,
+            ordered_factor: None,
+            trend: None,
             sources: vec![],
             headline: String::new(),
             learning_curve: None,
@@ -499,6 +541,7 @@ mod tests {
             complete: 0,
             diverged: 0,
             seeds: 5,
+            test_set_noise: None,
             experiments,
         }
     }
@@ -581,5 +624,54 @@ mod tests {
         assert!((noise - steady_sd).abs() < 1e-12, "{noise} vs {steady_sd}");
         assert!(r.factors.iter().all(|f| f.experiment != "fold"));
         assert_eq!(r.factors.len(), 3);
+    }
+
+    fn with_noise(
+        mut l: super::super::LevelStats,
+        observed: f64,
+        floor: f64,
+    ) -> super::super::LevelStats {
+        l.test_set_noise = Some(super::super::noise::NoiseSummary {
+            runs: 5,
+            examples: 10_000,
+            mean_accuracy: 0.8,
+            observed_sd: observed,
+            floor_sd: floor,
+            floor_ci: None,
+            excess_sd: (observed * observed - floor * floor).max(0.0).sqrt(),
+            within_floor: observed <= floor,
+            disagreement: super::super::noise::Disagreement { mean: 0.1, min: 0.1, max: 0.1 },
+            ensemble_accuracy: 0.81,
+            ensemble_gain: 0.01,
+            most_contested: vec![],
+            sentence: String::new(),
+        });
+        l
+    }
+
+    /// The seed-noise band splits into the test set's part (the pooled floor) and
+    /// training's (the excess, in quadrature); without predictions there is no split.
+    #[test]
+    fn the_noise_band_splits_into_test_set_and_training() {
+        let e = exp(
+            "size",
+            vec![
+                with_noise(level("a", &around(0.8)), 0.005, 0.003),
+                with_noise(level("b", &around(0.9)), 0.005, 0.004),
+            ],
+            None,
+        );
+        let (floor, excess) = noise_split(&e).expect("both levels have noise");
+        assert!((floor - (12.5e-6f64).sqrt()).abs() < 1e-12, "{floor}");
+        assert!((excess - (25e-6f64 - 12.5e-6).sqrt()).abs() < 1e-12, "{excess}");
+        let bare = exp("lr", vec![level("x", &around(0.8)), level("y", &around(0.82))], None);
+        assert_eq!(noise_split(&bare), None);
+        let r = rank(&study(vec![e, bare]));
+        let size = r.factors.iter().find(|f| f.experiment == "size").unwrap();
+        assert_eq!((size.floor_sd, size.excess_sd), (Some(floor), Some(excess)));
+        let lr = r.factors.iter().find(|f| f.experiment == "lr").unwrap();
+        assert_eq!((lr.floor_sd, lr.excess_sd), (None, None));
+        let (noise, f, x) = (r.noise_sd.unwrap(), r.floor_sd.unwrap(), r.excess_sd.unwrap());
+        assert!(f <= noise && ((f * f + x * x).sqrt() - noise).abs() < 1e-12, "{noise} {f} {x}");
     }
 }

@@ -419,6 +419,101 @@ fn seed_spread(exp: &ExperimentStats) -> DrawResult<String> {
     Ok(svg)
 }
 
+/// Per level, the observed sd of test accuracy between seeds (dark), the floor a test
+/// set of that size alone produces with its 95% bootstrap interval (light, with a
+/// whisker), and the excess from training (hatched colour); `None` when no level has
+/// test-set noise.
+fn test_set_noise(exp: &ExperimentStats) -> DrawResult<Option<String>> {
+    if exp.levels.iter().all(|l| l.test_set_noise.is_none()) {
+        return Ok(None);
+    }
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        let top = exp
+            .levels
+            .iter()
+            .filter_map(|l| l.test_set_noise.as_ref())
+            .flat_map(|n| [n.observed_sd, n.floor_sd, n.floor_ci.map_or(0.0, |c| c.1), n.excess_sd])
+            .fold(0.0f64, f64::max);
+        // Headroom for the legend.
+        let hi = (100.0 * top * 1.45).max(0.05);
+        let n = exp.levels.len().max(1);
+        let mut chart = ChartBuilder::on(&root)
+            .caption(
+                format!("{}: seed noise against the test set's own", exp.name),
+                ("sans-serif", 18),
+            )
+            .margin(MARGIN)
+            .x_label_area_size(40)
+            .y_label_area_size(VALUE_AXIS_WIDTH)
+            .build_cartesian_2d(cell_axis(n), 0.0..hi)
+            .map_err(err)?;
+        let labels: Vec<String> = exp.levels.iter().map(|l| short(&l.label)).collect();
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_label_formatter(&|x| labels.get(cell(*x)).cloned().unwrap_or_default())
+            .y_desc("sd of test accuracy (points)")
+            .draw()
+            .map_err(err)?;
+        let bars = [
+            ("observed sd", RGBColor(31, 119, 180), 0usize),
+            ("floor: the test set alone (95% CI)", RGBColor(160, 160, 160), 1),
+            ("excess: training", RGBColor(255, 127, 14), 2),
+        ];
+        for (name, colour, k) in bars {
+            let heights: Vec<(f64, f64)> = exp
+                .levels
+                .iter()
+                .enumerate()
+                .filter_map(|(i, l)| {
+                    let n = l.test_set_noise.as_ref()?;
+                    let v = [n.observed_sd, n.floor_sd, n.excess_sd][k];
+                    Some((i as f64 + 0.14 + 0.24 * k as f64, 100.0 * v))
+                })
+                .collect();
+            chart
+                .draw_series(
+                    heights
+                        .iter()
+                        .map(|&(x, v)| Rectangle::new([(x, 0.0), (x + 0.24, v)], colour.filled())),
+                )
+                .map_err(err)?
+                .label(name)
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 12, y + 5)], colour.filled())
+                });
+        }
+        for (i, l) in exp.levels.iter().enumerate() {
+            let Some(n) = l.test_set_noise.as_ref() else { continue };
+            let Some((lo, hi)) = n.floor_ci else { continue };
+            // On the floor's bar, marking the floor itself.
+            let x = i as f64 + 0.14 + 0.24 + 0.12;
+            chart
+                .draw_series(std::iter::once(ErrorBar::new_vertical(
+                    x,
+                    100.0 * lo,
+                    100.0 * n.floor_sd,
+                    100.0 * hi,
+                    BLACK.stroke_width(1),
+                    8,
+                )))
+                .map_err(err)?;
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .position(SeriesLabelPosition::UpperRight)
+            .draw()
+            .map_err(err)?;
+        root.present().map_err(err)?;
+    }
+    Ok(Some(svg))
+}
+
 /// Every figure of one experiment.
 pub fn experiment_figures(exp: &ExperimentStats) -> DrawResult<Vec<Figure>> {
     let mut figs = vec![Figure {
@@ -461,6 +556,16 @@ pub fn experiment_figures(exp: &ExperimentStats) -> DrawResult<Vec<Figure>> {
                 exp.name
             ),
             svg: seed_spread(exp)?,
+        });
+    }
+    if let Some(svg) = test_set_noise(exp)? {
+        figs.push(Figure {
+            name: format!("{}-test-set-noise", exp.name),
+            caption: format!(
+                "{}: per level, the sd of test accuracy between seeds (blue), the floor that a test set of that size alone produces through independent errors on its examples, with its 95% bootstrap interval (grey), and the excess from training (orange); observed² ≈ floor² + excess²",
+                exp.name
+            ),
+            svg,
         });
     }
     figs.push(Figure {
@@ -540,17 +645,27 @@ pub fn ranking_figure(ranking: &crate::analysis::rank::Ranking) -> DrawResult<Op
                 n.checked_sub(1 + cell(*y)).and_then(|i| labels.get(i)).cloned().unwrap_or_default()
             })
             .x_desc(
-                "best − worst level, test accuracy points (bars: 95% CI; band: ±2 sd seed noise)",
+                "best − worst level, test accuracy points (bars: 95% CI; band: 2 sd seed noise, dark: test set)",
             )
             .draw()
             .map_err(err)?;
         if noise > 0.0 {
+            // The test-set part (the floor) dark, the training part (the rest) light.
+            let floor = (ranking.floor_sd.unwrap_or(0.0) * 100.0).min(noise);
             chart
                 .draw_series(std::iter::once(Rectangle::new(
                     [(0.0, 0.0), (2.0 * noise, n as f64)],
                     RGBColor(200, 200, 200).mix(0.5).filled(),
                 )))
                 .map_err(err)?;
+            if floor > 0.0 {
+                chart
+                    .draw_series(std::iter::once(Rectangle::new(
+                        [(0.0, 0.0), (2.0 * floor, n as f64)],
+                        RGBColor(150, 150, 150).mix(0.5).filled(),
+                    )))
+                    .map_err(err)?;
+            }
         }
         for (i, f) in ranking.factors.iter().enumerate() {
             let y = (n - 1 - i) as f64;
@@ -574,7 +689,7 @@ pub fn ranking_figure(ranking: &crate::analysis::rank::Ranking) -> DrawResult<Op
     }
     Ok(Some(Figure {
         name: "ranking".into(),
-        caption: "Effect of each factor on test accuracy (best minus worst level, with its 95% Welch interval), largest first; grey band: ±2 standard deviations of seed noise; grey bars: not distinguishable from seed noise (ANOVA p ≥ 0.05)".into(),
+        caption: "Effect of each factor on test accuracy (best minus worst level, with its 95% Welch interval), largest first; grey band: 2 standard deviations of seed noise, its dark part the 2 standard deviations the test set alone produces (the floor of independent errors) and the light rest from training; grey bars: not distinguishable from seed noise (ANOVA p ≥ 0.05)".into(),
         svg,
     }))
 }
@@ -608,6 +723,8 @@ mod tests {
             sd_of_means: range / 2.0,
             noise_sd: Some(0.005),
             noise_ratio: Some(range / 0.005),
+            floor_sd: Some(0.004),
+            excess_sd: Some(0.003),
             eta_squared: None,
             eta_squared_ci: None,
             anova_p: Some(0.01),
@@ -631,6 +748,8 @@ mod tests {
                 .collect(),
             noise_sd: Some(0.005),
             all_seeds_sd: None,
+            floor_sd: Some(0.004),
+            excess_sd: Some(0.003),
         }
     }
 
@@ -639,16 +758,14 @@ mod tests {
             label: label.into(),
             planned: accs.len(),
             complete: accs.len(),
-            diverged: 0,
-            diverged_runs: vec![],
             accuracies: accs.to_vec(),
             scored_accuracies: accs.to_vec(),
+            scored_replicates: (0..accs.len()).collect(),
             test_accuracy: summarize(accs),
-            test_loss: None,
             gap: summarize(&[0.01, 0.02, 0.03]),
             gaps: vec![0.01, 0.02, 0.03],
             per_class,
-            curve: vec![],
+            ..Default::default()
         }
     }
 
@@ -670,6 +787,9 @@ mod tests {
             factors: vec!["train_size".into()],
             levels,
             pairs: vec![],
+            paired_seeds: true,
+            ordered_factor: None,
+            trend: None,
             sources: vec![],
             headline: String::new(),
             learning_curve: None,

@@ -23,7 +23,13 @@ pub fn render(input: &ReportInput<'_>) -> String {
     head(&mut h, input);
     h += &super::integrity::html(input);
     ranking_section(&mut h, input);
+    noise_section(&mut h, input);
     verdicts(&mut h, input);
+    let _ = writeln!(
+        h,
+        "<section id=\"method\"><h2>How comparisons are decided</h2><p>{}</p></section>",
+        esc(crate::analysis::COMPARISON_METHOD)
+    );
     diverged_runs(&mut h, input);
     let experiments = input.stats.experiments.iter().zip(input.figures);
     for ((exp, figs), tables) in experiments.zip(&input.tables.experiments) {
@@ -84,14 +90,39 @@ fn head(h: &mut String, input: &ReportInput<'_>) {
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>cnnvar report: {name}</title><style>{STYLE}</style></head><body>\n\
          <h1>Why does accuracy vary? Study <code>{name}</code></h1>\n<p>{desc}</p>\n\
          <p>{complete} of {planned} runs complete ({diverged} diverged: left out of the level means, counted at chance accuracy in comparisons and the ranking); {seeds} seeds per level. \
-         Intervals are 95%; pairwise tests are Welch's t-test with Holm's correction within each experiment.</p>",
+         {note}</p>",
         name = esc(&stats.study),
         desc = esc(&input.plan.study.description),
         complete = stats.complete,
         planned = stats.planned,
         diverged = stats.diverged,
         seeds = stats.seeds,
+        note = esc(&super::intervals_note(stats)),
     );
+}
+
+/// "How much of the seed noise is the test set?": the study's sentence, the per-level
+/// table, what the floor and the excess are, and which runs lack predictions.
+fn noise_section(h: &mut String, input: &ReportInput<'_>) {
+    let prov = esc(&input.provenance());
+    let _ = writeln!(
+        h,
+        "<section id=\"test-set-noise\"><h2>How much of the seed noise is the test set?</h2>\n<p>{}</p>",
+        esc(&super::noise_sentence(input.stats))
+    );
+    if let Some(t) = &input.tables.noise {
+        let _ = writeln!(h, "{}<p class=\"prov\">{prov}</p>", table(t));
+    }
+    let _ = writeln!(h, "<p>{}</p>", esc(crate::analysis::NOISE_METHOD));
+    if let Some(t) = &input.tables.without_predictions {
+        let _ = writeln!(
+            h,
+            "<h3>Runs without predictions</h3><p>{}</p>\n{}<p class=\"prov\">{prov}</p>",
+            esc(super::WITHOUT_PREDICTIONS),
+            table(t)
+        );
+    }
+    h.push_str("</section>\n");
 }
 
 /// "Verdicts": each experiment's headline, linking to its section.
@@ -166,9 +197,17 @@ fn seed_noise(h: &mut String, input: &ReportInput<'_>) {
             )
         })
         .unwrap_or_default();
+    let split = match (r.floor_sd, r.excess_sd) {
+        (Some(f), Some(e)) => format!(
+            " Of it, {:.2} points is what the test set alone produces (the floor of independent errors; dark band) and {:.2} points, in quadrature, comes from training (the excess; light band).",
+            100.0 * f,
+            100.0 * e
+        ),
+        _ => String::new(),
+    };
     let _ = writeln!(
         h,
-        "<p>Seed noise in this study: a standard deviation of {:.2} points of test accuracy between runs that differ only in their seeds (within a level; the median over experiments){all}.</p>",
+        "<p>Seed noise in this study: a standard deviation of {:.2} points of test accuracy between runs that differ only in their seeds (within a level; the median over experiments){all}.{split}</p>",
         100.0 * sd
     );
 }

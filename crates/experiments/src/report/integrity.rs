@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use cnnvar_core::Result;
+use cnnvar_core::{Result, RunRecord};
 
 use super::ReportInput;
 use crate::store::read_study_data;
@@ -49,7 +49,11 @@ fn data_notes(plan: &Plan, study_dir: &Path) -> Vec<String> {
         .filter(|(r, rec)| seen.insert(r.run_id.clone()) && !rec.provenance.data_sha256.is_empty())
         .collect();
     let mut reference: BTreeMap<String, (String, String)> = BTreeMap::new();
-    for (_, rec) in &records {
+    // A record on an image folder is held to its spec's checksum (part of its run id).
+    let pinned = |rec: &RunRecord| {
+        rec.spec.data_sha256.clone().map(|sha| (sha, "its spec's data_sha256".to_string()))
+    };
+    for (_, rec) in records.iter().filter(|(_, rec)| rec.spec.data_sha256.is_none()) {
         let dataset = rec.spec.dataset.to_string();
         if let std::collections::btree_map::Entry::Vacant(slot) = reference.entry(dataset) {
             let checksums = records
@@ -63,8 +67,9 @@ fn data_notes(plan: &Plan, study_dir: &Path) -> Vec<String> {
     records
         .iter()
         .filter_map(|(run, rec)| {
-            let (sha, whence) = reference.get(rec.spec.dataset.as_str())?;
-            (rec.provenance.data_sha256 != *sha).then(|| {
+            let (sha, whence) =
+                pinned(rec).or_else(|| reference.get(rec.spec.dataset.as_str()).cloned())?;
+            (rec.provenance.data_sha256 != sha).then(|| {
                 format!(
                     "run {} ({} {} #{}) was trained on other data: {} with sha256 {} from {}, \
                      not the study's sha256 {sha} ({whence}); its numbers are in this report",

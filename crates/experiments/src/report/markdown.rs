@@ -13,11 +13,14 @@ pub fn render(input: &ReportInput<'_>) -> String {
     intro(&mut m, input);
     m += &super::integrity::markdown(input);
     ranking_section(&mut m, input, &prov);
+    noise_section(&mut m, input, &prov);
     m += "## Verdicts\n\n";
     for exp in &input.stats.experiments {
         let _ = writeln!(m, "- **{}** ({}): {}", exp.name, exp.title, exp.headline);
     }
     let _ = writeln!(m, "\n_{prov}_\n");
+    let _ =
+        writeln!(m, "## How comparisons are decided\n\n{}\n", crate::analysis::COMPARISON_METHOD);
     diverged_runs(&mut m, input);
     let experiments = input.stats.experiments.iter().zip(input.figures);
     for ((exp, figs), tables) in experiments.zip(&input.tables.experiments) {
@@ -67,10 +70,30 @@ fn intro(m: &mut String, input: &ReportInput<'_>) {
     let _ = writeln!(
         m,
         "{} of {} runs complete ({} diverged: left out of the level means, counted at chance accuracy \
-         in comparisons and the ranking); {} seeds per level. Intervals are 95%; \
-         pairwise tests are Welch's t-test with Holm's correction within each experiment.\n",
-        stats.complete, stats.planned, stats.diverged, stats.seeds
+         in comparisons and the ranking); {} seeds per level. {}\n",
+        stats.complete,
+        stats.planned,
+        stats.diverged,
+        stats.seeds,
+        super::intervals_note(stats)
     );
+}
+
+/// "How much of the seed noise is the test set?": the study's sentence, the per-level
+/// table, which runs lack predictions, and what the floor and the excess are.
+fn noise_section(m: &mut String, input: &ReportInput<'_>, prov: &str) {
+    *m += "## How much of the seed noise is the test set?\n\n";
+    let _ = writeln!(m, "{}\n", super::noise_sentence(input.stats));
+    if let Some(t) = &input.tables.noise {
+        *m += &table(t);
+        let _ = writeln!(m, "\n_{prov}_\n");
+    }
+    let _ = writeln!(m, "{}\n", crate::analysis::NOISE_METHOD);
+    if let Some(t) = &input.tables.without_predictions {
+        let _ = writeln!(m, "### Runs without predictions\n\n{}\n", super::WITHOUT_PREDICTIONS);
+        *m += &table(t);
+        let _ = writeln!(m, "\n_{prov}_\n");
+    }
 }
 
 /// "Why does accuracy vary here?": the ranked factors, what the data says of each
@@ -183,6 +206,7 @@ mod tests {
             complete: 6,
             diverged: 3,
             seeds: 3,
+            test_set_noise: None,
             experiments: vec![exp],
         };
         let ranking = rank(&stats);

@@ -1,7 +1,8 @@
 //! The report of a study, from its run directory alone: `report.html` (one
 //! self-contained page: verdicts first, then a section per experiment with tables and
-//! inline figures), `report.md`, `summary.csv`, and every figure as SVG and PNG under
-//! `figures/`. Deterministic: the same records give byte-identical tables.
+//! inline figures), `report.md`, `summary.csv`, `ranking.csv`, `comparisons.csv` (one
+//! row per compared pair of levels), and every figure as SVG and PNG under `figures/`.
+//! Deterministic: the same records and predictions give byte-identical tables.
 
 pub mod figures;
 mod html;
@@ -31,6 +32,8 @@ pub struct ReportFiles {
     pub summary_csv: PathBuf,
     /// ranking.csv
     pub ranking_csv: PathBuf,
+    /// comparisons.csv
+    pub comparisons_csv: PathBuf,
     /// The figures directory.
     pub figures: PathBuf,
 }
@@ -105,12 +108,14 @@ pub fn write_report(study_dir: &Path) -> Result<(ReportFiles, StudyStats, Rankin
         markdown: study_dir.join("report.md"),
         summary_csv: study_dir.join("summary.csv"),
         ranking_csv: study_dir.join("ranking.csv"),
+        comparisons_csv: study_dir.join("comparisons.csv"),
         figures: fig_dir,
     };
     write_atomic(&files.html, html::render(&input).as_bytes())?;
     write_atomic(&files.markdown, markdown::render(&input).as_bytes())?;
     write_atomic(&files.summary_csv, &summary_csv(&stats)?)?;
     write_atomic(&files.ranking_csv, &ranking_csv(&stats.study, &ranking)?)?;
+    write_atomic(&files.comparisons_csv, &comparisons_csv(&stats)?)?;
     Ok((files, stats, ranking))
 }
 
@@ -148,8 +153,16 @@ pub fn ranking_lines(ranking: &Ranking) -> Vec<String> {
     let mut lines: Vec<String> =
         ranking.factors.iter().enumerate().map(|(i, f)| describe(i + 1, f)).collect();
     if let Some(sd) = ranking.noise_sd {
+        let split = match (ranking.floor_sd, ranking.excess_sd) {
+            (Some(f), Some(e)) => format!(
+                "; of it, the test set alone {:.2} points and training {:.2} (in quadrature)",
+                100.0 * f,
+                100.0 * e
+            ),
+            _ => String::new(),
+        };
         lines.push(format!(
-            "seed noise: {:.2} points (sd of test accuracy within levels, median over experiments)",
+            "seed noise: {:.2} points (sd of test accuracy within levels, median over experiments){split}",
             100.0 * sd
         ));
     }
@@ -182,6 +195,8 @@ pub fn ranking_csv(study: &str, ranking: &Ranking) -> Result<Vec<u8>> {
         "best",
         "worst",
         "finding",
+        "floor_sd",
+        "excess_sd",
     ])
     .map_err(e)?;
     let num = |v: Option<f64>| v.map(|x| format!("{x:.6}")).unwrap_or_default();
@@ -208,6 +223,8 @@ pub fn ranking_csv(study: &str, ranking: &Ranking) -> Result<Vec<u8>> {
             f.best.clone(),
             f.worst.clone(),
             f.finding.clone(),
+            num(f.floor_sd),
+            num(f.excess_sd),
         ])
         .map_err(e)?;
     }
@@ -233,16 +250,30 @@ pub fn summary_csv(stats: &StudyStats) -> Result<Vec<u8>> {
         "ci_high",
         "min",
         "max",
+        "runs_with_predictions",
+        "observed_sd",
+        "floor_sd",
+        "floor_ci_low",
+        "floor_ci_high",
+        "excess_sd",
+        "disagreement_mean",
+        "disagreement_min",
+        "disagreement_max",
+        "ensemble_accuracy",
+        "ensemble_gain",
     ])
     .map_err(e)?;
     let num = |v: Option<f64>| v.map(|x| format!("{x:.6}")).unwrap_or_default();
     for exp in &stats.experiments {
         for level in &exp.levels {
+            let noise = level.test_set_noise.as_ref();
             for (metric, s) in [
                 ("test_accuracy", &level.test_accuracy),
                 ("test_loss", &level.test_loss),
                 ("gap", &level.gap),
             ] {
+                // The test-set noise is of test accuracy: on its rows only.
+                let n = noise.filter(|_| metric == "test_accuracy");
                 w.write_record([
                     stats.study.clone(),
                     exp.name.clone(),
@@ -258,12 +289,134 @@ pub fn summary_csv(stats: &StudyStats) -> Result<Vec<u8>> {
                     num(s.as_ref().and_then(|s| s.ci.map(|c| c.1))),
                     num(s.as_ref().map(|s| s.min)),
                     num(s.as_ref().map(|s| s.max)),
+                    level.runs_with_predictions.to_string(),
+                    num(n.map(|n| n.observed_sd)),
+                    num(n.map(|n| n.floor_sd)),
+                    num(n.and_then(|n| n.floor_ci.map(|c| c.0))),
+                    num(n.and_then(|n| n.floor_ci.map(|c| c.1))),
+                    num(n.map(|n| n.excess_sd)),
+                    num(n.map(|n| n.disagreement.mean)),
+                    num(n.map(|n| n.disagreement.min)),
+                    num(n.map(|n| n.disagreement.max)),
+                    num(n.map(|n| n.ensemble_accuracy)),
+                    num(n.map(|n| n.ensemble_gain)),
                 ])
                 .map_err(e)?;
             }
         }
     }
     w.into_inner().map_err(|x| Error::Other(format!("writing summary.csv: {x}")))
+}
+
+/// The columns of `comparisons.csv`, in order.
+pub const COMPARISONS_COLUMNS: [&str; 21] = [
+    "study",
+    "experiment",
+    "a",
+    "b",
+    "diff",
+    "ci_low",
+    "ci_high",
+    "welch_p",
+    "paired_p",
+    "adjusted_p",
+    "p_a_beats_b",
+    "cohen_d",
+    "detectable_diff",
+    "seeds_needed",
+    "seeds_needed_capped",
+    "test",
+    "comparisons",
+    "n_a",
+    "n_b",
+    "outcome",
+    "verdict",
+];
+
+/// `comparisons.csv`: one row per compared pair of levels, in report order. `diff`,
+/// `ci_low` and `ci_high` are the deciding test's (paired where seeds are paired, else
+/// Welch), the interval Bonferroni-adjusted over the experiment's `comparisons`, as is
+/// `adjusted_p`; `detectable_diff` and `seeds_needed` are at 80% power at that adjusted
+/// level. `seeds_needed` is empty and `seeds_needed_capped` true when more than the cap
+/// would be needed. Accuracies are fractions (0.01 is one point); empty cells are
+/// missing values.
+pub fn comparisons_csv(stats: &StudyStats) -> Result<Vec<u8>> {
+    use crate::analysis::power::{Design, SeedsNeeded};
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let e = |e: csv::Error| Error::Other(format!("writing comparisons.csv: {e}"));
+    w.write_record(COMPARISONS_COLUMNS).map_err(e)?;
+    let num = |v: Option<f64>| v.map(|x| format!("{x:.6}")).unwrap_or_default();
+    // p-values in full, so that small ones keep their digits.
+    let p = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+    for exp in &stats.experiments {
+        for pair in &exp.pairs {
+            let t = pair.deciding();
+            let (needed, capped) = match pair.seeds_needed {
+                Some(SeedsNeeded::Exactly(n)) => (n.to_string(), "false"),
+                Some(SeedsNeeded::MoreThan(_)) => (String::new(), "true"),
+                None => (String::new(), "false"),
+            };
+            let test = match pair.test {
+                Some(Design::Paired) => "paired",
+                Some(Design::Welch) => "welch",
+                None => "",
+            };
+            w.write_record([
+                stats.study.clone(),
+                exp.name.clone(),
+                pair.a.clone(),
+                pair.b.clone(),
+                num(Some(pair.diff)),
+                num(pair.ci_adjusted.map(|c| c.0)),
+                num(pair.ci_adjusted.map(|c| c.1)),
+                p(pair.welch.as_ref().map(|t| t.p)),
+                p(pair.paired.as_ref().map(|t| t.p)),
+                p(pair.p_adjusted),
+                num(Some(pair.comparison.prob_a_beats_b)),
+                num(pair.comparison.cohen_d),
+                num(pair.detectable),
+                needed,
+                capped.to_string(),
+                test.to_string(),
+                pair.comparisons.to_string(),
+                t.map(|t| t.n_a.to_string()).unwrap_or_default(),
+                t.map(|t| t.n_b.to_string()).unwrap_or_default(),
+                pair.outcome.as_str().to_string(),
+                pair.verdict.clone(),
+            ])
+            .map_err(e)?;
+        }
+    }
+    w.into_inner().map_err(|x| Error::Other(format!("writing comparisons.csv: {x}")))
+}
+
+/// What the report says of the runs without predictions.
+pub(crate) const WITHOUT_PREDICTIONS: &str = "These complete runs have no stored \
+    predictions (records made before runs stored them, or whose predictions.u8 is \
+    damaged): they count in every other statistic, but not in the test-set noise.";
+
+/// The sentence on the study's intervals and tests, under the title.
+pub(crate) fn intervals_note(stats: &StudyStats) -> String {
+    let tests = if stats.experiments.iter().any(|e| e.paired_seeds) {
+        "paired t-tests over replicates (seeds are paired across levels), with Welch's shown too"
+    } else {
+        "Welch's t-tests (seeds are not paired across levels)"
+    };
+    format!(
+        "Level intervals are 95%; comparisons are {tests}, their intervals and p-values \
+         Bonferroni-adjusted over each experiment's comparisons (see How comparisons are \
+         decided)."
+    )
+}
+
+/// The study's sentence on its test-set noise, or why there is none.
+pub(crate) fn noise_sentence(stats: &StudyStats) -> String {
+    match &stats.test_set_noise {
+        Some(n) => n.sentence.clone(),
+        None => "No level has stored predictions from 2 or more runs evaluated on the same \
+                 examples, so the test set's part of the seed noise cannot be told here."
+            .into(),
+    }
 }
 
 /// `0.9123` → `91.23`; `None` → `–`.
@@ -295,4 +448,159 @@ pub(crate) fn protocol_line(cv: &crate::analysis::cv::ProtocolStats) -> String {
         sd(&cv.k_fold, cv.k_fold_sd_ci),
         cv.replicates
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::RunDir;
+    use cnnvar_core::RunRecord;
+
+    /// A study written to disk: two ordered-factor levels' worth of neighbours, an
+    /// unordered pair, every run with predictions but one (an old record).
+    fn study_on_disk() -> (tempfile::TempDir, PathBuf, String) {
+        let text = "name = \"t\"\nseeds = 3\n[base]\nepochs = 1\n[[experiment]]\nname = \"size\"\n\
+                    vary = { train_size = [100, 300, 1000] }\n[[experiment]]\nname = \"model\"\n\
+                    vary = { model = [\"simple\", \"cnn\"] }\n";
+        let study = crate::study::parse(text, Path::new("t.toml")).expect("parses");
+        let plan = Plan::new(study, false);
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("t");
+        plan.lay_out(&dir).expect("laid out");
+        let n = 50;
+        let labels: Vec<u8> = (0..n).map(|i| (i % 10) as u8).collect();
+        let mut old = String::new();
+        for run in plan.unique_runs() {
+            let wrong = 4 + 3 * run.level_index + run.replicate + (run.replicate * 7) % 3;
+            let mut predicted = labels.clone();
+            for i in 0..wrong {
+                let at = (i * 3 + run.replicate * 11) % n;
+                predicted[at] = (predicted[at] + 1) % 10;
+            }
+            let correct = predicted.iter().zip(&labels).filter(|(p, l)| p == l).count();
+            let record = RunRecord {
+                test_examples: n,
+                test_accuracy: correct as f64 / n as f64,
+                ..crate::store::tests::record_of(&run.spec)
+            };
+            let rd = RunDir::open(dir.join(&run.run_id));
+            if run.experiment == "model" && run.replicate == 2 && old.is_empty() {
+                rd.write_record(&record).expect("an old record, without predictions");
+                old = run.run_id.clone();
+            } else {
+                rd.write_outputs(&record, &predicted, &labels).expect("outputs");
+            }
+        }
+        (tmp, dir, old)
+    }
+
+    /// comparisons.csv has its documented columns and one row per compared pair, every
+    /// number readable as one; summary.csv carries each level's test-set noise; the
+    /// reports have the test-set section, name the run without predictions, explain the
+    /// method, and draw the noise figure.
+    #[test]
+    fn the_report_writes_comparisons_and_test_set_noise() {
+        let (_tmp, dir, old) = study_on_disk();
+        let (files, stats, _) = write_report(&dir).expect("report");
+        let mut reader = csv::Reader::from_path(&files.comparisons_csv).expect("comparisons.csv");
+        let header: Vec<String> =
+            reader.headers().expect("header").iter().map(String::from).collect();
+        assert_eq!(header, COMPARISONS_COLUMNS);
+        let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("a row")).collect();
+        let pairs: usize = stats.experiments.iter().map(|e| e.pairs.len()).sum();
+        assert_eq!((rows.len(), pairs), (3, 3), "2 neighbours of 3 sizes, 1 pair of models");
+        let col = |name: &str| header.iter().position(|h| h == name).expect(name);
+        let pairs: Vec<(&str, &str, &str)> =
+            rows.iter().map(|r| (&r[col("experiment")], &r[col("a")], &r[col("b")])).collect();
+        assert_eq!(
+            pairs,
+            [("size", "100", "300"), ("size", "300", "1000"), ("model", "simple", "cnn")]
+        );
+        for r in &rows {
+            for name in [
+                "diff",
+                "ci_low",
+                "ci_high",
+                "welch_p",
+                "paired_p",
+                "adjusted_p",
+                "p_a_beats_b",
+                "detectable_diff",
+            ] {
+                r[col(name)]
+                    .parse::<f64>()
+                    .unwrap_or_else(|_| panic!("{name}: {:?}", &r[col(name)]));
+            }
+            let (lo, hi) = (
+                r[col("ci_low")].parse::<f64>().unwrap(),
+                r[col("ci_high")].parse::<f64>().unwrap(),
+            );
+            let resolved = lo > 0.0 || hi < 0.0;
+            assert_eq!(resolved, &r[col("outcome")] == "resolved", "{r:?}");
+            assert_eq!(&r[col("test")], "paired");
+            assert!(["true", "false"].contains(&&r[col("seeds_needed_capped")]));
+            assert!(!r[col("verdict")].is_empty());
+        }
+        assert_eq!(&rows[0][col("comparisons")], "2");
+        assert_eq!(
+            (&rows[2][col("comparisons")], &rows[2][col("n_a")]),
+            ("1", "3"),
+            "the old record counts"
+        );
+
+        let mut reader = csv::Reader::from_path(&files.summary_csv).expect("summary.csv");
+        let header: Vec<String> =
+            reader.headers().expect("header").iter().map(String::from).collect();
+        let col = |name: &str| header.iter().position(|h| h == name).expect(name);
+        let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("a row")).collect();
+        for r in rows.iter().filter(|r| &r[col("metric")] == "test_accuracy") {
+            let floor: f64 = r[col("floor_sd")].parse().expect("a floor at every level");
+            let observed: f64 = r[col("observed_sd")].parse().expect("observed");
+            let excess: f64 = r[col("excess_sd")].parse().expect("excess");
+            assert!((observed.powi(2) - floor.powi(2)).max(0.0).sqrt() - excess < 1e-5);
+            for name in [
+                "floor_ci_low",
+                "floor_ci_high",
+                "disagreement_mean",
+                "disagreement_min",
+                "disagreement_max",
+                "ensemble_accuracy",
+                "ensemble_gain",
+            ] {
+                r[col(name)].parse::<f64>().unwrap_or_else(|_| panic!("{name}"));
+            }
+            let expected = if &r[col("experiment")] == "size" { &["3"][..] } else { &["2", "3"] };
+            assert!(expected.contains(&&r[col("runs_with_predictions")]), "{r:?}");
+        }
+        assert!(
+            rows.iter()
+                .filter(|r| &r[col("metric")] == "gap")
+                .all(|r| r[col("floor_sd")].is_empty())
+        );
+        let model_with: Vec<&str> = rows
+            .iter()
+            .filter(|r| &r[col("experiment")] == "model" && &r[col("metric")] == "gap")
+            .map(|r| &r[col("runs_with_predictions")])
+            .collect();
+        assert_eq!(model_with, ["2", "3"], "the old record lacks predictions");
+
+        let md = std::fs::read_to_string(&files.markdown).expect("report.md");
+        let page = std::fs::read_to_string(&files.html).expect("report.html");
+        for report in [&md, &page] {
+            assert!(report.contains("How much of the seed noise is the test set?"));
+            assert!(report.contains("is what a 50-image test set alone produces"), "{report}");
+            assert!(report.contains("Runs without predictions") && report.contains(&old));
+            assert!(report.contains("How comparisons are decided"));
+            assert!(report.contains("paired p"));
+            assert!(report.contains("trend across train size (log scale, 9 runs)"));
+        }
+        assert!(page.contains("<section id=\"test-set-noise\">"));
+        assert!(md.find("How much of the seed noise") < md.find("## Verdicts"));
+        assert!(files.figures.join("size-test-set-noise.svg").is_file());
+        assert!(files.figures.join("size-test-set-noise.png").is_file());
+        // Reproducible byte for byte.
+        let before = std::fs::read(&files.comparisons_csv).expect("csv");
+        write_report(&dir).expect("again");
+        assert_eq!(std::fs::read(&files.comparisons_csv).expect("csv"), before);
+    }
 }

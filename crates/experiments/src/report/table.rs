@@ -4,6 +4,7 @@
 //! full-only). Every number is formatted here, so the two reports cannot disagree.
 
 use super::{p_text, pct};
+use crate::analysis::power::SeedsNeeded;
 use crate::analysis::rank::Ranking;
 use crate::analysis::{ExperimentStats, StudyStats};
 use crate::study::ExperimentKind;
@@ -126,6 +127,12 @@ pub struct Tables {
     pub ranking: Option<Table>,
     /// The diverged runs ([`diverged`]), when some diverged.
     pub diverged: Option<Table>,
+    /// How much of each level's seed noise is the test set ([`test_set_noise`]), when
+    /// some level has runs.
+    pub noise: Option<Table>,
+    /// The runs without stored predictions ([`without_predictions`]), when some lack
+    /// them.
+    pub without_predictions: Option<Table>,
     /// Each experiment's tables ([`experiment`]), in experiment order.
     pub experiments: Vec<Vec<Table>>,
 }
@@ -136,6 +143,8 @@ impl Tables {
         Tables {
             ranking: (!ranking.factors.is_empty()).then(|| self::ranking(ranking)),
             diverged: diverged(stats),
+            noise: test_set_noise(stats),
+            without_predictions: without_predictions(stats),
             experiments: stats.experiments.iter().map(experiment).collect(),
         }
     }
@@ -158,6 +167,9 @@ pub fn ranking(r: &Ranking) -> Table {
         Column::number("effect (pts)"),
         Column::number("95% CI"),
         Column::number("× seed noise"),
+        Column::number("seed sd (pts)"),
+        Column::number("test set (pts)"),
+        Column::number("training (pts)"),
         Column::number("η² (%)"),
         Column::number("η² 95% CI"),
         Column::number("ANOVA p"),
@@ -178,6 +190,9 @@ pub fn ranking(r: &Ranking) -> Table {
                 Cell::Percent(Some(f.range)),
                 Cell::Interval(f.range_ci),
                 Cell::Number { value: f.noise_ratio, decimals: 1 },
+                Cell::Percent(f.noise_sd),
+                Cell::Percent(f.floor_sd),
+                Cell::Percent(f.excess_sd),
                 Cell::Percent(f.eta_squared),
                 Cell::Interval(f.eta_squared_ci),
                 Cell::P(f.anova_p),
@@ -240,21 +255,36 @@ pub fn levels(exp: &ExperimentStats) -> Table {
     }
 }
 
+/// `14`, `> 10000`, `–`: seeds per level a difference needs.
+fn seeds_cell(n: Option<&SeedsNeeded>) -> Cell {
+    match n {
+        Some(SeedsNeeded::Exactly(n)) => Cell::from(*n),
+        Some(SeedsNeeded::MoreThan(n)) => Cell::from(format!("> {n}")),
+        None => Cell::from("–"),
+    }
+}
+
 /// The pairwise comparisons of a factor experiment's levels; `None` for other kinds
-/// and when no pair could be compared.
+/// and when no pair could be compared. The interval and the adjusted p are those of
+/// the test that decides the verdict (paired where seeds are paired), Bonferroni over
+/// the experiment's comparisons, so the verdict agrees with the interval shown.
 pub fn pairs(exp: &ExperimentStats) -> Option<Table> {
     if exp.kind != ExperimentKind::Factor || exp.pairs.is_empty() {
         return None;
     }
+    let m = exp.pairs.first().map_or(0, |p| p.comparisons);
     let columns = vec![
         Column::text("A"),
         Column::text("B"),
         Column::number("diff (pts)"),
-        Column::number("95% CI (Welch)").compact_as("95% CI"),
-        Column::number("p"),
-        Column::number("p (Holm)"),
-        Column::number("P(A beats B)"),
+        Column::number(&format!("adjusted CI (Bonferroni, m = {m})")).compact_as("adj. CI"),
+        Column::number("Welch p"),
+        Column::number("paired p"),
+        Column::number("adjusted p").compact_as("adj. p"),
+        Column::number("P(A beats B)").full_only(),
         Column::number("Cohen's d").compact_as("d"),
+        Column::number("detectable (pts)").compact_as("detectable"),
+        Column::number("seeds needed").compact_as("seeds"),
         Column::text("verdict"),
     ];
     let rows = exp
@@ -265,19 +295,27 @@ pub fn pairs(exp: &ExperimentStats) -> Option<Table> {
             vec![
                 Cell::from(p.a.as_str()),
                 Cell::from(p.b.as_str()),
-                Cell::Percent(Some(c.diff)),
-                Cell::Interval(c.ci),
-                Cell::P(c.p),
-                Cell::P(p.p_holm),
+                Cell::Percent(Some(p.diff)),
+                Cell::Interval(p.ci_adjusted),
+                Cell::P(p.welch.as_ref().map(|t| t.p)),
+                Cell::P(p.paired.as_ref().map(|t| t.p)),
+                Cell::P(p.p_adjusted),
                 Cell::Number { value: Some(c.prob_a_beats_b), decimals: 2 },
                 Cell::Number { value: c.cohen_d, decimals: 2 },
+                Cell::Percent(p.detectable),
+                seeds_cell(p.seeds_needed.as_ref()),
                 Cell::Verdict { text: p.verdict.clone(), yes: p.significant },
             ]
         })
         .collect();
+    let which = if exp.ordered_factor.is_some() { "neighbouring levels" } else { "levels" };
     Some(Table {
         class: "pairs",
-        caption: Some("Pairwise comparisons of test accuracy (A − B)".into()),
+        caption: Some(format!(
+            "Comparisons of {which}' test accuracy (A − B): intervals and adjusted p of the \
+             deciding test (paired where seeds are paired, else Welch), Bonferroni over {m} \
+             comparisons; detectable difference and seeds needed at 80% power"
+        )),
         columns,
         rows,
     })
@@ -315,6 +353,96 @@ pub fn sources(exp: &ExperimentStats) -> Option<Table> {
         columns,
         rows,
     })
+}
+
+/// "How much of the seed noise is the test set?": per level with runs, the observed sd
+/// of the runs with predictions against the floor a test set of that size alone
+/// produces, the excess (training), how often runs disagree and what their majority
+/// vote scores; a level without test-set noise says why. `None` when no level has runs.
+pub fn test_set_noise(stats: &StudyStats) -> Option<Table> {
+    let columns = vec![
+        Column::text("experiment"),
+        Column::text("level"),
+        Column::number("runs with predictions").compact_as("runs"),
+        Column::number("test images").compact_as("images"),
+        Column::number("observed sd (pts)").compact_as("observed sd"),
+        Column::number("floor (pts)").compact_as("floor"),
+        Column::number("floor 95% CI"),
+        Column::number("excess (pts)").compact_as("excess"),
+        Column::number("disagreement (%)").compact_as("disagree (%)"),
+        Column::number("disagreement range").full_only(),
+        Column::number("ensemble acc (%)").compact_as("ensemble"),
+        Column::number("ensemble gain (pts)").compact_as("gain"),
+        Column::text("note"),
+    ];
+    let rows: Vec<Vec<Cell>> = stats
+        .experiments
+        .iter()
+        .flat_map(|e| e.levels.iter().filter(|l| l.complete > 0).map(move |l| (e, l)))
+        .map(|(e, l)| {
+            let n = l.test_set_noise.as_ref();
+            let note = match (n, &l.noise_note) {
+                (Some(n), _) if n.within_floor => "within the floor".to_string(),
+                (Some(_), _) => String::new(),
+                (None, Some(why)) => why.clone(),
+                (None, None) => String::new(),
+            };
+            vec![
+                Cell::from(e.name.as_str()),
+                Cell::from(l.label.as_str()),
+                Cell::from(format!("{}/{}", l.runs_with_predictions, l.complete)),
+                n.map_or_else(|| Cell::from("–"), |n| Cell::from(n.examples)),
+                Cell::Percent(n.map(|n| n.observed_sd)),
+                Cell::Percent(n.map(|n| n.floor_sd)),
+                Cell::Interval(n.and_then(|n| n.floor_ci)),
+                Cell::Percent(n.map(|n| n.excess_sd)),
+                Cell::Percent(n.map(|n| n.disagreement.mean)),
+                Cell::Interval(n.map(|n| (n.disagreement.min, n.disagreement.max))),
+                Cell::Percent(n.map(|n| n.ensemble_accuracy)),
+                Cell::Percent(n.map(|n| n.ensemble_gain)),
+                Cell::from(note),
+            ]
+        })
+        .collect();
+    (!rows.is_empty()).then(|| Table {
+        class: "noise",
+        caption: Some(
+            "Seed noise against the test set's own noise, per level: observed sd of test \
+             accuracy, the floor that independent errors on the test set give (95% bootstrap \
+             interval), the excess from training, disagreement between runs, majority-vote \
+             ensemble"
+                .into(),
+        ),
+        columns,
+        rows,
+    })
+}
+
+/// The complete runs without stored predictions, per level; `None` when every run has
+/// them.
+pub fn without_predictions(stats: &StudyStats) -> Option<Table> {
+    let levels = stats.runs_without_predictions();
+    if levels.is_empty() {
+        return None;
+    }
+    let columns = vec![
+        Column::text("experiment"),
+        Column::text("level"),
+        Column::number("runs"),
+        Column::text("run ids"),
+    ];
+    let rows = levels
+        .into_iter()
+        .map(|(exp, level, ids)| {
+            vec![
+                Cell::from(exp),
+                Cell::from(level),
+                Cell::from(ids.len()),
+                Cell::from(ids.join(", ")),
+            ]
+        })
+        .collect();
+    Some(Table { class: "without-predictions", caption: None, columns, rows })
 }
 
 /// Every diverged run of the study with its reason; `None` when none diverged.

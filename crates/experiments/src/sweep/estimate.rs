@@ -76,21 +76,40 @@ fn measured_factors(records: &[RunRecord]) -> HashMap<Backend, (f64, f64)> {
         .collect()
 }
 
+/// Training examples the cost model assumes for an image folder without a `train_size`.
+const UNKNOWN_TRAIN: usize = 2_000;
+
+/// Test examples the cost model assumes for an image folder without a `test_size`.
+const UNKNOWN_TEST: usize = 500;
+
 /// Seconds one run of `spec` should take with `threads` threads, its backend
 /// `factors` times the cost model.
 fn run_seconds(spec: &RunSpec, factors: (f64, f64), threads: usize) -> f64 {
-    let input = match spec.dataset {
-        cnnvar_core::DatasetName::Cifar10 => cnnvar_core::ImageShape::CIFAR10,
+    let input = match (spec.dataset, spec.image_size) {
+        (cnnvar_core::DatasetName::Cifar10, _) => cnnvar_core::ImageShape::CIFAR10,
+        // An image folder's shape is known only once it is read, unless the spec sets it.
+        (cnnvar_core::DatasetName::Folder, Some([height, width])) => {
+            cnnvar_core::ImageShape { channels: spec.channels.unwrap_or(1), height, width }
+        }
         _ => cnnvar_core::ImageShape::MNIST,
     };
-    let flops = Architecture::for_spec(spec, input).map(|a| a.flops()).unwrap_or(0) as f64;
+    // A registered model's cost is not known here: it counts as the simple model.
+    let arch = match spec.model {
+        cnnvar_core::ModelName::Custom(_) => {
+            Architecture::for_model(cnnvar_core::ModelName::Simple, input)
+        }
+        _ => Architecture::for_spec(spec, input),
+    };
+    let flops = arch.map(|a| a.flops()).unwrap_or(0) as f64;
     let (train, eval) = model_seconds(flops);
     // More threads help, but far from linearly at batch 32 (measured: 2 threads ≈ 1
     // thread with flex); count each extra thread as a quarter.
     let speedup = 1.0 + 0.25 * threads.saturating_sub(1) as f64;
     let (train, eval) = (train * factors.0 / speedup, eval * factors.1 / speedup);
-    let n_train = spec.train_size.unwrap_or_else(|| spec.dataset.train_examples()) as f64;
-    let n_test = spec.test_size.unwrap_or_else(|| spec.dataset.test_examples()) as f64;
+    // An image folder of unknown size counts as a small one.
+    let n_train = spec.train_size.or(spec.dataset.train_examples()).unwrap_or(UNKNOWN_TRAIN);
+    let n_test = spec.test_size.or(spec.dataset.test_examples()).unwrap_or(UNKNOWN_TEST);
+    let (n_train, n_test) = (n_train as f64, n_test as f64);
     STARTUP_SECONDS
         + spec.epochs as f64 * n_train * train
         + evaluated_examples(spec, n_test) * eval
@@ -208,7 +227,7 @@ mod tests {
             (ModelName::TwoConv, 787.0, 2750.0),
             (ModelName::Complex, 288.0, 933.0),
         ] {
-            let flops = Architecture::for_model(model, ImageShape::MNIST).unwrap().flops();
+            let flops = Architecture::for_model(model.clone(), ImageShape::MNIST).unwrap().flops();
             let (train, eval) = model_seconds(flops as f64);
             for (predicted, measured) in [(1.0 / train, train_rate), (1.0 / eval, eval_rate)] {
                 let ratio = predicted / measured;

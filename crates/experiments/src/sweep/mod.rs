@@ -6,10 +6,13 @@
 //! - `plan.json`: the study and every planned run (experiment, level, replicate, run id);
 //! - one directory per run (see [`crate::store`]);
 //! - `results.csv`: one row per planned run with a complete record;
+//! - with adaptive seeding, `decisions.json` and `decisions.csv`: each experiment's
+//!   decisions so far ([`adaptive`]);
 //! - `slurm/`: with the Slurm executor, the batch scripts, task lists, logs and
 //!   `submissions.json`.
 
 // The cost model counts the models' FLOPs (cnnvar-models, which is burn's side).
+pub mod adaptive;
 #[cfg(feature = "train")]
 mod estimate;
 mod executor;
@@ -31,18 +34,21 @@ pub use slurm::{SlurmExecutor, SlurmOptions};
 pub use worker::run_worker;
 pub use worker::{WorkerEvent, WorkerOutcome, run_worker_with};
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use cnnvar_core::{Error, Result, write_atomic};
 use serde::{Deserialize, Serialize};
 
 use crate::store::{Damage, RunDir, RunState};
-use crate::study::{PlannedRun, QuickScale, Study, expand};
+use crate::study::{PlannedRun, QuickScale, Study, expand, expand_with};
 
 /// The file that lists a study's planned runs.
 pub const PLAN_FILE: &str = "plan.json";
 
-/// A study and its expansion, as stored in `plan.json`.
+/// A study and its expansion, as stored in `plan.json`. An adaptive study's plan holds
+/// the seeds of each experiment so far ([`Plan::set_seeds`]); the sweep recomputes them
+/// from the records ([`adaptive::decisions`]) whenever it starts.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Plan {
     /// The study.
@@ -69,7 +75,9 @@ impl Plan {
     }
 
     /// Expands `study` with its seed count and every run's epochs replaced where given
-    /// (a shorter version of a study; its directory name says so).
+    /// (a shorter version of a study; its directory name says so). `seeds` on an
+    /// adaptive study makes it a fixed study of that many seeds (the same runs as the
+    /// adaptive design's first replicates, without its decisions).
     pub fn with_overrides(
         mut study: Study,
         quick: bool,
@@ -78,6 +86,7 @@ impl Plan {
     ) -> Plan {
         if let Some(n) = seeds {
             study.seeds = n.max(1);
+            study.adaptive = None;
         }
         if let Some(e) = epochs {
             for level in study.experiments.iter_mut().flat_map(|x| x.levels.iter_mut()) {
@@ -101,10 +110,33 @@ impl Plan {
         for level in self.study.experiments.iter_mut().flat_map(|x| x.levels.iter_mut()) {
             level.spec.backend = backend;
         }
+        let seeds = self.seeds();
         let mut plan =
             Plan::with_overrides(self.study, self.quick, self.seeds_override, self.epochs_override);
         plan.backend_override = Some(backend);
+        plan.set_seeds(&seeds);
         plan
+    }
+
+    /// Replicates of each experiment's levels in the plan, by experiment name.
+    pub fn seeds(&self) -> BTreeMap<String, usize> {
+        let mut seeds: BTreeMap<String, usize> =
+            self.study.experiments.iter().map(|e| (e.name.clone(), 0)).collect();
+        for r in &self.runs {
+            let n = seeds.entry(r.experiment.clone()).or_default();
+            *n = (*n).max(r.replicate + 1);
+        }
+        seeds
+    }
+
+    /// Expands the study again with `seeds[experiment]` replicates of each experiment
+    /// named (the others keep theirs): replicate r's runs are the same runs at any count.
+    pub fn set_seeds(&mut self, seeds: &BTreeMap<String, usize>) {
+        let now = self.seeds();
+        let of = |e: &crate::study::Experiment| {
+            seeds.get(&e.name).or(now.get(&e.name)).copied().unwrap_or(self.study.seeds)
+        };
+        self.runs = expand_with(&self.study, self.quick.then(QuickScale::default), of);
     }
 
     /// The command-line options that made this plan from its study file.

@@ -1,16 +1,18 @@
 //! A sweep's policy, for any front end: the plan with its overrides, the study
 //! directory, how many workers and how they wait, which executor, which runs are still
-//! to do and in what order, and what the sweep says at its end. Nothing here prints: a
-//! front end shows the values it returns.
+//! to do and in what order, the rounds of an adaptive study ([`SweepSetup::run_rounds`]),
+//! and what the sweep says at its end. Nothing here prints: a front end shows the values
+//! it returns.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use cnnvar_core::{Error, Result};
 
+use super::adaptive::{self, StudyDecisions};
 use super::{
     Event, ExecOutcome, LocalExecutor, Plan, Repair, SlurmExecutor, SlurmOptions, WorkerCommand,
     write_results_csv,
@@ -36,7 +38,9 @@ pub struct SweepRequest {
     pub jobs: Option<usize>,
     /// Compute threads per local worker.
     pub threads_per_job: usize,
-    /// The data directory the workers are told (made absolute).
+    /// The data directory the workers are told (made absolute); for a study on an
+    /// image folder, the folder, over the study file's `data_dir`
+    /// ([`crate::data::resolve_folders`]).
     pub data_dir: Option<PathBuf>,
     /// `Some`: run as a Slurm job array with these options; `None`: local workers.
     pub slurm: Option<SlurmOptions>,
@@ -86,6 +90,29 @@ impl Todo<'_> {
     pub fn already(&self) -> usize {
         self.total - self.runs.len()
     }
+}
+
+/// One round of a sweep: the runs it does and, for an adaptive study, the decisions
+/// that asked for them. A fixed study's sweep is one round.
+#[derive(Debug)]
+pub struct Round<'a> {
+    /// 1-based.
+    pub number: usize,
+    /// The runs of the plan as it stands this round, and those not complete.
+    pub todo: Todo<'a>,
+    /// The decisions from the records at the round's start (adaptive studies only).
+    pub decisions: Option<StudyDecisions>,
+    /// The damaged files moved aside before the round (their runs train again).
+    pub repairs: Vec<Repair>,
+}
+
+/// Adds what one round's executor did to the sweep's total.
+fn add(total: &mut ExecOutcome, round: &ExecOutcome) {
+    total.done += round.done;
+    total.failed += round.failed;
+    total.busy += round.busy;
+    total.done_elsewhere += round.done_elsewhere;
+    total.interrupted += round.interrupted;
 }
 
 /// The cores this process may use.
@@ -146,8 +173,11 @@ impl SweepSetup {
     }
 
     /// [`SweepSetup::with_cores`] with the study already read (`r.study` is not read).
-    pub fn for_study(study: Study, r: SweepRequest, cores: usize) -> Result<SweepSetup> {
+    /// A study on an image folder reads the folder here, for its checksum
+    /// ([`crate::data::resolve_folders`]).
+    pub fn for_study(mut study: Study, r: SweepRequest, cores: usize) -> Result<SweepSetup> {
         study.check_overrides(r.seeds, r.epochs)?;
+        crate::data::resolve_folders(&mut study, r.data_dir.as_deref())?;
         let plan = Plan::with_overrides(study, r.quick, r.seeds, r.epochs);
         let plan = match r.backend {
             Some(b) => plan.on_backend(b),
@@ -216,6 +246,53 @@ impl SweepSetup {
         let todo = self.todo();
         let script = slurm.write_script(self.name(), &self.dir, &todo.runs)?;
         Ok(Some((todo.runs.len(), script)))
+    }
+
+    /// For an adaptive study: the decisions the records in the study directory make
+    /// now ([`adaptive::decisions`]), with the plan expanded to the seeds they ask for
+    /// (writes nothing). `None`, and the plan unchanged, for a fixed study.
+    pub fn plan_round(&mut self) -> Option<StudyDecisions> {
+        let decisions = adaptive::decisions(&self.plan, &self.dir)?;
+        self.plan.set_seeds(&decisions.seeds());
+        Some(decisions)
+    }
+
+    /// Runs the sweep round by round, `round` executing each round's runs (the front
+    /// end shows it; [`SweepSetup::execute`] runs it). Each round first plans from the
+    /// records ([`SweepSetup::plan_round`]), lays the study directory out, repairs it
+    /// and writes the decisions; a fixed study has one round. An adaptive study takes
+    /// another round once every run of this one is complete, until its plan has nothing
+    /// left to do, and stops after a round with failed or interrupted runs, runs left to
+    /// another process, or `stop` set: its next sweep resumes from the records, to the
+    /// same decisions. Returns what the executors did, summed.
+    pub fn run_rounds(
+        &mut self,
+        stop: &AtomicBool,
+        mut round: impl FnMut(&SweepSetup, Round<'_>) -> Result<ExecOutcome>,
+    ) -> Result<ExecOutcome> {
+        let mut total = ExecOutcome::default();
+        for number in 1.. {
+            let decisions = self.plan_round();
+            let repairs = self.prepare()?;
+            if let Some(d) = &decisions {
+                adaptive::write_decisions(&self.dir, d)?;
+            }
+            let todo = self.todo();
+            if number > 1 && todo.runs.is_empty() {
+                break;
+            }
+            let outcome = round(self, Round { number, todo, decisions, repairs })?;
+            add(&mut total, &outcome);
+            let clean = outcome.failed == 0 && outcome.interrupted == 0 && outcome.busy == 0;
+            let adaptive = self.plan.study.adaptive.is_some();
+            if !adaptive || !clean || stop.load(Ordering::SeqCst) || !self.todo().runs.is_empty() {
+                if let Some(d) = adaptive::decisions(&self.plan, &self.dir) {
+                    adaptive::write_decisions(&self.dir, &d)?;
+                }
+                break;
+            }
+        }
+        Ok(total)
     }
 
     /// Lays out the study directory and moves damaged files aside, so that their runs
@@ -335,6 +412,8 @@ impl fmt::Display for SweepSummary {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use cnnvar_core::RunSpec;
 
     use super::*;
@@ -352,6 +431,7 @@ mod tests {
             name: "s".into(),
             description: String::new(),
             seeds: 2,
+            adaptive: None,
             seed: 0,
             paired_seeds: true,
             experiments: vec![Experiment {
@@ -466,6 +546,100 @@ mod tests {
         assert!(SweepSetup::for_study(study(), r, 2).is_err());
         let r = SweepRequest { epochs: Some(0), ..request(tmp.path(), None) };
         assert!(SweepSetup::for_study(study(), r, 2).is_err());
+    }
+
+    /// A fake executor for adaptive rounds: records every run of the round with a test
+    /// accuracy by experiment, level and replicate ("clear": 90% against 70%; "close":
+    /// 80% with a small wobble), unless `upto` says to stop after so many runs (as if
+    /// killed: the rest stay pending and the round reports them interrupted).
+    fn fake_round(
+        s: &SweepSetup,
+        round: Round<'_>,
+        upto: Option<usize>,
+        seen: &mut Vec<BTreeMap<String, usize>>,
+    ) -> Result<ExecOutcome> {
+        seen.push(s.plan.seeds());
+        let mut outcome = ExecOutcome::default();
+        for (i, run) in round.todo.runs.iter().enumerate() {
+            if upto.is_some_and(|n| i >= n) {
+                outcome.interrupted += 1;
+                continue;
+            }
+            let wobble = [0.3, -0.9, 0.6, -0.2, 0.8, -0.7, 0.1, -0.4, 0.5][run.replicate % 9];
+            let mut rec = crate::store::tests::record_of(&run.spec);
+            rec.test_accuracy = match run.experiment.as_str() {
+                "clear" => 0.9 - 0.2 * run.level_index as f64,
+                _ => 0.8 + 0.005 * wobble * run.level_index as f64,
+            };
+            RunDir::open(s.dir.join(&run.run_id)).write_record(&rec)?;
+            outcome.done += 1;
+        }
+        Ok(outcome)
+    }
+
+    fn adaptive_setup(tmp: &Path) -> SweepSetup {
+        let mut study = super::adaptive::tests::study(&[("clear", 2), ("close", 2)]);
+        let a = study.adaptive.as_mut().expect("adaptive");
+        a.resolve.get_mut("close").expect("close").delta = 0.0;
+        SweepSetup::for_study(study, request(tmp, None), 2).expect("setup")
+    }
+
+    /// Round by round, only the open experiment gets more seeds (2 a time), up to
+    /// `max`; the decided one keeps its 3; a rerun finds nothing to do.
+    #[test]
+    fn adaptive_rounds_add_seeds_to_open_experiments_only() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let mut setup = adaptive_setup(tmp.path());
+        let mut seen = Vec::new();
+        let stop = AtomicBool::new(false);
+        let total =
+            setup.run_rounds(&stop, |s, r| fake_round(s, r, None, &mut seen)).expect("runs");
+        let seeds = |clear: usize, close: usize| {
+            BTreeMap::from([("clear".to_string(), clear), ("close".to_string(), close)])
+        };
+        assert_eq!(seen, [seeds(3, 3), seeds(3, 5), seeds(3, 7), seeds(3, 9)]);
+        assert_eq!(total.done, 2 * 3 + 2 * 9);
+        let json: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(setup.dir.join(adaptive::DECISIONS_JSON)).expect("decisions.json"),
+        )
+        .expect("parses");
+        assert_eq!(json["finished"], true);
+        assert_eq!(json["experiments"][0]["comparisons"][0]["verdict"], "larger");
+        assert_eq!(json["experiments"][0]["runs_saved"], 2 * 9 - 2 * 3);
+        assert_eq!(json["experiments"][1]["comparisons"][0]["verdict"], "undecided");
+        assert!(setup.dir.join(adaptive::DECISIONS_CSV).exists());
+        assert_eq!(Plan::load(&setup.dir).expect("plan").seeds(), seeds(3, 9));
+        let mut again = adaptive_setup(tmp.path());
+        let mut rerun = Vec::new();
+        let total = again.run_rounds(&stop, |s, r| fake_round(s, r, None, &mut rerun)).expect("ok");
+        assert_eq!((rerun, total.done), (vec![seeds(3, 9)], 0), "one round, nothing to do");
+    }
+
+    /// A sweep stopped part-way through a round takes no further round; the next one
+    /// starts from the records with the same seeds and ends with the same decisions as
+    /// an uninterrupted sweep.
+    #[test]
+    fn an_interrupted_adaptive_sweep_resumes_to_the_same_decisions() {
+        let (whole, cut) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+        let stop = AtomicBool::new(false);
+        let mut setup = adaptive_setup(whole.path());
+        setup.run_rounds(&stop, |s, r| fake_round(s, r, None, &mut Vec::new())).expect("runs");
+        let mut seen = Vec::new();
+        let mut first = adaptive_setup(cut.path());
+        let mut rounds = 0;
+        first
+            .run_rounds(&stop, |s, r| {
+                rounds += 1;
+                // The second round stops after one run of its two.
+                fake_round(s, r, (rounds == 2).then_some(1), &mut seen)
+            })
+            .expect("runs");
+        assert_eq!(seen.len(), 2, "no round after an interrupted one");
+        let mut resumed = adaptive_setup(cut.path());
+        resumed.run_rounds(&stop, |s, r| fake_round(s, r, None, &mut seen)).expect("runs");
+        assert_eq!(seen[2], seen[1], "the resumed sweep starts where the first stopped");
+        let read = |d: &Path| std::fs::read(d.join(adaptive::DECISIONS_JSON)).expect("decisions");
+        assert_eq!(read(&setup.dir), read(&resumed.dir));
     }
 
     #[test]

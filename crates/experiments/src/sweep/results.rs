@@ -1,6 +1,4 @@
-//! Reading a study's results from its run directories ([`load_results`],
-//! [`load_predictions`]) and `results.csv`: one row per planned run with a complete
-//! record. Its spec columns are
+//! `results.csv`: one row per planned run with a complete record. Its spec columns are
 //! [`RunSpec::fields`] in order, filled from the spec's serialised form, so a field added
 //! to the spec is a column without further edits; an unset optional field is an empty
 //! cell.
@@ -10,7 +8,7 @@ use std::path::Path;
 use cnnvar_core::{Error, Result, RunRecord, RunSpec, write_atomic};
 
 use super::Plan;
-use crate::store::{Predictions, RunDir};
+use crate::store::RunDir;
 use crate::study::PlannedRun;
 
 /// The columns before the spec's: where the run sits in the study.
@@ -27,22 +25,6 @@ pub fn load_results<'a>(plan: &'a Plan, study_dir: &Path) -> Vec<(&'a PlannedRun
         .filter_map(|r| {
             let rec = RunDir::open(study_dir.join(&r.run_id)).read_record().ok().flatten()?;
             Some((r, rec))
-        })
-        .collect()
-}
-
-/// The stored predictions of each of `results` (from [`load_results`]) that has them,
-/// by run id. Runs without a `predictions.u8` (records made before runs stored them)
-/// are absent; so are runs whose file is damaged, which the report names as damaged.
-pub fn load_predictions(
-    study_dir: &Path,
-    results: &[(&PlannedRun, RunRecord)],
-) -> std::collections::HashMap<String, Predictions> {
-    results
-        .iter()
-        .filter_map(|(run, rec)| {
-            let dir = RunDir::open(study_dir.join(&run.run_id));
-            Some((run.run_id.clone(), dir.read_predictions(rec).ok().flatten()?))
         })
         .collect()
 }
