@@ -317,3 +317,33 @@ fn an_eval_subset_changes_only_the_earlier_curve_points() {
         assert_eq!(full["epochs"][e]["train_loss"], sub["epochs"][e]["train_loss"], "epoch {e}");
     }
 }
+
+/// A model this program does not register (`my-resnet` is the custom-model example's) is
+/// refused before any data is read, by `cnnvar train` and by `cnnvar sweep`, naming the
+/// models it knows; a name no model could have is refused by the spec.
+#[test]
+fn an_unregistered_model_is_refused_naming_the_known_ones() {
+    let o = output(cnnvar().args(["train", "--model", "my-resnet", "--epochs", "1", "--quiet"]));
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(err.contains("--model") && err.contains("`my-resnet`"), "{err}");
+    assert!(err.contains("cnn, complex, simple, two-conv"), "{err}");
+    assert!(!err.contains("not found"), "no data was looked for: {err}");
+
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let study = tmp.path().join("mine.toml");
+    std::fs::write(
+        &study,
+        "seeds = 1\n[[experiment]]\nname = \"m\"\nvary = { model = [\"simple\", \"my-resnet\"] }\n",
+    )
+    .expect("write study");
+    let o = output(cnnvar().args(["sweep", "--quiet", "--out"]).arg(tmp.path()).arg(&study));
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(err.contains("mine.toml") && err.contains("level `my-resnet`"), "{err}");
+    assert!(!tmp.path().join("mine").join("plan.json").exists(), "nothing planned");
+
+    let o = output(cnnvar().args(["train", "--model", "My ResNet"]));
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("--model"), "{}", stderr(&o));
+}

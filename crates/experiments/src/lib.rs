@@ -1,10 +1,12 @@
 //! # cnnvar-experiments
 //!
 //! Everything between a spec and a verdict: the training loop ([`train`]), written once
-//! for any burn `Device`; the optimizers and their presets ([`optimizer`]); evaluation
+//! for any burn `Device` and any registered model (`cnnvar_models::Models`); the
+//! optimizers and their presets ([`optimizer`]); evaluation
 //! ([`evaluate`]); one run from spec to record ([`execute`]); the run store ([`store`]),
 //! where each run's directory is named by the hash of its spec; studies run by worker
-//! processes ([`sweep`]); their statistics ([`analysis`]) and report ([`report`]).
+//! processes ([`sweep`]), with their image folders fixed by content when planned
+//! ([`data`]); their statistics ([`analysis`]) and report ([`report`]).
 //!
 //! The training half is the `train` feature (a default one, and implied by every
 //! backend feature): without it (`--no-default-features`) the crate has no burn in its
@@ -19,6 +21,58 @@ use cnnvar_experiments::{RunOptions, execute};
 let spec = RunSpec { model: ModelName::Simple, train_size: Some(2000), epochs: 1, ..RunSpec::default() };
 let record = execute(&spec, &RunOptions::default(), &mut |_| {}).unwrap().record;
 println!("test accuracy {:.4}", record.test_accuracy);
+```
+
+Your own model on your own images: implement `cnnvar_models::Classifier`, register it
+in the `Models` of [`RunOptions`], and name it and the image folder in the spec. The
+record's spec carries the folder's checksum (`data_sha256`, part of the run id) and its
+provenance the class names.
+
+```no_run
+use burn::module::Module;
+use burn::nn::{Linear, LinearConfig};
+use burn::tensor::{Device, Tensor};
+use cnnvar_core::{DatasetName, ModelName, Result, RunSpec};
+use cnnvar_experiments::{RunOptions, execute};
+use cnnvar_models::{Classifier, ModelInput, Models};
+
+/// Logistic regression on the pixels.
+#[derive(Module, Debug)]
+struct Logistic {
+    dense: Linear,
+}
+
+impl Classifier for Logistic {
+    fn build(input: &ModelInput, _spec: &RunSpec, device: &Device) -> Result<Self> {
+        let pixels = input.channels * input.height * input.width;
+        Ok(Logistic { dense: LinearConfig::new(pixels, input.classes).init(device) })
+    }
+
+    fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+        self.dense.forward(images.flatten(1, 3))
+    }
+}
+
+let spec = RunSpec {
+    dataset: DatasetName::Folder,
+    data_dir: Some("data/digits".into()),
+    model: ModelName::Custom("logistic".into()),
+    epochs: 20,
+    ..RunSpec::default()
+};
+let options = RunOptions {
+    models: Models::standard().with::<Logistic>("logistic"),
+    ..RunOptions::default()
+};
+let record = execute(&spec, &options, &mut |_| {})?.record;
+println!(
+    "{:.4} on {} classes ({}), data sha256 {}",
+    record.test_accuracy,
+    record.provenance.class_names.len(),
+    record.provenance.class_names.join(", "),
+    record.spec.data_sha256.unwrap_or_default()
+);
+# Ok::<(), cnnvar_core::Error>(())
 ```
 "#
 )]

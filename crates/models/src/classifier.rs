@@ -343,30 +343,60 @@ mod tests {
         }
     }
 
-    fn weights(model: &dyn DynClassifier, device: &Device) -> Vec<f32> {
-        let x = Tensor::<4>::ones([1, 1, 2, 2], device);
-        model.forward(x).into_data().try_to_vec::<f32>().expect("f32 logits")
+    /// Counts the parameters of a module that are (not) initialised yet.
+    #[derive(Default)]
+    struct Initialised {
+        yes: usize,
+        no: usize,
     }
 
-    /// A lazily built model's weights are drawn at build time, from the init seed: what
-    /// the device draws afterwards (dropout, after re-seeding) does not change them.
+    impl ModuleVisitor for Initialised {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            if param.is_initialized() { self.yes += 1 } else { self.no += 1 }
+        }
+    }
+
+    /// burn's layer configs leave parameters lazy, to be drawn at first use (after the
+    /// device is re-seeded for dropout); the registry's build draws them all at once,
+    /// while the device still holds the init seed. (Checked structurally: the device's
+    /// seed is process-global, and other tests draw from it concurrently.)
     #[test]
-    fn lazy_parameters_are_drawn_from_the_init_seed() {
+    fn lazy_parameters_are_drawn_when_the_model_is_built() {
         let device = Device::flex();
-        let models = Models::standard().with::<Lazy>("lazy");
         let spec = RunSpec { model: ModelName::Custom("lazy".into()), ..RunSpec::default() };
         let input = ModelInput { channels: 1, height: 2, width: 2, classes: 3 };
-        let build = |then: u64| {
-            device.seed(5);
-            let model = models.build(&input, &spec, &device).expect("builds");
-            device.seed(then);
-            let _ = Tensor::<1>::random([100], burn::tensor::Distribution::Default, &device);
-            weights(model.as_ref(), &device)
-        };
-        assert_eq!(build(1), build(2), "the weights depend on the init seed alone");
-        device.seed(6);
-        let other = models.build(&input, &spec, &device).expect("builds");
-        assert_ne!(weights(other.as_ref(), &device), build(1));
+        let mut lazy = Initialised::default();
+        Lazy::build(&input, &spec, &device).expect("builds").visit(&mut lazy);
+        assert_eq!((lazy.yes, lazy.no), (0, 2), "burn's Linear is lazy");
+
+        let models = Models::standard().with::<Probe>("probe");
+        let spec = RunSpec { model: ModelName::Custom("probe".into()), ..spec };
+        let built = models.build(&input, &spec, &device).expect("builds");
+        assert_eq!(built.params(), 4 * 3 + 3);
+        let x = Tensor::<4>::ones([1, 1, 2, 2], &device);
+        let counts = built.forward(x).into_data().try_to_vec::<f32>().expect("f32");
+        assert_eq!(counts, [2.0, 0.0], "initialised and lazy parameters at the first forward");
+    }
+
+    /// A [`Lazy`] whose output is how many of its parameters are initialised and how
+    /// many are not, as it finds them (before touching any).
+    #[derive(Module, Debug)]
+    struct Probe {
+        inner: Lazy,
+    }
+
+    impl Classifier for Probe {
+        fn build(input: &ModelInput, spec: &RunSpec, device: &Device) -> Result<Self> {
+            Ok(Probe { inner: Lazy::build(input, spec, device)? })
+        }
+
+        fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+            let mut count = Initialised::default();
+            self.visit(&mut count);
+            let data =
+                burn::tensor::TensorData::new(vec![count.yes as f32, count.no as f32], [1, 2]);
+            Tensor::from_data(data, &images.device())
+        }
     }
 
     /// Standard names are the standard models; custom names must be free and well
