@@ -1166,6 +1166,27 @@ mod tests {
         assert!(experiment_stats(&exp, &[]).class_names.is_empty());
     }
 
+    /// An image folder's class names come from its records (the class folders'), when
+    /// they agree; none before any run is complete.
+    #[test]
+    fn an_image_folders_class_names_come_from_its_records() {
+        let mut exp = experiment(ExperimentKind::Factor, &["a", "b"]);
+        for level in &mut exp.levels {
+            level.spec.dataset = cnnvar_core::DatasetName::Folder;
+        }
+        assert!(experiment_stats(&exp, &[]).class_names.is_empty());
+        let runs = [planned("a", 0), planned("b", 0)];
+        let named = |names: &[&str]| {
+            let mut r = record(0.9, false);
+            r.provenance.class_names = names.iter().map(|n| n.to_string()).collect();
+            r
+        };
+        let results = vec![(&runs[0], named(&["cat", "dog"])), (&runs[1], named(&["cat", "dog"]))];
+        assert_eq!(experiment_stats(&exp, &results).class_names, ["cat", "dog"]);
+        let mixed = vec![(&runs[0], named(&["cat", "dog"])), (&runs[1], named(&["ant", "bee"]))];
+        assert!(experiment_stats(&exp, &mixed).class_names.is_empty());
+    }
+
     #[test]
     fn a_real_difference_gets_a_verdict() {
         let exp = experiment(ExperimentKind::Factor, &["0.01", "0.0001"]);
