@@ -13,6 +13,7 @@ pub mod power;
 pub mod powerlaw;
 pub mod rank;
 pub mod sequential;
+mod splitmix;
 pub mod stats;
 
 use std::collections::HashMap;

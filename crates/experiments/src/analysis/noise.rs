@@ -28,6 +28,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use super::splitmix::SplitMix;
+
 /// Bootstrap resamples (of runs) for the interval of the floor.
 pub const BOOTSTRAP: usize = 2000;
 
@@ -453,36 +455,6 @@ fn sentence(s: &TestSetNoise) -> String {
             points(s.observed_sd),
             points(s.excess_sd)
         )
-    }
-}
-
-/// A small deterministic generator for the bootstrap (SplitMix64).
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    /// Uniform in (0, 1).
-    #[cfg(test)]
-    fn uniform(&mut self) -> f64 {
-        ((self.next() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    }
-
-    /// Standard normal (Box–Muller).
-    #[cfg(test)]
-    fn normal(&mut self) -> f64 {
-        let (u, v) = (self.uniform(), self.uniform());
-        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
     }
 }
 

@@ -8,6 +8,7 @@
 use serde::Serialize;
 use statrs::distribution::{ChiSquared, ContinuousCDF, FisherSnedecor};
 
+use super::splitmix::SplitMix;
 use super::{ExperimentStats, StudyStats};
 use crate::study::ExperimentKind;
 
@@ -213,23 +214,6 @@ pub fn kruskal_p(groups: &[&[f64]]) -> Option<f64> {
     let h = h / correction;
     let dist = ChiSquared::new((k - 1) as f64).ok()?;
     Some((1.0 - dist.cdf(h.max(0.0))).clamp(0.0, 1.0))
-}
-
-/// A small deterministic generator for the bootstrap (SplitMix64).
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
 }
 
 /// 95% percentile-bootstrap interval of eta squared, resampling runs within each level

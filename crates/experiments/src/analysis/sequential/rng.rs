@@ -6,15 +6,8 @@ pub(super) struct Rng([u64; 4]);
 
 impl Rng {
     pub(super) fn new(seed: u64) -> Self {
-        let mut x = seed;
-        let mut next = || {
-            x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = x;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^ (z >> 31)
-        };
-        Self([next(), next(), next(), next()])
+        let mut seeder = crate::analysis::splitmix::SplitMix(seed);
+        Self([seeder.next(), seeder.next(), seeder.next(), seeder.next()])
     }
 
     fn next_u64(&mut self) -> u64 {
