@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reference values for the statistics of crates/experiments/src/analysis/{power,noise}.rs.
+"""Reference values for the statistics of crates/experiments/src/analysis/{power,noise,stats}.rs.
 
 Independent implementations (scipy, statsmodels, numpy) are run on fixed inputs and the
 results written to crates/experiments/src/analysis/reference.json, which the Rust unit
@@ -280,6 +280,39 @@ def noise_case():
     }
 
 
+def superiority_variance(theta, m, n):
+    """Hanley-McNeil's variance of the Mann-Whitney estimate with m and n replaced by
+    their mean (Newcombe 2006), at the true value theta."""
+    big_n = (m + n) / 2
+    return theta * (1 - theta) / (m * n) * (
+        1 + (big_n - 1) * ((1 - theta) / (2 - theta) + theta / (1 + theta))
+    )
+
+
+def superiority_cases():
+    """P(A beats B) from scipy's Mann-Whitney U (ties count half) and its 95% score
+    interval: the roots of (theta_hat - t)^2 = z^2 V(t) on each side, by brentq."""
+    cases = [(w["a"], w["b"]) for w in welch_cases()] + [
+        ([0.90, 0.91, 0.92, 0.905, 0.915], [0.80, 0.81, 0.82, 0.805, 0.815]),
+        ([0.85, 0.86, 0.86, 0.84], [0.86, 0.85, 0.84, 0.86, 0.87]),
+    ]
+    z = stats.norm.ppf(0.975)
+    out = []
+    for a, b in cases:
+        m, n = len(a), len(b)
+        theta = float(stats.mannwhitneyu(a, b).statistic) / (m * n)
+
+        def score(t):
+            return (theta - t) ** 2 - z * z * superiority_variance(t, m, n)
+
+        # At theta_hat = 0 or 1 the variance vanishes there too: bracket from just inside.
+        inner_lo, inner_hi = min(theta, 1 - 1e-12), max(theta, 1e-12)
+        lo = 0.0 if score(0.0) <= 0 else optimize.brentq(score, 0.0, inner_lo, xtol=1e-14)
+        hi = 1.0 if score(1.0) <= 0 else optimize.brentq(score, inner_hi, 1.0, xtol=1e-14)
+        out.append({"a": a, "b": b, "theta": theta, "ci95": [lo, hi]})
+    return out
+
+
 def main():
     out = {
         "generated_by": "scripts/reference/stats_reference.py",
@@ -295,6 +328,7 @@ def main():
         "nct": nct_cases(),
         "power": power_cases(),
         "noise": noise_case(),
+        "superiority": superiority_cases(),
     }
     OUT.write_text(json.dumps(out, indent=1) + "\n")
     print(f"wrote {OUT}")

@@ -69,6 +69,19 @@ fn a_killed_adaptive_sweep_resumes_to_the_same_decisions() {
     assert_eq!(plan_run_ids(&dir).len(), d["runs"].as_u64().expect("runs") as usize);
     let csv = std::fs::read_to_string(dir.join("decisions.csv")).expect("decisions.csv");
     assert_eq!(csv.lines().count(), 3, "{csv}");
+    // The report states the decisions after the verdicts, and `cnnvar status` each
+    // experiment's.
+    let md = std::fs::read_to_string(dir.join("report.md")).expect("report.md");
+    let section = md.find("## Adaptive seeding").expect("the decisions section");
+    assert!(md.find("## Verdicts") < Some(section), "{md}");
+    assert!(md.contains("equivalent within ±0.5 points"), "{md}");
+    assert!(md.contains("**Adaptive seeding:** same: finished at 2 seeds"), "{md}");
+    assert!(md.contains("runs saved ("), "{md}");
+    let o = output(cnnvar().arg("status").arg(&dir));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let status = String::from_utf8_lossy(&o.stdout);
+    assert!(status.contains("    same: finished at 2 seeds (look 1 of 3)"), "{status}");
+    assert!(status.contains("adaptive seeding: finished;"), "{status}");
 
     // Killed (the sweep and its workers) once a run of the second round is complete.
     let cut = tmp.path().join("cut");

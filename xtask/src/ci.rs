@@ -1,6 +1,6 @@
 //! `cargo xtask ci`: the test command. Installs prerequisites, then fmt, clippy, every
 //! test with all CPU backends compiled in, a check of the CUDA build, the data crate's
-//! tests without its download feature, the experiments crate's without burn, and a
+//! tests without its download feature, the experiments and core crates' without burn, and a
 //! bounded run of every fuzz target.
 
 use std::process::Command;
@@ -81,6 +81,8 @@ pub fn run_ci(skip_install: bool, quick: bool) -> Result<()> {
     step("cnnvar-experiments without burn");
     no_burn_in_tree("cnnvar-experiments")?;
     sh(cargo().args(["test", "-p", "cnnvar-experiments", "--no-default-features"]))?;
+    // The study parser and specs too: cnnvar-core without burn.
+    sh(cargo().args(["test", "-p", "cnnvar-core", "--no-default-features"]))?;
 
     if !quick {
         step("fuzz (every parser, 60 s each)");

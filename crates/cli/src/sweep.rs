@@ -301,10 +301,18 @@ pub fn status(study_dir: &Path) -> Result<ExitCode> {
             n => format!(", {n} damaged"),
         }
     );
+    // An adaptive study's round and decisions per experiment, from the records.
+    let decisions = adaptive::decisions(&plan, study_dir);
     for exp in &plan.study.experiments {
         let mine: Vec<_> = states.iter().filter(|(r, _)| r.experiment == exp.name).collect();
         let done = mine.iter().filter(|(_, s)| *s == RunState::Done).count();
         println!("  {:<16} {done}/{} done", exp.name, mine.len());
+        if let Some(line) = decisions.as_ref().and_then(|d| decisions_line(d, &exp.name)) {
+            println!("    {line}");
+        }
+    }
+    if let Some(d) = &decisions {
+        println!("  {}", adaptive_total(d));
     }
     print_damaged(&plan, study_dir);
     for (run, state) in &states {
@@ -315,6 +323,25 @@ pub fn status(study_dir: &Path) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where experiment `name` of an adaptive study stands: its round and decisions
+/// (`ExperimentDecisions::line`).
+fn decisions_line(d: &adaptive::StudyDecisions, name: &str) -> Option<String> {
+    d.experiments.iter().find(|e| e.experiment == name).map(|e| e.line())
+}
+
+/// An adaptive study's runs against `max` seeds everywhere, in one line.
+fn adaptive_total(d: &adaptive::StudyDecisions) -> String {
+    let state = if d.finished {
+        "finished".to_string()
+    } else {
+        format!("{} experiment(s) open", d.open().count())
+    };
+    format!(
+        "adaptive seeding: {state}; {} runs needed now, {} at {} seeds everywhere ({} saved)",
+        d.runs, d.runs_at_max, d.max_seeds, d.runs_saved
+    )
 }
 
 /// One line per damaged run, by id, with each damaged file and why (the next sweep

@@ -134,9 +134,22 @@ pub enum Error {
         /// What came back, and what was expected.
         message: String,
     },
-    /// Being replaced by the variants above (kept until the last site is gone).
-    #[error("{0}")]
-    Other(String),
+    /// A run's outputs (predictions, labels, curve) do not agree with its record.
+    #[error("run {run}: {message}")]
+    Outputs {
+        /// The run's id.
+        run: String,
+        /// What disagrees, and what was expected.
+        message: String,
+    },
+    /// A model could not be registered or built under its name.
+    #[error("model `{model}`: {message}")]
+    Model {
+        /// The model's name.
+        model: String,
+        /// What went wrong.
+        message: String,
+    },
 }
 
 impl Error {
@@ -192,6 +205,16 @@ impl Error {
     /// An [`Error::Encode`] of `output`.
     pub fn encode(output: impl Into<String>, message: impl ToString) -> Self {
         Error::Encode { output: output.into(), message: message.to_string() }
+    }
+
+    /// An [`Error::Outputs`] for the run `run`.
+    pub fn outputs(run: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Outputs { run: run.into(), message: message.into() }
+    }
+
+    /// An [`Error::Model`] for the model `model`.
+    pub fn model(model: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Model { model: model.into(), message: message.into() }
     }
 
     /// An [`Error::Compute`] in `operation`.

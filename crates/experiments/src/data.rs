@@ -34,12 +34,16 @@ pub fn resolve_folders(study: &mut Study, data_dir: Option<&Path>) -> Result<()>
                 continue;
             }
             resolve_folder(&mut level.spec, data_dir, &mut checksums).map_err(|e| {
-                Error::Other(format!(
-                    "{}: experiment `{}`, level `{}`: {e}",
-                    study.source.display(),
-                    exp.name,
-                    level.label
-                ))
+                Error::field(
+                    format!(
+                        "{}: experiment `{}`, level `{}`",
+                        study.source.display(),
+                        exp.name,
+                        level.label
+                    ),
+                    "data_dir",
+                    e.to_string(),
+                )
             })?;
         }
     }

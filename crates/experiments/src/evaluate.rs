@@ -106,21 +106,28 @@ pub fn evaluate(
 fn predicted_classes(data: TensorData, expected: usize, classes: usize) -> Result<Vec<u8>> {
     let dtype = data.dtype();
     let predicted: Vec<i64> = data.try_into_vec_as::<i64>().map_err(|e| {
-        Error::Other(format!("evaluation: reading the predicted classes ({dtype:?}) failed: {e}"))
+        Error::compute(
+            "evaluation",
+            format!("reading the predicted classes ({dtype:?}) failed: {e}"),
+        )
     })?;
     if predicted.len() != expected {
-        return Err(Error::Other(format!(
-            "evaluation: the backend returned {} predicted classes for a batch of {expected}",
-            predicted.len()
-        )));
+        return Err(Error::compute(
+            "evaluation",
+            format!(
+                "the backend returned {} predicted classes for a batch of {expected}",
+                predicted.len()
+            ),
+        ));
     }
     predicted
         .into_iter()
         .map(|p| {
             u8::try_from(p).ok().filter(|&c| usize::from(c) < classes).ok_or_else(|| {
-                Error::Other(format!(
-                    "evaluation: the backend predicted class {p}, not one of the {classes} classes"
-                ))
+                Error::compute(
+                    "evaluation",
+                    format!("the backend predicted class {p}, not one of the {classes} classes"),
+                )
             })
         })
         .collect()

@@ -105,11 +105,14 @@ pub fn execute_on(
     spec.validate()?;
     let data = &run_data.split;
     if spec.dataset == DatasetName::Folder && spec.data_sha256.as_deref() != Some(&data.sha256) {
-        return Err(Error::Other(format!(
-            "execute_on: the data (sha256 {}) are not the spec's (data_sha256 {:?}); load them \
-             with load_data",
-            data.sha256, spec.data_sha256
-        )));
+        return Err(Error::field(
+            "execute_on",
+            "data_sha256",
+            format!(
+                "the data loaded (sha256 {}) are not the spec's ({:?}); load them with load_data",
+                data.sha256, spec.data_sha256
+            ),
+        ));
     }
     let threads = options
         .threads

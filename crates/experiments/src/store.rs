@@ -182,10 +182,13 @@ impl RunDir {
     ) -> Result<()> {
         for (what, len) in [("predictions", predictions.len()), ("labels", labels.len())] {
             if len != record.test_examples {
-                return Err(Error::Other(format!(
-                    "run {}: {len} {what} for {} test examples; expected one per example",
-                    record.run_id, record.test_examples
-                )));
+                return Err(Error::outputs(
+                    &record.run_id,
+                    format!(
+                        "{len} {what} for {} test examples; expected one per example",
+                        record.test_examples
+                    ),
+                ));
             }
         }
         self.write_curve(&record.epochs)?;
@@ -199,14 +202,20 @@ impl RunDir {
     pub fn write_predictions(&self, predictions: &[u8], labels: &[u8]) -> Result<()> {
         let p = self.path.join(PREDICTIONS_FILE);
         let count = u32::try_from(predictions.len()).map_err(|_| {
-            Error::Other(format!("{} predictions are too many for one file", predictions.len()))
+            Error::outputs(
+                self.run_id(),
+                format!("{} predictions are too many for one file", predictions.len()),
+            )
         })?;
         if labels.len() != predictions.len() {
-            return Err(Error::Other(format!(
-                "{} labels for {} predictions; expected one per prediction",
-                labels.len(),
-                predictions.len()
-            )));
+            return Err(Error::outputs(
+                self.run_id(),
+                format!(
+                    "{} labels for {} predictions; expected one per prediction",
+                    labels.len(),
+                    predictions.len()
+                ),
+            ));
         }
         let id = self.run_id();
         if id.len() != 16 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {

@@ -243,7 +243,7 @@ impl Models {
     }
 
     fn register_builder(&mut self, name: &str, builder: Builder) -> Result<()> {
-        let bad = |why: String| Err(Error::Other(format!("registering model `{name}`: {why}")));
+        let bad = |why: String| Err(Error::model(name, format!("cannot register it: {why}")));
         match ModelName::parse(name) {
             Ok(ModelName::Custom(_)) => {}
             Ok(_) => return bad("that is a standard model's name".into()),

@@ -3,7 +3,11 @@
 //! split into its test-set part (the floor of [`super::noise`]) and its training part
 //! (the excess). Diverged
 //! runs count at chance accuracy, so a level that diverges is an effect, and each
-//! factor says in how many seeds its levels diverged.
+//! factor says in how many seeds its levels diverged. In a study with adaptive seeding
+//! a factor's verdict is its sequential decisions' ([`apply_sequential`]), not the
+//! ANOVA's.
+
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 use statrs::distribution::{ChiSquared, ContinuousCDF, FisherSnedecor};
@@ -63,6 +67,57 @@ pub struct FactorEffect {
     pub expect_best: Option<String>,
     /// Whether the data supports, contradicts or cannot tell the claim, in a sentence.
     pub finding: String,
+    /// What adaptive seeding decided of the factor's comparisons, in a study with
+    /// `seeds = { min, max, step }`: then `distinguishable` and `finding` are its.
+    pub sequential: Option<Sequential>,
+}
+
+/// What adaptive seeding decided of one factor's comparisons.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Sequential {
+    /// The factor's verdict from its comparisons' decisions.
+    pub outcome: SequentialOutcome,
+    /// The equivalence margin, in accuracy points.
+    pub delta: f64,
+    /// Seeds per level the experiment used (so far, while open).
+    pub seeds: usize,
+    /// The decisions, one clause per comparison (`60000 > 1000 at look 2 (5 seeds)`).
+    pub decisions: String,
+}
+
+/// A factor's verdict from its sequential decisions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SequentialOutcome {
+    /// Some comparison was decided different: the factor has an effect.
+    Different,
+    /// Every comparison was decided equivalent: no effect beyond ±delta.
+    Equivalent,
+    /// None decided different, some undecided at the most seeds the study allows.
+    Undecided,
+    /// None decided different, some still open (the sweep has more looks to take).
+    Open,
+}
+
+impl SequentialOutcome {
+    /// The outcome of comparisons, each `(decided different, decided equivalent, still
+    /// open)`; `None` without comparisons.
+    pub fn of(comparisons: impl IntoIterator<Item = (bool, bool, bool)>) -> Option<Self> {
+        let (mut any, mut different, mut all_equivalent, mut open) = (false, false, true, false);
+        for (d, e, o) in comparisons {
+            any = true;
+            different |= d;
+            all_equivalent &= e;
+            open |= o;
+        }
+        Some(match () {
+            _ if !any => return None,
+            _ if different => Self::Different,
+            _ if all_equivalent => Self::Equivalent,
+            _ if open => Self::Open,
+            _ => Self::Undecided,
+        })
+    }
 }
 
 /// A level of a factor some of whose runs diverged.
@@ -299,7 +354,9 @@ pub fn factor_effect(exp: &ExperimentStats) -> Option<FactorEffect> {
     let split = noise_split(exp);
     let anova = anova_p(&groups);
     let distinguishable = anova.is_some_and(|p| p < 0.05);
-    let mut finding = finding(exp, distinguishable, range, anova, &best);
+    let claim = exp.claim.clone().unwrap_or_else(|| format!("{} changes test accuracy", exp.title));
+    let mut finding =
+        finding(&claim, exp.expect_best.as_deref(), distinguishable, range, &p_text(anova), &best);
     if !diverged.is_empty() {
         finding = format!("{finding} Counted at chance accuracy: {}.", divergence_text(&diverged));
     }
@@ -326,41 +383,95 @@ pub fn factor_effect(exp: &ExperimentStats) -> Option<FactorEffect> {
         claim: exp.claim.clone(),
         expect_best: exp.expect_best.clone(),
         finding,
+        sequential: None,
     })
 }
 
-/// Whether the data supports the experiment's claim, in one sentence with the numbers.
-fn finding(
-    exp: &ExperimentStats,
-    distinguishable: bool,
-    range: f64,
-    p: Option<f64>,
-    best: &str,
-) -> String {
-    let claim = exp.claim.clone().unwrap_or_else(|| format!("{} changes test accuracy", exp.title));
-    let p_text = match p {
+/// `p < 0.001`, `p = 0.042`, or `no test possible`.
+fn p_text(p: Option<f64>) -> String {
+    match p {
         Some(p) if p < 0.001 => "p < 0.001".to_string(),
         Some(p) => format!("p = {p:.3}"),
         None => "no test possible".to_string(),
-    };
+    }
+}
+
+/// Whether the data supports `claim`, in one sentence with the numbers: `evidence` is
+/// what decided (`p = 0.012`), `expect_best` the level the claim expects to be best.
+fn finding(
+    claim: &str,
+    expect_best: Option<&str>,
+    distinguishable: bool,
+    range: f64,
+    evidence: &str,
+    best: &str,
+) -> String {
     let pts = 100.0 * range;
     if !distinguishable {
         return format!(
-            "Cannot be told apart from seed noise: \"{claim}\" (levels span {pts:.1} points, {p_text})."
+            "Cannot be told apart from seed noise: \"{claim}\" (levels span {pts:.1} points, {evidence})."
         );
     }
-    match &exp.expect_best {
+    match expect_best {
         Some(expected) if expected == best => {
             format!(
-                "Supported: \"{claim}\" — {best} is best, levels span {pts:.1} points ({p_text})."
+                "Supported: \"{claim}\" — {best} is best, levels span {pts:.1} points ({evidence})."
             )
         }
         Some(expected) => format!(
-            "Not supported: \"{claim}\" — {best} is best, not {expected}; levels span {pts:.1} points ({p_text})."
+            "Not supported: \"{claim}\" — {best} is best, not {expected}; levels span {pts:.1} points ({evidence})."
         ),
         None => {
-            format!("Supported: \"{claim}\" — levels span {pts:.1} points, best {best} ({p_text}).")
+            format!(
+                "Supported: \"{claim}\" — levels span {pts:.1} points, best {best} ({evidence})."
+            )
         }
+    }
+}
+
+/// The finding of factor `f` from its sequential decisions `s`.
+fn sequential_finding(f: &FactorEffect, s: &Sequential) -> String {
+    let claim = f.claim.clone().unwrap_or_else(|| format!("{} changes test accuracy", f.title));
+    let evidence = format!("adaptive seeding: {}", s.decisions);
+    let pts = 100.0 * f.range;
+    let text = match s.outcome {
+        SequentialOutcome::Different => {
+            finding(&claim, f.expect_best.as_deref(), true, f.range, &evidence, &f.best)
+        }
+        SequentialOutcome::Equivalent => format!(
+            "No effect beyond ±{} points: \"{claim}\" — every comparison was decided \
+             equivalent (levels span {pts:.1} points; {evidence}).",
+            s.delta
+        ),
+        SequentialOutcome::Undecided => format!(
+            "Not resolved at {} seeds, the most the study allows: \"{claim}\" (levels span \
+             {pts:.1} points; {evidence}).",
+            s.seeds
+        ),
+        SequentialOutcome::Open => format!(
+            "Not decided yet: \"{claim}\" — comparisons are still open at {} seeds, and the \
+             next sweep takes the next look (levels span {pts:.1} points; {evidence}).",
+            s.seeds
+        ),
+    };
+    if f.diverged.is_empty() {
+        text
+    } else {
+        format!("{text} Counted at chance accuracy: {}.", divergence_text(&f.diverged))
+    }
+}
+
+/// Makes each factor's verdict in `ranking` its sequential decisions', for the factors
+/// `sequential` names (by experiment): a decided difference is an effect
+/// (`distinguishable`), comparisons all decided equivalent are no effect beyond ±delta,
+/// undecided or open ones are not resolved. The order of the factors is unchanged;
+/// factors not named keep the ANOVA's verdict.
+pub fn apply_sequential(ranking: &mut Ranking, sequential: &BTreeMap<String, Sequential>) {
+    for f in &mut ranking.factors {
+        let Some(s) = sequential.get(&f.experiment) else { continue };
+        f.distinguishable = s.outcome == SequentialOutcome::Different;
+        f.finding = sequential_finding(f, s);
+        f.sequential = Some(s.clone());
     }
 }
 
@@ -420,7 +531,18 @@ pub fn describe(rank: usize, f: &FactorEffect) -> String {
         Some(p) => format!(", ANOVA p = {p:.3}"),
         None => ", too few runs to test".to_string(),
     };
-    let verdict = if f.distinguishable { "" } else { " — not distinguishable from seed noise" };
+    let verdict = match &f.sequential {
+        Some(s) => match s.outcome {
+            SequentialOutcome::Different => " — decided different by adaptive seeding".to_string(),
+            SequentialOutcome::Equivalent => {
+                format!(" — no effect beyond ±{} points (adaptive seeding)", s.delta)
+            }
+            SequentialOutcome::Undecided => format!(" — not resolved at {} seeds", s.seeds),
+            SequentialOutcome::Open => format!(" — open at {} seeds", s.seeds),
+        },
+        None if f.distinguishable => String::new(),
+        None => " — not distinguishable from seed noise".to_string(),
+    };
     let diverged = if f.diverged.is_empty() {
         String::new()
     } else {
@@ -608,6 +730,78 @@ mod tests {
         assert!((noise - steady_sd).abs() < 1e-12, "{noise} vs {steady_sd}");
         assert!(r.factors.iter().all(|f| f.experiment != "fold"));
         assert_eq!(r.factors.len(), 3);
+    }
+
+    fn sequential(outcome: SequentialOutcome) -> Sequential {
+        Sequential { outcome, delta: 0.5, seeds: 20, decisions: "x vs y: decided".into() }
+    }
+
+    /// A factor's verdict follows its sequential decisions, whatever the ANOVA says;
+    /// factors without decisions keep the ANOVA's, and the order is unchanged.
+    #[test]
+    fn sequential_decisions_set_the_verdict() {
+        let strong =
+            || exp("size", vec![level("1000", &around(0.80)), level("60000", &around(0.90))], None);
+        let null = || {
+            exp(
+                "lr",
+                vec![level("a", &around(0.85)), level("b", &[0.851, 0.847, 0.853, 0.849, 0.845])],
+                Some("a"),
+            )
+        };
+        let plain = rank(&study(vec![strong(), null()]));
+        let mut r = plain.clone();
+        apply_sequential(&mut r, &BTreeMap::new());
+        assert_eq!(r, plain, "no decisions: the ANOVA's ranking");
+
+        let cases = [
+            (SequentialOutcome::Equivalent, "size", false, "No effect beyond ±0.5 points"),
+            (SequentialOutcome::Undecided, "size", false, "Not resolved at 20 seeds"),
+            (SequentialOutcome::Open, "size", false, "Not decided yet"),
+            (SequentialOutcome::Different, "lr", true, "Supported: \"lr matters\" — a is best"),
+        ];
+        for (outcome, name, distinguishable, finding) in cases {
+            let mut r = plain.clone();
+            let decided = BTreeMap::from([(name.to_string(), sequential(outcome))]);
+            apply_sequential(&mut r, &decided);
+            let order: Vec<&str> = r.factors.iter().map(|f| f.experiment.as_str()).collect();
+            assert_eq!(order, ["size", "lr"], "{outcome:?}");
+            let (i, f) = r.factors.iter().enumerate().find(|(_, f)| f.experiment == name).unwrap();
+            assert_eq!(f.distinguishable, distinguishable, "{outcome:?}");
+            assert!(f.finding.starts_with(finding), "{outcome:?}: {}", f.finding);
+            assert!(f.finding.contains("adaptive seeding: x vs y: decided"), "{}", f.finding);
+            let line = describe(i + 1, f);
+            assert!(!line.contains("not distinguishable from seed noise"), "{line}");
+            let other = r.factors.iter().find(|f| f.experiment != name).unwrap();
+            let before = plain.factors.iter().find(|f| f.experiment != name).unwrap();
+            assert_eq!(other, before, "the other factor keeps its verdict");
+        }
+        let mut r = plain.clone();
+        let decided =
+            BTreeMap::from([("size".to_string(), sequential(SequentialOutcome::Equivalent))]);
+        apply_sequential(&mut r, &decided);
+        assert!(
+            describe(1, &r.factors[0])
+                .ends_with(" — no effect beyond ±0.5 points (adaptive seeding)")
+        );
+    }
+
+    /// Any decided difference makes an effect; all equivalent makes none; otherwise
+    /// open beats undecided.
+    #[test]
+    fn sequential_outcome_of_comparisons() {
+        use SequentialOutcome as O;
+        let (diff, equiv, open, undecided) = (
+            (true, false, false),
+            (false, true, false),
+            (false, false, true),
+            (false, false, false),
+        );
+        assert_eq!(O::of([]), None);
+        assert_eq!(O::of([equiv, diff, undecided]), Some(O::Different));
+        assert_eq!(O::of([equiv, equiv]), Some(O::Equivalent));
+        assert_eq!(O::of([equiv, open, undecided]), Some(O::Open));
+        assert_eq!(O::of([equiv, undecided]), Some(O::Undecided));
     }
 
     fn with_noise(

@@ -42,6 +42,19 @@ pub struct Figure {
     pub caption: String,
     /// SVG text.
     pub svg: String,
+    /// The PNG, when it is not the SVG as [`png`] renders it (a figure with raster
+    /// images, which that renderer does not draw).
+    pub png: Option<Vec<u8>>,
+}
+
+impl Figure {
+    /// The figure's PNG: its own, or its SVG rendered.
+    pub fn to_png(&self) -> Result<Vec<u8>, String> {
+        match &self.png {
+            Some(png) => Ok(png.clone()),
+            None => png(&self.svg),
+        }
+    }
 }
 
 type DrawResult<T> = Result<T, String>;
@@ -124,10 +137,16 @@ fn cell(tick: f64) -> usize {
 
 /// `label`, shortened with `…` to [`MAX_LABEL_CHARS`] characters.
 fn short(label: &str) -> String {
-    if label.chars().count() <= MAX_LABEL_CHARS {
+    shorten(label, MAX_LABEL_CHARS)
+}
+
+/// `label`, shortened with `…` to `max` characters (at least 1).
+pub(super) fn shorten(label: &str, max: usize) -> String {
+    let max = max.max(1);
+    if label.chars().count() <= max {
         return label.to_string();
     }
-    let mut s: String = label.chars().take(MAX_LABEL_CHARS - 1).collect();
+    let mut s: String = label.chars().take(max - 1).collect();
     s.push('…');
     s
 }
@@ -283,7 +302,9 @@ fn learning_curves(exp: &ExperimentStats) -> DrawResult<String> {
     Ok(svg)
 }
 
-fn exp_label(exp: &ExperimentStats, level: &str) -> String {
+/// A level's label as figures show it: `train size 1000` for an experiment of one
+/// factor, the level's label otherwise.
+pub(super) fn exp_label(exp: &ExperimentStats, level: &str) -> String {
     match exp.factors.as_slice() {
         [one] if one != "seed source" => format!("{} {level}", one.replace('_', " ")),
         _ => level.to_string(),
@@ -530,11 +551,13 @@ pub fn experiment_figures(exp: &ExperimentStats) -> DrawResult<Vec<Figure>> {
             |l| l.test_accuracy.clone(),
             true,
         )?,
+        png: None,
     }];
     figs.push(Figure {
         name: format!("{}-curves", exp.name),
         caption: format!("{}: mean test accuracy per epoch with its 95% band (solid) and mean training accuracy (dashed), by level", exp.name),
         svg: learning_curves(exp)?,
+        png: None,
     });
     figs.push(Figure {
         name: format!("{}-gap", exp.name),
@@ -547,6 +570,7 @@ pub fn experiment_figures(exp: &ExperimentStats) -> DrawResult<Vec<Figure>> {
             |l| l.gap.clone(),
             false,
         )?,
+        png: None,
     });
     if !exp.sources.is_empty() {
         figs.push(Figure {
@@ -556,6 +580,7 @@ pub fn experiment_figures(exp: &ExperimentStats) -> DrawResult<Vec<Figure>> {
                 exp.name
             ),
             svg: seed_spread(exp)?,
+            png: None,
         });
     }
     if let Some(svg) = test_set_noise(exp)? {
@@ -566,12 +591,14 @@ pub fn experiment_figures(exp: &ExperimentStats) -> DrawResult<Vec<Figure>> {
                 exp.name
             ),
             svg,
+            png: None,
         });
     }
     figs.push(Figure {
         name: format!("{}-per-class", exp.name),
         caption: format!("{}: mean test accuracy (%) of each class, by level", exp.name),
         svg: per_class_heatmap(exp)?,
+        png: None,
     });
     Ok(figs)
 }
@@ -595,6 +622,12 @@ fn fonts() -> Arc<fontdb::Database> {
 
 /// Renders an SVG to PNG bytes, its text in the embedded font (the same on every machine).
 pub fn png(svg: &str) -> Result<Vec<u8>, String> {
+    render(svg)?.encode_png().map_err(err)
+}
+
+/// Renders an SVG on white, its text in the embedded font (raster images are not
+/// drawn: resvg is built without their decoders).
+pub(super) fn render(svg: &str) -> Result<resvg::tiny_skia::Pixmap, String> {
     let opt = resvg::usvg::Options {
         fontdb: fonts(),
         font_family: FONT_FAMILY.into(),
@@ -606,7 +639,17 @@ pub fn png(svg: &str) -> Result<Vec<u8>, String> {
         resvg::tiny_skia::Pixmap::new(size.width(), size.height()).ok_or("empty figure")?;
     pixmap.fill(resvg::tiny_skia::Color::WHITE);
     resvg::render(&tree, resvg::tiny_skia::Transform::default(), &mut pixmap.as_mut());
-    pixmap.encode_png().map_err(err)
+    Ok(pixmap)
+}
+
+/// What the ranking figure's grey bars are: factors not distinguishable from seed
+/// noise, or, where adaptive seeding decided, not decided different.
+fn grey_bars(ranking: &crate::analysis::rank::Ranking) -> &'static str {
+    if ranking.factors.iter().any(|f| f.sequential.is_some()) {
+        "no effect decided by adaptive seeding (equivalent within ±delta, undecided or still open)"
+    } else {
+        "not distinguishable from seed noise (ANOVA p ≥ 0.05)"
+    }
 }
 
 /// The ranking: each factor's effect (best minus worst level, points) with its 95%
@@ -689,13 +732,17 @@ pub fn ranking_figure(ranking: &crate::analysis::rank::Ranking) -> DrawResult<Op
     }
     Ok(Some(Figure {
         name: "ranking".into(),
-        caption: "Effect of each factor on test accuracy (best minus worst level, with its 95% Welch interval), largest first; grey band: 2 standard deviations of seed noise, its dark part the 2 standard deviations the test set alone produces (the floor of independent errors) and the light rest from training; grey bars: not distinguishable from seed noise (ANOVA p ≥ 0.05)".into(),
+        caption: format!(
+            "Effect of each factor on test accuracy (best minus worst level, with its 95% Welch interval), largest first; grey band: 2 standard deviations of seed noise, its dark part the 2 standard deviations the test set alone produces (the floor of independent errors) and the light rest from training; grey bars: {}",
+            grey_bars(ranking)
+        ),
         svg,
+        png: None,
     }))
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::analysis::rank::{FactorEffect, Ranking};
     use crate::analysis::stats::summarize;
@@ -736,6 +783,7 @@ mod tests {
             claim: None,
             expect_best: None,
             finding: String::new(),
+            sequential: None,
         }
     }
 
@@ -769,7 +817,8 @@ mod tests {
         }
     }
 
-    fn experiment(labels: &[&str]) -> ExperimentStats {
+    /// An experiment of `train_size` levels, three runs each.
+    pub(crate) fn experiment(labels: &[&str]) -> ExperimentStats {
         let levels = labels
             .iter()
             .enumerate()

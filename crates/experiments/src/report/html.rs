@@ -25,6 +25,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
     ranking_section(&mut h, input);
     noise_section(&mut h, input);
     verdicts(&mut h, input);
+    adaptive_section(&mut h, input);
     let _ = writeln!(
         h,
         "<section id=\"method\"><h2>How comparisons are decided</h2><p>{}</p></section>",
@@ -32,8 +33,8 @@ pub fn render(input: &ReportInput<'_>) -> String {
     );
     diverged_runs(&mut h, input);
     let experiments = input.stats.experiments.iter().zip(input.figures);
-    for ((exp, figs), tables) in experiments.zip(&input.tables.experiments) {
-        section(&mut h, input, exp, tables, figs);
+    for (i, ((exp, figs), tables)) in experiments.zip(&input.tables.experiments).enumerate() {
+        section(&mut h, input, exp, tables, figs, input.contested_notes(i));
     }
     h += "</body></html>\n";
     h
@@ -89,14 +90,14 @@ fn head(h: &mut String, input: &ReportInput<'_>) {
         h,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>cnnvar report: {name}</title><style>{STYLE}</style></head><body>\n\
          <h1>Why does accuracy vary? Study <code>{name}</code></h1>\n<p>{desc}</p>\n\
-         <p>{complete} of {planned} runs complete ({diverged} diverged: left out of the level means, counted at chance accuracy in comparisons and the ranking); {seeds} seeds per level. \
+         <p>{complete} of {planned} runs complete ({diverged} diverged: left out of the level means, counted at chance accuracy in comparisons and the ranking); {seeds}. \
          {note}</p>",
         name = esc(&stats.study),
         desc = esc(&input.plan.study.description),
         complete = stats.complete,
         planned = stats.planned,
         diverged = stats.diverged,
-        seeds = stats.seeds,
+        seeds = esc(&super::adaptive::seeds_text(input.decisions, stats.seeds)),
         note = esc(&super::intervals_note(stats)),
     );
 }
@@ -139,6 +140,23 @@ fn verdicts(h: &mut String, input: &ReportInput<'_>) {
         );
     }
     let _ = writeln!(h, "</ul><p class=\"prov\">{}</p></section>", esc(&input.provenance()));
+}
+
+/// "Adaptive seeding": how seeds were added, each experiment's runs against `max`
+/// seeds everywhere, and each comparison's decision; absent for a fixed study.
+fn adaptive_section(h: &mut String, input: &ReportInput<'_>) {
+    let Some(d) = input.decisions else { return };
+    let prov = esc(&input.provenance());
+    let _ = writeln!(
+        h,
+        "<section id=\"adaptive\"><h2>Adaptive seeding</h2>\n<p>{}</p>\n{}<p class=\"prov\">{prov}</p>",
+        esc(&super::adaptive::intro(d)),
+        table(&super::adaptive::experiments_table(d))
+    );
+    if let Some(t) = super::adaptive::comparisons_table(d) {
+        let _ = writeln!(h, "{}<p class=\"prov\">{prov}</p>", table(&t));
+    }
+    h.push_str("</section>\n");
 }
 
 /// "Why does accuracy vary here?": the ranked factors, their figure and what the data
@@ -213,20 +231,28 @@ fn seed_noise(h: &mut String, input: &ReportInput<'_>) {
 }
 
 /// One experiment's section: what it tests and found, then its tables and figures,
-/// each followed by the provenance line.
+/// each followed by the provenance line, with the notes on contested test images not
+/// drawn after its test-set-noise figure.
 fn section(
     h: &mut String,
     input: &ReportInput<'_>,
     exp: &ExperimentStats,
     tables: &[Table],
     figs: &[super::Figure],
+    notes: &[String],
 ) {
     let prov = esc(&input.provenance());
     experiment_intro(h, exp);
+    if let Some(d) =
+        input.decisions.and_then(|d| d.experiments.iter().find(|e| e.experiment == exp.name))
+    {
+        let _ = writeln!(h, "<p class=\"fit\"><b>Adaptive seeding:</b> {}</p>", esc(&d.line()));
+    }
     for t in tables {
         let _ = writeln!(h, "{}<p class=\"prov\">{prov}</p>", table(t));
     }
-    for f in figs {
+    let notes_at = super::noise_figure_at(figs, &exp.name);
+    for (i, f) in figs.iter().enumerate() {
         let _ = writeln!(
             h,
             "<figure id=\"fig-{}\">{}<figcaption>{} — {prov}</figcaption></figure>",
@@ -234,8 +260,21 @@ fn section(
             strip_xml_header(&f.svg),
             esc(&f.caption)
         );
+        if Some(i) == notes_at {
+            contested_notes(h, notes);
+        }
+    }
+    if notes_at.is_none() {
+        contested_notes(h, notes);
     }
     h.push_str("</section>\n");
+}
+
+/// The notes on an experiment's contested test images not drawn, one paragraph each.
+fn contested_notes(h: &mut String, notes: &[String]) {
+    for n in notes {
+        let _ = writeln!(h, "<p class=\"note\"><b>Contested test images:</b> {}</p>", esc(n));
+    }
 }
 
 /// The opening of an experiment's section: its title, the claim, the verdict, and the

@@ -19,14 +19,28 @@ pub fn render(input: &ReportInput<'_>) -> String {
         let _ = writeln!(m, "- **{}** ({}): {}", exp.name, exp.title, exp.headline);
     }
     let _ = writeln!(m, "\n_{prov}_\n");
+    adaptive_section(&mut m, input, &prov);
     let _ =
         writeln!(m, "## How comparisons are decided\n\n{}\n", crate::analysis::COMPARISON_METHOD);
     diverged_runs(&mut m, input);
     let experiments = input.stats.experiments.iter().zip(input.figures);
-    for ((exp, figs), tables) in experiments.zip(&input.tables.experiments) {
-        section(&mut m, exp, tables, figs, &prov);
+    for (i, ((exp, figs), tables)) in experiments.zip(&input.tables.experiments).enumerate() {
+        section(&mut m, input, exp, tables, figs, input.contested_notes(i));
     }
     m
+}
+
+/// "Adaptive seeding": how seeds were added, each experiment's runs against `max`
+/// seeds everywhere, and each comparison's decision; absent for a fixed study.
+fn adaptive_section(m: &mut String, input: &ReportInput<'_>, prov: &str) {
+    let Some(d) = input.decisions else { return };
+    let _ = writeln!(m, "## Adaptive seeding\n\n{}\n", super::adaptive::intro(d));
+    *m += &table(&super::adaptive::experiments_table(d));
+    let _ = writeln!(m, "\n_{prov}_\n");
+    if let Some(t) = super::adaptive::comparisons_table(d) {
+        *m += &table(&t);
+        let _ = writeln!(m, "\n_{prov}_\n");
+    }
 }
 
 /// A table in the compact form: the columns it keeps under their compact headers, no
@@ -70,11 +84,11 @@ fn intro(m: &mut String, input: &ReportInput<'_>) {
     let _ = writeln!(
         m,
         "{} of {} runs complete ({} diverged: left out of the level means, counted at chance accuracy \
-         in comparisons and the ranking); {} seeds per level. {}\n",
+         in comparisons and the ranking); {}. {}\n",
         stats.complete,
         stats.planned,
         stats.diverged,
-        stats.seeds,
+        super::adaptive::seeds_text(input.decisions, stats.seeds),
         super::intervals_note(stats)
     );
 }
@@ -116,20 +130,29 @@ fn ranking_section(m: &mut String, input: &ReportInput<'_>, prov: &str) {
     let _ = writeln!(m, "\n_{prov}_\n");
 }
 
-/// One experiment's section: what it tests and found, its tables, each followed by
-/// the provenance line, and links to its figures.
+/// One experiment's section: what it tests and found (and, in an adaptive study, where
+/// its decisions stand), its tables, each followed by the provenance line, and links
+/// to its figures, with the notes on contested test images not drawn after its
+/// test-set-noise figure.
 fn section(
     m: &mut String,
+    input: &ReportInput<'_>,
     exp: &ExperimentStats,
     tables: &[Table],
     figs: &[super::Figure],
-    prov: &str,
+    notes: &[String],
 ) {
+    let prov = input.provenance();
     let _ = writeln!(m, "## {}: {}\n", exp.name, exp.title);
     if let Some(c) = &exp.claim {
         let _ = writeln!(m, "Claim: _{c}_\n");
     }
     let _ = writeln!(m, "**Verdict:** {}\n", exp.headline);
+    if let Some(d) =
+        input.decisions.and_then(|d| d.experiments.iter().find(|e| e.experiment == exp.name))
+    {
+        let _ = writeln!(m, "**Adaptive seeding:** {}\n", d.line());
+    }
     if let Some(f) = &exp.learning_curve {
         let _ = writeln!(
             m,
@@ -144,8 +167,22 @@ fn section(
         *m += &table(t);
         let _ = writeln!(m, "\n_{prov}_\n");
     }
-    for f in figs {
+    let notes_at = super::noise_figure_at(figs, &exp.name);
+    for (i, f) in figs.iter().enumerate() {
         let _ = writeln!(m, "![{}](figures/{}.png)\n", f.caption, f.name);
+        if Some(i) == notes_at {
+            contested_notes(m, notes);
+        }
+    }
+    if notes_at.is_none() {
+        contested_notes(m, notes);
+    }
+}
+
+/// The notes on an experiment's contested test images not drawn, one paragraph each.
+fn contested_notes(m: &mut String, notes: &[String]) {
+    for n in notes {
+        let _ = writeln!(m, "**Contested test images:** {n}\n");
     }
 }
 
@@ -220,6 +257,8 @@ mod tests {
             ranking_figure: None,
             tables: &tables,
             study_dir: tmp.path(),
+            decisions: None,
+            contested_notes: &[],
         };
         let md = super::render(&input);
         let page = html::render(&input);
@@ -234,5 +273,80 @@ mod tests {
             assert!(report.contains("diverged in 3 of 3 seeds"));
         }
         assert!(page.contains("<section id=\"diverged\">"));
+    }
+
+    /// An adaptive study's reports state each comparison's decision, its look and
+    /// seeds, and the runs saved, after the verdicts; each experiment's section says
+    /// where its decisions stand; the notes on contested images not drawn are printed.
+    #[test]
+    fn reports_state_the_adaptive_decisions() {
+        let text = "seeds = 3\n[base]\nepochs = 1\n[[experiment]]\nname = \"lr\"\n\
+                    vary = { lr = [0.1, 0.01] }\n";
+        let study = crate::study::parse(text, Path::new("s.toml")).expect("parses");
+        let plan = Plan::new(study, false);
+        let results: Vec<_> = plan.runs.iter().map(|r| (r, record(r, false))).collect();
+        let exp = experiment_stats(&plan.study.experiments[0], &results);
+        let stats = StudyStats {
+            study: "s".into(),
+            planned: 6,
+            complete: 6,
+            diverged: 0,
+            seeds: 3,
+            test_set_noise: None,
+            experiments: vec![exp],
+        };
+        let decisions = super::super::adaptive::tests::decisions();
+        let mut ranking = rank(&stats);
+        crate::analysis::rank::apply_sequential(
+            &mut ranking,
+            &super::super::adaptive::sequential(&decisions),
+        );
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let tables = Tables::new(&stats, &ranking);
+        let notes = vec![vec!["The contested images need data set `x` (sha256 ab).".to_string()]];
+        let input = ReportInput {
+            plan: &plan,
+            stats: &stats,
+            figures: &[vec![]],
+            ranking: &ranking,
+            ranking_figure: None,
+            tables: &tables,
+            study_dir: tmp.path(),
+            decisions: Some(&decisions),
+            contested_notes: &notes,
+        };
+        let md = super::render(&input);
+        let page = html::render(&input);
+        for report in [&md, &page] {
+            assert!(report.contains("3 to 7 seeds per level (adaptive seeding"), "{report}");
+            assert!(report.contains("12 runs saved (29%)"), "{report}");
+            assert!(
+                report.contains("different: 1000 &lt; 60000")
+                    || report.contains("different: 1000 < 60000")
+            );
+            assert!(report.contains("equivalent within ±0.5 points"));
+            assert!(report.contains("undecided at 7 seeds"));
+            assert!(
+                report.contains("lr: finished at 3 seeds (look 1 of 3), 8 of 14 runs saved"),
+                "{report}"
+            );
+            assert!(
+                report.contains("No effect beyond ±0.5 points"),
+                "the ranking follows: {report}"
+            );
+            assert!(!report.contains("not distinguishable from seed noise"), "{report}");
+            assert!(
+                report.contains(
+                    "Contested test images:</b> The contested images need data set `x` (sha256 ab)."
+                ) || report.contains(
+                    "**Contested test images:** The contested images need data set `x` (sha256 ab)."
+                )
+            );
+        }
+        let verdicts = md.find("## Verdicts").expect("verdicts");
+        let adaptive = md.find("## Adaptive seeding").expect("the section");
+        assert!(verdicts < adaptive && adaptive < md.find("## lr:").expect("lr's section"));
+        assert!(page.contains("<section id=\"adaptive\">"));
+        assert!(page.find("id=\"verdicts\"") < page.find("id=\"adaptive\""));
     }
 }

@@ -3,20 +3,31 @@
 //! inline figures), `report.md`, `summary.csv`, `ranking.csv`, `comparisons.csv` (one
 //! row per compared pair of levels), and every figure as SVG and PNG under `figures/`.
 //! Deterministic: the same records and predictions give byte-identical tables.
+//!
+//! An adaptive study's report also says what its sequential decisions were
+//! ([`adaptive`]), and its ranking's verdicts are those decisions. The figure of the
+//! test images the seeds fight over needs the data set besides the study directory
+//! ([`contested`]): drawn once, its images are kept in the study directory, so that
+//! the report regenerates identically without the data.
 
+pub mod adaptive;
+pub mod contested;
 pub mod figures;
 mod html;
 mod integrity;
 mod markdown;
 pub mod table;
+mod thumbnails;
 
 use std::path::{Path, PathBuf};
 
-use cnnvar_core::{Error, Result, write_atomic};
+use cnnvar_core::{DatasetName, Error, Result, write_atomic};
 
-use crate::analysis::rank::{Ranking, describe, rank};
+use crate::analysis::rank::{Ranking, apply_sequential, describe, rank};
 use crate::analysis::{StudyStats, analyze};
 use crate::sweep::Plan;
+use crate::sweep::adaptive::StudyDecisions;
+use contested::ExperimentImages;
 use figures::Figure;
 pub use integrity::store_notes;
 use table::Tables;
@@ -54,23 +65,22 @@ pub struct ReportInput<'a> {
     pub tables: &'a Tables,
     /// The study directory as the user named it.
     pub study_dir: &'a Path,
+    /// An adaptive study's sequential decisions; `None` for a fixed study.
+    pub decisions: Option<&'a StudyDecisions>,
+    /// Per experiment, in experiment order, why some of its contested test images are
+    /// not drawn (one line each); may be shorter than the experiments (none then).
+    pub contested_notes: &'a [Vec<String>],
 }
 
 impl ReportInput<'_> {
-    /// The commands that reproduce the report: the sweep (resumes, so it only trains
-    /// what is missing) and the report.
+    /// The commands that reproduce the report ([`reproduce_line`]).
     pub fn reproduce(&self) -> String {
-        let options = self.plan.options();
-        let out = self
-            .study_dir
-            .parent()
-            .map(|p| p.display().to_string())
-            .unwrap_or_else(|| "runs".into());
-        format!(
-            "cnnvar sweep {}{options} --out {out} && cnnvar report {}",
-            self.plan.study.source.display(),
-            self.study_dir.display()
-        )
+        reproduce_line(self.plan, self.study_dir)
+    }
+
+    /// Why some contested test images of experiment `i` are not drawn.
+    pub fn contested_notes(&self, i: usize) -> &[String] {
+        self.contested_notes.get(i).map_or(&[], Vec::as_slice)
     }
 
     /// The provenance line under every table and figure.
@@ -85,15 +95,68 @@ impl ReportInput<'_> {
     }
 }
 
-/// Analyses the study in `study_dir` and writes the report files there.
+/// The commands that reproduce the report of `plan` in `study_dir`: the sweep
+/// (resumes, so it only trains what is missing; with `--data-dir` naming the image
+/// folder of a study on one) and the report.
+pub fn reproduce_line(plan: &Plan, study_dir: &Path) -> String {
+    let options = plan.options();
+    let data_dir = folder_data_dir(plan)
+        .map(|d| format!(" --data-dir {}", shell_word(&d.display().to_string())))
+        .unwrap_or_default();
+    let out = study_dir
+        .parent()
+        .map(|p| shell_word(&p.display().to_string()))
+        .unwrap_or_else(|| "runs".into());
+    format!(
+        "cnnvar sweep {}{options}{data_dir} --out {out} && cnnvar report {}",
+        shell_word(&plan.study.source.display().to_string()),
+        shell_word(&study_dir.display().to_string())
+    )
+}
+
+/// The image folder a study on one was planned on: the `data_dir` every level on a
+/// folder records (absolute; the folder `--data-dir` named, else the study file's),
+/// when they all record the same one. `None` for a study on named data sets, and for
+/// one whose levels name several folders (the study file names them then).
+fn folder_data_dir(plan: &Plan) -> Option<&Path> {
+    let mut dirs = plan
+        .study
+        .experiments
+        .iter()
+        .flat_map(|e| &e.levels)
+        .filter(|l| l.spec.dataset == DatasetName::Folder)
+        .map(|l| l.spec.data_dir.as_deref());
+    let first = dirs.next()??;
+    dirs.all(|d| d == Some(first)).then_some(first)
+}
+
+/// `word` as one word for a POSIX shell: as it is when it is made of characters the
+/// shell leaves alone, else in single quotes.
+fn shell_word(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+=:@,%".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+/// Analyses the study in `study_dir` and writes the report files there (and the
+/// contested test images drawn, [`contested::CACHE_FILE`]).
 pub fn write_report(study_dir: &Path) -> Result<(ReportFiles, StudyStats, Ranking)> {
     let plan = Plan::load(study_dir)?;
     let stats = analyze(&plan, study_dir);
-    let ranking = rank(&stats);
-    let (figures, ranking_figure) = draw_figures(&stats, &ranking)?;
+    let decisions = crate::sweep::adaptive::decisions(&plan, study_dir);
+    let mut ranking = rank(&stats);
+    if let Some(d) = &decisions {
+        apply_sequential(&mut ranking, &adaptive::sequential(d));
+    }
+    let contested = contested::gather(&plan, study_dir, &stats)?;
+    let (figures, ranking_figure) = draw_figures(&stats, &ranking, &contested)?;
     let fig_dir = study_dir.join("figures");
     write_figures(&fig_dir, figures.iter().flatten().chain(ranking_figure.iter()))?;
     let tables = Tables::new(&stats, &ranking);
+    let notes: Vec<Vec<String>> = contested.into_iter().map(|c| c.notes).collect();
     let input = ReportInput {
         plan: &plan,
         stats: &stats,
@@ -102,6 +165,8 @@ pub fn write_report(study_dir: &Path) -> Result<(ReportFiles, StudyStats, Rankin
         ranking_figure: ranking_figure.as_ref(),
         tables: &tables,
         study_dir,
+        decisions: decisions.as_ref(),
+        contested_notes: &notes,
     };
     let files = ReportFiles {
         html: study_dir.join("report.html"),
@@ -119,21 +184,39 @@ pub fn write_report(study_dir: &Path) -> Result<(ReportFiles, StudyStats, Rankin
     Ok((files, stats, ranking))
 }
 
-/// Every experiment's figures, in experiment order, and the ranking figure (when
-/// there are factors).
+/// Every experiment's figures, in experiment order, its contested test images
+/// (`contested`, in the same order) right after its test-set-noise figure, and the
+/// ranking figure (when there are factors).
 fn draw_figures(
     stats: &StudyStats,
     ranking: &Ranking,
+    contested: &[ExperimentImages],
 ) -> Result<(Vec<Vec<Figure>>, Option<Figure>)> {
-    let ranking_figure = figures::ranking_figure(ranking)
-        .map_err(|e| Error::Other(format!("drawing the ranking figure: {e}")))?;
+    let ranking_figure =
+        figures::ranking_figure(ranking).map_err(|e| Error::encode("the ranking figure", e))?;
     let mut figures = Vec::new();
-    for exp in &stats.experiments {
-        let figs = figures::experiment_figures(exp)
-            .map_err(|e| Error::Other(format!("drawing the figures of {}: {e}", exp.name)))?;
+    for (i, exp) in stats.experiments.iter().enumerate() {
+        let mut figs = figures::experiment_figures(exp)
+            .map_err(|e| Error::encode(format!("the figures of {}", exp.name), e))?;
+        let images = contested.get(i).map(|c| thumbnails::contested_figure(exp, c));
+        if let Some(fig) = images
+            .transpose()
+            .map_err(|e| Error::encode(format!("the contested test images of {}", exp.name), e))?
+            .flatten()
+        {
+            let at = noise_figure_at(&figs, &exp.name).map_or(figs.len(), |i| i + 1);
+            figs.insert(at, fig);
+        }
         figures.push(figs);
     }
     Ok((figures, ranking_figure))
+}
+
+/// Where experiment `exp`'s test-set-noise figure is among its `figs`: its contested
+/// test images, or the notes on why they are not drawn, come right after it.
+pub(crate) fn noise_figure_at(figs: &[Figure], exp: &str) -> Option<usize> {
+    let name = format!("{exp}-test-set-noise");
+    figs.iter().position(|f| f.name == name)
 }
 
 /// Writes each figure into `fig_dir` (created if missing) as `NAME.svg` and `NAME.png`.
@@ -141,8 +224,7 @@ fn write_figures<'a>(fig_dir: &Path, figures: impl Iterator<Item = &'a Figure>) 
     std::fs::create_dir_all(fig_dir).map_err(|e| Error::io(fig_dir, e))?;
     for fig in figures {
         write_atomic(&fig_dir.join(format!("{}.svg", fig.name)), fig.svg.as_bytes())?;
-        let png = figures::png(&fig.svg)
-            .map_err(|e| Error::Other(format!("rendering {}.png: {e}", fig.name)))?;
+        let png = fig.to_png().map_err(|e| Error::encode(format!("{}.png", fig.name), e))?;
         write_atomic(&fig_dir.join(format!("{}.png", fig.name)), &png)?;
     }
     Ok(())
@@ -172,7 +254,7 @@ pub fn ranking_lines(ranking: &Ranking) -> Vec<String> {
 /// `ranking.csv`: one row per factor, ranked.
 pub fn ranking_csv(study: &str, ranking: &Ranking) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let e = |e: csv::Error| Error::Other(format!("writing ranking.csv: {e}"));
+    let e = |e: csv::Error| Error::encode("ranking.csv", e);
     w.write_record([
         "study",
         "rank",
@@ -228,13 +310,13 @@ pub fn ranking_csv(study: &str, ranking: &Ranking) -> Result<Vec<u8>> {
         ])
         .map_err(e)?;
     }
-    w.into_inner().map_err(|x| Error::Other(format!("writing ranking.csv: {x}")))
+    w.into_inner().map_err(|x| Error::encode("ranking.csv", x))
 }
 
 /// `summary.csv`: one row per experiment, level and metric.
 pub fn summary_csv(stats: &StudyStats) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let e = |e: csv::Error| Error::Other(format!("writing summary.csv: {e}"));
+    let e = |e: csv::Error| Error::encode("summary.csv", e);
     w.write_record([
         "study",
         "experiment",
@@ -305,11 +387,11 @@ pub fn summary_csv(stats: &StudyStats) -> Result<Vec<u8>> {
             }
         }
     }
-    w.into_inner().map_err(|x| Error::Other(format!("writing summary.csv: {x}")))
+    w.into_inner().map_err(|x| Error::encode("summary.csv", x))
 }
 
 /// The columns of `comparisons.csv`, in order.
-pub const COMPARISONS_COLUMNS: [&str; 21] = [
+pub const COMPARISONS_COLUMNS: [&str; 23] = [
     "study",
     "experiment",
     "a",
@@ -321,6 +403,8 @@ pub const COMPARISONS_COLUMNS: [&str; 21] = [
     "paired_p",
     "adjusted_p",
     "p_a_beats_b",
+    "p_a_beats_b_low",
+    "p_a_beats_b_high",
     "cohen_d",
     "detectable_diff",
     "seeds_needed",
@@ -338,12 +422,13 @@ pub const COMPARISONS_COLUMNS: [&str; 21] = [
 /// Welch), the interval Bonferroni-adjusted over the experiment's `comparisons`, as is
 /// `adjusted_p`; `detectable_diff` and `seeds_needed` are at 80% power at that adjusted
 /// level. `seeds_needed` is empty and `seeds_needed_capped` true when more than the cap
-/// would be needed. Accuracies are fractions (0.01 is one point); empty cells are
-/// missing values.
+/// would be needed. `p_a_beats_b_low` and `_high` are the 95% interval of
+/// `p_a_beats_b` ([`crate::analysis::stats::superiority_interval`]). Accuracies are
+/// fractions (0.01 is one point); empty cells are missing values.
 pub fn comparisons_csv(stats: &StudyStats) -> Result<Vec<u8>> {
     use crate::analysis::power::{Design, SeedsNeeded};
     let mut w = csv::Writer::from_writer(Vec::new());
-    let e = |e: csv::Error| Error::Other(format!("writing comparisons.csv: {e}"));
+    let e = |e: csv::Error| Error::encode("comparisons.csv", e);
     w.write_record(COMPARISONS_COLUMNS).map_err(e)?;
     let num = |v: Option<f64>| v.map(|x| format!("{x:.6}")).unwrap_or_default();
     // p-values in full, so that small ones keep their digits.
@@ -373,6 +458,8 @@ pub fn comparisons_csv(stats: &StudyStats) -> Result<Vec<u8>> {
                 p(pair.paired.as_ref().map(|t| t.p)),
                 p(pair.p_adjusted),
                 num(Some(pair.comparison.prob_a_beats_b)),
+                num(Some(pair.comparison.prob_ci.0)),
+                num(Some(pair.comparison.prob_ci.1)),
                 num(pair.comparison.cohen_d),
                 num(pair.detectable),
                 needed,
@@ -387,7 +474,7 @@ pub fn comparisons_csv(stats: &StudyStats) -> Result<Vec<u8>> {
             .map_err(e)?;
         }
     }
-    w.into_inner().map_err(|x| Error::Other(format!("writing comparisons.csv: {x}")))
+    w.into_inner().map_err(|x| Error::encode("comparisons.csv", x))
 }
 
 /// What the report says of the runs without predictions.
@@ -525,6 +612,8 @@ mod tests {
                 "paired_p",
                 "adjusted_p",
                 "p_a_beats_b",
+                "p_a_beats_b_low",
+                "p_a_beats_b_high",
                 "detectable_diff",
             ] {
                 r[col(name)]
@@ -602,5 +691,142 @@ mod tests {
         let before = std::fs::read(&files.comparisons_csv).expect("csv");
         write_report(&dir).expect("again");
         assert_eq!(std::fs::read(&files.comparisons_csv).expect("csv"), before);
+    }
+
+    /// A tiny Fashion-MNIST-shaped data set in `dir`: 20 training and 12 test images,
+    /// test image i all of value 20·i with label i mod 10; its checksum.
+    fn tiny_idx(dir: &Path) -> String {
+        use cnnvar_data::idx::{write_images, write_labels};
+        std::fs::create_dir_all(dir).expect("mkdir");
+        let px = 28 * 28;
+        let train: Vec<u8> = (0..20 * px).map(|i| (i % 251) as u8).collect();
+        let train_labels: Vec<u8> = (0..20).map(|i| (i % 10) as u8).collect();
+        let test: Vec<u8> = (0..12).flat_map(|i| std::iter::repeat_n(20 * i as u8, px)).collect();
+        let test_labels: Vec<u8> = (0..12).map(|i| (i % 10) as u8).collect();
+        let [a, b, c, d] = cnnvar_data::IDX_FILES;
+        write_images(&dir.join(a), &train, 20, 28, 28, false).expect("train images");
+        write_labels(&dir.join(b), &train_labels, false).expect("train labels");
+        write_images(&dir.join(c), &test, 12, 28, 28, false).expect("test images");
+        write_labels(&dir.join(d), &test_labels, false).expect("test labels");
+        cnnvar_data::load_idx_dir(dir, cnnvar_core::DatasetName::FashionMnist)
+            .expect("loads")
+            .sha256
+    }
+
+    /// A study of 2 sizes × 3 seeds on the tiny data set in `data` (checksum `sha`),
+    /// evaluated on its 12 test images: examples 0 to 5 each get one wrong vote.
+    fn contested_study(tmp: &Path, data: &Path, sha: &str) -> PathBuf {
+        let text = "name = \"c\"\nseeds = 3\n[base]\nepochs = 1\n[[experiment]]\nname = \"size\"\n\
+                    vary = { train_size = [10, 20] }\n";
+        let plan =
+            Plan::new(crate::study::parse(text, Path::new("c.toml")).expect("parses"), false);
+        let dir = tmp.join("c");
+        plan.lay_out(&dir).expect("laid out");
+        let labels: Vec<u8> = (0..12).map(|i| (i % 10) as u8).collect();
+        for run in plan.unique_runs() {
+            let predicted: Vec<u8> = (0..12)
+                .map(|i| {
+                    if i < 6 && (i + run.replicate) % 3 == 0 {
+                        (labels[i] + 1) % 10
+                    } else {
+                        labels[i]
+                    }
+                })
+                .collect();
+            let mut record = RunRecord {
+                test_examples: 12,
+                test_accuracy: 10.0 / 12.0,
+                ..crate::store::tests::record_of(&run.spec)
+            };
+            record.provenance.data_sha256 = sha.to_string();
+            record.provenance.data_source = data.display().to_string();
+            RunDir::open(dir.join(&run.run_id))
+                .write_outputs(&record, &predicted, &labels)
+                .expect("outputs");
+        }
+        dir
+    }
+
+    /// The contested test images are drawn from the data set the records name, right
+    /// after the test-set-noise figure, and kept: without the data the report is the
+    /// same byte for byte; without the data and the kept images, a note names the data
+    /// set and its checksum and nothing is drawn.
+    #[test]
+    fn contested_images_are_drawn_kept_and_noted_when_missing() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let data = tmp.path().join("data");
+        let sha = tiny_idx(&data);
+        let dir = contested_study(tmp.path(), &data, &sha);
+        let (files, _, _) = write_report(&dir).expect("report");
+        let md = std::fs::read_to_string(&files.markdown).expect("md");
+        let page = std::fs::read_to_string(&files.html).expect("html");
+        let png = std::fs::read(files.figures.join("size-contested.png")).expect("its PNG");
+        let pixmap = resvg::tiny_skia::Pixmap::decode_png(&png).expect("a PNG");
+        assert_eq!(pixmap.width(), 2 * 12 + 6 * 150, "6 contested images per level");
+        assert!(files.figures.join("size-contested.svg").is_file());
+        let at = |s: &str| md.find(s).unwrap_or_else(|| panic!("{s} in {md}"));
+        assert!(at("size-test-set-noise.png") < at("size-contested.png"));
+        assert!(at("size-contested.png") < at("size-per-class.png"));
+        assert!(!md.contains("Contested test images:"), "{md}");
+        let figure = page.split("<figure id=\"fig-size-contested\">").nth(1).expect("in the page");
+        let figure = figure.split("</figure>").next().unwrap_or_default();
+        assert_eq!(figure.matches("<image ").count(), 12, "6 per level");
+        for caption in
+            ["true: T-shirt/top", "true: Trouser", "Trouser 2 · Pullover 1", "true: Coat"]
+        {
+            assert!(
+                figure.contains(&format!(">{caption}<")) || figure.contains(caption),
+                "{caption}"
+            );
+        }
+        assert!(dir.join(contested::CACHE_FILE).is_file());
+
+        std::fs::remove_dir_all(&data).expect("rm data");
+        write_report(&dir).expect("again");
+        assert_eq!(std::fs::read_to_string(&files.markdown).expect("md"), md);
+        assert_eq!(std::fs::read_to_string(&files.html).expect("html"), page);
+
+        std::fs::remove_file(dir.join(contested::CACHE_FILE)).expect("rm cache");
+        write_report(&dir).expect("a report without the images");
+        let md = std::fs::read_to_string(&files.markdown).expect("md");
+        let note = format!("data set `fashion-mnist` (sha256 {sha})");
+        assert_eq!(md.matches(&note).count(), 1, "one note for both levels: {md}");
+        assert!(!md.contains("size-contested.png"), "{md}");
+        let page = std::fs::read_to_string(&files.html).expect("html");
+        assert!(page.contains(&note) && !page.contains("fig-size-contested"));
+    }
+
+    /// The reproduce line names the image folder of a study on one, quoted for the
+    /// shell where it must be; a study on a named data set has no --data-dir.
+    #[test]
+    fn the_reproduce_line_names_the_image_folder() {
+        let folder = |dir: &str| {
+            let text = format!(
+                "name = \"f\"\nseeds = 2\n[base]\ndataset = \"folder\"\ndata_dir = \"{dir}\"\n\
+                 [[experiment]]\nname = \"a\"\nvary = {{ lr = [0.1, 0.01] }}\n"
+            );
+            Plan::new(
+                crate::study::parse(&text, Path::new("studies/f.toml")).expect("parses"),
+                false,
+            )
+        };
+        let line = reproduce_line(&folder("/srv/digits"), Path::new("runs/f"));
+        assert_eq!(
+            line,
+            "cnnvar sweep studies/f.toml --data-dir /srv/digits --out runs && cnnvar report runs/f"
+        );
+        let line = reproduce_line(&folder("/srv/my digits's"), Path::new("runs/f"));
+        assert!(line.contains(" --data-dir '/srv/my digits'\\''s' --out runs"), "{line}");
+        let mut two = folder("/srv/a");
+        two.study.experiments[0].levels[1].spec.data_dir = Some("/srv/b".into());
+        assert!(!reproduce_line(&two, Path::new("runs/f")).contains("--data-dir"));
+        let text =
+            "name = \"n\"\nseeds = 2\n[[experiment]]\nname = \"a\"\nvary = { lr = [0.1, 0.01] }\n";
+        let named =
+            Plan::new(crate::study::parse(text, Path::new("n.toml")).expect("parses"), false);
+        assert_eq!(
+            reproduce_line(&named, Path::new("runs/n")),
+            "cnnvar sweep n.toml --out runs && cnnvar report runs/n"
+        );
     }
 }

@@ -281,7 +281,7 @@ pub fn pairs(exp: &ExperimentStats) -> Option<Table> {
         Column::number("Welch p"),
         Column::number("paired p"),
         Column::number("adjusted p").compact_as("adj. p"),
-        Column::number("P(A beats B)").full_only(),
+        Column::number("P(A beats B) [95% CI]").full_only(),
         Column::number("Cohen's d").compact_as("d"),
         Column::number("detectable (pts)").compact_as("detectable"),
         Column::number("seeds needed").compact_as("seeds"),
@@ -300,7 +300,10 @@ pub fn pairs(exp: &ExperimentStats) -> Option<Table> {
                 Cell::P(p.welch.as_ref().map(|t| t.p)),
                 Cell::P(p.paired.as_ref().map(|t| t.p)),
                 Cell::P(p.p_adjusted),
-                Cell::Number { value: Some(c.prob_a_beats_b), decimals: 2 },
+                Cell::from(format!(
+                    "{:.2} [{:.2}, {:.2}]",
+                    c.prob_a_beats_b, c.prob_ci.0, c.prob_ci.1
+                )),
                 Cell::Number { value: c.cohen_d, decimals: 2 },
                 Cell::Percent(p.detectable),
                 seeds_cell(p.seeds_needed.as_ref()),

@@ -363,7 +363,7 @@ pub const CSV_HEADER: [&str; 17] = [
 /// level), the experiment's columns repeated.
 fn decisions_csv(d: &StudyDecisions) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let csv_err = |e: csv::Error| Error::Other(format!("writing {DECISIONS_CSV}: {e}"));
+    let csv_err = |e: csv::Error| Error::encode(DECISIONS_CSV, e);
     w.write_record(CSV_HEADER).map_err(csv_err)?;
     for e in &d.experiments {
         let tail = [
@@ -410,7 +410,7 @@ fn decisions_csv(d: &StudyDecisions) -> Result<Vec<u8>> {
             w.write_record(row.iter().chain(&tail)).map_err(csv_err)?;
         }
     }
-    w.into_inner().map_err(|e| Error::Other(format!("writing {DECISIONS_CSV}: {e}")))
+    w.into_inner().map_err(|e| Error::encode(DECISIONS_CSV, e))
 }
 
 #[cfg(test)]

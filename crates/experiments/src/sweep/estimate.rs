@@ -1,7 +1,7 @@
 //! Wall-time estimates for `--dry-run`, from measured throughput: the records already
 //! in the run store when there are any, else figures measured on a 2-core x86-64 machine.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 use cnnvar_core::{Backend, RunRecord, RunSpec};
@@ -64,16 +64,7 @@ fn measured_factors(records: &[RunRecord]) -> HashMap<Backend, (f64, f64)> {
             }
         }
     }
-    by_backend
-        .into_iter()
-        .map(|(b, mut v)| {
-            let mid = v.len() / 2;
-            v.sort_by(|a, b| a.0.total_cmp(&b.0));
-            let train = v[mid].0;
-            v.sort_by(|a, b| a.1.total_cmp(&b.1));
-            (b, (train, v[mid].1))
-        })
-        .collect()
+    by_backend.into_iter().map(|(b, v)| (b, medians(v))).collect()
 }
 
 /// Training examples the cost model assumes for an image folder without a `train_size`.
@@ -82,9 +73,9 @@ const UNKNOWN_TRAIN: usize = 2_000;
 /// Test examples the cost model assumes for an image folder without a `test_size`.
 const UNKNOWN_TEST: usize = 500;
 
-/// Seconds one run of `spec` should take with `threads` threads, its backend
-/// `factors` times the cost model.
-fn run_seconds(spec: &RunSpec, factors: (f64, f64), threads: usize) -> f64 {
+/// Seconds per example and thread that the cost model predicts for training and
+/// evaluating `spec`'s model, its backend `factors` times the cost model.
+fn modelled_seconds(spec: &RunSpec, factors: (f64, f64)) -> (f64, f64) {
     let input = match (spec.dataset, spec.image_size) {
         (cnnvar_core::DatasetName::Cifar10, _) => cnnvar_core::ImageShape::CIFAR10,
         // An image folder's shape is known only once it is read, unless the spec sets it.
@@ -93,7 +84,8 @@ fn run_seconds(spec: &RunSpec, factors: (f64, f64), threads: usize) -> f64 {
         }
         _ => cnnvar_core::ImageShape::MNIST,
     };
-    // A registered model's cost is not known here: it counts as the simple model.
+    // A registered model without earlier runs (see `measured_custom`) counts as the
+    // simple model.
     let arch = match spec.model {
         cnnvar_core::ModelName::Custom(_) => {
             Architecture::for_model(cnnvar_core::ModelName::Simple, input)
@@ -102,10 +94,45 @@ fn run_seconds(spec: &RunSpec, factors: (f64, f64), threads: usize) -> f64 {
     };
     let flops = arch.map(|a| a.flops()).unwrap_or(0) as f64;
     let (train, eval) = model_seconds(flops);
+    (train * factors.0, eval * factors.1)
+}
+
+/// Per registered model and backend: the seconds per example and thread its earlier
+/// runs took (median over their epochs), for training and for evaluation. The cost
+/// model cannot count a registered model's FLOPs, so these replace it.
+fn measured_custom(records: &[RunRecord]) -> HashMap<(String, Backend), (f64, f64)> {
+    let mut by_model: HashMap<(String, Backend), Vec<(f64, f64)>> = HashMap::new();
+    for r in records {
+        let cnnvar_core::ModelName::Custom(name) = &r.spec.model else { continue };
+        let threads = r.provenance.threads.max(1) as f64;
+        for e in &r.epochs {
+            if e.train_samples_per_sec > 0.0 && e.eval_samples_per_sec > 0.0 {
+                by_model
+                    .entry((name.clone(), r.spec.backend))
+                    .or_default()
+                    .push((threads / e.train_samples_per_sec, threads / e.eval_samples_per_sec));
+            }
+        }
+    }
+    by_model.into_iter().map(|(k, v)| (k, medians(v))).collect()
+}
+
+/// The median of each coordinate of a non-empty list of pairs.
+fn medians(mut v: Vec<(f64, f64)>) -> (f64, f64) {
+    let mid = v.len() / 2;
+    v.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let first = v[mid].0;
+    v.sort_by(|a, b| a.1.total_cmp(&b.1));
+    (first, v[mid].1)
+}
+
+/// Seconds one run of `spec` should take with `threads` threads, at `per_example`
+/// seconds per example and thread for training and for evaluation.
+fn run_seconds(spec: &RunSpec, per_example: (f64, f64), threads: usize) -> f64 {
     // More threads help, but far from linearly at batch 32 (measured: 2 threads ≈ 1
     // thread with flex); count each extra thread as a quarter.
     let speedup = 1.0 + 0.25 * threads.saturating_sub(1) as f64;
-    let (train, eval) = (train * factors.0 / speedup, eval * factors.1 / speedup);
+    let (train, eval) = (per_example.0 / speedup, per_example.1 / speedup);
     // An image folder of unknown size counts as a small one.
     let n_train = spec.train_size.or(spec.dataset.train_examples()).unwrap_or(UNKNOWN_TRAIN);
     let n_test = spec.test_size.or(spec.dataset.test_examples()).unwrap_or(UNKNOWN_TEST);
@@ -127,8 +154,10 @@ fn evaluated_examples(spec: &RunSpec, n_test: f64) -> f64 {
 /// pool of workers does not end with one long run while the others sit idle (the
 /// longest-processing-time rule: at most 4/3 of the best possible wall time).
 pub fn longest_first(runs: &mut [&PlannedRun]) {
-    let mut keyed: Vec<(f64, &PlannedRun)> =
-        runs.iter().map(|r| (run_seconds(&r.spec, (1.0, 1.0), 1), *r)).collect();
+    let mut keyed: Vec<(f64, &PlannedRun)> = runs
+        .iter()
+        .map(|r| (run_seconds(&r.spec, modelled_seconds(&r.spec, (1.0, 1.0)), 1), *r))
+        .collect();
     keyed.sort_by(|a, b| b.0.total_cmp(&a.0));
     for (slot, (_, r)) in runs.iter_mut().zip(keyed) {
         *slot = r;
@@ -146,24 +175,41 @@ pub fn estimate(
 ) -> Estimate {
     let records = find_records(store_root);
     let factors = measured_factors(&records);
+    let custom = measured_custom(&records);
     let states = plan.states(study_dir);
     let pending: Vec<&RunSpec> =
         states.iter().filter(|(_, s)| *s != RunState::Done).map(|(r, _)| &r.spec).collect();
     let mut used_measured = false;
+    let mut guessed: BTreeSet<&str> = BTreeSet::new();
     let run_seconds: f64 = pending
         .iter()
         .map(|spec| {
-            let f = match factors.get(&spec.backend) {
-                Some(f) => {
-                    used_measured = true;
-                    *f
+            let per_example = match &spec.model {
+                cnnvar_core::ModelName::Custom(name) => {
+                    match custom.get(&(name.clone(), spec.backend)) {
+                        Some(measured) => {
+                            used_measured = true;
+                            *measured
+                        }
+                        None => {
+                            guessed.insert(name);
+                            modelled_seconds(
+                                spec,
+                                factors.get(&spec.backend).copied().unwrap_or((1.0, 1.0)),
+                            )
+                        }
+                    }
                 }
-                None => (1.0, 1.0),
+                _ => {
+                    let f = factors.get(&spec.backend).copied();
+                    used_measured |= f.is_some();
+                    modelled_seconds(spec, f.unwrap_or((1.0, 1.0)))
+                }
             };
-            run_seconds(spec, f, threads)
+            run_seconds(spec, per_example, threads)
         })
         .sum();
-    let basis = if used_measured {
+    let mut basis = if used_measured {
         format!(
             "cost model calibrated on {} earlier runs under {}",
             records.len(),
@@ -172,6 +218,14 @@ pub fn estimate(
     } else {
         "cost model of flex on a 2-core x86-64 machine (no earlier runs to calibrate on)".into()
     };
+    if !guessed.is_empty() {
+        let names: Vec<&str> = guessed.into_iter().collect();
+        basis.push_str(&format!(
+            "; {} counted as the simple model (no earlier runs of {} on this backend to time)",
+            names.join(", "),
+            if names.len() == 1 { "it" } else { "them" }
+        ));
+    }
     Estimate {
         runs: states.len(),
         pending: pending.len(),
@@ -234,6 +288,47 @@ mod tests {
                 assert!((0.85..1.15).contains(&ratio), "{model}: {predicted} vs {measured}");
             }
         }
+    }
+
+    /// A registered model is timed by its own earlier runs on the same backend: with
+    /// none it counts as the simple model, and the basis says so.
+    #[test]
+    fn a_registered_model_is_timed_by_its_earlier_runs() {
+        let custom = RunSpec {
+            model: ModelName::Custom("my-net".into()),
+            train_size: Some(1000),
+            test_size: Some(1000),
+            epochs: 2,
+            ..RunSpec::default()
+        };
+        let epoch = |epoch| cnnvar_core::EpochRecord {
+            epoch,
+            train_loss: 1.0,
+            train_accuracy: 0.5,
+            test_loss: 1.0,
+            test_accuracy: 0.5,
+            seconds: 1.0,
+            train_samples_per_sec: 100.0,
+            eval_samples_per_sec: 400.0,
+        };
+        let mut record = crate::store::tests::record_of(&custom);
+        record.provenance.threads = 1;
+        record.epochs = vec![epoch(1), epoch(2)];
+        let measured = measured_custom(std::slice::from_ref(&record));
+        let per_example = measured[&("my-net".to_string(), custom.backend)];
+        assert_eq!(per_example, (0.01, 0.0025));
+        // 2 epochs × 1000 × 0.01 s, 2 000 evaluated test examples and 1 000 train-set
+        // examples × 0.0025 s, and the start-up second.
+        let seconds = run_seconds(&custom, per_example, 1);
+        assert!((seconds - (1.0 + 20.0 + 5.0 + 2.5)).abs() < 1e-9, "{seconds}");
+
+        let text = "seeds = 1\n[base]\nepochs = 2\ntrain_size = 1000\nmodel = \"my-net\"\n\
+                    [[experiment]]\nname = \"a\"\nvary = { lr = [0.001, 0.01] }\n";
+        let study = crate::study::parse(text, Path::new("s.toml")).expect("parses");
+        let plan = Plan::new(study, false);
+        let empty = tempfile::tempdir().expect("temp dir");
+        let guess = estimate(&plan, &empty.path().join("s"), empty.path(), 1, 1);
+        assert!(guess.basis.contains("my-net counted as the simple model"), "{}", guess.basis);
     }
 
     /// Bigger models and more examples go first; equal runs keep their plan order.

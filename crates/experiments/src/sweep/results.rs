@@ -76,13 +76,13 @@ fn results_row(study: &str, run: &PlannedRun, rec: &RunRecord) -> Vec<String> {
 /// whose record is gone drop out); returns the rows written.
 pub fn write_results_csv(plan: &Plan, study_dir: &Path) -> Result<usize> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let csv_err = |e: csv::Error| Error::Other(format!("writing results.csv: {e}"));
+    let csv_err = |e: csv::Error| Error::encode("results.csv", e);
     w.write_record(results_header()).map_err(csv_err)?;
     let rows = load_results(plan, study_dir);
     for (run, rec) in &rows {
         w.write_record(results_row(&plan.study.name, run, rec)).map_err(csv_err)?;
     }
-    let bytes = w.into_inner().map_err(|e| Error::Other(format!("writing results.csv: {e}")))?;
+    let bytes = w.into_inner().map_err(|e| Error::encode("results.csv", e))?;
     write_atomic(&study_dir.join("results.csv"), &bytes)?;
     Ok(rows.len())
 }

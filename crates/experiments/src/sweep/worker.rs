@@ -246,12 +246,12 @@ mod tests {
                            emit: &mut dyn FnMut(WorkerEvent)|
          -> Result<RunOutput> {
             emit(WorkerEvent::Epoch { epoch: epoch(1), epochs: 2 });
-            Err(Error::Other("out of data".into()))
+            Err(Error::Dataset("out of data".into()))
         };
         let e = run_worker_with(dir.path(), &mut |_| {}, &mut failing).expect_err("fails");
-        assert_eq!(e.to_string(), "out of data");
+        assert_eq!(e.to_string(), "data set: out of data");
         let failure = dir.read_failure().expect("failure note");
-        assert_eq!((failure.exit_code, failure.error.as_str()), (Some(1), "out of data"));
+        assert_eq!((failure.exit_code, failure.error.as_str()), (Some(1), "data set: out of data"));
         assert_eq!(dir.state(), RunState::Failed);
         assert!(dir.path().join(crate::store::CURVE_FILE).is_file(), "the partial curve stays");
     }

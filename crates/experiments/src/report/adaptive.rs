@@ -1,0 +1,348 @@
+//! The report's "Adaptive seeding" section: in a study with `seeds = { min, max, step }`,
+//! what each comparison was decided (different, equivalent within ±delta, undecided at
+//! `max`, or still open), at which look and with how many seeds, and the runs saved
+//! against `max` seeds everywhere; and the decisions as the ranking's verdicts
+//! ([`sequential`]). From [`crate::sweep::adaptive::decisions`], a pure function of the
+//! plan and the records.
+
+use std::collections::BTreeMap;
+
+use super::table::{Cell, Column, Table};
+use crate::analysis::rank::{Sequential, SequentialOutcome};
+use crate::analysis::sequential::Verdict;
+use crate::sweep::adaptive::{Comparison, ExperimentDecisions, StudyDecisions, spending_name};
+
+/// The section's opening paragraph: how seeds were added, how comparisons are
+/// decided, and the runs used against `max` seeds everywhere.
+pub fn intro(d: &StudyDecisions) -> String {
+    let saved = if d.runs_at_max == 0 {
+        String::new()
+    } else {
+        format!(" ({:.0}%)", 100.0 * d.runs_saved as f64 / d.runs_at_max as f64)
+    };
+    let open: Vec<&str> = d.open().map(|e| e.experiment.as_str()).collect();
+    let state = if open.is_empty() {
+        "Every experiment is finished.".to_string()
+    } else {
+        format!(
+            "Not finished: {} still {} open comparisons, and the next sweep takes their next look.",
+            open.join(", "),
+            if open.len() == 1 { "has" } else { "have" }
+        )
+    };
+    format!(
+        "Every level started with {min} seeds and got {step} more at each look while its \
+         experiment had a comparison open, up to {max}. Each pair of levels is judged by a \
+         group-sequential paired t-test on final test accuracy in points (diverged runs at \
+         chance): decided different, or equivalent within ±delta (two one-sided tests), or \
+         undecided at {max} seeds; each experiment's alpha is spent over its looks and split \
+         over its pairs (Bonferroni). The study used {runs} runs where {max} seeds of every \
+         level would take {at_max}: {saved_runs} runs saved{saved}. {state}",
+        min = d.min_seeds,
+        step = d.step,
+        max = d.max_seeds,
+        runs = d.runs,
+        at_max = d.runs_at_max,
+        saved_runs = d.runs_saved,
+    )
+}
+
+/// `different: a > b`, `equivalent within ±0.5 points`, `undecided at 20 seeds`, `open`.
+pub fn decision_text(c: &Comparison, delta: f64) -> String {
+    match c.verdict {
+        Verdict::Larger => format!("different: {} > {}", c.a, c.b),
+        Verdict::Smaller => format!("different: {} < {}", c.a, c.b),
+        Verdict::Equivalent => format!("equivalent within ±{delta} points"),
+        Verdict::Undecided => format!("undecided at {} seeds", c.seeds),
+        Verdict::Continue => "open".into(),
+    }
+}
+
+/// One row per experiment: its design, where it stands, and its runs against `max`.
+pub fn experiments_table(d: &StudyDecisions) -> Table {
+    let columns = vec![
+        Column::text("experiment"),
+        Column::number("levels"),
+        Column::number("delta (pts)").compact_as("delta"),
+        Column::number("alpha"),
+        Column::text("spending").full_only(),
+        Column::number("looks taken").compact_as("looks"),
+        Column::number("seeds per level").compact_as("seeds"),
+        Column::number("runs"),
+        Column::number("runs at max").compact_as("at max"),
+        Column::number("runs saved").compact_as("saved"),
+        Column::text("status"),
+    ];
+    let rows = d
+        .experiments
+        .iter()
+        .map(|e| {
+            vec![
+                Cell::from(e.experiment.as_str()),
+                Cell::from(e.levels.len()),
+                Cell::Number { value: Some(e.design.delta), decimals: 2 },
+                Cell::Number { value: Some(e.design.alpha), decimals: 3 },
+                Cell::from(spending_name(e.design.spending)),
+                Cell::from(format!("{} of {}", e.looks_done, e.looks.len())),
+                Cell::from(e.seeds),
+                Cell::from(e.runs),
+                Cell::from(e.runs_at_max),
+                Cell::from(e.runs_saved),
+                Cell::Verdict {
+                    text: if e.finished { "finished" } else { "open" }.into(),
+                    yes: e.finished,
+                },
+            ]
+        })
+        .collect();
+    Table {
+        class: "adaptive",
+        caption: Some(format!(
+            "Adaptive seeding per experiment: {} to {} seeds per level, {} more per look; runs \
+             used against {} seeds of every level",
+            d.min_seeds, d.max_seeds, d.step, d.max_seeds
+        )),
+        columns,
+        rows,
+    }
+}
+
+/// One row per comparison: its decision, the look it was made at and the seeds then.
+pub fn comparisons_table(d: &StudyDecisions) -> Option<Table> {
+    let columns = vec![
+        Column::text("experiment"),
+        Column::text("A"),
+        Column::text("B"),
+        Column::text("decision"),
+        Column::number("look"),
+        Column::number("seeds per level").compact_as("seeds"),
+        Column::number("mean A − B (pts)").compact_as("A − B"),
+        Column::number("pairs used").full_only(),
+    ];
+    let rows: Vec<Vec<Cell>> = d
+        .experiments
+        .iter()
+        .flat_map(|e| e.comparisons.iter().map(move |c| (e, c)))
+        .map(|(e, c)| {
+            vec![
+                Cell::from(e.experiment.as_str()),
+                Cell::from(c.a.as_str()),
+                Cell::from(c.b.as_str()),
+                Cell::Verdict {
+                    text: decision_text(c, e.design.delta),
+                    yes: matches!(c.verdict, Verdict::Larger | Verdict::Smaller),
+                },
+                c.look.map_or_else(|| Cell::from("–"), Cell::from),
+                Cell::from(c.seeds),
+                Cell::Number { value: c.mean_diff, decimals: 2 },
+                Cell::from(c.used),
+            ]
+        })
+        .collect();
+    (!rows.is_empty()).then(|| Table {
+        class: "decisions",
+        caption: Some(
+            "Sequential decisions per comparison (A against B, final test accuracy in points): \
+             the look each was decided at and the seeds per level then"
+                .into(),
+        ),
+        columns,
+        rows,
+    })
+}
+
+/// What each experiment's decisions make of its factor, by experiment name, for
+/// [`crate::analysis::rank::apply_sequential`]; experiments without comparisons are
+/// left out.
+pub fn sequential(d: &StudyDecisions) -> BTreeMap<String, Sequential> {
+    d.experiments
+        .iter()
+        .filter_map(|e| Some((e.experiment.clone(), experiment_sequential(e)?)))
+        .collect()
+}
+
+/// [`sequential`] of one experiment.
+fn experiment_sequential(e: &ExperimentDecisions) -> Option<Sequential> {
+    let outcome = SequentialOutcome::of(e.comparisons.iter().map(|c| {
+        (
+            matches!(c.verdict, Verdict::Larger | Verdict::Smaller),
+            c.verdict == Verdict::Equivalent,
+            c.verdict == Verdict::Continue,
+        )
+    }))?;
+    let decisions: Vec<String> = e.comparisons.iter().map(|c| c.describe(e.design.delta)).collect();
+    Some(Sequential {
+        outcome,
+        delta: e.design.delta,
+        seeds: e.seeds,
+        decisions: decisions.join("; "),
+    })
+}
+
+/// `3 to 20 seeds per level (adaptive)` for an adaptive study, else `5 seeds per level`.
+pub fn seeds_text(decisions: Option<&StudyDecisions>, seeds: usize) -> String {
+    match decisions {
+        Some(d) => format!(
+            "{} to {} seeds per level (adaptive seeding, see below)",
+            d.min_seeds, d.max_seeds
+        ),
+        None => format!("{seeds} seeds per level"),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::analysis::sequential::{SequentialDesign, Spending};
+
+    fn comparison(
+        a: &str,
+        b: &str,
+        verdict: Verdict,
+        look: Option<usize>,
+        seeds: usize,
+    ) -> Comparison {
+        Comparison {
+            a: a.into(),
+            b: b.into(),
+            verdict,
+            look,
+            seeds,
+            used: seeds,
+            mean_diff: Some(1.25),
+        }
+    }
+
+    fn experiment(
+        name: &str,
+        comparisons: Vec<Comparison>,
+        seeds: usize,
+        finished: bool,
+    ) -> ExperimentDecisions {
+        let design = SequentialDesign {
+            min_seeds: 3,
+            max_seeds: 7,
+            step: 2,
+            delta: 0.5,
+            alpha: 0.05,
+            spending: Spending::OBrienFleming,
+        };
+        ExperimentDecisions {
+            experiment: name.into(),
+            title: name.to_uppercase(),
+            levels: vec!["x".into(), "y".into()],
+            design,
+            looks: vec![3, 5, 7],
+            looks_done: (seeds - 1) / 2,
+            seeds_complete: seeds,
+            seeds,
+            finished,
+            runs: 2 * seeds,
+            runs_at_max: 14,
+            runs_saved: 14 - 2 * seeds,
+            comparisons,
+        }
+    }
+
+    /// A study of three experiments: one decided different at look 2, one equivalent
+    /// at look 1, one undecided at `max`.
+    pub(crate) fn decisions() -> StudyDecisions {
+        let experiments = vec![
+            experiment(
+                "size",
+                vec![comparison("1000", "60000", Verdict::Smaller, Some(2), 5)],
+                5,
+                true,
+            ),
+            experiment(
+                "lr",
+                vec![comparison("0.1", "0.01", Verdict::Equivalent, Some(1), 3)],
+                3,
+                true,
+            ),
+            experiment("model", vec![comparison("a", "b", Verdict::Undecided, None, 7)], 7, true),
+        ];
+        StudyDecisions {
+            study: "t".into(),
+            min_seeds: 3,
+            max_seeds: 7,
+            step: 2,
+            finished: true,
+            runs: 30,
+            runs_at_max: 42,
+            runs_saved: 12,
+            experiments,
+        }
+    }
+
+    /// Each comparison's decision, look and seeds; each experiment's runs against
+    /// `max`; the study's saving in the paragraph.
+    #[test]
+    fn tables_say_each_decision_its_look_and_the_saving() {
+        let d = decisions();
+        let t = comparisons_table(&d).expect("comparisons");
+        let texts: Vec<Vec<String>> =
+            t.rows.iter().map(|r| r.iter().map(Cell::text).collect()).collect();
+        assert_eq!(texts[0][..6], ["size", "1000", "60000", "different: 1000 < 60000", "2", "5"]);
+        assert_eq!(texts[1][3..6], ["equivalent within ±0.5 points", "1", "3"]);
+        assert_eq!(texts[2][3..6], ["undecided at 7 seeds", "–", "7"]);
+        assert_eq!(texts[0][6], "1.25");
+        let yes: Vec<bool> =
+            t.rows.iter().map(|r| matches!(r[3], Cell::Verdict { yes: true, .. })).collect();
+        assert_eq!(yes, [true, false, false]);
+
+        let e = experiments_table(&d);
+        let first: Vec<String> = e.rows[0].iter().map(Cell::text).collect();
+        assert_eq!(
+            first,
+            [
+                "size",
+                "2",
+                "0.50",
+                "0.050",
+                "obrien-fleming",
+                "2 of 3",
+                "5",
+                "10",
+                "14",
+                "4",
+                "finished"
+            ]
+        );
+        let intro = intro(&d);
+        assert!(
+            intro.contains(
+                "used 30 runs where 7 seeds of every level would take 42: 12 runs saved (29%)"
+            ),
+            "{intro}"
+        );
+        assert!(intro.contains("Every experiment is finished."), "{intro}");
+        let mut open = d.clone();
+        open.experiments[2].finished = false;
+        open.experiments[2].comparisons[0].verdict = Verdict::Continue;
+        assert!(super::intro(&open).contains("Not finished: model still has open comparisons"));
+        assert_eq!(comparisons_table(&open).expect("rows").rows[2][3].text(), "open");
+    }
+
+    /// The ranking's view of the decisions: one outcome per experiment with the
+    /// comparisons described.
+    #[test]
+    fn decisions_become_the_rankings_verdicts() {
+        let s = sequential(&decisions());
+        let outcomes: Vec<(&str, SequentialOutcome)> =
+            s.iter().map(|(k, v)| (k.as_str(), v.outcome)).collect();
+        assert_eq!(
+            outcomes,
+            [
+                ("lr", SequentialOutcome::Equivalent),
+                ("model", SequentialOutcome::Undecided),
+                ("size", SequentialOutcome::Different)
+            ]
+        );
+        assert_eq!(s["size"].decisions, "1000 < 60000 at look 2 (5 seeds)");
+        assert_eq!((s["size"].seeds, s["size"].delta), (5, 0.5));
+        let mut none = decisions();
+        none.experiments[0].comparisons.clear();
+        assert!(!sequential(&none).contains_key("size"), "nothing to compare, no verdict");
+    }
+}
