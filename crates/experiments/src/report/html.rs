@@ -15,7 +15,7 @@ h1{font-size:1.7em;margin-bottom:.2em}h2{margin-top:2em;border-bottom:2px solid 
 table{border-collapse:collapse;margin:.8em 0;font-size:.92em}th,td{border:1px solid #ccc;padding:.3em .6em;text-align:right}\
 th{background:#f3f3f3}td.l,th.l{text-align:left}.yes{color:#0a6b0a;font-weight:600}.no{color:#777}\
 .verdicts li{margin:.35em 0}.claim{font-style:italic;color:#444}.prov{font-size:.8em;color:#777;margin:.2em 0 1.2em}\
-figure{margin:1em 0}figcaption{font-size:.85em;color:#555}svg{max-width:100%;height:auto}code{background:#f5f5f5;padding:0 .2em}";
+.scroll{overflow-x:auto}figure{margin:1em 0}figcaption{font-size:.85em;color:#555}svg{max-width:100%;height:auto}code{background:#f5f5f5;padding:0 .2em}";
 
 /// The page.
 pub fn render(input: &ReportInput<'_>) -> String {
@@ -40,10 +40,10 @@ pub fn render(input: &ReportInput<'_>) -> String {
     h
 }
 
-/// A table as HTML, from `<table>` to `</table>`: text columns get class `l`
-/// (left-aligned), verdicts `yes` or `no`.
+/// A table as HTML, in a `<div class="scroll">` that scrolls sideways when the table is
+/// wider than the page: text columns get class `l` (left-aligned), verdicts `yes` or `no`.
 pub(super) fn table(t: &Table) -> String {
-    let mut h = format!("<table class=\"{}\">", t.class);
+    let mut h = format!("<div class=\"scroll\"><table class=\"{}\">", t.class);
     if let Some(caption) = &t.caption {
         let _ = write!(h, "<caption>{}</caption>", esc(caption));
     }
@@ -59,7 +59,7 @@ pub(super) fn table(t: &Table) -> String {
         }
         h += "</tr>\n";
     }
-    h += "</table>";
+    h += "</table></div>";
     h
 }
 
