@@ -749,7 +749,7 @@ pub(super) mod tests {
     use crate::study::ExperimentKind;
 
     /// The text of every `<text>` element of an SVG, unescaped.
-    fn texts(svg: &str) -> Vec<String> {
+    pub(in crate::report) fn texts(svg: &str) -> Vec<String> {
         svg.split("<text")
             .skip(1)
             .filter_map(|t| {

@@ -515,12 +515,12 @@ mod tests {
         let md = markdown::table(&t);
         assert_eq!(
             page,
-            "<table class=\"t\"><caption>A &lt;caption&gt;</caption><tr><th class=\"l\">name</th>\
-             <th>acc</th><th>95% CI (Welch)</th><th>p</th><th class=\"l\">run</th>\
+            "<div class=\"scroll\"><table class=\"t\"><caption>A &lt;caption&gt;</caption>\
+             <tr><th class=\"l\">name</th><th>acc</th><th>95% CI (Welch)</th><th>p</th><th class=\"l\">run</th>\
              <th class=\"l\">verdict</th><th>detail</th></tr>\n<tr><td class=\"l\">a</td>\
              <td>91.23</td><td>[90.10, 92.30]</td><td>0.042</td>\
              <td class=\"l\"><code>7b59f02f</code></td><td class=\"l yes\">a beats b</td>\
-             <td>–</td></tr>\n</table>"
+             <td>–</td></tr>\n</table></div>"
         );
         assert_eq!(
             md,

@@ -301,19 +301,9 @@ fn base64(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::super::contested::{ContestedImage, LevelImages};
+    use super::super::figures::tests::texts;
     use super::*;
     use cnnvar_core::{DatasetName, ImageShape};
-
-    /// The text of every `<text>` element of an SVG, unescaped.
-    fn texts(svg: &str) -> Vec<String> {
-        svg.split("<text")
-            .skip(1)
-            .filter_map(|t| {
-                let body = &t[t.find('>')? + 1..t.find("</text>")?];
-                Some(body.trim().replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"))
-            })
-            .collect()
-    }
 
     fn example(index: usize, label: u8, votes: &[usize]) -> ContestedExample {
         let majority_votes = votes.iter().copied().max().unwrap_or(0);
