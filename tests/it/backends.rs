@@ -84,4 +84,23 @@ fn missing_backend_names_its_feature() {
     assert!(!o.status.success());
     let e = stderr(&o);
     assert!(e.contains(&format!("--features {missing}")), "{e}");
+
+    // A sweep is refused before it lays out a run (and so before every worker fails),
+    // in a dry run too.
+    let study = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../studies/seed.toml");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    for dry in [true, false] {
+        let mut cmd = cnnvar();
+        cmd.args(["sweep", "--quiet", "--backend", missing, "--out"]).arg(tmp.path()).arg(&study);
+        if dry {
+            cmd.arg("--dry-run");
+        }
+        let o = output(&mut cmd);
+        assert!(!o.status.success());
+        let e = stderr(&o);
+        assert!(e.contains(&format!("--features {missing}")), "{e}");
+        assert!(e.contains("compiled in:"), "{e}");
+        let left = std::fs::read_dir(tmp.path()).expect("read out dir").count();
+        assert_eq!(left, 0, "the refused sweep wrote into --out");
+    }
 }

@@ -19,12 +19,24 @@ fn at_least_one(s: &str) -> Result<usize, String> {
 }
 
 /// Parses `--backend`: a backend's name, or `auto`: the fastest compiled in (a GPU
-/// backend that starts on this machine, else tch, flex, ndarray: `Backend::auto`).
+/// backend that starts on this machine, else tch, flex, ndarray: `Backend::auto`). A
+/// backend this build lacks is refused here, before a sweep lays out a single run (its
+/// workers are this program, so every one of them would fail).
 fn backend_or_auto(s: &str) -> Result<Backend, String> {
-    match s {
-        "auto" => Ok(Backend::auto()),
-        _ => s.parse::<Backend>(),
+    let backend = match s {
+        "auto" => return Ok(Backend::auto()),
+        _ => s.parse::<Backend>()?,
+    };
+    if backend.is_compiled() {
+        return Ok(backend);
     }
+    let compiled: Vec<&str> = Backend::compiled().iter().map(|b| b.as_str()).collect();
+    Err(format!(
+        "`{backend}` is not compiled into this build of cnnvar (rebuild with `--features {}`; \
+         `cargo xtask sweep --backend {backend}` builds with it); compiled in: {}",
+        backend.feature(),
+        compiled.join(", ")
+    ))
 }
 
 /// Parses `--eval-subset`: a count of at least 1, or `full` (none: the whole set).
