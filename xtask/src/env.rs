@@ -235,11 +235,15 @@ pub fn with_torch(cmd: &mut Command) -> Result<&mut Command> {
 }
 
 /// The workspace root (the parent of this crate's directory).
+///
+/// Read at run time first (`cargo xtask` sets `CARGO_MANIFEST_DIR` for the process), so
+/// that an xtask binary that cargo reuses from a shared target directory works on the
+/// checkout that runs it, not on the one that built it.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."))
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
 }
 
 /// Cargo's target directory for this workspace.
