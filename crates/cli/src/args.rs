@@ -30,13 +30,7 @@ fn backend_or_auto(s: &str) -> Result<Backend, String> {
     if backend.is_compiled() {
         return Ok(backend);
     }
-    let compiled: Vec<&str> = Backend::compiled().iter().map(|b| b.as_str()).collect();
-    Err(format!(
-        "`{backend}` is not compiled into this build of cnnvar (rebuild with `--features {}`; \
-         `cargo xtask sweep --backend {backend}` builds with it); compiled in: {}",
-        backend.feature(),
-        compiled.join(", ")
-    ))
+    Err(backend.not_compiled_reason())
 }
 
 /// Parses `--eval-subset`: a count of at least 1, or `full` (none: the whole set).

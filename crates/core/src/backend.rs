@@ -67,6 +67,20 @@ impl Backend {
         }
     }
 
+    /// Why this build cannot run the backend, and how to get one that can: the feature
+    /// to rebuild with and the backends it does have. For errors on `--backend` and on
+    /// a study's `backend` field.
+    pub fn not_compiled_reason(self) -> String {
+        let compiled: Vec<&str> = Backend::compiled().iter().map(|b| b.as_str()).collect();
+        format!(
+            "backend `{self}` is not compiled into this build of cnnvar (rebuild with \
+             `--features {}`; `cargo xtask sweep --backend {self}` builds with it); \
+             compiled in: {}",
+            self.feature(),
+            compiled.join(", ")
+        )
+    }
+
     /// The backends compiled into this build, preferred first (CPU backends fastest
     /// first, then the GPU backends).
     pub fn compiled() -> Vec<Backend> {

@@ -111,7 +111,7 @@ impl Fields {
         match spec.validate() {
             Ok(()) if cfg!(feature = "burn") && !spec.backend.is_compiled() => {
                 let span = self.spans.get("backend").cloned().unwrap_or(fallback);
-                Err(src.error(span, "backend", not_compiled(spec.backend)))
+                Err(src.error(span, "backend", spec.backend.not_compiled_reason()))
             }
             Ok(()) => Ok(spec),
             Err(Error::Field { field, message, .. }) => {
@@ -131,17 +131,6 @@ fn check_finite(src: &Source<'_>, name: &str, value: &Spanned<toml::Value>) -> R
         }
         _ => Ok(()),
     }
-}
-
-/// Why a study may not use `backend`: this build lacks it, so every worker would fail.
-fn not_compiled(backend: crate::Backend) -> String {
-    let compiled: Vec<&str> = crate::Backend::compiled().iter().map(|b| b.as_str()).collect();
-    format!(
-        "backend `{backend}` is not compiled into this build of cnnvar (rebuild with \
-         `--features {}`); compiled in: {}",
-        backend.feature(),
-        compiled.join(", ")
-    )
 }
 
 fn check_field_name(src: &Source<'_>, key: &Spanned<String>) -> Result<()> {

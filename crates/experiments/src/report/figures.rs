@@ -63,9 +63,10 @@ fn err<E: std::fmt::Debug>(e: E) -> String {
     format!("{e:?}")
 }
 
-/// Colours for levels, in order.
+/// Colours for levels, in order: matplotlib's tab10, so an experiment's first ten levels
+/// (the size experiment has nine) each get their own.
 fn color(i: usize) -> RGBColor {
-    const P: [RGBColor; 8] = [
+    const P: [RGBColor; 10] = [
         RGBColor(31, 119, 180),
         RGBColor(255, 127, 14),
         RGBColor(44, 160, 44),
@@ -74,6 +75,8 @@ fn color(i: usize) -> RGBColor {
         RGBColor(140, 86, 75),
         RGBColor(227, 119, 194),
         RGBColor(127, 127, 127),
+        RGBColor(188, 189, 34),
+        RGBColor(23, 190, 207),
     ];
     P[i % P.len()]
 }
@@ -757,6 +760,18 @@ pub(super) mod tests {
                 Some(body.trim().replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"))
             })
             .collect()
+    }
+
+    /// The size experiment has nine levels: none of them may share a colour.
+    #[test]
+    fn ten_levels_get_ten_colours() {
+        let colours: std::collections::HashSet<_> = (0..10)
+            .map(|i| {
+                let c = color(i);
+                (c.0, c.1, c.2)
+            })
+            .collect();
+        assert_eq!(colours.len(), 10);
     }
 
     fn factor(title: &str, range: f64) -> FactorEffect {
