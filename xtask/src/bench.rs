@@ -6,6 +6,7 @@
 mod frameworks;
 mod measure;
 mod report;
+mod roofline;
 mod study;
 
 use std::path::PathBuf;
@@ -16,6 +17,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::env::{self, Needs, sh};
 use frameworks::{Subject, Tools, Workload};
+use roofline::Roofline;
 
 /// The write-up's models, in the order they are measured.
 const MODELS: &[&str] = &["simple", "two-conv", "complex"];
@@ -423,18 +425,31 @@ pub fn run(args: &[String]) -> Result<()> {
             subjects.push(Subject::Burn(b.clone(), Some(v.clone())));
         }
     }
+    let ceiling = || {
+        roofline::measure(&tools, &work, &tmp, o.timeout)
+            .map_err(|e| eprintln!("bench: no roofline: {e:#}"))
+            .ok()
+    };
+    let mut roof = if o.quick { None } else { ceiling() };
     let mut rows = vec![];
     for model in &o.models {
         for subject in &subjects {
             rows.push(frameworks::measure(subject, model, &work, &tools, &tmp, o.timeout));
         }
     }
+    // Again after the rows: the host is shared, and the ceiling is the faster of the two.
+    if let Some(r) = roof.as_mut() {
+        r.add(ceiling().unwrap_or_else(|| Roofline { sgemm_gflops: vec![], ..r.clone() }));
+    }
     println!(
         "\n{} threads, batch {}, {} timed training and {} evaluation examples, {}\n",
         work.threads, work.batch, work.samples, work.eval_samples, machine.cpu
     );
-    print!("{}", report::table(&rows));
-    report::write(&out, &rows, &machine, &work)?;
+    print!("{}", report::table(&rows, roof.as_ref()));
+    if let Some(line) = roof.as_ref().and_then(|r| roofline::goal_line(r, &rows, 1.5)) {
+        println!("{line}");
+    }
+    report::write(&out, &rows, roof.as_ref(), &machine, &work)?;
     let failed = rows.iter().filter(|r| r.error.is_some()).count();
     if failed > 0 {
         bail!("{failed} of {} measurements failed (see the ERROR lines above)", rows.len());

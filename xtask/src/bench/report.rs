@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use serde_json::{Value, json};
 
 use super::frameworks::{Row, Workload};
+use super::roofline::Roofline;
 
 /// Where and when the numbers were measured.
 #[derive(Clone, Debug)]
@@ -128,18 +129,28 @@ fn field(v: Option<f64>, decimals: usize) -> String {
     v.map(|x| format!("{x:.decimals$}")).unwrap_or_default()
 }
 
-/// The table printed at the end, one line per row, errors listed under it.
-pub fn table(rows: &[Row]) -> String {
+/// The table printed at the end, one line per row, errors listed under it; with the
+/// roofline, each row's training rate also as GFLOP/s and a share of the ceiling.
+pub fn table(rows: &[Row], roof: Option<&Roofline>) -> String {
     let w = rows.iter().map(|r| r.framework.len()).max().unwrap_or(0).max(13);
     let mut out = format!(
-        "{:<w$} {:<9} {:>10} {:>10} {:>8} {:>8} {:>9}\n",
-        "framework", "model", "train/s", "eval/s", "train/K", "eval/K", "RSS MiB"
+        "{:<w$} {:<9} {:>10} {:>10} {:>8} {:>8} {:>9} {:>8} {:>6}\n",
+        "framework",
+        "model",
+        "train/s",
+        "eval/s",
+        "train/K",
+        "eval/K",
+        "RSS MiB",
+        "GFLOP/s",
+        "%peak"
     );
     for r in rows {
         let (tr, er) = ratios(r, rows);
         let n = r.numbers.as_ref();
+        let (gflops, share) = roof.map(|f| f.of_row(r)).unwrap_or_default();
         out += &format!(
-            "{:<w$} {:<9} {:>10} {:>10} {:>8} {:>8} {:>9}{}\n",
+            "{:<w$} {:<9} {:>10} {:>10} {:>8} {:>8} {:>9} {:>8} {:>6}{}\n",
             r.framework,
             r.model,
             cell(n.map(|n| n.train_per_sec), 0),
@@ -147,11 +158,15 @@ pub fn table(rows: &[Row]) -> String {
             cell(tr, 2),
             cell(er, 2),
             cell(mib(r.peak_rss_kib), 0),
+            cell(gflops, 1),
+            cell(share.map(|s| 100.0 * s), 0),
             if r.error.is_some() { "  ERROR" } else { "" }
         );
     }
     out += "train/s, eval/s: examples per second; train/K, eval/K: the same divided by Keras's \
-            for that model; RSS: the process's peak resident set size.\n";
+            for that model; RSS: the process's peak resident set size; GFLOP/s: training \
+            arithmetic per second (FLOP per example from bench/roofline.py); %peak: that as a \
+            share of LibTorch's large-matrix sgemm rate on the same threads.\n";
     for r in rows {
         if let Some(e) = &r.error {
             out += &format!("ERROR {} {}: {e}\n", r.framework, r.model);
@@ -176,16 +191,23 @@ fn csv_field(s: &str) -> String {
 }
 
 /// Writes `bench.csv` and `bench.json` into `dir`.
-pub fn write(dir: &Path, rows: &[Row], machine: &Machine, work: &Workload) -> Result<()> {
+pub fn write(
+    dir: &Path,
+    rows: &[Row],
+    roof: Option<&Roofline>,
+    machine: &Machine,
+    work: &Workload,
+) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let mut csv = String::from(
         "framework,model,version,threads,train_samples,eval_samples,train_samples_per_sec,\
          eval_samples_per_sec,train_ratio_to_keras,eval_ratio_to_keras,peak_rss_mib,\
-         wall_seconds,error\n",
+         wall_seconds,train_gflops,train_share_of_sgemm,error\n",
     );
     let mut json_rows = vec![];
     for r in rows {
         let (tr, er) = ratios(r, rows);
+        let (gflops, share) = roof.map(|f| f.of_row(r)).unwrap_or_default();
         let n = r.numbers.as_ref();
         let fields = [
             r.framework.clone(),
@@ -200,6 +222,8 @@ pub fn write(dir: &Path, rows: &[Row], machine: &Machine, work: &Workload) -> Re
             field(er, 3),
             field(mib(r.peak_rss_kib), 1),
             field(r.wall_seconds, 1),
+            field(gflops, 2),
+            field(share, 3),
             r.error.clone().unwrap_or_default(),
         ];
         csv += &fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(",");
@@ -218,6 +242,8 @@ pub fn write(dir: &Path, rows: &[Row], machine: &Machine, work: &Workload) -> Re
             "eval_ratio_to_keras": er,
             "peak_rss_mib": mib(r.peak_rss_kib),
             "wall_seconds": r.wall_seconds,
+            "train_gflops": gflops,
+            "train_share_of_sgemm": share,
             "env": env,
             "command": r.command,
             "error": r.error,
@@ -236,6 +262,7 @@ pub fn write(dir: &Path, rows: &[Row], machine: &Machine, work: &Workload) -> Re
             "warmup": "keras and pytorch train --warmup-samples examples before the timed pass; \
                        burn trains one untimed epoch over the same examples first",
         },
+        "roofline": roof.map(Roofline::to_json),
         "rows": json_rows,
     });
     let csv_path = dir.join("bench.csv");
