@@ -68,7 +68,9 @@ impl Roofline {
 
 /// Runs `bench/roofline.py` with the torch venv; an error says why there is no ceiling.
 pub fn measure(tools: &Tools, work: &Workload, tmp: &Path, limit: Duration) -> Result<Roofline> {
-    let python = tools.torch_python.as_ref().map_err(|e| anyhow!("no torch venv: {e}"))?;
+    let python = tools.torch_python.as_ref().map_err(|e| {
+        anyhow!("it runs in the torch venv, which this run has not set up ({e}): add pytorch to --refs or tch to --backends")
+    })?;
     let mut cmd = Command::new(python);
     let threads = work.threads.to_string();
     cmd.env("PYTHONDONTWRITEBYTECODE", "1")
