@@ -17,7 +17,6 @@ use anyhow::{Context, Result, bail};
 
 use crate::env::{self, Needs, sh};
 use frameworks::{Subject, Tools, Workload};
-use roofline::Roofline;
 
 /// The write-up's models, in the order they are measured.
 const MODELS: &[&str] = &["simple", "two-conv", "complex"];
@@ -438,8 +437,10 @@ pub fn run(args: &[String]) -> Result<()> {
         }
     }
     // Again after the rows: the host is shared, and the ceiling is the faster of the two.
-    if let Some(r) = roof.as_mut() {
-        r.add(ceiling().unwrap_or_else(|| Roofline { sgemm_gflops: vec![], ..r.clone() }));
+    if let Some(r) = roof.as_mut()
+        && let Some(after) = ceiling()
+    {
+        r.add(after);
     }
     println!(
         "\n{} threads, batch {}, {} timed training and {} evaluation examples, {}\n",
