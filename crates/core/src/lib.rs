@@ -27,14 +27,17 @@
 mod alloc;
 mod backend;
 mod error;
+mod predictions;
 mod record;
 mod shape;
 mod spec;
 pub mod study;
+pub mod testing;
 
 pub use alloc::{TUNING_VAR, tune_allocator};
 pub use backend::{Backend, ThreadConfig, configure_threads};
 pub use error::{Error, Result};
+pub use predictions::Predictions;
 pub use record::{CHANCE_MARGIN, EpochRecord, Provenance, RunRecord};
 pub use shape::ImageShape;
 pub use spec::{

@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use super::table::{Cell, Column, Table};
 use super::{ReportInput, protocol_line};
-use crate::analysis::ExperimentStats;
+use cnnvar_analysis::ExperimentStats;
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
@@ -29,7 +29,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
     let _ = writeln!(
         h,
         "<section id=\"method\"><h2>How comparisons are decided</h2><p>{}</p></section>",
-        esc(crate::analysis::COMPARISON_METHOD)
+        esc(cnnvar_analysis::COMPARISON_METHOD)
     );
     diverged_runs(&mut h, input);
     let experiments = input.stats.experiments.iter().zip(input.figures);
@@ -114,7 +114,7 @@ fn noise_section(h: &mut String, input: &ReportInput<'_>) {
     if let Some(t) = &input.tables.noise {
         let _ = writeln!(h, "{}<p class=\"prov\">{prov}</p>", table(t));
     }
-    let _ = writeln!(h, "<p>{}</p>", esc(crate::analysis::NOISE_METHOD));
+    let _ = writeln!(h, "<p>{}</p>", esc(cnnvar_analysis::NOISE_METHOD));
     if let Some(t) = &input.tables.without_predictions {
         let _ = writeln!(
             h,
@@ -190,7 +190,7 @@ fn ranking_section(h: &mut String, input: &ReportInput<'_>) {
 /// distinguishable from seed noise.
 fn ranked_factors(h: &mut String, input: &ReportInput<'_>) {
     for (i, f) in input.ranking.factors.iter().enumerate() {
-        let line = crate::analysis::rank::describe(i + 1, f);
+        let line = cnnvar_analysis::rank::describe(i + 1, f);
         let text = line.split_once(". ").map_or(line.as_str(), |(_, t)| t);
         let _ = writeln!(
             h,
@@ -308,7 +308,7 @@ fn diverged_runs(h: &mut String, input: &ReportInput<'_>) {
     let _ = writeln!(
         h,
         "<section id=\"diverged\"><h2>Diverged runs</h2><p>{}</p>\n{}<p class=\"prov\">{}</p></section>",
-        esc(crate::analysis::DIVERGENCE_RULE),
+        esc(cnnvar_analysis::DIVERGENCE_RULE),
         table(t),
         esc(&input.provenance())
     );

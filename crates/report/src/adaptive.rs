@@ -2,15 +2,15 @@
 //! what each comparison was decided (different, equivalent within ±delta, undecided at
 //! `max`, or still open), at which look and with how many seeds, and the runs saved
 //! against `max` seeds everywhere; and the decisions as the ranking's verdicts
-//! ([`sequential`]). From [`crate::sweep::adaptive::decisions`], a pure function of the
+//! ([`sequential`]). From [`cnnvar_analysis::decisions::decisions`], a pure function of the
 //! plan and the records.
 
 use std::collections::BTreeMap;
 
 use super::table::{Cell, Column, Table};
-use crate::analysis::rank::{Sequential, SequentialOutcome};
-use crate::analysis::sequential::Verdict;
-use crate::sweep::adaptive::{Comparison, ExperimentDecisions, StudyDecisions, spending_name};
+use cnnvar_analysis::rank::{Sequential, SequentialOutcome};
+use cnnvar_analysis::sequential::Verdict;
+use cnnvar_analysis::decisions::{ExperimentDecisions, PairDecision, StudyDecisions, spending_name};
 
 /// The section's opening paragraph: how seeds were added, how comparisons are
 /// decided, and the runs used against `max` seeds everywhere.
@@ -48,7 +48,7 @@ pub fn intro(d: &StudyDecisions) -> String {
 }
 
 /// `different: a > b`, `equivalent within ±0.5 points`, `undecided at 20 seeds`, `open`.
-pub fn decision_text(c: &Comparison, delta: f64) -> String {
+pub fn decision_text(c: &PairDecision, delta: f64) -> String {
     match c.verdict {
         Verdict::Larger => format!("different: {} > {}", c.a, c.b),
         Verdict::Smaller => format!("different: {} < {}", c.a, c.b),
@@ -152,7 +152,7 @@ pub fn comparisons_table(d: &StudyDecisions) -> Option<Table> {
 }
 
 /// What each experiment's decisions make of its factor, by experiment name, for
-/// [`crate::analysis::rank::apply_sequential`]; experiments without comparisons are
+/// [`cnnvar_analysis::rank::apply_sequential`]; experiments without comparisons are
 /// left out.
 pub fn sequential(d: &StudyDecisions) -> BTreeMap<String, Sequential> {
     d.experiments
@@ -193,7 +193,7 @@ pub fn seeds_text(decisions: Option<&StudyDecisions>, seeds: usize) -> String {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::analysis::sequential::{SequentialDesign, Spending};
+    use cnnvar_analysis::sequential::{SequentialDesign, Spending};
 
     fn comparison(
         a: &str,
@@ -201,8 +201,8 @@ pub(crate) mod tests {
         verdict: Verdict,
         look: Option<usize>,
         seeds: usize,
-    ) -> Comparison {
-        Comparison {
+    ) -> PairDecision {
+        PairDecision {
             a: a.into(),
             b: b.into(),
             verdict,
@@ -215,7 +215,7 @@ pub(crate) mod tests {
 
     fn experiment(
         name: &str,
-        comparisons: Vec<Comparison>,
+        comparisons: Vec<PairDecision>,
         seeds: usize,
         finished: bool,
     ) -> ExperimentDecisions {

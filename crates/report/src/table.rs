@@ -4,10 +4,10 @@
 //! full-only). Every number is formatted here, so the two reports cannot disagree.
 
 use super::{p_text, pct};
-use crate::analysis::power::SeedsNeeded;
-use crate::analysis::rank::Ranking;
-use crate::analysis::{ExperimentStats, StudyStats};
-use crate::study::ExperimentKind;
+use cnnvar_analysis::power::SeedsNeeded;
+use cnnvar_analysis::rank::Ranking;
+use cnnvar_analysis::{ExperimentStats, StudyStats};
+use cnnvar_core::study::ExperimentKind;
 
 /// One table of the report.
 #[derive(Clone, Debug, PartialEq)]

@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use super::ReportInput;
 use super::table::{Cell, Table};
-use crate::analysis::ExperimentStats;
+use cnnvar_analysis::ExperimentStats;
 
 /// The Markdown report.
 pub fn render(input: &ReportInput<'_>) -> String {
@@ -21,7 +21,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
     let _ = writeln!(m, "\n_{prov}_\n");
     adaptive_section(&mut m, input, &prov);
     let _ =
-        writeln!(m, "## How comparisons are decided\n\n{}\n", crate::analysis::COMPARISON_METHOD);
+        writeln!(m, "## How comparisons are decided\n\n{}\n", cnnvar_analysis::COMPARISON_METHOD);
     diverged_runs(&mut m, input);
     let experiments = input.stats.experiments.iter().zip(input.figures);
     for (i, ((exp, figs), tables)) in experiments.zip(&input.tables.experiments).enumerate() {
@@ -102,7 +102,7 @@ fn noise_section(m: &mut String, input: &ReportInput<'_>, prov: &str) {
         *m += &table(t);
         let _ = writeln!(m, "\n_{prov}_\n");
     }
-    let _ = writeln!(m, "{}\n", crate::analysis::NOISE_METHOD);
+    let _ = writeln!(m, "{}\n", cnnvar_analysis::NOISE_METHOD);
     if let Some(t) = &input.tables.without_predictions {
         let _ = writeln!(m, "### Runs without predictions\n\n{}\n", super::WITHOUT_PREDICTIONS);
         *m += &table(t);
@@ -189,7 +189,7 @@ fn contested_notes(m: &mut String, notes: &[String]) {
 /// "Diverged runs": each run the divergence rule caught, with its reason.
 fn diverged_runs(m: &mut String, input: &ReportInput<'_>) {
     let Some(t) = &input.tables.diverged else { return };
-    let _ = writeln!(m, "## Diverged runs\n\n{}\n", crate::analysis::DIVERGENCE_RULE);
+    let _ = writeln!(m, "## Diverged runs\n\n{}\n", cnnvar_analysis::DIVERGENCE_RULE);
     *m += &table(t);
     let _ = writeln!(m, "\n_{}_\n", input.provenance());
 }
@@ -202,10 +202,10 @@ mod tests {
 
     use super::super::table::Tables;
     use super::super::{ReportInput, html};
-    use crate::analysis::{StudyStats, experiment_stats, rank::rank};
-    use crate::sweep::Plan;
+    use cnnvar_analysis::{StudyStats, experiment_stats, rank::rank};
+    use cnnvar_store::Plan;
 
-    fn record(run: &crate::study::PlannedRun, diverged: bool) -> RunRecord {
+    fn record(run: &cnnvar_core::study::PlannedRun, diverged: bool) -> RunRecord {
         RunRecord {
             run_id: run.run_id.clone(),
             test_accuracy: if diverged { 0.1 } else { 0.85 + 0.01 * run.replicate as f64 },
@@ -232,7 +232,7 @@ mod tests {
     fn reports_list_each_diverged_run_with_its_reason() {
         let text = "seeds = 3\n[base]\nepochs = 1\n[[experiment]]\nname = \"lr\"\n\
                     vary = { lr = [0.001, 10.0] }\n";
-        let study = crate::study::parse(text, Path::new("s.toml")).expect("parses");
+        let study = cnnvar_core::study::parse(text, Path::new("s.toml")).expect("parses");
         let plan = Plan::new(study, false);
         let wild = &plan.study.experiments[0].levels[1].label;
         let results: Vec<_> = plan.runs.iter().map(|r| (r, record(r, &r.level == wild))).collect();
@@ -256,7 +256,7 @@ mod tests {
             ranking: &ranking,
             ranking_figure: None,
             tables: &tables,
-            study_dir: tmp.path(),
+            study: &cnnvar_store::StudyDir::open(tmp.path()),
             decisions: None,
             contested_notes: &[],
         };
@@ -282,7 +282,7 @@ mod tests {
     fn reports_state_the_adaptive_decisions() {
         let text = "seeds = 3\n[base]\nepochs = 1\n[[experiment]]\nname = \"lr\"\n\
                     vary = { lr = [0.1, 0.01] }\n";
-        let study = crate::study::parse(text, Path::new("s.toml")).expect("parses");
+        let study = cnnvar_core::study::parse(text, Path::new("s.toml")).expect("parses");
         let plan = Plan::new(study, false);
         let results: Vec<_> = plan.runs.iter().map(|r| (r, record(r, false))).collect();
         let exp = experiment_stats(&plan.study.experiments[0], &results);
@@ -297,7 +297,7 @@ mod tests {
         };
         let decisions = super::super::adaptive::tests::decisions();
         let mut ranking = rank(&stats);
-        crate::analysis::rank::apply_sequential(
+        cnnvar_analysis::rank::apply_sequential(
             &mut ranking,
             &super::super::adaptive::sequential(&decisions),
         );
@@ -311,7 +311,7 @@ mod tests {
             ranking: &ranking,
             ranking_figure: None,
             tables: &tables,
-            study_dir: tmp.path(),
+            study: &cnnvar_store::StudyDir::open(tmp.path()),
             decisions: Some(&decisions),
             contested_notes: &notes,
         };

@@ -13,8 +13,8 @@ use serde::Serialize;
 use statrs::distribution::{ChiSquared, ContinuousCDF, FisherSnedecor};
 
 use super::splitmix::SplitMix;
-use super::{ExperimentStats, StudyStats};
-use crate::study::ExperimentKind;
+use crate::{ExperimentStats, StudyStats};
+use cnnvar_core::study::ExperimentKind;
 
 /// Bootstrap resamples for the interval of eta squared.
 pub const BOOTSTRAP: usize = 2000;
@@ -309,7 +309,7 @@ fn pooled_sd(groups: &[&[f64]]) -> Option<f64> {
 /// the cross-validation fold (that one compares evaluation protocols, see `cv.rs`; the
 /// fold index is not a cause of variation to rank).
 fn is_rankable(exp: &ExperimentStats) -> bool {
-    exp.kind == ExperimentKind::Factor && !crate::study::is_protocol(&exp.factors)
+    exp.kind == ExperimentKind::Factor && !cnnvar_core::study::is_protocol(&exp.factors)
 }
 
 /// The effect of one factor experiment; `None` for variance-sources and protocol
@@ -602,8 +602,8 @@ mod tests {
         assert_eq!(anova_p(&one), None);
     }
 
-    fn level(label: &str, accs: &[f64]) -> super::super::LevelStats {
-        super::super::LevelStats {
+    fn level(label: &str, accs: &[f64]) -> crate::LevelStats {
+        crate::LevelStats {
             label: label.into(),
             planned: accs.len(),
             complete: accs.len(),
@@ -617,7 +617,7 @@ mod tests {
 
     fn exp(
         name: &str,
-        levels: Vec<super::super::LevelStats>,
+        levels: Vec<crate::LevelStats>,
         expect_best: Option<&str>,
     ) -> ExperimentStats {
         ExperimentStats {
@@ -805,10 +805,10 @@ mod tests {
     }
 
     fn with_noise(
-        mut l: super::super::LevelStats,
+        mut l: crate::LevelStats,
         observed: f64,
         floor: f64,
-    ) -> super::super::LevelStats {
+    ) -> crate::LevelStats {
         l.test_set_noise = Some(super::super::noise::NoiseSummary {
             runs: 5,
             examples: 10_000,

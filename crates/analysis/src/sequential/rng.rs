@@ -6,7 +6,7 @@ pub(super) struct Rng([u64; 4]);
 
 impl Rng {
     pub(super) fn new(seed: u64) -> Self {
-        let mut seeder = crate::analysis::splitmix::SplitMix(seed);
+        let mut seeder = crate::splitmix::SplitMix(seed);
         Self([seeder.next(), seeder.next(), seeder.next(), seeder.next()])
     }
 

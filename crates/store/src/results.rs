@@ -3,13 +3,8 @@
 //! to the spec is a column without further edits; an unset optional field is an empty
 //! cell.
 
-use std::path::Path;
-
-use cnnvar_core::{Error, Result, RunRecord, RunSpec, write_atomic};
-
-use super::Plan;
-use crate::store::RunDir;
-use crate::study::PlannedRun;
+use cnnvar_core::study::PlannedRun;
+use cnnvar_core::{Error, Result, RunRecord, RunSpec};
 
 /// The columns before the spec's: where the run sits in the study.
 const RUN_COLUMNS: [&str; 5] = ["study", "experiment", "level", "replicate", "run_id"];
@@ -17,17 +12,6 @@ const RUN_COLUMNS: [&str; 5] = ["study", "experiment", "level", "replicate", "ru
 /// The columns after the spec's: what the run produced.
 const RESULT_COLUMNS: [&str; 6] =
     ["test_accuracy", "test_loss", "train_accuracy", "train_loss", "diverged", "seconds"];
-
-/// Every planned run paired with its record, where the record exists.
-pub fn load_results<'a>(plan: &'a Plan, study_dir: &Path) -> Vec<(&'a PlannedRun, RunRecord)> {
-    plan.runs
-        .iter()
-        .filter_map(|r| {
-            let rec = RunDir::open(study_dir.join(&r.run_id)).read_record().ok().flatten()?;
-            Some((r, rec))
-        })
-        .collect()
-}
 
 /// The header of `results.csv`: run columns, every spec field, result columns.
 pub fn results_header() -> Vec<&'static str> {
@@ -72,24 +56,22 @@ fn results_row(study: &str, run: &PlannedRun, rec: &RunRecord) -> Vec<String> {
     row
 }
 
-/// Writes `results.csv` in the study directory, replacing any earlier one (so runs
-/// whose record is gone drop out); returns the rows written.
-pub fn write_results_csv(plan: &Plan, study_dir: &Path) -> Result<usize> {
+/// `results.csv` of study `study` from its runs with a record: a header, then one row
+/// per run.
+pub fn results_csv(study: &str, rows: &[(&PlannedRun, RunRecord)]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let csv_err = |e: csv::Error| Error::encode("results.csv", e);
     w.write_record(results_header()).map_err(csv_err)?;
-    let rows = load_results(plan, study_dir);
-    for (run, rec) in &rows {
-        w.write_record(results_row(&plan.study.name, run, rec)).map_err(csv_err)?;
+    for (run, rec) in rows {
+        w.write_record(results_row(study, run, rec)).map_err(csv_err)?;
     }
-    let bytes = w.into_inner().map_err(|e| Error::encode("results.csv", e))?;
-    write_atomic(&study_dir.join("results.csv"), &bytes)?;
-    Ok(rows.len())
+    w.into_inner().map_err(|e| Error::encode("results.csv", e))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{Plan, RunDir, StudyDir};
     use cnnvar_core::{AugmentName, Downsample, EvalSet, ModelName, Rebalance};
     use std::path::Path;
 
@@ -165,14 +147,14 @@ mod tests {
     fn results_csv_has_every_spec_field() {
         let text = "seeds = 2\n[base]\nepochs = 1\naugment = \"geometric\"\n\
                     [[experiment]]\nname = \"drop\"\nvary = { dropout = [0.1, 0.3] }\n";
-        let study = crate::study::parse(text, Path::new("s.toml")).expect("parses");
+        let study = cnnvar_core::study::parse(text, Path::new("s.toml")).expect("parses");
         let plan = Plan::new(study, false);
         let tmp = tempfile::tempdir().expect("tempdir");
         for run in &plan.runs {
             let dir = RunDir::create(tmp.path(), &run.spec).expect("run dir");
-            dir.write_record(&crate::store::tests::record_of(&run.spec)).expect("record");
+            dir.write_record(&cnnvar_core::testing::record_of(&run.spec)).expect("record");
         }
-        assert_eq!(write_results_csv(&plan, tmp.path()).expect("csv"), 4);
+        assert_eq!(StudyDir::open(tmp.path()).write_results_csv(&plan).expect("csv"), 4);
         let mut reader = csv::Reader::from_path(tmp.path().join("results.csv")).expect("read");
         let header: Vec<String> =
             reader.headers().expect("header").iter().map(String::from).collect();

@@ -8,7 +8,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use resvg::usvg::fontdb;
 
-use crate::analysis::{ExperimentStats, LevelStats};
+use cnnvar_analysis::{ExperimentStats, LevelStats};
 
 /// Figure size in pixels.
 const SIZE: (u32, u32) = (720, 400);
@@ -28,7 +28,7 @@ const LABEL_CHAR_WIDTH: u32 = 6;
 /// The font every PNG is drawn with: DejaVu Sans (Bitstream Vera licence, see
 /// `assets/LICENSE-DejaVu.txt`), compiled in so that the figures carry the same text on
 /// every machine, whatever fonts it has.
-const FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
+const FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 
 /// The family name inside [`FONT`].
 const FONT_FAMILY: &str = "DejaVu Sans";
@@ -166,7 +166,7 @@ fn dots_and_means(
     y_desc: &str,
     levels: &[LevelStats],
     values: impl Fn(&LevelStats) -> Vec<f64>,
-    summary: impl Fn(&LevelStats) -> Option<crate::analysis::stats::Summary>,
+    summary: impl Fn(&LevelStats) -> Option<cnnvar_analysis::stats::Summary>,
     clamp01: bool,
 ) -> DrawResult<String> {
     let mut svg = String::new();
@@ -647,7 +647,7 @@ pub(super) fn render(svg: &str) -> Result<resvg::tiny_skia::Pixmap, String> {
 
 /// What the ranking figure's grey bars are: factors not distinguishable from seed
 /// noise, or, where adaptive seeding decided, not decided different.
-fn grey_bars(ranking: &crate::analysis::rank::Ranking) -> &'static str {
+fn grey_bars(ranking: &cnnvar_analysis::rank::Ranking) -> &'static str {
     if ranking.factors.iter().any(|f| f.sequential.is_some()) {
         "no effect decided by adaptive seeding (equivalent within ±delta, undecided or still open)"
     } else {
@@ -657,7 +657,7 @@ fn grey_bars(ranking: &crate::analysis::rank::Ranking) -> &'static str {
 
 /// The ranking: each factor's effect (best minus worst level, points) with its 95%
 /// interval, largest first, and the seed-noise band (±2 sd of a single run) drawn across.
-pub fn ranking_figure(ranking: &crate::analysis::rank::Ranking) -> DrawResult<Option<Figure>> {
+pub fn ranking_figure(ranking: &cnnvar_analysis::rank::Ranking) -> DrawResult<Option<Figure>> {
     if ranking.factors.is_empty() {
         return Ok(None);
     }
@@ -747,9 +747,9 @@ pub fn ranking_figure(ranking: &crate::analysis::rank::Ranking) -> DrawResult<Op
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
-    use crate::analysis::rank::{FactorEffect, Ranking};
-    use crate::analysis::stats::summarize;
-    use crate::study::ExperimentKind;
+    use cnnvar_analysis::rank::{FactorEffect, Ranking};
+    use cnnvar_analysis::stats::summarize;
+    use cnnvar_core::study::ExperimentKind;
 
     /// The text of every `<text>` element of an SVG, unescaped.
     pub(in crate::report) fn texts(svg: &str) -> Vec<String> {

@@ -13,8 +13,8 @@ use resvg::tiny_skia::Pixmap;
 
 use super::contested::{ExperimentImages, Image};
 use super::figures::{Figure, exp_label, render, shorten};
-use crate::analysis::ExperimentStats;
-use crate::analysis::noise::ContestedExample;
+use cnnvar_analysis::ExperimentStats;
+use cnnvar_analysis::noise::ContestedExample;
 
 /// A thumbnail's longer side in pixels: smaller images are scaled up by the whole
 /// factor that comes closest (28×28 by 4), larger ones down to it.

@@ -23,15 +23,15 @@ use cnnvar_core::{DatasetName, Error, EvalSet, ImageShape, Result, RunRecord, Ru
 use cnnvar_data::{DataSplit, Dataset};
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::noise::ContestedExample;
-use crate::analysis::{ExperimentStats, StudyStats};
-use crate::sweep::Plan;
+use cnnvar_analysis::noise::ContestedExample;
+use cnnvar_analysis::{ExperimentStats, StudyStats};
+use cnnvar_store::{Plan, StudyDir, StudyFile};
 
 /// Examples drawn per level, at most.
 pub const PER_LEVEL: usize = 8;
 
 /// The images drawn, kept in the study directory for reports without the data.
-pub const CACHE_FILE: &str = "contested-images.json";
+const CACHE_FILE: &str = "contested-images.json";
 
 /// One test image, CHW bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -100,11 +100,17 @@ struct Cache {
 type Key = (String, String, usize);
 
 /// Finds the images of every experiment's contested examples in `stats` (see the
-/// module's documentation) and keeps those drawn in `study_dir`'s [`CACHE_FILE`]; in
+/// module's documentation) and keeps those drawn in `out`'s `contested-images.json`; in
 /// experiment order. Only writing the cache can fail.
-pub fn gather(plan: &Plan, study_dir: &Path, stats: &StudyStats) -> Result<Vec<ExperimentImages>> {
-    let records = crate::sweep::load_results(plan, study_dir);
-    let mut finder = Finder::new(read_cache(&study_dir.join(CACHE_FILE)));
+pub fn gather(
+    plan: &Plan,
+    study: &StudyDir,
+    out: &StudyDir,
+    stats: &StudyStats,
+) -> Result<Vec<ExperimentImages>> {
+    let records = study.results(&plan.runs);
+    let cached = [out, study].into_iter().find_map(|d| d.read(StudyFile::ContestedImages).ok().flatten());
+    let mut finder = Finder::new(read_cache(cached));
     let mut all = Vec::new();
     for exp in &stats.experiments {
         let Some(planned) = plan.study.experiments.iter().find(|e| e.name == exp.name) else {
@@ -123,7 +129,7 @@ pub fn gather(plan: &Plan, study_dir: &Path, stats: &StudyStats) -> Result<Vec<E
         });
         all.push(experiment_images(exp, levels, &mut finder));
     }
-    write_cache(study_dir, &finder.used)?;
+    write_cache(out, &finder.used)?;
     Ok(all)
 }
 
@@ -343,27 +349,20 @@ fn other_copy(spec: &RunSpec, sha: &str, other: &str) -> String {
     )
 }
 
-/// The cache in `path`; empty when it is missing or unreadable (it is only a cache).
-fn read_cache(path: &Path) -> Cache {
-    std::fs::read(path)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .unwrap_or_default()
+/// The cache in `bytes`; empty when it is missing or unreadable (it is only a cache).
+fn read_cache(bytes: Option<Vec<u8>>) -> Cache {
+    bytes.and_then(|bytes| serde_json::from_slice(&bytes).ok()).unwrap_or_default()
 }
 
-/// Writes the images drawn into `study_dir`'s [`CACHE_FILE`], unless it holds them
+/// Writes the images drawn into `out`'s `contested-images.json`, unless it holds them
 /// already; writes nothing when there are none and there was no cache.
-fn write_cache(study_dir: &Path, used: &BTreeMap<Key, CachedImage>) -> Result<()> {
-    let path = study_dir.join(CACHE_FILE);
-    if used.is_empty() && !path.exists() {
+fn write_cache(out: &StudyDir, used: &BTreeMap<Key, CachedImage>) -> Result<()> {
+    if used.is_empty() && !out.file(StudyFile::ContestedImages).exists() {
         return Ok(());
     }
     let cache = Cache { images: used.values().cloned().collect() };
     let json = serde_json::to_vec_pretty(&cache).map_err(|e| Error::encode(CACHE_FILE, e))?;
-    if std::fs::read(&path).is_ok_and(|old| old == json) {
-        return Ok(());
-    }
-    cnnvar_core::write_atomic(&path, &json)
+    out.write_if_changed(StudyFile::ContestedImages, &json).map(|_| ())
 }
 
 /// `image` as a cache entry at `key`.
@@ -466,7 +465,7 @@ mod tests {
             data_sha256: Some("f00d".into()),
             ..RunSpec::default()
         };
-        let mut record = crate::store::tests::record_of(&spec);
+        let mut record = cnnvar_core::testing::record_of(&spec);
         record.provenance.data_sha256 = "f00d".into();
         let mut finder = Finder::new(Cache::default());
         let examples = [example(0, 0, &[1, 1])];
@@ -486,7 +485,7 @@ mod tests {
         // A named data set not where the runs read it: not found, or (if this machine
         // has MNIST in a usual place) not the runs' copy; a note either way.
         let mnist = RunSpec { dataset: DatasetName::Mnist, ..RunSpec::default() };
-        let mut record = crate::store::tests::record_of(&mnist);
+        let mut record = cnnvar_core::testing::record_of(&mnist);
         record.provenance.data_sha256 = "f00d".into();
         record.provenance.data_source = tmp.path().join("nowhere").display().to_string();
         let note = finder.level("d", &mnist, &[&record], &examples).expect_err("a note");

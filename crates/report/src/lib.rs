@@ -21,12 +21,11 @@ mod thumbnails;
 
 use std::path::{Path, PathBuf};
 
-use cnnvar_core::{DatasetName, Error, Result, write_atomic};
-
-use crate::analysis::rank::{Ranking, apply_sequential, describe, rank};
-use crate::analysis::{StudyStats, analyze};
-use crate::sweep::Plan;
-use crate::sweep::adaptive::StudyDecisions;
+use cnnvar_analysis::decisions::StudyDecisions;
+use cnnvar_analysis::rank::{Ranking, apply_sequential, describe, rank};
+use cnnvar_analysis::{StudyStats, analyze};
+use cnnvar_core::{Error, Result};
+use cnnvar_store::{Plan, StudyDir, StudyFile};
 use contested::ExperimentImages;
 use figures::Figure;
 pub use integrity::store_notes;
@@ -64,7 +63,7 @@ pub struct ReportInput<'a> {
     /// The report's tables, built from `stats` and `ranking`.
     pub tables: &'a Tables,
     /// The study directory as the user named it.
-    pub study_dir: &'a Path,
+    pub study: &'a StudyDir,
     /// An adaptive study's sequential decisions; `None` for a fixed study.
     pub decisions: Option<&'a StudyDecisions>,
     /// Per experiment, in experiment order, why some of its contested test images are
@@ -75,7 +74,7 @@ pub struct ReportInput<'a> {
 impl ReportInput<'_> {
     /// The commands that reproduce the report ([`reproduce_line`]).
     pub fn reproduce(&self) -> String {
-        reproduce_line(self.plan, self.study_dir)
+        reproduce_line(self.plan, self.study.path())
     }
 
     /// Why some contested test images of experiment `i` are not drawn.
@@ -99,61 +98,38 @@ impl ReportInput<'_> {
 /// (resumes, so it only trains what is missing; with `--data-dir` naming the image
 /// folder of a study on one) and the report.
 pub fn reproduce_line(plan: &Plan, study_dir: &Path) -> String {
-    let options = plan.options();
-    let data_dir = folder_data_dir(plan)
-        .map(|d| format!(" --data-dir {}", shell_word(&d.display().to_string())))
-        .unwrap_or_default();
-    let out = study_dir
-        .parent()
-        .map(|p| shell_word(&p.display().to_string()))
-        .unwrap_or_else(|| "runs".into());
-    format!(
-        "cnnvar sweep {}{options}{data_dir} --out {out} && cnnvar report {}",
-        shell_word(&plan.study.source.display().to_string()),
-        shell_word(&study_dir.display().to_string())
-    )
-}
-
-/// The image folder a study on one was planned on: the `data_dir` every level on a
-/// folder records (absolute; the folder `--data-dir` named, else the study file's),
-/// when they all record the same one. `None` for a study on named data sets, and for
-/// one whose levels name several folders (the study file names them then).
-fn folder_data_dir(plan: &Plan) -> Option<&Path> {
-    let mut dirs = plan
-        .study
-        .experiments
-        .iter()
-        .flat_map(|e| &e.levels)
-        .filter(|l| l.spec.dataset == DatasetName::Folder)
-        .map(|l| l.spec.data_dir.as_deref());
-    let first = dirs.next()??;
-    dirs.all(|d| d == Some(first)).then_some(first)
-}
-
-/// `word` as one word for a POSIX shell: as it is when it is made of characters the
-/// shell leaves alone, else in single quotes.
-fn shell_word(word: &str) -> String {
-    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+=:@,%".contains(c);
-    if !word.is_empty() && word.chars().all(plain) {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', "'\\''"))
-    }
+    let out = study_dir.parent().map_or_else(|| PathBuf::from("runs"), Path::to_path_buf);
+    plan.sweep_line(&out).then_report(study_dir)
 }
 
 /// Analyses the study in `study_dir` and writes the report files there (and the
-/// contested test images drawn, [`contested::CACHE_FILE`]).
+/// contested test images drawn, `contested-images.json`).
 pub fn write_report(study_dir: &Path) -> Result<(ReportFiles, StudyStats, Ranking)> {
-    let plan = Plan::load(study_dir)?;
-    let stats = analyze(&plan, study_dir);
-    let decisions = crate::sweep::adaptive::decisions(&plan, study_dir);
+    let study = StudyDir::open(study_dir);
+    write_report_to(&study, &study)
+}
+
+/// The decisions of `plan`'s adaptive study from the records in `study` (every
+/// replicate up to `max`, whatever the plan holds now); `None` for a fixed study.
+pub fn decisions(plan: &Plan, study: &StudyDir) -> Option<StudyDecisions> {
+    let full = plan.at_max_seeds()?;
+    cnnvar_analysis::decisions::decisions(&plan.study, &study.results(&full.runs))
+}
+
+/// Analyses the study in `study` and writes the report files into `out` (the same
+/// directory, or another one for a study that cannot be written to).
+pub fn write_report_to(study: &StudyDir, out: &StudyDir) -> Result<(ReportFiles, StudyStats, Ranking)> {
+    let plan = study.plan()?;
+    let results = study.results(&plan.runs);
+    let stats = analyze(&plan.study, &plan.runs, &results, study.predictions(&results));
+    let decisions = decisions(&plan, study);
     let mut ranking = rank(&stats);
     if let Some(d) = &decisions {
         apply_sequential(&mut ranking, &adaptive::sequential(d));
     }
-    let contested = contested::gather(&plan, study_dir, &stats)?;
+    let contested = contested::gather(&plan, study, out, &stats)?;
     let (figures, ranking_figure) = draw_figures(&stats, &ranking, &contested)?;
-    let fig_dir = study_dir.join("figures");
+    let fig_dir = out.create_dir(StudyFile::Figures)?;
     write_figures(&fig_dir, figures.iter().flatten().chain(ranking_figure.iter()))?;
     let tables = Tables::new(&stats, &ranking);
     let notes: Vec<Vec<String>> = contested.into_iter().map(|c| c.notes).collect();
@@ -164,23 +140,18 @@ pub fn write_report(study_dir: &Path) -> Result<(ReportFiles, StudyStats, Rankin
         ranking: &ranking,
         ranking_figure: ranking_figure.as_ref(),
         tables: &tables,
-        study_dir,
+        study,
         decisions: decisions.as_ref(),
         contested_notes: &notes,
     };
     let files = ReportFiles {
-        html: study_dir.join("report.html"),
-        markdown: study_dir.join("report.md"),
-        summary_csv: study_dir.join("summary.csv"),
-        ranking_csv: study_dir.join("ranking.csv"),
-        comparisons_csv: study_dir.join("comparisons.csv"),
+        html: out.write(StudyFile::ReportHtml, html::render(&input).as_bytes())?,
+        markdown: out.write(StudyFile::ReportMarkdown, markdown::render(&input).as_bytes())?,
+        summary_csv: out.write(StudyFile::Summary, &summary_csv(&stats)?)?,
+        ranking_csv: out.write(StudyFile::Ranking, &ranking_csv(&stats.study, &ranking)?)?,
+        comparisons_csv: out.write(StudyFile::Comparisons, &comparisons_csv(&stats)?)?,
         figures: fig_dir,
     };
-    write_atomic(&files.html, html::render(&input).as_bytes())?;
-    write_atomic(&files.markdown, markdown::render(&input).as_bytes())?;
-    write_atomic(&files.summary_csv, &summary_csv(&stats)?)?;
-    write_atomic(&files.ranking_csv, &ranking_csv(&stats.study, &ranking)?)?;
-    write_atomic(&files.comparisons_csv, &comparisons_csv(&stats)?)?;
     Ok((files, stats, ranking))
 }
 
@@ -219,9 +190,9 @@ pub(crate) fn noise_figure_at(figs: &[Figure], exp: &str) -> Option<usize> {
     figs.iter().position(|f| f.name == name)
 }
 
-/// Writes each figure into `fig_dir` (created if missing) as `NAME.svg` and `NAME.png`.
+/// Writes each figure into `fig_dir` as `NAME.svg` and `NAME.png`.
 fn write_figures<'a>(fig_dir: &Path, figures: impl Iterator<Item = &'a Figure>) -> Result<()> {
-    std::fs::create_dir_all(fig_dir).map_err(|e| Error::io(fig_dir, e))?;
+    use cnnvar_store::write_atomic;
     for fig in figures {
         write_atomic(&fig_dir.join(format!("{}.svg", fig.name)), fig.svg.as_bytes())?;
         let png = fig.to_png().map_err(|e| Error::encode(format!("{}.png", fig.name), e))?;
@@ -423,10 +394,10 @@ pub const COMPARISONS_COLUMNS: [&str; 23] = [
 /// `adjusted_p`; `detectable_diff` and `seeds_needed` are at 80% power at that adjusted
 /// level. `seeds_needed` is empty and `seeds_needed_capped` true when more than the cap
 /// would be needed. `p_a_beats_b_low` and `_high` are the 95% interval of
-/// `p_a_beats_b` ([`crate::analysis::stats::superiority_interval`]). Accuracies are
+/// `p_a_beats_b` ([`cnnvar_analysis::stats::superiority_interval`]). Accuracies are
 /// fractions (0.01 is one point); empty cells are missing values.
 pub fn comparisons_csv(stats: &StudyStats) -> Result<Vec<u8>> {
-    use crate::analysis::power::{Design, SeedsNeeded};
+    use cnnvar_analysis::power::{Design, SeedsNeeded};
     let mut w = csv::Writer::from_writer(Vec::new());
     let e = |e: csv::Error| Error::encode("comparisons.csv", e);
     w.write_record(COMPARISONS_COLUMNS).map_err(e)?;
@@ -521,8 +492,8 @@ pub(crate) fn p_text(p: Option<f64>) -> String {
 }
 
 /// The protocol experiment's two estimators with the intervals of their spread.
-pub(crate) fn protocol_line(cv: &crate::analysis::cv::ProtocolStats) -> String {
-    let sd = |s: &crate::analysis::stats::Summary, ci: Option<(f64, f64)>| {
+pub(crate) fn protocol_line(cv: &cnnvar_analysis::cv::ProtocolStats) -> String {
+    let sd = |s: &cnnvar_analysis::stats::Summary, ci: Option<(f64, f64)>| {
         let interval = ci
             .map(|(lo, hi)| format!(" [{:.2}, {:.2}]", 100.0 * lo, 100.0 * hi))
             .unwrap_or_default();
@@ -540,7 +511,7 @@ pub(crate) fn protocol_line(cv: &crate::analysis::cv::ProtocolStats) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::RunDir;
+    use cnnvar_store::RunDir;
     use cnnvar_core::RunRecord;
 
     /// A study written to disk: two ordered-factor levels' worth of neighbours, an
@@ -549,11 +520,11 @@ mod tests {
         let text = "name = \"t\"\nseeds = 3\n[base]\nepochs = 1\n[[experiment]]\nname = \"size\"\n\
                     vary = { train_size = [100, 300, 1000] }\n[[experiment]]\nname = \"model\"\n\
                     vary = { model = [\"simple\", \"cnn\"] }\n";
-        let study = crate::study::parse(text, Path::new("t.toml")).expect("parses");
+        let study = cnnvar_core::study::parse(text, Path::new("t.toml")).expect("parses");
         let plan = Plan::new(study, false);
         let tmp = tempfile::tempdir().expect("tempdir");
         let dir = tmp.path().join("t");
-        plan.lay_out(&dir).expect("laid out");
+        cnnvar_store::StudyDir::open(&dir).lay_out(&plan).expect("laid out");
         let n = 50;
         let labels: Vec<u8> = (0..n).map(|i| (i % 10) as u8).collect();
         let mut old = String::new();
@@ -568,7 +539,7 @@ mod tests {
             let record = RunRecord {
                 test_examples: n,
                 test_accuracy: correct as f64 / n as f64,
-                ..crate::store::tests::record_of(&run.spec)
+                ..cnnvar_core::testing::record_of(&run.spec)
             };
             let rd = RunDir::open(dir.join(&run.run_id));
             if run.experiment == "model" && run.replicate == 2 && old.is_empty() {
@@ -719,9 +690,9 @@ mod tests {
         let text = "name = \"c\"\nseeds = 3\n[base]\nepochs = 1\n[[experiment]]\nname = \"size\"\n\
                     vary = { train_size = [10, 20] }\n";
         let plan =
-            Plan::new(crate::study::parse(text, Path::new("c.toml")).expect("parses"), false);
+            Plan::new(cnnvar_core::study::parse(text, Path::new("c.toml")).expect("parses"), false);
         let dir = tmp.join("c");
-        plan.lay_out(&dir).expect("laid out");
+        cnnvar_store::StudyDir::open(&dir).lay_out(&plan).expect("laid out");
         let labels: Vec<u8> = (0..12).map(|i| (i % 10) as u8).collect();
         for run in plan.unique_runs() {
             let predicted: Vec<u8> = (0..12)
@@ -736,7 +707,7 @@ mod tests {
             let mut record = RunRecord {
                 test_examples: 12,
                 test_accuracy: 10.0 / 12.0,
-                ..crate::store::tests::record_of(&run.spec)
+                ..cnnvar_core::testing::record_of(&run.spec)
             };
             record.provenance.data_sha256 = sha.to_string();
             record.provenance.data_source = data.display().to_string();
@@ -806,7 +777,7 @@ mod tests {
                  [[experiment]]\nname = \"a\"\nvary = {{ lr = [0.1, 0.01] }}\n"
             );
             Plan::new(
-                crate::study::parse(&text, Path::new("studies/f.toml")).expect("parses"),
+                cnnvar_core::study::parse(&text, Path::new("studies/f.toml")).expect("parses"),
                 false,
             )
         };
@@ -823,7 +794,7 @@ mod tests {
         let text =
             "name = \"n\"\nseeds = 2\n[[experiment]]\nname = \"a\"\nvary = { lr = [0.1, 0.01] }\n";
         let named =
-            Plan::new(crate::study::parse(text, Path::new("n.toml")).expect("parses"), false);
+            Plan::new(cnnvar_core::study::parse(text, Path::new("n.toml")).expect("parses"), false);
         assert_eq!(
             reproduce_line(&named, Path::new("runs/n")),
             "cnnvar sweep n.toml --out runs && cnnvar report runs/n"

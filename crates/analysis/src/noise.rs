@@ -439,7 +439,7 @@ fn sentence(s: &TestSetNoise) -> String {
          ({:+.2} points over the mean run)",
         100.0 * s.disagreement.mean,
         s.runs,
-        super::pts(s.ensemble_accuracy),
+        crate::pts(s.ensemble_accuracy),
         100.0 * s.ensemble_gain
     );
     if s.within_floor {

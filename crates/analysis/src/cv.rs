@@ -5,9 +5,9 @@ use serde::Serialize;
 
 use cnnvar_core::{EvalSet, RunRecord};
 
-use super::pts;
+use crate::pts;
 use super::stats::{Summary, sd_interval, summarize};
-use crate::study::{Experiment, PlannedRun};
+use cnnvar_core::study::{Experiment, PlannedRun};
 
 /// Both estimators of one protocol experiment, over its replicates.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -35,7 +35,7 @@ pub fn protocol_stats(
     exp: &Experiment,
     results: &[&(&PlannedRun, RunRecord)],
 ) -> Option<ProtocolStats> {
-    if !crate::study::is_protocol(&exp.factors)
+    if !cnnvar_core::study::is_protocol(&exp.factors)
         || exp.levels.is_empty()
         || exp.levels.iter().any(|l| l.spec.evaluate_on != Some(EvalSet::Validation))
     {

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
-use super::ExperimentStats;
+use crate::ExperimentStats;
 use super::stats::CONFIDENCE;
 
 /// A fitted power law.

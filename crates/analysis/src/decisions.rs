@@ -1,4 +1,4 @@
-//! Adaptive seeding in a sweep: how many seeds each experiment of a study with
+//! Adaptive seeding's decisions: how many seeds each experiment of a study with
 //! `seeds = { min, max, step }` needs now, from the records alone.
 //!
 //! The sweep runs `min` seeds of every level, then, round after round, asks
@@ -9,24 +9,21 @@
 //! of the study and the records (replicate r of an experiment is read only once every
 //! level has its first r seeds), so a sweep killed at any moment resumes to the same
 //! decisions: nothing about them is kept as state. `decisions.json` and `decisions.csv`
-//! in the study directory are reports of them, rewritten every round
-//! ([`write_decisions`]).
+//! in the study directory are reports of them ([`StudyDecisions::to_json`],
+//! [`StudyDecisions::to_csv`]), rewritten every round.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
+use cnnvar_core::study::{AlphaSpending, Experiment, PlannedRun, Study};
 use cnnvar_core::{Error, Result, RunRecord};
 use serde::Serialize;
 
-use super::{Plan, write_if_changed};
-use crate::analysis::sequential::{self, SequentialDesign, Spending, Verdict};
-use crate::store::RunDir;
-use crate::study::{AlphaSpending, Experiment, Study};
+use crate::sequential::{self, SequentialDesign, Spending, Verdict};
 
-/// The decisions report in the study directory, JSON.
-pub const DECISIONS_JSON: &str = "decisions.json";
-/// The decisions report in the study directory, one row per comparison.
-pub const DECISIONS_CSV: &str = "decisions.csv";
+/// The name the decisions' files are encoded under, in errors.
+const DECISIONS_JSON: &str = "decisions.json";
+/// The same for the CSV.
+const DECISIONS_CSV: &str = "decisions.csv";
 
 /// The sequential design of `experiment` in an adaptive `study` (`None`: the study
 /// seeds a fixed number, or has no such experiment).
@@ -68,7 +65,7 @@ pub fn outcome(record: &RunRecord) -> f64 {
 
 /// One comparison of two levels of an experiment.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Comparison {
+pub struct PairDecision {
     /// Level A's label.
     pub a: String,
     /// Level B's label.
@@ -87,7 +84,7 @@ pub struct Comparison {
     pub mean_diff: Option<f64>,
 }
 
-impl Comparison {
+impl PairDecision {
     /// `60000 > 1000 at look 2 (5 seeds)`, `a ≈ b (±0.5) at look 1 (3 seeds)`, …
     pub fn describe(&self, delta: f64) -> String {
         let at = |look: Option<usize>| {
@@ -137,7 +134,7 @@ pub struct ExperimentDecisions {
     /// open).
     pub runs_saved: usize,
     /// Every pair of levels `(a, b)`, a before b in file order.
-    pub comparisons: Vec<Comparison>,
+    pub comparisons: Vec<PairDecision>,
 }
 
 impl ExperimentDecisions {
@@ -200,7 +197,7 @@ pub struct StudyDecisions {
 }
 
 impl StudyDecisions {
-    /// Seeds per level each experiment needs now, by name (what [`Plan::set_seeds`]
+    /// Seeds per level each experiment needs now, by name (what a plan's `set_seeds`
     /// takes).
     pub fn seeds(&self) -> BTreeMap<String, usize> {
         self.experiments.iter().map(|e| (e.experiment.clone(), e.seeds)).collect()
@@ -261,7 +258,7 @@ fn experiment_decisions(
     let comparisons = d
         .pairs
         .iter()
-        .map(|p| Comparison {
+        .map(|p| PairDecision {
             a: levels[p.a].clone(),
             b: levels[p.b].clone(),
             verdict: p.verdict,
@@ -290,52 +287,33 @@ fn experiment_decisions(
     }
 }
 
-/// The decisions of the adaptive study of `plan` from the records in `study_dir`
-/// (those of every replicate up to `max`, whatever the plan holds now); `None` for a
-/// study that seeds a fixed number. What the report shows, and what each round of a
-/// sweep plans from.
-pub fn decisions(plan: &Plan, study_dir: &Path) -> Option<StudyDecisions> {
-    let a = plan.study.adaptive.as_ref()?;
-    let mut full = plan.clone();
-    full.set_seeds(&plan.study.experiments.iter().map(|e| (e.name.clone(), a.max)).collect());
-    let ids: BTreeMap<(&str, usize, usize), &str> = full
-        .runs
+/// The decisions of an adaptive `study` from the records of its runs at `max` seeds
+/// (`results`: every planned run of every replicate up to `max` that has a record,
+/// whatever the plan holds now); `None` for a study that seeds a fixed number. What
+/// the report shows, and what each round of a sweep plans from.
+pub fn decisions(study: &Study, results: &[(&PlannedRun, RunRecord)]) -> Option<StudyDecisions> {
+    let outcomes: BTreeMap<(&str, usize, usize), f64> = results
         .iter()
-        .map(|r| ((r.experiment.as_str(), r.level_index, r.replicate), r.run_id.as_str()))
+        .map(|(r, rec)| ((r.experiment.as_str(), r.level_index, r.replicate), outcome(rec)))
         .collect();
-    decide_study(&plan.study, |exp, level, replicate| {
-        let id = ids.get(&(exp.name.as_str(), level, replicate))?;
-        let record = RunDir::open(study_dir.join(id)).read_record().ok().flatten()?;
-        Some(outcome(&record))
+    decide_study(study, |exp, level, replicate| {
+        outcomes.get(&(exp.name.as_str(), level, replicate)).copied()
     })
 }
 
-/// The plans of the fewest and of the most runs an adaptive plan can come to: `min`
-/// seeds of every level, and `max` (an experiment of one level stops at `min`);
-/// `None` for a fixed study.
-pub fn extremes(plan: &Plan) -> Option<(Plan, Plan)> {
-    let a = plan.study.adaptive.as_ref()?;
-    let at = |most: bool| {
-        let seeds = plan.study.experiments.iter().map(|e| {
-            let n = if most && e.levels.len() > 1 { a.max } else { a.min };
-            (e.name.clone(), n)
-        });
-        let mut p = plan.clone();
-        p.set_seeds(&seeds.collect());
-        p
-    };
-    Some((at(false), at(true)))
-}
+impl StudyDecisions {
+    /// `decisions.json`: these decisions, pretty-printed, with a final newline.
+    pub fn to_json(&self) -> Result<Vec<u8>> {
+        let json =
+            serde_json::to_string_pretty(self).map_err(|e| Error::encode(DECISIONS_JSON, e))?;
+        Ok(format!("{json}\n").into_bytes())
+    }
 
-/// Writes `decisions.json` and `decisions.csv` into `study_dir` (unchanged files are
-/// not rewritten); returns their paths.
-pub fn write_decisions(study_dir: &Path, d: &StudyDecisions) -> Result<(PathBuf, PathBuf)> {
-    let json_path = study_dir.join(DECISIONS_JSON);
-    let json = serde_json::to_string_pretty(d).map_err(|e| Error::encode(DECISIONS_JSON, e))?;
-    write_if_changed(&json_path, format!("{json}\n").as_bytes())?;
-    let csv_path = study_dir.join(DECISIONS_CSV);
-    write_if_changed(&csv_path, &decisions_csv(d)?)?;
-    Ok((json_path, csv_path))
+    /// `decisions.csv`: one row per comparison (one with empty level cells for an
+    /// experiment of a single level), the experiment's columns repeated.
+    pub fn to_csv(&self) -> Result<Vec<u8>> {
+        decisions_csv(self)
+    }
 }
 
 /// The header of `decisions.csv`.
@@ -359,8 +337,7 @@ pub const CSV_HEADER: [&str; 17] = [
     "runs_saved",
 ];
 
-/// One row per comparison (one with empty level cells for an experiment of a single
-/// level), the experiment's columns repeated.
+/// [`StudyDecisions::to_csv`].
 fn decisions_csv(d: &StudyDecisions) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let csv_err = |e: csv::Error| Error::encode(DECISIONS_CSV, e);
@@ -416,7 +393,7 @@ fn decisions_csv(d: &StudyDecisions) -> Result<Vec<u8>> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::study::{AdaptiveSeeds, ExperimentKind, Level, Resolve};
+    use cnnvar_core::study::{AdaptiveSeeds, ExperimentKind, Level, Resolve};
     use cnnvar_core::RunSpec;
 
     /// An adaptive study of `experiments` (name, levels), seeds 3 to 9 by 2, delta 0.5
@@ -553,7 +530,7 @@ pub(crate) mod tests {
     #[test]
     fn outcomes_are_in_points_with_diverged_runs_at_chance() {
         let spec = RunSpec::default();
-        let mut rec = crate::store::tests::record_of(&spec);
+        let mut rec = cnnvar_core::testing::record_of(&spec);
         assert!((outcome(&rec) - 80.0).abs() < 1e-9);
         rec.test_accuracy = 0.05;
         assert!((outcome(&rec) - 10.0).abs() < 1e-9, "{}", outcome(&rec));
@@ -562,30 +539,27 @@ pub(crate) mod tests {
     /// The core crate's limits on a design are the statistics'.
     #[test]
     fn the_study_limits_are_the_designs() {
-        assert_eq!(crate::study::MAX_ADAPTIVE_SEEDS, sequential::MAX_SEEDS);
-        assert_eq!(crate::study::MAX_LOOKS, sequential::MAX_LOOKS);
-        assert_eq!(crate::study::DEFAULT_ALPHA, crate::analysis::ALPHA);
+        assert_eq!(cnnvar_core::study::MAX_ADAPTIVE_SEEDS, sequential::MAX_SEEDS);
+        assert_eq!(cnnvar_core::study::MAX_LOOKS, sequential::MAX_LOOKS);
+        assert_eq!(cnnvar_core::study::DEFAULT_ALPHA, crate::ALPHA);
         let s = study(&[("a", 2)]);
         assert_eq!(s.adaptive.as_ref().map(|a| a.looks()), Some(design(&s, "a").unwrap().looks()));
     }
 
-    /// The CSV has a row per comparison and one for a single-level experiment; the
-    /// JSON is rewritten only when it changes.
+    /// The CSV has a row per comparison and one for a single-level experiment.
     #[test]
     fn decisions_are_written_as_json_and_csv() {
         let s = study(&[("a", 3), ("alone", 1)]);
         let d = decide_study(&s, |_, l, r| (r < 3).then_some(70.0 + l as f64 * 10.0))
             .expect("adaptive");
-        let tmp = tempfile::tempdir().expect("temp dir");
-        let (json, csv) = write_decisions(tmp.path(), &d).expect("writes");
-        let text = std::fs::read_to_string(&csv).expect("csv");
+        let text = String::from_utf8(d.to_csv().expect("csv")).expect("utf-8");
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 1 + 3 + 1, "{text}");
         assert!(lines[0].starts_with("experiment,level_a,level_b,verdict,look"), "{text}");
         assert!(lines[1].starts_with("a,l0,l1,"), "{text}");
         assert!(lines[4].starts_with("alone,,,,,3,"), "{text}");
         let v: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&json).expect("json")).expect("parses");
+            serde_json::from_slice(&d.to_json().expect("json")).expect("parses");
         assert_eq!(v["experiments"][0]["comparisons"][0]["a"], "l0");
         assert_eq!(v["min_seeds"], 3);
     }

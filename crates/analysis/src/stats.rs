@@ -283,7 +283,7 @@ mod tests {
     /// interval covers θ in about 95% of 2 000 studies of 5 against 5 runs.
     #[test]
     fn superiority_interval_covers_the_truth() {
-        use crate::analysis::splitmix::SplitMix;
+        use crate::splitmix::SplitMix;
         let truth = statrs::distribution::Normal::standard().cdf(1.0 / 2f64.sqrt());
         let mut rng = SplitMix(17);
         let studies = 2000;

@@ -7,21 +7,21 @@ use std::path::Path;
 use cnnvar_core::{Result, RunRecord};
 
 use super::ReportInput;
-use crate::store::read_study_data;
-use crate::sweep::{Plan, load_results};
+use cnnvar_store::{Plan, StudyDir};
 
 /// The warnings about the study in `study_dir` (see [`notes`]).
 pub fn store_notes(study_dir: &Path) -> Result<Vec<String>> {
-    Ok(notes(&Plan::load(study_dir)?, study_dir))
+    let study = StudyDir::open(study_dir);
+    Ok(notes(&study.plan()?, &study))
 }
 
 /// One sentence per damaged run and per record whose data checksum is not the
 /// study's: the checksum recorded in the study directory
-/// ([`crate::store::check_study_data`]) or, in a study that recorded none, the one most
+/// ([`StudyDir::check_study_data`]) or, in a study that recorded none, the one most
 /// of its records share.
-pub fn notes(plan: &Plan, study_dir: &Path) -> Vec<String> {
+pub fn notes(plan: &Plan, study: &StudyDir) -> Vec<String> {
     let mut notes: Vec<String> = plan
-        .damaged(study_dir)
+        .damaged(study)
         .into_iter()
         .map(|(run, damage)| {
             let files: Vec<String> =
@@ -37,14 +37,15 @@ pub fn notes(plan: &Plan, study_dir: &Path) -> Vec<String> {
             )
         })
         .collect();
-    notes.extend(data_notes(plan, study_dir));
+    notes.extend(data_notes(plan, study));
     notes
 }
 
 /// The records trained on data whose checksum is not the study's.
-fn data_notes(plan: &Plan, study_dir: &Path) -> Vec<String> {
+fn data_notes(plan: &Plan, study: &StudyDir) -> Vec<String> {
     let mut seen = std::collections::HashSet::new();
-    let records: Vec<_> = load_results(plan, study_dir)
+    let records: Vec<_> = study
+        .results(&plan.runs)
         .into_iter()
         .filter(|(r, rec)| seen.insert(r.run_id.clone()) && !rec.provenance.data_sha256.is_empty())
         .collect();
@@ -60,7 +61,7 @@ fn data_notes(plan: &Plan, study_dir: &Path) -> Vec<String> {
                 .iter()
                 .filter(|(_, r)| r.spec.dataset == rec.spec.dataset)
                 .map(|(_, r)| r.provenance.data_sha256.as_str());
-            let pick = reference_checksum(study_dir, slot.key(), checksums);
+            let pick = reference_checksum(study, slot.key(), checksums);
             slot.insert(pick);
         }
     }
@@ -89,13 +90,13 @@ fn data_notes(plan: &Plan, study_dir: &Path) -> Vec<String> {
 /// The study's checksum of `dataset` and whence it is: recorded in the study
 /// directory, else the most common of the records' `checksums`.
 fn reference_checksum<'a>(
-    study_dir: &Path,
+    study: &StudyDir,
     dataset: &str,
     checksums: impl Iterator<Item = &'a str>,
 ) -> (String, String) {
-    match read_study_data(study_dir, dataset).ok().flatten() {
+    match study.study_data(dataset).ok().flatten() {
         Some(d) => {
-            let file = crate::store::study_data_file(study_dir, dataset);
+            let file = study.data_file(dataset);
             (d.sha256, format!("recorded in {}", file.display()))
         }
         None => (most_common(checksums), "shared by most of its records".into()),
@@ -114,7 +115,7 @@ fn most_common<'a>(values: impl Iterator<Item = &'a str>) -> String {
 
 /// The notes as a Markdown section (empty when there are none).
 pub(crate) fn markdown(input: &ReportInput<'_>) -> String {
-    let notes = notes(input.plan, input.study_dir);
+    let notes = notes(input.plan, input.study);
     if notes.is_empty() {
         return String::new();
     }
@@ -127,7 +128,7 @@ pub(crate) fn markdown(input: &ReportInput<'_>) -> String {
 
 /// The notes as an HTML section (empty when there are none).
 pub(crate) fn html(input: &ReportInput<'_>) -> String {
-    let notes = notes(input.plan, input.study_dir);
+    let notes = notes(input.plan, input.study);
     if notes.is_empty() {
         return String::new();
     }

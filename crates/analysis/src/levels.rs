@@ -1,0 +1,173 @@
+//! One level of an experiment: its runs scored, summarised, and its test-set noise.
+
+#![allow(unused_imports)]
+use std::collections::HashMap;
+
+use cnnvar_core::study::{Experiment, ExperimentKind, Level, PlannedRun};
+use cnnvar_core::{Predictions, RunRecord};
+use serde::Serialize;
+
+use crate::noise::NoiseSummary;
+use crate::power::{Design, PowerTarget, Scale, SeedsNeeded, TTest, Trend};
+use crate::stats::{Comparison, Summary, compare, sd_interval, summarize};
+use crate::*;
+
+
+pub(crate) fn finite(xs: impl Iterator<Item = f64>) -> Vec<f64> {
+    xs.filter(|x| x.is_finite()).collect()
+}
+
+/// A level's runs with a record: the diverged ones, and every run's accuracy with the
+/// diverged ones at chance, with its replicate.
+pub(crate) fn score_runs(runs: &[(&PlannedRun, &RunRecord)]) -> (Vec<DivergedRun>, Vec<(usize, f64)>) {
+    let mut diverged = Vec::new();
+    let mut scored = Vec::new();
+    for (run, rec) in runs {
+        match rec.divergence() {
+            Some(reason) => {
+                diverged.push(DivergedRun {
+                    run_id: run.run_id.clone(),
+                    replicate: run.replicate,
+                    reason,
+                });
+                scored.push((run.replicate, rec.chance_accuracy()));
+            }
+            None if rec.test_accuracy.is_finite() => {
+                scored.push((run.replicate, rec.test_accuracy))
+            }
+            None => {}
+        }
+    }
+    (diverged, scored)
+}
+
+/// The test-set noise of a level's runs: their [`NoiseSummary`] (or why there is none)
+/// and the runs without predictions. Diverged runs are left out, as from the level's
+/// accuracies; runs evaluated on other examples than the first (their labels differ)
+/// cannot be pooled, and the level then has no summary.
+pub(crate) fn level_noise(
+    runs: &[(&PlannedRun, &RunRecord)],
+    predictions: &HashMap<String, Predictions>,
+) -> (Option<NoiseSummary>, Option<String>, Vec<String>) {
+    let mut without = Vec::new();
+    let mut with: Vec<(&str, &Predictions)> = Vec::new();
+    for (run, rec) in runs {
+        match predictions.get(&run.run_id) {
+            None => without.push(run.run_id.clone()),
+            Some(p) if rec.divergence().is_none() && rec.test_accuracy.is_finite() => {
+                with.push((&run.run_id, p))
+            }
+            Some(_) => {}
+        }
+    }
+    if runs.is_empty() {
+        return (None, None, without);
+    }
+    let Some(&(first_id, first)) = with.first() else {
+        let note = "no run of this level has stored predictions".to_string();
+        return (None, Some(note), without);
+    };
+    if with.len() < 2 {
+        let note = format!(
+            "only run {first_id} has stored predictions (of the level's non-diverged runs); \
+             test-set noise needs 2"
+        );
+        return (None, Some(note), without);
+    }
+    if let Some((other, _)) = with.iter().find(|(_, p)| p.labels != first.labels) {
+        let note = format!(
+            "runs {first_id} and {other} were evaluated on different examples (their labels \
+             differ), so their predictions cannot be pooled"
+        );
+        return (None, Some(note), without);
+    }
+    let preds: Vec<&[u8]> = with.iter().map(|(_, p)| p.predicted.as_slice()).collect();
+    match noise::test_set_noise(&preds, &first.labels) {
+        Ok(n) => (Some(n.summary(MOST_CONTESTED)), None, without),
+        Err(e) => (None, Some(e.to_string()), without),
+    }
+}
+
+pub(crate) fn level_stats(
+    label: &str,
+    planned: usize,
+    runs: &[(&PlannedRun, &RunRecord)],
+    predictions: &HashMap<String, Predictions>,
+) -> LevelStats {
+    let (diverged_runs, scored) = score_runs(runs);
+    let (test_set_noise, noise_note, without_predictions) = level_noise(runs, predictions);
+    let ok: Vec<&RunRecord> =
+        runs.iter().map(|(_, rec)| *rec).filter(|r| r.divergence().is_none()).collect();
+    let accuracies = finite(ok.iter().map(|r| r.test_accuracy));
+    let classes = ok.iter().map(|r| r.per_class_accuracy.len()).max().unwrap_or(0);
+    let per_class = (0..classes)
+        .map(|c| {
+            let v = finite(ok.iter().filter_map(|r| r.per_class_accuracy.get(c).copied()));
+            if v.is_empty() { 0.0 } else { v.iter().sum::<f64>() / v.len() as f64 }
+        })
+        .collect();
+    let epochs = ok.iter().map(|r| r.epochs.len()).min().unwrap_or(0);
+    let curve = (0..epochs)
+        .filter_map(|e| {
+            let train = summarize(&finite(ok.iter().map(|r| r.epochs[e].train_accuracy)))?;
+            let test = summarize(&finite(ok.iter().map(|r| r.epochs[e].test_accuracy)))?;
+            Some(CurvePoint { epoch: e + 1, train, test })
+        })
+        .collect();
+    LevelStats {
+        label: label.to_string(),
+        planned,
+        complete: runs.len(),
+        diverged: diverged_runs.len(),
+        diverged_runs,
+        scored_accuracies: scored.iter().map(|&(_, a)| a).collect(),
+        scored_replicates: scored.iter().map(|&(r, _)| r).collect(),
+        test_accuracy: summarize(&accuracies),
+        test_loss: summarize(&finite(ok.iter().map(|r| r.test_loss))),
+        gap: summarize(&finite(ok.iter().map(|r| r.train_accuracy - r.test_accuracy))),
+        gaps: finite(ok.iter().map(|r| r.train_accuracy - r.test_accuracy)),
+        accuracies,
+        per_class,
+        curve,
+        runs_with_predictions: runs.len() - without_predictions.len(),
+        without_predictions,
+        test_set_noise,
+        noise_note,
+    }
+}
+
+/// `0.912` as `91.2`.
+
+/// folders with other classes).
+pub(crate) fn class_names(exp: &cnnvar_core::study::Experiment, mine: &[&(&PlannedRun, RunRecord)]) -> Vec<String> {
+    let mut datasets = exp.levels.iter().map(|l| l.spec.dataset);
+    match datasets.next() {
+        Some(cnnvar_core::DatasetName::Folder)
+            if exp.levels.iter().all(|l| l.spec.dataset == cnnvar_core::DatasetName::Folder) =>
+        {
+            let mut names = mine.iter().map(|(_, r)| &r.provenance.class_names);
+            match names.next() {
+                Some(first) if names.all(|n| n == first) => first.clone(),
+                _ => Vec::new(),
+            }
+        }
+        Some(first) if datasets.all(|d| d == first) => {
+            first.class_names().iter().map(|c| c.to_string()).collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// `lr 10 diverged in 5 of 5 seeds, lr 1 diverged in 2 of 5 seeds (counted at chance
+/// accuracy)`, or `None` when no run of the experiment diverged.
+pub(crate) fn divergence_note(exp: &cnnvar_core::study::Experiment, levels: &[LevelStats]) -> Option<String> {
+    let parts: Vec<String> = levels
+        .iter()
+        .filter(|l| l.diverged > 0)
+        .map(|l| {
+            let label = exp.factor_label(&l.label);
+            format!("{label} diverged in {} of {} seeds", l.diverged, l.complete)
+        })
+        .collect();
+    (!parts.is_empty()).then(|| format!("{} (counted at chance accuracy)", parts.join(", ")))
+}

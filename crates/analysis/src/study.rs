@@ -1,0 +1,101 @@
+//! A whole study's analysis.
+
+#![allow(unused_imports)]
+use std::collections::HashMap;
+
+use cnnvar_core::study::{Experiment, ExperimentKind, Level, PlannedRun, Study};
+use cnnvar_core::{Predictions, RunRecord};
+use serde::Serialize;
+
+use crate::noise::NoiseSummary;
+use crate::power::{Design, PowerTarget, Scale, SeedsNeeded, TTest, Trend};
+use crate::stats::{Comparison, Summary, compare, sd_interval, summarize};
+use crate::*;
+
+/// The study's test-set noise, pooled over every level that has it (each level's
+/// variance weighted by its runs − 1); `None` when no level has it.
+pub fn study_noise(experiments: &[ExperimentStats]) -> Option<StudyNoise> {
+    let noises: Vec<&NoiseSummary> = experiments
+        .iter()
+        .flat_map(|e| e.levels.iter().filter_map(|l| l.test_set_noise.as_ref()))
+        .collect();
+    if noises.is_empty() {
+        return None;
+    }
+    let df: f64 = noises.iter().map(|n| n.runs as f64 - 1.0).sum();
+    let pool = |f: fn(&NoiseSummary) -> f64| {
+        (noises.iter().map(|n| (n.runs as f64 - 1.0) * f(n).powi(2)).sum::<f64>() / df).sqrt()
+    };
+    let observed_sd = pool(|n| n.observed_sd);
+    let floor_sd = pool(|n| n.floor_sd);
+    let excess_sd = (observed_sd.powi(2) - floor_sd.powi(2)).max(0.0).sqrt();
+    let lo = noises.iter().map(|n| n.examples).min().unwrap_or(0);
+    let hi = noises.iter().map(|n| n.examples).max().unwrap_or(0);
+    let test_set = if lo == hi {
+        format!("a {}-image test set", grouped(lo))
+    } else {
+        format!("test sets of {} to {} images", grouped(lo), grouped(hi))
+    };
+    let runs = noises.iter().map(|n| n.runs).sum();
+    let ensemble_gain = noises.iter().map(|n| n.ensemble_gain).sum::<f64>() / noises.len() as f64;
+    let levels = noises.len();
+    let over = format!("sd within a level, pooled over {levels} levels and {runs} runs");
+    let sentence = if floor_sd >= observed_sd {
+        format!(
+            "Of the {} points of test accuracy between seeds ({over}), all is what {test_set} \
+             alone produces (a floor of {} points): on this test set the seeds cannot be told \
+             apart in accuracy.",
+            pts2(observed_sd),
+            pts2(floor_sd)
+        )
+    } else {
+        format!(
+            "Of the {} points of test accuracy between seeds ({over}), {} is what {test_set} \
+             alone produces; the rest, {} points (in quadrature), is a real difference between \
+             the trained models.",
+            pts2(observed_sd),
+            pts2(floor_sd),
+            pts2(excess_sd)
+        )
+    };
+    Some(StudyNoise {
+        levels,
+        runs,
+        examples: (lo, hi),
+        observed_sd,
+        floor_sd,
+        excess_sd,
+        ensemble_gain,
+        sentence,
+    })
+}
+
+/// Analyses a study: `study`, its planned `runs` (every experiment × level ×
+/// replicate), the `results` of those that have a record, and `predictions` (the
+/// stored predictions of each run that has them, by run id).
+pub fn analyze(
+    study: &Study,
+    runs: &[PlannedRun],
+    results: &[(&PlannedRun, RunRecord)],
+    predictions: HashMap<String, Predictions>,
+) -> StudyStats {
+    let inputs = AnalysisInputs { predictions, paired_seeds: study.paired_seeds };
+    let mut experiments = Vec::new();
+    for exp in &study.experiments {
+        let mut stats = experiment_stats_with(exp, results, &inputs);
+        for level in &mut stats.levels {
+            level.planned =
+                runs.iter().filter(|r| r.experiment == exp.name && r.level == level.label).count();
+        }
+        experiments.push(stats);
+    }
+    StudyStats {
+        study: study.name.clone(),
+        planned: runs.len(),
+        complete: results.len(),
+        diverged: results.iter().filter(|(_, r)| r.divergence().is_some()).count(),
+        seeds: study.seeds,
+        test_set_noise: study_noise(&experiments),
+        experiments,
+    }
+}
