@@ -5,7 +5,11 @@ use std::path::Path;
 
 use image::{GrayImage, Luma};
 
+use super::checksum::checksum;
+use super::decode::jpeg_is_complete;
+use super::plan::test_share;
 use super::*;
+use crate::limits::MAX_DATA_BYTES_ENV;
 
 /// `root/<class>/<i>.png`, `count` grey `w`×`h` images in each of two classes.
 fn folder(root: &Path, count: usize, w: u32, h: u32) {
