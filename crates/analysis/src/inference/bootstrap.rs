@@ -39,6 +39,9 @@ impl SplitMix {
     }
 }
 
+/// Most resamples a bootstrap draws (more is refused rather than allocated).
+pub const MAX_RESAMPLES: usize = 1_000_000;
+
 /// A percentile-bootstrap interval.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct BootstrapInterval {
@@ -57,12 +60,17 @@ pub struct BootstrapInterval {
 /// The sd (divisor `n − 1`) of `values`, one per block, with a `1 − alpha`
 /// percentile interval from `resamples` resamples of the blocks drawn with
 /// replacement by SplitMix64 from `seed` (for each resample, `n` draws of
-/// `next() % n`). `None` below 2 values, with a non-finite value, no resamples, or
-/// `alpha` outside (0, 1). With few blocks the interval is too narrow (the
-/// bootstrap sd is biased low); prefer [`super::variance::sd_interval`] for normal
-/// noise.
-pub fn bootstrap_sd(values: &[f64], resamples: usize, alpha: f64, seed: u64) -> Option<BootstrapInterval> {
-    if values.len() < 2 || !all_finite(values) || resamples == 0 || !valid_alpha(alpha) {
+/// `next() % n`). `None` below 2 values, with a non-finite value, no resamples or
+/// more than [`MAX_RESAMPLES`], or `alpha` outside (0, 1). With few blocks the
+/// interval is too narrow (the bootstrap sd is biased low); prefer
+/// [`super::variance::sd_interval`] for normal noise.
+pub fn bootstrap_sd(
+    values: &[f64],
+    resamples: usize,
+    alpha: f64,
+    seed: u64,
+) -> Option<BootstrapInterval> {
+    if values.len() < 2 || !all_finite(values) || !usable(resamples, alpha) {
         return None;
     }
     let mut rng = SplitMix(seed);
@@ -84,7 +92,8 @@ pub fn bootstrap_sd(values: &[f64], resamples: usize, alpha: f64, seed: u64) -> 
 /// `sd(b)` is 0 but `sd(a)` is not counts as an infinite ratio (so an end of the
 /// interval can be infinite); one where both are 0 is dropped. `None` for slices of
 /// different lengths or below 2 values, non-finite values, `sd(b) = 0` in the data,
-/// no resamples, `alpha` outside (0, 1), or when every resample is dropped.
+/// no resamples or more than [`MAX_RESAMPLES`], `alpha` outside (0, 1), or when
+/// every resample is dropped.
 pub fn bootstrap_sd_ratio(
     a: &[f64],
     b: &[f64],
@@ -93,7 +102,7 @@ pub fn bootstrap_sd_ratio(
     seed: u64,
 ) -> Option<BootstrapInterval> {
     let ok = a.len() == b.len() && a.len() >= 2 && all_finite(a) && all_finite(b);
-    if !ok || resamples == 0 || !valid_alpha(alpha) || !(sd(b) > 0.0) {
+    if !ok || !usable(resamples, alpha) || sd(b) <= 0.0 {
         return None;
     }
     let n = a.len();
@@ -115,13 +124,23 @@ pub fn bootstrap_sd_ratio(
     interval(sd(a) / sd(b), stats, resamples, alpha)
 }
 
+/// Whether a resample count and level can be used.
+fn usable(resamples: usize, alpha: f64) -> bool {
+    (1..=MAX_RESAMPLES).contains(&resamples) && valid_alpha(alpha)
+}
+
 /// Sample sd, divisor `n − 1`.
 fn sd(xs: &[f64]) -> f64 {
     variance(xs).max(0.0).sqrt()
 }
 
 /// The percentile interval of `stats` (of `resamples` drawn); `None` when empty.
-fn interval(estimate: f64, mut stats: Vec<f64>, resamples: usize, alpha: f64) -> Option<BootstrapInterval> {
+fn interval(
+    estimate: f64,
+    mut stats: Vec<f64>,
+    resamples: usize,
+    alpha: f64,
+) -> Option<BootstrapInterval> {
     if stats.is_empty() {
         return None;
     }
@@ -189,6 +208,7 @@ mod tests {
     fn degenerate_inputs() {
         assert!(bootstrap_sd(&[1.0], 100, 0.05, 1).is_none());
         assert!(bootstrap_sd(&[1.0, 2.0], 0, 0.05, 1).is_none());
+        assert!(bootstrap_sd(&[1.0, 2.0], usize::MAX, 0.05, 1).is_none());
         assert!(bootstrap_sd_ratio(&[1.0, 2.0], &[3.0, 3.0], 100, 0.05, 1).is_none(), "sd(b) = 0");
         assert!(bootstrap_sd_ratio(&[1.0, 2.0], &[3.0], 100, 0.05, 1).is_none());
         // Two blocks: half the resamples repeat one block and are dropped.

@@ -5,7 +5,9 @@
 
 use serde::Serialize;
 
-use super::common::{max_abs, mean, negligible, t_two_sided, t_upper, table_shape, valid_alpha, variance};
+use super::common::{
+    max_abs, mean, negligible, t_two_sided, t_upper, table_shape, valid_alpha, variance,
+};
 use super::ncf::noncentrality_interval;
 use super::rcbd::BlockAnova;
 
@@ -46,7 +48,8 @@ pub fn level_spread(anova: &BlockAnova, alpha: f64) -> Option<LevelSpread> {
     let variance = (anova.ms_level - anova.ms_error) / b;
     let sd = variance.max(0.0).sqrt();
     let noise_sd = anova.ms_error.sqrt();
-    let lambda_ci = anova.f.and_then(|f| noncentrality_interval(f, anova.df_level, anova.df_error, alpha));
+    let lambda_ci =
+        anova.f.and_then(|f| noncentrality_interval(f, anova.df_level, anova.df_error, alpha));
     let scale = b * anova.df_level;
     let ratio_ci = lambda_ci.map(|(lo, hi)| ((lo / scale).sqrt(), (hi / scale).sqrt()));
     Some(LevelSpread {

@@ -4,7 +4,9 @@
 
 use serde::Serialize;
 
-use super::common::{all_finite, max_abs, mean, negligible, t_cdf, t_sf, t_upper, valid_alpha, variance};
+use super::common::{
+    all_finite, max_abs, mean, negligible, t_cdf, t_sf, t_upper, valid_alpha, variance,
+};
 
 /// Fewest pairs the test is run with.
 pub const MIN_PAIRS: usize = 3;
@@ -76,7 +78,13 @@ impl Equivalence {
 /// over `comparisons` tests (0 counts as 1). The p-value equals statsmodels'
 /// `ttost_paired(a, b, -delta, delta)[0]`. `None` for slices of different lengths,
 /// non-finite values, `delta ≤ 0` or not finite, or `alpha` outside (0, 1).
-pub fn tost_paired(a: &[f64], b: &[f64], delta: f64, alpha: f64, comparisons: usize) -> Option<Equivalence> {
+pub fn tost_paired(
+    a: &[f64],
+    b: &[f64],
+    delta: f64,
+    alpha: f64,
+    comparisons: usize,
+) -> Option<Equivalence> {
     let ok = a.len() == b.len() && all_finite(a) && all_finite(b) && valid_alpha(alpha);
     if !(ok && delta > 0.0 && delta.is_finite()) {
         return None;

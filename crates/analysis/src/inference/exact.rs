@@ -12,9 +12,12 @@ const TIE_TOLERANCE: f64 = 1e-7;
 /// Most search nodes the Freeman–Halton enumeration visits before giving up.
 pub const MAX_NODES: usize = 20_000_000;
 
-/// Most counts in all a Freeman–Halton table may hold (its bounds take memory and
-/// time growing with the square of the total).
-pub const MAX_TOTAL: u64 = 10_000;
+/// Most counts in all a Freeman–Halton table may hold (its bounds take time
+/// growing with the square of the total).
+pub const MAX_TOTAL: u64 = 5_000;
+
+/// Most rows × (total + 1) cells the Freeman–Halton bounds may take.
+const MAX_CELLS: usize = 1_000_000;
 
 /// `ln C(n, x)`.
 fn ln_choose(n: u64, x: u64) -> f64 {
@@ -43,8 +46,9 @@ pub fn fisher_exact(table: [[u64; 2]; 2]) -> Option<f64> {
 /// probability, given the row totals `n_i` and the total events `D`, of the tables
 /// no more likely than the observed one, each table having probability
 /// `Π_i C(n_i, x_i) / C(N, D)`. An empty table or one whose margins leave a single
-/// possible table gives 1. `None` if the counts total more than [`MAX_TOTAL`] or
-/// the search would visit more than [`MAX_NODES`] nodes.
+/// possible table gives 1. `None` if the counts total more than [`MAX_TOTAL`], the
+/// rows times the total exceed a million, or the search would visit more than
+/// [`MAX_NODES`] nodes.
 ///
 /// The tables are enumerated row by row, cut short by the most and least likely
 /// completions of each partial table (computed once per row and events left): when
@@ -56,12 +60,13 @@ pub fn freeman_halton(rows: &[[u64; 2]]) -> Option<f64> {
     let rows: Vec<[u64; 2]> = rows.iter().copied().filter(|r| *r != [0, 0]).collect();
     let sizes: Vec<u64> = rows.iter().map(|r| r[0].checked_add(r[1])).collect::<Option<_>>()?;
     let total: u64 = sizes.iter().try_fold(0u64, |s, n| s.checked_add(*n))?;
-    if total > MAX_TOTAL {
+    if total > MAX_TOTAL || rows.len() * (total as usize + 1) > MAX_CELLS {
         return None;
     }
     let events: u64 = rows.iter().map(|r| r[0]).sum();
     let observed: f64 = rows.iter().zip(&sizes).map(|(r, &n)| ln_choose(n, r[0])).sum();
-    let mut search = Search::new(&sizes, observed + TIE_TOLERANCE.ln_1p(), ln_choose(total, events));
+    let mut search =
+        Search::new(&sizes, observed + TIE_TOLERANCE.ln_1p(), ln_choose(total, events));
     Some(search.count(0, events, 0.0)?.min(1.0))
 }
 
@@ -87,7 +92,8 @@ struct Search {
 impl Search {
     fn new(sizes: &[u64], threshold: f64, denominator: f64) -> Self {
         let k = sizes.len();
-        let ln_choose_rows: Vec<Vec<f64>> = sizes.iter().map(|&n| (0..=n).map(|x| ln_choose(n, x)).collect()).collect();
+        let ln_choose_rows: Vec<Vec<f64>> =
+            sizes.iter().map(|&n| (0..=n).map(|x| ln_choose(n, x)).collect()).collect();
         let mut remaining = vec![0u64; k + 1];
         for i in (0..k).rev() {
             remaining[i] = remaining[i + 1] + sizes[i];
@@ -143,7 +149,9 @@ mod tests {
 
     fn table(v: &serde_json::Value) -> Vec<[u64; 2]> {
         let rows = v.as_array().expect("rows");
-        rows.iter().map(|r| [r[0].as_u64().expect("count"), r[1].as_u64().expect("count")]).collect()
+        rows.iter()
+            .map(|r| [r[0].as_u64().expect("count"), r[1].as_u64().expect("count")])
+            .collect()
     }
 
     /// Against `scipy.stats.fisher_exact`.
@@ -175,7 +183,8 @@ mod tests {
         // Only the 3 tables with all 5 events in one level are that extreme.
         near_rel(all_in_one, 3.0 / 3003.0, 1e-12, "all events in one of three levels");
         assert!(freeman_halton(&[[u64::MAX, 1]]).is_none(), "overflow");
-        assert!(freeman_halton(&[[6000, 0], [0, 6000]]).is_none(), "too large");
+        assert!(freeman_halton(&[[3000, 0], [0, 3000]]).is_none(), "too large");
+        assert!(freeman_halton(&[[1, 1]; 1000]).is_none(), "too many cells");
         assert!(fisher_exact([[u64::MAX, 1], [0, 0]]).is_none(), "overflow");
         assert_eq!(fisher_exact([[0, 0], [0, 0]]), Some(1.0));
     }
@@ -200,10 +209,12 @@ mod tests {
     /// A large table finishes within the node budget thanks to the pruning.
     #[test]
     fn nine_levels_of_twenty_seeds_finish() {
-        let rows = [[0, 20], [1, 19], [3, 17], [0, 20], [20, 0], [5, 15], [2, 18], [0, 20], [9, 11]];
+        let rows =
+            [[0, 20], [1, 19], [3, 17], [0, 20], [20, 0], [5, 15], [2, 18], [0, 20], [9, 11]];
         let p = freeman_halton(&rows).expect("within the budget");
         assert!(p < 1e-10, "{p}");
-        let even = [[2, 18], [3, 17], [2, 18], [1, 19], [2, 18], [3, 17], [2, 18], [2, 18], [3, 17]];
+        let even =
+            [[2, 18], [3, 17], [2, 18], [1, 19], [2, 18], [3, 17], [2, 18], [2, 18], [3, 17]];
         assert!(freeman_halton(&even).expect("within the budget") > 0.9);
     }
 }

@@ -52,5 +52,6 @@ pub use ranks::{Friedman, PageTrend, friedman, page_trend};
 pub use rcbd::{BlockAnova, block_anova};
 pub use trend::{Direction, SlopeTrend, slope_trend};
 pub use variance::{
-    BrownForsythe, SdInterval, VarianceRatio, brown_forsythe, sd_interval, sd_interval_df, variance_ratio,
+    BrownForsythe, SdInterval, VarianceRatio, brown_forsythe, sd_interval, sd_interval_df,
+    variance_ratio,
 };

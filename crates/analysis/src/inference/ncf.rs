@@ -14,6 +14,10 @@ const WEIGHT_EPS: f64 = 1e-17;
 /// too many terms (about `17 √(λ/2)` per evaluation).
 pub const MAX_NONCENTRALITY: f64 = 1e8;
 
+/// The largest noncentrality [`ncf_cdf`] accepts: the series needs about
+/// `17 √(λ/2)` terms, and beyond this more than it may sum.
+pub const MAX_LAMBDA: f64 = 1e10;
+
 /// Most series terms on either side of the Poisson mode.
 const MAX_TERMS: usize = 2_000_000;
 
@@ -29,7 +33,7 @@ const MAX_TERMS: usize = 2_000_000;
 /// rounding error of the weights (all share that of the mode's).
 fn ncf_tails(x: f64, df1: f64, df2: f64, lambda: f64) -> (f64, f64) {
     let valid = df1 > 0.0 && df2 > 0.0 && df1.is_finite() && df2.is_finite();
-    if !(valid && lambda >= 0.0 && lambda.is_finite()) || x.is_nan() {
+    if !(valid && (0.0..=MAX_LAMBDA).contains(&lambda)) || x.is_nan() {
         return (f64::NAN, f64::NAN);
     }
     if x <= 0.0 {
@@ -94,9 +98,10 @@ fn ncf_tails(x: f64, df1: f64, df2: f64, lambda: f64) -> (f64, f64) {
 /// Distribution function `P(F ≤ x)` of the noncentral F with `df1` and `df2` degrees
 /// of freedom and noncentrality `lambda` (scipy's `ncf.cdf(x, df1, df2, lambda)`; 0
 /// is the central F). NaN for nonpositive or infinite degrees of freedom or a
-/// negative or infinite noncentrality. Agrees with scipy to about 1e-12 up to
-/// `λ = 1e4` and 1e-10 at `λ = 1e6` (the rounding of the log-gamma differences in
-/// the incomplete beta function grows with its parameters).
+/// noncentrality that is negative or above [`MAX_LAMBDA`]. Agrees with scipy to
+/// about 1e-12 up to `λ = 1e4` and 5e-10 at `λ = 1e6` (the rounding of the
+/// log-gamma differences in the incomplete beta function grows with its
+/// parameters).
 pub fn ncf_cdf(x: f64, df1: f64, df2: f64, lambda: f64) -> f64 {
     ncf_tails(x, df1, df2, lambda).0
 }
@@ -221,6 +226,9 @@ mod tests {
         assert!(noncentrality_interval(3.0, 2.0, 8.0, 1.0).is_none());
         assert!(noncentrality_interval(1e12, 2.0, 8.0, 0.05).is_none(), "beyond the cap");
         assert!(ncf_cdf(1.0, 2.0, 8.0, -1.0).is_nan() && ncf_cdf(f64::NAN, 2.0, 8.0, 1.0).is_nan());
+        assert!(
+            ncf_cdf(1.0, 2.0, 8.0, 1e11).is_nan() && ncf_sf(1.0, 2.0, f64::INFINITY, 1.0).is_nan()
+        );
         assert_eq!(ncf_cdf(-1.0, 2.0, 8.0, 1.0), 0.0);
     }
 }

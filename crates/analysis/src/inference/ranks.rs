@@ -117,8 +117,11 @@ mod tests {
     #[test]
     fn page_matches_the_reference() {
         for c in cases(&reference(), "page") {
-            let direction =
-                if c["direction"] == "increasing" { Direction::Increasing } else { Direction::Decreasing };
+            let direction = if c["direction"] == "increasing" {
+                Direction::Increasing
+            } else {
+                Direction::Decreasing
+            };
             let r = page_trend(&matrix(&c["y"]), direction).expect("a table");
             near(r.l, f(&c["l"]), 1e-12, "L");
             near_rel(r.p, f(&c["p"]), 1e-9, "Page p");
@@ -128,7 +131,8 @@ mod tests {
     /// A steady rise is found by Page in its direction only, and Friedman sees it.
     #[test]
     fn a_rise_is_found_in_its_direction_only() {
-        let y: Vec<Vec<f64>> = (0..4).map(|i| (0..6).map(|j| i as f64 + 0.3 * (j % 3) as f64).collect()).collect();
+        let y: Vec<Vec<f64>> =
+            (0..4).map(|i| (0..6).map(|j| i as f64 + 0.3 * (j % 3) as f64).collect()).collect();
         let up = page_trend(&y, Direction::Increasing).expect("table");
         let down = page_trend(&y, Direction::Decreasing).expect("table");
         assert!(up.p < 0.001 && down.p > 0.999, "up {} down {}", up.p, down.p);
@@ -142,6 +146,9 @@ mod tests {
         assert_eq!((r.statistic, r.p), (None, 1.0));
         let page = page_trend(&y, Direction::Increasing).expect("table");
         assert_eq!((page.z, page.p), (None, 1.0));
-        assert!(friedman(&[vec![1.0, 2.0]]).is_none() && page_trend(&[vec![1.0], vec![2.0]], Direction::Increasing).is_none());
+        assert!(
+            friedman(&[vec![1.0, 2.0]]).is_none()
+                && page_trend(&[vec![1.0], vec![2.0]], Direction::Increasing).is_none()
+        );
     }
 }

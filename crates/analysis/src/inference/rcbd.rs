@@ -51,8 +51,10 @@ pub struct BlockAnova {
 pub fn block_anova<R: AsRef<[f64]>>(y: &[R]) -> Option<BlockAnova> {
     let (k, b) = table_shape(y).filter(|&(k, b)| k >= 2 && b >= 2)?;
     let cell = |i: usize, j: usize| y[i].as_ref()[j];
-    let level_means: Vec<f64> = y.iter().map(|row| row.as_ref().iter().sum::<f64>() / b as f64).collect();
-    let block_means: Vec<f64> = (0..b).map(|j| (0..k).map(|i| cell(i, j)).sum::<f64>() / k as f64).collect();
+    let level_means: Vec<f64> =
+        y.iter().map(|row| row.as_ref().iter().sum::<f64>() / b as f64).collect();
+    let block_means: Vec<f64> =
+        (0..b).map(|j| (0..k).map(|i| cell(i, j)).sum::<f64>() / k as f64).collect();
     let grand = level_means.iter().sum::<f64>() / k as f64;
     let squares = |xs: &[f64]| xs.iter().map(|m| (m - grand) * (m - grand)).sum::<f64>();
     let ss_level = b as f64 * squares(&level_means);
@@ -112,7 +114,9 @@ mod tests {
             near(a.ms_block, f(&c["ms_block"]), 1e-9, "MS block");
             near(a.ms_error, f(&c["ms_error"]), 1e-9, "MS error");
             near(a.df_error, f(&c["df_error"]), 0.0, "df error");
-            for (m, want) in a.level_means.iter().zip(super::super::testutil::floats(&c["level_means"])) {
+            for (m, want) in
+                a.level_means.iter().zip(super::super::testutil::floats(&c["level_means"]))
+            {
                 near(*m, want, 1e-12, "level mean");
             }
         }
@@ -123,8 +127,10 @@ mod tests {
     #[test]
     fn block_effects_leave_the_level_test_unchanged() {
         let y = vec![vec![1.0, 2.1, 2.9, 4.2], vec![1.4, 2.3, 3.5, 4.4], vec![0.8, 2.0, 3.1, 3.9]];
-        let shifted: Vec<Vec<f64>> =
-            y.iter().map(|row| row.iter().enumerate().map(|(j, v)| v + 10.0 * j as f64).collect()).collect();
+        let shifted: Vec<Vec<f64>> = y
+            .iter()
+            .map(|row| row.iter().enumerate().map(|(j, v)| v + 10.0 * j as f64).collect())
+            .collect();
         let (a, s) = (block_anova(&y).expect("table"), block_anova(&shifted).expect("table"));
         near(a.f.expect("F"), s.f.expect("F"), 1e-9, "F under block shifts");
         assert!(s.ms_block > 100.0 * a.ms_block);

@@ -125,9 +125,11 @@ fn tost_size_at_the_margin() {
         let mut equivalent = 0;
         for _ in 0..SIMS {
             let blocks: Vec<f64> = (0..PAIRS).map(|_| 2.0 * rng.normal()).collect();
-            let a: Vec<f64> = blocks.iter().map(|b| b + shift + rng.normal() / 2f64.sqrt()).collect();
+            let a: Vec<f64> =
+                blocks.iter().map(|b| b + shift + rng.normal() / 2f64.sqrt()).collect();
             let b: Vec<f64> = blocks.iter().map(|b| b + rng.normal() / 2f64.sqrt()).collect();
-            equivalent += usize::from(tost_paired(&a, &b, 1.0, 0.05, 1).expect("valid").is_equivalent());
+            equivalent +=
+                usize::from(tost_paired(&a, &b, 1.0, 0.05, 1).expect("valid").is_equivalent());
         }
         equivalent as f64 / SIMS as f64
     };

@@ -5,8 +5,8 @@
 use serde::Serialize;
 
 use super::common::{
-    all_finite, max_abs, mean, negligible, t_cdf, t_sf, t_two_sided, t_upper, table_shape, valid_alpha,
-    variance,
+    all_finite, max_abs, mean, negligible, t_cdf, t_sf, t_two_sided, t_upper, table_shape,
+    valid_alpha, variance,
 };
 
 /// The direction of an ordered alternative.
@@ -52,7 +52,12 @@ pub struct SlopeTrend {
 /// complete and finite with at least 2 levels and 2 blocks, and `alpha` is in (0, 1).
 /// Each block's slope is `Σ (x_i − x̄)(y_ir − ȳ_r) / Σ (x_i − x̄)²`; the blocks'
 /// slopes are independent under the usual model, whatever the block effects.
-pub fn slope_trend<R: AsRef<[f64]>>(x: &[f64], y: &[R], direction: Direction, alpha: f64) -> Option<SlopeTrend> {
+pub fn slope_trend<R: AsRef<[f64]>>(
+    x: &[f64],
+    y: &[R],
+    direction: Direction,
+    alpha: f64,
+) -> Option<SlopeTrend> {
     let (k, b) = table_shape(y).filter(|&(k, b)| k >= 2 && b >= 2 && k == x.len())?;
     if !(all_finite(x) && valid_alpha(alpha)) {
         return None;
@@ -63,7 +68,9 @@ pub fn slope_trend<R: AsRef<[f64]>>(x: &[f64], y: &[R], direction: Direction, al
         return None;
     }
     let slopes: Vec<f64> = (0..b)
-        .map(|r| x.iter().zip(y).map(|(xi, row)| (xi - x_mean) * row.as_ref()[r]).sum::<f64>() / sxx)
+        .map(|r| {
+            x.iter().zip(y).map(|(xi, row)| (xi - x_mean) * row.as_ref()[r]).sum::<f64>() / sxx
+        })
         .collect();
     let (m, sd, df) = (mean(&slopes), variance(&slopes).max(0.0).sqrt(), (b - 1) as f64);
     let se = sd / (b as f64).sqrt();
@@ -85,16 +92,22 @@ pub fn slope_trend<R: AsRef<[f64]>>(x: &[f64], y: &[R], direction: Direction, al
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::{cases, f, floats, matrix, near, near_pair, near_rel, pair, reference};
+    use super::super::testutil::{
+        cases, f, floats, matrix, near, near_pair, near_rel, pair, reference,
+    };
     use super::*;
 
     /// Against per-block `scipy.stats.linregress` slopes and `scipy.stats.ttest_1samp`.
     #[test]
     fn matches_scipy_slopes_and_one_sample_t() {
         for c in cases(&reference(), "slope_trend") {
-            let direction =
-                if c["direction"] == "increasing" { Direction::Increasing } else { Direction::Decreasing };
-            let r = slope_trend(&floats(&c["x"]), &matrix(&c["y"]), direction, 0.05).expect("a trend");
+            let direction = if c["direction"] == "increasing" {
+                Direction::Increasing
+            } else {
+                Direction::Decreasing
+            };
+            let r =
+                slope_trend(&floats(&c["x"]), &matrix(&c["y"]), direction, 0.05).expect("a trend");
             for (s, want) in r.slopes.iter().zip(floats(&c["slopes"])) {
                 near(*s, want, 1e-12, "slope");
             }

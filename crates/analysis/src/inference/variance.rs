@@ -69,13 +69,16 @@ pub fn variance_ratio(a: &[f64], b: &[f64], alpha: f64) -> Option<VarianceRatio>
         return None;
     }
     let (va, vb) = (variance(a).max(0.0), variance(b));
-    if !(vb > 0.0) {
+    if vb <= 0.0 {
         return None;
     }
     let (df1, df2) = ((a.len() - 1) as f64, (b.len() - 1) as f64);
     let ratio = va / vb;
     let p = (2.0 * f_cdf(ratio, df1, df2).min(f_sf(ratio, df1, df2))).min(1.0);
-    let ci = (ratio / f_quantile(1.0 - alpha / 2.0, df1, df2), ratio / f_quantile(alpha / 2.0, df1, df2));
+    let ci = (
+        ratio / f_quantile(1.0 - alpha / 2.0, df1, df2),
+        ratio / f_quantile(alpha / 2.0, df1, df2),
+    );
     let sd_ratio_ci = (ci.0.sqrt(), ci.1.sqrt());
     Some(VarianceRatio { ratio, df1, df2, p, ci, sd_ratio: ratio.sqrt(), sd_ratio_ci })
 }
@@ -106,12 +109,19 @@ pub fn brown_forsythe<R: AsRef<[f64]>>(groups: &[R]) -> Option<BrownForsythe> {
         return None;
     }
     let deviations: Vec<Vec<f64>> = groups.iter().map(|x| abs_from_median(x.as_ref())).collect();
-    let group_means: Vec<f64> = deviations.iter().map(|z| z.iter().sum::<f64>() / z.len() as f64).collect();
+    let group_means: Vec<f64> =
+        deviations.iter().map(|z| z.iter().sum::<f64>() / z.len() as f64).collect();
     let grand = deviations.iter().flatten().sum::<f64>() / n as f64;
-    let between: f64 =
-        deviations.iter().zip(&group_means).map(|(z, m)| z.len() as f64 * (m - grand) * (m - grand)).sum();
-    let within: f64 =
-        deviations.iter().zip(&group_means).map(|(z, m)| z.iter().map(|v| (v - m) * (v - m)).sum::<f64>()).sum();
+    let between: f64 = deviations
+        .iter()
+        .zip(&group_means)
+        .map(|(z, m)| z.len() as f64 * (m - grand) * (m - grand))
+        .sum();
+    let within: f64 = deviations
+        .iter()
+        .zip(&group_means)
+        .map(|(z, m)| z.iter().map(|v| (v - m) * (v - m)).sum::<f64>())
+        .sum();
     let (df1, df2) = ((g - 1) as f64, (n - g) as f64);
     let scale = between + within;
     let (statistic, p) = if within <= 1e-20 * scale || scale == 0.0 {
@@ -134,7 +144,9 @@ fn abs_from_median(xs: &[f64]) -> Vec<f64> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::{cases, f, floats, matrix, near, near_pair, near_rel, pair, reference};
+    use super::super::testutil::{
+        cases, f, floats, matrix, near, near_pair, near_rel, pair, reference,
+    };
     use super::*;
 
     /// Against `scipy.stats.chi2.ppf`.
@@ -172,7 +184,12 @@ mod tests {
     fn intervals_contain_their_estimates_and_narrow_with_df() {
         let narrow = sd_interval_df(1.0, 100.0, 0.05).expect("valid");
         let wide = sd_interval_df(1.0, 4.0, 0.05).expect("valid");
-        assert!(wide.ci.0 < narrow.ci.0 && narrow.ci.0 < 1.0 && 1.0 < narrow.ci.1 && narrow.ci.1 < wide.ci.1);
+        assert!(
+            wide.ci.0 < narrow.ci.0
+                && narrow.ci.0 < 1.0
+                && 1.0 < narrow.ci.1
+                && narrow.ci.1 < wide.ci.1
+        );
         let r = variance_ratio(&[1.0, 3.0, 2.0, 5.0], &[1.0, 1.5, 1.2, 1.1], 0.05).expect("spread");
         assert!(r.ci.0 < r.ratio && r.ratio < r.ci.1);
         near(r.sd_ratio * r.sd_ratio, r.ratio, 1e-12, "sd ratio");
@@ -180,7 +197,9 @@ mod tests {
 
     #[test]
     fn degenerate_inputs() {
-        assert!(sd_interval(&[1.0], 0.05).is_none() && sd_interval(&[1.0, f64::NAN], 0.05).is_none());
+        assert!(
+            sd_interval(&[1.0], 0.05).is_none() && sd_interval(&[1.0, f64::NAN], 0.05).is_none()
+        );
         assert_eq!(sd_interval(&[2.0, 2.0, 2.0], 0.05).expect("valid").ci, (0.0, 0.0));
         assert!(variance_ratio(&[1.0, 2.0], &[3.0, 3.0], 0.05).is_none(), "b has no spread");
         assert!(brown_forsythe(&[vec![1.0, 2.0]]).is_none(), "one group");
