@@ -110,6 +110,48 @@ fn png_claiming(img: &GrayImage, w: u32, h: u32) -> Vec<u8> {
     b
 }
 
+/// A valid PNG of `w`×`h` black grey pixels, made without compressing them all: the
+/// image data is one deflate segment of `d` rows of zeros (filter byte and pixels),
+/// compressed once and ending on a byte boundary (a sync flush), repeated `h / d`
+/// times, where `d` is the largest divisor of `h` up to 64. Back references only ever
+/// reach zeros, so the repeated segments decode to `h` rows of zeros.
+fn black_png(w: u32, h: u32) -> Vec<u8> {
+    use flate2::{Compress, Compression, FlushCompress};
+    let d = (1..=64).rev().find(|d| h % d == 0).expect("1 divides");
+    let zeros = vec![0u8; (w as usize + 1) * d as usize];
+    let mut deflate = Compress::new(Compression::best(), false);
+    let mut segment = Vec::with_capacity(zeros.len() / 100 + 64);
+    deflate.compress_vec(&zeros, &mut segment, FlushCompress::Sync).expect("deflate");
+    assert_eq!(deflate.total_in(), zeros.len() as u64, "one call takes it all");
+    let mut zlib = vec![0x78, 0xDA];
+    for _ in 0..h / d {
+        zlib.extend_from_slice(&segment);
+    }
+    // A final empty stored block, then Adler-32 of n zeros: a = 1, b = n mod 65521.
+    zlib.extend_from_slice(&[0x01, 0x00, 0x00, 0xFF, 0xFF]);
+    let n = (u64::from(w) + 1) * u64::from(h);
+    zlib.extend_from_slice(&((((n % 65521) as u32) << 16) | 1).to_be_bytes());
+
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut chunk = |kind: &[u8], data: &[u8]| {
+        png.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let start = png.len();
+        png.extend_from_slice(kind);
+        png.extend_from_slice(data);
+        let mut crc = flate2::Crc::new();
+        crc.update(&png[start..]);
+        png.extend_from_slice(&crc.sum().to_be_bytes());
+    };
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&w.to_be_bytes());
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 0, 0, 0, 0]); // 8-bit grey, deflate, no interlace
+    chunk(b"IHDR", &ihdr);
+    chunk(b"IDAT", &zlib);
+    chunk(b"IEND", &[]);
+    png
+}
+
 // ---------------------------------------------------------------- good folders
 
 #[test]
@@ -707,6 +749,52 @@ fn an_image_header_over_the_memory_limit_is_refused_before_decoding() {
     let msg = error(root);
     assert!(msg.starts_with(&bad.display().to_string()), "{msg}");
     assert!(msg.contains("data limit"), "{msg}");
+}
+
+#[test]
+fn the_black_png_helper_makes_valid_pngs() {
+    for (w, h) in [(3, 2), (300, 120), (7, 67)] {
+        let img = image::load_from_memory(&black_png(w, h)).expect("decodes").into_luma8();
+        assert_eq!(img.dimensions(), (w, h));
+        assert!(img.as_raw().iter().all(|&p| p == 0));
+    }
+}
+
+/// A valid 3.5 MB PNG of 60 000 × 60 000 grey pixels (3.6 GB decoded, under the data
+/// limit; PNG's 1032:1 ratio allows the file size) is refused by its declared pixel
+/// count before anything is decoded, even when the folder is read at 8×8. Likewise a
+/// JPEG whose frame header declares 60 000 × 60 000.
+#[test]
+fn an_image_over_the_pixel_limit_is_refused_before_decoding() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    two_classes(root);
+    let bad = root.join("a/huge.png");
+    write(&bad, &black_png(60_000, 60_000));
+    let len = fs::metadata(&bad).expect("stat").len();
+    assert!((3_000_000..5_000_000).contains(&len), "a few MB: {len}");
+    let small = FolderOptions { image_size: Some((8, 8)), ..FolderOptions::default() };
+    let start = std::time::Instant::now();
+    let msg = error_with(root, &small);
+    let took = start.elapsed();
+    assert!(took < std::time::Duration::from_secs(10), "took {took:?}: {msg}");
+    assert!(msg.starts_with(&bad.display().to_string()), "{msg}");
+    assert!(msg.contains("60000×60000") && msg.contains("3600000000 pixels"), "{msg}");
+    assert!(msg.contains("limit of 64000000 pixels"), "{msg}");
+    assert!(msg.contains("CNNVAR_MAX_IMAGE_PIXELS"), "says how to raise it: {msg}");
+
+    fs::remove_file(&bad).expect("rm");
+    // Grey, so that 3.6 GB decoded is under the data limit too.
+    let mut jpeg = std::io::Cursor::new(Vec::new());
+    grey(8, 8, 1).write_to(&mut jpeg, ImageFormat::Jpeg).expect("encode");
+    let mut jpeg = jpeg.into_inner();
+    let sof = jpeg.windows(2).position(|w| w == [0xFF, 0xC0]).expect("baseline frame header");
+    jpeg[sof + 5..sof + 9].copy_from_slice(&[0xEA, 0x60, 0xEA, 0x60]);
+    let bad = root.join("a/huge.jpg");
+    write(&bad, &jpeg);
+    let msg = error_with(root, &small);
+    assert!(msg.starts_with(&bad.display().to_string()), "{msg}");
+    assert!(msg.contains("60000×60000") && msg.contains("CNNVAR_MAX_IMAGE_PIXELS"), "{msg}");
 }
 
 #[test]

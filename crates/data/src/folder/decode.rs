@@ -1,5 +1,6 @@
 //! Reading images: each header first (format, size, channels, checked against the
-//! memory limit), then the pixels, converted and resized to the data set's shape.
+//! per-image pixel limit and the memory limit), then the pixels, converted and resized
+//! to the data set's shape.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Cursor, Read, Seek};
@@ -10,11 +11,22 @@ use image::imageops::FilterType;
 use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits};
 
 use super::FolderOptions;
-use crate::limits::MAX_DATA_BYTES_ENV;
+use crate::limits::{MAX_DATA_BYTES_ENV, MAX_IMAGE_PIXELS_ENV};
 
 /// The best compression deflate (PNG's compression) can achieve: 258 bytes from 2
 /// bits. A PNG file is at least its raw data divided by this.
 const DEFLATE_MAX_RATIO: u64 = 1032;
+
+/// The limits a folder is read under.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct FolderLimits {
+    /// The data memory limit in bytes ([`crate::limits::max_data_bytes`]): for one
+    /// file, one decoded image, and all images together.
+    pub(crate) data_bytes: u64,
+    /// The most pixels (width × height) an image's header may declare
+    /// ([`crate::limits::max_image_pixels`]).
+    pub(crate) image_pixels: u64,
+}
 
 /// What an image's header says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,14 +61,16 @@ fn open_file(path: &Path, limit: u64) -> Result<(File, u64)> {
 }
 
 /// A PNG or JPEG decoder over `source` (the `len` bytes of `path`) that has read the
-/// header, after checking that the decoded image would fit in `limit` bytes and (PNG)
-/// that the file is large enough for the size its header claims.
+/// header, after checking that the decoded image would fit in `limits.data_bytes`,
+/// (PNG) that the file is large enough for the size its header claims, and that the
+/// header declares at most `limits.image_pixels` pixels.
 fn open_decoder<R: BufRead + Seek + 'static>(
     path: &Path,
     source: R,
     len: u64,
-    limit: u64,
+    limits: FolderLimits,
 ) -> Result<(impl ImageDecoder, Header)> {
+    let limit = limits.data_bytes;
     let mut reader =
         ImageReader::new(source).with_guessed_format().map_err(|e| Error::io(path, e))?;
     let format = match reader.format() {
@@ -79,9 +93,9 @@ fn open_decoder<R: BufRead + Seek + 'static>(
             ));
         }
     };
-    let mut limits = Limits::default();
-    limits.max_alloc = Some(limit);
-    reader.limits(limits);
+    let mut decoder_limits = Limits::default();
+    decoder_limits.max_alloc = Some(limit);
+    reader.limits(decoder_limits);
     let decoder =
         reader.into_decoder().map_err(|e| image_error(path, format, "header", limit, e))?;
     let (w, h) = decoder.dimensions();
@@ -110,6 +124,20 @@ fn open_decoder<R: BufRead + Seek + 'static>(
             ));
         }
     }
+    // After the checks above, so that a forged or truncated header is called that.
+    let pixels = u64::from(h) * u64::from(w);
+    if pixels > limits.image_pixels {
+        return Err(Error::data(
+            path,
+            format!(
+                "header says {h}×{w} pixels (height×width, {pixels} pixels), more than the \
+                 limit of {} pixels per image; refusing to decode it (set \
+                 {MAX_IMAGE_PIXELS_ENV} to raise the limit if the image is genuine, or shrink \
+                 it first)",
+                limits.image_pixels
+            ),
+        ));
+    }
     let channels = if decoder.color_type().has_color() { 3 } else { 1 };
     let header = Header { format, width: w as usize, height: h as usize, channels };
     Ok((decoder, header))
@@ -136,9 +164,9 @@ fn image_error(path: &Path, format: ImageFormat, part: &str, limit: u64, e: Imag
 
 /// Reads and checks `path`'s header (see [`open_decoder`]), reading no more of the
 /// file than the decoder needs for it.
-pub(super) fn read_header(path: &Path, limit: u64) -> Result<Header> {
-    let (file, len) = open_file(path, limit)?;
-    open_decoder(path, BufReader::new(file), len, limit).map(|(_, header)| header)
+pub(super) fn read_header(path: &Path, limits: FolderLimits) -> Result<Header> {
+    let (file, len) = open_file(path, limits.data_bytes)?;
+    open_decoder(path, BufReader::new(file), len, limits).map(|(_, header)| header)
 }
 
 /// Whether the JPEG `bytes` hold an end-of-image marker after their first scan. (The
@@ -196,10 +224,10 @@ pub(super) fn decode_into(
     path: &Path,
     expected: &Header,
     shape: ImageShape,
-    limit: u64,
+    limits: FolderLimits,
     out: &mut Vec<u8>,
 ) -> Result<()> {
-    let (file, len) = open_file(path, limit)?;
+    let (file, len) = open_file(path, limits.data_bytes)?;
     let mut bytes = Vec::with_capacity(len as usize);
     file.take(len).read_to_end(&mut bytes).map_err(|e| Error::io(path, e))?;
     if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) && !jpeg_is_complete(&bytes) {
@@ -209,7 +237,7 @@ pub(super) fn decode_into(
              corrupt",
         ));
     }
-    let (decoder, header) = open_decoder(path, Cursor::new(bytes), len, limit)?;
+    let (decoder, header) = open_decoder(path, Cursor::new(bytes), len, limits)?;
     if header != *expected {
         return Err(Error::data(
             path,
@@ -217,7 +245,7 @@ pub(super) fn decode_into(
         ));
     }
     let image = DynamicImage::from_decoder(decoder)
-        .map_err(|e| image_error(path, header.format, "pixels", limit, e))?;
+        .map_err(|e| image_error(path, header.format, "pixels", limits.data_bytes, e))?;
     let (w, h) = (shape.width as u32, shape.height as u32);
     let resize = (header.height, header.width) != (shape.height, shape.width);
     if shape.channels == 1 {

@@ -55,8 +55,13 @@
 //! size exceeds the data memory limit ([`crate::limits::max_data_bytes`]) is
 //! refused, and so is a PNG whose file is too small for the size its header claims
 //! (deflate compresses at most 1032:1), so a forged or truncated header never causes
-//! a large allocation. The total, images × channels × height × width bytes, must be
-//! within the limit too; it is allocated once.
+//! a large allocation. So is an image whose header declares more pixels (width ×
+//! height) than the per-image limit ([`crate::limits::max_image_pixels`]: 64
+//! megapixels unless `$CNNVAR_MAX_IMAGE_PIXELS` says otherwise), whatever size the
+//! folder is read at: each image is decoded in full before it is resized, so a valid
+//! 3.5 MB PNG of 60 000 × 60 000 pixels would otherwise take 3.6 GB and minutes. The
+//! total, images × channels × height × width bytes, must be within the data limit
+//! too; it is allocated once.
 //!
 //! # Checksum
 //!
@@ -89,8 +94,9 @@ use std::path::{Path, PathBuf};
 use cnnvar_core::{DatasetName, Error, ImageShape, Result};
 
 use crate::dataset::{DataSplit, Dataset};
-use crate::limits::max_data_bytes;
+use crate::limits::{max_data_bytes, max_image_pixels};
 use checksum::checksum;
+pub(crate) use decode::FolderLimits;
 use decode::{Header, check_like_first, check_limit, decode_into, read_header};
 use options::check_options;
 use plan::plan;
@@ -156,14 +162,15 @@ impl FolderData {
 /// a channel count or size unlike the first image's (when not converted); an image
 /// or a total over the data memory limit; invalid options.
 pub fn load_folder(root: &Path, options: &FolderOptions) -> Result<FolderData> {
-    load_folder_limited(root, options, max_data_bytes()?)
+    let limits = FolderLimits { data_bytes: max_data_bytes()?, image_pixels: max_image_pixels()? };
+    load_folder_limited(root, options, limits)
 }
 
-/// [`load_folder`] with an explicit data memory limit in bytes.
+/// [`load_folder`] with explicit limits.
 pub(crate) fn load_folder_limited(
     root: &Path,
     options: &FolderOptions,
-    limit: u64,
+    limits: FolderLimits,
 ) -> Result<FolderData> {
     check_options(options)?;
     let mut skipped = Vec::new();
@@ -171,7 +178,7 @@ pub(crate) fn load_folder_limited(
 
     // Pass 1: every header, before anything is decoded.
     let headers =
-        plan.iter().map(|item| read_header(&item.path, limit)).collect::<Result<Vec<Header>>>()?;
+        plan.iter().map(|item| read_header(&item.path, limits)).collect::<Result<Vec<Header>>>()?;
     let (first, first_path) = (&headers[0], &plan[0].path);
     let channels = options.channels.unwrap_or(first.channels);
     let (height, width) = options.image_size.unwrap_or((first.height, first.width));
@@ -179,8 +186,10 @@ pub(crate) fn load_folder_limited(
         check_like_first(header, &item.path, first, first_path, options)?;
     }
     let shape = ImageShape { channels, height, width };
-    let pixels = shape.pixels();
-    let total = (pixels as u64).saturating_mul(plan.len() as u64);
+    // Saturating: `image_size` may ask for up to 2^32 × 2^32 (checked before
+    // `shape.pixels()`, which could overflow).
+    let total =
+        [channels, height, width, plan.len()].iter().fold(1u64, |n, &k| n.saturating_mul(k as u64));
     check_limit(
         root,
         total,
@@ -189,8 +198,10 @@ pub(crate) fn load_folder_limited(
             plan.len(),
             if channels == 1 { "" } else { "s" }
         ),
-        limit,
+        limits.data_bytes,
     )?;
+
+    let pixels = shape.pixels();
 
     // Pass 2: decode each image into its set.
     let test_count = plan.iter().filter(|item| item.test).count();
@@ -201,7 +212,7 @@ pub(crate) fn load_folder_limited(
     ];
     for (item, header) in plan.iter().zip(&headers) {
         let (images, labels) = &mut sets[usize::from(item.test)];
-        decode_into(&item.path, header, shape, limit, images)?;
+        decode_into(&item.path, header, shape, limits, images)?;
         labels.push(item.label);
     }
     let [(train_images, train_labels), (test_images, test_labels)] = sets;
