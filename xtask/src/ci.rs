@@ -1,9 +1,10 @@
 //! `cargo xtask ci`: the test command. Installs prerequisites, then: the format check; one
 //! build of every target with all CPU backends compiled in, which is also the lint (the
 //! workspace's crates are compiled by clippy-driver with `-D warnings`), so that the
-//! dependency tree is compiled once; every test; the burn-free crates alone; a clippy
-//! check of the crates whose code the GPU backend features change; a bounded run of every
-//! fuzz target; and a table of each step's seconds.
+//! dependency tree is compiled once; every test; the burn-free crates' tests without burn
+//! (and a check that `cargo tree` shows none); a clippy check of the crates whose code the
+//! GPU backend features change; a bounded run of every fuzz target; and a table of each
+//! step's seconds.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
