@@ -117,7 +117,7 @@ fn png_claiming(img: &GrayImage, w: u32, h: u32) -> Vec<u8> {
 /// reach zeros, so the repeated segments decode to `h` rows of zeros.
 fn black_png(w: u32, h: u32) -> Vec<u8> {
     use flate2::{Compress, Compression, FlushCompress};
-    let d = (1..=64).rev().find(|d| h % d == 0).expect("1 divides");
+    let d = (1..=64).rev().find(|&d| h.is_multiple_of(d)).expect("1 divides");
     let zeros = vec![0u8; (w as usize + 1) * d as usize];
     let mut deflate = Compress::new(Compression::best(), false);
     let mut segment = Vec::with_capacity(zeros.len() / 100 + 64);
