@@ -520,6 +520,14 @@ fn a_missing_root_or_a_file_as_root_is_refused() {
     write(&dir.path().join("file"), b"x");
     let msg = error(&dir.path().join("file"));
     assert!(msg.contains("is not a directory"), "{msg}");
+    #[cfg(unix)]
+    {
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&missing, &link).expect("symlink");
+        let msg = error(&link);
+        assert!(msg.starts_with(&link.display().to_string()), "{msg}");
+        assert!(msg.contains("dangling symbolic link"), "{msg}");
+    }
 }
 
 #[test]
@@ -594,6 +602,93 @@ fn an_unreadable_image_is_refused_naming_the_file() {
     return;
     let msg = error(root);
     assert!(msg.starts_with(&bad.display().to_string()), "{msg}");
+    assert!(msg.contains("dangling symbolic link"), "says what is wrong: {msg}");
+    assert!(msg.contains(&root.join("gone.png").display().to_string()), "the target: {msg}");
+}
+
+/// A class folder that is a dangling link or a loop of links is refused, naming it and
+/// what is wrong: skipped as a non-image, its class would vanish from the data set
+/// (and from the run id). Any other link that cannot be followed is refused too, since
+/// what it stood for cannot be known.
+#[cfg(unix)]
+#[test]
+fn a_class_folder_link_that_cannot_be_followed_is_refused() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    two_classes(root);
+    let dangling = root.join("c");
+    symlink(root.join("gone"), &dangling).expect("symlink");
+    let msg = error(root);
+    assert!(msg.starts_with(&dangling.display().to_string()), "{msg}");
+    assert!(msg.contains("dangling symbolic link"), "{msg}");
+    assert!(msg.contains(&format!("its target {} does not exist", root.join("gone").display())));
+    fs::remove_file(&dangling).expect("rm");
+
+    // c → d → c.
+    symlink(root.join("d"), &dangling).expect("symlink");
+    symlink(&dangling, root.join("d")).expect("symlink");
+    let msg = error(root);
+    assert!(msg.starts_with(&dangling.display().to_string()), "{msg}");
+    assert!(msg.to_lowercase().contains("too many levels of symbolic links"), "{msg}");
+    fs::remove_file(root.join("d")).expect("rm");
+    fs::remove_file(&dangling).expect("rm");
+
+    // In a split folder, and for other names, the same.
+    let split = dir.path().join("split");
+    two_classes(&split.join("train"));
+    two_classes(&split.join("test"));
+    symlink(split.join("nowhere"), split.join("test/c")).expect("symlink");
+    let msg = error(&split);
+    assert!(msg.starts_with(&split.join("test/c").display().to_string()), "{msg}");
+    assert!(msg.contains("dangling symbolic link"), "{msg}");
+    symlink(root.join("gone.txt"), root.join("a/notes.txt")).expect("symlink");
+    let msg = error(root);
+    assert!(msg.starts_with(&root.join("a/notes.txt").display().to_string()), "{msg}");
+}
+
+/// A link to a real class folder or a real image is followed: the class is named after
+/// the link, and the data are the same as with the folder itself.
+#[cfg(unix)]
+#[test]
+fn links_to_real_folders_and_images_are_followed() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (real, linked) = (dir.path().join("real"), dir.path().join("linked"));
+    two_classes(&real);
+    let elsewhere = dir.path().join("elsewhere");
+    fs::create_dir_all(linked.join("a")).expect("mkdir");
+    for i in 0..2 {
+        let name = format!("{i:03}.png");
+        symlink(real.join("a").join(&name), linked.join("a").join(&name)).expect("symlink");
+    }
+    fs::rename(real.join("b"), &elsewhere).expect("move b");
+    symlink(&elsewhere, linked.join("b")).expect("symlink");
+    symlink(&elsewhere, real.join("b")).expect("symlink");
+    let (a, b) = (load(&real).expect("loads"), load(&linked).expect("loads through links"));
+    assert_eq!(b.class_names, ["a", "b"]);
+    assert_eq!((a.sha256, a.train.len() + a.test.len()), (b.sha256, 4));
+}
+
+/// A FIFO (or socket, or device) named like an image is refused, not opened: opening a
+/// FIFO would wait for a writer forever.
+#[cfg(unix)]
+#[test]
+fn a_special_file_named_like_an_image_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    two_classes(root);
+    let fifo = root.join("a/pipe.png");
+    match std::process::Command::new("mkfifo").arg(&fifo).status() {
+        Ok(s) if s.success() => {}
+        other => {
+            eprintln!("skipped: mkfifo failed ({other:?})");
+            return;
+        }
+    }
+    let msg = error(root);
+    assert!(msg.starts_with(&fifo.display().to_string()), "{msg}");
+    assert!(msg.contains("not a regular file"), "{msg}");
 }
 
 #[test]

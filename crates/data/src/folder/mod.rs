@@ -30,10 +30,13 @@
 //! is neither (text, GIF, …) is refused. Other files (`README.txt`, `labels.csv`, …)
 //! are skipped and listed in [`FolderData::skipped`]; names starting with `.`
 //! (`.DS_Store`, `._x.png`, `.ipynb_checkpoints/`) are ignored everywhere, as hidden
-//! files. Refused, each with an [`Error`] naming the file or folder: a folder inside a
-//! class folder, an image outside any class folder, a class folder with no image,
-//! a single class, different classes in `train/` and `test/`, and every image that
-//! cannot be read or decoded (empty, truncated, corrupt).
+//! files. Symbolic links are followed: a link to a folder is a folder (a class folder
+//! is named after the link), a link to an image an image. Refused, each with an
+//! [`Error`] naming the file or folder: a folder inside a class folder, an image
+//! outside any class folder, a class folder with no image, a single class, different
+//! classes in `train/` and `test/`, a link that cannot be followed (dangling, or a
+//! loop: skipped, a linked class would vanish), a FIFO, socket or device named like an
+//! image, and every image that cannot be read or decoded (empty, truncated, corrupt).
 //!
 //! # Pixels
 //!
@@ -157,10 +160,13 @@ impl FolderData {
 /// directory; only one of `train/` and `test/`, or another folder beside them; no
 /// class folder, only one, more than [`MAX_CLASSES`], or different ones in `train/`
 /// and `test/`; a class folder without images, or (one-set layout) with a single
-/// image; a folder inside a class folder; an image outside any class folder; an image
-/// that is empty, unreadable, neither PNG nor JPEG by content, truncated or corrupt;
-/// a channel count or size unlike the first image's (when not converted); an image
-/// or a total over the data memory limit; invalid options.
+/// image; a folder inside a class folder; an image outside any class folder; a
+/// symbolic link that cannot be followed (dangling, or a loop); a FIFO, socket or
+/// device named like an image; an image that is empty, unreadable, neither PNG nor
+/// JPEG by content, truncated or corrupt; a channel count or size unlike the first
+/// image's (when not converted); an image whose header declares more pixels than the
+/// per-image limit; an image or a total over the data memory limit; a malformed
+/// `$CNNVAR_MAX_DATA_BYTES` or `$CNNVAR_MAX_IMAGE_PIXELS`; invalid options.
 pub fn load_folder(root: &Path, options: &FolderOptions) -> Result<FolderData> {
     let limits = FolderLimits { data_bytes: max_data_bytes()?, image_pixels: max_image_pixels()? };
     load_folder_limited(root, options, limits)

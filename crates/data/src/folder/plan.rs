@@ -8,7 +8,7 @@ use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
-use super::scan::{classes_in, entries, not_in_class, same_classes};
+use super::scan::{classes_in, entries, follow, not_in_class, same_classes};
 use super::{FolderLayout, FolderOptions};
 
 /// The ChaCha stream the seeded train/test split of a one-set folder draws from.
@@ -37,6 +37,9 @@ pub(super) fn plan(
     const EXPECTED: &str = "expected a folder holding one folder of images per class, or \
                             train/ and test/ each holding them";
     if !root.is_dir() {
+        if std::fs::symlink_metadata(root).is_ok_and(|m| m.is_symlink()) {
+            follow(root)?;
+        }
         let what = if root.exists() { "is not a directory" } else { "does not exist" };
         return Err(Error::data(root, format!("{what}; {EXPECTED}")));
     }

@@ -1,6 +1,8 @@
 //! Walking the class tree: the entries of a folder, the class folders and their
 //! image files, and the checks on them.
 
+use std::fs::Metadata;
+use std::io;
 use std::path::{Path, PathBuf};
 
 use cnnvar_core::{Error, Result};
@@ -13,15 +15,19 @@ pub const IMAGE_EXTENSIONS: [&str; 3] = ["png", "jpg", "jpeg"];
 /// The most classes a folder may have (labels are bytes).
 pub const MAX_CLASSES: usize = 256;
 
-/// A directory entry that is not hidden.
+/// A directory entry that is not hidden, links followed.
 pub(super) struct Entry {
     pub(super) name: std::ffi::OsString,
     pub(super) path: PathBuf,
+    /// A directory (or a link to one).
     pub(super) is_dir: bool,
+    /// A regular file (or a link to one): not a directory, FIFO, socket or device.
+    pub(super) is_file: bool,
 }
 
 /// The entries of `dir` whose names do not start with `.`, sorted by name. A link
-/// is followed (a dangling link counts as a file).
+/// is followed: a link to a folder is a folder, a link to a file a file; one that
+/// cannot be followed (dangling, or a loop) is an error naming it ([`follow`]).
 pub(super) fn entries(dir: &Path) -> Result<Vec<Entry>> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
@@ -31,10 +37,48 @@ pub(super) fn entries(dir: &Path) -> Result<Vec<Entry>> {
             continue;
         }
         let path = entry.path();
-        out.push(Entry { is_dir: path.is_dir(), name, path });
+        let meta = follow(&path)?;
+        out.push(Entry { is_dir: meta.is_dir(), is_file: meta.is_file(), name, path });
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
+}
+
+/// What `path` is once links are followed. A link that cannot be followed is refused,
+/// naming it and what is wrong: skipping it would drop what it stood for (a whole
+/// class, if it was a class folder) without a word.
+pub(super) fn follow(path: &Path) -> Result<Metadata> {
+    std::fs::metadata(path).map_err(|e| unfollowable(path, e))
+}
+
+/// The error for `path`, which `metadata` failed on with `e`.
+fn unfollowable(path: &Path, e: io::Error) -> Error {
+    let Ok(target) = std::fs::read_link(path) else {
+        return Error::io(path, e); // Not a link.
+    };
+    let target = path.parent().map_or_else(|| target.clone(), |dir| dir.join(&target));
+    const EXPECTED: &str = "expected a link to a class folder or to an image";
+    if matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::NotADirectory) {
+        Error::data(
+            path,
+            format!(
+                "is a dangling symbolic link: its target {} does not exist; {EXPECTED} \
+                 (restore its target, or remove the link)",
+                target.display()
+            ),
+        )
+    } else {
+        // A loop is "Too many levels of symbolic links".
+        let why = e.to_string();
+        Error::data(
+            path,
+            format!(
+                "is a symbolic link to {} that cannot be followed: {why}; {EXPECTED} (a loop \
+                 of links leads nowhere: fix or remove the link)",
+                target.display()
+            ),
+        )
+    }
 }
 
 /// Whether `path`'s name ends in one of [`IMAGE_EXTENSIONS`].
@@ -87,6 +131,13 @@ pub(super) fn classes_in(dir: &Path, skipped: &mut Vec<PathBuf>) -> Result<Vec<C
                 ));
             }
             if is_image_name(&f.path) {
+                if !f.is_file {
+                    return Err(Error::data(
+                        &f.path,
+                        "is not a regular file (a FIFO, socket or device) but is named like an \
+                         image; expected a PNG or JPEG file (or move it out)",
+                    ));
+                }
                 files.push(f.path);
             } else {
                 others += 1;
