@@ -397,6 +397,31 @@ fn mixed_channels_are_refused_naming_the_file_unless_converted() {
     assert_eq!(data.train.len() + data.test.len(), 5);
 }
 
+/// A mismatch names each image's real colour type: RGBA is 4 channels, grey+alpha 2
+/// (their alpha is dropped, so they compare as RGB and grey).
+#[test]
+fn mixed_channels_name_the_real_colour_types() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    two_classes(root);
+    let rgba = root.join("b/005.png");
+    save(&RgbaImage::from_pixel(4, 4, image::Rgba([1, 2, 3, 4])), &rgba);
+    let msg = error(root);
+    assert!(msg.starts_with(&rgba.display().to_string()), "{msg}");
+    assert!(msg.contains("is RGBA (4 channels)") && msg.contains("grey (1 channel)"), "{msg}");
+    assert!(msg.contains("alpha"), "says that alpha is dropped: {msg}");
+
+    // The first image grey+alpha, another RGB.
+    fs::remove_file(&rgba).expect("rm");
+    let first = root.join("a/000.png");
+    image::GrayAlphaImage::from_pixel(4, 4, image::LumaA([9, 200])).save(&first).expect("save");
+    save(&colour(4, 4, 1), &rgba);
+    let msg = error(root);
+    assert!(msg.starts_with(&rgba.display().to_string()), "{msg}");
+    assert!(msg.contains("is RGB (3 channels)"), "{msg}");
+    assert!(msg.contains("is grey+alpha (2 channels)"), "{msg}");
+}
+
 #[test]
 fn image_size_option_resizes_other_sizes() {
     let dir = tempfile::tempdir().expect("tempdir");

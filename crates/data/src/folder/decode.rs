@@ -8,7 +8,7 @@ use std::path::Path;
 
 use cnnvar_core::{Error, ImageShape, Result};
 use image::imageops::FilterType;
-use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits};
+use image::{ColorType, DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits};
 
 use super::FolderOptions;
 use crate::limits::{MAX_DATA_BYTES_ENV, MAX_IMAGE_PIXELS_ENV};
@@ -36,11 +36,27 @@ pub(super) struct Header {
     pub(super) height: usize,
     /// 1 for grey (with or without alpha), 3 for colour.
     pub(super) channels: usize,
+    /// The colour type the image decodes to (a palette is RGB or RGBA).
+    pub(super) colour: ColorType,
 }
 
 impl Header {
-    fn describe_channels(&self) -> &'static str {
-        if self.channels == 1 { "grey (1 channel)" } else { "RGB (3 channels)" }
+    /// The image's colour type as a reader would name it: `grey (1 channel)`, `grey+alpha
+    /// (2 channels)`, `RGB (3 channels)`, `RGBA (4 channels)`, with the bit depth when
+    /// it is not 8 (`RGBA (4 channels, 16-bit)`).
+    pub(super) fn describe_channels(&self) -> String {
+        let c = self.colour;
+        let kind = match (c.has_color(), c.has_alpha()) {
+            (false, false) => "grey",
+            (false, true) => "grey+alpha",
+            (true, false) => "RGB",
+            (true, true) => "RGBA",
+        };
+        let n = c.channel_count();
+        let s = if n == 1 { "" } else { "s" };
+        let bits = u16::from(c.bits_per_pixel()) / u16::from(n.max(1));
+        let depth = if bits == 8 { String::new() } else { format!(", {bits}-bit") };
+        format!("{kind} ({n} channel{s}{depth})")
     }
 }
 
@@ -138,8 +154,9 @@ fn open_decoder<R: BufRead + Seek + 'static>(
             ),
         ));
     }
-    let channels = if decoder.color_type().has_color() { 3 } else { 1 };
-    let header = Header { format, width: w as usize, height: h as usize, channels };
+    let colour = decoder.color_type();
+    let channels = if colour.has_color() { 3 } else { 1 };
+    let header = Header { format, width: w as usize, height: h as usize, channels, colour };
     Ok((decoder, header))
 }
 
@@ -192,8 +209,9 @@ pub(super) fn check_like_first(
         return Err(Error::data(
             path,
             format!(
-                "is {} but the first image, {}, is {}; expected every image alike (or set the \
-                 `channels` option to 1 or 3 to convert them)",
+                "is {} but the first image, {}, is {}; expected every image grey or every \
+                 image colour, an alpha channel being dropped (or set the `channels` option to \
+                 1 or 3 to convert them)",
                 header.describe_channels(),
                 first_path.display(),
                 first.describe_channels()

@@ -160,3 +160,25 @@ fn a_huge_image_size_option_is_refused_by_the_data_limit() {
     assert!(msg.starts_with(&dir.path().display().to_string()), "{msg}");
     assert!(msg.contains("more than the data limit"), "{msg}");
 }
+
+#[test]
+fn colour_types_are_named_with_their_channels_and_depth() {
+    use image::ColorType;
+    let header = |colour| decode::Header {
+        format: image::ImageFormat::Png,
+        width: 1,
+        height: 1,
+        channels: 1,
+        colour,
+    };
+    for (colour, name) in [
+        (ColorType::L8, "grey (1 channel)"),
+        (ColorType::La8, "grey+alpha (2 channels)"),
+        (ColorType::Rgb8, "RGB (3 channels)"),
+        (ColorType::Rgba8, "RGBA (4 channels)"),
+        (ColorType::L16, "grey (1 channel, 16-bit)"),
+        (ColorType::Rgba16, "RGBA (4 channels, 16-bit)"),
+    ] {
+        assert_eq!(header(colour).describe_channels(), name);
+    }
+}
