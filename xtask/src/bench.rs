@@ -34,7 +34,126 @@ const REFERENCES: &[&str] = &["keras", "pytorch"];
 /// Where Debian's `dataset-fashion-mnist` puts the IDX files.
 const SYSTEM_DATA_DIR: &str = "/usr/share/datasets/fashion-mnist";
 
-/// The options of `cargo xtask bench`.
+/// The command line of `cargo xtask bench`.
+#[derive(clap::Args, Debug)]
+pub struct BenchArgs {
+    /// Timed training examples (default 48000: 1500 steps of batch 32; 256 with --quick)
+    #[arg(long, value_name = "N")]
+    samples: Option<usize>,
+    /// Untimed examples before (Keras, PyTorch; default 9600, 64 with --quick; burn
+    /// warms up on one untimed epoch of the same examples)
+    #[arg(long, value_name = "N")]
+    warmup: Option<usize>,
+    /// Timed test examples (default 10000, 256 with --quick)
+    #[arg(long, value_name = "N")]
+    eval_samples: Option<usize>,
+    /// Compute threads per process
+    #[arg(long, value_name = "T", default_value_t = 2, value_parser = at_least_one)]
+    threads: usize,
+    /// The models, of simple,two-conv,complex
+    #[arg(long, value_name = "LIST", default_value = "simple,two-conv,complex", value_parser = models)]
+    models: List,
+    /// The cnnvar backends, of flex,ndarray,tch, or none [default: flex,tch] (ndarray's
+    /// direct-loop convolution is very slow)
+    #[arg(long, value_name = "LIST", value_parser = backends)]
+    backends: Option<List>,
+    /// The reference frameworks, of keras,pytorch, or none (--study: keras only)
+    #[arg(long, value_name = "LIST", default_value = "keras,pytorch", value_parser = refs)]
+    refs: List,
+    /// A smoke test: 256 timed examples, 64 warm-up, 256 test, no roofline; results in
+    /// bench/results/tmp/quick unless --out
+    #[arg(long)]
+    quick: bool,
+    /// The Fashion-MNIST IDX files [default: $CNNVAR_DATA_DIR, else
+    /// /usr/share/datasets/fashion-mnist]
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Measure this cnnvar binary instead of building one
+    #[arg(long, value_name = "PATH")]
+    cnnvar: Option<PathBuf>,
+    /// Results directory [default: bench/results; bench/results/tmp/quick with --quick];
+    /// each process's output and stderr go to DIR/tmp
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Per-process time limit in seconds
+    #[arg(long, value_name = "S", default_value_t = 1800)]
+    timeout: u64,
+    /// Also measure each backend with VAR=VAL in its environment, right after the plain
+    /// run (a before/after pair, e.g. CNNVAR_MALLOC_TUNING=0)
+    #[arg(long, value_name = "VAR=VAL", value_parser = variant)]
+    variant: Option<Variant>,
+    /// Time this whole study run by `cnnvar sweep` (its default jobs and threads) on each
+    /// of --backends against the same runs in one Keras process; writes DIR/study.json
+    #[arg(long, value_name = "FILE")]
+    study: Option<PathBuf>,
+    /// With --study: replicates per level instead of the study's
+    #[arg(long, value_name = "N", requires = "study", value_parser = at_least_one)]
+    seeds: Option<usize>,
+    /// With --study: epochs of every run instead of the study's
+    #[arg(long, value_name = "M", requires = "study", value_parser = at_least_one)]
+    epochs: Option<usize>,
+    /// Run the Criterion benches (batch assembly, evaluation) instead; everything after
+    /// it goes to Criterion (e.g. a filter, --quick)
+    #[arg(long, value_name = "ARGS", num_args = 0.., allow_hyphen_values = true)]
+    criterion: Option<Vec<String>>,
+}
+
+/// A list option's items (`none`: empty).
+#[derive(Clone, Debug, PartialEq)]
+struct List(Vec<String>);
+
+/// A `--variant VAR=VALUE`.
+#[derive(Clone, Debug, PartialEq)]
+struct Variant(String, String);
+
+/// A comma-separated list whose items must come from `allowed` (`none`: empty).
+fn list(value: &str, allowed: &[&str]) -> Result<List> {
+    if value == "none" {
+        return Ok(List(vec![]));
+    }
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            if allowed.contains(&s) {
+                Ok(s.to_string())
+            } else {
+                bail!("unknown `{s}`; expected some of {} (or none)", allowed.join(","))
+            }
+        })
+        .collect::<Result<_>>()
+        .map(List)
+}
+
+fn models(value: &str) -> Result<List> {
+    list(value, MODELS)
+}
+
+fn backends(value: &str) -> Result<List> {
+    list(value, CPU_BACKENDS)
+}
+
+fn refs(value: &str) -> Result<List> {
+    list(value, REFERENCES)
+}
+
+fn at_least_one(value: &str) -> Result<usize> {
+    let n: usize = value.parse().with_context(|| format!("`{value}` is not a whole number"))?;
+    anyhow::ensure!(n >= 1, "must be at least 1");
+    Ok(n)
+}
+
+fn variant(value: &str) -> Result<Variant> {
+    match value.split_once('=') {
+        Some((k, v)) if !k.is_empty() && !k.contains(char::is_whitespace) => {
+            Ok(Variant(k.to_string(), v.to_string()))
+        }
+        _ => bail!("expected VAR=VALUE, got `{value}`"),
+    }
+}
+
+/// The options of `cargo xtask bench`, defaults and `--study`'s choices applied.
 #[derive(Clone, Debug)]
 struct Options {
     samples: Option<usize>,
@@ -54,144 +173,45 @@ struct Options {
     variant: Option<(String, String)>,
     seeds: Option<usize>,
     epochs: Option<usize>,
-    backends_given: bool,
-}
-
-/// A comma-separated list whose items must come from `allowed` (`none`: empty).
-fn list(flag: &str, value: &str, allowed: &[&str]) -> Result<Vec<String>> {
-    if value == "none" {
-        return Ok(vec![]);
-    }
-    value
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            if allowed.contains(&s) {
-                Ok(s.to_string())
-            } else {
-                bail!("{flag}: unknown `{s}`; expected some of {} (or none)", allowed.join(","))
-            }
-        })
-        .collect()
-}
-
-fn number(flag: &str, value: &str) -> Result<usize> {
-    value.parse().with_context(|| format!("{flag}: `{value}` is not a whole number"))
 }
 
 impl Options {
-    fn parse(args: &[String]) -> Result<Options> {
-        let mut o = Options {
-            samples: None,
-            warmup: None,
-            eval_samples: None,
-            threads: 2,
-            models: MODELS.iter().map(|s| s.to_string()).collect(),
-            backends: DEFAULT_BACKENDS.iter().map(|s| s.to_string()).collect(),
-            refs: REFERENCES.iter().map(|s| s.to_string()).collect(),
-            quick: false,
-            data_dir: std::env::var_os("CNNVAR_DATA_DIR")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from(SYSTEM_DATA_DIR)),
-            out: None,
-            cnnvar: None,
-            timeout: Duration::from_secs(1800),
-            criterion: None,
-            study: None,
-            variant: None,
-            seeds: None,
-            epochs: None,
-            backends_given: false,
+    fn from_args(a: BenchArgs) -> Options {
+        let mut refs = a.refs.0;
+        let backends = match a.backends {
+            Some(List(b)) => b,
+            None => DEFAULT_BACKENDS.iter().map(|s| s.to_string()).collect(),
         };
-        let mut i = 0;
-        while i < args.len() {
-            let (flag, inline) = match args[i].split_once('=') {
-                Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
-                _ => (args[i].clone(), None),
-            };
-            if flag == "--quick" {
-                o.quick = true;
-                i += 1;
-                continue;
-            }
-            if flag == "--criterion" {
-                let rest = args[i + 1..].iter().skip_while(|a| *a == "--").cloned().collect();
-                o.criterion = Some(rest);
-                break;
-            }
-            const VALUED: &[&str] = &[
-                "--samples",
-                "--warmup",
-                "--eval-samples",
-                "--threads",
-                "--models",
-                "--backends",
-                "--refs",
-                "--data-dir",
-                "--out",
-                "--cnnvar",
-                "--timeout",
-                "--study",
-                "--variant",
-                "--seeds",
-                "--epochs",
-            ];
-            if !VALUED.contains(&flag.as_str()) {
-                bail!("bench: unknown option `{flag}`\n\n{}", crate::HELP);
-            }
-            let value = match inline {
-                Some(v) => v,
-                None => {
-                    i += 1;
-                    args.get(i).cloned().with_context(|| format!("{flag} needs a value"))?
-                }
-            };
-            match flag.as_str() {
-                "--samples" => o.samples = Some(number(&flag, &value)?),
-                "--warmup" => o.warmup = Some(number(&flag, &value)?),
-                "--eval-samples" => o.eval_samples = Some(number(&flag, &value)?),
-                "--threads" => o.threads = number(&flag, &value)?,
-                "--models" => o.models = list(&flag, &value, MODELS)?,
-                "--backends" => {
-                    o.backends = list(&flag, &value, CPU_BACKENDS)?;
-                    o.backends_given = true;
-                }
-                "--study" => o.study = Some(PathBuf::from(value)),
-                "--variant" => match value.split_once('=') {
-                    Some((k, v)) if !k.is_empty() && !k.contains(char::is_whitespace) => {
-                        o.variant = Some((k.to_string(), v.to_string()))
-                    }
-                    _ => bail!("--variant: expected VAR=VALUE, got `{value}`"),
-                },
-                "--seeds" => o.seeds = Some(number(&flag, &value)?),
-                "--epochs" => o.epochs = Some(number(&flag, &value)?),
-                "--refs" => o.refs = list(&flag, &value, REFERENCES)?,
-                "--data-dir" => o.data_dir = PathBuf::from(value),
-                "--out" => o.out = Some(PathBuf::from(value)),
-                "--cnnvar" => o.cnnvar = Some(PathBuf::from(value)),
-                "--timeout" => o.timeout = Duration::from_secs(number(&flag, &value)? as u64),
-                _ => unreachable!("every option in VALUED has an arm"),
-            }
-            i += 1;
+        if a.study.is_some() {
+            // The study is compared with Keras only.
+            refs.retain(|r| r == "keras");
         }
-        if o.threads == 0 {
-            bail!("--threads must be at least 1");
+        Options {
+            samples: a.samples,
+            warmup: a.warmup,
+            eval_samples: a.eval_samples,
+            threads: a.threads,
+            models: a.models.0,
+            backends,
+            refs,
+            quick: a.quick,
+            data_dir: a.data_dir.unwrap_or_else(|| {
+                std::env::var_os("CNNVAR_DATA_DIR")
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| PathBuf::from(SYSTEM_DATA_DIR))
+            }),
+            out: a.out,
+            cnnvar: a.cnnvar,
+            timeout: Duration::from_secs(a.timeout),
+            // Everything after --criterion goes to Criterion, a leading `--` aside.
+            criterion: a
+                .criterion
+                .map(|c| c.into_iter().skip_while(|a| a == "--").collect::<Vec<_>>()),
+            study: a.study,
+            variant: a.variant.map(|Variant(k, v)| (k, v)),
+            seeds: a.seeds,
+            epochs: a.epochs,
         }
-        if o.seeds == Some(0) || o.epochs == Some(0) {
-            bail!("--seeds and --epochs must be at least 1");
-        }
-        if o.study.is_none() && (o.seeds.is_some() || o.epochs.is_some()) {
-            bail!("--seeds and --epochs belong to --study");
-        }
-        if o.study.is_some() {
-            // The study is compared with Keras only, on flex and LibTorch unless asked.
-            o.refs.retain(|r| r == "keras");
-            if !o.backends_given {
-                o.backends = vec!["flex".into(), "tch".into()];
-            }
-        }
-        Ok(o)
     }
 
     /// Where the results go: `--out`, else `bench/results` (`bench/results/tmp/quick`
@@ -395,9 +415,9 @@ fn run_study(
     Ok(())
 }
 
-/// Parses `bench`'s options and runs it.
-pub fn run(args: &[String]) -> Result<()> {
-    let o = Options::parse(args)?;
+/// Runs `bench` with its options.
+pub fn run(args: BenchArgs) -> Result<()> {
+    let o = Options::from_args(args);
     if let Some(extra) = &o.criterion {
         return criterion(extra);
     }
@@ -456,4 +476,117 @@ pub fn run(args: &[String]) -> Result<()> {
         bail!("{failed} of {} measurements failed (see the ERROR lines above)", rows.len());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Cli, Task};
+    use clap::Parser;
+
+    fn parse(args: &[&str]) -> Result<Options, clap::Error> {
+        let all = ["cargo xtask", "bench"].into_iter().chain(args.iter().copied());
+        match Cli::try_parse_from(all)?.task {
+            Some(Task::Bench(b)) => Ok(Options::from_args(*b)),
+            other => panic!("not bench: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults() {
+        let o = parse(&[]).expect("parses");
+        assert_eq!(o.threads, 2);
+        assert_eq!(o.models, MODELS);
+        assert_eq!(o.backends, DEFAULT_BACKENDS);
+        assert_eq!(o.refs, REFERENCES);
+        assert_eq!((o.samples, o.warmup, o.eval_samples), (None, None, None));
+        assert_eq!(o.timeout, Duration::from_secs(1800));
+        assert!(!o.quick && o.criterion.is_none() && o.study.is_none() && o.variant.is_none());
+        let w = o.workload().expect("valid");
+        assert_eq!((w.samples, w.warmup, w.eval_samples), (48_000, 9_600, 10_000));
+        let q = parse(&["--quick"]).expect("parses").workload().expect("valid");
+        assert_eq!((q.samples, q.warmup, q.eval_samples), (256, 64, 256));
+    }
+
+    #[test]
+    fn options_with_values() {
+        let o = parse(&[
+            "--samples",
+            "512",
+            "--warmup=0",
+            "--eval-samples",
+            "100",
+            "--threads",
+            "1",
+            "--models",
+            "simple, complex",
+            "--backends=flex,ndarray,tch",
+            "--refs",
+            "none",
+            "--data-dir",
+            "/d",
+            "--out",
+            "o",
+            "--cnnvar",
+            "bin/cnnvar",
+            "--timeout",
+            "60",
+            "--variant",
+            "CNNVAR_MALLOC_TUNING=0",
+        ])
+        .expect("parses");
+        assert_eq!(
+            (o.samples, o.warmup, o.eval_samples, o.threads),
+            (Some(512), Some(0), Some(100), 1)
+        );
+        assert_eq!(o.models, ["simple", "complex"]);
+        assert_eq!(o.backends, ["flex", "ndarray", "tch"]);
+        assert!(o.refs.is_empty());
+        assert_eq!(o.data_dir, PathBuf::from("/d"));
+        assert_eq!(o.out_dir(), PathBuf::from("o"));
+        assert_eq!(o.cnnvar, Some(PathBuf::from("bin/cnnvar")));
+        assert_eq!(o.timeout, Duration::from_secs(60));
+        assert_eq!(o.variant, Some(("CNNVAR_MALLOC_TUNING".into(), "0".into())));
+    }
+
+    #[test]
+    fn a_study_is_compared_with_keras_only() {
+        let o = parse(&["--study", "studies/seed.toml", "--seeds", "2", "--epochs", "1"])
+            .expect("parses");
+        assert_eq!(o.study, Some(PathBuf::from("studies/seed.toml")));
+        assert_eq!((o.seeds, o.epochs), (Some(2), Some(1)));
+        assert_eq!(o.refs, ["keras"]);
+        assert_eq!(o.backends, DEFAULT_BACKENDS);
+        assert!(parse(&["--seeds", "2"]).is_err(), "--seeds belongs to --study");
+        assert!(parse(&["--study", "s.toml", "--epochs", "0"]).is_err());
+    }
+
+    #[test]
+    fn everything_after_criterion_goes_to_criterion() {
+        let c = |a: &[&str]| parse(a).expect("parses").criterion.expect("criterion");
+        assert!(c(&["--criterion"]).is_empty());
+        assert_eq!(c(&["--criterion", "batch"]), ["batch"]);
+        assert_eq!(c(&["--criterion", "--quick", "evaluate"]), ["--quick", "evaluate"]);
+        assert_eq!(c(&["--criterion", "--", "--quick"]), ["--quick"]);
+        assert_eq!(c(&["--quick", "--criterion", "--samples", "5"]), ["--samples", "5"]);
+        assert!(parse(&["--quick"]).expect("parses").criterion.is_none());
+    }
+
+    #[test]
+    fn bad_values_are_errors() {
+        for bad in [
+            &["--threads", "0"][..],
+            &["--threads", "two"],
+            &["--models", "simple,resnet"],
+            &["--backends", "cuda"],
+            &["--refs", "jax"],
+            &["--variant", "NOEQUALS"],
+            &["--variant", "=1"],
+            &["--samples"],
+            &["--timeout", "-1"],
+            &["--frobnicate"],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?} must not parse");
+        }
+    }
 }

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 
 use crate::env::{self, sh};
 
@@ -77,23 +77,23 @@ fn count(dir: &Path) -> usize {
     std::fs::read_dir(dir).map_or(0, |d| d.count())
 }
 
-/// Parses `fuzz`'s options (`[TARGET...] [--seconds N]`) and runs it.
-pub fn run(args: &[String]) -> Result<()> {
-    let mut seconds = DEFAULT_SECONDS;
-    let mut targets: Vec<&str> = Vec::new();
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--seconds" => {
-                let Some(v) = it.next() else { bail!("--seconds needs a number") };
-                seconds = v.parse().map_err(|e| anyhow::anyhow!("--seconds {v:?}: {e}"))?;
-            }
-            t if TARGETS.contains(&t) => targets.push(t),
-            other => bail!("unknown fuzz target or option `{other}`; targets: {TARGETS:?}"),
-        }
-    }
-    if targets.is_empty() {
-        targets = TARGETS.to_vec();
-    }
-    fuzz(&targets, seconds)
+/// The options of `cargo xtask fuzz`.
+#[derive(clap::Args, Debug)]
+pub struct FuzzArgs {
+    /// The targets to run (default: all)
+    #[arg(value_name = "TARGET", value_parser = clap::builder::PossibleValuesParser::new(TARGETS))]
+    pub targets: Vec<String>,
+    /// Seconds per target (libFuzzer's -max_total_time)
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_SECONDS)]
+    pub seconds: u64,
+}
+
+/// Runs `fuzz` with its options.
+pub fn run(args: &FuzzArgs) -> Result<()> {
+    let targets: Vec<&str> = if args.targets.is_empty() {
+        TARGETS.to_vec()
+    } else {
+        args.targets.iter().map(String::as_str).collect()
+    };
+    fuzz(&targets, args.seconds)
 }

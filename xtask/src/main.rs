@@ -1,6 +1,8 @@
 //! cnnvar's automation, run as `cargo xtask <task>`:
 //!
-//! - `ci`: install what the tests need, then fmt, clippy, tests and the per-backend runs.
+//! - `ci`: install what the tests need, then fmt, one build of every target that is also
+//!   the lint (clippy through the build), every test, the burn-free crates, the GPU
+//!   backends' check and a bounded fuzz run.
 //! - `sweep`: the main job: the write-up's study on real data, then the report.
 //! - `setup`: only the installation part of `ci`.
 //! - `fuzz`: the cargo-fuzz targets of every parser, each for a bounded time.
@@ -14,79 +16,195 @@ mod ci;
 mod env;
 mod fuzz;
 mod sweep;
+#[cfg(test)]
+mod tidy;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
+use clap::{CommandFactory, Parser, Subcommand};
+
+/// cnnvar's automation: the tests (ci), the main job (sweep), fuzzing and benchmarks.
+#[derive(Parser, Debug)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask")]
+pub struct Cli {
+    /// The task; without one, this help.
+    #[command(subcommand)]
+    pub task: Option<Task>,
+}
+
+/// The tasks.
+#[derive(Subcommand, Debug)]
+pub enum Task {
+    /// The tests: prerequisites, fmt, build with clippy, every test, the burn-free crates,
+    /// the GPU backends' check, fuzzing.
+    ///
+    /// Installs the test prerequisites (Debian packages, a single-node Slurm, a Python venv
+    /// with torch 2.9.0 for the tch backend, scikit-learn's digits as an image folder),
+    /// then: the format check; one build of every target of the workspace with all CPU
+    /// backends compiled in (flex, ndarray, tch, wgpu), compiled by clippy-driver with
+    /// `-D warnings` so that the build is also the lint; every test (a tiny training run
+    /// on each CPU backend, wgpu on lavapipe, among them); the burn-free crates' tests
+    /// without burn; a clippy check of the CUDA and Vulkan code; and 60 s of every fuzz
+    /// target. Prints each step's seconds at the end.
+    Ci(ci::CiArgs),
+    /// Only install the prerequisites of `ci`.
+    Setup,
+    /// The main job: the write-up's study on Fashion-MNIST with repeated seeds, then its
+    /// report; resumes where it stopped.
+    ///
+    /// Builds cnnvar optimised and runs `cnnvar sweep` on studies/seed.toml (its report:
+    /// runs/seed/report.html). Every argument goes to `cnnvar sweep` as it is: a first
+    /// argument ending in .toml is the study instead, then anything `cnnvar sweep` takes
+    /// (e.g. --quick, --jobs N, --threads-per-job T, --out DIR, --dry-run). `--backend tch`
+    /// installs the torch venv, builds with tch and runs on it (the fastest CPU backend);
+    /// other backends are compiled in by their feature the same way. Exits with the
+    /// sweep's exit code.
+    Sweep(sweep::SweepArgs),
+    /// The cargo-fuzz targets (fuzz/: idx, cifar, study, record), each for a bounded time.
+    ///
+    /// Each target runs from fuzz/seeds and the corpus of earlier runs (fuzz/corpus),
+    /// 60 s by default; installs cargo-fuzz 0.13.2 if `cargo fuzz` is missing, and works
+    /// on a stable toolchain (RUSTC_BOOTSTRAP=1 for its -Z flags).
+    Fuzz(fuzz::FuzzArgs),
+    /// Training and evaluation speed against Keras and PyTorch, or the Criterion benches.
+    ///
+    /// Trains the simple, two-conv and complex models (batch 32, Fashion-MNIST) with
+    /// cnnvar on each CPU backend (optimised build) and the same models in Keras/TensorFlow
+    /// and PyTorch (bench/*.py; tensorflow-cpu is installed into a venv under
+    /// ~/.cache/cnnvar/), each as its own process; prints training and evaluation
+    /// examples/s, their ratio to Keras and peak RSS, and writes
+    /// bench/results/bench.{csv,json}. `--study FILE [--seeds N] [--epochs M]` times a
+    /// whole `cnnvar sweep` on each of --backends against the same runs in one Keras
+    /// process (bench/keras_study.py) and writes DIR/study.json. `--criterion [ARGS]` runs
+    /// the Criterion benches (batch assembly, evaluation) instead, passing ARGS to
+    /// Criterion.
+    Bench(Box<bench::BenchArgs>),
+}
 
 fn main() -> Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let (task, rest) = match args.split_first() {
-        Some((t, r)) => (t.as_str(), r),
-        None => ("help", &[][..]),
-    };
-    match task {
-        "ci" => ci::run(rest),
-        "setup" => env::setup(&env::Needs::all()).map(|_| ()),
-        "sweep" => sweep::run(rest),
-        "fuzz" => fuzz::run(rest),
-        "bench" => bench::run(rest),
-        "help" | "-h" | "--help" => {
-            println!("{HELP}");
+    match Cli::parse().task {
+        Some(Task::Ci(args)) => ci::run(&args),
+        Some(Task::Setup) => env::setup(&env::Needs::all()),
+        Some(Task::Sweep(args)) => sweep::run(&args.args),
+        Some(Task::Fuzz(args)) => fuzz::run(&args),
+        Some(Task::Bench(args)) => bench::run(*args),
+        None => {
+            Cli::command().print_help()?;
             Ok(())
         }
-        other => bail!("unknown task `{other}`\n\n{HELP}"),
     }
 }
 
-/// The usage text.
-pub const HELP: &str = "\
-usage: cargo xtask <task>
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-tasks:
-  ci      install test prerequisites (Debian packages, a Python venv with torch 2.9.0
-          for the tch backend), then fmt check, clippy -D warnings (all backends and
-          cuda), every test, and a tiny training run on each CPU backend (flex, ndarray,
-          tch, wgpu on lavapipe), and 60 s of every fuzz target (`cargo xtask fuzz`)
-          options: --skip-install, --quick (skip clippy and fuzzing)
-  setup   only install the prerequisites
-  sweep   the main job: the write-up's study (studies/seed.toml) on Fashion-MNIST with
-          repeated seeds, then its report (runs/seed/report.html); resumes where it
-          stopped. Options: [STUDY.toml] then anything `cnnvar sweep` takes
-          (e.g. --quick, --jobs N, --threads-per-job T, --out DIR); --backend tch
-          installs the torch venv, builds with tch and runs on it (the fastest CPU
-          backend; other backends are compiled in by their feature the same way)
-  fuzz    runs the cargo-fuzz targets (fuzz/: idx, cifar, study, record), each for
-          60 s from fuzz/seeds and the corpus of earlier runs; installs cargo-fuzz if
-          missing. Options: [TARGET...] --seconds N
-  bench   trains the simple, two-conv and complex models (batch 32, Fashion-MNIST)
-          with cnnvar on each CPU backend (flex, ndarray, tch; optimised build) and
-          the same models in Keras/TensorFlow and PyTorch (bench/*.py; tensorflow-cpu
-          is installed into a venv under ~/.cache/cnnvar/), each as its own process;
-          prints training and evaluation examples/s, their ratio to Keras and peak
-          RSS, and writes bench/results/bench.{csv,json}. Options:
-            --samples N       timed training examples (default 4096)
-            --warmup N        untimed examples before (Keras, PyTorch; default 1024;
-                              burn warms up on one untimed epoch of the same examples)
-            --eval-samples N  timed test examples (default 4096)
-            --threads T       compute threads per process (default 2)
-            --models LIST     of simple,two-conv,complex
-            --backends LIST   of flex,ndarray,tch (or none; default flex,tch:
-                              ndarray's direct-loop convolution is very slow)
-            --refs LIST       of keras,pytorch (or none)
-            --quick           256 timed examples, 64 warm-up, 256 test: a smoke test
-            --data-dir DIR    the IDX files (default $CNNVAR_DATA_DIR or
-                              /usr/share/datasets/fashion-mnist)
-            --cnnvar PATH     measure this cnnvar binary instead of building one
-            --out DIR         results directory (default bench/results;
-                              bench/results/tmp/quick with --quick); each
-                              process's output and stderr go to DIR/tmp
-            --timeout S       per-process limit in seconds (default 1800)
-            --variant VAR=VAL also measure each backend with VAR=VAL in its
-                              environment, right after the plain run (a before/
-                              after pair, e.g. CNNVAR_MALLOC_TUNING=0)
-          `bench --study FILE [--seeds N] [--epochs M]` times the whole study run by
-          `cnnvar sweep` (its default jobs and threads) on each of --backends
-          (default flex,tch) and the same runs done one after another in one Keras
-          process as the write-up's code does (bench/keras_study.py), and writes
-          DIR/study.json
-          `bench --criterion [ARGS]` runs the Criterion benches (batch assembly,
-          evaluation) instead, passing ARGS to Criterion";
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("cargo xtask").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn no_task_is_the_help() {
+        assert!(parse(&[]).expect("parses").task.is_none());
+        assert!(matches!(parse(&["setup"]).expect("parses").task, Some(Task::Setup)));
+    }
+
+    #[test]
+    fn ci_options() {
+        let Some(Task::Ci(a)) = parse(&["ci"]).expect("parses").task else { panic!("not ci") };
+        assert_eq!(a, ci::CiArgs { skip_install: false, quick: false, skip_fuzz: false });
+        let Some(Task::Ci(a)) =
+            parse(&["ci", "--skip-install", "--quick", "--skip-fuzz"]).expect("parses").task
+        else {
+            panic!("not ci")
+        };
+        assert_eq!(a, ci::CiArgs { skip_install: true, quick: true, skip_fuzz: true });
+    }
+
+    #[test]
+    fn sweep_passes_everything_through() {
+        let args = |a: &[&str]| match parse(a).expect("parses").task {
+            Some(Task::Sweep(s)) => s.args,
+            other => panic!("not sweep: {other:?}"),
+        };
+        assert!(args(&["sweep"]).is_empty());
+        assert_eq!(
+            args(&["sweep", "studies/full.toml", "--backend", "tch", "--quick"]),
+            ["studies/full.toml", "--backend", "tch", "--quick"]
+        );
+        // Options of `cnnvar sweep` that xtask does not know, first or later, with their
+        // values, `=` forms and short options included.
+        assert_eq!(
+            args(&["sweep", "--quick", "--jobs", "4", "--threads-per-job=2", "-q", "--dry-run"]),
+            ["--quick", "--jobs", "4", "--threads-per-job=2", "-q", "--dry-run"]
+        );
+        assert_eq!(args(&["sweep", "--", "--quick"]), ["--quick"]);
+        // `--help` right after `sweep` is this task's help; after a sweep option it is
+        // `cnnvar sweep`'s, as before.
+        let help = parse(&["sweep", "--help"]).expect_err("help");
+        assert_eq!(help.kind(), clap::error::ErrorKind::DisplayHelp);
+        assert_eq!(args(&["sweep", "--quick", "--help"]), ["--quick", "--help"]);
+    }
+
+    #[test]
+    fn fuzz_options() {
+        let fuzz = |a: &[&str]| match parse(a).map(|c| c.task) {
+            Ok(Some(Task::Fuzz(f))) => Ok(f),
+            Ok(other) => panic!("not fuzz: {other:?}"),
+            Err(e) => Err(e),
+        };
+        let f = fuzz(&["fuzz"]).expect("parses");
+        assert!(f.targets.is_empty());
+        assert_eq!(f.seconds, fuzz::DEFAULT_SECONDS);
+        let f = fuzz(&["fuzz", "idx", "study", "--seconds", "600"]).expect("parses");
+        assert_eq!(f.targets, ["idx", "study"]);
+        assert_eq!(f.seconds, 600);
+        assert_eq!(fuzz(&["fuzz", "--seconds=5", "record"]).expect("parses").seconds, 5);
+        assert!(fuzz(&["fuzz", "nosuch"]).is_err());
+        assert!(fuzz(&["fuzz", "--seconds", "soon"]).is_err());
+        assert!(fuzz(&["fuzz", "--seconds"]).is_err());
+    }
+
+    #[test]
+    fn unknown_tasks_and_options_are_errors() {
+        for bad in [
+            &["nosuch"][..],
+            &["ci", "--quik"],
+            &["ci", "extra"],
+            &["setup", "--quick"],
+            &["fuzz", "--minutes", "3"],
+            &["bench", "--sampels", "5"],
+        ] {
+            let e = parse(bad).expect_err(&format!("{bad:?} must not parse"));
+            assert!(
+                matches!(
+                    e.kind(),
+                    clap::error::ErrorKind::UnknownArgument
+                        | clap::error::ErrorKind::InvalidSubcommand
+                        | clap::error::ErrorKind::InvalidValue
+                ),
+                "{bad:?}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_task_has_help() {
+        let cli = Cli::command();
+        for task in cli.get_subcommands() {
+            assert!(task.get_about().is_some(), "`{}` has no help", task.get_name());
+            for arg in task.get_arguments() {
+                assert!(
+                    arg.get_help().is_some() || arg.get_id() == "help",
+                    "`{} {}` has no help",
+                    task.get_name(),
+                    arg.get_id()
+                );
+            }
+        }
+    }
+}

@@ -9,6 +9,15 @@ use crate::env::{self, Needs, sh};
 /// The study the main job runs.
 pub const MAIN_STUDY: &str = "studies/seed.toml";
 
+/// The options of `cargo xtask sweep`: all of them go to `cnnvar sweep`.
+#[derive(clap::Args, Debug)]
+pub struct SweepArgs {
+    /// [STUDY.toml] (default studies/seed.toml), then any option of `cnnvar sweep`, passed
+    /// on as it is (see `cnnvar sweep --help`); --backend also decides the build
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "ARGS")]
+    pub args: Vec<String>,
+}
+
 /// Builds cnnvar in release mode and runs the write-up's study with repeated seeds,
 /// then its report. Extra arguments go to `cnnvar sweep` (e.g. `--quick`, `--jobs 4`).
 /// `--backend B` also decides the build: `tch`/`tch-cuda` install the LibTorch venv

@@ -4,9 +4,33 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 use cnnvar_core::{
-    AugmentName, Backend, DEFAULT_EVAL_SUBSET, DatasetName, Downsample, EvalSet, ModelName,
-    OptimizerName, Preset, Rebalance, RunSpec, SubsetMethod,
+    AugmentName, BackendChoice, DatasetName, Downsample, Error, EvalSet, ModelName, OptimizerName,
+    Preset, Rebalance, RunSpec, SubsetMethod,
 };
+
+/// Where `cnnvar train` says a spec made from its flags came from, in errors about its
+/// fields ([`describe`] names the flag of such a field).
+pub const COMMAND_LINE: &str = "command line";
+
+/// The flag that sets `setting`, a name from [`cnnvar_core::overridable_settings`] as
+/// an [`Error::Setting`] or a field error names it: `--` and the name with dashes, the
+/// rule every such flag of `train` and `sweep` follows (a test holds them to it).
+pub fn flag_for(setting: &str) -> String {
+    format!("--{}", setting.replace('_', "-"))
+}
+
+/// An error as the command line shows it: a setting by its flag (option `--seeds`: …),
+/// a field of the spec made from the flags with its flag too, anything else as the
+/// library words it.
+pub fn describe(e: &Error) -> String {
+    match e {
+        Error::Setting { setting, message } => format!("option `{}`: {message}", flag_for(setting)),
+        Error::Field { location, field, message } if location == COMMAND_LINE => {
+            format!("{location}: field `{field}` ({}): {message}", flag_for(field))
+        }
+        _ => e.to_string(),
+    }
+}
 
 /// Parses a count that must be at least 1: `--jobs 0` or `--threads-per-job 0` would
 /// run nothing, or be changed behind the user's back.
@@ -18,19 +42,14 @@ fn at_least_one(s: &str) -> Result<usize, String> {
     }
 }
 
-/// Parses `--backend`: a backend's name, or `auto`: the fastest compiled in (a GPU
-/// backend that starts on this machine, else tch, flex, ndarray: `Backend::auto`). A
-/// backend this build lacks is refused here, before a sweep lays out a single run (its
-/// workers are this program, so every one of them would fail).
-fn backend_or_auto(s: &str) -> Result<Backend, String> {
-    let backend = match s {
-        "auto" => return Ok(Backend::auto()),
-        _ => s.parse::<Backend>()?,
-    };
-    if backend.is_compiled() {
-        return Ok(backend);
-    }
-    Err(backend.not_compiled_reason())
+/// Parses `--backend`: `auto` or a backend's name. A backend this build lacks is
+/// refused here, before a sweep lays out a single run (its workers are this program, so
+/// every one of them would fail). `auto` stays a choice: the command resolves it when
+/// it is about to train or plan ([`BackendChoice::resolve`]), since that starts GPU
+/// devices.
+fn backend_choice(s: &str) -> Result<BackendChoice, String> {
+    let choice: BackendChoice = s.parse()?;
+    choice.check_compiled().map_err(|e| e.to_string())
 }
 
 /// Parses `--eval-subset`: a count of at least 1, or `full` (none: the whole set).
@@ -209,8 +228,8 @@ pub struct TrainArgs {
     /// Backend: auto (the fastest compiled in), flex, ndarray, tch, tch-cuda, vulkan,
     /// wgpu, metal, cuda. Default: the --spec file's, else the fastest CPU backend
     /// compiled in (tch, then flex, then ndarray).
-    #[arg(long, value_parser = backend_or_auto)]
-    pub backend: Option<Backend>,
+    #[arg(long, value_parser = backend_choice)]
+    pub backend: Option<BackendChoice>,
     /// Evaluate on the first N test examples only (default: all).
     #[arg(long, value_name = "N")]
     pub test_size: Option<usize>,
@@ -295,9 +314,10 @@ impl TrainArgs {
     /// Sets every spec field given by a flag over `spec` (`--seed` sets the three
     /// seeds, then `--init-seed` and the others override it). One flag per field of
     /// [`RunSpec::fields`], each named after its field (`data_dir` is `--data-dir`,
-    /// which sets it only for `--dataset folder`). Without `--eval-subset` and
+    /// which sets it only for `--dataset folder`). `--backend auto` is resolved here,
+    /// as the spec of the run about to train is made. Without `--eval-subset` and
     /// without `--spec` (whose file says what it wants, unset meaning the whole set),
-    /// `eval_subset` is [`DEFAULT_EVAL_SUBSET`].
+    /// `eval_subset` is a new run's ([`RunSpec::new_run`]).
     pub fn apply_to(&self, spec: &mut RunSpec) {
         macro_rules! set {
             ($($field:ident),*) => { $(if let Some(v) = self.$field { spec.$field = v; })* };
@@ -305,7 +325,10 @@ impl TrainArgs {
         macro_rules! set_some {
             ($($field:ident),*) => { $(if let Some(v) = self.$field { spec.$field = Some(v); })* };
         }
-        set!(dataset, subset, optimizer, lr, preset, batch_size, epochs, backend);
+        set!(dataset, subset, optimizer, lr, preset, batch_size, epochs);
+        if let Some(choice) = self.backend {
+            spec.backend = choice.resolve();
+        }
         if let Some(model) = &self.model {
             spec.model = model.clone();
         }
@@ -331,7 +354,7 @@ impl TrainArgs {
         set!(init_seed, order_seed, subset_seed);
         match self.eval_subset {
             Some(EvalSubset(n)) => spec.eval_subset = n,
-            None if self.spec.is_none() => spec.eval_subset = Some(DEFAULT_EVAL_SUBSET),
+            None if self.spec.is_none() => spec.eval_subset = RunSpec::new_run().eval_subset,
             None => {}
         }
     }
@@ -384,8 +407,8 @@ pub struct SweepArgs {
     /// Backend of every run instead of the study's: auto (the fastest compiled in: a GPU
     /// backend that starts, else tch, flex, ndarray) or a backend's name. Without it, a
     /// study that names no backend runs on the fastest CPU backend compiled in.
-    #[arg(long, value_parser = backend_or_auto)]
-    pub backend: Option<Backend>,
+    #[arg(long, value_parser = backend_choice)]
+    pub backend: Option<BackendChoice>,
     /// Directory holding the data set's files.
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
@@ -422,6 +445,7 @@ pub enum Executor {
 mod tests {
     use super::*;
     use clap::CommandFactory;
+    use cnnvar_core::Backend;
 
     /// The long flags of `cnnvar train`, with dashes as underscores.
     fn train_flags() -> Vec<String> {
@@ -550,6 +574,57 @@ mod tests {
             let e = Cli::try_parse_from(["cnnvar", "train", "--image-size", bad]).unwrap_err();
             assert!(e.to_string().contains("--image-size"), "{bad}: {e}");
         }
+    }
+
+    /// Every setting the library may name in an error has the flag [`flag_for`] gives
+    /// it, on `train` or `sweep`.
+    #[test]
+    fn every_overridable_setting_has_its_flag() {
+        let cli = Cli::command();
+        let flags: Vec<String> = ["train", "sweep"]
+            .iter()
+            .flat_map(|c| cli.find_subcommand(c).expect("subcommand").get_arguments())
+            .filter_map(|a| a.get_long().map(|l| format!("--{l}")))
+            .collect();
+        for setting in cnnvar_core::overridable_settings() {
+            let flag = flag_for(setting);
+            assert!(flags.contains(&flag), "setting `{setting}` has no flag {flag}");
+        }
+    }
+
+    /// A setting's error names its flag; a field of the spec made from the flags names
+    /// its flag as well as its field; other errors read as the library words them.
+    #[test]
+    fn errors_name_the_flag_of_their_setting() {
+        let e = describe(&Error::setting("seeds", "must be from 1 to 9, got 10"));
+        assert_eq!(e, "option `--seeds`: must be from 1 to 9, got 10");
+        let e = describe(&Error::field(COMMAND_LINE, "data_dir", "is needed"));
+        assert!(e.contains("`data_dir`") && e.contains("(--data-dir)"), "{e}");
+        let e = describe(&Error::field("x.toml:3", "data_dir", "is needed"));
+        assert!(!e.contains("--"), "{e}");
+    }
+
+    /// `--backend auto` stays a choice while the arguments are parsed (resolving it
+    /// would start GPU devices); a named backend parses to itself.
+    #[test]
+    fn backend_auto_is_resolved_later() {
+        let parsed = |argv: &[&str]| match Cli::try_parse_from(argv).expect("parses").command {
+            Command::Sweep(a) => a.backend,
+            Command::Train(a) => a.backend,
+            _ => panic!("not sweep or train"),
+        };
+        assert_eq!(
+            parsed(&["cnnvar", "sweep", "s.toml", "--backend", "auto"]),
+            Some(BackendChoice::Auto)
+        );
+        assert_eq!(parsed(&["cnnvar", "train", "--backend", "auto"]), Some(BackendChoice::Auto));
+        let compiled = Backend::compiled();
+        if let Some(b) = compiled.first() {
+            let named = parsed(&["cnnvar", "train", "--backend", b.as_str()]);
+            assert_eq!(named, Some(BackendChoice::Named(*b)));
+        }
+        let e = Cli::try_parse_from(["cnnvar", "train", "--backend", "gpu"]).unwrap_err();
+        assert!(e.to_string().contains("auto"), "{e}");
     }
 
     /// A count of 0 is refused, naming the flag.

@@ -4,7 +4,6 @@
 use serde::{Deserialize, Serialize};
 
 use crate::spec::named_enum;
-#[cfg(feature = "burn")]
 use crate::{Error, Result};
 
 named_enum! {
@@ -34,7 +33,8 @@ impl Default for Backend {
     /// The fastest CPU backend compiled in: tch (LibTorch trains the write-up's models
     /// 2–4× faster than flex on the CPU, `bench/results`), then flex, then ndarray; a
     /// build with none of them takes its first GPU backend; flex when none is compiled.
-    /// GPU backends are preferred only by [`Backend::auto`], which checks they start.
+    /// GPU backends are preferred only by [`BackendChoice::Auto`], which checks they
+    /// start.
     fn default() -> Self {
         Backend::compiled().first().copied().unwrap_or(Backend::Flex)
     }
@@ -67,18 +67,31 @@ impl Backend {
         }
     }
 
-    /// Why this build cannot run the backend, and how to get one that can: the feature
-    /// to rebuild with and the backends it does have. For errors on `--backend` and on
-    /// a study's `backend` field.
+    /// Whether this build can run the backend: `Ok`, or
+    /// [`Error::BackendNotCompiled`], whose text names the feature to rebuild with and
+    /// the backends this build has. The one answer to that question, wherever a backend
+    /// is chosen (a study's `backend` field, a front end's choice); it starts no device.
+    pub fn check_compiled(self) -> Result<()> {
+        if self.is_compiled() {
+            return Ok(());
+        }
+        Err(Error::BackendNotCompiled {
+            backend: self.as_str().into(),
+            feature: self.feature().into(),
+        })
+    }
+
+    /// [`Backend::check_compiled`] for planning runs: in a build without burn, which
+    /// trains nothing (a planner, a reader of studies), every backend passes, left to
+    /// the workers that will train.
+    pub(crate) fn check_plannable(self) -> Result<()> {
+        if cfg!(feature = "burn") { self.check_compiled() } else { Ok(()) }
+    }
+
+    /// The text of [`Backend::check_compiled`]'s error (empty when the backend is
+    /// compiled in).
     pub fn not_compiled_reason(self) -> String {
-        let compiled: Vec<&str> = Backend::compiled().iter().map(|b| b.as_str()).collect();
-        format!(
-            "backend `{self}` is not compiled into this build of cnnvar (rebuild with \
-             `--features {}`; `cargo xtask sweep --backend {self}` builds with it); \
-             compiled in: {}",
-            self.feature(),
-            compiled.join(", ")
-        )
+        self.check_compiled().err().map(|e| e.to_string()).unwrap_or_default()
     }
 
     /// The backends compiled into this build, preferred first (CPU backends fastest
@@ -99,16 +112,26 @@ impl Backend {
         .collect()
     }
 
-    /// What `--backend auto` means: the first GPU backend compiled in that starts on
-    /// this machine (cuda, then tch-cuda, then metal; each is tried with
-    /// [`Backend::device`]), else the fastest CPU backend compiled in
-    /// ([`Backend::default`]).
+    /// [`BackendChoice::Auto`] resolved: the first GPU backend compiled in that starts
+    /// on this machine, else the fastest CPU backend compiled in. Starts GPU devices.
     #[cfg(feature = "burn")]
     pub fn auto() -> Backend {
+        BackendChoice::Auto.resolve()
+    }
+
+    /// The first GPU backend compiled in that starts on this machine: cuda, then
+    /// tch-cuda, then metal, each tried with [`Backend::device`].
+    #[cfg(feature = "burn")]
+    fn first_gpu_that_starts() -> Option<Backend> {
         [Backend::Cuda, Backend::TchCuda, Backend::Metal]
             .into_iter()
             .find(|b| b.is_compiled() && b.device().is_ok())
-            .unwrap_or_default()
+    }
+
+    /// Without burn no backend is compiled in, so none starts.
+    #[cfg(not(feature = "burn"))]
+    fn first_gpu_that_starts() -> Option<Backend> {
+        None
     }
 
     /// Whether this backend runs on the CPU (so thread settings apply to it).
@@ -179,6 +202,71 @@ impl Backend {
             feature: self.feature().into(),
         })
     }
+}
+
+/// A backend as a user chooses it: a named one, or `auto`, resolved only when a run is
+/// about to be made ([`BackendChoice::resolve`]), since finding out which GPU backend
+/// works means starting it. Parsing a choice ("auto" or a backend's name) starts
+/// nothing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum BackendChoice {
+    /// The fastest backend that works here: a GPU backend compiled in that starts (cuda,
+    /// then tch-cuda, then metal), else the fastest CPU backend compiled in
+    /// ([`Backend::default`]).
+    #[default]
+    Auto,
+    /// This backend.
+    Named(Backend),
+}
+
+impl BackendChoice {
+    /// The choice itself, or the error of [`Backend::check_compiled`] for a named
+    /// backend this build lacks; `auto` always passes. Starts no device: for checking a
+    /// choice as soon as it is made, before anything is planned.
+    pub fn check_compiled(self) -> Result<BackendChoice> {
+        match self {
+            BackendChoice::Named(b) => b.check_compiled().map(|()| self),
+            BackendChoice::Auto => Ok(self),
+        }
+    }
+
+    /// The backend: a named one as it is, `auto` the first GPU backend compiled in that
+    /// starts on this machine (starting each one tried), else [`Backend::default`].
+    /// Call it once, when the runs it decides are about to be made or planned.
+    pub fn resolve(self) -> Backend {
+        match self {
+            BackendChoice::Named(b) => b,
+            BackendChoice::Auto => Backend::first_gpu_that_starts().unwrap_or_default(),
+        }
+    }
+}
+
+impl std::fmt::Display for BackendChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BackendChoice::Auto => f.write_str("auto"),
+            BackendChoice::Named(b) => f.write_str(b.as_str()),
+        }
+    }
+}
+
+impl std::str::FromStr for BackendChoice {
+    type Err = String;
+    /// `auto`, or a backend's name (compiled in or not: see
+    /// [`BackendChoice::check_compiled`]).
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "auto" => Ok(BackendChoice::Auto),
+            _ => s.parse().map(BackendChoice::Named).map_err(|e| format!("{e}, or auto")),
+        }
+    }
+}
+
+/// The names of the backends compiled into this build, preferred first, for messages;
+/// `none` when there are none.
+pub(crate) fn compiled_names() -> String {
+    let names: Vec<&str> = Backend::compiled().iter().map(|b| b.as_str()).collect();
+    if names.is_empty() { "none".into() } else { names.join(", ") }
 }
 
 /// The text of a caught panic, on one line.
@@ -259,6 +347,43 @@ mod tests {
         }
         #[cfg(feature = "burn")]
         assert!(Backend::auto().is_compiled() || Backend::compiled().is_empty());
+    }
+
+    /// A choice parses without starting anything; a named one resolves to itself, and
+    /// `auto` to a backend this build has (or the default when it has none).
+    #[test]
+    fn choices_parse_and_resolve() {
+        assert_eq!("auto".parse::<BackendChoice>().unwrap(), BackendChoice::Auto);
+        for b in Backend::ALL {
+            let choice: BackendChoice = b.as_str().parse().unwrap();
+            assert_eq!(choice, BackendChoice::Named(*b));
+            assert_eq!(choice.to_string(), b.as_str());
+            assert_eq!(choice.resolve(), *b);
+        }
+        let e = "gpu".parse::<BackendChoice>().unwrap_err();
+        assert!(e.contains("flex") && e.contains("auto"), "{e}");
+        let auto = BackendChoice::Auto.resolve();
+        assert!(auto.is_compiled() || Backend::compiled().is_empty(), "{auto}");
+        assert_eq!(BackendChoice::Auto.check_compiled().unwrap(), BackendChoice::Auto);
+    }
+
+    /// One answer and one text for a backend this build lacks, naming the feature and
+    /// what the build has instead.
+    #[test]
+    fn a_missing_backend_has_one_error_text() {
+        for b in Backend::ALL {
+            let named = BackendChoice::Named(*b).check_compiled();
+            assert_eq!(b.check_compiled().is_ok(), b.is_compiled(), "{b}");
+            assert_eq!(named.is_ok(), b.is_compiled(), "{b}");
+            if let (Err(e), Err(n)) = (b.check_compiled(), named) {
+                let text = e.to_string();
+                assert!(matches!(e, Error::BackendNotCompiled { .. }), "{e:?}");
+                assert!(text.contains(&format!("--features {}", b.feature())), "{text}");
+                assert!(text.contains(&format!("compiled in: {}", compiled_names())), "{text}");
+                assert_eq!(n.to_string(), text);
+                assert_eq!(b.not_compiled_reason(), text);
+            }
+        }
     }
 
     #[cfg(feature = "burn")]

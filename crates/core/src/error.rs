@@ -39,7 +39,7 @@ pub enum Error {
     /// A spec, study or record field is invalid.
     #[error("{location}: field `{field}`: {message}")]
     Field {
-        /// Where: a file (with line if known) or a command-line flag.
+        /// Where: a file (with line if known), or where else the value came from.
         location: String,
         /// The field.
         field: String,
@@ -55,17 +55,22 @@ pub enum Error {
         /// What was wrong, and what was expected.
         message: String,
     },
-    /// A command-line option's value is invalid.
-    #[error("option `{flag}`: {message}")]
-    Flag {
-        /// The option, e.g. `--seeds`.
-        flag: String,
+    /// A setting that a front end sets over a study or spec file (one of
+    /// [`overridable_settings`](crate::overridable_settings)) has an invalid value. The
+    /// setting is named as in files (`seeds`, `epochs`); a front end shows it in its own
+    /// terms (a command line, as its flag).
+    #[error("setting `{setting}`: {message}")]
+    Setting {
+        /// The setting, e.g. `seeds`.
+        setting: String,
         /// What was wrong, and what was expected.
         message: String,
     },
     /// A backend was asked for that this build does not contain.
     #[error(
-        "backend `{backend}` is not compiled into this build of cnnvar; rebuild with `--features {feature}`"
+        "backend `{backend}` is not compiled into this build of cnnvar (rebuild with \
+         `--features {feature}`); compiled in: {}",
+        crate::backend::compiled_names()
     )]
     BackendNotCompiled {
         /// The backend asked for.
@@ -158,7 +163,7 @@ impl Error {
         Error::Data { path: path.into(), message: message.into() }
     }
 
-    /// A [`Error::Field`] at `location` (a file, `file:line`, or a flag).
+    /// A [`Error::Field`] at `location` (a file, `file:line`, or another source).
     pub fn field(
         location: impl Into<String>,
         field: impl Into<String>,
@@ -172,9 +177,9 @@ impl Error {
         Error::Syntax { location: location.into(), message: message.into() }
     }
 
-    /// An [`Error::Flag`] for the command-line option `flag`.
-    pub fn flag(flag: impl Into<String>, message: impl Into<String>) -> Self {
-        Error::Flag { flag: flag.into(), message: message.into() }
+    /// An [`Error::Setting`] for the setting `setting` (named as in files).
+    pub fn setting(setting: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Setting { setting: setting.into(), message: message.into() }
     }
 
     /// An [`Error::Io`] for `path`.

@@ -4,16 +4,27 @@
 //!
 //! - [`RunSpec`]: everything that determines one training run (data, subset, model,
 //!   optimizer, seeds, backend), serialisable to TOML and JSON. Its canonical JSON
-//!   hashes to the run id ([`RunSpec::run_id`]).
+//!   hashes to the run id ([`RunSpec::run_id`]). What an unset optional field means is
+//!   [`RunSpec::resolved`]'s to say; what a new run is given where its author says
+//!   nothing is [`RunSpec::new_run`]'s. The spec's names ([`ModelName`],
+//!   [`DatasetName`], [`OptimizerName`]…), validation and defaults are in the `spec`
+//!   module's files, re-exported here.
 //! - [`RunRecord`]: what a run produced (per-epoch curve, final and per-class test
 //!   accuracy, divergence) and where it came from ([`Provenance`]).
-//! - [`Error`]: the one error type; every variant says which file or field was wrong.
+//! - [`Error`]: the one error type; every variant says which file, field or setting was
+//!   wrong. A setting a front end overrides is named as in files ([`Error::Setting`];
+//!   the list is [`overridable_settings`]): this crate knows no command line.
 //! - [`Backend`]: the burn backends cnnvar can run on, and `Backend::device`, the one
 //!   function that turns a choice into a `burn::tensor::Device`. Which backends exist is
 //!   decided by this crate's Cargo features (`flex`, `ndarray`, `tch`, `vulkan`, `wgpu`,
 //!   `metal`, `cuda`); every other crate forwards its features here.
+//!   [`Backend::check_compiled`] is the one answer to "does this build have it?";
+//!   [`BackendChoice`] is a user's choice, `auto` included, resolved (which starts GPU
+//!   devices) only when runs are about to be made.
 //! - [`study`]: study files (experiments × levels × seeds), parsed with file, line and
-//!   field in every error, and expanded into the runs they stand for. Here rather than in
+//!   field in every error, overridden by a front end ([`study::StudyOverrides`]), and
+//!   expanded into the runs they stand for at the seeds each experiment runs now
+//!   ([`study::SeedCounts`], [`study::expand_to`]). Here rather than in
 //!   `cnnvar-experiments` so that anything reading a study file needs no burn.
 //!
 //! ```
@@ -35,16 +46,18 @@ pub mod study;
 pub mod testing;
 
 pub use alloc::{TUNING_VAR, tune_allocator};
-pub use backend::{Backend, ThreadConfig, configure_threads};
+pub use backend::{Backend, BackendChoice, ThreadConfig, configure_threads};
 pub use error::{Error, Result};
 pub use predictions::Predictions;
 pub use record::{CHANCE_MARGIN, EpochRecord, Provenance, RunRecord};
 pub use shape::ImageShape;
 pub use spec::{
-    AugmentName, DEFAULT_EVAL_SUBSET, DEFAULT_MINORITY, DEFAULT_TEST_FRACTION, DatasetName,
-    Downsample, EvalSet, MAX_BATCH_SIZE, MAX_EPOCHS, MAX_IMAGE_SIDE, ModelName, OptimizerName,
-    Preset, Rebalance, RunSpec, SubsetMethod, toml_error,
+    AugmentName, DEFAULT_DEPTH, DEFAULT_EVAL_SUBSET, DEFAULT_KERNEL, DEFAULT_MINORITY,
+    DEFAULT_TEST_FRACTION, DEFAULT_WIDTH, DatasetName, Downsample, EvalSet, MAX_BATCH_SIZE,
+    MAX_EPOCHS, MAX_IMAGE_SIDE, ModelName, OptimizerName, Preset, Rebalance, Resolved, RunSpec,
+    SubsetMethod, toml_error,
 };
+pub use study::overridable_settings;
 
 /// The cnnvar version, as recorded in every [`Provenance`].
 pub const CNNVAR_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -33,14 +33,17 @@
 //!
 //! ## Where data sets are looked for
 //!
-//! With an explicit directory (`--data-dir DIR`, else a non-empty
-//! `$CNNVAR_DATA_DIR`), only there: `DIR`, then `DIR/<name>`. Otherwise, in order:
-//! the user cache directory's `cnnvar/<name>` (e.g.
-//! `~/.cache/cnnvar/fashion-mnist`), and the Debian package's directory
-//! (`/usr/share/datasets/fashion-mnist` from `dataset-fashion-mnist`, or
-//! `/usr/share/datasets/mnist`). When none holds the files, the error lists every
-//! place searched and says how to get the data. There is never a fallback to
-//! synthetic data.
+//! [`resolve_data_dir`] is the data directory rule, the one place it is decided: a
+//! directory the caller gives (the `data_dir` setting of a front end, e.g. its command
+//! line) wins; else, for an image folder, the spec's `data_dir`, and for a named data
+//! set a non-empty `$CNNVAR_DATA_DIR`. With such a directory `DIR`, a named data set is
+//! looked for only there: `DIR`, then `DIR/<name>`. Otherwise, in order: the user cache
+//! directory's `cnnvar/<name>` (e.g. `~/.cache/cnnvar/fashion-mnist`), and the Debian
+//! package's directory (`/usr/share/datasets/fashion-mnist` from
+//! `dataset-fashion-mnist`, or `/usr/share/datasets/mnist`). When none holds the
+//! files, the error lists every place searched and says how to get the data, naming the
+//! `data_dir` setting and `$CNNVAR_DATA_DIR` (this crate names settings, never a
+//! command line's flags). There is never a fallback to synthetic data.
 //!
 //! ## Downloading on first use
 //!
@@ -71,7 +74,7 @@
 //! println!("{} classes: {}", data.class_names.len(), data.class_names.join(", "));
 //! println!("{} training and {} test images, sha256 {}", data.train.len(), data.test.len(), data.sha256);
 //!
-//! // The same through a spec, as `cnnvar train --dataset folder --data-dir data/digits` does:
+//! // The same through a spec, as training on a folder does:
 //! let spec = cnnvar_core::RunSpec {
 //!     dataset: cnnvar_core::DatasetName::Folder,
 //!     data_dir: Some("data/digits".into()),
@@ -130,10 +133,52 @@ pub use load::{IDX_CLASSES, IDX_FILES, load_idx_dir};
 pub use locate::folder_options;
 pub use locate::{
     DATA_DIR_ENV, DataInfo, expected_shape, find, info, load, load_noting, load_spec,
-    train_images_file,
+    resolve_data_dir, train_images_file,
 };
 pub use subset::{SUBSET_STREAM, epoch_order, select};
 pub use transform::{
     Augmentation, class_weights, downsample_classes, fill_batch_augmented, kfold, label_noise,
     noisy_labels, oversample, twilight,
 };
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// The crate's sources (not its tests) in `dir`, with their text up to their test
+    /// module.
+    fn sources(dir: &Path, out: &mut Vec<(std::path::PathBuf, String)>) {
+        for entry in std::fs::read_dir(dir).expect("read src") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                sources(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs")
+                && path.file_name().is_some_and(|n| n != "tests.rs")
+            {
+                let text = std::fs::read_to_string(&path).expect("read source");
+                let code = text.split("#[cfg(test)]\nmod tests").next().unwrap_or("").to_owned();
+                out.push((path, code));
+            }
+        }
+    }
+
+    /// A library names its settings (`data_dir`, `offline`) and environment variables,
+    /// never a command line's flags (`--data-dir`): its front ends show a setting in
+    /// their own terms. Neither its messages nor its docs name one.
+    #[test]
+    fn no_message_or_doc_names_a_command_line_flag() {
+        let mut files = Vec::new();
+        sources(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
+        assert!(files.len() > 10, "{files:?}");
+        let mut flags = Vec::new();
+        for (path, code) in &files {
+            for (i, line) in code.lines().enumerate() {
+                let bytes = line.as_bytes();
+                if bytes.windows(3).any(|w| w[..2] == *b"--" && w[2].is_ascii_lowercase()) {
+                    flags.push(format!("{}:{}: {}", path.display(), i + 1, line.trim()));
+                }
+            }
+        }
+        assert!(flags.is_empty(), "command-line flags named:\n{}", flags.join("\n"));
+    }
+}

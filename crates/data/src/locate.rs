@@ -15,24 +15,88 @@ use crate::load::{idx_paths, load_idx_dir};
 /// The environment variable naming a directory of data sets (or of one data set).
 pub const DATA_DIR_ENV: &str = "CNNVAR_DATA_DIR";
 
+/// How to name the directory of a named data set's files, for messages: the setting
+/// and the environment variable (a front end shows the setting in its own terms).
+pub(crate) const NAME_DATA_DIR: &str =
+    "set `data_dir` (or $CNNVAR_DATA_DIR) to a directory holding its files";
+
+/// The data directory rule: which directory, if any, data set `name` is read from.
+///
+/// This is the one place the rule is decided: [`find`], [`load`], [`load_noting`],
+/// [`load_spec`] and [`info`] follow it, and a front end or planner that needs to know
+/// the directory should call it. Highest first:
+///
+/// 1. `given`: a directory the caller names for this read (a front end's own
+///    `data_dir` setting, such as a command-line option). It wins over everything, so
+///    that data moved elsewhere can be named without editing any file.
+/// 2. For an image folder ([`DatasetName::Folder`]): `spec_dir`, the spec's (or
+///    study's) `data_dir`. For a named data set: `$CNNVAR_DATA_DIR` ([`DATA_DIR_ENV`])
+///    unless unset or empty. An image folder never reads `$CNNVAR_DATA_DIR`, which
+///    names a directory of data sets; a named data set has no `data_dir` in its spec
+///    (validation refuses one), so `spec_dir` is not used for it.
+/// 3. Neither: `Ok(None)` for a named data set, which is then looked for in its usual
+///    places ([`find`]) and may be downloaded ([`load`]). An image folder has no usual
+///    place: the error is [`Error::Setting`] for `data_dir`, saying that the image
+///    folder must be named, the same error wherever a folder is read without one.
+///
+/// A directory chosen by 1 or 2 is the only place looked in: one that does not hold the
+/// data set is an error, never a fallback to the usual places or a download.
+pub fn resolve_data_dir(
+    name: DatasetName,
+    given: Option<&Path>,
+    spec_dir: Option<&Path>,
+) -> Result<Option<PathBuf>> {
+    resolve_data_dir_with(name, given, spec_dir, std::env::var_os(DATA_DIR_ENV))
+}
+
+/// [`resolve_data_dir`] with `env` as `$CNNVAR_DATA_DIR`'s value.
+fn resolve_data_dir_with(
+    name: DatasetName,
+    given: Option<&Path>,
+    spec_dir: Option<&Path>,
+    env: Option<OsString>,
+) -> Result<Option<PathBuf>> {
+    if let Some(dir) = given {
+        return Ok(Some(dir.to_path_buf()));
+    }
+    if name == DatasetName::Folder {
+        return match spec_dir {
+            Some(dir) => Ok(Some(dir.to_path_buf())),
+            None => Err(no_image_folder()),
+        };
+    }
+    Ok(env.filter(|e| !e.is_empty()).map(PathBuf::from))
+}
+
+/// The error for an image folder read without a folder named.
+fn no_image_folder() -> Error {
+    Error::setting(
+        "data_dir",
+        "dataset = \"folder\" needs the image folder, a folder holding one folder of images \
+         per class, and none was given: set `data_dir` to it ($CNNVAR_DATA_DIR names a \
+         directory of named data sets and is not used for image folders)",
+    )
+}
+
 /// Finds the directory holding data set `name`.
 ///
-/// An image folder ([`DatasetName::Folder`]) is only ever `data_dir` itself: it has no
-/// usual place, and `$CNNVAR_DATA_DIR` is not looked at.
-///
-/// With `data_dir`, or else a non-empty `$CNNVAR_DATA_DIR`, looks only there: in that
-/// directory itself, then in its `<name>` (an empty or missing directory is the same
-/// error either way, never a fallback elsewhere). Without either, looks in order in
-/// the user cache directory's `cnnvar/<name>` (e.g. `~/.cache/cnnvar/fashion-mnist`)
-/// and the Debian package's directory (`/usr/share/datasets/fashion-mnist` or
-/// `/usr/share/datasets/mnist`).
+/// Where it looks follows the data directory rule ([`resolve_data_dir`], with
+/// `data_dir` as the given directory). An image folder is only ever that directory
+/// itself (what it holds is checked as it is read); without one it is the rule's
+/// error. For a named data set, with a directory (`data_dir`, or else a non-empty
+/// `$CNNVAR_DATA_DIR`), looks only there: in that directory itself, then in its
+/// `<name>` (an empty or missing directory is the same error either way, never a
+/// fallback elsewhere). Without either, looks in order in the user cache directory's
+/// `cnnvar/<name>` (e.g. `~/.cache/cnnvar/fashion-mnist`) and the Debian package's
+/// directory (`/usr/share/datasets/fashion-mnist` or `/usr/share/datasets/mnist`).
 ///
 /// A directory counts when it holds the four IDX files (see
 /// [`crate::IDX_FILES`]), or for CIFAR-10 the six binary batch files, in it
 /// or in its `cifar-10-batches-bin`. Returns [`Error::DataNotFound`], listing every
 /// place searched and how to get the data, when none does.
 pub fn find(name: DatasetName, data_dir: Option<&Path>) -> Result<PathBuf> {
-    let candidates = candidates(name, data_dir, env_data_dir(), dirs::cache_dir());
+    let explicit = resolve_data_dir(name, data_dir, None)?;
+    let candidates = candidates(name, explicit, dirs::cache_dir());
     let mut searched = Vec::with_capacity(candidates.len());
     for dir in candidates {
         match check(name, &dir) {
@@ -65,13 +129,12 @@ pub fn load_noting(
     data_dir: Option<&Path>,
     note: &mut dyn FnMut(&str),
 ) -> Result<DataSplit> {
-    let auto = name != DatasetName::Folder
-        && data_dir.is_none()
-        && env_data_dir().is_none()
+    let explicit = resolve_data_dir(name, data_dir, None)?;
+    let auto = explicit.is_none()
         && std::env::var_os(AUTO_FETCH_ENV).is_none_or(|v| v != "0")
         && !offline_from_env();
     let options = if auto { Some(FetchOptions::from_env()) } else { None };
-    load_or_fetch(name, data_dir, options, note)
+    load_or_fetch(name, explicit.as_deref(), options, note)
 }
 
 /// [`load`] without the `fetch` feature: a data set not on disk is
@@ -117,11 +180,6 @@ fn load_or_fetch(
     }
 }
 
-/// `$CNNVAR_DATA_DIR`, unless unset or empty.
-fn env_data_dir() -> Option<OsString> {
-    std::env::var_os(DATA_DIR_ENV).filter(|e| !e.is_empty())
-}
-
 /// Reads data set `name` from `dir`, a directory [`find`] returned, and checks that
 /// its images have the data set's shape ([`expected_shape`]). An image folder is read
 /// with the default [`crate::FolderOptions`].
@@ -142,10 +200,10 @@ fn load_from(name: DatasetName, dir: &Path) -> Result<DataSplit> {
 /// - A named data set is found and loaded as [`load_noting`] does (`data_dir` is where
 ///   its files are, if given); its class names are [`DatasetName::class_names`].
 /// - An image folder (`dataset = "folder"`) is read from `data_dir` if given, else from
-///   the spec's `data_dir`, with the spec's `channels`, `image_size` and
-///   `test_fraction` ([`folder_options`]); its class names are its class folders'. When
-///   the spec has a `data_sha256`, a folder whose content has another checksum is
-///   refused, naming the folder and both checksums.
+///   the spec's `data_dir` ([`resolve_data_dir`]; neither is its error), with the spec's
+///   `channels`, `image_size` and `test_fraction` ([`folder_options`]); its class names
+///   are its class folders'. When the spec has a `data_sha256`, a folder whose content
+///   has another checksum is refused, naming the folder and both checksums.
 pub fn load_spec(
     spec: &RunSpec,
     data_dir: Option<&Path>,
@@ -156,25 +214,21 @@ pub fn load_spec(
         let names = spec.dataset.class_names().iter().map(|n| n.to_string()).collect();
         return Ok((split, names));
     }
-    let Some(dir) = data_dir.or(spec.data_dir.as_deref()) else {
-        return Err(Error::field(
-            "spec",
-            "data_dir",
-            "dataset = \"folder\" needs the image folder (`data_dir`, or --data-dir DIR)",
-        ));
+    let Some(dir) = resolve_data_dir(spec.dataset, data_dir, spec.data_dir.as_deref())? else {
+        return Err(no_image_folder());
     };
-    let (split, names) = load_image_folder(dir, spec)?;
+    let (split, names) = load_image_folder(&dir, spec)?;
     if let Some(expected) = &spec.data_sha256
         && *expected != split.sha256
     {
         return Err(Error::data(
-            dir,
+            &dir,
             format!(
                 "holds other images than this run was planned on: its content (read with the \
                  spec's channels, image_size and test_fraction) has sha256 {}, the spec's \
-                 data_sha256 is {expected}; put the images back as they were (or pass --data-dir \
-                 naming where they are now), or sweep into another --out to start a study on \
-                 the new images",
+                 data_sha256 is {expected}; put the images back as they were (or set \
+                 `data_dir` to where they are now), or start a study in another output \
+                 directory on the new images",
                 split.sha256
             ),
         ));
@@ -253,20 +307,17 @@ pub fn train_images_file(split: &DataSplit) -> PathBuf {
     }
 }
 
-/// The places [`find`] looks, in order.
+/// The places [`find`] looks, in order: in the `explicit` directory the data
+/// directory rule chose ([`resolve_data_dir`]), else in the usual places.
 fn candidates(
     name: DatasetName,
-    data_dir: Option<&Path>,
-    env: Option<OsString>,
+    explicit: Option<PathBuf>,
     cache: Option<PathBuf>,
 ) -> Vec<PathBuf> {
-    if name == DatasetName::Folder {
-        return data_dir.map(Path::to_path_buf).into_iter().collect();
-    }
-    let explicit = data_dir
-        .map(Path::to_path_buf)
-        .or_else(|| env.filter(|e| !e.is_empty()).map(PathBuf::from));
     if let Some(dir) = explicit {
+        if name == DatasetName::Folder {
+            return vec![dir];
+        }
         return vec![dir.clone(), dir.join(name.as_str())];
     }
     let mut dirs = Vec::new();
@@ -315,20 +366,16 @@ fn check(name: DatasetName, dir: &Path) -> std::result::Result<PathBuf, String> 
 /// How to get data set `name`.
 fn hint(name: DatasetName) -> String {
     match name {
-        DatasetName::FashionMnist => "Install Debian's package with `sudo apt-get install \
-             dataset-fashion-mnist`, or put the four IDX files (train-images-idx3-ubyte, \
-             train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, each \
-             optionally .gz) in a directory and pass --data-dir DIR (or set CNNVAR_DATA_DIR), \
-             or run `cnnvar data fetch fashion-mnist`."
-            .into(),
-        DatasetName::Folder => "An image folder is only read from the directory given: pass \
-             --data-dir DIR (or set `data_dir` in the spec), a folder holding one folder of \
-             images per class."
-            .into(),
-        _ => format!(
-            "Run `cnnvar data fetch {name}`, or pass --data-dir DIR naming a directory that \
-             holds its files (or set CNNVAR_DATA_DIR)."
+        DatasetName::FashionMnist => format!(
+            "Install Debian's package with `sudo apt-get install dataset-fashion-mnist`, or \
+             put the four IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte, \
+             t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, each optionally .gz) in a \
+             directory and {NAME_DATA_DIR}, or run `cnnvar data fetch fashion-mnist`."
         ),
+        DatasetName::Folder => "An image folder is only read from the directory `data_dir` \
+             names, a folder holding one folder of images per class."
+            .into(),
+        _ => format!("Run `cnnvar data fetch {name}`, or {NAME_DATA_DIR}."),
     }
 }
 
@@ -413,9 +460,20 @@ pub fn info(data_dir: Option<&Path>) -> Vec<DataInfo> {
 mod tests {
     use super::*;
 
+    /// Where [`find`] looks, given `data_dir`, `$CNNVAR_DATA_DIR` and the cache.
+    fn searched(
+        name: DatasetName,
+        data_dir: Option<&Path>,
+        env: Option<OsString>,
+        cache: Option<PathBuf>,
+    ) -> Vec<PathBuf> {
+        let explicit = resolve_data_dir_with(name, data_dir, None, env).expect("rule");
+        candidates(name, explicit, cache)
+    }
+
     #[test]
     fn explicit_dir_is_the_only_place() {
-        let dirs = candidates(
+        let dirs = searched(
             DatasetName::FashionMnist,
             Some(Path::new("/x")),
             Some("/env".into()),
@@ -424,35 +482,61 @@ mod tests {
         assert_eq!(dirs, [PathBuf::from("/x"), PathBuf::from("/x/fashion-mnist")]);
     }
 
-    /// `$CNNVAR_DATA_DIR` is an explicit directory like `--data-dir`: only it is
+    /// `$CNNVAR_DATA_DIR` is an explicit directory like a given `data_dir`: only it is
     /// searched, so an empty or missing one is an error, not the system's data set.
     #[test]
     fn env_dir_is_the_only_place_like_data_dir() {
-        let dirs = candidates(DatasetName::Mnist, None, Some("/env".into()), Some("/c".into()));
+        let dirs = searched(DatasetName::Mnist, None, Some("/env".into()), Some("/c".into()));
         assert_eq!(dirs, [PathBuf::from("/env"), PathBuf::from("/env/mnist")]);
-        let dirs = candidates(DatasetName::Mnist, None, Some("".into()), Some("/c".into()));
+        let dirs = searched(DatasetName::Mnist, None, Some("".into()), Some("/c".into()));
         assert_eq!(dirs[0], PathBuf::from("/c/cnnvar/mnist"));
+    }
+
+    /// The data directory rule: a given directory beats the spec's `data_dir` (image
+    /// folders) or `$CNNVAR_DATA_DIR` (named data sets, when not empty), and without
+    /// either a named data set is looked for in its usual places while an image folder
+    /// is an error naming the setting.
+    #[test]
+    fn the_data_dir_rule() {
+        use DatasetName::{Folder, Mnist};
+        let (x, spec) = (Some(Path::new("/x")), Some(Path::new("/spec")));
+        let env = || Some(OsString::from("/env"));
+        let rule = |name, given, spec_dir, env| {
+            resolve_data_dir_with(name, given, spec_dir, env).expect("a named set or a folder")
+        };
+        assert_eq!(rule(Mnist, x, None, env()), Some(PathBuf::from("/x")));
+        assert_eq!(rule(Mnist, None, None, env()), Some(PathBuf::from("/env")));
+        assert_eq!(rule(Mnist, None, None, Some(OsString::new())), None);
+        assert_eq!(rule(Mnist, None, None, None), None);
+        assert_eq!(rule(Folder, x, spec, env()), Some(PathBuf::from("/x")));
+        assert_eq!(rule(Folder, None, spec, env()), Some(PathBuf::from("/spec")));
+        let err = resolve_data_dir_with(Folder, None, None, env()).expect_err("no folder");
+        assert!(matches!(&err, Error::Setting { setting, .. } if setting == "data_dir"), "{err}");
+        let msg = err.to_string();
+        assert!(msg.contains("image folder") && msg.contains("$CNNVAR_DATA_DIR"), "{msg}");
+        assert!(!msg.contains("--"), "names no command-line flag: {msg}");
     }
 
     #[test]
     fn search_order_without_explicit_dir() {
-        let dirs = candidates(DatasetName::Mnist, None, None, Some("/c".into()));
+        let dirs = searched(DatasetName::Mnist, None, None, Some("/c".into()));
         let expected: Vec<PathBuf> =
             ["/c/cnnvar/mnist", "/usr/share/datasets/mnist"].iter().map(PathBuf::from).collect();
         assert_eq!(dirs, expected);
-        let dirs = candidates(DatasetName::Cifar10, None, None, None);
+        let dirs = searched(DatasetName::Cifar10, None, None, None);
         assert!(dirs.is_empty());
     }
 
     #[test]
-    fn not_found_names_the_dir_and_the_flag() {
+    fn not_found_names_the_dir_and_the_setting() {
         let tmp = tempfile::tempdir().expect("temp dir");
         for name in DatasetName::ALL.iter().filter(|&&n| n != DatasetName::Folder) {
             let err = find(*name, Some(tmp.path())).expect_err("empty dir must not be found");
             assert!(matches!(err, Error::DataNotFound { .. }), "{err:?}");
             let msg = err.to_string();
             assert!(msg.contains(&tmp.path().display().to_string()), "{msg}");
-            assert!(msg.contains("--data-dir"), "{msg}");
+            assert!(msg.contains("`data_dir`") && msg.contains("$CNNVAR_DATA_DIR"), "{msg}");
+            assert!(!msg.contains("--"), "names no command-line flag: {msg}");
             assert!(msg.contains(name.as_str()), "{msg}");
         }
         let msg = find(DatasetName::FashionMnist, Some(tmp.path())).expect_err("empty").to_string();
@@ -550,10 +634,13 @@ mod tests {
     #[cfg(feature = "folder")]
     #[test]
     fn a_spec_names_its_image_folder_and_its_content() {
-        let dirs = candidates(DatasetName::Folder, None, Some("/env".into()), Some("/c".into()));
-        assert!(dirs.is_empty(), "{dirs:?}");
-        let msg = find(DatasetName::Folder, None).expect_err("nowhere").to_string();
-        assert!(msg.contains("--data-dir"), "{msg}");
+        let dir = Some(Path::new("/imgs"));
+        let dirs = searched(DatasetName::Folder, dir, Some("/env".into()), Some("/c".into()));
+        assert_eq!(dirs, [PathBuf::from("/imgs")]);
+        let err = find(DatasetName::Folder, None).expect_err("nowhere");
+        assert!(matches!(&err, Error::Setting { setting, .. } if setting == "data_dir"), "{err}");
+        let msg = err.to_string();
+        assert!(msg.contains("folder") && !msg.contains("--"), "{msg}");
 
         let tmp = tempfile::tempdir().expect("temp dir");
         for (class, value) in [("cat", 10u8), ("dog", 200)] {
@@ -593,6 +680,11 @@ mod tests {
         let msg = load_spec(&other, None, &mut |_| {}).expect_err("other content").to_string();
         assert!(msg.starts_with(&tmp.path().display().to_string()), "{msg}");
         assert!(msg.contains(&split.sha256) && msg.contains(&"0".repeat(64)), "{msg}");
+        assert!(msg.contains("`data_dir`") && !msg.contains("--"), "{msg}");
+        // Without a folder anywhere: the data directory rule's one error.
+        let nowhere = RunSpec { data_dir: None, ..spec.clone() };
+        let err = load_spec(&nowhere, None, &mut |_| {}).expect_err("no folder");
+        assert_eq!(err.to_string(), find(DatasetName::Folder, None).expect_err("none").to_string());
         // Plain `load` reads a folder with the default options.
         let plain = load(DatasetName::Folder, Some(tmp.path())).expect("load");
         assert_eq!(plain.test.len(), 2, "a fifth of each class");

@@ -503,9 +503,10 @@ fn offline_mode_touches_no_network() {
     let offline = FetchOptions { offline: true, ..options(cache.path(), &server, "") };
     let msg = fetch_source(&source, &offline, &mut |_| {}).expect_err("offline").to_string();
     assert!(!msg.contains('\n'), "{msg}");
-    for needle in ["not in the cache", "cnnvar data fetch fashion-mnist", "--data-dir", "copy"] {
+    for needle in ["not in the cache", "cnnvar data fetch fashion-mnist", "`data_dir`", "copy"] {
         assert!(msg.contains(needle), "{needle:?} not in {msg}");
     }
+    assert!(!msg.contains("--"), "names no command-line flag: {msg}");
     assert!(server.log().is_empty());
     assert!(!cache.path().join("fashion-mnist").exists());
 }

@@ -110,6 +110,48 @@ fn png_claiming(img: &GrayImage, w: u32, h: u32) -> Vec<u8> {
     b
 }
 
+/// A valid PNG of `w`×`h` black grey pixels, made without compressing them all: the
+/// image data is one deflate segment of `d` rows of zeros (filter byte and pixels),
+/// compressed once and ending on a byte boundary (a sync flush), repeated `h / d`
+/// times, where `d` is the largest divisor of `h` up to 64. Back references only ever
+/// reach zeros, so the repeated segments decode to `h` rows of zeros.
+fn black_png(w: u32, h: u32) -> Vec<u8> {
+    use flate2::{Compress, Compression, FlushCompress};
+    let d = (1..=64).rev().find(|&d| h.is_multiple_of(d)).expect("1 divides");
+    let zeros = vec![0u8; (w as usize + 1) * d as usize];
+    let mut deflate = Compress::new(Compression::best(), false);
+    let mut segment = Vec::with_capacity(zeros.len() / 100 + 64);
+    deflate.compress_vec(&zeros, &mut segment, FlushCompress::Sync).expect("deflate");
+    assert_eq!(deflate.total_in(), zeros.len() as u64, "one call takes it all");
+    let mut zlib = vec![0x78, 0xDA];
+    for _ in 0..h / d {
+        zlib.extend_from_slice(&segment);
+    }
+    // A final empty stored block, then Adler-32 of n zeros: a = 1, b = n mod 65521.
+    zlib.extend_from_slice(&[0x01, 0x00, 0x00, 0xFF, 0xFF]);
+    let n = (u64::from(w) + 1) * u64::from(h);
+    zlib.extend_from_slice(&((((n % 65521) as u32) << 16) | 1).to_be_bytes());
+
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut chunk = |kind: &[u8], data: &[u8]| {
+        png.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let start = png.len();
+        png.extend_from_slice(kind);
+        png.extend_from_slice(data);
+        let mut crc = flate2::Crc::new();
+        crc.update(&png[start..]);
+        png.extend_from_slice(&crc.sum().to_be_bytes());
+    };
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&w.to_be_bytes());
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 0, 0, 0, 0]); // 8-bit grey, deflate, no interlace
+    chunk(b"IHDR", &ihdr);
+    chunk(b"IDAT", &zlib);
+    chunk(b"IEND", &[]);
+    png
+}
+
 // ---------------------------------------------------------------- good folders
 
 #[test]
@@ -355,6 +397,31 @@ fn mixed_channels_are_refused_naming_the_file_unless_converted() {
     assert_eq!(data.train.len() + data.test.len(), 5);
 }
 
+/// A mismatch names each image's real colour type: RGBA is 4 channels, grey+alpha 2
+/// (their alpha is dropped, so they compare as RGB and grey).
+#[test]
+fn mixed_channels_name_the_real_colour_types() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    two_classes(root);
+    let rgba = root.join("b/005.png");
+    save(&RgbaImage::from_pixel(4, 4, image::Rgba([1, 2, 3, 4])), &rgba);
+    let msg = error(root);
+    assert!(msg.starts_with(&rgba.display().to_string()), "{msg}");
+    assert!(msg.contains("is RGBA (4 channels)") && msg.contains("grey (1 channel)"), "{msg}");
+    assert!(msg.contains("alpha"), "says that alpha is dropped: {msg}");
+
+    // The first image grey+alpha, another RGB.
+    fs::remove_file(&rgba).expect("rm");
+    let first = root.join("a/000.png");
+    image::GrayAlphaImage::from_pixel(4, 4, image::LumaA([9, 200])).save(&first).expect("save");
+    save(&colour(4, 4, 1), &rgba);
+    let msg = error(root);
+    assert!(msg.starts_with(&rgba.display().to_string()), "{msg}");
+    assert!(msg.contains("is RGB (3 channels)"), "{msg}");
+    assert!(msg.contains("is grey+alpha (2 channels)"), "{msg}");
+}
+
 #[test]
 fn image_size_option_resizes_other_sizes() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -478,6 +545,14 @@ fn a_missing_root_or_a_file_as_root_is_refused() {
     write(&dir.path().join("file"), b"x");
     let msg = error(&dir.path().join("file"));
     assert!(msg.contains("is not a directory"), "{msg}");
+    #[cfg(unix)]
+    {
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&missing, &link).expect("symlink");
+        let msg = error(&link);
+        assert!(msg.starts_with(&link.display().to_string()), "{msg}");
+        assert!(msg.contains("dangling symbolic link"), "{msg}");
+    }
 }
 
 #[test]
@@ -552,6 +627,93 @@ fn an_unreadable_image_is_refused_naming_the_file() {
     return;
     let msg = error(root);
     assert!(msg.starts_with(&bad.display().to_string()), "{msg}");
+    assert!(msg.contains("dangling symbolic link"), "says what is wrong: {msg}");
+    assert!(msg.contains(&root.join("gone.png").display().to_string()), "the target: {msg}");
+}
+
+/// A class folder that is a dangling link or a loop of links is refused, naming it and
+/// what is wrong: skipped as a non-image, its class would vanish from the data set
+/// (and from the run id). Any other link that cannot be followed is refused too, since
+/// what it stood for cannot be known.
+#[cfg(unix)]
+#[test]
+fn a_class_folder_link_that_cannot_be_followed_is_refused() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    two_classes(root);
+    let dangling = root.join("c");
+    symlink(root.join("gone"), &dangling).expect("symlink");
+    let msg = error(root);
+    assert!(msg.starts_with(&dangling.display().to_string()), "{msg}");
+    assert!(msg.contains("dangling symbolic link"), "{msg}");
+    assert!(msg.contains(&format!("its target {} does not exist", root.join("gone").display())));
+    fs::remove_file(&dangling).expect("rm");
+
+    // c → d → c.
+    symlink(root.join("d"), &dangling).expect("symlink");
+    symlink(&dangling, root.join("d")).expect("symlink");
+    let msg = error(root);
+    assert!(msg.starts_with(&dangling.display().to_string()), "{msg}");
+    assert!(msg.to_lowercase().contains("too many levels of symbolic links"), "{msg}");
+    fs::remove_file(root.join("d")).expect("rm");
+    fs::remove_file(&dangling).expect("rm");
+
+    // In a split folder, and for other names, the same.
+    let split = dir.path().join("split");
+    two_classes(&split.join("train"));
+    two_classes(&split.join("test"));
+    symlink(split.join("nowhere"), split.join("test/c")).expect("symlink");
+    let msg = error(&split);
+    assert!(msg.starts_with(&split.join("test/c").display().to_string()), "{msg}");
+    assert!(msg.contains("dangling symbolic link"), "{msg}");
+    symlink(root.join("gone.txt"), root.join("a/notes.txt")).expect("symlink");
+    let msg = error(root);
+    assert!(msg.starts_with(&root.join("a/notes.txt").display().to_string()), "{msg}");
+}
+
+/// A link to a real class folder or a real image is followed: the class is named after
+/// the link, and the data are the same as with the folder itself.
+#[cfg(unix)]
+#[test]
+fn links_to_real_folders_and_images_are_followed() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (real, linked) = (dir.path().join("real"), dir.path().join("linked"));
+    two_classes(&real);
+    let elsewhere = dir.path().join("elsewhere");
+    fs::create_dir_all(linked.join("a")).expect("mkdir");
+    for i in 0..2 {
+        let name = format!("{i:03}.png");
+        symlink(real.join("a").join(&name), linked.join("a").join(&name)).expect("symlink");
+    }
+    fs::rename(real.join("b"), &elsewhere).expect("move b");
+    symlink(&elsewhere, linked.join("b")).expect("symlink");
+    symlink(&elsewhere, real.join("b")).expect("symlink");
+    let (a, b) = (load(&real).expect("loads"), load(&linked).expect("loads through links"));
+    assert_eq!(b.class_names, ["a", "b"]);
+    assert_eq!((a.sha256, a.train.len() + a.test.len()), (b.sha256, 4));
+}
+
+/// A FIFO (or socket, or device) named like an image is refused, not opened: opening a
+/// FIFO would wait for a writer forever.
+#[cfg(unix)]
+#[test]
+fn a_special_file_named_like_an_image_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    two_classes(root);
+    let fifo = root.join("a/pipe.png");
+    match std::process::Command::new("mkfifo").arg(&fifo).status() {
+        Ok(s) if s.success() => {}
+        other => {
+            eprintln!("skipped: mkfifo failed ({other:?})");
+            return;
+        }
+    }
+    let msg = error(root);
+    assert!(msg.starts_with(&fifo.display().to_string()), "{msg}");
+    assert!(msg.contains("not a regular file"), "{msg}");
 }
 
 #[test]
@@ -707,6 +869,52 @@ fn an_image_header_over_the_memory_limit_is_refused_before_decoding() {
     let msg = error(root);
     assert!(msg.starts_with(&bad.display().to_string()), "{msg}");
     assert!(msg.contains("data limit"), "{msg}");
+}
+
+#[test]
+fn the_black_png_helper_makes_valid_pngs() {
+    for (w, h) in [(3, 2), (300, 120), (7, 67)] {
+        let img = image::load_from_memory(&black_png(w, h)).expect("decodes").into_luma8();
+        assert_eq!(img.dimensions(), (w, h));
+        assert!(img.as_raw().iter().all(|&p| p == 0));
+    }
+}
+
+/// A valid 3.5 MB PNG of 60 000 × 60 000 grey pixels (3.6 GB decoded, under the data
+/// limit; PNG's 1032:1 ratio allows the file size) is refused by its declared pixel
+/// count before anything is decoded, even when the folder is read at 8×8. Likewise a
+/// JPEG whose frame header declares 60 000 × 60 000.
+#[test]
+fn an_image_over_the_pixel_limit_is_refused_before_decoding() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    two_classes(root);
+    let bad = root.join("a/huge.png");
+    write(&bad, &black_png(60_000, 60_000));
+    let len = fs::metadata(&bad).expect("stat").len();
+    assert!((3_000_000..5_000_000).contains(&len), "a few MB: {len}");
+    let small = FolderOptions { image_size: Some((8, 8)), ..FolderOptions::default() };
+    let start = std::time::Instant::now();
+    let msg = error_with(root, &small);
+    let took = start.elapsed();
+    assert!(took < std::time::Duration::from_secs(10), "took {took:?}: {msg}");
+    assert!(msg.starts_with(&bad.display().to_string()), "{msg}");
+    assert!(msg.contains("60000×60000") && msg.contains("3600000000 pixels"), "{msg}");
+    assert!(msg.contains("limit of 64000000 pixels"), "{msg}");
+    assert!(msg.contains("CNNVAR_MAX_IMAGE_PIXELS"), "says how to raise it: {msg}");
+
+    fs::remove_file(&bad).expect("rm");
+    // Grey, so that 3.6 GB decoded is under the data limit too.
+    let mut jpeg = std::io::Cursor::new(Vec::new());
+    grey(8, 8, 1).write_to(&mut jpeg, ImageFormat::Jpeg).expect("encode");
+    let mut jpeg = jpeg.into_inner();
+    let sof = jpeg.windows(2).position(|w| w == [0xFF, 0xC0]).expect("baseline frame header");
+    jpeg[sof + 5..sof + 9].copy_from_slice(&[0xEA, 0x60, 0xEA, 0x60]);
+    let bad = root.join("a/huge.jpg");
+    write(&bad, &jpeg);
+    let msg = error_with(root, &small);
+    assert!(msg.starts_with(&bad.display().to_string()), "{msg}");
+    assert!(msg.contains("60000×60000") && msg.contains("CNNVAR_MAX_IMAGE_PIXELS"), "{msg}");
 }
 
 #[test]

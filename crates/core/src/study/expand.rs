@@ -1,39 +1,10 @@
 //! Expansion of a study into runs: experiments × levels × replicates, each with its
 //! derived seeds and its run id.
 
-use crate::spec::MAX_EPOCHS;
-use crate::{Error, Result, RunSpec};
+use crate::RunSpec;
 use serde::{Deserialize, Serialize};
 
-use super::parse::MAX_RUNS;
-use super::{ExperimentKind, Study, derive_seed};
-
-impl Study {
-    /// Checks the command line's `--seeds` and `--epochs` against the limits a study
-    /// file is held to (the 100 000-run limit, the epochs limit), so that an override
-    /// no file could ask for is refused before anything is planned or run.
-    pub fn check_overrides(&self, seeds: Option<usize>, epochs: Option<usize>) -> Result<()> {
-        if let Some(n) = seeds {
-            let levels: usize = self.experiments.iter().map(|e| e.levels.len()).sum();
-            let most = MAX_RUNS / levels.max(1);
-            if n == 0 || n > most {
-                return Err(Error::flag(
-                    "--seeds",
-                    format!(
-                        "must be from 1 to {most} for this study ({levels} levels; a study \
-                         expands to at most {MAX_RUNS} runs), got {n}"
-                    ),
-                ));
-            }
-        }
-        if let Some(e) = epochs
-            && !(1..=MAX_EPOCHS).contains(&e)
-        {
-            return Err(Error::flag("--epochs", format!("must be 1 to {MAX_EPOCHS}, got {e}")));
-        }
-        Ok(())
-    }
-}
+use super::{Experiment, ExperimentKind, Level, SeedCounts, Study, derive_seed};
 
 /// One run a study asks for.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -52,7 +23,7 @@ pub struct PlannedRun {
     pub spec: RunSpec,
 }
 
-/// How `--quick` shrinks runs for smoke tests while keeping the study's structure
+/// How a quick version of a study shrinks its runs for smoke tests while keeping the study's structure
 /// (every experiment, level and replicate; levels stay distinct).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct QuickScale {
@@ -78,8 +49,8 @@ impl QuickScale {
     /// spec gives no size (`train_size`, `test_size`): their sizes are not known before
     /// the folder is read.
     pub fn apply(&self, spec: &RunSpec) -> RunSpec {
-        let n = spec.train_size.or_else(|| spec.dataset.train_examples());
-        let test = spec.test_size.or_else(|| spec.dataset.test_examples());
+        let resolved = spec.resolved();
+        let (n, test) = (resolved.train_size, resolved.test_size);
         RunSpec {
             epochs: spec.epochs.min(self.epochs),
             train_size: n.map(|n| {
@@ -91,51 +62,18 @@ impl QuickScale {
     }
 }
 
-/// Every run of `study`, replicate-major (one seed of every level first, so partial
-/// results cover all levels), shrunk by `quick` when given: `study.seeds` replicates
-/// of every level (of an adaptive study, its `min`).
-pub fn expand(study: &Study, quick: Option<QuickScale>) -> Vec<PlannedRun> {
-    expand_with(study, quick, |_| study.seeds)
-}
-
-/// [`expand`] with `seeds(experiment)` replicates of each experiment's levels (an
-/// adaptive study's seeds so far). Replicate r's seeds do not depend on how many
-/// replicates there are, so its runs are the same runs (ids) at any count.
-pub fn expand_with(
-    study: &Study,
-    quick: Option<QuickScale>,
-    seeds: impl Fn(&super::Experiment) -> usize,
-) -> Vec<PlannedRun> {
+/// Every run of `study` with `seeds` replicates of each experiment's levels,
+/// replicate-major within an experiment (one seed of every level first, so partial
+/// results cover all levels), shrunk by `quick` when given. Replicate r's seeds do not
+/// depend on how many replicates there are, so its runs are the same runs (ids) at any
+/// count. The one expansion: [`expand`] and [`expand_with`] are it with other forms of
+/// the counts.
+pub fn expand_to(study: &Study, quick: Option<QuickScale>, seeds: &SeedCounts) -> Vec<PlannedRun> {
     let mut runs = Vec::new();
     for exp in &study.experiments {
-        for replicate in 0..seeds(exp) {
+        for replicate in 0..seeds.get(&exp.name) {
             for (level_index, level) in exp.levels.iter().enumerate() {
-                let mut spec = level.spec.clone();
-                let seed = |level: Option<usize>, r: usize, stream: &str| {
-                    derive_seed(study.seed, &exp.name, level, r, stream)
-                };
-                match exp.kind {
-                    ExperimentKind::Factor => {
-                        let l = (!study.paired_seeds).then_some(level_index);
-                        spec.init_seed = seed(l, replicate, "init");
-                        spec.order_seed = seed(l, replicate, "order");
-                        spec.subset_seed = seed(l, replicate, "subset");
-                    }
-                    ExperimentKind::VarianceSources => {
-                        // Stream index 0 is the fixed value; the level's source takes
-                        // indices 1..=seeds, so no two arms share a run.
-                        let r = replicate + 1;
-                        let (init, order, subset) = match level.label.as_str() {
-                            "init" => (r, 0, 0),
-                            "order" => (0, r, 0),
-                            "subset" => (0, 0, r),
-                            _ => (r, r, r),
-                        };
-                        spec.init_seed = seed(None, init, "init");
-                        spec.order_seed = seed(None, order, "order");
-                        spec.subset_seed = seed(None, subset, "subset");
-                    }
-                }
+                let mut spec = seeded_spec(study, exp, level_index, level, replicate);
                 if let Some(q) = quick {
                     spec = q.apply(&spec);
                 }
@@ -151,6 +89,61 @@ pub fn expand_with(
         }
     }
     runs
+}
+
+/// Every run of `study` at its initial counts ([`SeedCounts::initial`]: `study.seeds`
+/// replicates of every level; of an adaptive study, its `min`), shrunk by `quick` when
+/// given.
+pub fn expand(study: &Study, quick: Option<QuickScale>) -> Vec<PlannedRun> {
+    expand_to(study, quick, &SeedCounts::initial(study))
+}
+
+/// [`expand_to`] with `seeds(experiment)` replicates of each experiment's levels
+/// ([`SeedCounts::with`]).
+pub fn expand_with(
+    study: &Study,
+    quick: Option<QuickScale>,
+    seeds: impl Fn(&Experiment) -> usize,
+) -> Vec<PlannedRun> {
+    expand_to(study, quick, &SeedCounts::with(study, seeds))
+}
+
+/// The spec of replicate `replicate` of `level` (the `level_index`-th of `exp`), with
+/// its three seeds derived from the study seed.
+fn seeded_spec(
+    study: &Study,
+    exp: &Experiment,
+    level_index: usize,
+    level: &Level,
+    replicate: usize,
+) -> RunSpec {
+    let mut spec = level.spec.clone();
+    let seed = |level: Option<usize>, r: usize, stream: &str| {
+        derive_seed(study.seed, &exp.name, level, r, stream)
+    };
+    match exp.kind {
+        ExperimentKind::Factor => {
+            let l = (!study.paired_seeds).then_some(level_index);
+            spec.init_seed = seed(l, replicate, "init");
+            spec.order_seed = seed(l, replicate, "order");
+            spec.subset_seed = seed(l, replicate, "subset");
+        }
+        ExperimentKind::VarianceSources => {
+            // Stream index 0 is the fixed value; the level's source takes indices
+            // 1..=seeds, so no two arms share a run.
+            let r = replicate + 1;
+            let (init, order, subset) = match level.label.as_str() {
+                "init" => (r, 0, 0),
+                "order" => (0, r, 0),
+                "subset" => (0, 0, r),
+                _ => (r, r, r),
+            };
+            spec.init_seed = seed(None, init, "init");
+            spec.order_seed = seed(None, order, "order");
+            spec.subset_seed = seed(None, subset, "subset");
+        }
+    }
+    spec
 }
 
 #[cfg(test)]
@@ -231,23 +224,6 @@ mod tests {
             let n = if exp == "a" { 5 } else { 2 };
             assert_eq!(ids(&some, n), ids(&all, n), "{exp}");
             assert_eq!(ids(&some, 9).len(), ids(&all, n).len(), "{exp}: no more replicates");
-        }
-    }
-
-    /// `--seeds` and `--epochs` are held to the limits a study file is held to.
-    #[test]
-    fn overrides_beyond_the_limits_are_refused() {
-        let s = parse(STUDY, Path::new("s.toml")).unwrap();
-        s.check_overrides(Some(3), Some(2)).unwrap();
-        // 6 levels: at most 16 666 seeds.
-        s.check_overrides(Some(16_666), None).unwrap();
-        for n in [0, 16_667, 1_000_000] {
-            let e = s.check_overrides(Some(n), None).unwrap_err().to_string();
-            assert!(e.contains("`--seeds`") && e.contains("100000"), "{e}");
-        }
-        for e in [0, 1_000_000] {
-            let e = s.check_overrides(None, Some(e)).unwrap_err().to_string();
-            assert!(e.contains("`--epochs`") && e.contains("100000"), "{e}");
         }
     }
 

@@ -43,22 +43,40 @@
 //! Replicate r's seeds (so its runs) are the same whatever the design: an adaptive
 //! study's first replicates are a fixed study's.
 //!
-//! Unlike a lone run spec, whose unset `eval_subset` evaluates every epoch on the whole
-//! test set, a study's runs evaluate each epoch but the last on
+//! A study's runs start from [`RunSpec::new_run`](crate::RunSpec::new_run), so unlike a
+//! stored spec whose `eval_subset` is unset (every epoch on the whole test set), they
+//! evaluate each epoch but the last on
 //! [`DEFAULT_EVAL_SUBSET`](crate::DEFAULT_EVAL_SUBSET) examples unless the study, an
 //! experiment or a level sets `eval_subset` (a count, or `"full"`).
+//!
+//! From a study to its runs: [`parse`] (or [`Study::load`]) reads and checks the file;
+//! a front end's [`StudyOverrides`] are checked and set with
+//! [`Study::apply_overrides`]; [`SeedCounts`] says how many seeds each experiment runs
+//! now ([`SeedCounts::initial`], then each adaptive round's [`SeedCounts::update`]); and
+//! [`expand_to`] lays out the runs once for those counts.
+//!
+//! The modules: `parse` (the file), `adaptive` (adaptive seeding's settings), `limits`
+//! (the run, seed and look limits), `overrides`, `counts`, `expand` (runs and their
+//! seeds, `QuickScale`) and `seeds` (seed derivation).
 
+mod adaptive;
+mod counts;
 mod expand;
+mod limits;
+mod overrides;
 mod parse;
 #[cfg(test)]
 mod props;
 mod seeds;
 
-pub use expand::{PlannedRun, QuickScale, expand, expand_with};
+pub use adaptive::{AdaptiveSeeds, AlphaSpending, DEFAULT_ALPHA, Resolve};
+pub use counts::SeedCounts;
+pub use expand::{PlannedRun, QuickScale, expand, expand_to, expand_with};
+pub use limits::{MAX_ADAPTIVE_SEEDS, MAX_LOOKS, MAX_RUNS};
+pub use overrides::{StudyOverrides, overridable_settings};
 pub use parse::{parse, parse_bytes};
 pub use seeds::derive_seed;
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::RunSpec;
@@ -131,66 +149,6 @@ impl Experiment {
     }
 }
 
-/// Adaptive, sequential seeding (`seeds = { min, max, step }` with `resolve`): every
-/// level of an experiment runs `min` seeds, then `step` more at a time while some pair
-/// of its levels is neither told apart nor shown equivalent, up to `max`. The
-/// statistics are `cnnvar_experiments::analysis::sequential`'s.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct AdaptiveSeeds {
-    /// Seeds of every level before the first look.
-    pub min: usize,
-    /// Most seeds of a level.
-    pub max: usize,
-    /// Seeds added to every level of an undecided experiment between looks.
-    pub step: usize,
-    /// Each experiment's error control (its own `resolve`, else the study's), by
-    /// experiment name.
-    pub resolve: BTreeMap<String, Resolve>,
-}
-
-impl AdaptiveSeeds {
-    /// Seeds per level at each look: `min`, `min + step`, …, `max`.
-    pub fn looks(&self) -> Vec<usize> {
-        let mut looks: Vec<usize> = (self.min..self.max).step_by(self.step.max(1)).collect();
-        looks.push(self.max);
-        looks
-    }
-}
-
-/// Most seeds of a level an adaptive study may ask for.
-pub const MAX_ADAPTIVE_SEEDS: usize = 1000;
-/// Most looks of an adaptive study (`1 + ⌈(max − min) / step⌉`).
-pub const MAX_LOOKS: usize = 40;
-/// An experiment's family-wise error when its `resolve` gives no `alpha`.
-pub const DEFAULT_ALPHA: f64 = 0.05;
-
-/// `resolve = { delta = 0.5, alpha = 0.05, spending = "obrien-fleming" }`: when an
-/// adaptive experiment's pairs of levels count as decided.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Resolve {
-    /// The smallest difference in final test accuracy that matters, in accuracy points
-    /// (0.5: half a point): pairs of levels within ±delta may be decided equivalent
-    /// (0: never).
-    pub delta: f64,
-    /// The family-wise error of the experiment's decisions, over all its pairs and
-    /// looks ([`DEFAULT_ALPHA`] unless given).
-    pub alpha: f64,
-    /// How alpha is spent over the looks.
-    pub spending: AlphaSpending,
-}
-
-/// How an adaptive experiment spends its alpha over the looks.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum AlphaSpending {
-    /// O'Brien–Fleming type: almost nothing early (the default).
-    #[default]
-    #[serde(rename = "obrien-fleming")]
-    OBrienFleming,
-    /// Pocock type: evenly, stopping large effects sooner.
-    #[serde(rename = "pocock")]
-    Pocock,
-}
-
 /// A parsed, validated study.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Study {
@@ -198,7 +156,8 @@ pub struct Study {
     pub name: String,
     /// What it is for.
     pub description: String,
-    /// Replicates per level (with [`Study::adaptive`], its `min`: the first look's).
+    /// Replicates per level (with [`Study::adaptive`], its `min`: the first look's). How
+    /// many each experiment runs now is a [`SeedCounts`], which starts from this.
     pub seeds: usize,
     /// Adaptive seeding, when the file's `seeds` is `{ min, max, step }`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

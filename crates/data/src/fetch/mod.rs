@@ -27,6 +27,7 @@ use sha2::{Digest, Sha256};
 
 use crate::cifar::{CIFAR10_DIR, CIFAR10_FILES, MAX_RECORDS, RECORD_BYTES};
 use crate::hash;
+use crate::locate::NAME_DATA_DIR;
 
 /// Environment variable overriding every data set's base URL (see
 /// [`FetchOptions::base_url`]).
@@ -205,8 +206,8 @@ impl FetchOptions {
         let cache_dir = default_cache_dir().ok_or_else(|| {
             Error::environment(
                 "HOME",
-                "no user cache directory (neither $XDG_CACHE_HOME nor $HOME is set); pass \
-                 --cache-dir DIR",
+                "no user cache directory (neither $XDG_CACHE_HOME nor $HOME is set); name a \
+                 cache directory (`cache_dir`)",
             )
         })?;
         Ok(FetchOptions { cache_dir, base_url: base_url_from_env(), offline: offline_from_env() })
@@ -274,7 +275,7 @@ pub fn fetch(
         return Err(Error::download(
             name.as_str(),
             "an image folder is not downloaded: it is a folder of your own images, named by \
-             --data-dir DIR",
+             `data_dir`",
         ));
     };
     fetch_source(&source, options, progress)
@@ -299,10 +300,10 @@ pub fn fetch_source(
         return Err(Error::download(
             name.as_str(),
             format!(
-                "data set `{name}` is not in the cache ({}) and offline mode (--offline or \
+                "data set `{name}` is not in the cache ({}) and offline mode (`offline`, or \
              ${OFFLINE_ENV}) forbids downloading it; run `cnnvar data fetch {name}` on a machine \
              with internet access and copy the directory it prints to {} here, or put the \
-             data set's files in a directory and pass --data-dir DIR",
+             data set's files in a directory and {NAME_DATA_DIR}",
                 dest.display(),
                 dest.display()
             ),
@@ -447,8 +448,8 @@ fn fetch_one(
             url,
             format!(
                 "SHA-256 mismatch: expected {}, got {sha} ({len} bytes{size}); the download \
-             was discarded and nothing was cached (a wrong --base-url or mirror, or a changed \
-             file on the server)",
+             was discarded and nothing was cached (a wrong `base_url` or ${DATA_URL_ENV} \
+             mirror, or a changed file on the server)",
                 file.sha256
             ),
         ));
@@ -520,8 +521,8 @@ fn request(
         Failure::Fatal(Error::download(
             url,
             format!(
-                "GET failed: {e}; check the network connection (or use --offline and \
-             --data-dir with files copied from elsewhere)"
+                "GET failed: {e}; check the network connection (or work `offline`, with \
+             `data_dir` naming files copied from elsewhere)"
             ),
         ))
     })

@@ -34,11 +34,17 @@ fn offline_names_the_cache_and_the_ways_out() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let options = FetchOptions { offline: true, ..FetchOptions::new(tmp.path()) };
     let msg = fetch(DatasetName::Mnist, &options, &mut |_| {}).expect_err("offline").to_string();
-    for needle in
-        ["`mnist` is not in the cache", "cnnvar data fetch mnist", "--data-dir", "offline"]
-    {
+    for needle in [
+        "`mnist` is not in the cache",
+        "cnnvar data fetch mnist",
+        "`data_dir`",
+        "$CNNVAR_DATA_DIR",
+        "`offline`",
+        "$CNNVAR_OFFLINE",
+    ] {
         assert!(msg.contains(needle), "{needle:?} not in {msg}");
     }
+    assert!(!msg.contains("--"), "names no command-line flag: {msg}");
     assert!(msg.contains(&tmp.path().join("mnist").display().to_string()), "{msg}");
     assert!(!msg.contains('\n'));
     // Nothing was created.

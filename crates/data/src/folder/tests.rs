@@ -5,7 +5,16 @@ use std::path::Path;
 
 use image::{GrayImage, Luma};
 
+use super::checksum::checksum;
+use super::decode::jpeg_is_complete;
+use super::plan::test_share;
 use super::*;
+use crate::limits::{DEFAULT_MAX_IMAGE_PIXELS, MAX_DATA_BYTES_ENV, MAX_IMAGE_PIXELS_ENV};
+
+/// Limits of `data_bytes` and the default pixel limit.
+fn data_limit(data_bytes: u64) -> FolderLimits {
+    FolderLimits { data_bytes, image_pixels: DEFAULT_MAX_IMAGE_PIXELS }
+}
 
 /// `root/<class>/<i>.png`, `count` grey `w`×`h` images in each of two classes.
 fn folder(root: &Path, count: usize, w: u32, h: u32) {
@@ -25,16 +34,17 @@ fn the_total_over_the_limit_is_refused_naming_the_folder_before_decoding() {
     folder(dir.path(), 3, 4, 4);
     let options = FolderOptions::default();
     // 6 images × 16 bytes = 96 bytes.
-    assert!(load_folder_limited(dir.path(), &options, 96).is_ok());
-    let msg = load_folder_limited(dir.path(), &options, 95).expect_err("over").to_string();
+    assert!(load_folder_limited(dir.path(), &options, data_limit(96)).is_ok());
+    let msg =
+        load_folder_limited(dir.path(), &options, data_limit(95)).expect_err("over").to_string();
     assert!(msg.starts_with(&dir.path().display().to_string()), "{msg}");
     assert!(msg.contains("6 images of 4×4 pixels × 1 channel (96 bytes)"), "{msg}");
     assert!(msg.contains("limit of 95 bytes") && msg.contains(MAX_DATA_BYTES_ENV), "{msg}");
 
     // The total counts the converted size: RGB is three times as much.
     let rgb = FolderOptions { channels: Some(3), ..FolderOptions::default() };
-    assert!(load_folder_limited(dir.path(), &rgb, 287).is_err());
-    assert!(load_folder_limited(dir.path(), &rgb, 288).is_ok());
+    assert!(load_folder_limited(dir.path(), &rgb, data_limit(287)).is_err());
+    assert!(load_folder_limited(dir.path(), &rgb, data_limit(288)).is_ok());
 }
 
 #[test]
@@ -45,8 +55,9 @@ fn one_image_over_the_limit_is_refused_naming_it() {
     GrayImage::from_pixel(64, 64, Luma([1])).save(&big).expect("save");
     // Resized to 2×2 the total is small, but decoding the big one needs 4096 bytes.
     let options = FolderOptions { image_size: Some((2, 2)), ..FolderOptions::default() };
-    assert!(load_folder_limited(dir.path(), &options, 4096).is_ok());
-    let msg = load_folder_limited(dir.path(), &options, 4095).expect_err("over").to_string();
+    assert!(load_folder_limited(dir.path(), &options, data_limit(4096)).is_ok());
+    let msg =
+        load_folder_limited(dir.path(), &options, data_limit(4095)).expect_err("over").to_string();
     assert!(msg.starts_with(&big.display().to_string()), "{msg}");
     assert!(msg.contains("data limit of 4095 bytes"), "{msg}");
 }
@@ -59,7 +70,7 @@ fn a_file_over_the_limit_is_refused_before_it_is_read() {
     let mut bytes = std::fs::read(dir.path().join("b/0.png")).expect("read");
     bytes.resize(10_000, 0);
     std::fs::write(&padded, bytes).expect("write");
-    let msg = load_folder_limited(dir.path(), &FolderOptions::default(), 9_999)
+    let msg = load_folder_limited(dir.path(), &FolderOptions::default(), data_limit(9_999))
         .expect_err("over")
         .to_string();
     assert!(msg.starts_with(&padded.display().to_string()), "{msg}");
@@ -112,4 +123,62 @@ fn the_checksum_covers_names_shape_and_both_sets() {
     let tall_train = Dataset::new(vec![1, 2, 3, 4], vec![0, 1], tall, 2).expect("dataset");
     let tall_test = Dataset::new(vec![5, 6], vec![1], tall, 2).expect("dataset");
     assert_ne!(base, checksum(&names, &tall_train, &tall_test));
+}
+
+#[test]
+fn an_image_over_the_pixel_limit_is_refused_naming_it_the_size_and_the_variable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    folder(dir.path(), 2, 2, 2);
+    let big = dir.path().join("b/big.png");
+    GrayImage::from_pixel(10, 30, Luma([1])).save(&big).expect("save");
+    let options = FolderOptions { image_size: Some((2, 2)), ..FolderOptions::default() };
+    let limits = |image_pixels| FolderLimits { data_bytes: 1 << 20, image_pixels };
+    assert!(load_folder_limited(dir.path(), &options, limits(300)).is_ok());
+    let msg = load_folder_limited(dir.path(), &options, limits(299)).expect_err("over").to_string();
+    assert!(msg.starts_with(&big.display().to_string()), "{msg}");
+    assert!(msg.contains("header says 30×10 pixels (height×width, 300 pixels)"), "{msg}");
+    assert!(msg.contains("limit of 299 pixels per image"), "{msg}");
+    assert!(msg.contains(&format!("set {MAX_IMAGE_PIXELS_ENV} to raise the limit")), "{msg}");
+    assert!(!msg.contains('\n'), "one line: {msg}");
+}
+
+/// A target size whose total overflows 64 bits is refused by the data limit (the
+/// count saturates), not wrapped around or panicking.
+#[test]
+fn a_huge_image_size_option_is_refused_by_the_data_limit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    folder(dir.path(), 2, 2, 2);
+    let side = u32::MAX as usize;
+    let options = FolderOptions {
+        channels: Some(3),
+        image_size: Some((side, side)),
+        ..FolderOptions::default()
+    };
+    let msg = load_folder_limited(dir.path(), &options, data_limit(1 << 30))
+        .expect_err("over")
+        .to_string();
+    assert!(msg.starts_with(&dir.path().display().to_string()), "{msg}");
+    assert!(msg.contains("more than the data limit"), "{msg}");
+}
+
+#[test]
+fn colour_types_are_named_with_their_channels_and_depth() {
+    use image::ColorType;
+    let header = |colour| decode::Header {
+        format: image::ImageFormat::Png,
+        width: 1,
+        height: 1,
+        channels: 1,
+        colour,
+    };
+    for (colour, name) in [
+        (ColorType::L8, "grey (1 channel)"),
+        (ColorType::La8, "grey+alpha (2 channels)"),
+        (ColorType::Rgb8, "RGB (3 channels)"),
+        (ColorType::Rgba8, "RGBA (4 channels)"),
+        (ColorType::L16, "grey (1 channel, 16-bit)"),
+        (ColorType::Rgba16, "RGBA (4 channels, 16-bit)"),
+    ] {
+        assert_eq!(header(colour).describe_channels(), name);
+    }
 }
