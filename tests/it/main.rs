@@ -1,5 +1,5 @@
 //! End-to-end tests: each drives the `cnnvar` binary as a user would. This is the
-//! `it` test of the `cnnvar` package (`cargo test -p cnnvar --test it`).
+//! `it` test of the `cnnvar-cli` package (`cargo test -p cnnvar-cli --test it`).
 //!
 //! Environment that makes skips into failures (`cargo xtask ci` sets all six):
 //! - `CNNVAR_REQUIRE_BACKENDS=flex,ndarray,...`: those backends must be compiled in and work.

@@ -281,10 +281,10 @@ fn build_cnnvar(with_tch: bool) -> Result<PathBuf> {
     let features: Vec<String> = CPU_BACKENDS
         .iter()
         .filter(|b| with_tch || **b != "tch")
-        .map(|b| format!("cnnvar/{b}"))
+        .map(|b| format!("cnnvar-cli/{b}"))
         .collect();
     let mut c = cargo();
-    c.args(["build", "--release", "-p", "cnnvar", "--features"]).arg(features.join(","));
+    c.args(["build", "--release", "-p", "cnnvar-cli", "--features"]).arg(features.join(","));
     if with_tch {
         env::with_torch(&mut c)?;
     }

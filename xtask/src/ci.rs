@@ -84,7 +84,7 @@ fn cargo() -> Command {
 
 /// `--features cnnvar/flex,...` for the CI build.
 fn features() -> String {
-    CI_BACKENDS.iter().map(|b| format!("cnnvar/{b}")).collect::<Vec<_>>().join(",")
+    CI_BACKENDS.iter().map(|b| format!("cnnvar-cli/{b}")).collect::<Vec<_>>().join(",")
 }
 
 /// Clippy through an ordinary build, as `cargo clippy` runs it through a check: cargo runs

@@ -30,9 +30,9 @@ pub fn run(extra: &[String]) -> Result<()> {
     env::setup(&Needs { packages: vec!["dataset-fashion-mnist"], torch, slurm: false })?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut build = Command::new(&cargo);
-    build.current_dir(env::root()).args(["build", "--release", "-p", "cnnvar"]);
+    build.current_dir(env::root()).args(["build", "--release", "-p", "cnnvar-cli"]);
     if let Some(f) = feature {
-        build.args(["--features", &format!("cnnvar/{f}")]);
+        build.args(["--features", &format!("cnnvar-cli/{f}")]);
     }
     sh(if torch { env::with_torch(&mut build)? } else { &mut build })?;
     let bin = env::target_dir().join("release/cnnvar");

@@ -4,10 +4,10 @@
 //! noise, seed sd 0.3 and 0.6 points (`seeds = { min = 3, max = 20, step = 2 }`,
 //! `resolve = { delta = 0.5 }`, alpha 0.05).
 //!
-//! `cargo run --release -p cnnvar-experiments --example sequential_table [studies]`
+//! `cargo run --release -p cnnvar-analysis --example sequential_table [studies]`
 //! (2 000 studies per setting unless given).
 
-use cnnvar_experiments::analysis::sequential::{SequentialDesign, Spending, markdown_table, table};
+use cnnvar_analysis::sequential::{SequentialDesign, Spending, markdown_table, table};
 
 fn main() {
     let studies = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(2000);

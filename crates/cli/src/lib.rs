@@ -20,7 +20,7 @@
 //!
 //! fn main() -> std::process::ExitCode {
 //!     // `my-cnnvar train --model my-net …`, `my-cnnvar sweep study.toml`, …
-//!     cnnvar::main_with(Models::standard().with::<MyNet>("my-net"))
+//!     cnnvar_cli::main_with(Models::standard().with::<MyNet>("my-net"))
 //! }
 //! ```
 //!

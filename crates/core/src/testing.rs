@@ -1,5 +1,6 @@
 //! Fixtures for tests and examples of the crates that read run records.
 
+use crate::study::{AdaptiveSeeds, AlphaSpending, Experiment, ExperimentKind, Level, Resolve, Study};
 use crate::{Provenance, RunRecord, RunSpec};
 
 /// A record of `spec` with made-up numbers (80% test accuracy, ten classes, one test
@@ -23,5 +24,47 @@ pub fn record_of(spec: &RunSpec) -> RunRecord {
         seconds: 1.0,
         spec: spec.clone(),
         provenance: Provenance::default(),
+    }
+}
+
+/// An adaptive study of `experiments` (name, levels), seeds 3 to 9 by 2, delta 0.5
+/// points. Built, not parsed (parsing checks the backend is compiled in).
+pub fn adaptive_study(experiments: &[(&str, usize)]) -> Study {
+    let experiments: Vec<Experiment> = experiments
+        .iter()
+        .map(|&(name, levels)| Experiment {
+            name: name.into(),
+            title: name.into(),
+            claim: None,
+            expect_best: None,
+            kind: ExperimentKind::Factor,
+            factors: vec!["lr".into()],
+            levels: (0..levels)
+                .map(|i| {
+                    let lr = 0.1 / (i + 1) as f64;
+                    Level {
+                        label: format!("l{i}"),
+                        values: [("lr".to_string(), lr.into())].into_iter().collect(),
+                        spec: RunSpec { lr, epochs: 1, ..RunSpec::default() },
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    let resolve = Resolve { delta: 0.5, alpha: 0.05, spending: AlphaSpending::OBrienFleming };
+    Study {
+        name: "s".into(),
+        description: String::new(),
+        seeds: 3,
+        adaptive: Some(AdaptiveSeeds {
+            min: 3,
+            max: 9,
+            step: 2,
+            resolve: experiments.iter().map(|e| (e.name.clone(), resolve)).collect(),
+        }),
+        seed: 0,
+        paired_seeds: true,
+        experiments,
+        source: "s.toml".into(),
     }
 }

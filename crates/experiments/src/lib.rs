@@ -1,20 +1,14 @@
 //! # cnnvar-experiments
 //!
-//! Everything between a spec and a verdict: the training loop ([`train`]), written once
-//! for any burn `Device` and any registered model (`cnnvar_models::Models`); the
-//! optimizers and their presets ([`optimizer`]); evaluation
-//! ([`evaluate`]); one run from spec to record ([`execute`]); the run store ([`store`]),
-//! where each run's directory is named by the hash of its spec; studies run by worker
-//! processes ([`sweep`]), with their image folders fixed by content when planned
-//! ([`data`]); their statistics ([`analysis`]) and report ([`report`]).
-//!
-//! The training half is the `train` feature (a default one, and implied by every
-//! backend feature): without it (`--no-default-features`) the crate has no burn in its
-//! dependency tree, and the run store, plans, executors, worker protocol, statistics
-//! and report build and test alone.
-#![cfg_attr(
-    feature = "train",
-    doc = r#"
+//! The harness between a spec and a record: the training loop ([`train`]), written
+//! once for any burn `Device` and any registered model (`cnnvar_models::Models`); the
+//! optimizers and their presets ([`optimizer`]); evaluation ([`evaluate`]); one run
+//! from spec to record ([`execute`]); studies run by worker processes into the run
+//! store of `cnnvar-store` ([`sweep`]: executors, the worker protocol, adaptive
+//! rounds), with their image folders fixed by content when planned ([`folders`]). The
+//! statistics are `cnnvar-analysis`'s and the report `cnnvar-report`'s: neither needs
+//! burn, this crate does.
+#![doc = r#"
 ```no_run
 use cnnvar_core::{ModelName, RunSpec};
 use cnnvar_experiments::{RunOptions, execute};
@@ -74,28 +68,15 @@ println!(
 );
 # Ok::<(), cnnvar_core::Error>(())
 ```
-"#
-)]
+"#]
 
-pub mod analysis;
-pub mod data;
-#[cfg(feature = "train")]
 pub mod evaluate;
-#[cfg(feature = "train")]
+pub mod folders;
 pub mod optimizer;
-pub mod report;
-#[cfg(feature = "train")]
 pub mod run;
-pub mod store;
-/// Study files: parsing, validation and expansion into runs (they live in `cnnvar-core`,
-/// so that tools reading study files need no burn).
-pub use cnnvar_core::study;
 pub mod sweep;
-#[cfg(feature = "train")]
 pub mod train;
 
-#[cfg(feature = "train")]
+pub use cnnvar_store::RunOutput;
 pub use run::{RunData, RunOptions, execute, execute_on, load_data};
-pub use store::RunOutput;
-#[cfg(feature = "train")]
 pub use train::Progress;

@@ -26,7 +26,7 @@ use cnnvar_core::{
 use cnnvar_data::{Augmentation, DataSplit, Dataset};
 use cnnvar_models::{Architecture, ModelInput, Models};
 
-pub use crate::store::RunOutput;
+pub use cnnvar_store::RunOutput;
 use crate::train::{Progress, TrainingData, train};
 
 /// How to run, beyond what the spec fixes (none of it changes the numbers).
@@ -37,7 +37,7 @@ pub struct RunOptions {
     /// Compute threads; `None` uses every core.
     pub threads: Option<usize>,
     /// The study directory of the run, if it belongs to one: the run's data must be the
-    /// data the study's runs were trained on ([`crate::store::check_study_data`]; the
+    /// data the study's runs were trained on ([`cnnvar_store::check_study_data`]; the
     /// first run records it).
     pub study_dir: Option<PathBuf>,
     /// The models a spec's `model` may name (default: the standard ones,
@@ -125,7 +125,7 @@ pub fn execute_on(
     if let Some(study_dir) = &options.study_dir
         && spec.dataset != DatasetName::Folder
     {
-        crate::store::check_study_data(study_dir, &study_data(data))?;
+        cnnvar_store::check_study_data(study_dir, &study_data(data))?;
     }
     options.models.check(&spec.model, "spec")?;
     let input = ModelInput::new(data.train.shape(), data.train.classes());
@@ -215,8 +215,8 @@ pub fn eval_subset_indices(
 }
 
 /// What a study records of the data its runs are trained on.
-fn study_data(data: &DataSplit) -> crate::store::StudyData {
-    crate::store::StudyData {
+fn study_data(data: &DataSplit) -> cnnvar_store::StudyData {
+    cnnvar_store::StudyData {
         dataset: data.name.to_string(),
         sha256: data.sha256.clone(),
         source: data.source.display().to_string(),
@@ -419,7 +419,7 @@ mod tests {
                 per_class_accuracy: outcome.test.per_class.clone(),
                 epochs: outcome.epochs.clone(),
                 test_examples: outcome.test.examples,
-                ..crate::store::tests::record_of(&spec)
+                ..cnnvar_core::testing::record_of(&spec)
             };
             RunOutput { record, predictions: outcome.test.predictions, labels: outcome.test.labels }
         };

@@ -52,7 +52,7 @@ impl ModelInput {
 /// A model cnnvar can train: an image classifier built as a burn [`Module`].
 ///
 /// Implement it for your own module and register it in a [`Models`] registry under a
-/// name; a spec's `model = "<name>"` then trains it (`cnnvar::main_with` gives your
+/// name; a spec's `model = "<name>"` then trains it (`cnnvar_cli::main_with` gives your
 /// binary the whole command line). [`Cnn`] implements it for the standard models.
 ///
 /// ```no_run

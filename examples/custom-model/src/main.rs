@@ -11,7 +11,7 @@
 //! Three steps make a model of your own trainable, comparable and reproducible by cnnvar:
 //! a burn module, an implementation of [`Classifier`] (build it for the input, forward
 //! images to logits), and a name in the [`Models`] registry handed to
-//! [`cnnvar::main_with`]. Sweeps start this binary as their workers, so they know the
+//! [`cnnvar_cli::main_with`]. Sweeps start this binary as their workers, so they know the
 //! model too; runs are seeded as any other (the weights come from the run's `init_seed`
 //! alone) and their specs say `model = "my-resnet"`.
 
@@ -132,5 +132,5 @@ impl Classifier for MyResNet {
 }
 
 fn main() -> ExitCode {
-    cnnvar::main_with(Models::standard().with::<MyResNet>("my-resnet"))
+    cnnvar_cli::main_with(Models::standard().with::<MyResNet>("my-resnet"))
 }

@@ -8,7 +8,7 @@ use cnnvar_core::{Backend, RunRecord, RunSpec};
 use cnnvar_models::Architecture;
 
 use super::{Plan, PlannedRun};
-use crate::store::RunState;
+use cnnvar_store::RunState;
 
 /// Cost model of one example on the reference machine (a 2-core x86-64 VM, `flex`
 /// release build, 1 thread per process, batch 32), fitted to `cnnvar train` runs of
@@ -242,7 +242,7 @@ fn find_records(root: &Path) -> Vec<RunRecord> {
     for study in studies.flatten() {
         let Ok(runs) = std::fs::read_dir(study.path()) else { continue };
         for run in runs.flatten() {
-            let p = run.path().join(crate::store::RECORD_FILE);
+            let p = run.path().join(cnnvar_store::RECORD_FILE);
             if let Ok(text) = std::fs::read_to_string(&p)
                 && let Ok(r) = RunRecord::from_json(&text, &p)
             {
@@ -311,7 +311,7 @@ mod tests {
             train_samples_per_sec: 100.0,
             eval_samples_per_sec: 400.0,
         };
-        let mut record = crate::store::tests::record_of(&custom);
+        let mut record = cnnvar_core::testing::record_of(&custom);
         record.provenance.threads = 1;
         record.epochs = vec![epoch(1), epoch(2)];
         let measured = measured_custom(std::slice::from_ref(&record));
@@ -324,7 +324,7 @@ mod tests {
 
         let text = "seeds = 1\n[base]\nepochs = 2\ntrain_size = 1000\nmodel = \"my-net\"\n\
                     [[experiment]]\nname = \"a\"\nvary = { lr = [0.001, 0.01] }\n";
-        let study = crate::study::parse(text, Path::new("s.toml")).expect("parses");
+        let study = cnnvar_core::study::parse(text, Path::new("s.toml")).expect("parses");
         let plan = Plan::new(study, false);
         let empty = tempfile::tempdir().expect("temp dir");
         let guess = estimate(&plan, &empty.path().join("s"), empty.path(), 1, 1);
@@ -337,7 +337,7 @@ mod tests {
         let text = "seeds = 2\n[base]\nepochs = 1\n[[experiment]]\nname = \"a\"\n\
                     vary = { train_size = [1000, 60000] }\n[[experiment]]\nname = \"b\"\n\
                     base = { train_size = 1000 }\nvary = { model = [\"simple\", \"complex\"] }\n";
-        let study = crate::study::parse(text, Path::new("s.toml")).expect("parses");
+        let study = cnnvar_core::study::parse(text, Path::new("s.toml")).expect("parses");
         let plan = Plan::new(study, false);
         let mut runs: Vec<&PlannedRun> = plan.runs.iter().collect();
         longest_first(&mut runs);

@@ -12,13 +12,11 @@ use std::time::Duration;
 
 use cnnvar_core::{Error, Result};
 
-use super::adaptive::{self, StudyDecisions};
-use super::{
-    Event, ExecOutcome, LocalExecutor, Plan, Repair, SlurmExecutor, SlurmOptions, WorkerCommand,
-    write_results_csv,
-};
-use crate::store::{RunDir, RunState};
-use crate::study::{PlannedRun, Study};
+use super::adaptive;
+use super::{Event, ExecOutcome, LocalExecutor, SlurmExecutor, SlurmOptions, WorkerCommand};
+use cnnvar_analysis::decisions::StudyDecisions;
+use cnnvar_core::study::{PlannedRun, Study};
+use cnnvar_store::{Plan, Repair, RunDir, RunState, StudyDir, StudyFile};
 
 /// What a sweep is asked to do (`cnnvar sweep`'s arguments).
 #[derive(Clone, Debug)]
@@ -40,7 +38,7 @@ pub struct SweepRequest {
     pub threads_per_job: usize,
     /// The data directory the workers are told (made absolute); for a study on an
     /// image folder, the folder, over the study file's `data_dir`
-    /// ([`crate::data::resolve_folders`]).
+    /// ([`crate::folders::resolve_folders`]).
     pub data_dir: Option<PathBuf>,
     /// `Some`: run as a Slurm job array with these options; `None`: local workers.
     pub slurm: Option<SlurmOptions>,
@@ -174,10 +172,10 @@ impl SweepSetup {
 
     /// [`SweepSetup::with_cores`] with the study already read (`r.study` is not read).
     /// A study on an image folder reads the folder here, for its checksum
-    /// ([`crate::data::resolve_folders`]).
+    /// ([`crate::folders::resolve_folders`]).
     pub fn for_study(mut study: Study, r: SweepRequest, cores: usize) -> Result<SweepSetup> {
         study.check_overrides(r.seeds, r.epochs)?;
-        crate::data::resolve_folders(&mut study, r.data_dir.as_deref())?;
+        crate::folders::resolve_folders(&mut study, r.data_dir.as_deref())?;
         let plan = Plan::with_overrides(study, r.quick, r.seeds, r.epochs);
         let plan = match r.backend {
             Some(b) => plan.on_backend(b),
@@ -231,9 +229,14 @@ impl SweepSetup {
         &self.plan.study.name
     }
 
+    /// The study directory.
+    pub fn study_dir(&self) -> StudyDir {
+        StudyDir::open(&self.dir)
+    }
+
     /// The runs not complete now.
     pub fn todo(&self) -> Todo<'_> {
-        let states = self.plan.states(&self.dir);
+        let states = self.plan.states(&self.study_dir());
         Todo { total: states.len(), runs: pending(&states) }
     }
 
@@ -242,7 +245,7 @@ impl SweepSetup {
     /// it lists and the script. `None` with local workers (their dry run writes nothing).
     pub fn write_slurm_script(&self) -> Result<Option<(usize, PathBuf)>> {
         let SweepExecutor::Slurm(slurm) = &self.executor else { return Ok(None) };
-        self.plan.lay_out(&self.dir)?;
+        self.study_dir().lay_out(&self.plan)?;
         let todo = self.todo();
         let script = slurm.write_script(self.name(), &self.dir, &todo.runs)?;
         Ok(Some((todo.runs.len(), script)))
@@ -252,7 +255,7 @@ impl SweepSetup {
     /// now ([`adaptive::decisions`]), with the plan expanded to the seeds they ask for
     /// (writes nothing). `None`, and the plan unchanged, for a fixed study.
     pub fn plan_round(&mut self) -> Option<StudyDecisions> {
-        let decisions = adaptive::decisions(&self.plan, &self.dir)?;
+        let decisions = adaptive::decisions(&self.plan, &self.study_dir())?;
         self.plan.set_seeds(&decisions.seeds());
         Some(decisions)
     }
@@ -275,7 +278,7 @@ impl SweepSetup {
             let decisions = self.plan_round();
             let repairs = self.prepare()?;
             if let Some(d) = &decisions {
-                adaptive::write_decisions(&self.dir, d)?;
+                adaptive::write_decisions(&self.study_dir(), d)?;
             }
             let todo = self.todo();
             if number > 1 && todo.runs.is_empty() {
@@ -286,8 +289,8 @@ impl SweepSetup {
             let clean = outcome.failed == 0 && outcome.interrupted == 0 && outcome.busy == 0;
             let adaptive = self.plan.study.adaptive.is_some();
             if !adaptive || !clean || stop.load(Ordering::SeqCst) || !self.todo().runs.is_empty() {
-                if let Some(d) = adaptive::decisions(&self.plan, &self.dir) {
-                    adaptive::write_decisions(&self.dir, &d)?;
+                if let Some(d) = adaptive::decisions(&self.plan, &self.study_dir()) {
+                    adaptive::write_decisions(&self.study_dir(), &d)?;
                 }
                 break;
             }
@@ -298,8 +301,8 @@ impl SweepSetup {
     /// Lays out the study directory and moves damaged files aside, so that their runs
     /// train again; returns what was moved.
     pub fn prepare(&self) -> Result<Vec<Repair>> {
-        self.plan.lay_out(&self.dir)?;
-        self.plan.repair(&self.dir)
+        self.study_dir().lay_out(&self.plan)?;
+        self.plan.repair(&self.study_dir())
     }
 
     /// The sweep's opening line: its runs, where, and how they are executed.
@@ -338,10 +341,7 @@ impl SweepSetup {
         match &self.executor {
             SweepExecutor::Slurm(s) => s.run(self.name(), &self.dir, &runs, stop, on_event),
             SweepExecutor::Local(local) => {
-                #[cfg_attr(not(feature = "train"), allow(unused_mut))]
                 let mut runs = runs;
-                // The cost model needs the models' FLOP counts.
-                #[cfg(feature = "train")]
                 super::longest_first(&mut runs);
                 local.run(&self.dir, &runs, stop, on_event)
             }
@@ -350,14 +350,14 @@ impl SweepSetup {
 
     /// Rewrites `results.csv` from the records; returns its rows.
     pub fn write_results(&self) -> Result<usize> {
-        write_results_csv(&self.plan, &self.dir)
+        self.study_dir().write_results_csv(&self.plan)
     }
 
     /// The sweep's summary, with `outcome` of its executor. The runs are counted now,
     /// not from the start: a concurrent sweep may have completed runs, or finished
     /// those it was running when this one looked.
     pub fn summary(&self, mut outcome: ExecOutcome, interrupted: bool) -> SweepSummary {
-        let now = self.plan.states(&self.dir);
+        let now = self.plan.states(&self.study_dir());
         outcome.busy = now.iter().filter(|(_, s)| *s == RunState::Running).count();
         SweepSummary {
             study: self.name().to_string(),
@@ -365,7 +365,7 @@ impl SweepSetup {
             total: now.len(),
             outcome,
             interrupted,
-            results: self.dir.join("results.csv"),
+            results: self.study_dir().file(StudyFile::Results),
         }
     }
 }
@@ -417,7 +417,7 @@ mod tests {
     use cnnvar_core::RunSpec;
 
     use super::*;
-    use crate::study::{Experiment, ExperimentKind, Level};
+    use cnnvar_core::study::{Experiment, ExperimentKind, Level};
 
     /// Two levels of `lr`, two seeds, three epochs. Built, not parsed: parsing checks
     /// that the study's backend is compiled in, and without `train` none is.
@@ -566,7 +566,7 @@ mod tests {
                 continue;
             }
             let wobble = [0.3, -0.9, 0.6, -0.2, 0.8, -0.7, 0.1, -0.4, 0.5][run.replicate % 9];
-            let mut rec = crate::store::tests::record_of(&run.spec);
+            let mut rec = cnnvar_core::testing::record_of(&run.spec);
             rec.test_accuracy = match run.experiment.as_str() {
                 "clear" => 0.9 - 0.2 * run.level_index as f64,
                 _ => 0.8 + 0.005 * wobble * run.level_index as f64,
@@ -578,7 +578,7 @@ mod tests {
     }
 
     fn adaptive_setup(tmp: &Path) -> SweepSetup {
-        let mut study = super::adaptive::tests::study(&[("clear", 2), ("close", 2)]);
+        let mut study = cnnvar_core::testing::adaptive_study(&[("clear", 2), ("close", 2)]);
         let a = study.adaptive.as_mut().expect("adaptive");
         a.resolve.get_mut("close").expect("close").delta = 0.0;
         SweepSetup::for_study(study, request(tmp, None), 2).expect("setup")
@@ -600,15 +600,15 @@ mod tests {
         assert_eq!(seen, [seeds(3, 3), seeds(3, 5), seeds(3, 7), seeds(3, 9)]);
         assert_eq!(total.done, 2 * 3 + 2 * 9);
         let json: serde_json::Value = serde_json::from_slice(
-            &std::fs::read(setup.dir.join(adaptive::DECISIONS_JSON)).expect("decisions.json"),
+            &std::fs::read(setup.study_dir().file(StudyFile::DecisionsJson)).expect("decisions.json"),
         )
         .expect("parses");
         assert_eq!(json["finished"], true);
         assert_eq!(json["experiments"][0]["comparisons"][0]["verdict"], "larger");
         assert_eq!(json["experiments"][0]["runs_saved"], 2 * 9 - 2 * 3);
         assert_eq!(json["experiments"][1]["comparisons"][0]["verdict"], "undecided");
-        assert!(setup.dir.join(adaptive::DECISIONS_CSV).exists());
-        assert_eq!(Plan::load(&setup.dir).expect("plan").seeds(), seeds(3, 9));
+        assert!(setup.study_dir().file(StudyFile::DecisionsCsv).exists());
+        assert_eq!(setup.study_dir().plan().expect("plan").seeds(), seeds(3, 9));
         let mut again = adaptive_setup(tmp.path());
         let mut rerun = Vec::new();
         let total = again.run_rounds(&stop, |s, r| fake_round(s, r, None, &mut rerun)).expect("ok");
@@ -638,7 +638,7 @@ mod tests {
         let mut resumed = adaptive_setup(cut.path());
         resumed.run_rounds(&stop, |s, r| fake_round(s, r, None, &mut seen)).expect("runs");
         assert_eq!(seen[2], seen[1], "the resumed sweep starts where the first stopped");
-        let read = |d: &Path| std::fs::read(d.join(adaptive::DECISIONS_JSON)).expect("decisions");
+        let read = |d: &Path| std::fs::read(StudyDir::open(d).file(StudyFile::DecisionsJson)).expect("decisions");
         assert_eq!(read(&setup.dir), read(&resumed.dir));
     }
 
@@ -677,7 +677,7 @@ mod tests {
         assert!(setup.prepare().expect("lays out").is_empty());
         let first = &setup.plan.runs[0];
         RunDir::open(setup.dir.join(&first.run_id))
-            .write_record(&crate::store::tests::record_of(&first.spec))
+            .write_record(&cnnvar_core::testing::record_of(&first.spec))
             .expect("record");
         let held = RunDir::open(setup.dir.join(&setup.plan.runs[1].run_id));
         let _lock = held.try_lock().expect("locks").expect("free");

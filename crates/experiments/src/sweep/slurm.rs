@@ -17,8 +17,8 @@ use cnnvar_core::{Error, Result, write_atomic, write_json_atomic};
 use serde::{Deserialize, Serialize};
 
 use super::executor::{Event, ExecOutcome, RunOutcome, WorkerCommand};
-use crate::store::{Failure, RunDir};
-use crate::study::PlannedRun;
+use cnnvar_store::{Failure, RunDir};
+use cnnvar_core::study::PlannedRun;
 
 /// The directory, inside a study directory, with scripts, task lists and logs.
 pub const SLURM_DIR: &str = "slurm";
@@ -462,7 +462,7 @@ impl Progress {
 
 /// The last epoch in a run's `curve.csv` and its test accuracy.
 fn last_epoch(run_dir: &Path) -> Option<(usize, f64)> {
-    let text = std::fs::read_to_string(run_dir.join(crate::store::CURVE_FILE)).ok()?;
+    let text = std::fs::read_to_string(run_dir.join(cnnvar_store::CURVE_FILE)).ok()?;
     let line = text.lines().skip(1).filter(|l| !l.trim().is_empty()).last()?;
     let fields: Vec<&str> = line.split(',').collect();
     Some((fields.first()?.parse().ok()?, fields.get(4)?.parse().ok()?))

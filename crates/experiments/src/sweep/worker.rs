@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use cnnvar_core::{EpochRecord, Result, RunRecord, RunSpec};
 
 use super::PLAN_FILE;
-use crate::store::{Failure, RunDir, RunLock, RunOutput};
+use cnnvar_store::{Failure, RunDir, RunLock, RunOutput};
 
 /// What a worker reports while its run trains (the CLI writes it to the worker's log,
 /// which the executors read).
@@ -115,7 +115,6 @@ pub fn run_worker_with(
 
 /// The worker protocol around [`crate::execute`] with `options` (its study directory is
 /// the run's, whatever `options` says).
-#[cfg(feature = "train")]
 pub fn run_worker(
     run_dir: &Path,
     options: &crate::RunOptions,
@@ -138,7 +137,7 @@ mod tests {
     use cnnvar_core::Error;
 
     use super::*;
-    use crate::store::RunState;
+    use cnnvar_store::RunState;
 
     fn epoch(n: usize) -> EpochRecord {
         EpochRecord {
@@ -161,7 +160,7 @@ mod tests {
         emit: &mut dyn FnMut(WorkerEvent),
     ) -> Result<RunOutput> {
         emit(WorkerEvent::Note("downloading".into()));
-        let mut record = crate::store::tests::record_of(spec);
+        let mut record = cnnvar_core::testing::record_of(spec);
         for n in 1..=2 {
             emit(WorkerEvent::Epoch { epoch: epoch(n), epochs: 2 });
             record.epochs.push(epoch(n));
@@ -188,10 +187,10 @@ mod tests {
         assert_eq!(events[2], WorkerEvent::Epoch { epoch: epoch(2), epochs: 2 });
         assert!(dir.read_failure().is_none(), "the old failure note is cleared");
         assert_eq!(dir.read_record().expect("reads").map(|r| r.epochs.len()), Some(2));
-        let curve = std::fs::read_to_string(dir.path().join(crate::store::CURVE_FILE))
+        let curve = std::fs::read_to_string(dir.path().join(cnnvar_store::CURVE_FILE))
             .expect("curve written");
         assert_eq!(curve.lines().count(), 3, "header and two epochs: {curve}");
-        let predictions = std::fs::read(dir.path().join(crate::store::PREDICTIONS_FILE))
+        let predictions = std::fs::read(dir.path().join(cnnvar_store::PREDICTIONS_FILE))
             .expect("predictions written");
         assert_eq!(predictions[32..], [7, 3], "the prediction, then its label");
         assert_eq!(dir.attempts(), 1);
@@ -212,7 +211,7 @@ mod tests {
             };
         run_worker_with(dir.path(), &mut |_| {}, &mut note_study).expect("trains");
         std::fs::write(tmp.path().join(PLAN_FILE), "{}").expect("plan");
-        std::fs::remove_file(dir.path().join(crate::store::RECORD_FILE)).expect("unrecord");
+        std::fs::remove_file(dir.path().join(cnnvar_store::RECORD_FILE)).expect("unrecord");
         run_worker_with(dir.path(), &mut |_| {}, &mut note_study).expect("trains");
         assert_eq!(seen, [None, Some(tmp.path().to_path_buf())]);
     }
@@ -229,7 +228,7 @@ mod tests {
         let busy = run_worker_with(dir.path(), &mut |_| {}, &mut never).expect("busy");
         assert!(matches!(&busy, WorkerOutcome::Busy { run_id } if *run_id == dir.run_id()));
         drop(held);
-        dir.write_record(&crate::store::tests::record_of(&dir.read_spec().expect("spec")))
+        dir.write_record(&cnnvar_core::testing::record_of(&dir.read_spec().expect("spec")))
             .expect("record");
         let done = run_worker_with(dir.path(), &mut |_| {}, &mut never).expect("complete");
         assert!(matches!(done, WorkerOutcome::AlreadyComplete { .. }));
@@ -253,6 +252,6 @@ mod tests {
         let failure = dir.read_failure().expect("failure note");
         assert_eq!((failure.exit_code, failure.error.as_str()), (Some(1), "data set: out of data"));
         assert_eq!(dir.state(), RunState::Failed);
-        assert!(dir.path().join(crate::store::CURVE_FILE).is_file(), "the partial curve stays");
+        assert!(dir.path().join(cnnvar_store::CURVE_FILE).is_file(), "the partial curve stays");
     }
 }

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use cnnvar_core::{DatasetName, Error, Result, RunSpec};
 
-use crate::study::Study;
+use cnnvar_core::study::Study;
 
 /// What decides a folder's checksum: where it is and how it is read.
 type FolderKey = (PathBuf, Option<usize>, Option<[usize; 2]>, Option<u64>);
@@ -117,7 +117,7 @@ mod tests {
              {extra}[[experiment]]\nname = \"a\"\nvary = {{ lr = [0.1, 0.01] }}\n",
             data_dir.display()
         );
-        crate::study::parse(&text, Path::new("s.toml")).expect("parses")
+        cnnvar_core::study::parse(&text, Path::new("s.toml")).expect("parses")
     }
 
     /// The folder's checksum enters every level's spec, hence the run ids; the same
@@ -138,7 +138,7 @@ mod tests {
         assert!(specs.iter().all(|s| s.data_sha256.as_ref() == Some(&sha)));
         assert_eq!(specs[0].data_dir.as_deref(), Some(here.as_path()));
         let ids = |s: &Study| -> Vec<String> {
-            crate::study::expand(s, None).into_iter().map(|r| r.run_id).collect()
+            cnnvar_core::study::expand(s, None).into_iter().map(|r| r.run_id).collect()
         };
         let mut moved = study(&here, "");
         resolve_folders(&mut moved, Some(&copy)).expect("resolves");
