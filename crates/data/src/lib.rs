@@ -117,6 +117,7 @@ pub mod idx;
 pub mod limits;
 mod load;
 mod locate;
+mod shown;
 mod subset;
 pub mod transform;
 
@@ -180,5 +181,24 @@ mod tests {
             }
         }
         assert!(flags.is_empty(), "command-line flags named:\n{}", flags.join("\n"));
+    }
+
+    /// Every error naming a user path goes through `shown`, which escapes control
+    /// characters: no source builds `Error::data` or `Error::io` itself.
+    #[test]
+    fn errors_name_paths_through_shown() {
+        let mut files = Vec::new();
+        sources(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
+        let raw: Vec<String> = files
+            .iter()
+            .filter(|(path, _)| !path.ends_with("shown.rs"))
+            .flat_map(|(path, code)| {
+                code.lines()
+                    .enumerate()
+                    .filter(|(_, l)| l.contains("Error::data(") || l.contains("Error::io("))
+                    .map(move |(i, l)| format!("{}:{}: {}", path.display(), i + 1, l.trim()))
+            })
+            .collect();
+        assert!(raw.is_empty(), "errors built without `shown`:\n{}", raw.join("\n"));
     }
 }

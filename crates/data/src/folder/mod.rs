@@ -94,10 +94,11 @@ mod scan;
 
 use std::path::{Path, PathBuf};
 
-use cnnvar_core::{DatasetName, Error, ImageShape, Result};
+use cnnvar_core::{DatasetName, ImageShape, Result};
 
 use crate::dataset::{DataSplit, Dataset};
 use crate::limits::{max_data_bytes, max_image_pixels};
+use crate::shown;
 use checksum::checksum;
 pub(crate) use decode::FolderLimits;
 use decode::{Header, check_like_first, check_limit, decode_into, read_header};
@@ -224,7 +225,7 @@ pub(crate) fn load_folder_limited(
     let [(train_images, train_labels), (test_images, test_labels)] = sets;
     let classes = class_names.len();
     let dataset = |images, labels| {
-        Dataset::new(images, labels, shape, classes).map_err(|e| Error::data(root, e.to_string()))
+        Dataset::new(images, labels, shape, classes).map_err(|e| shown::data(root, e.to_string()))
     };
     let train = dataset(train_images, train_labels)?;
     let test = dataset(test_images, test_labels)?;

@@ -16,7 +16,8 @@ mod write;
 
 use std::path::Path;
 
-use cnnvar_core::{Error, ImageShape, Result};
+use crate::shown;
+use cnnvar_core::{ImageShape, Result};
 
 pub use write::{write_images, write_labels};
 
@@ -83,7 +84,7 @@ impl Idx {
             [count, rows, cols] => {
                 Ok((self.data, ImageShape { channels: 1, height: rows, width: cols }, count))
             }
-            _ => Err(Error::data(path, "internal error: images header without 3 dimensions")),
+            _ => Err(shown::data(path, "internal error: images header without 3 dimensions")),
         }
     }
 }
