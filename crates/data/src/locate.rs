@@ -19,7 +19,7 @@ pub const DATA_DIR_ENV: &str = "CNNVAR_DATA_DIR";
 /// How to name the directory of a named data set's files, for messages: the setting
 /// and the environment variable (a front end shows the setting in its own terms).
 pub(crate) const NAME_DATA_DIR: &str =
-    "set `data_dir` (or $CNNVAR_DATA_DIR) to a directory holding its files";
+    "put its files in a directory and set `data_dir` (or $CNNVAR_DATA_DIR) to that directory";
 
 /// The data directory rule: which directory, if any, data set `name` is read from.
 ///
@@ -369,9 +369,9 @@ fn hint(name: DatasetName) -> String {
     match name {
         DatasetName::FashionMnist => format!(
             "Install Debian's package with `sudo apt-get install dataset-fashion-mnist`, or \
-             put the four IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte, \
-             t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, each optionally .gz) in a \
-             directory and {NAME_DATA_DIR}, or run `cnnvar data fetch fashion-mnist`."
+             run `cnnvar data fetch fashion-mnist`, or {NAME_DATA_DIR} (the four IDX files \
+             train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and \
+             t10k-labels-idx1-ubyte, each optionally .gz)."
         ),
         DatasetName::Folder => "An image folder is only read from the directory `data_dir` \
              names, a folder holding one folder of images per class."

@@ -303,8 +303,8 @@ pub fn fetch_source(
             format!(
                 "data set `{name}` is not in the cache ({}) and offline mode (`offline`, or \
              ${OFFLINE_ENV}) forbids downloading it; run `cnnvar data fetch {name}` on a machine \
-             with internet access and copy the directory it prints to {} here, or put the \
-             data set's files in a directory and {NAME_DATA_DIR}",
+             with internet access and copy the directory it prints to {} here, or \
+             {NAME_DATA_DIR}",
                 shown::display(&dest),
                 shown::display(&dest)
             ),
