@@ -8,9 +8,9 @@
 //! with [`ImageShape::CIFAR10`], so the bytes are copied as they are and stay `u8`.
 //!
 //! Every malformed input ends in an [`Error::Data`](cnnvar_core::Error::Data) naming
-//! the file: a missing, empty or extra file, a directory where a file should be, the compressed archive
-//! given instead of the extracted files, a size that is not a whole number of
-//! records, a label above 9, or more records than any batch file could hold. The
+//! the file: a missing, empty or extra file, a directory where a file should be, the
+//! compressed archive given instead of the extracted files, a size that is not a whole
+//! number of records, a label above 9, or more records than any batch file could hold. The
 //! record count is checked against the file's length before anything is allocated.
 
 use std::fs::File;
