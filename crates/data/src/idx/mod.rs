@@ -93,8 +93,9 @@ impl Idx {
 /// row), the shape of one image (`channels` is 1) and the number of images.
 ///
 /// Errors ([`Error::Data`](cnnvar_core::Error::Data), naming the file) for a wrong
-/// magic number or number of dimensions, zero images, a header that claims more or less data than the file
-/// holds, sizes that overflow `usize`, and a truncated or corrupt gzip stream.
+/// magic number or number of dimensions, zero images, a header that claims more or
+/// less data than the file holds, sizes that overflow `usize`, and a truncated or
+/// corrupt gzip stream.
 pub fn read_images(path: &Path) -> Result<(Vec<u8>, ImageShape, usize)> {
     read_idx(path, Kind::Images)?.into_images(path)
 }
