@@ -208,12 +208,11 @@ impl Backend {
 /// about to be made ([`BackendChoice::resolve`]), since finding out which GPU backend
 /// works means starting it. Parsing a choice ("auto" or a backend's name) starts
 /// nothing.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BackendChoice {
     /// The fastest backend that works here: a GPU backend compiled in that starts (cuda,
     /// then tch-cuda, then metal), else the fastest CPU backend compiled in
     /// ([`Backend::default`]).
-    #[default]
     Auto,
     /// This backend.
     Named(Backend),

@@ -61,7 +61,9 @@
 //! (`root/<class>/*`, split into training and test sets by a seeded stratified split,
 //! or already split as `root/train/<class>/*` and `root/test/<class>/*`), into the same
 //! [`Dataset`]s, with the class names taken from the folders' names and a checksum of
-//! the decoded content. A run spec names one with `dataset = "folder"` and `data_dir`;
+//! the decoded content. Links to folders and images are followed; one that cannot be
+//! followed (dangling, or a loop) is refused rather than skipped, so that no class
+//! vanishes unnoticed. A run spec names one with `dataset = "folder"` and `data_dir`;
 //! [`load_spec`] reads whatever a spec names, a folder with the spec's `channels`,
 //! `image_size` and `test_fraction` ([`folder_options`]).
 //!
@@ -93,6 +95,22 @@
 //! Data sets stay `u8` in memory (60 000 Fashion-MNIST images take 47 MB). Only the
 //! current mini-batch is ever converted to `f32`, by [`fill_batch`].
 //!
+//! Nothing is allocated on a file's word: a header or file that would need more than
+//! the data memory limit (4 GiB, `$CNNVAR_MAX_DATA_BYTES`) is refused before anything
+//! is read into memory, and an image of a folder whose header declares more than the
+//! per-image pixel limit (64 megapixels, `$CNNVAR_MAX_IMAGE_PIXELS`) is refused before
+//! it is decoded ([`limits`]).
+//!
+//! ## Errors
+//!
+//! Every error names the file or setting at fault, what was wrong and what was
+//! expected, in one line. A path or class name holding control characters (a
+//! newline, a terminal escape), bidirectional controls or bytes that are not UTF-8 is
+//! shown quoted and escaped as `{:?}` does (`"cat/a\nb.png"`); others as they are.
+//! Settings are named as in spec and study files (`data_dir`, `channels`) with their
+//! environment variables, never as a command line's flags: a front end shows them in
+//! its own terms.
+//!
 //! ```no_run
 //! use cnnvar_core::{DatasetName, SubsetMethod};
 //! let split = cnnvar_data::load(DatasetName::FashionMnist, None)?;
@@ -117,6 +135,7 @@ pub mod idx;
 pub mod limits;
 mod load;
 mod locate;
+mod shown;
 mod subset;
 pub mod transform;
 
@@ -180,5 +199,24 @@ mod tests {
             }
         }
         assert!(flags.is_empty(), "command-line flags named:\n{}", flags.join("\n"));
+    }
+
+    /// Every error naming a user path goes through `shown`, which escapes control
+    /// characters: no source builds `Error::data` or `Error::io` itself.
+    #[test]
+    fn errors_name_paths_through_shown() {
+        let mut files = Vec::new();
+        sources(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
+        let raw: Vec<String> = files
+            .iter()
+            .filter(|(path, _)| !path.ends_with("shown.rs"))
+            .flat_map(|(path, code)| {
+                code.lines()
+                    .enumerate()
+                    .filter(|(_, l)| l.contains("Error::data(") || l.contains("Error::io("))
+                    .map(move |(i, l)| format!("{}:{}: {}", path.display(), i + 1, l.trim()))
+            })
+            .collect();
+        assert!(raw.is_empty(), "errors built without `shown`:\n{}", raw.join("\n"));
     }
 }

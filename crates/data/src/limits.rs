@@ -8,6 +8,7 @@
 
 use std::path::Path;
 
+use crate::shown;
 use cnnvar_core::{Error, Result};
 
 /// The environment variable that sets the data memory limit, in bytes.
@@ -93,7 +94,7 @@ pub(crate) fn check_data_bytes(path: &Path, bytes: u64, what: &str) -> Result<()
 /// [`check_data_bytes`] against an explicit `limit`.
 fn check_against(path: &Path, bytes: u64, what: &str, limit: u64) -> Result<()> {
     if bytes > limit {
-        return Err(Error::data(
+        return Err(shown::data(
             path,
             format!(
                 "needs memory for {what} ({bytes} bytes), more than the data limit of {limit} bytes; \

@@ -2,11 +2,12 @@
 
 use std::path::{Path, PathBuf};
 
-use cnnvar_core::{DatasetName, Error, Result};
+use cnnvar_core::{DatasetName, Result};
 
 use crate::dataset::{DataSplit, Dataset};
 use crate::hash;
 use crate::idx::{Kind, read_idx};
+use crate::shown;
 
 /// The classes of MNIST and Fashion-MNIST.
 pub const IDX_CLASSES: usize = 10;
@@ -52,7 +53,7 @@ pub(crate) fn idx_paths(dir: &Path) -> std::result::Result<[PathBuf; 4], Vec<&'s
 pub fn load_idx_dir(dir: &Path, name: DatasetName) -> Result<DataSplit> {
     let [train_images, train_labels, test_images, test_labels] =
         idx_paths(dir).map_err(|missing| {
-            Error::data(
+            shown::data(
                 dir,
                 format!(
                     "missing IDX file(s) {}; expected each as NAME.gz or NAME in this directory",
@@ -64,14 +65,14 @@ pub fn load_idx_dir(dir: &Path, name: DatasetName) -> Result<DataSplit> {
     let train = read_split(&train_images, &train_labels, &mut hashes)?;
     let test = read_split(&test_images, &test_labels, &mut hashes)?;
     if train.shape() != test.shape() {
-        return Err(Error::data(
+        return Err(shown::data(
             &test_images,
             format!(
                 "test images are {}×{} but the training images ({}) are {}×{}; expected the \
                  same shape",
                 test.shape().height,
                 test.shape().width,
-                train_images.display(),
+                shown::display(&train_images),
                 train.shape().height,
                 train.shape().width
             ),
@@ -94,25 +95,25 @@ fn read_split(
     hashes.push((file_name(labels_path), labels.sha256));
     let labels = labels.data;
     if labels.len() != count {
-        return Err(Error::data(
+        return Err(shown::data(
             labels_path,
             format!(
                 "holds {} labels but {} holds {count} images; expected one label per image",
                 labels.len(),
-                images_path.display()
+                shown::display(images_path)
             ),
         ));
     }
     if let Some((i, &label)) =
         labels.iter().enumerate().find(|&(_, &l)| usize::from(l) >= IDX_CLASSES)
     {
-        return Err(Error::data(
+        return Err(shown::data(
             labels_path,
             format!("label {label} at index {i}; expected labels 0 to {}", IDX_CLASSES - 1),
         ));
     }
     Dataset::new(pixels, labels, shape, IDX_CLASSES)
-        .map_err(|e| Error::data(images_path, e.to_string()))
+        .map_err(|e| shown::data(images_path, e.to_string()))
 }
 
 fn file_name(path: &Path) -> String {

@@ -11,6 +11,7 @@ use crate::dataset::DataSplit;
 #[cfg(feature = "fetch")]
 use crate::fetch::{AUTO_FETCH_ENV, FetchOptions, fetch, offline_from_env};
 use crate::load::{idx_paths, load_idx_dir};
+use crate::shown;
 
 /// The environment variable naming a directory of data sets (or of one data set).
 pub const DATA_DIR_ENV: &str = "CNNVAR_DATA_DIR";
@@ -18,7 +19,7 @@ pub const DATA_DIR_ENV: &str = "CNNVAR_DATA_DIR";
 /// How to name the directory of a named data set's files, for messages: the setting
 /// and the environment variable (a front end shows the setting in its own terms).
 pub(crate) const NAME_DATA_DIR: &str =
-    "set `data_dir` (or $CNNVAR_DATA_DIR) to a directory holding its files";
+    "put its files in a directory and set `data_dir` (or $CNNVAR_DATA_DIR) to that directory";
 
 /// The data directory rule: which directory, if any, data set `name` is read from.
 ///
@@ -101,7 +102,7 @@ pub fn find(name: DatasetName, data_dir: Option<&Path>) -> Result<PathBuf> {
     for dir in candidates {
         match check(name, &dir) {
             Ok(found) => return Ok(found),
-            Err(why) => searched.push(format!("{} ({why})", dir.display())),
+            Err(why) => searched.push(format!("{} ({why})", shown::display(&dir))),
         }
     }
     Err(Error::DataNotFound {
@@ -163,7 +164,7 @@ fn load_or_fetch(
                 note(&format!(
                     "data set `{name}` not found; downloading it into {} (set \
                      {AUTO_FETCH_ENV}=0 to forbid)",
-                    options.cache_dir.join(name.as_str()).display()
+                    shown::display(&options.cache_dir.join(name.as_str()))
                 ));
                 fetch(name, &options, &mut |_| {})
             });
@@ -221,7 +222,7 @@ pub fn load_spec(
     if let Some(expected) = &spec.data_sha256
         && *expected != split.sha256
     {
-        return Err(Error::data(
+        return Err(shown::data(
             &dir,
             format!(
                 "holds other images than this run was planned on: its content (read with the \
@@ -259,7 +260,7 @@ fn load_image_folder(dir: &Path, spec: &RunSpec) -> Result<(DataSplit, Vec<Strin
 /// Without the `folder` feature an image folder cannot be read.
 #[cfg(not(feature = "folder"))]
 fn load_image_folder(dir: &Path, _spec: &RunSpec) -> Result<(DataSplit, Vec<String>)> {
-    Err(Error::data(
+    Err(shown::data(
         dir,
         "is an image folder, but this build of cnnvar-data has no image reader (its `folder` \
          feature is off)",
@@ -285,7 +286,7 @@ fn check_shape(split: &DataSplit) -> Result<()> {
     if found == expected {
         return Ok(());
     }
-    Err(Error::data(
+    Err(shown::data(
         train_images_file(split),
         format!(
             "images are {found} (H×W×C); a data set named {} must hold {expected} images",
@@ -368,9 +369,9 @@ fn hint(name: DatasetName) -> String {
     match name {
         DatasetName::FashionMnist => format!(
             "Install Debian's package with `sudo apt-get install dataset-fashion-mnist`, or \
-             put the four IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte, \
-             t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, each optionally .gz) in a \
-             directory and {NAME_DATA_DIR}, or run `cnnvar data fetch fashion-mnist`."
+             run `cnnvar data fetch fashion-mnist`, or {NAME_DATA_DIR} (the four IDX files \
+             train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and \
+             t10k-labels-idx1-ubyte, each optionally .gz)."
         ),
         DatasetName::Folder => "An image folder is only read from the directory `data_dir` \
              names, a folder holding one folder of images per class."
@@ -406,7 +407,7 @@ impl std::fmt::Display for DataInfo {
                 f,
                 "{}: {}, {} train + {} test, {}, sha256 {}",
                 self.name,
-                path.display(),
+                shown::display(path),
                 self.train.unwrap_or(0),
                 self.test.unwrap_or(0),
                 self.shape.map(|s| s.to_string()).unwrap_or_default(),

@@ -716,6 +716,40 @@ fn a_special_file_named_like_an_image_is_refused() {
     assert!(msg.contains("not a regular file"), "{msg}");
 }
 
+/// A file or folder name with a newline or another control character is shown
+/// escaped, so that an error stays one line and shows what is really there.
+#[cfg(unix)]
+#[test]
+fn names_with_control_characters_are_escaped_in_errors() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    two_classes(root);
+    let bad = root.join("a/x\nINFO: all good\r.png");
+    write(&bad, b"");
+    let msg = error(root); // asserts one line
+    let escaped = format!("{:?}", bad.display().to_string());
+    assert!(escaped.contains("\\n") && escaped.contains("\\r"), "{escaped}");
+    assert!(msg.starts_with(&escaped), "{msg}");
+    assert!(msg.contains("is empty"), "{msg}");
+    fs::remove_file(&bad).expect("rm");
+
+    // An empty class folder named with an escape sequence, named in the message too.
+    let class = root.join("c\u{1b}[2Jd");
+    fs::create_dir_all(&class).expect("mkdir");
+    let msg = error(root);
+    assert!(msg.starts_with(&format!("{:?}", class.display().to_string())), "{msg}");
+    assert!(msg.contains("class folder `c\\u{1b}[2Jd`") && !msg.contains('\u{1b}'), "{msg}");
+    fs::remove_dir(&class).expect("rm");
+
+    // A name that is not UTF-8 shows its bytes.
+    let class = root.join(std::ffi::OsStr::from_bytes(b"caf\xe9"));
+    fs::create_dir_all(&class).expect("mkdir");
+    let msg = error(root);
+    assert!(msg.contains("caf\\xE9") && msg.contains("not valid UTF-8"), "{msg}");
+    assert!(!msg.contains('\u{fffd}'), "no replacement character: {msg}");
+}
+
 #[test]
 fn an_empty_image_file_is_refused() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -147,7 +147,7 @@ pub struct RunSpec {
     /// `dataset = "folder"`: the SHA-256 of the folder's decoded content as read with
     /// this spec's `channels`, `image_size` and `test_fraction` (`cnnvar_data::folder`'s
     /// checksum: pixels, labels, class names and split, not paths). Filled in when a
-    /// study is planned, or by `cnnvar train` when it loads the folder; a run whose
+    /// study is planned, or when a single run loads the folder; a run whose
     /// folder has other content is refused. It is part of the run id, so the same
     /// images give the same runs wherever they are, and changed images give new runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -214,9 +214,9 @@ impl Default for RunSpec {
 impl RunSpec {
     /// The name of every field, as written in files and study factors, in declaration
     /// order: the list serde's derive makes from the struct itself (see
-    /// [`serde_field_names`]), so no copy is typed by hand. `results.csv` takes its spec
-    /// columns from it, and `cnnvar train` has a flag for each (a test in the CLI holds
-    /// it to that).
+    /// `serde_field_names`), so no copy is typed by hand. `results.csv` takes its spec
+    /// columns from it, and a front end may set each one
+    /// ([`overridable_settings`](crate::overridable_settings)).
     pub fn fields() -> &'static [&'static str] {
         static FIELDS: std::sync::OnceLock<&'static [&'static str]> = std::sync::OnceLock::new();
         FIELDS.get_or_init(serde_field_names::<RunSpec>)

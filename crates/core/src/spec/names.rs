@@ -56,7 +56,7 @@ named_enum! {
         /// CIFAR-10, binary version.
         Cifar10 => "cifar10",
         /// Your own images, one folder per class, in the folder a spec's `data_dir`
-        /// names (read by `cnnvar_data::folder`; see [`RunSpec::data_dir`]).
+        /// names (read by `cnnvar_data::folder`; see [`RunSpec::data_dir`](crate::RunSpec::data_dir)).
         Folder => "folder",
     }
 }

@@ -7,20 +7,21 @@
 //! image, row by row. That is channel-first (CHW), exactly a [`Dataset`]'s layout
 //! with [`ImageShape::CIFAR10`], so the bytes are copied as they are and stay `u8`.
 //!
-//! Every malformed input ends in an [`Error::Data`] naming the file: a missing,
-//! empty or extra file, a directory where a file should be, the compressed archive
-//! given instead of the extracted files, a size that is not a whole number of
-//! records, a label above 9, or more records than any batch file could hold. The
+//! Every malformed input ends in an [`Error::Data`](cnnvar_core::Error::Data) naming
+//! the file: a missing, empty or extra file, a directory where a file should be, the
+//! compressed archive given instead of the extracted files, a size that is not a whole
+//! number of records, a label above 9, or more records than any batch file could hold. The
 //! record count is checked against the file's length before anything is allocated.
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
-use cnnvar_core::{DatasetName, Error, ImageShape, Result};
+use cnnvar_core::{DatasetName, ImageShape, Result};
 
 use crate::dataset::{DataSplit, Dataset};
 use crate::hash::{self, HashingReader};
+use crate::shown;
 
 /// The six CIFAR-10 binary files, in the order they are read and hashed.
 pub const CIFAR10_FILES: [&str; 6] = [
@@ -74,7 +75,7 @@ pub fn load_cifar10_dir(dir: &Path) -> Result<DataSplit> {
     let sha256 = hash::combine(hashes.iter().map(|(n, h)| (*n, h.as_str())));
     let dataset = |batch: Batch, file: &str| {
         Dataset::new(batch.images, batch.labels, ImageShape::CIFAR10, CIFAR10_CLASSES)
-            .map_err(|e| Error::data(dir.join(file), e.to_string()))
+            .map_err(|e| shown::data(dir.join(file), e.to_string()))
     };
     Ok(DataSplit {
         train: dataset(train, CIFAR10_FILES[0])?,
@@ -98,7 +99,7 @@ pub fn read_batch(path: &Path) -> Result<(Vec<u8>, Vec<u8>, String)> {
 pub fn write_batch(path: &Path, images: &[u8], labels: &[u8]) -> Result<()> {
     let pixels = RECORD_BYTES - 1;
     if labels.len().checked_mul(pixels) != Some(images.len()) {
-        return Err(Error::data(
+        return Err(shown::data(
             path,
             format!(
                 "cannot write {} records from {} pixel bytes; expected {pixels} bytes per record",
@@ -107,13 +108,13 @@ pub fn write_batch(path: &Path, images: &[u8], labels: &[u8]) -> Result<()> {
             ),
         ));
     }
-    let io_err = |e| Error::io(path, e);
+    let io_err = |e| shown::io(path, e);
     let mut out = BufWriter::new(File::create(path).map_err(io_err)?);
     for (label, image) in labels.iter().zip(images.chunks_exact(pixels)) {
         out.write_all(&[*label]).map_err(io_err)?;
         out.write_all(image).map_err(io_err)?;
     }
-    out.into_inner().map_err(|e| Error::io(path, e.into_error()))?;
+    out.into_inner().map_err(|e| shown::io(path, e.into_error()))?;
     Ok(())
 }
 
@@ -134,20 +135,20 @@ fn check_files(dir: &Path) -> Result<()> {
             .find(|a| dir.join(a).is_file())
             .map(|a| format!(" (it holds {a}: extract it, or run `cnnvar data fetch cifar10`)"))
             .unwrap_or_default();
-        return Err(Error::data(
+        return Err(shown::data(
             dir.join(missing[0]),
             format!(
                 "missing CIFAR-10 file(s) {} in {}{archive}; expected the six files {}",
                 missing.join(", "),
-                dir.display(),
+                shown::display(dir),
                 CIFAR10_FILES.join(", ")
             ),
         ));
     }
-    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| shown::io(dir, e))?;
     let mut extra: Vec<String> = entries
         .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .map(|e| shown::name(&e.file_name().to_string_lossy()).into_owned())
         .filter(|n| {
             (n.starts_with("data_batch_") || n.starts_with("test_batch"))
                 && n.ends_with(".bin")
@@ -156,7 +157,7 @@ fn check_files(dir: &Path) -> Result<()> {
         .collect();
     extra.sort();
     if let Some(first) = extra.first() {
-        return Err(Error::data(
+        return Err(shown::data(
             dir.join(first),
             format!(
                 "unexpected batch file(s) {}: CIFAR-10 has exactly five training batches and \
@@ -171,17 +172,17 @@ fn check_files(dir: &Path) -> Result<()> {
 
 /// Reads one batch file into `batch`, returning the SHA-256 of its bytes.
 fn read_batch_into(path: &Path, batch: &mut Batch) -> Result<String> {
-    let io_err = |e| Error::io(path, e);
+    let io_err = |e| shown::io(path, e);
     let meta = std::fs::metadata(path).map_err(io_err)?;
     if meta.is_dir() {
-        return Err(Error::data(
+        return Err(shown::data(
             path,
             "is a directory; expected a CIFAR-10 binary batch file of 3073-byte records",
         ));
     }
     let len = meta.len();
     if len == 0 {
-        return Err(Error::data(
+        return Err(shown::data(
             path,
             format!(
                 "empty file; expected records of {RECORD_BYTES} bytes (1 label byte + 3072 pixel \
@@ -194,7 +195,7 @@ fn read_batch_into(path: &Path, batch: &mut Batch) -> Result<String> {
     let mut head = [0u8; 512];
     let got = fill(&mut src, &mut head).map_err(io_err)?;
     if let Some(what) = archive_kind(&head[..got]) {
-        return Err(Error::data(
+        return Err(shown::data(
             path,
             format!(
                 "this looks like the compressed archive ({what}), not an extracted batch file; \
@@ -204,7 +205,7 @@ fn read_batch_into(path: &Path, batch: &mut Batch) -> Result<String> {
     }
     let record = RECORD_BYTES as u64;
     if len % record != 0 {
-        return Err(Error::data(
+        return Err(shown::data(
             path,
             format!(
                 "size {len} bytes is not a whole number of {RECORD_BYTES}-byte records ({} \
@@ -217,7 +218,7 @@ fn read_batch_into(path: &Path, batch: &mut Batch) -> Result<String> {
     }
     let records = len / record;
     if records > MAX_RECORDS {
-        return Err(Error::data(
+        return Err(shown::data(
             path,
             format!(
                 "holds {records} records ({len} bytes); expected at most {MAX_RECORDS} (a CIFAR-10 \
@@ -244,7 +245,7 @@ fn read_batch_into(path: &Path, batch: &mut Batch) -> Result<String> {
     for i in 0..records {
         let n = fill(&mut src, &mut rec[have..]).map_err(io_err)?;
         if have + n < RECORD_BYTES {
-            return Err(Error::data(
+            return Err(shown::data(
                 path,
                 format!(
                     "ended inside record {i}: the file shrank while being read (expected {len} \
@@ -255,7 +256,7 @@ fn read_batch_into(path: &Path, batch: &mut Batch) -> Result<String> {
         have = 0;
         let label = rec[0];
         if usize::from(label) >= CIFAR10_CLASSES {
-            return Err(Error::data(
+            return Err(shown::data(
                 path,
                 format!(
                     "record {i} (byte offset {}) has label {label}; expected labels 0 to {}",

@@ -1,6 +1,7 @@
 use std::path::{Path, PathBuf};
 
 use super::*;
+use cnnvar_core::Error;
 
 /// Writes a small CIFAR-10 set into `dir`: `per_file` records in each of the six
 /// files, labels cycling through 0..10, pixels a function of file, record and byte.

@@ -28,6 +28,7 @@ use sha2::{Digest, Sha256};
 use crate::cifar::{CIFAR10_DIR, CIFAR10_FILES, MAX_RECORDS, RECORD_BYTES};
 use crate::hash;
 use crate::locate::NAME_DATA_DIR;
+use crate::shown;
 
 /// Environment variable overriding every data set's base URL (see
 /// [`FetchOptions::base_url`]).
@@ -302,14 +303,14 @@ pub fn fetch_source(
             format!(
                 "data set `{name}` is not in the cache ({}) and offline mode (`offline`, or \
              ${OFFLINE_ENV}) forbids downloading it; run `cnnvar data fetch {name}` on a machine \
-             with internet access and copy the directory it prints to {} here, or put the \
-             data set's files in a directory and {NAME_DATA_DIR}",
-                dest.display(),
-                dest.display()
+             with internet access and copy the directory it prints to {} here, or \
+             {NAME_DATA_DIR}",
+                shown::display(&dest),
+                shown::display(&dest)
             ),
         ));
     }
-    fs::create_dir_all(&dest).map_err(|e| Error::io(&dest, e))?;
+    fs::create_dir_all(&dest).map_err(|e| shown::io(&dest, e))?;
     let _lock = lock(&dest)?;
     // Another process may have fetched it while this one waited for the lock.
     if let Some(dir) = cached(source, &dest) {
@@ -359,8 +360,8 @@ fn lock(dir: &Path) -> Result<File> {
         .truncate(false)
         .write(true)
         .open(&path)
-        .map_err(|e| Error::io(&path, e))?;
-    file.lock().map_err(|e| Error::io(&path, e))?;
+        .map_err(|e| shown::io(&path, e))?;
+    file.lock().map_err(|e| shown::io(&path, e))?;
     Ok(file)
 }
 
@@ -380,7 +381,7 @@ pub fn fetch_files(
     base_url: &str,
     progress: &mut dyn FnMut(FetchProgress<'_>),
 ) -> Result<Vec<PathBuf>> {
-    fs::create_dir_all(dest_dir).map_err(|e| Error::io(dest_dir, e))?;
+    fs::create_dir_all(dest_dir).map_err(|e| shown::io(dest_dir, e))?;
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_connect(Some(Duration::from_secs(20)))
@@ -433,7 +434,7 @@ fn fetch_one(
                     format!(
                         "transfer cut off {attempt} times (last: {why}); the {have} bytes \
                      received are kept in {} and the next fetch resumes from there",
-                        part.display()
+                        shown::display(&part)
                     ),
                 ));
             }
@@ -454,7 +455,7 @@ fn fetch_one(
             ),
         ));
     }
-    fs::rename(&part, path).map_err(|e| Error::io(path, e))?;
+    fs::rename(&part, path).map_err(|e| shown::io(path, e))?;
     if let Ok(d) = File::open(dir) {
         let _ = d.sync_all();
     }
@@ -484,7 +485,7 @@ fn download(
 
 /// Turns an I/O error on `part` into a fatal failure.
 fn fatal_io(part: &Path) -> impl Fn(io::Error) -> Failure + '_ {
-    move |e| Failure::Fatal(Error::io(part, e))
+    move |e| Failure::Fatal(shown::io(part, e))
 }
 
 /// Feeds the bytes already in `part` into `hasher` and returns how many there are:
@@ -681,12 +682,12 @@ impl Write for HashWriter<'_> {
 fn extract_cifar10(archive: &Path, dest: &Path) -> Result<PathBuf> {
     let tmp = dest.join(format!(".{CIFAR10_DIR}.tmp"));
     if tmp.exists() {
-        fs::remove_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        fs::remove_dir_all(&tmp).map_err(|e| shown::io(&tmp, e))?;
     }
-    fs::create_dir(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    fs::create_dir(&tmp).map_err(|e| shown::io(&tmp, e))?;
     let corrupt =
-        |e: io::Error| Error::data(archive, format!("truncated or corrupt tar.gz archive ({e})"));
-    let file = File::open(archive).map_err(|e| Error::io(archive, e))?;
+        |e: io::Error| shown::data(archive, format!("truncated or corrupt tar.gz archive ({e})"));
+    let file = File::open(archive).map_err(|e| shown::io(archive, e))?;
     let mut tar = tar::Archive::new(GzDecoder::new(BufReader::new(file)));
     let mut found = [false; CIFAR10_FILES.len()];
     let max_size = MAX_RECORDS * RECORD_BYTES as u64;
@@ -703,21 +704,21 @@ fn extract_cifar10(archive: &Path, dest: &Path) -> Result<PathBuf> {
         }
         let size = entry.header().size().map_err(corrupt)?;
         if size > max_size {
-            return Err(Error::data(
+            return Err(shown::data(
                 archive,
                 format!("{name} in the archive is {size} bytes; expected at most {max_size}"),
             ));
         }
         let out_path = tmp.join(name);
-        let mut out = File::create(&out_path).map_err(|e| Error::io(&out_path, e))?;
+        let mut out = File::create(&out_path).map_err(|e| shown::io(&out_path, e))?;
         let copied = io::copy(&mut (&mut entry).take(size), &mut out).map_err(corrupt)?;
         if copied != size {
-            return Err(Error::data(
+            return Err(shown::data(
                 archive,
                 format!("{name} ends after {copied} of {size} bytes; the archive is truncated"),
             ));
         }
-        out.sync_all().map_err(|e| Error::io(&out_path, e))?;
+        out.sync_all().map_err(|e| shown::io(&out_path, e))?;
         if let Some(i) = index {
             found[i] = true;
         }
@@ -726,7 +727,7 @@ fn extract_cifar10(archive: &Path, dest: &Path) -> Result<PathBuf> {
         CIFAR10_FILES.iter().zip(found).filter(|(_, f)| !f).map(|(n, _)| *n).collect();
     if !missing.is_empty() {
         let _ = fs::remove_dir_all(&tmp);
-        return Err(Error::data(
+        return Err(shown::data(
             archive,
             format!(
                 "the archive lacks {}; expected {CIFAR10_DIR}/ with {}",
@@ -737,9 +738,9 @@ fn extract_cifar10(archive: &Path, dest: &Path) -> Result<PathBuf> {
     }
     let dir = dest.join(CIFAR10_DIR);
     if dir.exists() {
-        fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        fs::remove_dir_all(&dir).map_err(|e| shown::io(&dir, e))?;
     }
-    fs::rename(&tmp, &dir).map_err(|e| Error::io(&dir, e))?;
+    fs::rename(&tmp, &dir).map_err(|e| shown::io(&dir, e))?;
     if let Ok(d) = File::open(dest) {
         let _ = d.sync_all();
     }

@@ -12,6 +12,7 @@ use image::{ColorType, DynamicImage, ImageDecoder, ImageError, ImageFormat, Imag
 
 use super::FolderOptions;
 use crate::limits::{MAX_DATA_BYTES_ENV, MAX_IMAGE_PIXELS_ENV};
+use crate::shown;
 
 /// The best compression deflate (PNG's compression) can achieve: 258 bytes from 2
 /// bits. A PNG file is at least its raw data divided by this.
@@ -54,7 +55,7 @@ impl Header {
         };
         let n = c.channel_count();
         let s = if n == 1 { "" } else { "s" };
-        let bits = u16::from(c.bits_per_pixel()) / u16::from(n.max(1));
+        let bits = c.bits_per_pixel() / u16::from(n.max(1));
         let depth = if bits == 8 { String::new() } else { format!(", {bits}-bit") };
         format!("{kind} ({n} channel{s}{depth})")
     }
@@ -66,11 +67,11 @@ fn format_name(format: ImageFormat) -> String {
 
 /// Opens `path`, refusing an empty file and one larger than `limit`; gives its length.
 fn open_file(path: &Path, limit: u64) -> Result<(File, u64)> {
-    let io_err = |e| Error::io(path, e);
+    let io_err = |e| shown::io(path, e);
     let file = File::open(path).map_err(io_err)?;
     let len = file.metadata().map_err(io_err)?.len();
     if len == 0 {
-        return Err(Error::data(path, "is empty; expected a PNG or JPEG image"));
+        return Err(shown::data(path, "is empty; expected a PNG or JPEG image"));
     }
     check_limit(path, len, "the file", limit)?;
     Ok((file, len))
@@ -88,11 +89,11 @@ fn open_decoder<R: BufRead + Seek + 'static>(
 ) -> Result<(impl ImageDecoder, Header)> {
     let limit = limits.data_bytes;
     let mut reader =
-        ImageReader::new(source).with_guessed_format().map_err(|e| Error::io(path, e))?;
+        ImageReader::new(source).with_guessed_format().map_err(|e| shown::io(path, e))?;
     let format = match reader.format() {
         Some(f @ (ImageFormat::Png | ImageFormat::Jpeg)) => f,
         Some(other) => {
-            return Err(Error::data(
+            return Err(shown::data(
                 path,
                 format!(
                     "is a {} image by its content; expected PNG or JPEG (convert it, or move it \
@@ -102,7 +103,7 @@ fn open_decoder<R: BufRead + Seek + 'static>(
             ));
         }
         None => {
-            return Err(Error::data(
+            return Err(shown::data(
                 path,
                 "is not an image by its content (neither PNG nor JPEG); expected a PNG or JPEG \
                  file (or move it out, or rename it without an image extension)",
@@ -116,7 +117,7 @@ fn open_decoder<R: BufRead + Seek + 'static>(
         reader.into_decoder().map_err(|e| image_error(path, format, "header", limit, e))?;
     let (w, h) = decoder.dimensions();
     if w == 0 || h == 0 {
-        return Err(Error::data(
+        return Err(shown::data(
             path,
             format!("header says {h}×{w} pixels; expected at least 1×1"),
         ));
@@ -130,7 +131,7 @@ fn open_decoder<R: BufRead + Seek + 'static>(
             .saturating_add((u64::from(h) * u64::from(w)).saturating_mul(bits).div_ceil(8));
         let least = raw / DEFLATE_MAX_RATIO;
         if len < least {
-            return Err(Error::data(
+            return Err(shown::data(
                 path,
                 format!(
                     "header says {h}×{w} pixels ({raw} bytes of raw data) but the file is only \
@@ -143,7 +144,7 @@ fn open_decoder<R: BufRead + Seek + 'static>(
     // After the checks above, so that a forged or truncated header is called that.
     let pixels = u64::from(h) * u64::from(w);
     if pixels > limits.image_pixels {
-        return Err(Error::data(
+        return Err(shown::data(
             path,
             format!(
                 "header says {h}×{w} pixels (height×width, {pixels} pixels), more than the \
@@ -176,7 +177,7 @@ fn image_error(path: &Path, format: ImageFormat, part: &str, limit: u64, e: Imag
             "cannot decode this {format} image's {part} ({why}); the file is truncated or corrupt"
         )
     };
-    Error::data(path, message)
+    shown::data(path, message)
 }
 
 /// Reads and checks `path`'s header (see [`open_decoder`]), reading no more of the
@@ -206,28 +207,28 @@ pub(super) fn check_like_first(
     options: &FolderOptions,
 ) -> Result<()> {
     if options.channels.is_none() && header.channels != first.channels {
-        return Err(Error::data(
+        return Err(shown::data(
             path,
             format!(
                 "is {} but the first image, {}, is {}; expected every image grey or every \
                  image colour, an alpha channel being dropped (or set the `channels` option to \
                  1 or 3 to convert them)",
                 header.describe_channels(),
-                first_path.display(),
+                shown::display(first_path),
                 first.describe_channels()
             ),
         ));
     }
     if options.image_size.is_none() && (header.height, header.width) != (first.height, first.width)
     {
-        return Err(Error::data(
+        return Err(shown::data(
             path,
             format!(
                 "is {}×{} pixels (height×width) but the first image, {}, is {}×{}; expected every \
                  image the same size (or set the `image_size` option to resize them)",
                 header.height,
                 header.width,
-                first_path.display(),
+                shown::display(first_path),
                 first.height,
                 first.width
             ),
@@ -247,9 +248,9 @@ pub(super) fn decode_into(
 ) -> Result<()> {
     let (file, len) = open_file(path, limits.data_bytes)?;
     let mut bytes = Vec::with_capacity(len as usize);
-    file.take(len).read_to_end(&mut bytes).map_err(|e| Error::io(path, e))?;
+    file.take(len).read_to_end(&mut bytes).map_err(|e| shown::io(path, e))?;
     if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) && !jpeg_is_complete(&bytes) {
-        return Err(Error::data(
+        return Err(shown::data(
             path,
             "this JPEG image has no end marker after its image data; the file is truncated or \
              corrupt",
@@ -257,7 +258,7 @@ pub(super) fn decode_into(
     }
     let (decoder, header) = open_decoder(path, Cursor::new(bytes), len, limits)?;
     if header != *expected {
-        return Err(Error::data(
+        return Err(shown::data(
             path,
             "changed while the folder was being read; expected the files to stay as they are",
         ));
@@ -288,7 +289,7 @@ pub(super) fn decode_into(
 /// Refuses `bytes` of data for `path` (described by `what`) over `limit`.
 pub(super) fn check_limit(path: &Path, bytes: u64, what: &str, limit: u64) -> Result<()> {
     if bytes > limit {
-        return Err(Error::data(
+        return Err(shown::data(
             path,
             format!(
                 "needs memory for {what} ({bytes} bytes), more than the data limit of {limit} \

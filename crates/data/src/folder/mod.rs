@@ -10,8 +10,9 @@
 //! - **One set** ([`FolderLayout::Classes`]): `root/<class>/*`, split into a
 //!   training and a test set by a seeded, stratified split: each class puts
 //!   `round(test_fraction × its image count)` of its images, but at least 1 and at
-//!   most all but 1, into the test set, drawn with a [`ChaCha8Rng`] seeded by
-//!   [`FolderOptions::seed`] on stream [`FOLDER_SPLIT_STREAM`]. So every class is in
+//!   most all but 1, into the test set, drawn with a
+//!   [`ChaCha8Rng`](rand_chacha::ChaCha8Rng) seeded by [`FolderOptions::seed`] on
+//!   stream [`FOLDER_SPLIT_STREAM`]. So every class is in
 //!   both sets (a class needs at least 2 images), and the same seed gives the same
 //!   split on every platform.
 //!
@@ -32,11 +33,12 @@
 //! (`.DS_Store`, `._x.png`, `.ipynb_checkpoints/`) are ignored everywhere, as hidden
 //! files. Symbolic links are followed: a link to a folder is a folder (a class folder
 //! is named after the link), a link to an image an image. Refused, each with an
-//! [`Error`] naming the file or folder: a folder inside a class folder, an image
-//! outside any class folder, a class folder with no image, a single class, different
-//! classes in `train/` and `test/`, a link that cannot be followed (dangling, or a
-//! loop: skipped, a linked class would vanish), a FIFO, socket or device named like an
-//! image, and every image that cannot be read or decoded (empty, truncated, corrupt).
+//! [`Error`](cnnvar_core::Error) naming the file or folder: a folder inside a class
+//! folder, an image outside any class folder, a class folder with no image, a single
+//! class, different classes in `train/` and `test/`, a link that cannot be followed
+//! (dangling, or a loop: skipping it could make a whole class vanish), a FIFO, socket
+//! or device named like an image, and every image that cannot be read or decoded
+//! (empty, truncated, corrupt).
 //!
 //! # Pixels
 //!
@@ -94,10 +96,11 @@ mod scan;
 
 use std::path::{Path, PathBuf};
 
-use cnnvar_core::{DatasetName, Error, ImageShape, Result};
+use cnnvar_core::{DatasetName, ImageShape, Result};
 
 use crate::dataset::{DataSplit, Dataset};
 use crate::limits::{max_data_bytes, max_image_pixels};
+use crate::shown;
 use checksum::checksum;
 pub(crate) use decode::FolderLimits;
 use decode::{Header, check_like_first, check_limit, decode_into, read_header};
@@ -224,7 +227,7 @@ pub(crate) fn load_folder_limited(
     let [(train_images, train_labels), (test_images, test_labels)] = sets;
     let classes = class_names.len();
     let dataset = |images, labels| {
-        Dataset::new(images, labels, shape, classes).map_err(|e| Error::data(root, e.to_string()))
+        Dataset::new(images, labels, shape, classes).map_err(|e| shown::data(root, e.to_string()))
     };
     let train = dataset(train_images, train_labels)?;
     let test = dataset(test_images, test_labels)?;

@@ -3,13 +3,14 @@
 
 use std::path::{Path, PathBuf};
 
-use cnnvar_core::{Error, Result};
+use cnnvar_core::Result;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
 use super::scan::{classes_in, entries, follow, not_in_class, same_classes};
 use super::{FolderLayout, FolderOptions};
+use crate::shown;
 
 /// The ChaCha stream the seeded train/test split of a one-set folder draws from.
 pub const FOLDER_SPLIT_STREAM: u64 = u64::MAX - 5;
@@ -41,7 +42,7 @@ pub(super) fn plan(
             follow(root)?;
         }
         let what = if root.exists() { "is not a directory" } else { "does not exist" };
-        return Err(Error::data(root, format!("{what}; {EXPECTED}")));
+        return Err(shown::data(root, format!("{what}; {EXPECTED}")));
     }
     let (train_dir, test_dir) = (root.join("train"), root.join("test"));
     match (train_dir.is_dir(), test_dir.is_dir()) {
@@ -50,10 +51,10 @@ pub(super) fn plan(
             let others: Vec<String> = listed
                 .iter()
                 .filter(|e| e.is_dir && e.name != "train" && e.name != "test")
-                .map(|e| format!("{}/", e.name.to_string_lossy()))
+                .map(|e| format!("{}/", shown::display(Path::new(&e.name))))
                 .collect();
             if !others.is_empty() {
-                return Err(Error::data(
+                return Err(shown::data(
                     root,
                     format!(
                         "holds train/ and test/ and also {}; expected only train/ and test/ in a \
@@ -85,7 +86,7 @@ pub(super) fn plan(
         (true, false) | (false, true) => {
             let (has, lacks) =
                 if train_dir.is_dir() { ("train", "test") } else { ("test", "train") };
-            Err(Error::data(
+            Err(shown::data(
                 root,
                 format!(
                     "holds {has}/ but no {lacks}/; expected both train/ and test/ (each with \
@@ -101,7 +102,7 @@ pub(super) fn plan(
             for (label, class) in classes.iter().enumerate() {
                 let n = class.files.len();
                 if n < 2 {
-                    return Err(Error::data(
+                    return Err(shown::data(
                         &class.dir,
                         "holds only 1 image; splitting into a training and a test set needs at \
                          least 2 images per class (or split the folder into train/ and test/ \

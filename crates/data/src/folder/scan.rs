@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use cnnvar_core::{Error, Result};
 
 use super::plan::{Class, names};
+use crate::shown;
 
 /// The file name extensions read as images (compared ignoring case).
 pub const IMAGE_EXTENSIONS: [&str; 3] = ["png", "jpg", "jpeg"];
@@ -30,8 +31,8 @@ pub(super) struct Entry {
 /// cannot be followed (dangling, or a loop) is an error naming it ([`follow`]).
 pub(super) fn entries(dir: &Path) -> Result<Vec<Entry>> {
     let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
-        let entry = entry.map_err(|e| Error::io(dir, e))?;
+    for entry in std::fs::read_dir(dir).map_err(|e| shown::io(dir, e))? {
+        let entry = entry.map_err(|e| shown::io(dir, e))?;
         let name = entry.file_name();
         if name.as_encoded_bytes().starts_with(b".") {
             continue;
@@ -54,28 +55,28 @@ pub(super) fn follow(path: &Path) -> Result<Metadata> {
 /// The error for `path`, which `metadata` failed on with `e`.
 fn unfollowable(path: &Path, e: io::Error) -> Error {
     let Ok(target) = std::fs::read_link(path) else {
-        return Error::io(path, e); // Not a link.
+        return shown::io(path, e); // Not a link.
     };
     let target = path.parent().map_or_else(|| target.clone(), |dir| dir.join(&target));
     const EXPECTED: &str = "expected a link to a class folder or to an image";
     if matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::NotADirectory) {
-        Error::data(
+        shown::data(
             path,
             format!(
                 "is a dangling symbolic link: its target {} does not exist; {EXPECTED} \
                  (restore its target, or remove the link)",
-                target.display()
+                shown::display(&target)
             ),
         )
     } else {
         // A loop is "Too many levels of symbolic links".
         let why = e.to_string();
-        Error::data(
+        shown::data(
             path,
             format!(
                 "is a symbolic link to {} that cannot be followed: {why}; {EXPECTED} (a loop \
                  of links leads nowhere: fix or remove the link)",
-                target.display()
+                shown::display(&target)
             ),
         )
     }
@@ -92,7 +93,7 @@ fn is_image_name(path: &Path) -> bool {
 /// else is skipped.
 pub(super) fn not_in_class(path: PathBuf, skipped: &mut Vec<PathBuf>) -> Result<()> {
     if is_image_name(&path) {
-        return Err(Error::data(
+        return Err(shown::data(
             &path,
             "is an image outside any class folder; expected every image in a folder named \
              after its class (e.g. cat/0001.png)",
@@ -113,7 +114,7 @@ pub(super) fn classes_in(dir: &Path, skipped: &mut Vec<PathBuf>) -> Result<Vec<C
             continue;
         }
         let Some(name) = e.name.to_str().map(str::to_owned) else {
-            return Err(Error::data(
+            return Err(shown::data(
                 &e.path,
                 "class folder name is not valid UTF-8; expected class names as text",
             ));
@@ -122,17 +123,18 @@ pub(super) fn classes_in(dir: &Path, skipped: &mut Vec<PathBuf>) -> Result<Vec<C
         let mut others = 0usize;
         for f in entries(&e.path)? {
             if f.is_dir {
-                return Err(Error::data(
+                return Err(shown::data(
                     &f.path,
                     format!(
-                        "is a folder inside the class folder `{name}`; expected only image files \
-                         there (a class folder holds no folders)"
+                        "is a folder inside the class folder `{}`; expected only image files \
+                         there (a class folder holds no folders)",
+                        shown::name(&name)
                     ),
                 ));
             }
             if is_image_name(&f.path) {
                 if !f.is_file {
-                    return Err(Error::data(
+                    return Err(shown::data(
                         &f.path,
                         "is not a regular file (a FIFO, socket or device) but is named like an \
                          image; expected a PNG or JPEG file (or move it out)",
@@ -150,30 +152,31 @@ pub(super) fn classes_in(dir: &Path, skipped: &mut Vec<PathBuf>) -> Result<Vec<C
             } else {
                 String::new()
             };
-            return Err(Error::data(
+            return Err(shown::data(
                 &e.path,
                 format!(
-                    "class folder `{name}` holds no image{other}; expected at least one .png, \
-                     .jpg or .jpeg file"
+                    "class folder `{}` holds no image{other}; expected at least one .png, \
+                     .jpg or .jpeg file",
+                    shown::name(&name)
                 ),
             ));
         }
         classes.push(Class { name, dir: e.path, files });
     }
     match classes.len() {
-        0 => Err(Error::data(
+        0 => Err(shown::data(
             dir,
             "holds no class folder; expected one folder of images per class (e.g. cat/, dog/), \
              at least two",
         )),
-        1 => Err(Error::data(
+        1 => Err(shown::data(
             dir,
             format!(
                 "holds only one class folder, `{}`; expected at least two classes",
-                classes[0].name
+                shown::name(&classes[0].name)
             ),
         )),
-        n if n > MAX_CLASSES => Err(Error::data(
+        n if n > MAX_CLASSES => Err(shown::data(
             dir,
             format!("holds {n} class folders; expected at most {MAX_CLASSES} (labels are bytes)"),
         )),
@@ -192,10 +195,11 @@ pub(super) fn same_classes(
     if train_names == test_names {
         return Ok(());
     }
-    let missing: Vec<&str> =
-        train_names.iter().filter(|n| !test_names.contains(n)).map(String::as_str).collect();
-    let extra: Vec<&str> =
-        test_names.iter().filter(|n| !train_names.contains(n)).map(String::as_str).collect();
+    let shown = |n: &String| shown::name(n).into_owned();
+    let missing: Vec<String> =
+        train_names.iter().filter(|n| !test_names.contains(n)).map(shown).collect();
+    let extra: Vec<String> =
+        test_names.iter().filter(|n| !train_names.contains(n)).map(shown).collect();
     let mut problems = Vec::new();
     if !missing.is_empty() {
         problems.push(format!("lacks class folder(s) {} that train/ has", missing.join(", ")));
@@ -203,13 +207,13 @@ pub(super) fn same_classes(
     if !extra.is_empty() {
         problems.push(format!("has class folder(s) {} that train/ lacks", extra.join(", ")));
     }
-    Err(Error::data(
+    Err(shown::data(
         test_dir,
         format!(
             "{}; expected the same classes as {} ({})",
             problems.join(" and "),
-            train_dir.display(),
-            train_names.join(", ")
+            shown::display(train_dir),
+            train_names.iter().map(shown).collect::<Vec<_>>().join(", ")
         ),
     ))
 }

@@ -16,7 +16,8 @@ mod write;
 
 use std::path::Path;
 
-use cnnvar_core::{Error, ImageShape, Result};
+use crate::shown;
+use cnnvar_core::{ImageShape, Result};
 
 pub use write::{write_images, write_labels};
 
@@ -83,7 +84,7 @@ impl Idx {
             [count, rows, cols] => {
                 Ok((self.data, ImageShape { channels: 1, height: rows, width: cols }, count))
             }
-            _ => Err(Error::data(path, "internal error: images header without 3 dimensions")),
+            _ => Err(shown::data(path, "internal error: images header without 3 dimensions")),
         }
     }
 }
@@ -91,9 +92,10 @@ impl Idx {
 /// Reads an IDX images file (raw or gzip): the pixels (image after image, row by
 /// row), the shape of one image (`channels` is 1) and the number of images.
 ///
-/// Errors ([`Error::Data`], naming the file) for a wrong magic number or number of
-/// dimensions, zero images, a header that claims more or less data than the file
-/// holds, sizes that overflow `usize`, and a truncated or corrupt gzip stream.
+/// Errors ([`Error::Data`](cnnvar_core::Error::Data), naming the file) for a wrong
+/// magic number or number of dimensions, zero images, a header that claims more or
+/// less data than the file holds, sizes that overflow `usize`, and a truncated or
+/// corrupt gzip stream.
 pub fn read_images(path: &Path) -> Result<(Vec<u8>, ImageShape, usize)> {
     read_idx(path, Kind::Images)?.into_images(path)
 }

@@ -4,18 +4,19 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
-use cnnvar_core::{Error, Result};
+use cnnvar_core::Result;
 use flate2::bufread::GzDecoder;
 
 use super::{Idx, Kind};
 use crate::hash::HashingReader;
+use crate::shown;
 
 /// The two bytes every gzip stream starts with.
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 /// Reads and validates one IDX file of `kind`, hashing its bytes as on disk.
 pub(crate) fn read_idx(path: &Path, kind: Kind) -> Result<Idx> {
-    let io_err = |e| Error::io(path, e);
+    let io_err = |e| shown::io(path, e);
     let file = File::open(path).map_err(io_err)?;
     let file_len = file.metadata().map_err(io_err)?.len();
     let mut src = BufReader::new(HashingReader::new(file));
@@ -45,9 +46,9 @@ fn parse<R: Read>(
     let gzip = raw_len.is_none();
     let read_err = |e: io::Error| {
         if gzip {
-            Error::data(path, format!("truncated or corrupt gzip stream ({e})"))
+            shown::data(path, format!("truncated or corrupt gzip stream ({e})"))
         } else {
-            Error::io(path, e)
+            shown::io(path, e)
         }
     };
     let after = if gzip { " after decompression" } else { "" };
@@ -55,7 +56,7 @@ fn parse<R: Read>(
     let mut magic = [0u8; 4];
     let got = fill(r, &mut magic).map_err(read_err)?;
     if got < magic.len() {
-        return Err(Error::data(
+        return Err(shown::data(
             path,
             format!(
                 "too short to be an IDX file: {got} bytes{after}; expected at least the \
@@ -70,7 +71,7 @@ fn parse<R: Read>(
     let mut sizes = vec![0u8; 4 * ndims];
     let got = fill(r, &mut sizes).map_err(read_err)?;
     if got < sizes.len() {
-        return Err(Error::data(
+        return Err(shown::data(
             path,
             format!(
                 "IDX header cut short: expected {ndims} 4-byte sizes {}, found only {got} bytes{after}",
@@ -114,13 +115,13 @@ fn check_magic(path: &Path, kind: Kind, magic: u32) -> Result<()> {
             kind.noun()
         ),
     };
-    Err(Error::data(path, message))
+    Err(shown::data(path, message))
 }
 
 /// Checks the header's sizes and returns the number of data bytes they claim.
 fn check_dims(path: &Path, kind: Kind, dims: &[usize]) -> Result<usize> {
     if dims.first() == Some(&0) {
-        return Err(Error::data(
+        return Err(shown::data(
             path,
             format!("contains no {}: the header's count is 0; expected at least 1", kind.noun()),
         ));
@@ -128,13 +129,13 @@ fn check_dims(path: &Path, kind: Kind, dims: &[usize]) -> Result<usize> {
     if let [_, rows, cols] = dims
         && (*rows == 0 || *cols == 0)
     {
-        return Err(Error::data(
+        return Err(shown::data(
             path,
             format!("images of {rows}×{cols} pixels; expected at least 1 row and 1 column"),
         ));
     }
     dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)).ok_or_else(|| {
-        Error::data(
+        shown::data(
             path,
             format!(
                 "header claims {}, which overflows this machine's memory size",
@@ -166,7 +167,7 @@ fn read_raw<R: Read>(
     let available = file_len.saturating_sub(header_len);
     let claimed64 = claimed as u64;
     if claimed64 > available {
-        return Err(Error::data(
+        return Err(shown::data(
             path,
             format!(
                 "header claims {} ({claimed} bytes) but the file holds only {available} bytes \
@@ -176,7 +177,7 @@ fn read_raw<R: Read>(
         ));
     }
     if claimed64 < available {
-        return Err(Error::data(
+        return Err(shown::data(
             path,
             format!(
                 "{} trailing bytes after the {claimed} bytes of data the header declares ({}); \
@@ -188,7 +189,7 @@ fn read_raw<R: Read>(
     }
     crate::limits::check_data_bytes(path, claimed64, &claim(kind, dims))?;
     let mut data = vec![0u8; claimed];
-    r.read_exact(&mut data).map_err(|e| Error::io(path, e))?;
+    r.read_exact(&mut data).map_err(|e| shown::io(path, e))?;
     Ok(data)
 }
 
@@ -205,7 +206,7 @@ fn read_gzip<R: Read>(
     let mut data = Vec::new();
     r.by_ref().take((claimed as u64).saturating_add(1)).read_to_end(&mut data)?;
     Ok(match data.len() {
-        n if n < claimed => Err(Error::data(
+        n if n < claimed => Err(shown::data(
             path,
             format!(
                 "header claims {} ({claimed} bytes) but the decompressed data ends after {n} \
@@ -213,7 +214,7 @@ fn read_gzip<R: Read>(
                 claim(kind, dims)
             ),
         )),
-        n if n > claimed => Err(Error::data(
+        n if n > claimed => Err(shown::data(
             path,
             format!(
                 "trailing bytes after the {claimed} bytes of data the header declares ({}); \

@@ -4,11 +4,12 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
-use cnnvar_core::{Error, Result};
+use cnnvar_core::Result;
 use flate2::Compression;
 use flate2::write::GzEncoder;
 
 use super::{IMAGES_MAGIC, LABELS_MAGIC};
+use crate::shown;
 
 /// Writes `count` images of `rows × cols` unsigned bytes as an IDX file, gzip-
 /// compressed if `gzip`. `images.len()` must be `count × rows × cols`.
@@ -22,7 +23,7 @@ pub fn write_images(
 ) -> Result<()> {
     let expected = count.checked_mul(rows).and_then(|n| n.checked_mul(cols));
     if expected != Some(images.len()) {
-        return Err(Error::data(
+        return Err(shown::data(
             path,
             format!(
                 "cannot write {count} images of {rows}×{cols} pixels from {} bytes; expected \
@@ -43,11 +44,11 @@ fn write_idx(path: &Path, magic: u32, dims: &[usize], data: &[u8], gzip: bool) -
     let mut header = magic.to_be_bytes().to_vec();
     for &d in dims {
         let d = u32::try_from(d).map_err(|_| {
-            Error::data(path, format!("size {d} does not fit in the IDX header's 32 bits"))
+            shown::data(path, format!("size {d} does not fit in the IDX header's 32 bits"))
         })?;
         header.extend_from_slice(&d.to_be_bytes());
     }
-    let io_err = |e| Error::io(path, e);
+    let io_err = |e| shown::io(path, e);
     let mut out = BufWriter::new(File::create(path).map_err(io_err)?);
     if gzip {
         let mut encoder = GzEncoder::new(out, Compression::default());
@@ -58,6 +59,6 @@ fn write_idx(path: &Path, magic: u32, dims: &[usize], data: &[u8], gzip: bool) -
         out.write_all(&header).map_err(io_err)?;
         out.write_all(data).map_err(io_err)?;
     }
-    out.into_inner().map_err(|e| Error::io(path, e.into_error()))?;
+    out.into_inner().map_err(|e| shown::io(path, e.into_error()))?;
     Ok(())
 }

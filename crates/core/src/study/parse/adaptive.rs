@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use crate::Result;
 use toml::Spanned;
 
-use super::super::limits::{MAX_ADAPTIVE_SEEDS, MAX_LOOKS, MAX_RUNS};
-use super::super::{AdaptiveSeeds, AlphaSpending, DEFAULT_ALPHA, Resolve};
 use super::{RawStudy, Source};
+use crate::study::limits::{MAX_ADAPTIVE_SEEDS, MAX_LOOKS, MAX_RUNS};
+use crate::study::{AdaptiveSeeds, AlphaSpending, DEFAULT_ALPHA, Resolve};
 
 /// The study's `seeds`: a count, or the `(min, max, step)` of adaptive seeding (whose
 /// `count` is `min`).
@@ -30,64 +30,7 @@ pub(super) fn parse_seeds(src: &Source<'_>, seeds: Option<&Spanned<toml::Value>>
             Err(src.error(s.span(), "seeds", format!("must be from 1 to {MAX_RUNS}, got {n}")))
         }
         toml::Value::Integer(n) => Ok(Seeds { count: *n as usize, range: None }),
-        toml::Value::Table(t) => {
-            let keys = ["min", "max", "step"];
-            let mut got = [0usize; 3];
-            for (key, value) in t {
-                let at = key_span(src, s.span(), key);
-                let field = format!("seeds.{key}");
-                let Some(i) = keys.iter().position(|k| k == key) else {
-                    return Err(src.error(
-                        at,
-                        &field,
-                        "unknown key; adaptive seeding is `seeds = { min = 3, max = 20, step = 2 }`",
-                    ));
-                };
-                got[i] = match value.as_integer() {
-                    Some(n) if (0..=MAX_ADAPTIVE_SEEDS as i64).contains(&n) => n as usize,
-                    Some(n) => {
-                        return Err(src.error(
-                            at,
-                            &field,
-                            format!("must be from 0 to {MAX_ADAPTIVE_SEEDS}, got {n}"),
-                        ));
-                    }
-                    None => return Err(src.error(at, &field, "must be a whole number of seeds")),
-                };
-            }
-            if let Some(missing) = keys.iter().find(|k| !t.contains_key(**k)) {
-                return Err(src.error(
-                    s.span(),
-                    &format!("seeds.{missing}"),
-                    "missing; adaptive seeding needs all of `seeds = { min = …, max = …, step = … }`",
-                ));
-            }
-            let [min, max, step] = got;
-            let here = |key: &str| key_span(src, s.span(), key);
-            if min < 2 {
-                let msg = format!("is {min}: a paired test of two levels needs at least 2 seeds");
-                return Err(src.error(here("min"), "seeds.min", msg));
-            }
-            if max < min {
-                let msg = format!("is {max}, below seeds.min ({min})");
-                return Err(src.error(here("max"), "seeds.max", msg));
-            }
-            if step == 0 {
-                return Err(src.error(
-                    here("step"),
-                    "seeds.step",
-                    "is 0: each look must add seeds",
-                ));
-            }
-            let looks = 1 + (max - min).div_ceil(step);
-            if looks > MAX_LOOKS {
-                let msg = format!(
-                    "gives {looks} looks from {min} to {max} seeds: at most {MAX_LOOKS} (a larger step gives fewer)"
-                );
-                return Err(src.error(here("step"), "seeds.step", msg));
-            }
-            Ok(Seeds { count: min, range: Some((min, max, step)) })
-        }
+        toml::Value::Table(t) => seed_range(src, s, t),
         other => Err(src.error(
             s.span(),
             "seeds",
@@ -98,6 +41,69 @@ pub(super) fn parse_seeds(src: &Source<'_>, seeds: Option<&Spanned<toml::Value>>
             ),
         )),
     }
+}
+
+/// `seeds = { min, max, step }` (the value `s`, whose table is `t`): each key a whole
+/// number of seeds, none missing, none unknown, then checked as a range.
+fn seed_range(src: &Source<'_>, s: &Spanned<toml::Value>, t: &toml::Table) -> Result<Seeds> {
+    let keys = ["min", "max", "step"];
+    let mut got = [0usize; 3];
+    for (key, value) in t {
+        let at = key_span(src, s.span(), key);
+        let field = format!("seeds.{key}");
+        let Some(i) = keys.iter().position(|k| k == key) else {
+            return Err(src.error(
+                at,
+                &field,
+                "unknown key; adaptive seeding is `seeds = { min = 3, max = 20, step = 2 }`",
+            ));
+        };
+        got[i] = match value.as_integer() {
+            Some(n) if (0..=MAX_ADAPTIVE_SEEDS as i64).contains(&n) => n as usize,
+            Some(n) => {
+                return Err(src.error(
+                    at,
+                    &field,
+                    format!("must be from 0 to {MAX_ADAPTIVE_SEEDS}, got {n}"),
+                ));
+            }
+            None => return Err(src.error(at, &field, "must be a whole number of seeds")),
+        };
+    }
+    if let Some(missing) = keys.iter().find(|k| !t.contains_key(**k)) {
+        return Err(src.error(
+            s.span(),
+            &format!("seeds.{missing}"),
+            "missing; adaptive seeding needs all of `seeds = { min = …, max = …, step = … }`",
+        ));
+    }
+    check_range(src, s, got)
+}
+
+/// Checks `[min, max, step]` of `seeds = { … }`: at least 2 seeds first, `max` not
+/// below `min`, a step that adds seeds, and at most [`MAX_LOOKS`] looks.
+fn check_range(src: &Source<'_>, s: &Spanned<toml::Value>, got: [usize; 3]) -> Result<Seeds> {
+    let [min, max, step] = got;
+    let here = |key: &str| key_span(src, s.span(), key);
+    if min < 2 {
+        let msg = format!("is {min}: a paired test of two levels needs at least 2 seeds");
+        return Err(src.error(here("min"), "seeds.min", msg));
+    }
+    if max < min {
+        let msg = format!("is {max}, below seeds.min ({min})");
+        return Err(src.error(here("max"), "seeds.max", msg));
+    }
+    if step == 0 {
+        return Err(src.error(here("step"), "seeds.step", "is 0: each look must add seeds"));
+    }
+    let looks = 1 + (max - min).div_ceil(step);
+    if looks > MAX_LOOKS {
+        let msg = format!(
+            "gives {looks} looks from {min} to {max} seeds: at most {MAX_LOOKS} (a larger step gives fewer)"
+        );
+        return Err(src.error(here("step"), "seeds.step", msg));
+    }
+    Ok(Seeds { count: min, range: Some((min, max, step)) })
 }
 
 /// Where `key = …` is written inside the value at `span` (an inline or a `[table]`),

@@ -7,10 +7,10 @@ use crate::{Result, SubsetMethod};
 use serde_json::Map;
 use toml::Spanned;
 
-use super::super::limits::MAX_RUNS;
-use super::super::{Experiment, ExperimentKind, Level, VARIANCE_SOURCES};
 use super::fields::{Fields, check_field_name, label};
 use super::{RawExperiment, Source, Table, Vary};
+use crate::study::limits::MAX_RUNS;
+use crate::study::{Experiment, ExperimentKind, Level, VARIANCE_SOURCES};
 
 /// Every `[[experiment]]`, in file order, each checked (name, grid size) before it is
 /// expanded; the study as a whole is refused as soon as it passes [`MAX_RUNS`].
