@@ -64,12 +64,12 @@ pub const BURN_FREE: &[BurnFree] = &[
     // The readers; without the defaults also without downloads (fetch: no network code,
     // no ureq, rustls or tar) and without image folders.
     BurnFree { package: "cnnvar-data", no_default_features: true },
+    // The run store: study and run directories, plans, records, predictions.
+    BurnFree { package: "cnnvar-store", no_default_features: false },
     // The statistics.
     BurnFree { package: "cnnvar-analysis", no_default_features: false },
-    // The run store, plans, executors, worker protocol, analysis and report: everything
-    // but the training half behind the default feature `train`.
-    BurnFree { package: "cnnvar-experiments", no_default_features: true },
-    // cnnvar-store and cnnvar-report go here when they exist.
+    // The report.
+    BurnFree { package: "cnnvar-report", no_default_features: false },
 ];
 
 /// What `cargo clippy` passes to clippy-driver after `--`: every warning, rustc's and
@@ -82,7 +82,7 @@ fn cargo() -> Command {
     c
 }
 
-/// `--features cnnvar/flex,...` for the CI build.
+/// `--features cnnvar-cli/flex,...` for the CI build.
 fn features() -> String {
     CI_BACKENDS.iter().map(|b| format!("cnnvar-cli/{b}")).collect::<Vec<_>>().join(",")
 }

@@ -128,7 +128,10 @@ pub(crate) fn ordered_factor(exp: &cnnvar_core::study::Experiment) -> Option<Ord
 
 /// The pairs of levels to compare, as indices (A, B): every pair of levels with runs,
 /// in level order, or for an ordered factor each level with runs and the next larger.
-pub(crate) fn pair_indices(levels: &[LevelStats], ordered: Option<&Ordered>) -> Vec<(usize, usize)> {
+pub(crate) fn pair_indices(
+    levels: &[LevelStats],
+    ordered: Option<&Ordered>,
+) -> Vec<(usize, usize)> {
     let mut with_runs: Vec<usize> =
         (0..levels.len()).filter(|&i| !levels[i].scored_accuracies.is_empty()).collect();
     match ordered {
@@ -281,4 +284,3 @@ pub(crate) fn variance_sources(levels: &[LevelStats]) -> Vec<SourceStats> {
         })
         .collect()
 }
-

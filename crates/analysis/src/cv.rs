@@ -5,8 +5,8 @@ use serde::Serialize;
 
 use cnnvar_core::{EvalSet, RunRecord};
 
-use crate::pts;
 use super::stats::{Summary, sd_interval, summarize};
+use crate::pts;
 use cnnvar_core::study::{Experiment, PlannedRun};
 
 /// Both estimators of one protocol experiment, over its replicates.

@@ -393,7 +393,6 @@ fn decisions_csv(d: &StudyDecisions) -> Result<Vec<u8>> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use cnnvar_core::study::{AdaptiveSeeds, ExperimentKind, Level, Resolve};
     use cnnvar_core::RunSpec;
 
     use cnnvar_core::testing::adaptive_study as study;

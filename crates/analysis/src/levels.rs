@@ -12,14 +12,15 @@ use crate::power::{Design, PowerTarget, Scale, SeedsNeeded, TTest, Trend};
 use crate::stats::{Comparison, Summary, compare, sd_interval, summarize};
 use crate::*;
 
-
 pub(crate) fn finite(xs: impl Iterator<Item = f64>) -> Vec<f64> {
     xs.filter(|x| x.is_finite()).collect()
 }
 
 /// A level's runs with a record: the diverged ones, and every run's accuracy with the
 /// diverged ones at chance, with its replicate.
-pub(crate) fn score_runs(runs: &[(&PlannedRun, &RunRecord)]) -> (Vec<DivergedRun>, Vec<(usize, f64)>) {
+pub(crate) fn score_runs(
+    runs: &[(&PlannedRun, &RunRecord)],
+) -> (Vec<DivergedRun>, Vec<(usize, f64)>) {
     let mut diverged = Vec::new();
     let mut scored = Vec::new();
     for (run, rec) in runs {
@@ -139,7 +140,10 @@ pub(crate) fn level_stats(
 /// `0.912` as `91.2`.
 
 /// folders with other classes).
-pub(crate) fn class_names(exp: &cnnvar_core::study::Experiment, mine: &[&(&PlannedRun, RunRecord)]) -> Vec<String> {
+pub(crate) fn class_names(
+    exp: &cnnvar_core::study::Experiment,
+    mine: &[&(&PlannedRun, RunRecord)],
+) -> Vec<String> {
     let mut datasets = exp.levels.iter().map(|l| l.spec.dataset);
     match datasets.next() {
         Some(cnnvar_core::DatasetName::Folder)
@@ -160,7 +164,10 @@ pub(crate) fn class_names(exp: &cnnvar_core::study::Experiment, mine: &[&(&Plann
 
 /// `lr 10 diverged in 5 of 5 seeds, lr 1 diverged in 2 of 5 seeds (counted at chance
 /// accuracy)`, or `None` when no run of the experiment diverged.
-pub(crate) fn divergence_note(exp: &cnnvar_core::study::Experiment, levels: &[LevelStats]) -> Option<String> {
+pub(crate) fn divergence_note(
+    exp: &cnnvar_core::study::Experiment,
+    levels: &[LevelStats],
+) -> Option<String> {
     let parts: Vec<String> = levels
         .iter()
         .filter(|l| l.diverged > 0)

@@ -12,8 +12,8 @@
 //! burn crate (and on nothing of the run store or the sweeps).
 
 mod compare;
-pub mod decisions;
 pub mod cv;
+pub mod decisions;
 pub mod inference;
 mod levels;
 pub mod noise;
@@ -32,11 +32,11 @@ mod types;
 mod words;
 
 pub use compare::{experiment_stats, experiment_stats_with};
+pub(crate) use levels::*;
 pub use study::{analyze, study_noise};
 pub use types::*;
-pub use words::{COMPARISON_METHOD, DIVERGENCE_RULE, NOISE_METHOD};
-pub(crate) use levels::*;
 pub(crate) use words::*;
+pub use words::{COMPARISON_METHOD, DIVERGENCE_RULE, NOISE_METHOD};
 
 use crate::power::Scale;
 
@@ -61,4 +61,3 @@ pub const ORDERED_FACTORS: [(&str, Scale); 8] = [
     ("weight_decay", Scale::Linear),
     ("imbalance", Scale::Linear),
 ];
-

@@ -4,8 +4,8 @@
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
-use crate::ExperimentStats;
 use super::stats::CONFIDENCE;
+use crate::ExperimentStats;
 
 /// A fitted power law.
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -804,11 +804,7 @@ mod tests {
         assert_eq!(O::of([equiv, undecided]), Some(O::Undecided));
     }
 
-    fn with_noise(
-        mut l: crate::LevelStats,
-        observed: f64,
-        floor: f64,
-    ) -> crate::LevelStats {
+    fn with_noise(mut l: crate::LevelStats, observed: f64, floor: f64) -> crate::LevelStats {
         l.test_set_noise = Some(super::super::noise::NoiseSummary {
             runs: 5,
             examples: 10_000,

@@ -419,6 +419,9 @@ fn judge_pair(b: &Boundaries, x: &[f64], y: &[f64], looks: usize, last: usize) -
     latest.decision(verdict, None, last)
 }
 
+/// The fewest paired differences that decide anything when they do not vary at all.
+pub const MIN_PAIRS_WITHOUT_SPREAD: usize = 3;
+
 /// Mean and standard error of a pair's finite paired differences.
 #[derive(Clone, Copy, Debug, Default)]
 struct Paired {
@@ -458,7 +461,9 @@ impl Paired {
 
     /// The decision these differences reach at `look`, if any.
     fn verdict(&self, look: &LookBoundary, delta: f64) -> Option<Verdict> {
-        if self.n < 2 {
+        // Fewer than 3 differences that do not vary are no evidence of anything (two
+        // seeds that agree exactly are common on a small test set): no decision.
+        if self.n < 2 || (self.n < MIN_PAIRS_WITHOUT_SPREAD && self.se == 0.0) {
             return None;
         }
         let (c, e) = look.critical(self.n);

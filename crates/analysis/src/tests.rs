@@ -2,20 +2,24 @@
 
 #[cfg(test)]
 mod tests {
+    #[allow(unused_imports)]
+    use crate::testing::plan_of;
     use crate::*;
     #[allow(unused_imports)]
-    use crate::{noise::NoiseSummary, power::{Design, Scale, SeedsNeeded, TTest}, stats::*};
+    use crate::{
+        noise::NoiseSummary,
+        power::{Design, Scale, SeedsNeeded, TTest},
+        stats::*,
+    };
     #[allow(unused_imports)]
     use cnnvar_core::study::{Experiment, ExperimentKind, Level, PlannedRun};
+    use cnnvar_core::{EpochRecord, Provenance, RunSpec};
     #[allow(unused_imports)]
     use cnnvar_core::{Predictions, RunRecord};
     #[allow(unused_imports)]
     use std::collections::HashMap;
     #[allow(unused_imports)]
     use std::path::Path;
-    #[allow(unused_imports)]
-    use crate::testing::plan_of;
-    use cnnvar_core::{EpochRecord, Provenance, RunSpec};
 
     fn record(acc: f64, diverged: bool) -> RunRecord {
         let spec = RunSpec::default();
@@ -289,23 +293,26 @@ mod tests {
     }
 }
 
-
 #[cfg(test)]
 mod protocol_tests {
+    #[allow(unused_imports)]
+    use crate::testing::plan_of;
     use crate::*;
     #[allow(unused_imports)]
-    use crate::{noise::NoiseSummary, power::{Design, Scale, SeedsNeeded, TTest}, stats::*};
+    use crate::{
+        noise::NoiseSummary,
+        power::{Design, Scale, SeedsNeeded, TTest},
+        stats::*,
+    };
     #[allow(unused_imports)]
     use cnnvar_core::study::{Experiment, ExperimentKind, Level, PlannedRun};
+    use cnnvar_core::{EvalSet, Provenance, RunSpec};
     #[allow(unused_imports)]
     use cnnvar_core::{Predictions, RunRecord};
     #[allow(unused_imports)]
     use std::collections::HashMap;
     #[allow(unused_imports)]
     use std::path::Path;
-    #[allow(unused_imports)]
-    use crate::testing::plan_of;
-    use cnnvar_core::{EvalSet, Provenance, RunSpec};
 
     fn fold_spec(fold: usize) -> RunSpec {
         RunSpec {
@@ -393,23 +400,26 @@ mod protocol_tests {
     }
 }
 
-
 #[cfg(test)]
 mod noise_and_power_tests {
+    #[allow(unused_imports)]
+    use crate::testing::plan_of;
     use crate::*;
     #[allow(unused_imports)]
-    use crate::{noise::NoiseSummary, power::{Design, Scale, SeedsNeeded, TTest}, stats::*};
+    use crate::{
+        noise::NoiseSummary,
+        power::{Design, Scale, SeedsNeeded, TTest},
+        stats::*,
+    };
     #[allow(unused_imports)]
     use cnnvar_core::study::{Experiment, ExperimentKind, Level, PlannedRun};
     #[allow(unused_imports)]
     use cnnvar_core::{Predictions, RunRecord};
+    use cnnvar_core::{Provenance, RunSpec};
     #[allow(unused_imports)]
     use std::collections::HashMap;
     #[allow(unused_imports)]
     use std::path::Path;
-    #[allow(unused_imports)]
-    use crate::testing::plan_of;
-    use cnnvar_core::{Provenance, RunSpec};
 
     fn record(run: &PlannedRun, acc: f64) -> RunRecord {
         RunRecord {
@@ -714,8 +724,7 @@ mod noise_and_power_tests {
         // A linear factor: dropout.
         let text = "seeds = 2\n[base]\nepochs = 1\n[[experiment]]\nname = \"drop\"\n\
                     vary = { dropout = [0.0, 0.25, 0.5] }\n";
-        let plan =
-            plan_of(cnnvar_core::study::parse(text, Path::new("d.toml")).expect("parses"));
+        let plan = plan_of(cnnvar_core::study::parse(text, Path::new("d.toml")).expect("parses"));
         let results: Vec<(&PlannedRun, RunRecord)> = plan
             .runs
             .iter()
@@ -736,4 +745,3 @@ mod noise_and_power_tests {
         assert!((trend.per_step + 0.02).abs() < 1e-9, "{}", trend.per_step);
     }
 }
-

@@ -48,7 +48,6 @@ pub const DIVERGENCE_RULE: &str = "A run counts as diverged when its loss became
     runs are left out of the level means and counted at chance accuracy in the \
     comparisons and the ranking.";
 
-
 /// `0.912` as `91.2`.
 pub(crate) fn pts(x: f64) -> String {
     format!("{:.1}", 100.0 * x)

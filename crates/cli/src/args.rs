@@ -28,7 +28,24 @@ pub fn describe(e: &Error) -> String {
         Error::Field { location, field, message } if location == COMMAND_LINE => {
             format!("{location}: field `{field}` ({}): {message}", flag_for(field))
         }
-        _ => e.to_string(),
+        // A field of a study or spec file is fixed there, not on the command line.
+        Error::Field { .. } => e.to_string(),
+        _ => with_flags(&e.to_string()),
+    }
+}
+
+/// `text` with the command-line flag of each setting it names in backticks (`` `data_dir` ``)
+/// appended, so that a library's advice reads as command-line advice too.
+fn with_flags(text: &str) -> String {
+    let named: Vec<String> = cnnvar_core::overridable_settings()
+        .into_iter()
+        .filter(|s| text.contains(&format!("`{s}`")))
+        .map(|s| format!("`{s}`: `{}`", flag_for(s)))
+        .collect();
+    if named.is_empty() {
+        text.to_string()
+    } else {
+        format!("{text} (on the command line, {})", named.join(", "))
     }
 }
 
@@ -482,7 +499,11 @@ mod tests {
             init_seed: 11,
             order_seed: 12,
             subset_seed: 13,
-            backend: Backend::Ndarray,
+            // A backend this build has that is not the default one, when there is one.
+            backend: Backend::compiled()
+                .into_iter()
+                .rfind(|b| *b != Backend::default())
+                .unwrap_or_default(),
             depth: Some(3),
             width: Some(4),
             kernel: Some(5),
@@ -602,6 +623,12 @@ mod tests {
         assert!(e.contains("`data_dir`") && e.contains("(--data-dir)"), "{e}");
         let e = describe(&Error::field("x.toml:3", "data_dir", "is needed"));
         assert!(!e.contains("--"), "{e}");
+        // A library's advice naming a setting gets the setting's flag.
+        let e = describe(&Error::environment(
+            "CNNVAR_DATA_DIR",
+            "empty; set `data_dir` to a directory",
+        ));
+        assert!(e.ends_with("(on the command line, `data_dir`: `--data-dir`)"), "{e}");
     }
 
     /// `--backend auto` stays a choice while the arguments are parsed (resolving it

@@ -3,12 +3,12 @@
 use std::process::ExitCode;
 
 use cnnvar_core::{Error, Result, RunSpec};
-use cnnvar_experiments::store::RunDir;
 use cnnvar_experiments::sweep::{
     EXIT_ALREADY_COMPLETE, EXIT_BUSY, WorkerEvent, WorkerOutcome, epoch_line, run_worker,
 };
 use cnnvar_experiments::{RunOptions, execute_on, load_data};
 use cnnvar_models::Models;
+use cnnvar_store::{RunDir, StudyDir};
 
 use crate::args::{Cli, Command, DataCommand, ExecArgs, TrainArgs, WorkerArgs};
 use crate::progress::RunProgress;
@@ -23,8 +23,8 @@ pub fn run(cli: Cli, models: &Models) -> Result<ExitCode> {
         Command::Report { study_dir, rank } => {
             // results.csv is rewritten from the records, so it lists no run whose
             // record is gone.
-            let plan = cnnvar_experiments::sweep::Plan::load(&study_dir)?;
-            cnnvar_experiments::sweep::write_results_csv(&plan, &study_dir)?;
+            let study = StudyDir::open(&study_dir);
+            study.write_results_csv(&study.plan()?)?;
             crate::sweep::report(&study_dir, false, rank).map(|_| ExitCode::SUCCESS)
         }
         Command::Backends => {

@@ -46,7 +46,7 @@ pub fn main_with(models: Models) -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             // One line, naming the file or field at fault.
-            let msg = e.to_string().replace('\n', " ");
+            let msg = args::describe(&e).replace('\n', " ");
             eprintln!("error: {msg}");
             ExitCode::from(1)
         }

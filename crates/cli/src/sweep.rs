@@ -7,10 +7,11 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use cnnvar_analysis::decisions::StudyDecisions;
 use cnnvar_core::{Error, Result};
-use cnnvar_experiments::store::RunState;
 use cnnvar_experiments::sweep::orchestrate::{failure_line, label, labels};
-use cnnvar_experiments::sweep::{Plan, SlurmOptions, SweepRequest, SweepSetup, adaptive, estimate};
+use cnnvar_experiments::sweep::{self as sweeps, SlurmOptions, SweepRequest, SweepSetup, estimate};
+use cnnvar_store::{Plan, RunState, StudyDir, StudyFile};
 
 use cnnvar_models::Models;
 
@@ -44,7 +45,7 @@ fn request(a: SweepArgs) -> Result<SweepRequest> {
         data_dir: a.data_dir,
         slurm,
         program,
-        backend: a.backend,
+        backend: a.backend.map(cnnvar_core::BackendChoice::resolve),
     })
 }
 
@@ -130,13 +131,13 @@ pub fn sweep(a: SweepArgs, models: &Models) -> Result<ExitCode> {
     if setup.write_results()? > 0 {
         report(&setup.dir, quiet, false)?;
     }
-    if !quiet && let Some(d) = adaptive::decisions(&setup.plan, &setup.dir) {
+    if !quiet && let Some(d) = sweeps::decisions(&setup.plan, &setup.study_dir()) {
         eprintln!(
             "decisions ({} of {} runs at most, {} saved): {}",
             d.runs,
             d.runs_at_max,
             d.runs_saved,
-            setup.dir.join(adaptive::DECISIONS_JSON).display()
+            setup.study_dir().file(StudyFile::DecisionsJson).display()
         );
         for e in &d.experiments {
             eprintln!("  {}", e.line());
@@ -157,7 +158,7 @@ pub fn sweep(a: SweepArgs, models: &Models) -> Result<ExitCode> {
 /// `--dry-run` with local workers: every planned run with its state, and the estimate.
 fn dry_run(setup: &SweepSetup) -> Result<ExitCode> {
     let (plan, dir, jobs, threads) = (&setup.plan, &setup.dir, setup.jobs, setup.threads_per_job);
-    let states = plan.states(dir);
+    let states = plan.states(&StudyDir::open(dir));
     let state_of: HashMap<&str, RunState> =
         states.iter().map(|(r, s)| (r.run_id.as_str(), *s)).collect();
     let seeds_each = match &plan.study.adaptive {
@@ -180,12 +181,12 @@ fn dry_run(setup: &SweepSetup) -> Result<ExitCode> {
     let seeds = plan.seeds();
     for exp in &plan.study.experiments {
         let runs: Vec<_> = plan.runs.iter().filter(|r| r.experiment == exp.name).collect();
-        let resolve = match adaptive::design(&plan.study, &exp.name) {
+        let resolve = match cnnvar_analysis::decisions::design(&plan.study, &exp.name) {
             Some(d) => format!(
                 "; decided at delta {} points, alpha {}, {} spending",
                 d.delta,
                 d.alpha,
-                adaptive::spending_name(d.spending)
+                cnnvar_analysis::decisions::spending_name(d.spending)
             ),
             None => String::new(),
         };
@@ -226,7 +227,7 @@ fn dry_run(setup: &SweepSetup) -> Result<ExitCode> {
         human(e.wall_seconds),
         e.basis
     );
-    if let Some((fewest, most)) = adaptive::extremes(plan) {
+    if let Some((fewest, most)) = sweeps::extremes(plan) {
         let (lo, hi) = (
             estimate(&fewest, dir, &setup.out, jobs, threads),
             estimate(&most, dir, &setup.out, jobs, threads),
@@ -261,10 +262,10 @@ pub fn human(seconds: f64) -> String {
 /// Writes the report of the study in `study_dir` and prints its verdicts (and, with
 /// `rank`, the ranking of its factors).
 pub fn report(study_dir: &Path, quiet: bool, rank: bool) -> Result<()> {
-    let (files, stats, ranking) = cnnvar_experiments::report::write_report(study_dir)?;
+    let (files, stats, ranking) = cnnvar_report::write_report(study_dir)?;
     if rank {
         println!("Why does accuracy vary in {}?", stats.study);
-        for line in cnnvar_experiments::report::ranking_lines(&ranking) {
+        for line in cnnvar_report::ranking_lines(&ranking) {
             println!("  {line}");
         }
         println!("ranking: {}", files.ranking_csv.display());
@@ -275,7 +276,7 @@ pub fn report(study_dir: &Path, quiet: bool, rank: bool) -> Result<()> {
         for exp in &stats.experiments {
             println!("  {} — {}: {}", exp.name, exp.title, exp.headline);
         }
-        for note in cnnvar_experiments::report::store_notes(study_dir)? {
+        for note in cnnvar_report::store_notes(study_dir)? {
             println!("  warning: {note}");
         }
         println!("report: {}", files.html.display());
@@ -285,8 +286,9 @@ pub fn report(study_dir: &Path, quiet: bool, rank: bool) -> Result<()> {
 
 /// Runs `cnnvar status`.
 pub fn status(study_dir: &Path) -> Result<ExitCode> {
-    let plan = Plan::load(study_dir)?;
-    let states = plan.states(study_dir);
+    let study = StudyDir::open(study_dir);
+    let plan = study.plan()?;
+    let states = plan.states(&study);
     let count = |s: RunState| states.iter().filter(|(_, x)| *x == s).count();
     println!(
         "{}: {} runs: {} done, {} running, {} failed, {} pending{}",
@@ -302,7 +304,7 @@ pub fn status(study_dir: &Path) -> Result<ExitCode> {
         }
     );
     // An adaptive study's round and decisions per experiment, from the records.
-    let decisions = adaptive::decisions(&plan, study_dir);
+    let decisions = sweeps::decisions(&plan, &study);
     for exp in &plan.study.experiments {
         let mine: Vec<_> = states.iter().filter(|(r, _)| r.experiment == exp.name).collect();
         let done = mine.iter().filter(|(_, s)| *s == RunState::Done).count();
@@ -314,10 +316,10 @@ pub fn status(study_dir: &Path) -> Result<ExitCode> {
     if let Some(d) = &decisions {
         println!("  {}", adaptive_total(d));
     }
-    print_damaged(&plan, study_dir);
+    print_damaged(&plan, &study);
     for (run, state) in &states {
         if *state == RunState::Failed {
-            let dir = cnnvar_experiments::store::RunDir::open(study_dir.join(&run.run_id));
+            let dir = study.run(&run.run_id);
             let why = dir.read_failure().map(|f| f.error).unwrap_or_default();
             println!("  failed: {} ({}): {why}", label(run), run.run_id);
         }
@@ -327,12 +329,12 @@ pub fn status(study_dir: &Path) -> Result<ExitCode> {
 
 /// Where experiment `name` of an adaptive study stands: its round and decisions
 /// (`ExperimentDecisions::line`).
-fn decisions_line(d: &adaptive::StudyDecisions, name: &str) -> Option<String> {
+fn decisions_line(d: &StudyDecisions, name: &str) -> Option<String> {
     d.experiments.iter().find(|e| e.experiment == name).map(|e| e.line())
 }
 
 /// An adaptive study's runs against `max` seeds everywhere, in one line.
-fn adaptive_total(d: &adaptive::StudyDecisions) -> String {
+fn adaptive_total(d: &StudyDecisions) -> String {
     let state = if d.finished {
         "finished".to_string()
     } else {
@@ -346,8 +348,8 @@ fn adaptive_total(d: &adaptive::StudyDecisions) -> String {
 
 /// One line per damaged run, by id, with each damaged file and why (the next sweep
 /// moves them aside and retrains the run).
-fn print_damaged(plan: &Plan, study_dir: &Path) {
-    for (run, damage) in plan.damaged(study_dir) {
+fn print_damaged(plan: &Plan, study: &StudyDir) {
+    for (run, damage) in plan.damaged(study) {
         for d in damage {
             println!(
                 "  damaged: {} ({}): {}: {}; the next sweep moves it aside and retrains",

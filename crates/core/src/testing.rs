@@ -1,6 +1,8 @@
 //! Fixtures for tests and examples of the crates that read run records.
 
-use crate::study::{AdaptiveSeeds, AlphaSpending, Experiment, ExperimentKind, Level, Resolve, Study};
+use crate::study::{
+    AdaptiveSeeds, AlphaSpending, Experiment, ExperimentKind, Level, Resolve, Study,
+};
 use crate::{Provenance, RunRecord, RunSpec};
 
 /// A record of `spec` with made-up numbers (80% test accuracy, ten classes, one test

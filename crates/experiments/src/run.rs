@@ -26,8 +26,8 @@ use cnnvar_core::{
 use cnnvar_data::{Augmentation, DataSplit, Dataset};
 use cnnvar_models::{Architecture, ModelInput, Models};
 
-pub use cnnvar_store::RunOutput;
 use crate::train::{Progress, TrainingData, train};
+pub use cnnvar_store::RunOutput;
 
 /// How to run, beyond what the spec fixes (none of it changes the numbers).
 #[derive(Clone, Debug, Default)]
@@ -125,7 +125,7 @@ pub fn execute_on(
     if let Some(study_dir) = &options.study_dir
         && spec.dataset != DatasetName::Folder
     {
-        cnnvar_store::check_study_data(study_dir, &study_data(data))?;
+        cnnvar_store::StudyDir::open(study_dir).check_study_data(&study_data(data))?;
     }
     options.models.check(&spec.model, "spec")?;
     let input = ModelInput::new(data.train.shape(), data.train.classes());

@@ -8,9 +8,11 @@
 use std::collections::BTreeMap;
 
 use super::table::{Cell, Column, Table};
+use cnnvar_analysis::decisions::{
+    ExperimentDecisions, PairDecision, StudyDecisions, spending_name,
+};
 use cnnvar_analysis::rank::{Sequential, SequentialOutcome};
 use cnnvar_analysis::sequential::Verdict;
-use cnnvar_analysis::decisions::{ExperimentDecisions, PairDecision, StudyDecisions, spending_name};
 
 /// The section's opening paragraph: how seeds were added, how comparisons are
 /// decided, and the runs used against `max` seeds everywhere.

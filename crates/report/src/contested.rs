@@ -17,7 +17,6 @@
 //! each run's own held-out fold, which is no one image, and the level is not drawn.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
 
 use cnnvar_core::{DatasetName, Error, EvalSet, ImageShape, Result, RunRecord, RunSpec};
 use cnnvar_data::{DataSplit, Dataset};
@@ -109,7 +108,8 @@ pub fn gather(
     stats: &StudyStats,
 ) -> Result<Vec<ExperimentImages>> {
     let records = study.results(&plan.runs);
-    let cached = [out, study].into_iter().find_map(|d| d.read(StudyFile::ContestedImages).ok().flatten());
+    let cached =
+        [out, study].into_iter().find_map(|d| d.read(StudyFile::ContestedImages).ok().flatten());
     let mut finder = Finder::new(read_cache(cached));
     let mut all = Vec::new();
     for exp in &stats.experiments {

@@ -752,7 +752,7 @@ pub(super) mod tests {
     use cnnvar_core::study::ExperimentKind;
 
     /// The text of every `<text>` element of an SVG, unescaped.
-    pub(in crate::report) fn texts(svg: &str) -> Vec<String> {
+    pub(crate) fn texts(svg: &str) -> Vec<String> {
         svg.split("<text")
             .skip(1)
             .filter_map(|t| {

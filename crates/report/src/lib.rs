@@ -118,7 +118,10 @@ pub fn decisions(plan: &Plan, study: &StudyDir) -> Option<StudyDecisions> {
 
 /// Analyses the study in `study` and writes the report files into `out` (the same
 /// directory, or another one for a study that cannot be written to).
-pub fn write_report_to(study: &StudyDir, out: &StudyDir) -> Result<(ReportFiles, StudyStats, Ranking)> {
+pub fn write_report_to(
+    study: &StudyDir,
+    out: &StudyDir,
+) -> Result<(ReportFiles, StudyStats, Ranking)> {
     let plan = study.plan()?;
     let results = study.results(&plan.runs);
     let stats = analyze(&plan.study, &plan.runs, &results, study.predictions(&results));
@@ -511,8 +514,8 @@ pub(crate) fn protocol_line(cv: &cnnvar_analysis::cv::ProtocolStats) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cnnvar_store::RunDir;
     use cnnvar_core::RunRecord;
+    use cnnvar_store::RunDir;
 
     /// A study written to disk: two ordered-factor levels' worth of neighbours, an
     /// unordered pair, every run with predictions but one (an old record).
@@ -750,14 +753,21 @@ mod tests {
                 "{caption}"
             );
         }
-        assert!(dir.join(contested::CACHE_FILE).is_file());
+        assert!(
+            cnnvar_store::StudyDir::open(&dir)
+                .file(cnnvar_store::StudyFile::ContestedImages)
+                .is_file()
+        );
 
         std::fs::remove_dir_all(&data).expect("rm data");
         write_report(&dir).expect("again");
         assert_eq!(std::fs::read_to_string(&files.markdown).expect("md"), md);
         assert_eq!(std::fs::read_to_string(&files.html).expect("html"), page);
 
-        std::fs::remove_file(dir.join(contested::CACHE_FILE)).expect("rm cache");
+        std::fs::remove_file(
+            cnnvar_store::StudyDir::open(&dir).file(cnnvar_store::StudyFile::ContestedImages),
+        )
+        .expect("rm cache");
         write_report(&dir).expect("a report without the images");
         let md = std::fs::read_to_string(&files.markdown).expect("md");
         let note = format!("data set `fashion-mnist` (sha256 {sha})");

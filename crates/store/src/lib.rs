@@ -86,7 +86,9 @@ pub use cnnvar_core::study::PlannedRun;
 pub use cnnvar_core::write_atomic;
 pub use lock::{ATTEMPTS_FILE, FAILED_FILE, Failure, LOCK_FILE, RunLock, RunState};
 pub use plan::{Plan, Repair};
-pub use predictions::{PREDICTIONS_FILE, PREDICTIONS_HEADER, PREDICTIONS_MAGIC, PREDICTIONS_VERSION, Predictions};
+pub use predictions::{
+    PREDICTIONS_FILE, PREDICTIONS_HEADER, PREDICTIONS_MAGIC, PREDICTIONS_VERSION, Predictions,
+};
 pub use results::{results_csv, results_header, spec_cells};
 pub use run_dir::{CURVE_FILE, Damage, RECORD_FILE, RunDir, RunOutput, SPEC_FILE};
 pub use study_data::StudyData;

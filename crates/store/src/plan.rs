@@ -195,10 +195,7 @@ impl Plan {
 
     /// Each distinct run with where it stands.
     pub fn states(&self, study: &StudyDir) -> Vec<(&PlannedRun, RunState)> {
-        self.unique_runs()
-            .into_iter()
-            .map(|r| (r, study.run(&r.run_id).state()))
-            .collect()
+        self.unique_runs().into_iter().map(|r| (r, study.run(&r.run_id).state())).collect()
     }
 }
 
@@ -267,7 +264,10 @@ mod tests {
         assert!(flex.runs.iter().all(|r| r.spec.backend == Backend::Ndarray));
         assert!(flex.runs.iter().all(|r| r.spec.epochs == 2));
         assert_eq!(flex.dir(Path::new("runs")), Path::new("runs/s-s3-e2"));
-        assert_eq!(flex.sweep_line(Path::new("runs")).options(), " --seeds 3 --epochs 2 --backend ndarray");
+        assert_eq!(
+            flex.sweep_line(Path::new("runs")).options(),
+            " --seeds 3 --epochs 2 --backend ndarray"
+        );
         // The first replicates keep their seeds, so a short study is a prefix of the full one.
         assert_eq!(short.runs[0].spec.init_seed, full.runs[0].spec.init_seed);
     }

@@ -144,5 +144,4 @@ impl RunDir {
         }
         Ok(Some(Predictions { predicted: predictions.to_vec(), labels: labels.to_vec() }))
     }
-
 }

@@ -2,7 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use cnnvar_core::{EpochRecord, Error, Result, RunRecord, RunSpec, write_atomic, write_json_atomic};
+use cnnvar_core::{
+    EpochRecord, Error, Result, RunRecord, RunSpec, write_atomic, write_json_atomic,
+};
 
 use crate::PREDICTIONS_FILE;
 
@@ -226,4 +228,3 @@ pub struct Damage {
     /// What is wrong with it (without the file's name).
     pub why: String,
 }
-

@@ -66,4 +66,3 @@ fn record_if_absent(path: &Path, data: &StudyData) -> Result<()> {
     let _ = std::fs::remove_file(&tmp);
     result
 }
-

@@ -136,7 +136,10 @@ impl StudyDir {
     /// The stored predictions of each of `results` that has them, by run id. Runs
     /// without a `predictions.u8` (records made before runs stored them) are absent; so
     /// are runs whose file is damaged, which the report names as damaged.
-    pub fn predictions(&self, results: &[(&PlannedRun, RunRecord)]) -> HashMap<String, Predictions> {
+    pub fn predictions(
+        &self,
+        results: &[(&PlannedRun, RunRecord)],
+    ) -> HashMap<String, Predictions> {
         results
             .iter()
             .filter_map(|(run, rec)| {

@@ -54,7 +54,12 @@ impl SweepLine {
 
 impl fmt::Display for SweepLine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "cnnvar sweep {}{}", shell_word(&self.study_file.display().to_string()), self.options())?;
+        write!(
+            f,
+            "cnnvar sweep {}{}",
+            shell_word(&self.study_file.display().to_string()),
+            self.options()
+        )?;
         if let Some(d) = &self.data_dir {
             write!(f, " --data-dir {}", shell_word(&d.display().to_string()))?;
         }

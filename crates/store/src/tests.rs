@@ -2,8 +2,8 @@
 
 use super::*;
 use cnnvar_core::testing::record_of;
-use std::path::Path;
 use cnnvar_core::{RunRecord, RunSpec};
+use std::path::Path;
 
 fn spec(seed: u64) -> RunSpec {
     RunSpec { init_seed: seed, ..RunSpec::default() }
@@ -44,8 +44,7 @@ fn moving_aside_keeps_every_damaged_file() {
         assert_eq!(dir.state(), RunState::Damaged);
         let to = dir.move_aside(&record).expect("moved");
         assert!(
-            to.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with("record.json.damaged-"))
+            to.file_name().is_some_and(|n| n.to_string_lossy().starts_with("record.json.damaged-"))
         );
         assert_eq!(std::fs::read_to_string(&to).expect("kept"), text);
         moved.push(to);
@@ -95,22 +94,17 @@ fn no_record_without_its_predictions() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let dir = RunDir::create(tmp.path(), &spec(1)).expect("dir");
     let (record, predictions, labels) = outputs(&spec(1), 10);
-    let e = dir
-        .write_outputs(&record, &predictions[..9], &labels)
-        .expect_err("9 of 10")
-        .to_string();
+    let e =
+        dir.write_outputs(&record, &predictions[..9], &labels).expect_err("9 of 10").to_string();
     assert!(e.contains("9 predictions for 10 test examples"), "{e}");
-    let e = dir
-        .write_outputs(&record, &predictions, &labels[..8])
-        .expect_err("8 of 10")
-        .to_string();
+    let e =
+        dir.write_outputs(&record, &predictions, &labels[..8]).expect_err("8 of 10").to_string();
     assert!(e.contains("8 labels for 10 test examples"), "{e}");
     assert!(!dir.path().join(CURVE_FILE).exists() && !dir.path().join(RECORD_FILE).exists());
     assert!(!dir.path().join(PREDICTIONS_FILE).exists());
     // A directory where the file should be makes its write fail.
     std::fs::create_dir_all(dir.path().join(PREDICTIONS_FILE).join("blocker")).expect("dir");
-    dir.write_outputs(&record, &predictions, &labels)
-        .expect_err("predictions cannot be written");
+    dir.write_outputs(&record, &predictions, &labels).expect_err("predictions cannot be written");
     assert!(!dir.path().join(RECORD_FILE).exists(), "a record without its predictions");
     assert_eq!(dir.state(), RunState::Pending);
 }
@@ -197,10 +191,7 @@ fn study_data_is_recorded_once_and_checked() {
     study.check_study_data(&data("aaa", "/a")).expect("first is recorded");
     study.check_study_data(&data("aaa", "/elsewhere")).expect("same data");
     let e = study.check_study_data(&data("bbb", "/b")).expect_err("differs").to_string();
-    assert!(
-        e.contains("aaa") && e.contains("bbb") && e.contains("/a") && e.contains("/b"),
-        "{e}"
-    );
+    assert!(e.contains("aaa") && e.contains("bbb") && e.contains("/a") && e.contains("/b"), "{e}");
     assert!(e.contains("data-mnist.json"), "{e}");
     let recorded = study.study_data("mnist").expect("reads").expect("recorded");
     assert_eq!(recorded, data("aaa", "/a"));

@@ -7,8 +7,8 @@ use std::path::Path;
 use cnnvar_core::{Backend, RunRecord, RunSpec};
 use cnnvar_models::Architecture;
 
-use super::{Plan, PlannedRun};
-use cnnvar_store::RunState;
+use cnnvar_core::study::PlannedRun;
+use cnnvar_store::{Plan, RunState};
 
 /// Cost model of one example on the reference machine (a 2-core x86-64 VM, `flex`
 /// release build, 1 thread per process, batch 32), fitted to `cnnvar train` runs of
@@ -176,7 +176,7 @@ pub fn estimate(
     let records = find_records(store_root);
     let factors = measured_factors(&records);
     let custom = measured_custom(&records);
-    let states = plan.states(study_dir);
+    let states = plan.states(&cnnvar_store::StudyDir::open(study_dir));
     let pending: Vec<&RunSpec> =
         states.iter().filter(|(_, s)| *s != RunState::Done).map(|(r, _)| &r.spec).collect();
     let mut used_measured = false;

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use cnnvar_core::{Error, Result};
 
-use cnnvar_store::{Failure, RunDir};
 use cnnvar_core::study::PlannedRun;
+use cnnvar_store::{Failure, RunDir};
 
 /// Exit code of a worker that found its run locked by another process.
 pub const EXIT_BUSY: i32 = 75;

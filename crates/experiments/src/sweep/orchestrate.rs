@@ -600,7 +600,8 @@ mod tests {
         assert_eq!(seen, [seeds(3, 3), seeds(3, 5), seeds(3, 7), seeds(3, 9)]);
         assert_eq!(total.done, 2 * 3 + 2 * 9);
         let json: serde_json::Value = serde_json::from_slice(
-            &std::fs::read(setup.study_dir().file(StudyFile::DecisionsJson)).expect("decisions.json"),
+            &std::fs::read(setup.study_dir().file(StudyFile::DecisionsJson))
+                .expect("decisions.json"),
         )
         .expect("parses");
         assert_eq!(json["finished"], true);
@@ -638,7 +639,9 @@ mod tests {
         let mut resumed = adaptive_setup(cut.path());
         resumed.run_rounds(&stop, |s, r| fake_round(s, r, None, &mut seen)).expect("runs");
         assert_eq!(seen[2], seen[1], "the resumed sweep starts where the first stopped");
-        let read = |d: &Path| std::fs::read(StudyDir::open(d).file(StudyFile::DecisionsJson)).expect("decisions");
+        let read = |d: &Path| {
+            std::fs::read(StudyDir::open(d).file(StudyFile::DecisionsJson)).expect("decisions")
+        };
         assert_eq!(read(&setup.dir), read(&resumed.dir));
     }
 

@@ -17,8 +17,8 @@ use cnnvar_core::{Error, Result, write_atomic, write_json_atomic};
 use serde::{Deserialize, Serialize};
 
 use super::executor::{Event, ExecOutcome, RunOutcome, WorkerCommand};
-use cnnvar_store::{Failure, RunDir};
 use cnnvar_core::study::PlannedRun;
+use cnnvar_store::{Failure, RunDir};
 
 /// The directory, inside a study directory, with scripts, task lists and logs.
 pub const SLURM_DIR: &str = "slurm";

@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 
 use cnnvar_core::{EpochRecord, Result, RunRecord, RunSpec};
 
-use super::PLAN_FILE;
 use cnnvar_store::{Failure, RunDir, RunLock, RunOutput};
 
 /// What a worker reports while its run trains (the CLI writes it to the worker's log,
@@ -55,7 +54,10 @@ pub enum WorkerOutcome {
 /// The study directory a run directory belongs to: its parent, if that holds a plan.
 /// A run of a study trains only on the study's data.
 pub fn study_dir_of(run_dir: &Path) -> Option<PathBuf> {
-    run_dir.parent().filter(|d| d.join(PLAN_FILE).is_file()).map(Into::into)
+    run_dir
+        .parent()
+        .filter(|d| cnnvar_store::StudyDir::open(*d).file(cnnvar_store::StudyFile::Plan).is_file())
+        .map(Into::into)
 }
 
 /// A trainer: trains `spec` (of the study in the directory given, if any), reporting
@@ -210,7 +212,11 @@ mod tests {
                 fake(spec, study, emit)
             };
         run_worker_with(dir.path(), &mut |_| {}, &mut note_study).expect("trains");
-        std::fs::write(tmp.path().join(PLAN_FILE), "{}").expect("plan");
+        std::fs::write(
+            cnnvar_store::StudyDir::open(tmp.path()).file(cnnvar_store::StudyFile::Plan),
+            "{}",
+        )
+        .expect("plan");
         std::fs::remove_file(dir.path().join(cnnvar_store::RECORD_FILE)).expect("unrecord");
         run_worker_with(dir.path(), &mut |_| {}, &mut note_study).expect("trains");
         assert_eq!(seen, [None, Some(tmp.path().to_path_buf())]);
