@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::noise::NoiseSummary;
 use crate::power::{Design, PowerTarget, Scale, SeedsNeeded, TTest, Trend};
 use crate::stats::{Comparison, Summary, compare, sd_interval, summarize};
+use crate::inference::equivalence::{Equivalence, tost_paired};
 use crate::*;
 
 /// Analyses one experiment from its planned runs and their records, with paired seeds
@@ -34,7 +35,7 @@ pub fn experiment_stats_with(
     let ordered = ordered_factor(exp);
     let (pairs, sources, trend, headline) = match exp.kind {
         ExperimentKind::Factor => {
-            let pairs = pairwise(exp, &levels, ordered.as_ref(), inputs.paired_seeds);
+            let pairs = pairwise(exp, &levels, ordered.as_ref(), inputs.paired_seeds, inputs.margin);
             let trend = ordered.as_ref().and_then(|o| trend_stats(o, &levels));
             let mut headline = factor_headline(exp, &pairs);
             if let Some(t) = &trend {
@@ -65,7 +66,14 @@ pub fn experiment_stats_with(
         learning_curve: None,
         cross_validation: cv::protocol_stats(exp, &mine),
         class_names: class_names(exp, &mine),
+        factor: None,
+        divergence: crate::factor::divergence_test(&[]),
+        claim_result: None,
     };
+    stats.divergence = crate::factor::divergence_test(&stats.levels);
+    if exp.kind == ExperimentKind::Factor && !cnnvar_core::study::is_protocol(&exp.factors) {
+        stats.factor = crate::factor::factor_test(&stats.levels, inputs.paired_seeds);
+    }
     if let Some(cv) = &stats.cross_validation {
         stats.headline = cv.sentence.clone();
     }
@@ -167,6 +175,7 @@ pub(crate) fn pairwise(
     levels: &[LevelStats],
     ordered: Option<&Ordered>,
     paired_seeds: bool,
+    margin: f64,
 ) -> Vec<PairStats> {
     let indices = pair_indices(levels, ordered);
     let m = indices.len();
@@ -175,7 +184,7 @@ pub(crate) fn pairwise(
         .filter_map(|(i, j)| {
             let (a, b) = (&levels[i], &levels[j]);
             let comparison = compare(&a.scored_accuracies, &b.scored_accuracies)?;
-            let mut pair = compare_pair(a, b, comparison, m, paired_seeds);
+            let mut pair = compare_pair(a, b, comparison, m, paired_seeds, margin);
             pair.verdict = verdict(&exp.factor_label(&a.label), &exp.factor_label(&b.label), &pair);
             Some(pair)
         })
@@ -183,17 +192,22 @@ pub(crate) fn pairwise(
 }
 
 /// Levels `a` and `b` compared: the tests, the deciding test's adjusted interval and p
-/// over `m` comparisons, its power answers, and the outcome (the verdict is left empty).
+/// over `m` comparisons, its power answers, and the outcome (the verdict is left empty):
+/// resolved when the adjusted test rejects; within seed noise only when the equivalence
+/// test (TOST at the adjusted level) puts the difference inside ±`margin` points; not
+/// resolved otherwise. Fewer than 3 paired differences that do not vary are no evidence
+/// either way.
 pub(crate) fn compare_pair(
     a: &LevelStats,
     b: &LevelStats,
     comparison: Comparison,
     m: usize,
     paired_seeds: bool,
+    margin: f64,
 ) -> PairStats {
     let welch = power::welch(&a.scored_accuracies, &b.scored_accuracies).ok();
-    let paired =
-        paired_seeds.then(|| shared_replicates(a, b)).and_then(|(x, y)| power::paired(&x, &y).ok());
+    let shared = paired_seeds.then(|| shared_replicates(a, b));
+    let paired = shared.as_ref().and_then(|(x, y)| power::paired(x, y).ok());
     let test = match (&paired, &welch) {
         (Some(_), _) => Some(Design::Paired),
         (None, Some(_)) => Some(Design::Welch),
@@ -203,12 +217,29 @@ pub(crate) fn compare_pair(
     let target = PowerTarget { alpha: ALPHA / m.max(1) as f64, ..PowerTarget::default() };
     let ci_adjusted = deciding.map(|t| t.ci_adjusted(ALPHA, m));
     let detectable = deciding.and_then(|t| t.detectable(&target));
-    let significant = deciding.is_some_and(|t| t.significant_bonferroni(ALPHA, m));
-    let outcome = match (deciding, ci_adjusted, detectable) {
-        (None, _, _) => Outcome::Untested,
-        _ if significant => Outcome::Resolved,
-        (Some(_), Some((lo, hi)), Some(d)) if -d <= lo && hi <= d => Outcome::WithinNoise,
-        _ => Outcome::Unresolved,
+    let no_spread = deciding.is_some_and(|t| t.se == 0.0 && t.n_a.min(t.n_b) < MIN_PAIRS);
+    let significant = !no_spread && deciding.is_some_and(|t| t.significant_bonferroni(ALPHA, m));
+    let equivalence = match (&shared, deciding) {
+        (Some((x, y)), Some(_)) => {
+            let pts = |v: &[f64]| v.iter().map(|a| 100.0 * a).collect::<Vec<_>>();
+            tost_paired(&pts(x), &pts(y), margin, ALPHA, m)
+        }
+        _ => None,
+    };
+    let equivalent = !significant
+        && match (&equivalence, deciding) {
+            (Some(e), _) => e.is_equivalent(),
+            (None, Some(t)) if t.design == Design::Welch && t.se > 0.0 => {
+                let (lo, hi) = t.ci_adjusted(2.0 * ALPHA, m);
+                -margin < 100.0 * lo && 100.0 * hi < margin
+            }
+            _ => false,
+        };
+    let outcome = match deciding {
+        None => Outcome::Untested,
+        Some(_) if significant => Outcome::Resolved,
+        Some(_) if equivalent => Outcome::WithinNoise,
+        Some(_) => Outcome::Unresolved,
     };
     PairStats {
         a: a.label.clone(),
@@ -223,11 +254,17 @@ pub(crate) fn compare_pair(
         seeds_needed: deciding.and_then(|t| t.seeds_needed(&target)),
         outcome,
         significant,
+        no_spread,
+        margin,
+        equivalence,
         welch,
         paired,
         verdict: String::new(),
     }
 }
+
+/// The fewest paired differences that show anything when they do not vary at all.
+pub(crate) const MIN_PAIRS: usize = 3;
 
 /// A factor experiment's verdict: that of its largest resolved difference; else, when
 /// some difference is not resolved, what the largest of those would need; else that

@@ -16,8 +16,9 @@ pub(crate) fn finite(xs: impl Iterator<Item = f64>) -> Vec<f64> {
     xs.filter(|x| x.is_finite()).collect()
 }
 
-/// A level's runs with a record: the diverged ones, and every run's accuracy with the
-/// diverged ones at chance, with its replicate.
+/// A level's runs with a record: the diverged ones, and the accuracy of every run that
+/// did not diverge, with its replicate (a diverged run's accuracy says nothing about the
+/// setting's accuracy: its divergence is an outcome of its own, [`LevelStats::diverged`]).
 pub(crate) fn score_runs(
     runs: &[(&PlannedRun, &RunRecord)],
 ) -> (Vec<DivergedRun>, Vec<(usize, f64)>) {
@@ -31,7 +32,6 @@ pub(crate) fn score_runs(
                     replicate: run.replicate,
                     reason,
                 });
-                scored.push((run.replicate, rec.chance_accuracy()));
             }
             None if rec.test_accuracy.is_finite() => {
                 scored.push((run.replicate, rec.test_accuracy))
@@ -115,8 +115,10 @@ pub(crate) fn level_stats(
             Some(CurvePoint { epoch: e + 1, train, test })
         })
         .collect();
+    let outcomes = runs.iter().map(|(run, rec)| run_outcome(run, rec)).collect();
     LevelStats {
         label: label.to_string(),
+        outcomes,
         planned,
         complete: runs.len(),
         diverged: diverged_runs.len(),
@@ -135,6 +137,27 @@ pub(crate) fn level_stats(
         test_set_noise,
         noise_note,
     }
+}
+
+/// What one run gives each outcome a claim can be tested on.
+fn run_outcome(run: &PlannedRun, rec: &RunRecord) -> RunOutcome {
+    RunOutcome {
+        replicate: run.replicate,
+        diverged: rec.divergence().is_some(),
+        not_learned_yet: rec.not_learned_yet(),
+        test_accuracy: rec.test_accuracy,
+        gap: rec.train_accuracy - rec.test_accuracy,
+        per_class: rec.per_class_accuracy.clone(),
+        minority: rare_classes(&rec.spec),
+        seconds: rec.seconds,
+    }
+}
+
+/// The classes `spec` made rare: its minority classes when it keeps fewer of their
+/// examples (`imbalance` below 1), else none.
+fn rare_classes(spec: &cnnvar_core::RunSpec) -> Vec<usize> {
+    let r = spec.resolved();
+    if r.imbalance < 1.0 { r.minority.iter().map(|&c| usize::from(c)).collect() } else { vec![] }
 }
 
 /// `0.912` as `91.2`.

@@ -11,9 +11,12 @@
 //! their records and stored predictions), data out. Reads no files and depends on no
 //! burn crate (and on nothing of the run store or the sweeps).
 
+pub mod claims;
+mod claims_spread;
 mod compare;
 pub mod cv;
 pub mod decisions;
+pub mod factor;
 pub mod inference;
 mod levels;
 pub mod noise;

@@ -1,11 +1,13 @@
-//! Ranking the factors of a study: how far each moves test accuracy compared with the
-//! seed noise measured in the same study ("why does accuracy vary here?"), that noise
-//! split into its test-set part (the floor of [`super::noise`]) and its training part
-//! (the excess). Diverged
-//! runs count at chance accuracy, so a level that diverges is an effect, and each
-//! factor says in how many seeds its levels diverged. In a study with adaptive seeding
-//! a factor's verdict is its sequential decisions' ([`apply_sequential`]), not the
-//! ANOVA's.
+//! Ranking the factors of a study: how far each moves test accuracy, as the
+//! noise-corrected sd of its true level means (which, unlike the best-minus-worst
+//! range, does not grow with the number of levels when there is no effect), with its
+//! interval and its ratio to the seed noise of the same experiment, and the factor
+//! test that matches the design ([`crate::factor`]), Holm-adjusted over the study's
+//! factors. Diverged runs are out of the accuracy statistics and counted on their own
+//! (each factor's divergence per level, with the exact test of equal rates). The seed
+//! noise is split into its test-set part (the floor of [`super::noise`]) and its
+//! training part (the excess). In a study with adaptive seeding a factor's verdict is
+//! its sequential decisions' ([`apply_sequential`]).
 
 use std::collections::BTreeMap;
 
@@ -13,62 +15,75 @@ use serde::Serialize;
 use statrs::distribution::{ChiSquared, ContinuousCDF, FisherSnedecor};
 
 use super::splitmix::SplitMix;
-use crate::{ExperimentStats, StudyStats};
+use crate::claims::ClaimResult;
+use crate::factor::FactorDesign;
+use crate::{ALPHA, ExperimentStats, StudyStats};
 use cnnvar_core::study::ExperimentKind;
 
 /// Bootstrap resamples for the interval of eta squared.
 pub const BOOTSTRAP: usize = 2000;
 
-/// One factor's effect on test accuracy.
+/// One factor's effect on test accuracy, in points.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FactorEffect {
     /// Experiment name.
     pub experiment: String,
     /// Experiment title (the factor in words).
     pub title: String,
-    /// Levels with at least one run.
+    /// Levels in the test.
     pub levels: usize,
-    /// Runs used (diverged ones at chance accuracy).
+    /// Runs in the test.
     pub runs: usize,
-    /// The levels with diverged runs, in level order.
-    pub diverged: Vec<DivergedLevel>,
-    /// Largest minus smallest level mean.
-    pub range: f64,
-    /// Standard deviation of the level means.
-    pub sd_of_means: f64,
-    /// Pooled within-level standard deviation: the seed noise of this experiment.
-    pub noise_sd: Option<f64>,
-    /// `range / noise_sd`: how many seed-noise standard deviations the factor spans.
+    /// Blocked (paired seeds) or independent; `None` without a test.
+    pub design: Option<FactorDesign>,
+    /// Blocked: replicates in the test.
+    pub blocks: usize,
+    /// Blocked: replicates left out (a run missing or diverged).
+    pub dropped_blocks: usize,
+    /// The noise-corrected sd of the true level means (`√max(0, (MS_level −
+    /// MS_error)/b)`): the effect.
+    pub effect_sd: Option<f64>,
+    /// Its 95% interval (from the noncentral F).
+    pub effect_ci: Option<(f64, f64)>,
+    /// `effect_sd / noise_sd` ("× seed noise").
     pub noise_ratio: Option<f64>,
-    /// The test-set part of the seed noise: the floor of the levels with test-set
-    /// noise, pooled (variances weighted by runs − 1).
+    /// Its 95% interval.
+    pub noise_ratio_ci: Option<(f64, f64)>,
+    /// The seed noise of this experiment: `√MS_error`, one run's sd within its level
+    /// (and seed block).
+    pub noise_sd: Option<f64>,
+    /// The test-set part of the seed noise (pooled floor of the levels' predictions).
     pub floor_sd: Option<f64>,
-    /// The training part: `√max(0, observed² − floor²)` over the same levels, pooled.
+    /// The training part.
     pub excess_sd: Option<f64>,
-    /// Share of the variance of test accuracy explained by the factor (one-way ANOVA).
-    pub eta_squared: Option<f64>,
-    /// Its 95% percentile-bootstrap interval (resampling runs within levels).
-    pub eta_squared_ci: Option<(f64, f64)>,
-    /// One-way ANOVA F-test p-value.
-    pub anova_p: Option<f64>,
-    /// Kruskal–Wallis p-value (rank-based, chi-square approximation with ties).
-    pub kruskal_p: Option<f64>,
-    /// Whether the effect is distinguishable from seed noise (ANOVA p < 0.05).
-    pub distinguishable: bool,
-    /// Best level (highest mean test accuracy).
+    /// Best level (highest mean accuracy of the runs that did not diverge).
     pub best: String,
     /// Worst level.
     pub worst: String,
-    /// 95% Welch interval of the best-minus-worst difference.
-    pub range_ci: Option<(f64, f64)>,
-    /// The claim under test, if the study states one.
-    pub claim: Option<String>,
-    /// The level the claim expects to be best, if it says.
-    pub expect_best: Option<String>,
-    /// Whether the data supports, contradicts or cannot tell the claim, in a sentence.
-    pub finding: String,
+    /// Best minus worst.
+    pub best_minus_worst: Option<f64>,
+    /// Its simultaneous 95% interval (valid over every pair, so for the pair the data
+    /// picked).
+    pub best_worst_ci: Option<(f64, f64)>,
+    /// The factor test's p-value (block ANOVA, or one-way without paired seeds).
+    pub p: Option<f64>,
+    /// The same, Holm-adjusted over the study's factor tests.
+    pub p_holm: Option<f64>,
+    /// The rank check (`friedman`, `kruskal-wallis`).
+    pub rank_test: String,
+    /// Its p-value (unadjusted).
+    pub rank_p: Option<f64>,
+    /// Whether the levels differ: the Holm-adjusted factor test rejects at 5% (or, with
+    /// adaptive seeding, a comparison was decided different).
+    pub distinguishable: bool,
+    /// The levels with diverged runs, in level order.
+    pub diverged: Vec<DivergedLevel>,
+    /// The exact test of equal divergence rates across levels (Freeman–Halton).
+    pub divergence_p: Option<f64>,
+    /// The claim, tested part by part.
+    pub claim: Option<ClaimResult>,
     /// What adaptive seeding decided of the factor's comparisons, in a study with
-    /// `seeds = { min, max, step }`: then `distinguishable` and `finding` are its.
+    /// `seeds = { min, max, step }`: then `distinguishable` is its.
     pub sequential: Option<Sequential>,
 }
 
@@ -140,14 +155,15 @@ pub fn divergence_text(levels: &[DivergedLevel]) -> String {
         .join(", ")
 }
 
-/// The ranking of a study's factors, largest effect first.
+/// The ranking of a study's factors, largest effect first. Every figure is in
+/// accuracy points.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Ranking {
-    /// Factors, ranked by range (ties: by eta squared, then name).
+    /// Factors, ranked by their between-level sd (ties: by name).
     pub factors: Vec<FactorEffect>,
-    /// The study's seed noise: the median over factor experiments of each one's pooled
-    /// within-level sd (a median, so that one unstable experiment, such as a learning
-    /// rate at which some seeds collapse, does not set the noise of all the others).
+    /// The study's seed noise: the median over factor experiments of each one's
+    /// `√MS_error`, the sd of one run within its level and seed block, diverged runs out
+    /// (a median, so that one unstable experiment does not set the noise of the others).
     pub noise_sd: Option<f64>,
     /// The sd when every seed varies, from a variance-sources experiment, if any.
     pub all_seeds_sd: Option<f64>,
@@ -294,17 +310,6 @@ pub fn eta_squared_ci(groups: &[&[f64]]) -> Option<(f64, f64)> {
     Some((at(0.025), at(0.975)))
 }
 
-/// Pooled within-group standard deviation.
-fn pooled_sd(groups: &[&[f64]]) -> Option<f64> {
-    let n: usize = groups.iter().map(|g| g.len()).sum();
-    let k = groups.len();
-    if n <= k {
-        return None;
-    }
-    let (_, w, _) = sums_of_squares(groups);
-    Some((w / (n - k) as f64).sqrt())
-}
-
 /// Whether `exp` is ranked as a factor: a factor experiment that does not vary only
 /// the cross-validation fold (that one compares evaluation protocols, see `cv.rs`; the
 /// fold index is not a cause of variation to rank).
@@ -312,195 +317,82 @@ fn is_rankable(exp: &ExperimentStats) -> bool {
     exp.kind == ExperimentKind::Factor && !cnnvar_core::study::is_protocol(&exp.factors)
 }
 
+/// Makes each factor's verdict in `ranking` its sequential decisions', for the factors
+/// `sequential` names (by experiment): a decided difference is an effect
+/// (`distinguishable`), comparisons all decided equivalent are no effect beyond ±delta,
+/// undecided or open ones are not resolved. The order of the factors is unchanged;
+/// factors not named keep the factor test's verdict.
+pub fn apply_sequential(ranking: &mut Ranking, sequential: &BTreeMap<String, Sequential>) {
+    for f in &mut ranking.factors {
+        let Some(s) = sequential.get(&f.experiment) else { continue };
+        f.distinguishable = s.outcome == SequentialOutcome::Different;
+        f.sequential = Some(s.clone());
+    }
+}
+
 /// The effect of one factor experiment; `None` for variance-sources and protocol
-/// (fold) experiments, or when no level has a run.
+/// (fold) experiments, and when no two levels have runs to test.
 pub fn factor_effect(exp: &ExperimentStats) -> Option<FactorEffect> {
     if !is_rankable(exp) {
         return None;
     }
-    let levels: Vec<(&str, &[f64])> = exp
-        .levels
-        .iter()
-        .filter(|l| !l.scored_accuracies.is_empty())
-        .map(|l| (l.label.as_str(), l.scored_accuracies.as_slice()))
-        .collect();
-    let diverged: Vec<DivergedLevel> = exp
+    let t = exp.factor.as_ref()?;
+    let split = noise_split(exp);
+    let spread = t.spread.as_ref();
+    let bw = t.best_worst.as_ref();
+    let diverged = exp
         .levels
         .iter()
         .filter(|l| l.diverged > 0)
         .map(|l| DivergedLevel { level: l.label.clone(), diverged: l.diverged, runs: l.complete })
         .collect();
-    if levels.is_empty() {
-        return None;
-    }
-    let groups: Vec<&[f64]> = levels.iter().map(|(_, g)| *g).collect();
-    let means: Vec<f64> = groups.iter().map(|g| mean(g)).collect();
-    let (best_i, worst_i) = {
-        let mut idx: Vec<usize> = (0..means.len()).collect();
-        idx.sort_by(|&a, &b| means[a].total_cmp(&means[b]));
-        (idx[idx.len() - 1], idx[0])
-    };
-    let (best, worst) = (levels[best_i].0.to_string(), levels[worst_i].0.to_string());
-    let range_ci = super::stats::compare(groups[best_i], groups[worst_i]).and_then(|c| c.ci);
-    let range = means.iter().copied().fold(f64::NEG_INFINITY, f64::max)
-        - means.iter().copied().fold(f64::INFINITY, f64::min);
-    let sd_of_means = if means.len() > 1 {
-        let m = mean(&means);
-        (means.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (means.len() - 1) as f64).sqrt()
-    } else {
-        0.0
-    };
-    let noise_sd = pooled_sd(&groups);
-    let split = noise_split(exp);
-    let anova = anova_p(&groups);
-    let distinguishable = anova.is_some_and(|p| p < 0.05);
-    let claim = exp.claim.clone().unwrap_or_else(|| format!("{} changes test accuracy", exp.title));
-    let mut finding =
-        finding(&claim, exp.expect_best.as_deref(), distinguishable, range, &p_text(anova), &best);
-    if !diverged.is_empty() {
-        finding = format!("{finding} Counted at chance accuracy: {}.", divergence_text(&diverged));
-    }
     Some(FactorEffect {
         experiment: exp.name.clone(),
         title: exp.title.clone(),
-        levels: groups.len(),
-        runs: groups.iter().map(|g| g.len()).sum(),
+        levels: t.levels,
+        runs: t.runs,
+        design: Some(t.design),
+        blocks: t.blocks,
+        dropped_blocks: t.dropped_blocks,
+        effect_sd: spread.map(|s| s.sd),
+        effect_ci: spread.and_then(|s| s.ci),
+        noise_ratio: spread.and_then(|s| s.ratio),
+        noise_ratio_ci: spread.and_then(|s| s.ratio_ci),
+        noise_sd: spread.map(|s| s.noise_sd),
+        floor_sd: split.map(|s| 100.0 * s.0),
+        excess_sd: split.map(|s| 100.0 * s.1),
+        best: bw.map(|b| b.best.clone()).unwrap_or_default(),
+        worst: bw.map(|b| b.worst.clone()).unwrap_or_default(),
+        best_minus_worst: bw.map(|b| b.diff),
+        best_worst_ci: bw.map(|b| b.ci),
+        p: Some(t.p),
+        p_holm: t.p_holm,
+        rank_test: t.rank_test.to_string(),
+        rank_p: t.rank_p,
+        distinguishable: t.p_holm.unwrap_or(t.p) < ALPHA,
         diverged,
-        range,
-        sd_of_means,
-        noise_sd,
-        noise_ratio: noise_sd.filter(|s| *s > 0.0).map(|s| range / s),
-        floor_sd: split.map(|s| s.0),
-        excess_sd: split.map(|s| s.1),
-        eta_squared: if groups.len() > 1 { eta_squared(&groups) } else { None },
-        eta_squared_ci: eta_squared_ci(&groups),
-        anova_p: anova,
-        kruskal_p: kruskal_p(&groups),
-        distinguishable,
-        best,
-        worst,
-        range_ci,
-        claim: exp.claim.clone(),
-        expect_best: exp.expect_best.clone(),
-        finding,
+        divergence_p: exp.divergence.p,
+        claim: exp.claim_result.clone(),
         sequential: None,
     })
 }
 
-/// `p < 0.001`, `p = 0.042`, or `no test possible`.
-fn p_text(p: Option<f64>) -> String {
-    match p {
-        Some(p) if p < 0.001 => "p < 0.001".to_string(),
-        Some(p) => format!("p = {p:.3}"),
-        None => "no test possible".to_string(),
-    }
-}
-
-/// Whether the data supports `claim`, in one sentence with the numbers: `evidence` is
-/// what decided (`p = 0.012`), `expect_best` the level the claim expects to be best.
-fn finding(
-    claim: &str,
-    expect_best: Option<&str>,
-    distinguishable: bool,
-    range: f64,
-    evidence: &str,
-    best: &str,
-) -> String {
-    let pts = 100.0 * range;
-    if !distinguishable {
-        return format!(
-            "Cannot be told apart from seed noise: \"{claim}\" (levels span {pts:.1} points, {evidence})."
-        );
-    }
-    match expect_best {
-        Some(expected) if expected == best => {
-            format!(
-                "Supported: \"{claim}\" — {best} is best, levels span {pts:.1} points ({evidence})."
-            )
-        }
-        Some(expected) => format!(
-            "Not supported: \"{claim}\" — {best} is best, not {expected}; levels span {pts:.1} points ({evidence})."
-        ),
-        None => {
-            format!(
-                "Supported: \"{claim}\" — levels span {pts:.1} points, best {best} ({evidence})."
-            )
-        }
-    }
-}
-
-/// The finding of factor `f` from its sequential decisions `s`.
-fn sequential_finding(f: &FactorEffect, s: &Sequential) -> String {
-    let claim = f.claim.clone().unwrap_or_else(|| format!("{} changes test accuracy", f.title));
-    let evidence = format!("adaptive seeding: {}", s.decisions);
-    let pts = 100.0 * f.range;
-    let text = match s.outcome {
-        SequentialOutcome::Different => {
-            finding(&claim, f.expect_best.as_deref(), true, f.range, &evidence, &f.best)
-        }
-        SequentialOutcome::Equivalent => format!(
-            "No effect beyond ±{} points: \"{claim}\" — every comparison was decided \
-             equivalent (levels span {pts:.1} points; {evidence}).",
-            s.delta
-        ),
-        SequentialOutcome::Undecided => format!(
-            "Not resolved at {} seeds, the most the study allows: \"{claim}\" (levels span \
-             {pts:.1} points; {evidence}).",
-            s.seeds
-        ),
-        SequentialOutcome::Open => format!(
-            "Not decided yet: \"{claim}\" — comparisons are still open at {} seeds, and the \
-             next sweep takes the next look (levels span {pts:.1} points; {evidence}).",
-            s.seeds
-        ),
-    };
-    if f.diverged.is_empty() {
-        text
-    } else {
-        format!("{text} Counted at chance accuracy: {}.", divergence_text(&f.diverged))
-    }
-}
-
-/// Makes each factor's verdict in `ranking` its sequential decisions', for the factors
-/// `sequential` names (by experiment): a decided difference is an effect
-/// (`distinguishable`), comparisons all decided equivalent are no effect beyond ±delta,
-/// undecided or open ones are not resolved. The order of the factors is unchanged;
-/// factors not named keep the ANOVA's verdict.
-pub fn apply_sequential(ranking: &mut Ranking, sequential: &BTreeMap<String, Sequential>) {
-    for f in &mut ranking.factors {
-        let Some(s) = sequential.get(&f.experiment) else { continue };
-        f.distinguishable = s.outcome == SequentialOutcome::Different;
-        f.finding = sequential_finding(f, s);
-        f.sequential = Some(s.clone());
-    }
-}
-
-/// Ranks every factor experiment of a study.
+/// Ranks every factor experiment of a study, largest between-level sd first.
 pub fn rank(stats: &StudyStats) -> Ranking {
     let mut factors: Vec<FactorEffect> =
         stats.experiments.iter().filter_map(factor_effect).collect();
     factors.sort_by(|a, b| {
-        b.range
-            .total_cmp(&a.range)
-            .then(b.eta_squared.unwrap_or(0.0).total_cmp(&a.eta_squared.unwrap_or(0.0)))
-            .then(a.experiment.cmp(&b.experiment))
+        let sd = |f: &FactorEffect| f.effect_sd.unwrap_or(f64::NEG_INFINITY);
+        sd(b).total_cmp(&sd(a)).then(a.experiment.cmp(&b.experiment))
     });
-    // The study's seed noise: the median of the experiments' pooled within-level sds.
-    let sds: Vec<f64> = stats
-        .experiments
-        .iter()
-        .filter(|e| is_rankable(e))
-        .filter_map(|e| {
-            let groups: Vec<&[f64]> = e.levels.iter().map(|l| l.accuracies.as_slice()).collect();
-            pooled_sd(&groups)
-        })
-        .collect();
-    let noise_sd = median(sds);
+    // The study's seed noise: the median of the experiments' √MS_error (one run's sd
+    // within its level and block, diverged runs out).
+    let noise_sd = median(factors.iter().filter_map(|f| f.noise_sd).collect());
     let floors: Vec<f64> = stats
         .experiments
         .iter()
         .filter(|e| is_rankable(e))
-        .filter_map(|e| noise_split(e).map(|s| s.0))
+        .filter_map(|e| noise_split(e).map(|s| 100.0 * s.0))
         .collect();
     let floor_sd = median(floors).map(|f| noise_sd.map_or(f, |n| f.min(n)));
     let excess_sd = noise_sd.zip(floor_sd).map(|(n, f)| (n * n - f * f).max(0.0).sqrt());
@@ -509,52 +401,9 @@ pub fn rank(stats: &StudyStats) -> Ranking {
         .iter()
         .flat_map(|e| e.sources.iter())
         .find(|s| s.source == "all")
-        .and_then(|s| s.sd);
+        .and_then(|s| s.sd)
+        .map(|sd| 100.0 * sd);
     Ranking { factors, noise_sd, all_seeds_sd, floor_sd, excess_sd }
-}
-
-/// One line for the terminal and the report: `1. Training-set size: 9.5 points (19× seed noise) …`.
-pub fn describe(rank: usize, f: &FactorEffect) -> String {
-    let ratio = f.noise_ratio.map(|r| format!(" ({r:.1}× seed noise)")).unwrap_or_default();
-    let eta = match (f.eta_squared, f.eta_squared_ci) {
-        (Some(e), Some((lo, hi))) => format!(
-            ", explains {:.0}% of the variance [{:.0}, {:.0}]",
-            100.0 * e,
-            100.0 * lo,
-            100.0 * hi
-        ),
-        (Some(e), None) => format!(", explains {:.0}% of the variance", 100.0 * e),
-        _ => String::new(),
-    };
-    let p = match f.anova_p {
-        Some(p) if p < 0.001 => ", ANOVA p < 0.001".to_string(),
-        Some(p) => format!(", ANOVA p = {p:.3}"),
-        None => ", too few runs to test".to_string(),
-    };
-    let verdict = match &f.sequential {
-        Some(s) => match s.outcome {
-            SequentialOutcome::Different => " — decided different by adaptive seeding".to_string(),
-            SequentialOutcome::Equivalent => {
-                format!(" — no effect beyond ±{} points (adaptive seeding)", s.delta)
-            }
-            SequentialOutcome::Undecided => format!(" — not resolved at {} seeds", s.seeds),
-            SequentialOutcome::Open => format!(" — open at {} seeds", s.seeds),
-        },
-        None if f.distinguishable => String::new(),
-        None => " — not distinguishable from seed noise".to_string(),
-    };
-    let diverged = if f.diverged.is_empty() {
-        String::new()
-    } else {
-        format!("; {}, counted at chance", divergence_text(&f.diverged))
-    };
-    format!(
-        "{rank}. {}: {:.1} points{ratio} (best {}, worst {}{diverged}){eta}{p}{verdict}",
-        f.title,
-        100.0 * f.range,
-        f.best,
-        f.worst
-    )
 }
 
 #[cfg(test)]

@@ -42,6 +42,22 @@
 //! when `t ≥ c_k`, Smaller when `t ≤ −c_k`. A decided pair keeps the decision of the
 //! first look that reached it; the data of later looks never revisit it.
 //!
+//! *Intervals.* After data-dependent stopping a fixed-sample t interval (or p-value)
+//! at the stopping look is not valid. Each pair's **repeated confidence interval**
+//! (Jennison & Turnbull 2000, ch. 9) at look `k`, `d̄ ± c_k · se`, is: the event that it
+//! misses the true mean difference `μ` at some look is the event that the t statistic
+//! of `d̄ − μ` crosses `±c_k` at some look, which the boundaries give probability at
+//! most `2 · α/(2m) = α/m` under normal outcomes. So the intervals of every look cover
+//! `μ` together with probability at least `1 − α/m` (whatever the stopping rule), and
+//! those of all `m` pairs at least `1 − α` (Bonferroni); in particular the interval at
+//! the look where a pair stopped ([`PairDecision::rci`]) is valid. It agrees with the
+//! decision: a pair decided Larger has it above 0, one decided Smaller below 0, and an
+//! open or undecided pair's contains 0 (differences that do not vary, too few to decide
+//! anything, give none). The equivalence boundary gives the `1 − 2α/m`
+//! interval `d̄ ± e_k · se` ([`PairDecision::equivalence_rci`]): a pair is decided
+//! Equivalent exactly when it lies within `±δ` (as a fixed-sample TOST's `1 − 2α`
+//! interval does); it may then still exclude 0 (a real difference smaller than δ).
+//!
 //! # Error control
 //!
 //! The family-wise error of an experiment — the probability that any of its pairs gets
@@ -302,6 +318,21 @@ pub struct Boundaries {
     pub looks: Vec<LookBoundary>,
 }
 
+impl Boundaries {
+    /// Confidence of each pair's repeated confidence intervals over all looks together,
+    /// `1 − α/m` (two one-sided difference tests at `α/(2m)` each); all `m` pairs'
+    /// together have at least `1 − α`.
+    pub fn rci_confidence(&self) -> f64 {
+        1.0 - self.design.alpha / self.pairs.max(1) as f64
+    }
+
+    /// Confidence of each pair's equivalence intervals over all looks together,
+    /// `1 − 2α/m` (two one-sided equivalence tests at `α/m` each; at least 0).
+    pub fn equivalence_rci_confidence(&self) -> f64 {
+        (1.0 - 2.0 * self.design.alpha / self.pairs.max(1) as f64).max(0.0)
+    }
+}
+
 /// The state of one pair of levels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -342,6 +373,21 @@ pub struct PairDecision {
     pub used: usize,
     /// Mean paired difference A − B there; `None` without a finite difference.
     pub mean_diff: Option<f64>,
+    /// Its standard error there; `None` with fewer than 2 differences.
+    pub se: Option<f64>,
+    /// The difference test's critical t there, for `used` differences: the multiplier
+    /// of [`PairDecision::rci`]; `None` before the first look, with fewer than 2
+    /// differences, or where the design makes no claims (an infinite boundary).
+    pub critical_t: Option<f64>,
+    /// The repeated confidence interval of the mean difference there,
+    /// `mean_diff ± critical_t · se`: valid after the data-dependent stopping, with
+    /// confidence [`Boundaries::rci_confidence`] over every look (see the module's
+    /// *Intervals*); `None` when `critical_t` is.
+    pub rci: Option<(f64, f64)>,
+    /// The equivalence boundary's interval there, `mean_diff ± e_k · se`, with
+    /// confidence [`Boundaries::equivalence_rci_confidence`]: within `±delta` exactly
+    /// when the pair is decided Equivalent; `None` as `rci` is.
+    pub equivalence_rci: Option<(f64, f64)>,
 }
 
 /// An experiment's decisions from its outcomes so far.
@@ -406,17 +452,19 @@ pub fn decide_with(bounds: &Boundaries, outcomes: &[Vec<f64>]) -> Decisions {
     }
 }
 
-/// A pair through the looks taken: the first decision reached, or still open.
+/// A pair through the looks taken: the first decision reached, or still open (with
+/// the latest look's interval).
 fn judge_pair(b: &Boundaries, x: &[f64], y: &[f64], looks: usize, last: usize) -> PairDecision {
-    let mut latest = Paired::default();
+    let mut latest = (Paired::default(), None);
     for (k, look) in b.looks.iter().take(looks).enumerate() {
-        latest = Paired::of(x, y, look.seeds);
-        if let Some(verdict) = latest.verdict(look, b.design.delta) {
-            return latest.decision(verdict, Some(k), look.seeds);
+        let paired = Paired::of(x, y, look.seeds);
+        if let Some(verdict) = paired.verdict(look, b.design.delta) {
+            return paired.decision(verdict, Some(k), look.seeds, Some(look));
         }
+        latest = (paired, Some(look));
     }
     let verdict = if looks == b.looks.len() { Verdict::Undecided } else { Verdict::Continue };
-    latest.decision(verdict, None, last)
+    latest.0.decision(verdict, None, last, latest.1)
 }
 
 /// The fewest paired differences that decide anything when they do not vary at all.
@@ -481,7 +529,28 @@ impl Paired {
         }
     }
 
-    fn decision(&self, verdict: Verdict, look: Option<usize>, seeds: usize) -> PairDecision {
+    /// The pair's decision, with its intervals at `boundary` (the look it was decided
+    /// at, or the latest look taken).
+    fn decision(
+        &self,
+        verdict: Verdict,
+        look: Option<usize>,
+        seeds: usize,
+        boundary: Option<&LookBoundary>,
+    ) -> PairDecision {
+        let mean_diff = (self.n > 0 && self.mean.is_finite()).then_some(self.mean);
+        let se = (self.n >= 2 && self.se.is_finite()).then_some(self.se);
+        let evidence = self.n >= MIN_PAIRS_WITHOUT_SPREAD || self.se > 0.0;
+        let critical = match (boundary, mean_diff, se.filter(|_| evidence)) {
+            (Some(b), Some(_), Some(_)) => Some(b.critical(self.n)),
+            _ => None,
+        };
+        let interval = |c: f64| {
+            let half = c * self.se;
+            let ci = (self.mean - half, self.mean + half);
+            (ci.0.is_finite() && ci.1.is_finite()).then_some(ci)
+        };
+        let rci = critical.and_then(|(c, _)| interval(c));
         PairDecision {
             a: 0,
             b: 0,
@@ -489,7 +558,11 @@ impl Paired {
             look,
             seeds,
             used: self.n,
-            mean_diff: (self.n > 0 && self.mean.is_finite()).then_some(self.mean),
+            mean_diff,
+            se,
+            critical_t: critical.map(|(c, _)| c).filter(|_| rci.is_some()),
+            rci,
+            equivalence_rci: critical.and_then(|(_, e)| interval(e)),
         }
     }
 }

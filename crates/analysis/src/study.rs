@@ -79,7 +79,7 @@ pub fn analyze(
     results: &[(&PlannedRun, RunRecord)],
     predictions: HashMap<String, Predictions>,
 ) -> StudyStats {
-    let inputs = AnalysisInputs { predictions, paired_seeds: study.paired_seeds };
+    let inputs = AnalysisInputs { predictions, paired_seeds: study.paired_seeds, margin: study.margin };
     let mut experiments = Vec::new();
     for exp in &study.experiments {
         let mut stats = experiment_stats_with(exp, results, &inputs);
@@ -89,6 +89,16 @@ pub fn analyze(
         }
         experiments.push(stats);
     }
+    holm_over_factors(&mut experiments);
+    let claims: Vec<_> = study
+        .experiments
+        .iter()
+        .zip(&experiments)
+        .map(|(planned, stats)| crate::claims::test_claim(stats, planned, &experiments, study.margin))
+        .collect();
+    for (stats, claim) in experiments.iter_mut().zip(claims) {
+        stats.claim_result = claim;
+    }
     StudyStats {
         study: study.name.clone(),
         planned: runs.len(),
@@ -97,5 +107,16 @@ pub fn analyze(
         seeds: study.seeds,
         test_set_noise: study_noise(&experiments),
         experiments,
+    }
+}
+
+/// Sets each factor test's p-value Holm-adjusted over the study's factor tests: the
+/// study-wide family whose any-false-call rate stays at 5%.
+pub fn holm_over_factors(experiments: &mut [ExperimentStats]) {
+    let ps: Vec<f64> = experiments.iter().filter_map(|e| e.factor.as_ref().map(|f| f.p)).collect();
+    let Some(adjusted) = crate::inference::multiplicity::holm(&ps) else { return };
+    let mut adjusted = adjusted.into_iter();
+    for f in experiments.iter_mut().filter_map(|e| e.factor.as_mut()) {
+        f.p_holm = adjusted.next();
     }
 }

@@ -23,11 +23,35 @@ pub struct CurvePoint {
     pub test: Summary,
 }
 
+/// One run of a level, as the outcomes a claim can be tested on see it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct RunOutcome {
+    /// 0-based replicate (seed).
+    pub replicate: usize,
+    /// Whether the run diverged ([`RunRecord::divergence`]).
+    pub diverged: bool,
+    /// Whether it is at chance but still learning ([`RunRecord::not_learned_yet`]).
+    pub not_learned_yet: bool,
+    /// Final test accuracy.
+    pub test_accuracy: f64,
+    /// Train accuracy minus test accuracy.
+    pub gap: f64,
+    /// Test accuracy of each class.
+    pub per_class: Vec<f64>,
+    /// The classes its spec made rare (empty without class imbalance).
+    pub minority: Vec<usize>,
+    /// Its training and evaluation time, seconds.
+    pub seconds: f64,
+}
+
 /// One level of an experiment.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct LevelStats {
     /// Level label.
     pub label: String,
+    /// Every run with a record, in replicate order.
+    #[serde(skip)]
+    pub outcomes: Vec<RunOutcome>,
     /// Planned runs.
     pub planned: usize,
     /// Runs with a record.
@@ -38,8 +62,8 @@ pub struct LevelStats {
     pub diverged_runs: Vec<DivergedRun>,
     /// Final test accuracy of each non-diverged run, in replicate order.
     pub accuracies: Vec<f64>,
-    /// Final test accuracy of every complete run, in replicate order, diverged runs
-    /// counted at chance (1 / classes): what comparisons and the ranking use.
+    /// Final test accuracy of every run that did not diverge, in replicate order: what
+    /// comparisons and the ranking use (divergence is an outcome of its own).
     pub scored_accuracies: Vec<f64>,
     /// The 0-based replicate (seed) of each of `scored_accuracies`: paired tests pair
     /// the runs of two levels that share a replicate.
@@ -84,13 +108,13 @@ pub struct DivergedRun {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
-    /// The adjusted interval excludes 0: one level beats the other.
+    /// The adjusted test rejects: one level beats the other.
     Resolved,
-    /// Not resolved, and the adjusted interval lies inside ± the detectable difference:
-    /// any real difference is smaller than the design detects.
+    /// The equivalence test (TOST at the adjusted level) puts the difference inside
+    /// ± the study's margin: the levels are the same within seed noise.
     WithinNoise,
-    /// Not resolved, and differences this design would detect are not ruled out: more
-    /// seeds are needed.
+    /// Neither: more seeds are needed (or, with fewer than 3 differences that do not
+    /// vary, there is no evidence either way).
     Unresolved,
     /// Too few runs for a test.
     Untested,
@@ -143,6 +167,12 @@ pub struct PairStats {
     pub outcome: Outcome,
     /// Whether the difference is resolved (the adjusted interval excludes 0).
     pub significant: bool,
+    /// Whether the differences do not vary and are fewer than 3: no evidence.
+    pub no_spread: bool,
+    /// The equivalence margin, in accuracy points.
+    pub margin: f64,
+    /// The paired equivalence test (TOST) within ±`margin` at the adjusted level.
+    pub equivalence: Option<crate::inference::equivalence::Equivalence>,
     /// One sentence, agreeing with `ci_adjusted`.
     pub verdict: String,
 }
@@ -208,6 +238,13 @@ pub struct ExperimentStats {
     /// The name of each class, by label, when every level uses the same data set;
     /// empty when levels differ in data set (figures then number the classes).
     pub class_names: Vec<String>,
+    /// The factor test that matches the design (factor experiments with two or more
+    /// levels with runs).
+    pub factor: Option<crate::factor::FactorTest>,
+    /// How often each level diverged, with the exact test of equal rates.
+    pub divergence: crate::factor::DivergenceTest,
+    /// The claim, tested part by part (set by [`crate::analyze`]).
+    pub claim_result: Option<crate::claims::ClaimResult>,
 }
 
 /// A least-squares trend of test accuracy over an ordered numeric factor.
@@ -303,11 +340,17 @@ pub struct AnalysisInputs {
     /// Whether replicate r shares its seeds across levels (the study's
     /// `paired_seeds`): comparisons are then paired.
     pub paired_seeds: bool,
+    /// The study's equivalence margin, in accuracy points.
+    pub margin: f64,
 }
 
 impl Default for AnalysisInputs {
     /// No predictions; seeds paired (a study's default).
     fn default() -> Self {
-        AnalysisInputs { predictions: HashMap::new(), paired_seeds: true }
+        AnalysisInputs {
+            predictions: HashMap::new(),
+            paired_seeds: true,
+            margin: cnnvar_core::study::DEFAULT_MARGIN,
+        }
     }
 }

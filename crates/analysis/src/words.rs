@@ -116,14 +116,26 @@ pub(crate) fn verdict(a: &str, b: &str, pair: &PairStats) -> String {
             let interval = interval_text(pair.ci_adjusted, pair.diff < 0.0);
             format!("{win} beats {lose} by {} points{interval}, {p_text}", pts(pair.diff.abs()))
         }
-        Outcome::WithinNoise => format!(
-            "{a} vs {b}: within seed noise ({} points{}, inside ±{} points, the smallest \
-             difference {} detect at 80% power{}; {p_text})",
-            pts(pair.diff),
-            interval_text(pair.ci_adjusted, false),
-            pts2(pair.detectable.unwrap_or(0.0)),
-            seeds_text(t),
-            correction_text(m),
+        Outcome::WithinNoise => {
+            let tost = match &pair.equivalence {
+                Some(crate::inference::equivalence::Equivalence::Tested(t)) => {
+                    format!("equivalence {}", p_words(t.p))
+                }
+                _ => "Welch interval".to_string(),
+            };
+            format!(
+                "{a} vs {b}: within seed noise ({} points{}: inside ±{} points by an \
+                 equivalence test{}; {tost}, {p_text})",
+                pts(pair.diff),
+                interval_text(pair.ci_adjusted, false),
+                format!("{:.2}", pair.margin),
+                correction_text(m),
+            )
+        }
+        Outcome::Unresolved if pair.no_spread => format!(
+            "{a} vs {b}: not resolved (n = {}, no spread: {} points every time)",
+            t.n_a.min(t.n_b),
+            pts(pair.diff)
         ),
         Outcome::Unresolved | Outcome::Untested => {
             let needed = match (&pair.seeds_needed, pair.diff == 0.0) {

@@ -79,6 +79,30 @@ pub struct Provenance {
     pub command: Vec<String>,
     /// Unix time the run started.
     pub started_unix: u64,
+    /// The device a GPU backend ran on, as the backend names it, and whether it is
+    /// software on the CPU rather than a card ([`Adapter`]). Absent (and left out of the
+    /// file) for CPU backends, for a backend that does not say, and in older records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adapter: Option<Adapter>,
+    /// The SHA-256 (lower-case hex) of the run's `predictions.u8` as the run wrote it,
+    /// set by the run store when it writes the record after the predictions: the file
+    /// must still hash to it, so that predictions changed or swapped after the run are
+    /// damage. Absent (and left out of the file) in records made before runs recorded
+    /// it; a record that has it always has its predictions, so their absence is damage
+    /// too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predictions_sha256: Option<String>,
+}
+
+/// The device a GPU backend ran on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Adapter {
+    /// Its name, as the backend reports it (`NVIDIA H100 80GB HBM3`, `llvmpipe (LLVM
+    /// 15.0.7, 256 bits)`).
+    pub name: String,
+    /// Whether it is software on the CPU (a CPU adapter such as lavapipe or llvmpipe)
+    /// rather than a card: its timings are a CPU's.
+    pub software: bool,
 }
 
 impl Provenance {
@@ -102,6 +126,8 @@ impl Provenance {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_secs())
                 .unwrap_or(0),
+            adapter: None,
+            predictions_sha256: None,
         }
     }
 }
@@ -201,38 +227,79 @@ impl RunRecord {
         1.0 / if classes == 0 { 10.0 } else { classes as f64 }
     }
 
-    /// Why the run counts as diverged, or `None` if it trained. The rule (a pure
-    /// function of the record, so old records are judged alike) is any of:
+    /// Why the run counts as diverged (it blew up), or `None` if it did not. The rule (a
+    /// pure function of the record, so old records are judged alike) tells a run that
+    /// blew up from one that has not learned yet; a run diverged when any of:
     ///
-    /// - a training loss that became NaN or infinite (the `diverged` flag, or a
-    ///   non-finite loss in any epoch or in the final evaluation);
-    /// - a final test accuracy not above chance by [`CHANCE_MARGIN`];
-    /// - a last epoch's training loss above the first epoch's.
+    /// - a loss became NaN or infinite (the `diverged` flag, or a non-finite loss in
+    ///   any epoch or in the final evaluation);
+    /// - its training loss exploded: the last epoch's is more than
+    ///   [`EXPLODED_LOSS_FACTOR`] times the first epoch's;
+    /// - its final test accuracy is at chance (not above it by [`CHANCE_MARGIN`]) and it
+    ///   is not still learning: its training loss stopped falling (it did not fall in
+    ///   each of the last [`STILL_FALLING`] epochs), or it had learned
+    ///   and collapsed (an earlier epoch was above chance by [`LEARNED_MARGIN`]). A run
+    ///   of one epoch at chance cannot show it is still learning and counts as diverged.
     ///
-    /// Every reason that applies is given, separated by `; `.
+    /// A run at chance whose training loss is still falling has not learned *yet* (too
+    /// small a learning rate, too few epochs): it is not diverged, and its accuracy
+    /// counts as it is ([`RunRecord::not_learned_yet`]). Every reason that applies is
+    /// given, separated by `; `.
     pub fn divergence(&self) -> Option<String> {
         let mut reasons = Vec::new();
         if let Some(reason) = self.non_finite_loss() {
             reasons.push(reason);
         }
-        let chance = self.chance_accuracy();
-        if self.test_accuracy <= chance + CHANCE_MARGIN {
-            reasons.push(format!(
-                "test accuracy {:.1}% is at chance ({:.1}% + {:.0} points)",
-                100.0 * self.test_accuracy,
-                100.0 * chance,
-                100.0 * CHANCE_MARGIN
-            ));
-        }
         if let (Some(first), Some(last)) = (self.epochs.first(), self.epochs.last())
-            && last.train_loss > first.train_loss
+            && last.train_loss > EXPLODED_LOSS_FACTOR * first.train_loss
         {
             reasons.push(format!(
-                "training loss rose from {:.3} (epoch {}) to {:.3} (epoch {})",
+                "training loss exploded from {:.3} (epoch {}) to {:.3} (epoch {})",
                 first.train_loss, first.epoch, last.train_loss, last.epoch
             ));
         }
+        if self.at_chance() && !self.still_learning() {
+            let why = if self.collapsed() {
+                "after it had learned"
+            } else {
+                "and its training loss stopped falling"
+            };
+            reasons.push(format!(
+                "test accuracy {:.1}% is at chance ({:.1}% + {:.0} points) {why}",
+                100.0 * self.test_accuracy,
+                100.0 * self.chance_accuracy(),
+                100.0 * CHANCE_MARGIN
+            ));
+        }
         (!reasons.is_empty()).then(|| reasons.join("; "))
+    }
+
+    /// Whether the run is at chance but still learning: its final test accuracy is not
+    /// above chance by [`CHANCE_MARGIN`], its training loss is still falling and it never
+    /// learned and collapsed. Such a run is not diverged ([`RunRecord::divergence`]).
+    pub fn not_learned_yet(&self) -> bool {
+        self.at_chance() && self.still_learning() && self.divergence().is_none()
+    }
+
+    /// The final test accuracy is not above chance by [`CHANCE_MARGIN`].
+    fn at_chance(&self) -> bool {
+        self.test_accuracy <= self.chance_accuracy() + CHANCE_MARGIN
+    }
+
+    /// The training loss fell in each of the last [`STILL_FALLING`] epochs (each of them,
+    /// in a shorter run), and the run did not learn and collapse. False with fewer than
+    /// two epochs.
+    fn still_learning(&self) -> bool {
+        let losses: Vec<f64> = self.epochs.iter().map(|e| e.train_loss).collect();
+        let steps = losses.windows(2).rev().take(STILL_FALLING);
+        losses.len() >= 2 && !self.collapsed() && steps.into_iter().all(|w| w[1] < w[0])
+    }
+
+    /// An epoch before the last had test accuracy above chance by [`LEARNED_MARGIN`].
+    fn collapsed(&self) -> bool {
+        let Some((_, earlier)) = self.epochs.split_last() else { return false };
+        let learned = self.chance_accuracy() + LEARNED_MARGIN;
+        earlier.iter().any(|e| e.test_accuracy > learned)
     }
 
     /// The first NaN or infinite loss, in words.
@@ -257,6 +324,17 @@ impl RunRecord {
 /// 0.3 points on 10 000 test examples (1 point on 1000), so 2 points above chance is
 /// several standard deviations out, while any run that learned scores far higher.
 pub const CHANCE_MARGIN: f64 = 0.02;
+
+/// A training loss this many times its first epoch's has exploded ([`RunRecord::divergence`]).
+pub const EXPLODED_LOSS_FACTOR: f64 = 2.0;
+
+/// How many of the last epochs must each have lowered the training loss for a run at
+/// chance to count as still learning (all of them in a shorter run).
+pub const STILL_FALLING: usize = 3;
+
+/// How far above chance an earlier epoch must have been for a run now at chance to count
+/// as having learned and collapsed (10 points).
+pub const LEARNED_MARGIN: f64 = 0.10;
 
 #[cfg(test)]
 mod tests {
@@ -333,15 +411,47 @@ mod tests {
 
     /// Adam at lr 10: the loss stays finite (22) but the model predicts one class.
     #[test]
-    fn chance_accuracy_and_a_rising_loss_are_divergence() {
+    fn chance_accuracy_with_a_loss_not_falling_is_divergence() {
         let why = record(0.1, &[15.0, 22.0]).divergence().unwrap();
-        assert!(why.contains("test accuracy 10.0% is at chance (10.0% + 2 points)"), "{why}");
-        assert!(why.contains("training loss rose from 15.000 (epoch 1) to 22.000"), "{why}");
-        let why = record(0.6, &[0.8, 0.9]).divergence().unwrap();
-        assert!(why.starts_with("training loss rose"), "{why}");
-        // Chance follows the class count.
+        assert!(
+            why.contains(
+                "test accuracy 10.0% is at chance (10.0% + 2 points) and its training loss \
+                 stopped falling"
+            ),
+            "{why}"
+        );
+        // A loss that rose a little on a run that learned is not divergence; one that
+        // exploded is.
+        assert_eq!(record(0.6, &[0.8, 0.9]).divergence(), None);
+        let why = record(0.6, &[0.8, 1.7]).divergence().unwrap();
+        assert!(why.starts_with("training loss exploded from 0.800 (epoch 1) to 1.700"), "{why}");
+        // Chance follows the class count; one epoch at chance cannot show it is learning.
         let mut two = record(0.51, &[0.7]);
         two.per_class_accuracy = vec![0.51; 2];
         assert!(two.divergence().unwrap().contains("50.0%"));
+    }
+
+    /// SGD at lr 1e-5 (results/full, lr-sgd, seed 3): at chance after 10 epochs but its
+    /// loss falls every epoch: it has not learned yet, it did not blow up.
+    #[test]
+    fn a_run_at_chance_still_learning_has_not_diverged() {
+        let losses = [2.308, 2.307, 2.305, 2.304, 2.302, 2.301, 2.3, 2.298, 2.297, 2.295];
+        let slow = record(0.0717, &losses);
+        assert_eq!(slow.divergence(), None);
+        assert!(slow.not_learned_yet());
+        assert!(!record(0.85, &[0.9, 0.5]).not_learned_yet());
+        // Adam at lr 0.1 (results/full, lr-adam, seed 1): flat at ln 10 from epoch 2.
+        let dead = record(0.1, &[2.562, 2.317, 2.316, 2.314, 2.315, 2.316, 2.315, 2.314]);
+        assert!(dead.divergence().unwrap().contains("stopped falling"));
+        assert!(!dead.not_learned_yet());
+    }
+
+    /// A run that learned and then fell to chance collapsed, even with its loss falling.
+    #[test]
+    fn a_run_that_collapsed_after_learning_diverged() {
+        let mut run = record(0.1, &[2.0, 1.5, 1.2]);
+        run.epochs[0].test_accuracy = 0.7;
+        let why = run.divergence().unwrap();
+        assert!(why.contains("at chance (10.0% + 2 points) after it had learned"), "{why}");
     }
 }

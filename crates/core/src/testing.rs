@@ -39,6 +39,7 @@ pub fn adaptive_study(experiments: &[(&str, usize)]) -> Study {
             title: name.into(),
             claim: None,
             expect_best: None,
+            checks: vec![],
             kind: ExperimentKind::Factor,
             factors: vec!["lr".into()],
             levels: (0..levels)
@@ -53,7 +54,12 @@ pub fn adaptive_study(experiments: &[(&str, usize)]) -> Study {
                 .collect(),
         })
         .collect();
-    let resolve = Resolve { delta: 0.5, alpha: 0.05, spending: AlphaSpending::OBrienFleming };
+    let resolve = Resolve {
+        delta: 0.5,
+        alpha: 0.05,
+        spending: AlphaSpending::OBrienFleming,
+        sd_interval_ratio: crate::study::DEFAULT_SD_INTERVAL_RATIO,
+    };
     Study {
         name: "s".into(),
         description: String::new(),
@@ -66,6 +72,7 @@ pub fn adaptive_study(experiments: &[(&str, usize)]) -> Study {
         }),
         seed: 0,
         paired_seeds: true,
+        margin: crate::study::DEFAULT_MARGIN,
         experiments,
         source: "s.toml".into(),
     }

@@ -201,6 +201,102 @@ fn decisions_are_a_pure_function_of_the_outcomes() {
     assert!(seen_decided_later);
 }
 
+/// Each decision agrees with its repeated confidence interval: Larger above 0, Smaller
+/// below, open or undecided around 0; Equivalent with its equivalence interval within
+/// ±delta; the interval is the mean difference ± the critical t × se.
+#[test]
+fn intervals_agree_with_decisions() {
+    let d = design();
+    let bounds = d.boundaries(3);
+    let mut seen = [0usize; 4];
+    for seed in 0..80 {
+        let out = decide_with(&bounds, &random_study(3, 100 + seed, 0.7));
+        for p in &out.pairs {
+            let (lo, hi) = p.rci.expect("an interval at a look");
+            let (m, se, c) = (p.mean_diff.unwrap(), p.se.unwrap(), p.critical_t.unwrap());
+            assert!((lo - (m - c * se)).abs() < 1e-12 && (hi - (m + c * se)).abs() < 1e-12);
+            let (elo, ehi) = p.equivalence_rci.expect("an equivalence interval");
+            assert!(lo <= elo && ehi <= hi, "{p:?}");
+            match p.verdict {
+                Verdict::Larger => (assert!(lo >= 0.0, "{p:?}"), seen[0] += 1).1,
+                Verdict::Smaller => (assert!(hi <= 0.0, "{p:?}"), seen[1] += 1).1,
+                Verdict::Equivalent => {
+                    (assert!(-d.delta <= elo && ehi <= d.delta, "{p:?}"), seen[2] += 1).1
+                }
+                Verdict::Undecided | Verdict::Continue => {
+                    assert!(lo < 0.0 && 0.0 < hi, "{p:?}");
+                    assert!(elo < -d.delta || d.delta < ehi, "{p:?}");
+                    seen[3] += 1;
+                }
+            }
+            let look = p.look.map_or(out.looks_done - 1, |k| k);
+            assert_eq!(p.seeds, bounds.looks[look].seeds);
+        }
+    }
+    assert!(seen.iter().all(|&n| n > 0), "every kind of decision seen: {seen:?}");
+    assert!((bounds.rci_confidence() - (1.0 - 0.05 / 3.0)).abs() < 1e-15);
+    assert!((bounds.equivalence_rci_confidence() - (1.0 - 0.1 / 3.0)).abs() < 1e-15);
+    // Before the first look, and from differences too few and too alike, no interval.
+    let open = decide(&d, &[vec![1.0, 2.0], vec![0.0, 1.0]]);
+    assert_eq!((open.pairs[0].rci, open.pairs[0].critical_t), (None, None));
+    let two = SequentialDesign { min_seeds: 2, ..d };
+    let alike = decide(&two, &[vec![1.0, 2.0], vec![0.0, 1.0]]);
+    assert_eq!((alike.pairs[0].verdict, alike.pairs[0].rci), (Verdict::Continue, None));
+}
+
+/// Coverage of the repeated confidence interval at the look where each pair stopped,
+/// by simulation (normal outcomes, sd 0.5 points, 2 000 studies per setting, fixed
+/// seeds): with 2 levels, at no effect, at an effect between delta and 2·delta and at
+/// one decided early, the interval covers the true difference in at least its
+/// confidence (95%) less 3 Monte Carlo standard errors; with 4 levels, the 6 pairs'
+/// intervals cover together in at least 1 − alpha less the same. A fixed-sample 95% t
+/// interval at the stopping look, or the equivalence boundary's, covers less (the
+/// fixed-sample one 93.7–95.0% here).
+#[test]
+fn repeated_confidence_intervals_cover_after_stopping() {
+    let d = design();
+    let studies = 2000;
+    let floor = |p: f64| p - 3.0 * (p * (1.0 - p) / studies as f64).sqrt();
+    let covers = |p: &PairDecision, mu: f64| p.rci.is_some_and(|(lo, hi)| lo <= mu && mu <= hi);
+    for (levels, shift, seed) in [(2, 0.0, 1u64), (2, 0.6, 2), (2, 1.5, 3), (4, 0.6, 4)] {
+        let bounds = d.boundaries(levels);
+        let setting = Setting::shifted(levels, shift, 0.5, Noise::Normal);
+        let mut rng = rng::Rng::new(0xC0DE + seed);
+        let (mut all_cover, mut narrow_cover, mut stopped_early) = (0usize, 0usize, 0usize);
+        let mut naive_cover = 0usize;
+        for _ in 0..studies {
+            let outcomes: Vec<Vec<f64>> = (0..levels)
+                .map(|l| {
+                    (0..20)
+                        .map(|_| setting.means[l] + simulate::draw(&mut rng, setting.noise, 0.5))
+                        .collect()
+                })
+                .collect();
+            let out = decide_with(&bounds, &outcomes);
+            let mu = |p: &PairDecision| setting.means[p.a] - setting.means[p.b];
+            all_cover += usize::from(out.pairs.iter().all(|p| covers(p, mu(p))));
+            let p = &out.pairs[out.pairs.len() - 1];
+            let narrow = p.equivalence_rci.is_some_and(|(lo, hi)| lo <= mu(p) && mu(p) <= hi);
+            narrow_cover += usize::from(narrow);
+            let t = boundary::t_isf(0.025, p.used as f64 - 1.0);
+            let (m, se) = (p.mean_diff.unwrap(), p.se.unwrap());
+            naive_cover += usize::from((m - t * se..=m + t * se).contains(&mu(p)));
+            stopped_early += usize::from(p.seeds < 20);
+        }
+        let coverage = all_cover as f64 / studies as f64;
+        let what = format!("{levels} levels, difference {shift}: coverage {coverage}");
+        assert!(coverage >= floor(1.0 - d.alpha), "{what}");
+        assert!(stopped_early > studies / 4, "{what}: {stopped_early} stopped early");
+        if levels == 2 {
+            // The equivalence boundary's interval (90% over the looks) and a fixed-sample
+            // 95% t interval at the same look cover less.
+            let narrow = narrow_cover as f64 / studies as f64;
+            let naive = naive_cover as f64 / studies as f64;
+            assert!(narrow < coverage && naive < coverage, "{what}: {narrow} {naive}");
+        }
+    }
+}
+
 #[test]
 fn simulations_are_deterministic() {
     let s = Setting::shifted(2, 0.5, 0.5, Noise::Normal);

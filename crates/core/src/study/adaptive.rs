@@ -34,8 +34,19 @@ impl AdaptiveSeeds {
 /// An experiment's family-wise error when its `resolve` gives no `alpha`.
 pub const DEFAULT_ALPHA: f64 = 0.05;
 
+/// A variance-sources experiment's precision target when its `resolve` gives no
+/// `sd_interval_ratio`: each source's 95% sd interval at most a factor 2 from its lower
+/// to its upper end (19 degrees of freedom give 1.92; 18 seeds reach it).
+pub const DEFAULT_SD_INTERVAL_RATIO: f64 = 2.0;
+
+fn default_sd_interval_ratio() -> f64 {
+    DEFAULT_SD_INTERVAL_RATIO
+}
+
 /// `resolve = { delta = 0.5, alpha = 0.05, spending = "obrien-fleming" }`: when an
-/// adaptive experiment's pairs of levels count as decided.
+/// adaptive experiment's pairs of levels count as decided; for a variance-sources
+/// experiment, `sd_interval_ratio` (its levels' sds are estimated, not compared: it
+/// stops once they are precise enough, and ignores the rest).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Resolve {
     /// The smallest difference in final test accuracy that matters, in accuracy points
@@ -47,6 +58,12 @@ pub struct Resolve {
     pub alpha: f64,
     /// How alpha is spent over the looks.
     pub spending: AlphaSpending,
+    /// A variance-sources experiment stops at the first look where the 95% chi-square
+    /// interval of every source's sd has an upper end at most this many times its lower
+    /// end (above 1; [`DEFAULT_SD_INTERVAL_RATIO`] unless given), or at `max`. Unused by
+    /// factor experiments.
+    #[serde(default = "default_sd_interval_ratio")]
+    pub sd_interval_ratio: f64,
 }
 
 /// How an adaptive experiment spends its alpha over the looks.

@@ -60,6 +60,7 @@
 //! seeds, `QuickScale`) and `seeds` (seed derivation).
 
 mod adaptive;
+mod claims;
 mod counts;
 mod expand;
 mod limits;
@@ -69,7 +70,10 @@ mod parse;
 mod props;
 mod seeds;
 
-pub use adaptive::{AdaptiveSeeds, AlphaSpending, DEFAULT_ALPHA, Resolve};
+pub use adaptive::{
+    AdaptiveSeeds, AlphaSpending, DEFAULT_ALPHA, DEFAULT_SD_INTERVAL_RATIO, Resolve,
+};
+pub use claims::{ClaimCheck, ClaimOutcome, ClaimShape, DEFAULT_MARGIN, TrendDirection};
 pub use counts::SeedCounts;
 pub use expand::{PlannedRun, QuickScale, expand, expand_to, expand_with};
 pub use limits::{MAX_ADAPTIVE_SEEDS, MAX_LOOKS, MAX_RUNS};
@@ -131,6 +135,10 @@ pub struct Experiment {
     /// The level the claim expects to come out best, if it names one.
     #[serde(default)]
     pub expect_best: Option<String>,
+    /// The claim as checkable parts (`checks = [...]`); empty when the file gives
+    /// none ([`Experiment::claim_checks`] then makes the default ones).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<ClaimCheck>,
     /// What it varies.
     pub kind: ExperimentKind,
     /// The fields varied (for variance sources: `seed source`).
@@ -140,6 +148,21 @@ pub struct Experiment {
 }
 
 impl Experiment {
+    /// The parts its claim is tested by: the file's `checks`; else, for a factor
+    /// experiment, that the levels differ, and that `expect_best` is best when it names
+    /// a level.
+    pub fn claim_checks(&self) -> Vec<ClaimCheck> {
+        if !self.checks.is_empty() || self.kind != ExperimentKind::Factor {
+            return self.checks.clone();
+        }
+        let check = |shape| ClaimCheck { says: None, shape, outcome: ClaimOutcome::TestAccuracy };
+        let mut checks = vec![check(ClaimShape::Differs)];
+        if let Some(level) = &self.expect_best {
+            checks.push(check(ClaimShape::Best { level: level.clone() }));
+        }
+        checks
+    }
+
     /// A level's label with its factor named when there is one factor: `lr 0.01`.
     pub fn factor_label(&self, level: &str) -> String {
         match (self.kind, self.factors.as_slice()) {
@@ -167,10 +190,23 @@ pub struct Study {
     /// Whether replicate r shares its seeds across the levels of an experiment
     /// (common random numbers; pairs runs for comparisons).
     pub paired_seeds: bool,
+    /// The equivalence margin in accuracy points: two levels are "within seed noise"
+    /// only when an equivalence test shows their difference inside ±margin
+    /// (`margin = 0.5`, the default [`DEFAULT_MARGIN`]).
+    #[serde(default = "default_margin", skip_serializing_if = "is_default_margin")]
+    pub margin: f64,
     /// The experiments, in file order.
     pub experiments: Vec<Experiment>,
     /// The file it was read from.
     pub source: PathBuf,
+}
+
+fn default_margin() -> f64 {
+    DEFAULT_MARGIN
+}
+
+fn is_default_margin(m: &f64) -> bool {
+    *m == DEFAULT_MARGIN
 }
 
 impl Study {

@@ -8,7 +8,9 @@ use toml::Spanned;
 
 use super::{RawStudy, Source};
 use crate::study::limits::{MAX_ADAPTIVE_SEEDS, MAX_LOOKS, MAX_RUNS};
-use crate::study::{AdaptiveSeeds, AlphaSpending, DEFAULT_ALPHA, Resolve};
+use crate::study::{
+    AdaptiveSeeds, AlphaSpending, DEFAULT_ALPHA, DEFAULT_SD_INTERVAL_RATIO, Resolve,
+};
 
 /// The study's `seeds`: a count, or the `(min, max, step)` of adaptive seeding (whose
 /// `count` is `min`).
@@ -124,7 +126,8 @@ fn key_span(src: &Source<'_>, span: std::ops::Range<usize>, key: &str) -> std::o
 
 /// `resolve = { delta = 0.5, alpha = 0.05, spending = "obrien-fleming" }`: `delta`
 /// (accuracy points, finite, not negative) is required; `alpha` in (0, 0.5] defaults
-/// to [`DEFAULT_ALPHA`]; `spending` is `obrien-fleming` (the default) or `pocock`.
+/// to [`DEFAULT_ALPHA`]; `spending` is `obrien-fleming` (the default) or `pocock`;
+/// `sd_interval_ratio` (above 1) defaults to [`DEFAULT_SD_INTERVAL_RATIO`].
 fn parse_resolve(src: &Source<'_>, value: &Spanned<toml::Value>) -> Result<Resolve> {
     let toml::Value::Table(t) = value.get_ref() else {
         return Err(src.error(
@@ -146,8 +149,12 @@ fn parse_resolve(src: &Source<'_>, value: &Spanned<toml::Value>) -> Result<Resol
             Err(src.error(at(key), &format!("resolve.{key}"), format!("must be finite, got {x}")))
         }
     };
-    let mut resolve =
-        Resolve { delta: f64::NAN, alpha: DEFAULT_ALPHA, spending: Default::default() };
+    let mut resolve = Resolve {
+        delta: f64::NAN,
+        alpha: DEFAULT_ALPHA,
+        spending: Default::default(),
+        sd_interval_ratio: DEFAULT_SD_INTERVAL_RATIO,
+    };
     for (key, v) in t {
         let field = format!("resolve.{key}");
         match key.as_str() {
@@ -181,11 +188,23 @@ fn parse_resolve(src: &Source<'_>, value: &Spanned<toml::Value>) -> Result<Resol
                     }
                 }
             }
+            "sd_interval_ratio" => {
+                resolve.sd_interval_ratio = number(key, v)?;
+                if resolve.sd_interval_ratio <= 1.0 {
+                    let msg = format!(
+                        "is {}: the largest ratio of the upper to the lower end of a source's \
+                         sd interval must be above 1",
+                        resolve.sd_interval_ratio
+                    );
+                    return Err(src.error(at(key), &field, msg));
+                }
+            }
             _ => {
                 return Err(src.error(
                     at(key),
                     &field,
-                    "unknown key; `resolve` takes `delta` (accuracy points), `alpha` and `spending`",
+                    "unknown key; `resolve` takes `delta` (accuracy points), `alpha`, `spending` \
+                     and `sd_interval_ratio`",
                 ));
             }
         }

@@ -37,6 +37,15 @@ pub(super) fn parse_experiments(
             ));
         }
     }
+    let names: Vec<&str> = raw.iter().map(|e| e.name.get_ref().as_str()).collect();
+    let checks: Vec<_> = raw
+        .iter()
+        .zip(&experiments)
+        .map(|(e, x)| super::claims::parse_checks(src, e, &x.levels, &names))
+        .collect::<Result<_>>()?;
+    for (x, c) in experiments.iter_mut().zip(checks) {
+        x.checks = c;
+    }
     Ok(experiments)
 }
 
@@ -127,6 +136,7 @@ fn parse_experiment(
         name,
         claim: e.claim.clone(),
         expect_best: e.expect_best.as_ref().map(|s| s.get_ref().clone()),
+        checks: vec![],
         kind,
         factors,
         levels,

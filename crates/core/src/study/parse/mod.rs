@@ -7,6 +7,7 @@
 //! min, max, step }` and `resolve`).
 
 mod adaptive;
+mod claims;
 mod fields;
 mod levels;
 #[cfg(test)]
@@ -37,6 +38,7 @@ struct RawStudy {
     resolve: Option<Spanned<toml::Value>>,
     seed: Option<u64>,
     paired_seeds: Option<bool>,
+    margin: Option<Spanned<toml::Value>>,
     base: Option<Table>,
     #[serde(default, rename = "experiment")]
     experiments: Vec<RawExperiment>,
@@ -54,6 +56,7 @@ struct RawExperiment {
     vary: Option<Vary>,
     levels: Option<Spanned<Vec<Spanned<Table>>>>,
     resolve: Option<Spanned<toml::Value>>,
+    checks: Option<Spanned<Vec<Spanned<toml::Value>>>>,
 }
 
 /// Where in the file: turns byte spans into `file:line`.
@@ -118,6 +121,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Study> {
         adaptive,
         seed: raw.seed.unwrap_or(0),
         paired_seeds: raw.paired_seeds.unwrap_or(true),
+        margin: claims::parse_margin(&src, raw.margin.as_ref())?,
         experiments,
         source: path.to_path_buf(),
     })

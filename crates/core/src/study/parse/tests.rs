@@ -1,7 +1,7 @@
 //! Unit tests of study parsing.
 
 use super::*;
-use crate::study::{AlphaSpending, DEFAULT_ALPHA, Resolve};
+use crate::study::{AlphaSpending, DEFAULT_ALPHA, DEFAULT_SD_INTERVAL_RATIO, Resolve};
 
 fn err(text: &str) -> String {
     parse(text, Path::new("s.toml")).unwrap_err().to_string()
@@ -151,8 +151,8 @@ fn grid_and_levels() {
 
 const ADAPTIVE: &str = "seeds = { min = 3, max = 20, step = 2 }\nresolve = { delta = 0.5 }\n\
     [[experiment]]\nname = \"a\"\nvary = { lr = [0.1, 0.01] }\n\
-    [[experiment]]\nname = \"b\"\nresolve = { delta = 1, alpha = 0.01, spending = \"pocock\" }\n\
-    vary = { lr = [0.1, 0.01, 0.001] }\n";
+    [[experiment]]\nname = \"b\"\nresolve = { delta = 1, alpha = 0.01, spending = \"pocock\", \
+    sd_interval_ratio = 1.5 }\nvary = { lr = [0.1, 0.01, 0.001] }\n";
 
 /// `seeds = N` is a fixed design; `seeds = { min, max, step }` with `resolve` an
 /// adaptive one, whose experiments take the study's `resolve` unless they give
@@ -166,10 +166,19 @@ fn seeds_are_a_count_or_an_adaptive_range() {
     let a = s.adaptive.as_ref().expect("adaptive");
     assert_eq!((a.min, a.max, a.step), (3, 20, 2));
     assert_eq!(a.looks(), [3, 5, 7, 9, 11, 13, 15, 17, 19, 20]);
-    let study =
-        Resolve { delta: 0.5, alpha: DEFAULT_ALPHA, spending: AlphaSpending::OBrienFleming };
+    let study = Resolve {
+        delta: 0.5,
+        alpha: DEFAULT_ALPHA,
+        spending: AlphaSpending::OBrienFleming,
+        sd_interval_ratio: DEFAULT_SD_INTERVAL_RATIO,
+    };
     assert_eq!(a.resolve["a"], study);
-    let own = Resolve { delta: 1.0, alpha: 0.01, spending: AlphaSpending::Pocock };
+    let own = Resolve {
+        delta: 1.0,
+        alpha: 0.01,
+        spending: AlphaSpending::Pocock,
+        sd_interval_ratio: 1.5,
+    };
     assert_eq!(a.resolve["b"], own);
     // A table form, and a fixed study serialises as it did (no `adaptive` key).
     let table = "[seeds]\nmin = 2\nmax = 2\nstep = 1\n[resolve]\ndelta = 0\n\
@@ -245,6 +254,11 @@ fn adaptive_mistakes_name_line_and_field() {
             "seeds = { min = 3, max = 5, step = 1 }\nresolve = { delta = 1, beta = 2 }\n",
             "s.toml:2",
             "`resolve.beta`",
+        ),
+        (
+            "seeds = { min = 3, max = 5, step = 1 }\nresolve = { delta = 1, sd_interval_ratio = 1 }\n",
+            "s.toml:2",
+            "`resolve.sd_interval_ratio`",
         ),
         ("seeds = { min = 3, max = 5, step = 1 }\nresolve = 0.5\n", "s.toml:2", "`resolve`"),
         ("seeds = 4\nresolve = { delta = 0.5 }\n", "s.toml:2", "adaptive seeding only"),

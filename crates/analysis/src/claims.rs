@@ -1,0 +1,510 @@
+//! Claims tested as stated: each part of an experiment's claim (a shape on an outcome,
+//! `cnnvar_core::study::ClaimCheck`) gets Supported, Contradicted or Not resolved from
+//! a test that matches the shape and the design (paired seeds: paired tests over the
+//! replicates both levels have), and the claim's verdict combines its parts: Supported
+//! when every part is, Contradicted when any part is, else Not resolved. Each part is a
+//! hypothesis stated before the data, tested at 5%; a part that needs several tests
+//! (a best level beats every other) needs each of them (an intersection–union test,
+//! which needs no correction), and a part that is refuted by any one of several tests
+//! (some other level beats the named best) corrects for them (Bonferroni).
+
+use serde::Serialize;
+
+use cnnvar_core::study::{ClaimCheck, ClaimOutcome, ClaimShape, Experiment, TrendDirection};
+
+use crate::factor::{FactorTest, blocked_table};
+use crate::inference::equivalence::tost_paired;
+use crate::inference::exact::{fisher_exact, freeman_halton};
+use crate::inference::rcbd::block_anova;
+use crate::inference::trend::{Direction, slope_trend};
+use crate::power::{self, TTest};
+use crate::{ALPHA, ExperimentStats, LevelStats, RunOutcome};
+
+/// What a claim part's test says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// The test supports the part.
+    Supported,
+    /// The data contradict it.
+    Contradicted,
+    /// Neither, at these seeds.
+    NotResolved,
+}
+
+impl Verdict {
+    /// `Supported`, `Contradicted`, `Not resolved`.
+    pub fn words(self) -> &'static str {
+        match self {
+            Verdict::Supported => "Supported",
+            Verdict::Contradicted => "Contradicted",
+            Verdict::NotResolved => "Not resolved",
+        }
+    }
+
+    /// The claim's verdict from its parts'.
+    pub fn combine(parts: impl IntoIterator<Item = Verdict>) -> Verdict {
+        let parts: Vec<Verdict> = parts.into_iter().collect();
+        if parts.is_empty() {
+            Verdict::NotResolved
+        } else if parts.contains(&Verdict::Contradicted) {
+            Verdict::Contradicted
+        } else if parts.iter().all(|&v| v == Verdict::Supported) {
+            Verdict::Supported
+        } else {
+            Verdict::NotResolved
+        }
+    }
+}
+
+/// One part of a claim, tested.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PartResult {
+    /// The part as the study file states it.
+    pub check: ClaimCheck,
+    /// What its test says.
+    pub verdict: Verdict,
+    /// The test, in a few words (`paired t, 4 tests all at 5%`).
+    pub test: String,
+    /// The estimate the verdict rests on, in the outcome's points (a difference, a
+    /// slope per step, a difference of between-level sds), oriented so that positive
+    /// means the part holds.
+    pub estimate: Option<f64>,
+    /// Its 95% interval, oriented alike.
+    pub ci: Option<(f64, f64)>,
+    /// The deciding p-value.
+    pub p: Option<f64>,
+    /// What decided, in words the report shows beside the numbers.
+    pub why: String,
+}
+
+/// An experiment's claim, tested part by part.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ClaimResult {
+    /// The experiment.
+    pub experiment: String,
+    /// The claim in the write-up's words (or the study file's).
+    pub claim: String,
+    /// Its parts.
+    pub parts: Vec<PartResult>,
+    /// The parts' verdicts combined.
+    pub verdict: Verdict,
+}
+
+/// The values of `outcome` of a level's runs, as (replicate, value in points), oriented
+/// so that a higher value is better; `rare` are the classes rare-class accuracy is over.
+fn values(level: &LevelStats, outcome: ClaimOutcome, rare: &[usize]) -> Vec<(usize, f64)> {
+    let sign = if outcome.higher_is_better() { 1.0 } else { -1.0 };
+    let value = |o: &RunOutcome| -> Option<f64> {
+        match outcome {
+            ClaimOutcome::Divergence => Some(if o.diverged { 1.0 } else { 0.0 }),
+            _ if o.diverged => None,
+            ClaimOutcome::TestAccuracy => Some(100.0 * o.test_accuracy),
+            ClaimOutcome::Gap => Some(100.0 * o.gap),
+            ClaimOutcome::RareClasses => {
+                let acc: Vec<f64> = rare.iter().filter_map(|&c| o.per_class.get(c).copied()).collect();
+                (!acc.is_empty()).then(|| 100.0 * acc.iter().sum::<f64>() / acc.len() as f64)
+            }
+        }
+    };
+    level
+        .outcomes
+        .iter()
+        .filter_map(|o| value(o).filter(|v| v.is_finite()).map(|v| (o.replicate, sign * v)))
+        .collect()
+}
+
+/// The classes rare-class accuracy is measured on: those any level made rare.
+fn rare_classes(exp: &ExperimentStats) -> Vec<usize> {
+    let mut rare: Vec<usize> =
+        exp.levels.iter().flat_map(|l| l.outcomes.iter().flat_map(|o| o.minority.clone())).collect();
+    rare.sort_unstable();
+    rare.dedup();
+    rare
+}
+
+/// The outcome tables of an experiment's levels.
+struct Data<'a> {
+    exp: &'a ExperimentStats,
+    values: Vec<Vec<(usize, f64)>>,
+    paired: bool,
+    margin: f64,
+}
+
+impl Data<'_> {
+    fn index(&self, label: &str) -> Option<usize> {
+        self.exp.levels.iter().position(|l| l.label == label)
+    }
+
+    /// Level `a` minus level `b` (oriented): paired over shared replicates, else Welch.
+    fn test(&self, a: usize, b: usize) -> Option<TTest> {
+        let (x, y) = (&self.values[a], &self.values[b]);
+        if self.paired {
+            let (xs, ys): (Vec<f64>, Vec<f64>) = x
+                .iter()
+                .filter_map(|(r, v)| y.iter().find(|(s, _)| s == r).map(|(_, w)| (*v, *w)))
+                .unzip();
+            let t = power::paired(&xs, &ys).ok()?;
+            (t.se > 0.0 || xs.len() >= 3).then_some(t)
+        } else {
+            let xs: Vec<f64> = x.iter().map(|v| v.1).collect();
+            let ys: Vec<f64> = y.iter().map(|v| v.1).collect();
+            power::welch(&xs, &ys).ok()
+        }
+    }
+
+    /// Whether `a` and `b` are equivalent within the margin (paired TOST at 5%, or the
+    /// Welch 90% interval inside ±margin).
+    fn equivalent(&self, a: usize, b: usize, comparisons: usize) -> bool {
+        let (x, y) = (&self.values[a], &self.values[b]);
+        if self.paired {
+            let (xs, ys): (Vec<f64>, Vec<f64>) = x
+                .iter()
+                .filter_map(|(r, v)| y.iter().find(|(s, _)| s == r).map(|(_, w)| (*v, *w)))
+                .unzip();
+            tost_paired(&xs, &ys, self.margin, ALPHA, comparisons).is_some_and(|e| e.is_equivalent())
+        } else {
+            self.test(a, b).is_some_and(|t| {
+                let (lo, hi) = t.ci_adjusted(2.0 * ALPHA, comparisons);
+                t.se > 0.0 && -self.margin < lo && hi < self.margin
+            })
+        }
+    }
+
+    /// Levels with values, in level order.
+    fn with_values(&self) -> Vec<usize> {
+        (0..self.values.len()).filter(|&i| !self.values[i].is_empty()).collect()
+    }
+}
+
+fn part(check: &ClaimCheck, verdict: Verdict, test: &str, why: String) -> PartResult {
+    PartResult { check: check.clone(), verdict, test: test.into(), estimate: None, ci: None, p: None, why }
+}
+
+fn with_numbers(mut p: PartResult, t: &TTest, m: usize) -> PartResult {
+    p.estimate = Some(t.diff);
+    p.ci = Some(t.ci_adjusted(ALPHA, m));
+    p.p = Some(t.p_bonferroni(m));
+    p
+}
+
+fn not_enough(check: &ClaimCheck) -> PartResult {
+    part(check, Verdict::NotResolved, "none", "too few runs with this outcome to test".into())
+}
+
+/// `level` against every other level: better than all (each test at 5%), or worse
+/// than some (Bonferroni over the others).
+fn best(d: &Data<'_>, check: &ClaimCheck, level: &str, sign: f64) -> PartResult {
+    let Some(l) = d.index(level) else { return not_enough(check) };
+    let others: Vec<usize> = d.with_values().into_iter().filter(|&i| i != l).collect();
+    let tests: Vec<(usize, TTest)> = others.iter().filter_map(|&i| Some((i, d.test(l, i)?))).collect();
+    if tests.len() != others.len() || tests.is_empty() {
+        return not_enough(check);
+    }
+    let oriented = |t: &TTest| sign * t.diff;
+    let m = tests.len();
+    let beaten_by = tests.iter().find(|(_, t)| oriented(t) < 0.0 && t.p_bonferroni(m) < ALPHA);
+    let closest = tests.iter().min_by(|a, b| oriented(&a.1).total_cmp(&oriented(&b.1)));
+    let word = if sign > 0.0 { "best" } else { "worst" };
+    if let Some((i, t)) = beaten_by {
+        let other = &d.exp.levels[*i].label;
+        let why = format!("{other} is {} than {level}", if sign > 0.0 { "better" } else { "worse" });
+        return signed(with_numbers(part(check, Verdict::Contradicted, "paired t, Bonferroni over the others", why), t, m), sign);
+    }
+    let (i, t) = closest.expect("tests is not empty");
+    let all = tests.iter().all(|(_, t)| oriented(t) > 0.0 && t.p < ALPHA);
+    let other = &d.exp.levels[*i].label;
+    let (verdict, why) = if all {
+        (Verdict::Supported, format!("{level} is {word}: it differs from each of the {m} others at 5%, closest {other}"))
+    } else {
+        (Verdict::NotResolved, format!("{level} is not resolved from {other}"))
+    };
+    signed(with_numbers(part(check, verdict, &format!("paired t, all {m} at 5%"), why), t, 1), sign)
+}
+
+/// Orients a part's estimate by `sign` (a worst level's difference is negative).
+fn signed(mut p: PartResult, sign: f64) -> PartResult {
+    if sign < 0.0 {
+        p.estimate = p.estimate.map(|e| -e);
+        p.ci = p.ci.map(|(lo, hi)| (-hi, -lo));
+    }
+    p
+}
+
+fn beats(d: &Data<'_>, check: &ClaimCheck, level: &str, over: &str) -> PartResult {
+    let (Some(a), Some(b)) = (d.index(level), d.index(over)) else { return not_enough(check) };
+    let Some(t) = d.test(a, b) else { return not_enough(check) };
+    let test = if d.paired { "paired t" } else { "Welch t" };
+    let (verdict, why) = if t.p < ALPHA && t.diff > 0.0 {
+        (Verdict::Supported, format!("{level} beats {over}"))
+    } else if t.p < ALPHA {
+        (Verdict::Contradicted, format!("{over} beats {level}"))
+    } else if d.equivalent(a, b, 1) {
+        (Verdict::Contradicted, format!("{level} and {over} are equivalent within ±{} points", d.margin))
+    } else {
+        (Verdict::NotResolved, format!("{level} against {over} is not resolved"))
+    };
+    with_numbers(part(check, verdict, test, why), &t, 1)
+}
+
+/// The factor's level values (ordered numbers), on a log scale when they are all
+/// positive and span a factor of at least 4 (geometric levels), and whether they are.
+fn positions(exp: &Experiment) -> Option<(Vec<f64>, bool)> {
+    let x: Vec<f64> = exp
+        .levels
+        .iter()
+        .map(|l| l.values.values().next().and_then(serde_json::Value::as_f64))
+        .collect::<Option<_>>()?;
+    let (lo, hi) = x.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+    let log = lo > 0.0 && hi / lo >= 4.0;
+    Some((if log { x.iter().map(|v| v.ln()).collect() } else { x }, log))
+}
+
+fn trend(d: &Data<'_>, exp: &Experiment, check: &ClaimCheck, direction: TrendDirection) -> PartResult {
+    let Some((x, log)) = positions(exp) else { return not_enough(check) };
+    let sign = if check.outcome.higher_is_better() { 1.0 } else { -1.0 };
+    let levels: Vec<&LevelStats> = d.exp.levels.iter().collect();
+    // Raw outcome values (not oriented) per level and block.
+    let raw: Vec<LevelStats> = levels
+        .iter()
+        .zip(&d.values)
+        .map(|(l, v)| LevelStats {
+            label: l.label.clone(),
+            outcomes: l.outcomes.clone(),
+            scored_accuracies: v.iter().map(|(_, y)| sign * y / 100.0).collect(),
+            scored_replicates: v.iter().map(|(r, _)| *r).collect(),
+            ..Default::default()
+        })
+        .collect();
+    let refs: Vec<&LevelStats> = raw.iter().collect();
+    let (y, _, _) = blocked_table(&refs);
+    let dir = match direction {
+        TrendDirection::Increasing => Direction::Increasing,
+        TrendDirection::Decreasing => Direction::Decreasing,
+    };
+    let Some(s) = slope_trend(&x, &y, dir, ALPHA) else { return not_enough(check) };
+    let want = if direction == TrendDirection::Increasing { 1.0 } else { -1.0 };
+    let step = if log { "per doubling" } else { "per unit" };
+    let per = if log { std::f64::consts::LN_2 } else { 1.0 };
+    let (lo, hi) = (s.ci.0 * want * per, s.ci.1 * want * per);
+    let (lo, hi) = (lo.min(hi), lo.max(hi));
+    let reversal = neighbour_reversal(d, &x, want * sign);
+    let (verdict, why) = if lo > 0.0 && reversal.is_none() {
+        (Verdict::Supported, format!("the outcome moves the stated way, {step}"))
+    } else if hi < 0.0 {
+        (Verdict::Contradicted, format!("the outcome moves the other way, {step}"))
+    } else if let Some((a, b)) = reversal {
+        (Verdict::Contradicted, format!("not monotone: {b} is resolved the other way from {a}"))
+    } else {
+        (Verdict::NotResolved, format!("the trend is not resolved, {step}"))
+    };
+    PartResult {
+        check: check.clone(),
+        verdict,
+        test: format!("paired per-seed slopes on {}", if log { "log level" } else { "level" }),
+        estimate: Some(s.mean * want * per),
+        ci: Some((lo, hi)),
+        p: Some(s.p_two_sided),
+        why,
+    }
+}
+
+/// A neighbouring pair (in level order along `x`) resolved against the trend's
+/// direction (`want` in oriented values), Bonferroni over the neighbours.
+fn neighbour_reversal(d: &Data<'_>, x: &[f64], want: f64) -> Option<(String, String)> {
+    let mut order: Vec<usize> = d.with_values();
+    order.sort_by(|&a, &b| x[a].total_cmp(&x[b]));
+    let m = order.len().saturating_sub(1).max(1);
+    order.windows(2).find_map(|w| {
+        let t = d.test(w[1], w[0])?;
+        let against = want * t.diff < 0.0 && t.p_bonferroni(m) < ALPHA;
+        against.then(|| (d.exp.levels[w[0]].label.clone(), d.exp.levels[w[1]].label.clone()))
+    })
+}
+
+/// The best level lies inside the range: some interior level beats both ends (each
+/// at 5% Bonferroni over the interior levels); contradicted when an end level beats
+/// every interior level (each at 5% Bonferroni over the two ends).
+fn peak(d: &Data<'_>, exp: &Experiment, check: &ClaimCheck) -> PartResult {
+    let Some((x, _)) = positions(exp) else { return not_enough(check) };
+    let mut order = d.with_values();
+    order.sort_by(|&a, &b| x[a].total_cmp(&x[b]));
+    if order.len() < 3 {
+        return not_enough(check);
+    }
+    let (first, last) = (order[0], order[order.len() - 1]);
+    let interior = &order[1..order.len() - 1];
+    let mi = interior.len();
+    let beats_ends = interior.iter().find_map(|&i| {
+        let (a, b) = (d.test(i, first)?, d.test(i, last)?);
+        let ok = a.diff > 0.0 && b.diff > 0.0 && a.p_bonferroni(mi) < ALPHA && b.p_bonferroni(mi) < ALPHA;
+        ok.then(|| (i, if a.diff < b.diff { a } else { b }))
+    });
+    if let Some((i, t)) = beats_ends {
+        let why = format!("{} beats both ends", d.exp.levels[i].label);
+        return with_numbers(part(check, Verdict::Supported, "paired t, interior level against both ends", why), &t, mi);
+    }
+    for end in [first, last] {
+        let tests: Option<Vec<TTest>> = interior.iter().map(|&i| d.test(end, i)).collect();
+        let Some(tests) = tests else { continue };
+        if tests.iter().all(|t| t.diff > 0.0 && t.p_bonferroni(2) < ALPHA) {
+            let t = tests.iter().min_by(|a, b| a.diff.total_cmp(&b.diff)).expect("interior levels");
+            let why = format!("the end level {} beats every level inside the range", d.exp.levels[end].label);
+            let mut p = with_numbers(part(check, Verdict::Contradicted, "paired t, end level against every interior level", why), t, 2);
+            p.estimate = p.estimate.map(|e| -e);
+            p.ci = p.ci.map(|(lo, hi)| (-hi, -lo));
+            return p;
+        }
+    }
+    part(check, Verdict::NotResolved, "paired t", "no interior level beats both ends, and no end beats every interior level".into())
+}
+
+fn equivalent(d: &Data<'_>, check: &ClaimCheck, factor: Option<&FactorTest>) -> PartResult {
+    let idx = d.with_values();
+    let pairs: Vec<(usize, usize)> =
+        idx.iter().enumerate().flat_map(|(k, &i)| idx[k + 1..].iter().map(move |&j| (i, j))).collect();
+    let m = pairs.len().max(1);
+    if pairs.iter().all(|&(a, b)| d.equivalent(a, b, m)) && !pairs.is_empty() {
+        let why = format!("every pair within ±{} points", d.margin);
+        return part(check, Verdict::Supported, "TOST, Bonferroni over the pairs", why);
+    }
+    match factor {
+        Some(f) if f.p < ALPHA => {
+            let mut p = part(check, Verdict::Contradicted, "block ANOVA", "the levels differ".into());
+            p.p = Some(f.p);
+            p
+        }
+        _ => part(check, Verdict::NotResolved, "TOST", format!("not shown within ±{} points", d.margin)),
+    }
+}
+
+fn differs(d: &Data<'_>, check: &ClaimCheck, factor: Option<&FactorTest>) -> PartResult {
+    if check.outcome == ClaimOutcome::Divergence {
+        let rows: Vec<[u64; 2]> = d
+            .values
+            .iter()
+            .filter(|v| !v.is_empty())
+            .map(|v| {
+                let bad = v.iter().filter(|(_, x)| *x < 0.0).count() as u64;
+                [bad, v.len() as u64 - bad]
+            })
+            .collect();
+        let p = if rows.iter().all(|r| r[0] == 0) { Some(1.0) } else { freeman_halton(&rows) };
+        let Some(p) = p else { return not_enough(check) };
+        let verdict = if p < ALPHA { Verdict::Supported } else { Verdict::NotResolved };
+        let mut r = part(check, verdict, "Freeman–Halton exact test", "divergence rates across levels".into());
+        r.p = Some(p);
+        return r;
+    }
+    let p = match (check.outcome, factor) {
+        (ClaimOutcome::TestAccuracy, Some(f)) => Some((f.p_holm.unwrap_or(f.p), "block ANOVA, Holm over the study's factors")),
+        _ => {
+            let levels: Vec<LevelStats> = d
+                .values
+                .iter()
+                .filter(|v| !v.is_empty())
+                .map(|v| LevelStats {
+                    scored_accuracies: v.iter().map(|x| x.1 / 100.0).collect(),
+                    scored_replicates: v.iter().map(|x| x.0).collect(),
+                    outcomes: v.iter().map(|x| RunOutcome { replicate: x.0, ..Default::default() }).collect(),
+                    ..Default::default()
+                })
+                .collect();
+            let refs: Vec<&LevelStats> = levels.iter().collect();
+            let (y, _, _) = blocked_table(&refs);
+            block_anova(&y).map(|a| (a.p, "block ANOVA"))
+        }
+    };
+    let Some((p, test)) = p else { return not_enough(check) };
+    let (verdict, why) = if p < ALPHA {
+        (Verdict::Supported, "the levels differ".to_string())
+    } else if equivalent(d, check, None).verdict == Verdict::Supported {
+        (Verdict::Contradicted, format!("every pair is within ±{} points", d.margin))
+    } else {
+        (Verdict::NotResolved, "the levels are not resolved apart".to_string())
+    };
+    let mut r = part(check, verdict, test, why);
+    r.p = Some(p);
+    r
+}
+
+/// The divergence rate of `level` against each other level (Fisher's exact test).
+fn best_divergence(d: &Data<'_>, check: &ClaimCheck, level: &str, sign: f64) -> PartResult {
+    let Some(l) = d.index(level) else { return not_enough(check) };
+    let count = |i: usize| {
+        let v = &d.values[i];
+        let bad = v.iter().filter(|(_, x)| *x < 0.0).count() as u64;
+        (bad, v.len() as u64 - bad)
+    };
+    let (lb, lg) = count(l);
+    let others: Vec<usize> = d.with_values().into_iter().filter(|&i| i != l).collect();
+    let m = others.len().max(1);
+    let mut all = true;
+    for &i in &others {
+        let (ob, og) = count(i);
+        let p = fisher_exact([[lb, lg], [ob, og]]).unwrap_or(1.0);
+        let l_rate = lb as f64 / (lb + lg).max(1) as f64;
+        let o_rate = ob as f64 / (ob + og).max(1) as f64;
+        let better = sign * (o_rate - l_rate) > 0.0;
+        if !better && p * (m as f64) < ALPHA && l_rate != o_rate {
+            let why = format!("{} diverges {} often than {level}", d.exp.levels[i].label, if sign > 0.0 { "less" } else { "more" });
+            return part(check, Verdict::Contradicted, "Fisher's exact test", why);
+        }
+        all &= better && p < ALPHA;
+    }
+    if all && !others.is_empty() {
+        part(check, Verdict::Supported, "Fisher's exact test", format!("{level}'s divergence rate differs from each other level's"))
+    } else {
+        part(check, Verdict::NotResolved, "Fisher's exact test", "divergence rates not resolved apart".into())
+    }
+}
+
+/// Tests `exp`'s claim, part by part; `others` are the study's experiments (for
+/// `less-than`), `margin` its equivalence margin.
+pub fn test_claim(
+    exp: &ExperimentStats,
+    planned: &Experiment,
+    others: &[ExperimentStats],
+    margin: f64,
+) -> Option<ClaimResult> {
+    let checks = planned.claim_checks();
+    if checks.is_empty() {
+        return None;
+    }
+    let rare = rare_classes(exp);
+    let parts = checks
+        .iter()
+        .map(|check| {
+            let d = Data {
+                exp,
+                values: exp.levels.iter().map(|l| values(l, check.outcome, &rare)).collect(),
+                paired: exp.paired_seeds,
+                margin,
+            };
+            test_part(&d, planned, check, others)
+        })
+        .collect::<Vec<_>>();
+    let claim = exp.claim.clone().unwrap_or_else(|| format!("{} changes test accuracy", exp.title));
+    let verdict = Verdict::combine(parts.iter().map(|p| p.verdict));
+    Some(ClaimResult { experiment: exp.name.clone(), claim, parts, verdict })
+}
+
+fn test_part(d: &Data<'_>, planned: &Experiment, check: &ClaimCheck, others: &[ExperimentStats]) -> PartResult {
+    let factor = d.exp.factor.as_ref();
+    let divergence = check.outcome == ClaimOutcome::Divergence;
+    match &check.shape {
+        ClaimShape::Differs => differs(d, check, factor),
+        ClaimShape::Best { level } if divergence => best_divergence(d, check, level, 1.0),
+        ClaimShape::Worst { level } if divergence => best_divergence(d, check, level, -1.0),
+        ClaimShape::Best { level } => best(d, check, level, 1.0),
+        ClaimShape::Worst { level } => best(d, check, level, -1.0),
+        ClaimShape::Beats { level, over } => beats(d, check, level, over),
+        ClaimShape::Trend { direction } => trend(d, planned, check, *direction),
+        ClaimShape::Peak => peak(d, planned, check),
+        ClaimShape::Equivalent => equivalent(d, check, factor),
+        ClaimShape::LessThan { experiment } => match others.iter().find(|e| &e.name == experiment) {
+            Some(other) => crate::claims_spread::less_than(d.exp, other, check),
+            None => not_enough(check),
+        },
+    }
+}
