@@ -24,6 +24,7 @@ pub mod power;
 pub mod powerlaw;
 pub mod rank;
 pub mod sequential;
+pub mod sources;
 mod splitmix;
 pub mod stats;
 mod study;
@@ -31,6 +32,7 @@ mod study;
 mod testing;
 #[cfg(test)]
 mod tests;
+pub mod timing;
 mod types;
 mod words;
 
@@ -39,7 +41,7 @@ pub(crate) use levels::*;
 pub use study::{analyze, study_noise};
 pub use types::*;
 pub(crate) use words::*;
-pub use words::{COMPARISON_METHOD, DIVERGENCE_RULE, NOISE_METHOD};
+pub use words::{COMPARISON_METHOD, DIVERGENCE_RULE, FACTOR_METHOD, NOISE_METHOD};
 
 use crate::power::Scale;
 

@@ -497,6 +497,7 @@ mod tests {
             diverged: 0,
             seeds: 5,
             test_set_noise: None,
+            time: None,
             experiments,
         }
     }

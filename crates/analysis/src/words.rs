@@ -13,21 +13,42 @@ use crate::stats::{Comparison, Summary, compare, sd_interval, summarize};
 use crate::*;
 
 /// How comparisons are decided, in words, for the report.
-pub const COMPARISON_METHOD: &str = "Each comparison is decided by one t-test: the paired \
-    t-test over replicates when the study pairs seeds (replicate r shares its seeds across \
-    levels, the default), else Welch's t-test; both p-values are shown. Its interval and p \
-    are Bonferroni-adjusted over the experiment's m comparisons (every pair of levels, or, \
-    for an ordered numeric factor, neighbouring levels only, m = levels − 1), so the \
-    interval excludes 0 exactly when the adjusted p is below 0.05: a difference is \
-    resolved (\"A beats B\") then and only then. The detectable difference is the smallest \
-    true difference the test resolves with 80% power at that adjusted level, with the \
-    observed sds; seeds needed is how many seeds per level would resolve the observed \
-    difference with 80% power. An unresolved difference is \"within seed noise\" only when \
-    its whole adjusted interval lies inside ± the detectable difference (any real \
-    difference is smaller than this design detects); otherwise it is \"not resolved\", \
-    with the seeds it would need. Ordered numeric factors also get a least-squares trend \
-    of accuracy over all runs (log scale for train_size, lr, batch_size and width; \
-    linear otherwise). Diverged runs count at chance accuracy.";
+pub const COMPARISON_METHOD: &str = "Each comparison is decided by one t-test on the runs \
+    that did not diverge: the paired t-test over replicates when the study pairs seeds \
+    (replicate r shares its seeds across levels, the default), else Welch's t-test; both \
+    p-values are shown. Its interval and p are Bonferroni-adjusted over the experiment's m \
+    comparisons (every pair of levels, or, for an ordered numeric factor, neighbouring \
+    levels only, m = levels − 1), so the interval excludes 0 exactly when the adjusted p is \
+    below 0.05. Three words, each with its own test: \"resolved\" (A beats B) when the \
+    adjusted test rejects; \"within seed noise\" only when an equivalence test (two \
+    one-sided tests at the adjusted level: the (1 − 2α/m) interval inside ± the study's \
+    margin) shows the difference smaller than the margin; \"not resolved\" otherwise, \
+    with the seeds a test at 80% power would need. Fewer than 3 paired differences that \
+    do not vary at all are no evidence either way (not resolved, no spread). Ordered \
+    numeric factors also get a least-squares trend of accuracy over all runs (log scale \
+    for train_size, lr, batch_size and width; linear otherwise).";
+
+/// How each factor is tested and measured, in words, for the report.
+pub const FACTOR_METHOD: &str = "Each factor is tested as its study was run: with paired \
+    seeds, replicates are blocks, and the test is the randomized complete block ANOVA on \
+    the replicates whose runs all did not diverge, with Friedman's test as its rank check; \
+    without pairing, the one-way ANOVA with Kruskal–Wallis. The factors' p-values are \
+    Holm-adjusted over the study (a factor is called distinguishable when its adjusted p is \
+    below 0.05, so that a study of factors without effect calls any at most 5% of the \
+    time). The effect is the standard deviation of the levels' true mean accuracies, \
+    corrected for seed noise (√max(0, (MS_level − MS_error)/b)), which unlike the \
+    best-minus-worst range does not grow with the number of levels when there is no \
+    effect; its 95% interval comes from the noncentral F. \"× seed noise\" divides it by \
+    √MS_error, the sd of one run within its level and seed block, diverged runs out. Best \
+    against worst is shown with an interval valid over every pair of levels (paired t \
+    intervals, Bonferroni over all pairs), so it holds for the pair the data picked. \
+    Divergence is its own outcome: each level's rate, compared across levels by the \
+    Freeman–Halton exact test. A claim is tested part by part as the study file states \
+    it (a best level, a trend, a peak inside the range, one level beating another, \
+    equivalence within the margin, one factor moving accuracy less than another), each \
+    part at 5%, on its outcome (test accuracy, the train–test gap, the rare classes' \
+    accuracy, the divergence rate); the claim is Supported when every part is, \
+    Contradicted when any part is, and Not resolved otherwise.";
 
 /// What the floor and excess are, in words, for the report.
 pub const NOISE_METHOD: &str = "From the stored predictions of a level's runs (non-diverged, \
@@ -41,12 +62,17 @@ pub const NOISE_METHOD: &str = "From the stored predictions of a level's runs (n
     which two runs predict different classes; the ensemble is the majority vote of the \
     runs. sds combine in quadrature: observed² ≈ floor² + excess².";
 
-/// The divergence rule of [`RunRecord::divergence`] in words, for the report.
-pub const DIVERGENCE_RULE: &str = "A run counts as diverged when its loss became NaN or \
-    infinite, when its final test accuracy is not above chance (1 / classes) by more than \
-    2 points, or when its last epoch's training loss is above its first epoch's. Diverged \
-    runs are left out of the level means and counted at chance accuracy in the \
-    comparisons and the ranking.";
+/// The divergence rule of [`cnnvar_core::RunRecord::divergence`] in words, for the
+/// report.
+pub const DIVERGENCE_RULE: &str = "A run counts as diverged (it blew up) when a loss \
+    became NaN or infinite, when its training loss exploded (the last epoch's more than \
+    twice the first's), or when its final test accuracy is at chance (not above it by 2 \
+    points) and it is not still learning: its training loss did not fall in each of its \
+    last 3 epochs, or it had been 10 points above chance and collapsed. A run at chance \
+    whose loss is still falling has not learned yet (too small a learning rate, too few \
+    epochs): it is not diverged, and its accuracy counts as it is. Diverged runs are out \
+    of every accuracy statistic; each level's divergence rate is its own outcome, \
+    compared across levels by an exact test";
 
 /// `0.912` as `91.2`.
 pub(crate) fn pts(x: f64) -> String {

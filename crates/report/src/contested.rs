@@ -196,7 +196,7 @@ impl Finder {
         records: &[&RunRecord],
         examples: &[ContestedExample],
     ) -> std::result::Result<Vec<ContestedImage>, String> {
-        let eval = match spec.evaluate_on.unwrap_or(EvalSet::Test) {
+        let eval = match spec.resolved().evaluate_on {
             EvalSet::Validation => {
                 return Err(format!(
                     "Level {label} is evaluated on a held-out fold of each run's training \

@@ -11,10 +11,10 @@ use resvg::usvg::fontdb;
 use cnnvar_analysis::{ExperimentStats, LevelStats};
 
 /// Figure size in pixels.
-const SIZE: (u32, u32) = (720, 400);
+pub(crate) const SIZE: (u32, u32) = (720, 400);
 
 /// Space around every chart, in pixels.
-const MARGIN: u32 = 12;
+pub(crate) const MARGIN: u32 = 12;
 
 /// Width of the value axis (tick labels and description) left of a per-level chart.
 const VALUE_AXIS_WIDTH: u32 = 60;
@@ -57,15 +57,15 @@ impl Figure {
     }
 }
 
-type DrawResult<T> = Result<T, String>;
+pub(crate) type DrawResult<T> = Result<T, String>;
 
-fn err<E: std::fmt::Debug>(e: E) -> String {
+pub(crate) fn err<E: std::fmt::Debug>(e: E) -> String {
     format!("{e:?}")
 }
 
 /// Colours for levels, in order: matplotlib's tab10, so an experiment's first ten levels
 /// (the size experiment has nine) each get their own.
-fn color(i: usize) -> RGBColor {
+pub(crate) fn color(i: usize) -> RGBColor {
     const P: [RGBColor; 10] = [
         RGBColor(31, 119, 180),
         RGBColor(255, 127, 14),
@@ -100,7 +100,7 @@ fn range(values: impl Iterator<Item = f64>, clamp01: bool) -> (f64, f64) {
 
 /// A continuous axis over `0..n` whose ticks are the centres of its `n` unit cells, so
 /// that a label formatter can name each cell (see [`cell`]).
-struct Cells {
+pub(crate) struct Cells {
     /// The axis `0..n`.
     axis: RangedCoordf64,
     /// `n`.
@@ -129,17 +129,17 @@ impl Ranged for Cells {
 }
 
 /// [`Cells`] over `0..n`.
-fn cell_axis(n: usize) -> Cells {
+pub(crate) fn cell_axis(n: usize) -> Cells {
     Cells { axis: (0.0..n as f64).into(), cells: n }
 }
 
 /// The index of the cell of [`cell_axis`] a tick belongs to.
-fn cell(tick: f64) -> usize {
+pub(crate) fn cell(tick: f64) -> usize {
     tick.max(0.0).floor() as usize
 }
 
 /// `label`, shortened with `…` to [`MAX_LABEL_CHARS`] characters.
-fn short(label: &str) -> String {
+pub(crate) fn short(label: &str) -> String {
     shorten(label, MAX_LABEL_CHARS)
 }
 
@@ -155,7 +155,7 @@ pub(super) fn shorten(label: &str, max: usize) -> String {
 }
 
 /// Pixels needed by the longest of `labels`, within `min..=max`.
-fn label_width(labels: &[String], min: u32, max: u32) -> u32 {
+pub(crate) fn label_width(labels: &[String], min: u32, max: u32) -> u32 {
     let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0) as u32;
     (longest * LABEL_CHAR_WIDTH + 16).clamp(min, max)
 }
@@ -643,105 +643,6 @@ pub(super) fn render(svg: &str) -> Result<resvg::tiny_skia::Pixmap, String> {
     pixmap.fill(resvg::tiny_skia::Color::WHITE);
     resvg::render(&tree, resvg::tiny_skia::Transform::default(), &mut pixmap.as_mut());
     Ok(pixmap)
-}
-
-/// What the ranking figure's grey bars are: factors not distinguishable from seed
-/// noise, or, where adaptive seeding decided, not decided different.
-fn grey_bars(ranking: &cnnvar_analysis::rank::Ranking) -> &'static str {
-    if ranking.factors.iter().any(|f| f.sequential.is_some()) {
-        "no effect decided by adaptive seeding (equivalent within ±delta, undecided or still open)"
-    } else {
-        "not distinguishable from seed noise (ANOVA p ≥ 0.05)"
-    }
-}
-
-/// The ranking: each factor's effect (best minus worst level, points) with its 95%
-/// interval, largest first, and the seed-noise band (±2 sd of a single run) drawn across.
-pub fn ranking_figure(ranking: &cnnvar_analysis::rank::Ranking) -> DrawResult<Option<Figure>> {
-    if ranking.factors.is_empty() {
-        return Ok(None);
-    }
-    let n = ranking.factors.len();
-    let mut svg = String::new();
-    {
-        let height = (120 + 44 * n as u32).min(900);
-        let root = SVGBackend::with_string(&mut svg, (SIZE.0, height)).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
-        let noise = ranking.noise_sd.unwrap_or(0.0) * 100.0;
-        let hi = ranking
-            .factors
-            .iter()
-            .map(|f| 100.0 * f.range_ci.map_or(f.range, |c| c.1).max(f.range))
-            .fold(2.0 * noise, f64::max)
-            * 1.1
-            + 0.1;
-        let labels: Vec<String> = ranking.factors.iter().map(|f| short(&f.title)).collect();
-        let mut chart = ChartBuilder::on(&root)
-            .caption("Why does accuracy vary here? Effect of each factor", ("sans-serif", 18))
-            .margin(MARGIN)
-            .x_label_area_size(40)
-            .y_label_area_size(label_width(&labels, 120, 320))
-            .build_cartesian_2d(0.0..hi, cell_axis(n))
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .y_label_formatter(&|y| {
-                // Largest effect at the top.
-                n.checked_sub(1 + cell(*y)).and_then(|i| labels.get(i)).cloned().unwrap_or_default()
-            })
-            .x_desc(
-                "best − worst level, test accuracy points (bars: 95% CI; band: 2 sd seed noise, dark: test set)",
-            )
-            .draw()
-            .map_err(err)?;
-        if noise > 0.0 {
-            // The test-set part (the floor) dark, the training part (the rest) light.
-            let floor = (ranking.floor_sd.unwrap_or(0.0) * 100.0).min(noise);
-            chart
-                .draw_series(std::iter::once(Rectangle::new(
-                    [(0.0, 0.0), (2.0 * noise, n as f64)],
-                    RGBColor(200, 200, 200).mix(0.5).filled(),
-                )))
-                .map_err(err)?;
-            if floor > 0.0 {
-                chart
-                    .draw_series(std::iter::once(Rectangle::new(
-                        [(0.0, 0.0), (2.0 * floor, n as f64)],
-                        RGBColor(150, 150, 150).mix(0.5).filled(),
-                    )))
-                    .map_err(err)?;
-            }
-        }
-        for (i, f) in ranking.factors.iter().enumerate() {
-            let y = (n - 1 - i) as f64;
-            let c = if f.distinguishable { color(0) } else { RGBColor(150, 150, 150) };
-            chart
-                .draw_series(std::iter::once(Rectangle::new(
-                    [(0.0, y + 0.25), (100.0 * f.range, y + 0.75)],
-                    c.filled(),
-                )))
-                .map_err(err)?;
-            if let Some((lo, hi)) = f.range_ci {
-                chart
-                    .draw_series(std::iter::once(PathElement::new(
-                        vec![(100.0 * lo.max(0.0), y + 0.5), (100.0 * hi, y + 0.5)],
-                        BLACK.stroke_width(2),
-                    )))
-                    .map_err(err)?;
-            }
-        }
-        root.present().map_err(err)?;
-    }
-    Ok(Some(Figure {
-        name: "ranking".into(),
-        caption: format!(
-            "Effect of each factor on test accuracy (best minus worst level, with its 95% Welch interval), largest first; grey band: 2 standard deviations of seed noise, its dark part the 2 standard deviations the test set alone produces (the floor of independent errors) and the light rest from training; grey bars: {}",
-            grey_bars(ranking)
-        ),
-        svg,
-        png: None,
-    }))
 }
 
 #[cfg(test)]

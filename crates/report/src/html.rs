@@ -21,6 +21,8 @@ th{background:#f3f3f3}td.l,th.l{text-align:left}.yes{color:#0a6b0a;font-weight:6
 pub fn render(input: &ReportInput<'_>) -> String {
     let mut h = String::new();
     head(&mut h, input);
+    answer(&mut h, input);
+    about(&mut h, input);
     h += &super::integrity::html(input);
     ranking_section(&mut h, input);
     noise_section(&mut h, input);
@@ -83,23 +85,58 @@ fn class_attr(classes: &[Option<&str>]) -> String {
     if classes.is_empty() { String::new() } else { format!(" class=\"{}\"", classes.join(" ")) }
 }
 
-/// The document's head, the title and the paragraph on what the numbers are.
+/// The document's head: the title and what the study is.
 fn head(h: &mut String, input: &ReportInput<'_>) {
-    let stats = input.stats;
     let _ = writeln!(
         h,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>cnnvar report: {name}</title><style>{STYLE}</style></head><body>\n\
-         <h1>Why does accuracy vary? Study <code>{name}</code></h1>\n<p>{desc}</p>\n\
-         <p>{complete} of {planned} runs complete ({diverged} diverged: left out of the level means, counted at chance accuracy in comparisons and the ranking); {seeds}. \
-         {note}</p>",
-        name = esc(&stats.study),
+         <h1>Why does accuracy vary? Study <code>{name}</code></h1>\n<p>{desc}</p>",
+        name = esc(&input.stats.study),
         desc = esc(&input.plan.study.description),
-        complete = stats.complete,
-        planned = stats.planned,
-        diverged = stats.diverged,
-        seeds = esc(&super::adaptive::seeds_text(input.decisions, stats.seeds)),
-        note = esc(&super::intervals_note(stats)),
     );
+}
+
+/// The answer a reader acts on, first: the ranking figure (each factor's effect with its
+/// interval, coloured by its claim's verdict), then one plain sentence per factor and
+/// its claim, then the seed noise they are measured against.
+fn answer(h: &mut String, input: &ReportInput<'_>) {
+    if input.ranking.factors.is_empty() {
+        return;
+    }
+    h.push_str("<section id=\"answer\"><h2>The answer</h2>\n");
+    if let Some(fig) = input.ranking_figure {
+        let _ = writeln!(
+            h,
+            "<figure id=\"fig-ranking\">{}<figcaption>{}</figcaption></figure>",
+            strip_xml_header(&fig.svg),
+            esc(&fig.caption),
+        );
+    }
+    h.push_str("<ol class=\"ranking\">\n");
+    for f in &input.ranking.factors {
+        let claim = f
+            .claim
+            .as_ref()
+            .map(|c| format!("<br><span class=\"claim\">Claim {}</span>", esc(&super::words::claim_sentence(c))))
+            .unwrap_or_default();
+        let _ = writeln!(
+            h,
+            "<li class=\"{}\">{}{claim}</li>",
+            if f.distinguishable { "yes" } else { "no" },
+            esc(&super::words::factor_sentence(f))
+        );
+    }
+    h.push_str("</ol>\n");
+    if let Some(line) = super::words::noise_line(input.ranking) {
+        let _ = writeln!(h, "<p>{}</p>", esc(&line));
+    }
+    let _ = writeln!(h, "<p class=\"prov\">{}</p></section>", esc(&input.provenance()));
+}
+
+/// What the numbers are: runs, divergence, seeds, how intervals and tests are made, the
+/// study's wall and compute time.
+fn about(h: &mut String, input: &ReportInput<'_>) {
+    let _ = writeln!(h, "<p>{}</p>", esc(&super::about_line(input)));
 }
 
 /// "How much of the seed noise is the test set?": the study's sentence, the per-level
@@ -159,75 +196,18 @@ fn adaptive_section(h: &mut String, input: &ReportInput<'_>) {
     h.push_str("</section>\n");
 }
 
-/// "Why does accuracy vary here?": the ranked factors, their figure and what the data
-/// says of each claim. Opens the report; absent when the study has no factors.
+/// "Factors and claims in numbers": the claims part by part and the ranking table;
+/// absent when the study has no factors.
 fn ranking_section(h: &mut String, input: &ReportInput<'_>) {
     let Some(ranking_table) = &input.tables.ranking else { return };
     let prov = esc(&input.provenance());
-    h.push_str(
-        "<section id=\"ranking\"><h2>Why does accuracy vary here?</h2>\n<ol class=\"ranking\">\n",
-    );
-    ranked_factors(h, input);
-    h.push_str("</ol>\n");
-    seed_noise(h, input);
+    h.push_str("<section id=\"ranking\"><h2>Factors and claims in numbers</h2>\n");
+    if let Some(t) = &input.tables.claims {
+        let _ = writeln!(h, "{}<p class=\"prov\">{prov}</p>", table(t));
+    }
     let _ = writeln!(h, "{}<p class=\"prov\">{prov}</p>", table(ranking_table));
-    if let Some(fig) = input.ranking_figure {
-        let _ = writeln!(
-            h,
-            "<figure id=\"fig-ranking\">{}<figcaption>{} — {prov}</figcaption></figure>",
-            strip_xml_header(&fig.svg),
-            esc(&fig.caption),
-        );
-    }
-    h.push_str("<h3>What the data says of each claim</h3><ul class=\"claims\">\n");
-    for f in &input.ranking.factors {
-        let _ = writeln!(h, "<li><b>{}</b>: {}</li>", esc(&f.title), esc(&f.finding));
-    }
-    h.push_str("</ul></section>\n");
-}
-
-/// The items of the ranking's list, marked `yes` where the factor's effect is
-/// distinguishable from seed noise.
-fn ranked_factors(h: &mut String, input: &ReportInput<'_>) {
-    for (i, f) in input.ranking.factors.iter().enumerate() {
-        let line = cnnvar_analysis::rank::describe(i + 1, f);
-        let text = line.split_once(". ").map_or(line.as_str(), |(_, t)| t);
-        let _ = writeln!(
-            h,
-            "<li class=\"{}\">{}</li>",
-            if f.distinguishable { "yes" } else { "no" },
-            esc(text)
-        );
-    }
-}
-
-/// The paragraph on the study's seed noise, the yardstick of the ranking, when it is
-/// known.
-fn seed_noise(h: &mut String, input: &ReportInput<'_>) {
-    let r = input.ranking;
-    let Some(sd) = r.noise_sd else { return };
-    let all = r
-        .all_seeds_sd
-        .map(|s| {
-            format!(
-                "; all seeds varying, in the variance-sources experiment: {:.2} points",
-                100.0 * s
-            )
-        })
-        .unwrap_or_default();
-    let split = match (r.floor_sd, r.excess_sd) {
-        (Some(f), Some(e)) => format!(
-            " Of it, {:.2} points is what the test set alone produces (the floor of independent errors; dark band) and {:.2} points, in quadrature, comes from training (the excess; light band).",
-            100.0 * f,
-            100.0 * e
-        ),
-        _ => String::new(),
-    };
-    let _ = writeln!(
-        h,
-        "<p>Seed noise in this study: a standard deviation of {:.2} points of test accuracy between runs that differ only in their seeds (within a level; the median over experiments){all}.{split}</p>",
-        100.0 * sd
-    );
+    let _ = writeln!(h, "<p>{}</p>", esc(cnnvar_analysis::FACTOR_METHOD));
+    h.push_str("</section>\n");
 }
 
 /// One experiment's section: what it tests and found, then its tables and figures,

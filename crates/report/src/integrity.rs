@@ -15,28 +15,43 @@ pub fn store_notes(study_dir: &Path) -> Result<Vec<String>> {
     Ok(notes(&study.plan()?, &study))
 }
 
-/// One sentence per damaged run and per record whose data checksum is not the
-/// study's: the checksum recorded in the study directory
-/// ([`StudyDir::check_study_data`]) or, in a study that recorded none, the one most
-/// of its records share.
+/// One sentence per damaged file of the study directory itself and what the next
+/// sweep does with it ([`StudyDir::damage`], [`StudyDir::remedy`]), per disagreement of
+/// `plan.json` with its study or `study.toml` ([`StudyDir::plan_disagreements`]), per
+/// damaged run, and per record whose data checksum is not the study's: the checksum
+/// recorded in the study directory ([`StudyDir::check_study_data`]) or, in a study that
+/// recorded none, the one most of its records share.
 pub fn notes(plan: &Plan, study: &StudyDir) -> Vec<String> {
-    let mut notes: Vec<String> = plan
-        .damaged(study)
+    let mut notes: Vec<String> = study
+        .damage()
         .into_iter()
-        .map(|(run, damage)| {
-            let files: Vec<String> =
-                damage.iter().map(|d| format!("{} ({})", d.file.display(), d.why)).collect();
+        .map(|d| {
             format!(
-                "run {} ({} {} #{}) is damaged and not counted: {}; the next sweep moves it \
-                 aside and retrains the run",
-                run.run_id,
-                run.experiment,
-                run.level,
-                run.replicate + 1,
-                files.join("; ")
+                "{} is damaged ({}); the next sweep moves it aside: {}",
+                d.file.display(),
+                d.why,
+                study.remedy(&d.file, Some(plan))
             )
         })
         .collect();
+    notes.extend(study.plan_disagreements(plan));
+    notes.extend(plan.damaged(study).into_iter().map(|(run, damage)| {
+        let files: Vec<String> =
+            damage.iter().map(|d| format!("{} ({})", d.file.display(), d.why)).collect();
+        // A damaged spec beside a sound record: the run is complete, and counted.
+        let (what, then) = match study.run(&run.run_id).complete_record() {
+            Some(_) => ("has a damaged file; its record is sound and counted", "writes it again"),
+            None => ("is damaged and not counted", "retrains the run"),
+        };
+        format!(
+            "run {} ({} {} #{}) {what}: {}; the next sweep moves it aside and {then}",
+            run.run_id,
+            run.experiment,
+            run.level,
+            run.replicate + 1,
+            files.join("; ")
+        )
+    }));
     notes.extend(data_notes(plan, study));
     notes
 }

@@ -16,13 +16,15 @@ pub mod figures;
 mod html;
 mod integrity;
 mod markdown;
+pub mod ranking_figure;
 pub mod table;
 mod thumbnails;
+pub mod words;
 
 use std::path::{Path, PathBuf};
 
 use cnnvar_analysis::decisions::StudyDecisions;
-use cnnvar_analysis::rank::{Ranking, apply_sequential, describe, rank};
+use cnnvar_analysis::rank::{Ranking, apply_sequential, rank};
 use cnnvar_analysis::{StudyStats, analyze};
 use cnnvar_core::{Error, Result};
 use cnnvar_store::{Plan, StudyDir, StudyFile};
@@ -42,6 +44,8 @@ pub struct ReportFiles {
     pub summary_csv: PathBuf,
     /// ranking.csv
     pub ranking_csv: PathBuf,
+    /// claims.csv
+    pub claims_csv: PathBuf,
     /// comparisons.csv
     pub comparisons_csv: PathBuf,
     /// The figures directory.
@@ -117,7 +121,9 @@ pub fn decisions(plan: &Plan, study: &StudyDir) -> Option<StudyDecisions> {
 }
 
 /// Analyses the study in `study` and writes the report files into `out` (the same
-/// directory, or another one for a study that cannot be written to).
+/// directory, or another one for a study that cannot be written to, which is created
+/// if need be; nothing is then written into `study`), with an adaptive study's
+/// `decisions.json` and `decisions.csv` from the records.
 pub fn write_report_to(
     study: &StudyDir,
     out: &StudyDir,
@@ -126,6 +132,13 @@ pub fn write_report_to(
     let results = study.results(&plan.runs);
     let stats = analyze(&plan.study, &plan.runs, &results, study.predictions(&results));
     let decisions = decisions(&plan, study);
+    std::fs::create_dir_all(out.path()).map_err(|e| Error::io(out.path(), e))?;
+    // An adaptive study's decisions, from the records as the report's are: an edited
+    // decisions.json does not outlive the next report.
+    if let Some(d) = &decisions {
+        out.write_if_changed(StudyFile::DecisionsJson, &d.to_json()?)?;
+        out.write_if_changed(StudyFile::DecisionsCsv, &d.to_csv()?)?;
+    }
     let mut ranking = rank(&stats);
     if let Some(d) = &decisions {
         apply_sequential(&mut ranking, &adaptive::sequential(d));
@@ -152,6 +165,7 @@ pub fn write_report_to(
         markdown: out.write(StudyFile::ReportMarkdown, markdown::render(&input).as_bytes())?,
         summary_csv: out.write(StudyFile::Summary, &summary_csv(&stats)?)?,
         ranking_csv: out.write(StudyFile::Ranking, &ranking_csv(&stats.study, &ranking)?)?,
+        claims_csv: out.write(StudyFile::Claims, &claims_csv(&stats.study, &stats)?)?,
         comparisons_csv: out.write(StudyFile::Comparisons, &comparisons_csv(&stats)?)?,
         figures: fig_dir,
     };
@@ -167,7 +181,7 @@ fn draw_figures(
     contested: &[ExperimentImages],
 ) -> Result<(Vec<Vec<Figure>>, Option<Figure>)> {
     let ranking_figure =
-        figures::ranking_figure(ranking).map_err(|e| Error::encode("the ranking figure", e))?;
+        ranking_figure::ranking_figure(ranking).map_err(|e| Error::encode("the ranking figure", e))?;
     let mut figures = Vec::new();
     for (i, exp) in stats.experiments.iter().enumerate() {
         let mut figs = figures::experiment_figures(exp)
@@ -204,59 +218,35 @@ fn write_figures<'a>(fig_dir: &Path, figures: impl Iterator<Item = &'a Figure>) 
     Ok(())
 }
 
-/// The ranking as lines for the terminal: `1. Training-set size: 9.5 points (19× seed noise) …`.
-pub fn ranking_lines(ranking: &Ranking) -> Vec<String> {
-    let mut lines: Vec<String> =
-        ranking.factors.iter().enumerate().map(|(i, f)| describe(i + 1, f)).collect();
-    if let Some(sd) = ranking.noise_sd {
-        let split = match (ranking.floor_sd, ranking.excess_sd) {
-            (Some(f), Some(e)) => format!(
-                "; of it, the test set alone {:.2} points and training {:.2} (in quadrature)",
-                100.0 * f,
-                100.0 * e
-            ),
-            _ => String::new(),
-        };
-        lines.push(format!(
-            "seed noise: {:.2} points (sd of test accuracy within levels, median over experiments){split}",
-            100.0 * sd
-        ));
-    }
-    lines
+pub use words::ranking_lines;
+
+/// What the numbers are, in one paragraph: runs complete, divergence, seeds, how the
+/// intervals and tests are made.
+pub(crate) fn about_line(input: &ReportInput<'_>) -> String {
+    let stats = input.stats;
+    format!(
+        "{} of {} runs complete ({} diverged: out of the accuracy statistics, counted as an \
+         outcome of their own); {}. {}",
+        stats.complete,
+        stats.planned,
+        stats.diverged,
+        adaptive::seeds_text(input.decisions, stats.seeds),
+        intervals_note(stats)
+    )
 }
 
-/// `ranking.csv`: one row per factor, ranked.
+/// `ranking.csv`: one row per factor, ranked. In an adaptive experiment the factor
+/// test's fixed-sample p-values are left empty (not valid after data-dependent
+/// stopping): its verdict is its sequential decisions'.
 pub fn ranking_csv(study: &str, ranking: &Ranking) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let e = |e: csv::Error| Error::encode("ranking.csv", e);
-    w.write_record([
-        "study",
-        "rank",
-        "experiment",
-        "title",
-        "levels",
-        "runs",
-        "range",
-        "range_ci_low",
-        "range_ci_high",
-        "sd_of_means",
-        "noise_sd",
-        "noise_ratio",
-        "eta_squared",
-        "eta_squared_ci_low",
-        "eta_squared_ci_high",
-        "anova_p",
-        "kruskal_p",
-        "distinguishable",
-        "best",
-        "worst",
-        "finding",
-        "floor_sd",
-        "excess_sd",
-    ])
-    .map_err(e)?;
+    w.write_record(RANKING_COLUMNS).map_err(e)?;
     let num = |v: Option<f64>| v.map(|x| format!("{x:.6}")).unwrap_or_default();
     for (i, f) in ranking.factors.iter().enumerate() {
+        let fixed = f.sequential.is_none();
+        let design = f.design.map(|d| format!("{d:?}").to_lowercase()).unwrap_or_default();
+        let claim = f.claim.as_ref();
         w.write_record([
             study.to_string(),
             (i + 1).to_string(),
@@ -264,21 +254,30 @@ pub fn ranking_csv(study: &str, ranking: &Ranking) -> Result<Vec<u8>> {
             f.title.clone(),
             f.levels.to_string(),
             f.runs.to_string(),
-            num(Some(f.range)),
-            num(f.range_ci.map(|c| c.0)),
-            num(f.range_ci.map(|c| c.1)),
-            num(Some(f.sd_of_means)),
+            design,
+            f.blocks.to_string(),
+            f.dropped_blocks.to_string(),
+            num(f.effect_sd),
+            num(f.effect_ci.map(|c| c.0)),
+            num(f.effect_ci.map(|c| c.1)),
             num(f.noise_sd),
             num(f.noise_ratio),
-            num(f.eta_squared),
-            num(f.eta_squared_ci.map(|c| c.0)),
-            num(f.eta_squared_ci.map(|c| c.1)),
-            num(f.anova_p),
-            num(f.kruskal_p),
-            f.distinguishable.to_string(),
+            num(f.noise_ratio_ci.map(|c| c.0)),
+            num(f.noise_ratio_ci.map(|c| c.1)),
             f.best.clone(),
             f.worst.clone(),
-            f.finding.clone(),
+            num(f.best_minus_worst),
+            num(f.best_worst_ci.map(|c| c.0)),
+            num(f.best_worst_ci.map(|c| c.1)),
+            num(f.p.filter(|_| fixed)),
+            num(f.p_holm.filter(|_| fixed)),
+            f.rank_test.clone(),
+            num(f.rank_p.filter(|_| fixed)),
+            f.distinguishable.to_string(),
+            f.diverged.iter().map(|d| d.diverged).sum::<usize>().to_string(),
+            num(f.divergence_p),
+            claim.map(|c| c.verdict.words().to_string()).unwrap_or_default(),
+            words::factor_sentence(f),
             num(f.floor_sd),
             num(f.excess_sd),
         ])
@@ -286,6 +285,92 @@ pub fn ranking_csv(study: &str, ranking: &Ranking) -> Result<Vec<u8>> {
     }
     w.into_inner().map_err(|x| Error::encode("ranking.csv", x))
 }
+
+/// The columns of `ranking.csv` (every number in accuracy points).
+pub const RANKING_COLUMNS: [&str; 32] = [
+    "study",
+    "rank",
+    "experiment",
+    "title",
+    "levels",
+    "runs",
+    "design",
+    "blocks",
+    "dropped_blocks",
+    "effect_sd",
+    "effect_ci_low",
+    "effect_ci_high",
+    "noise_sd",
+    "noise_ratio",
+    "noise_ratio_ci_low",
+    "noise_ratio_ci_high",
+    "best",
+    "worst",
+    "best_minus_worst",
+    "best_worst_ci_low",
+    "best_worst_ci_high",
+    "p",
+    "p_holm",
+    "rank_test",
+    "rank_p",
+    "distinguishable",
+    "diverged_runs",
+    "divergence_p",
+    "claim_verdict",
+    "sentence",
+    "floor_sd",
+    "excess_sd",
+];
+
+/// `claims.csv`: one row per claim part, with the claim's verdict repeated.
+pub fn claims_csv(study: &str, stats: &StudyStats) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let e = |e: csv::Error| Error::encode("claims.csv", e);
+    w.write_record(CLAIMS_COLUMNS).map_err(e)?;
+    let num = |v: Option<f64>| v.map(|x| format!("{x:.6}")).unwrap_or_default();
+    for c in stats.experiments.iter().filter_map(|x| x.claim_result.as_ref()) {
+        for (i, p) in c.parts.iter().enumerate() {
+            w.write_record([
+                study.to_string(),
+                c.experiment.clone(),
+                c.claim.clone(),
+                c.verdict.words().to_string(),
+                (i + 1).to_string(),
+                words::part_says(p),
+                p.check.shape.name().to_string(),
+                p.check.outcome.name().to_string(),
+                p.verdict.words().to_string(),
+                p.test.clone(),
+                num(p.estimate),
+                num(p.ci.map(|c| c.0)),
+                num(p.ci.map(|c| c.1)),
+                num(p.p),
+                p.why.clone(),
+            ])
+            .map_err(e)?;
+        }
+    }
+    w.into_inner().map_err(|x| Error::encode("claims.csv", x))
+}
+
+/// The columns of `claims.csv`.
+pub const CLAIMS_COLUMNS: [&str; 15] = [
+    "study",
+    "experiment",
+    "claim",
+    "claim_verdict",
+    "part",
+    "says",
+    "shape",
+    "outcome",
+    "verdict",
+    "test",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "p",
+    "why",
+];
 
 /// `summary.csv`: one row per experiment, level and metric.
 pub fn summary_csv(stats: &StudyStats) -> Result<Vec<u8>> {
@@ -494,21 +579,10 @@ pub(crate) fn p_text(p: Option<f64>) -> String {
     }
 }
 
-/// The protocol experiment's two estimators with the intervals of their spread.
+/// The protocol experiment's two estimators with the intervals of their spread, their
+/// variance ratio and the validation images' share ([`cnnvar_analysis::cv`]).
 pub(crate) fn protocol_line(cv: &cnnvar_analysis::cv::ProtocolStats) -> String {
-    let sd = |s: &cnnvar_analysis::stats::Summary, ci: Option<(f64, f64)>| {
-        let interval = ci
-            .map(|(lo, hi)| format!(" [{:.2}, {:.2}]", 100.0 * lo, 100.0 * hi))
-            .unwrap_or_default();
-        format!("mean {:.2}%, sd {}{interval} points", 100.0 * s.mean, pct(s.sd))
-    };
-    format!(
-        "single split: {}; {}-fold cross-validation: {} ({} replicates).",
-        sd(&cv.single_split, cv.single_split_sd_ci),
-        cv.folds,
-        sd(&cv.k_fold, cv.k_fold_sd_ci),
-        cv.replicates
-    )
+    cv.line()
 }
 
 #[cfg(test)]

@@ -11,6 +11,8 @@ pub fn render(input: &ReportInput<'_>) -> String {
     let prov = input.provenance();
     let mut m = String::new();
     intro(&mut m, input);
+    answer(&mut m, input, &prov);
+    let _ = writeln!(m, "{}\n", super::about_line(input));
     m += &super::integrity::markdown(input);
     ranking_section(&mut m, input, &prov);
     noise_section(&mut m, input, &prov);
@@ -81,16 +83,6 @@ fn intro(m: &mut String, input: &ReportInput<'_>) {
     if !input.plan.study.description.is_empty() {
         let _ = writeln!(m, "{}\n", input.plan.study.description);
     }
-    let _ = writeln!(
-        m,
-        "{} of {} runs complete ({} diverged: left out of the level means, counted at chance accuracy \
-         in comparisons and the ranking); {}. {}\n",
-        stats.complete,
-        stats.planned,
-        stats.diverged,
-        super::adaptive::seeds_text(input.decisions, stats.seeds),
-        super::intervals_note(stats)
-    );
 }
 
 /// "How much of the seed noise is the test set?": the study's sentence, the per-level
@@ -110,24 +102,38 @@ fn noise_section(m: &mut String, input: &ReportInput<'_>, prov: &str) {
     }
 }
 
-/// "Why does accuracy vary here?": the ranked factors, what the data says of each
-/// claim, and the ranking figure; absent when the study has no factors.
-fn ranking_section(m: &mut String, input: &ReportInput<'_>, prov: &str) {
+/// "The answer": the ranking figure, one plain sentence per factor with its claim, the
+/// seed noise; absent when the study has no factors.
+fn answer(m: &mut String, input: &ReportInput<'_>, prov: &str) {
     if input.ranking.factors.is_empty() {
         return;
     }
-    *m += "## Why does accuracy vary here?\n\n";
-    for line in super::ranking_lines(input.ranking) {
-        let _ = writeln!(m, "{line}  ");
-    }
-    *m += "\n";
-    for f in &input.ranking.factors {
-        let _ = writeln!(m, "- **{}**: {}", f.title, f.finding);
-    }
+    *m += "## The answer\n\n";
     if input.ranking_figure.is_some() {
-        *m += "\n![Effect of each factor](figures/ranking.png)\n";
+        *m += "![Effect of each factor](figures/ranking.png)\n\n";
+    }
+    for (i, f) in input.ranking.factors.iter().enumerate() {
+        let _ = writeln!(m, "{}. {}", i + 1, super::words::factor_sentence(f));
+        if let Some(c) = &f.claim {
+            let _ = writeln!(m, "   _Claim {}_", super::words::claim_sentence(c));
+        }
+    }
+    if let Some(line) = super::words::noise_line(input.ranking) {
+        let _ = writeln!(m, "\n{line}");
     }
     let _ = writeln!(m, "\n_{prov}_\n");
+}
+
+/// "Factors and claims in numbers": the claims part by part and the ranking table.
+fn ranking_section(m: &mut String, input: &ReportInput<'_>, prov: &str) {
+    let Some(ranking_table) = &input.tables.ranking else { return };
+    *m += "## Factors and claims in numbers\n\n";
+    if let Some(t) = &input.tables.claims {
+        *m += &table(t);
+        let _ = writeln!(m, "\n_{prov}_\n");
+    }
+    *m += &table(ranking_table);
+    let _ = writeln!(m, "\n_{prov}_\n\n{}\n", cnnvar_analysis::FACTOR_METHOD);
 }
 
 /// One experiment's section: what it tests and found (and, in an adaptive study, where
@@ -210,19 +216,10 @@ mod tests {
             run_id: run.run_id.clone(),
             test_accuracy: if diverged { 0.1 } else { 0.85 + 0.01 * run.replicate as f64 },
             test_loss: if diverged { f64::NAN } else { 0.4 },
-            train_accuracy: 0.9,
-            train_loss: 0.3,
             per_class_accuracy: vec![0.85; 10],
-            epochs: vec![],
             diverged,
             error: diverged.then(|| "loss became NaN at epoch 1, batch 2 of 4".to_string()),
-            train_examples: 1,
-            test_examples: 1,
-            params: 1,
-            flops: 1,
-            seconds: 1.0,
-            spec: run.spec.clone(),
-            provenance: Provenance::default(),
+            ..cnnvar_core::testing::record_of(&run.spec)
         }
     }
 
@@ -244,6 +241,7 @@ mod tests {
             diverged: 3,
             seeds: 3,
             test_set_noise: None,
+            time: None,
             experiments: vec![exp],
         };
         let ranking = rank(&stats);
@@ -293,6 +291,7 @@ mod tests {
             diverged: 0,
             seeds: 3,
             test_set_noise: None,
+            time: None,
             experiments: vec![exp],
         };
         let decisions = super::super::adaptive::tests::decisions();

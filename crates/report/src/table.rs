@@ -125,6 +125,8 @@ impl From<usize> for Cell {
 pub struct Tables {
     /// The factors ranked ([`ranking`]), when the study has factors.
     pub ranking: Option<Table>,
+    /// The claims part by part ([`claims`]), when the study states claims.
+    pub claims: Option<Table>,
     /// The diverged runs ([`diverged`]), when some diverged.
     pub diverged: Option<Table>,
     /// How much of each level's seed noise is the test set ([`test_set_noise`]), when
@@ -142,6 +144,7 @@ impl Tables {
     pub fn new(stats: &StudyStats, ranking: &Ranking) -> Self {
         Tables {
             ranking: (!ranking.factors.is_empty()).then(|| self::ranking(ranking)),
+            claims: claims(stats),
             diverged: diverged(stats),
             noise: test_set_noise(stats),
             without_predictions: without_predictions(stats),
@@ -157,48 +160,54 @@ pub fn experiment(exp: &ExperimentStats) -> Vec<Table> {
 }
 
 /// "Factors ranked by effect on test accuracy": one row per factor, largest effect
-/// first. Only the HTML report has it (the Markdown report lists the same ranking).
+/// first (the ranking's numbers are in points; cells of proportions take them / 100).
 pub fn ranking(r: &Ranking) -> Table {
     let columns = vec![
         Column::number("#"),
         Column::text("factor"),
+        Column::text("claim"),
         Column::number("levels"),
         Column::number("runs"),
-        Column::number("effect (pts)"),
+        Column::number("effect sd (pts)"),
         Column::number("95% CI"),
         Column::number("× seed noise"),
         Column::number("seed sd (pts)"),
         Column::number("test set (pts)"),
         Column::number("training (pts)"),
-        Column::number("η² (%)"),
-        Column::number("η² 95% CI"),
-        Column::number("ANOVA p"),
-        Column::number("Kruskal–Wallis p"),
         Column::text("best"),
         Column::text("worst"),
+        Column::number("best − worst (pts)"),
+        Column::number("95% CI, all pairs"),
+        Column::number("p (Holm)"),
+        Column::number("rank test p"),
+        Column::number("diverged"),
     ];
+    let pts = |v: Option<f64>| Cell::Percent(v.map(|x| x / 100.0));
     let rows = r
         .factors
         .iter()
         .enumerate()
         .map(|(i, f)| {
+            let fixed = f.sequential.is_none();
             vec![
                 Cell::from(i + 1),
                 Cell::from(f.title.as_str()),
+                Cell::from(f.claim.as_ref().map_or("–", |c| c.verdict.words())),
                 Cell::from(f.levels),
                 Cell::from(f.runs),
-                Cell::Percent(Some(f.range)),
-                Cell::Interval(f.range_ci),
+                pts(f.effect_sd),
+                Cell::Interval(f.effect_ci.map(|(a, b)| (a / 100.0, b / 100.0))),
                 Cell::Number { value: f.noise_ratio, decimals: 1 },
-                Cell::Percent(f.noise_sd),
-                Cell::Percent(f.floor_sd),
-                Cell::Percent(f.excess_sd),
-                Cell::Percent(f.eta_squared),
-                Cell::Interval(f.eta_squared_ci),
-                Cell::P(f.anova_p),
-                Cell::P(f.kruskal_p),
+                pts(f.noise_sd),
+                pts(f.floor_sd),
+                pts(f.excess_sd),
                 Cell::from(f.best.as_str()),
                 Cell::from(f.worst.as_str()),
+                pts(f.best_minus_worst),
+                Cell::Interval(f.best_worst_ci.map(|(a, b)| (a / 100.0, b / 100.0))),
+                Cell::P(f.p_holm.filter(|_| fixed)),
+                Cell::P(f.rank_p.filter(|_| fixed)),
+                Cell::from(f.diverged.iter().map(|d| d.diverged).sum::<usize>()),
             ]
         })
         .collect();
@@ -208,6 +217,50 @@ pub fn ranking(r: &Ranking) -> Table {
         columns,
         rows,
     }
+}
+
+/// "Claims, part by part": one row per part of each claim, with its test and verdict.
+pub fn claims(stats: &StudyStats) -> Option<Table> {
+    let columns = vec![
+        Column::text("experiment"),
+        Column::text("claim part"),
+        Column::text("outcome"),
+        Column::text("verdict"),
+        Column::number("estimate (pts)"),
+        Column::number("95% CI"),
+        Column::number("p"),
+        Column::text("test"),
+        Column::text("why"),
+    ];
+    let rows: Vec<Vec<Cell>> = stats
+        .experiments
+        .iter()
+        .filter_map(|e| e.claim_result.as_ref())
+        .flat_map(|c| {
+            c.parts.iter().map(move |p| {
+                vec![
+                    Cell::from(c.experiment.as_str()),
+                    Cell::from(crate::words::part_says(p)),
+                    Cell::from(crate::words::outcome_words(p.check.outcome)),
+                    Cell::Verdict {
+                        text: p.verdict.words().into(),
+                        yes: p.verdict == cnnvar_analysis::claims::Verdict::Supported,
+                    },
+                    Cell::Number { value: p.estimate, decimals: 2 },
+                    Cell::Interval(p.ci.map(|(a, b)| (a / 100.0, b / 100.0))),
+                    Cell::P(p.p),
+                    Cell::from(p.test.as_str()),
+                    Cell::from(p.why.as_str()),
+                ]
+            })
+        })
+        .collect();
+    (!rows.is_empty()).then(|| Table {
+        class: "claims",
+        caption: Some("Claims, part by part".into()),
+        columns,
+        rows,
+    })
 }
 
 /// Test accuracy, loss and generalisation gap of each level of `exp`; the gap's

@@ -1,7 +1,8 @@
 //! `results.csv`: one row per planned run with a complete record. Its spec columns are
 //! [`RunSpec::fields`] in order, filled from the spec's serialised form, so a field added
 //! to the spec is a column without further edits; an unset optional field is an empty
-//! cell.
+//! cell. Its `diverged` column is the divergence rule the analysis uses
+//! (`RunRecord::divergence`), not the worker's non-finite-loss flag.
 
 use cnnvar_core::study::PlannedRun;
 use cnnvar_core::{Error, Result, RunRecord, RunSpec};
@@ -50,7 +51,7 @@ fn results_row(study: &str, run: &PlannedRun, rec: &RunRecord) -> Vec<String> {
         rec.test_loss.to_string(),
         rec.train_accuracy.to_string(),
         rec.train_loss.to_string(),
-        rec.diverged.to_string(),
+        rec.divergence().is_some().to_string(),
         format!("{:.3}", rec.seconds),
     ]);
     row

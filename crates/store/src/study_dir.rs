@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use cnnvar_core::{Error, Predictions, Result, RunRecord, write_atomic};
 
-use crate::{Plan, PlannedRun, RunDir, StudyData};
+use crate::{Plan, PlannedRun, Repair, RunDir, StudyData};
 
 /// A file (or folder) of a study directory, besides the run directories.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,6 +25,8 @@ pub enum StudyFile {
     Summary,
     /// `ranking.csv`: the factors ranked.
     Ranking,
+    /// `claims.csv`: each claim part with its test and verdict.
+    Claims,
     /// `comparisons.csv`: one row per compared pair of levels.
     Comparisons,
     /// `report.html`.
@@ -50,6 +52,7 @@ impl StudyFile {
             StudyFile::DecisionsCsv => "decisions.csv",
             StudyFile::Summary => "summary.csv",
             StudyFile::Ranking => "ranking.csv",
+            StudyFile::Claims => "claims.csv",
             StudyFile::Comparisons => "comparisons.csv",
             StudyFile::ReportHtml => "report.html",
             StudyFile::ReportMarkdown => "report.md",
@@ -106,14 +109,25 @@ impl StudyDir {
                 Error::io(&p, e)
             }
         })?;
-        serde_json::from_str(&text)
-            .map_err(|e| Error::data(&p, format!("unreadable plan (line {}): {e}", e.line())))
+        serde_json::from_str(&text).map_err(|e| {
+            Error::data(
+                &p,
+                format!(
+                    "unreadable plan (line {}): {e}; the next sweep of the study file moves it \
+                     aside and plans the study again",
+                    e.line()
+                ),
+            )
+        })
     }
 
     /// Writes the skeleton of `plan`: `plan.json`, `study.toml` and every run's
-    /// directory with its `spec.json`. Existing runs are untouched.
-    pub fn lay_out(&self, plan: &Plan) -> Result<()> {
+    /// directory with its `spec.json`. Existing runs are untouched. Damaged files of the
+    /// study directory itself are moved aside first, and rebuilt where they can be
+    /// ([`StudyDir::repair`]); returns what was moved.
+    pub fn lay_out(&self, plan: &Plan) -> Result<Vec<Repair>> {
         std::fs::create_dir_all(&self.path).map_err(|e| Error::io(&self.path, e))?;
+        let repairs = self.repair(plan)?;
         let json = serde_json::to_string_pretty(plan)
             .map_err(|e| Error::encode(StudyFile::Plan.name(), e))?;
         self.write_if_changed(StudyFile::Plan, json.as_bytes())?;
@@ -123,14 +137,14 @@ impl StudyDir {
         for run in plan.unique_runs() {
             RunDir::create(&self.path, &run.spec)?;
         }
-        Ok(())
+        Ok(repairs)
     }
 
-    /// Every run of `runs` paired with its record, where the record exists and is sound.
+    /// Every run of `runs` paired with its record, where the run is complete and sound
+    /// ([`RunDir::complete_record`]): a damaged run is in no result, no statistic and no
+    /// decision.
     pub fn results<'a>(&self, runs: &'a [PlannedRun]) -> Vec<(&'a PlannedRun, RunRecord)> {
-        runs.iter()
-            .filter_map(|r| Some((r, self.run(&r.run_id).read_record().ok().flatten()?)))
-            .collect()
+        runs.iter().filter_map(|r| Some((r, self.run(&r.run_id).complete_record()?))).collect()
     }
 
     /// The stored predictions of each of `results` that has them, by run id. Runs
@@ -152,9 +166,16 @@ impl StudyDir {
     /// Writes `results.csv` for `plan`, replacing any earlier one (so runs whose record
     /// is gone drop out); returns the rows written.
     pub fn write_results_csv(&self, plan: &Plan) -> Result<usize> {
+        self.write_results_csv_to(plan, self)
+    }
+
+    /// Writes `results.csv` of `plan`'s runs in this study directory into `out` (this
+    /// directory, or another for a study that cannot be written to); returns the rows
+    /// written.
+    pub fn write_results_csv_to(&self, plan: &Plan, out: &StudyDir) -> Result<usize> {
         let rows = self.results(&plan.runs);
         let bytes = crate::results::results_csv(&plan.study.name, &rows)?;
-        self.write(StudyFile::Results, &bytes)?;
+        out.write(StudyFile::Results, &bytes)?;
         Ok(rows.len())
     }
 

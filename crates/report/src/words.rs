@@ -1,0 +1,167 @@
+//! The verdicts in words: one plain sentence per factor, one per claim and claim part.
+//! The statistics (`cnnvar-analysis`) return numbers and outcomes; the English is here.
+
+use cnnvar_analysis::claims::{ClaimResult, PartResult, Verdict};
+use cnnvar_analysis::rank::{FactorEffect, Ranking, SequentialOutcome, divergence_text};
+use cnnvar_core::study::{ClaimOutcome, ClaimShape, TrendDirection};
+
+/// `p < 0.001`, `p = 0.042`.
+pub fn p_text(p: f64) -> String {
+    if p < 0.001 { "p < 0.001".into() } else { format!("p = {p:.3}") }
+}
+
+/// ` [lo, hi]` (one decimal), or nothing.
+fn interval(ci: Option<(f64, f64)>) -> String {
+    ci.map(|(lo, hi)| format!(" [{lo:.1}, {hi:.1}]")).unwrap_or_default()
+}
+
+/// How a factor moves accuracy, in one plain sentence (numbers in points).
+pub fn factor_sentence(f: &FactorEffect) -> String {
+    let spread = match (f.effect_sd, f.noise_ratio) {
+        (Some(sd), Some(r)) => format!(
+            "its levels' true means spread by {sd:.2} points{} ({r:.1}× seed noise{})",
+            interval(f.effect_ci),
+            f.noise_ratio_ci.map(|(lo, hi)| format!(" [{lo:.1}, {hi:.1}]")).unwrap_or_default()
+        ),
+        _ => "its spread cannot be estimated".into(),
+    };
+    let best = match f.best_minus_worst {
+        Some(d) if !f.best.is_empty() => format!(
+            "; best {} against worst {}: {d:.1} points{} (valid over every pair)",
+            f.best,
+            f.worst,
+            interval(f.best_worst_ci)
+        ),
+        _ => String::new(),
+    };
+    let verdict = match &f.sequential {
+        Some(s) => sequential_words(s.outcome, s.delta, s.seeds),
+        None => match (f.p_holm.or(f.p), f.distinguishable) {
+            (Some(p), true) => format!("the levels differ ({}, {p_text_holm})", test_name(f), p_text_holm = holm(p)),
+            (Some(p), false) => format!(
+                "not distinguishable from seed noise ({}, {})",
+                test_name(f),
+                holm(p)
+            ),
+            (None, _) => "too few runs to test".into(),
+        },
+    };
+    let diverged = if f.diverged.is_empty() {
+        String::new()
+    } else {
+        let p = f.divergence_p.map(|p| format!(", exact test of equal rates {}", p_text(p))).unwrap_or_default();
+        format!(" Divergence, counted apart from accuracy: {}{p}.", divergence_text(&f.diverged))
+    };
+    format!("{}: {verdict}; {spread}{best}.{diverged}", f.title)
+}
+
+fn holm(p: f64) -> String {
+    format!("{} after Holm over the study's factors", p_text(p))
+}
+
+fn test_name(f: &FactorEffect) -> &'static str {
+    match f.design {
+        Some(cnnvar_analysis::factor::FactorDesign::Blocked) => "block ANOVA over paired seeds",
+        Some(cnnvar_analysis::factor::FactorDesign::Independent) => "one-way ANOVA",
+        None => "no test",
+    }
+}
+
+/// What adaptive seeding decided of a factor, in words.
+pub fn sequential_words(outcome: SequentialOutcome, delta: f64, seeds: usize) -> String {
+    match outcome {
+        SequentialOutcome::Different => "decided different by adaptive seeding".into(),
+        SequentialOutcome::Equivalent => format!("no effect beyond ±{delta} points (adaptive seeding)"),
+        SequentialOutcome::Undecided => format!("not resolved at {seeds} seeds, the most the study allows"),
+        SequentialOutcome::Open => format!("still open at {seeds} seeds"),
+    }
+}
+
+/// The ranking as lines for the terminal: `1. Training-set size: …`, then the seed
+/// noise.
+pub fn ranking_lines(ranking: &Ranking) -> Vec<String> {
+    let mut lines: Vec<String> = ranking
+        .factors
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let claim = f.claim.as_ref().map(|c| format!(" Claim: {}.", c.verdict.words())).unwrap_or_default();
+            format!("{}. {}{claim}", i + 1, factor_sentence(f))
+        })
+        .collect();
+    if let Some(line) = noise_line(ranking) {
+        lines.push(line);
+    }
+    lines
+}
+
+/// The study's seed noise in one line.
+pub fn noise_line(ranking: &Ranking) -> Option<String> {
+    let sd = ranking.noise_sd?;
+    let split = match (ranking.floor_sd, ranking.excess_sd) {
+        (Some(f), Some(e)) => format!("; of it, the test set alone {f:.2} points and training {e:.2} (in quadrature)"),
+        _ => String::new(),
+    };
+    Some(format!(
+        "Seed noise: {sd:.2} points (one run's sd within its level and seed block, diverged runs out, median over the factor experiments){split}."
+    ))
+}
+
+/// What a claim part says, in words: its own words when the study gives them, else its
+/// shape.
+pub fn part_says(p: &PartResult) -> String {
+    if let Some(s) = &p.check.says {
+        return s.clone();
+    }
+    let of = match p.check.outcome {
+        ClaimOutcome::TestAccuracy => String::new(),
+        o => format!(" ({})", outcome_words(o)),
+    };
+    let shape = match &p.check.shape {
+        ClaimShape::Differs => "the levels differ".to_string(),
+        ClaimShape::Best { level } => format!("{level} is best"),
+        ClaimShape::Worst { level } => format!("{level} is worst"),
+        ClaimShape::Beats { level, over } => format!("{level} beats {over}"),
+        ClaimShape::Trend { direction: TrendDirection::Increasing } => "rises along the factor".into(),
+        ClaimShape::Trend { direction: TrendDirection::Decreasing } => "falls along the factor".into(),
+        ClaimShape::Peak => "the best level lies inside the range".into(),
+        ClaimShape::Equivalent => "every level within the margin".into(),
+        ClaimShape::LessThan { experiment } => format!("moves accuracy less than {experiment}"),
+    };
+    format!("{shape}{of}")
+}
+
+/// An outcome in words.
+pub fn outcome_words(o: ClaimOutcome) -> &'static str {
+    match o {
+        ClaimOutcome::TestAccuracy => "test accuracy",
+        ClaimOutcome::Gap => "train − test gap",
+        ClaimOutcome::RareClasses => "accuracy on the rare classes",
+        ClaimOutcome::Divergence => "divergence rate",
+    }
+}
+
+/// One claim part: `"too big overfits": Contradicted — the end level 128 beats every
+/// level inside the range (0.4 points [0.1, 0.7], paired t, p = 0.02)`.
+pub fn part_sentence(p: &PartResult) -> String {
+    let numbers = match (p.estimate, p.p) {
+        (Some(e), Some(pv)) => format!(" ({e:.2} points{}, {}, {})", interval(p.ci), p.test, p_text(pv)),
+        (Some(e), None) => format!(" ({e:.2} points{}, {})", interval(p.ci), p.test),
+        (None, Some(pv)) => format!(" ({}, {})", p.test, p_text(pv)),
+        (None, None) => format!(" ({})", p.test),
+    };
+    format!("\"{}\": {} — {}{numbers}", part_says(p), p.verdict.words(), p.why)
+}
+
+/// A claim with its verdict: `Supported: "…"`, and its parts when it has several.
+pub fn claim_sentence(c: &ClaimResult) -> String {
+    let parts: Vec<String> = c.parts.iter().map(part_sentence).collect();
+    let verdict = match (c.verdict, c.parts.len()) {
+        (Verdict::Contradicted, n) if n > 1 => {
+            let k = c.parts.iter().filter(|p| p.verdict == Verdict::Contradicted).count();
+            format!("Contradicted ({k} of {n} parts)")
+        }
+        (v, _) => v.words().to_string(),
+    };
+    format!("{verdict}: \"{}\" — {}", c.claim, parts.join("; "))
+}
