@@ -284,8 +284,12 @@ fn trend(d: &Data<'_>, exp: &Experiment, check: &ClaimCheck, direction: TrendDir
     };
     let Some(s) = slope_trend(&x, &y, dir, ALPHA) else { return not_enough(check) };
     let want = if direction == TrendDirection::Increasing { 1.0 } else { -1.0 };
-    let step = if log { "per doubling" } else { "per unit" };
-    let per = if log { std::f64::consts::LN_2 } else { 1.0 };
+    let (lo_x, hi_x) = x.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+    let (step, per) = if log {
+        ("per doubling of the level".to_string(), std::f64::consts::LN_2)
+    } else {
+        (format!("across the range of levels ({lo_x} to {hi_x})"), hi_x - lo_x)
+    };
     let (lo, hi) = (s.ci.0 * want * per, s.ci.1 * want * per);
     let (lo, hi) = (lo.min(hi), lo.max(hi));
     let reversal = neighbour_reversal(d, &x, want * sign);

@@ -97,8 +97,10 @@ impl DivergenceTest {
 /// The table `y[level][block]` (points) of the replicates every level has a run of
 /// that did not diverge, and how many replicates were left out.
 pub fn blocked_table(levels: &[&LevelStats]) -> (Vec<Vec<f64>>, Vec<usize>, usize) {
-    let mut all: Vec<usize> =
-        levels.iter().flat_map(|l| l.outcomes.iter().map(|o| o.replicate)).collect();
+    let mut all: Vec<usize> = levels
+        .iter()
+        .flat_map(|l| l.outcomes.iter().map(|o| o.replicate).chain(l.scored_replicates.iter().copied()))
+        .collect();
     all.sort_unstable();
     all.dedup();
     let has = |l: &LevelStats, r: usize| l.scored_replicates.contains(&r);

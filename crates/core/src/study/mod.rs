@@ -149,10 +149,11 @@ pub struct Experiment {
 
 impl Experiment {
     /// The parts its claim is tested by: the file's `checks`; else, for a factor
-    /// experiment, that the levels differ, and that `expect_best` is best when it names
-    /// a level.
+    /// experiment (not a protocol one, which compares estimates, not levels), that the
+    /// levels differ, and that `expect_best` is best when it names a level.
     pub fn claim_checks(&self) -> Vec<ClaimCheck> {
-        if !self.checks.is_empty() || self.kind != ExperimentKind::Factor {
+        if !self.checks.is_empty() || self.kind != ExperimentKind::Factor || is_protocol(&self.factors)
+        {
             return self.checks.clone();
         }
         let check = |shape| ClaimCheck { says: None, shape, outcome: ClaimOutcome::TestAccuracy };
