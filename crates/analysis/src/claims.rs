@@ -512,3 +512,150 @@ fn test_part(d: &Data<'_>, planned: &Experiment, check: &ClaimCheck, others: &[E
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cnnvar_core::study::{ExperimentKind, Level, parse};
+
+    /// An experiment on `lr` with `levels` (label, accuracy per replicate; `None` a
+    /// diverged run), paired seeds, planned as a study file would plan it.
+    fn experiment(levels: &[(&str, &[Option<f64>])], checks: &str) -> (ExperimentStats, Experiment) {
+        let values: Vec<&str> = levels.iter().map(|l| l.0).collect();
+        let text = format!(
+            "seeds = 5\n[[experiment]]\nname = \"e\"\nvary = {{ lr = [{}] }}\nchecks = [{checks}]\n",
+            values.join(", ")
+        );
+        let study = parse(&text, std::path::Path::new("s.toml")).expect("parses");
+        let planned = study.experiments[0].clone();
+        let stats_levels: Vec<LevelStats> = levels
+            .iter()
+            .map(|(label, acc)| {
+                let outcomes: Vec<RunOutcome> = acc
+                    .iter()
+                    .enumerate()
+                    .map(|(r, a)| RunOutcome {
+                        replicate: r,
+                        diverged: a.is_none(),
+                        test_accuracy: a.unwrap_or(0.1),
+                        gap: 0.1 - a.unwrap_or(0.0) / 10.0,
+                        per_class: vec![a.unwrap_or(0.1); 10],
+                        ..Default::default()
+                    })
+                    .collect();
+                let ok: Vec<(usize, f64)> =
+                    acc.iter().enumerate().filter_map(|(r, a)| a.map(|a| (r, a))).collect();
+                LevelStats {
+                    label: planned.levels.iter().find(|l: &&Level| l.label == *label).map_or(label.to_string(), |l| l.label.clone()),
+                    complete: acc.len(),
+                    diverged: acc.iter().filter(|a| a.is_none()).count(),
+                    outcomes,
+                    scored_accuracies: ok.iter().map(|x| x.1).collect(),
+                    scored_replicates: ok.iter().map(|x| x.0).collect(),
+                    ..Default::default()
+                }
+            })
+            .collect();
+        let factor = crate::factor::factor_test(&stats_levels, true);
+        let stats = ExperimentStats {
+            name: "e".into(),
+            title: "E".into(),
+            claim: Some("claim".into()),
+            expect_best: None,
+            kind: ExperimentKind::Factor,
+            factors: vec!["lr".into()],
+            divergence: crate::factor::divergence_test(&stats_levels),
+            levels: stats_levels,
+            pairs: vec![],
+            paired_seeds: true,
+            ordered_factor: None,
+            trend: None,
+            sources: vec![],
+            headline: String::new(),
+            learning_curve: None,
+            cross_validation: None,
+            class_names: vec![],
+            factor,
+            claim_result: None,
+        };
+        (stats, planned)
+    }
+
+    fn verdicts(levels: &[(&str, &[Option<f64>])], checks: &str) -> Vec<Verdict> {
+        let (stats, planned) = experiment(levels, checks);
+        let c = test_claim(&stats, &planned, &[], 0.5).expect("a claim");
+        c.parts.iter().map(|p| p.verdict).collect()
+    }
+
+    const SEEDS: [f64; 5] = [0.0, 0.004, -0.003, 0.002, -0.001];
+
+    fn level(mean: f64, jitter: f64) -> Vec<Option<f64>> {
+        SEEDS.iter().enumerate().map(|(i, s)| Some(mean + s + jitter * ((i % 2) as f64 - 0.5))).collect()
+    }
+
+    /// Accuracy rising to the widest level: "too small underfits" is supported, "too big
+    /// overfits" (a peak inside the range) contradicted; a real peak is supported.
+    #[test]
+    fn a_peak_claim_is_contradicted_by_a_monotone_rise_and_supported_by_a_peak() {
+        let (a, b, c, d) = (level(0.85, 0.001), level(0.87, 0.002), level(0.88, 0.001), level(0.89, 0.002));
+        let rising = [("8", a.as_slice()), ("16", b.as_slice()), ("32", c.as_slice()), ("64", d.as_slice())];
+        let checks = "{ shape = \"beats\", level = \"32\", over = \"8\" }, { shape = \"peak\" }";
+        assert_eq!(verdicts(&rising, checks), [Verdict::Supported, Verdict::Contradicted]);
+        let peaked = [("8", a.as_slice()), ("16", d.as_slice()), ("32", c.as_slice()), ("64", a.as_slice())];
+        assert_eq!(verdicts(&peaked, "{ shape = \"peak\" }"), [Verdict::Supported]);
+        let flat = [("8", a.as_slice()), ("16", a.as_slice()), ("32", a.as_slice())];
+        assert_eq!(verdicts(&flat, "{ shape = \"peak\" }"), [Verdict::NotResolved]);
+    }
+
+    /// A trend in the stated direction is supported, the other way contradicted, and a
+    /// resolved reversal between neighbours contradicts "monotone".
+    #[test]
+    fn trends_are_tested_in_their_stated_direction() {
+        let (a, b, c) = (level(0.80, 0.001), level(0.84, 0.002), level(0.88, 0.001));
+        let up = [("0.001", a.as_slice()), ("0.01", b.as_slice()), ("0.1", c.as_slice())];
+        let inc = "{ shape = \"trend\", direction = \"increasing\" }";
+        let dec = "{ shape = \"trend\", direction = \"decreasing\" }";
+        assert_eq!(verdicts(&up, inc), [Verdict::Supported]);
+        assert_eq!(verdicts(&up, dec), [Verdict::Contradicted]);
+        let bump = [("0.001", a.as_slice()), ("0.01", c.as_slice()), ("0.1", b.as_slice()), ("1", c.as_slice())];
+        assert_eq!(verdicts(&bump, inc), [Verdict::Contradicted], "c → b is a resolved fall");
+    }
+
+    /// A named best level that another level beats is contradicted; one that beats all
+    /// is supported; close levels leave it not resolved.
+    #[test]
+    fn best_levels_and_beats() {
+        let (a, b) = (level(0.80, 0.001), level(0.85, 0.002));
+        let two = [("0.1", a.as_slice()), ("0.01", b.as_slice())];
+        assert_eq!(verdicts(&two, "{ shape = \"best\", level = \"0.01\" }"), [Verdict::Supported]);
+        assert_eq!(verdicts(&two, "{ shape = \"best\", level = \"0.1\" }"), [Verdict::Contradicted]);
+        assert_eq!(
+            verdicts(&two, "{ shape = \"beats\", level = \"0.1\", over = \"0.01\" }"),
+            [Verdict::Contradicted]
+        );
+        let near = level(0.8005, 0.006);
+        let close = [("0.1", a.as_slice()), ("0.01", near.as_slice())];
+        assert_eq!(verdicts(&close, "{ shape = \"best\", level = \"0.01\" }"), [Verdict::NotResolved]);
+    }
+
+    /// Divergence is an outcome of its own: a level that always diverges differs in its
+    /// rate, exactly tested, while its accuracy is left out.
+    #[test]
+    fn divergence_rates_are_an_outcome() {
+        let ok = level(0.85, 0.001);
+        let wild = [None; 5];
+        let levels = [("0.001", ok.as_slice()), ("10", wild.as_slice())];
+        let checks = "{ shape = \"differs\", outcome = \"divergence\" }, { shape = \"best\", level = \"0.001\", outcome = \"divergence\" }";
+        assert_eq!(verdicts(&levels, checks), [Verdict::Supported, Verdict::Supported]);
+    }
+
+    /// Two parts, one contradicted: the claim is contradicted.
+    #[test]
+    fn parts_combine() {
+        use Verdict::*;
+        assert_eq!(Verdict::combine([Supported, Supported]), Supported);
+        assert_eq!(Verdict::combine([Supported, Contradicted]), Contradicted);
+        assert_eq!(Verdict::combine([Supported, NotResolved]), NotResolved);
+        assert_eq!(Verdict::combine([]), NotResolved);
+    }
+}

@@ -299,3 +299,46 @@ fn variance_sources_need_a_random_subset() {
     .unwrap();
     assert_eq!(s.experiments[0].levels.len(), 4);
 }
+
+/// Claims as parts: each shape with its levels checked, at its line; `margin` in points.
+#[test]
+fn claim_checks_are_parsed_and_checked() {
+    use crate::study::{ClaimOutcome, ClaimShape};
+    let study = |checks: &str| {
+        format!(
+            "margin = 0.8\n[[experiment]]\nname = \"w\"\nvary = {{ train_size = [8, 16, 32] }}\n\
+             checks = [{checks}]\n[[experiment]]\nname = \"b\"\nvary = {{ batch_size = [8, 16] }}\n"
+        )
+    };
+    let ok = study(
+        "{ says = \"too big overfits\", shape = \"peak\" }, \
+         { shape = \"beats\", level = \"32\", over = \"8\", outcome = \"gap\" }, \
+         { shape = \"trend\", direction = \"increasing\" }, { shape = \"less-than\", experiment = \"b\" }",
+    );
+    let s = parse(&ok, Path::new("s.toml")).expect("parses");
+    assert_eq!(s.margin, 0.8);
+    let checks = &s.experiments[0].checks;
+    assert_eq!(checks.len(), 4);
+    assert_eq!(checks[0].says.as_deref(), Some("too big overfits"));
+    assert_eq!(checks[0].shape, ClaimShape::Peak);
+    assert_eq!(checks[1].outcome, ClaimOutcome::Gap);
+    assert_eq!(checks[3].shape, ClaimShape::LessThan { experiment: "b".into() });
+    // Without checks, the default parts: the levels differ.
+    assert_eq!(s.experiments[1].claim_checks()[0].shape, ClaimShape::Differs);
+    for (bad, says) in [
+        ("{ shape = \"best\", level = \"4\" }", "`level = \"4\"` is not a level; levels: 8, 16, 32"),
+        ("{ shape = \"peek\" }", "unknown shape `peek`"),
+        ("{ shape = \"trend\" }", "`direction = \"increasing\"`"),
+        ("{ shape = \"less-than\", experiment = \"w\" }", "not another experiment"),
+        ("{ shape = \"peak\", outcome = \"divergence\" }", "divergence rate can be tested with"),
+        ("{ shape = \"differs\", size = 3 }", "unknown key `size`"),
+    ] {
+        let e = err(&study(bad));
+        assert!(e.contains("s.toml:5") && e.contains("`checks`") && e.contains(says), "{e}");
+    }
+    let e = err("margin = 101\n[[experiment]]\nname = \"a\"\nvary = { lr = [0.1] }\n");
+    assert!(e.contains("s.toml:1") && e.contains("`margin`") && e.contains("at most 100"), "{e}");
+    // A trend needs ordered numeric levels.
+    let e = err("[[experiment]]\nname = \"o\"\nvary = { optimizer = [\"sgd\", \"adam\"] }\nchecks = [{ shape = \"trend\", direction = \"increasing\" }]\n");
+    assert!(e.contains("ordered numbers"), "{e}");
+}
