@@ -53,9 +53,13 @@ pub struct FactorTest {
     pub rank_test: &'static str,
     /// Its p-value.
     pub rank_p: Option<f64>,
-    /// The noise-corrected between-level sd with its interval and its ratio to the
-    /// seed noise (one run's sd within a level, and block).
+    /// The noise-corrected between-level sd with its interval (its `ratio` is to the
+    /// residual noise `√MS_error`, a run's sd around its level and seed block).
     pub spread: Option<LevelSpread>,
+    /// The seed noise a reader sees: the sd between the seeds of one level, pooled over
+    /// levels (`√((SS_block + SS_error)/(df_block + df_error))` blocked; `√MS_error`
+    /// without blocks), diverged runs out.
+    pub seed_sd: Option<f64>,
     /// The best level against the worst, with an interval valid over every pair.
     pub best_worst: Option<BestWorstLevels>,
 }
@@ -141,8 +145,15 @@ fn blocked_test(levels: &[&LevelStats]) -> Option<FactorTest> {
         rank_test: "friedman",
         rank_p: friedman(&y).map(|f| f.p),
         spread: level_spread(&anova, ALPHA),
+        seed_sd: seed_sd(&anova),
         best_worst,
     })
+}
+
+/// The sd between seeds within a level, pooled over levels.
+fn seed_sd(a: &BlockAnova) -> Option<f64> {
+    let df = a.df_block + a.df_error;
+    (df > 0.0).then(|| ((a.ms_block * a.df_block + a.ms_error * a.df_error) / df).sqrt())
 }
 
 fn named(bw: &BestWorst, levels: &[&LevelStats]) -> BestWorstLevels {
@@ -211,6 +222,7 @@ fn independent_test(levels: &[&LevelStats]) -> Option<FactorTest> {
         rank_test: "kruskal-wallis",
         rank_p: crate::rank::kruskal_p(&refs),
         spread: level_spread(&anova, ALPHA),
+        seed_sd: seed_sd(&anova),
         best_worst: welch_best_worst(&groups, levels),
     })
 }

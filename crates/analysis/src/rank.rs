@@ -47,10 +47,10 @@ pub struct FactorEffect {
     pub effect_ci: Option<(f64, f64)>,
     /// `effect_sd / noise_sd` ("× seed noise").
     pub noise_ratio: Option<f64>,
-    /// Its 95% interval.
+    /// Its 95% interval (the effect's, over the seed noise taken as known).
     pub noise_ratio_ci: Option<(f64, f64)>,
-    /// The seed noise of this experiment: `√MS_error`, one run's sd within its level
-    /// (and seed block).
+    /// The seed noise of this experiment: the sd between the seeds of one level,
+    /// pooled over its levels, diverged runs out.
     pub noise_sd: Option<f64>,
     /// The test-set part of the seed noise (pooled floor of the levels' predictions).
     pub floor_sd: Option<f64>,
@@ -161,9 +161,9 @@ pub fn divergence_text(levels: &[DivergedLevel]) -> String {
 pub struct Ranking {
     /// Factors, ranked by their between-level sd (ties: by name).
     pub factors: Vec<FactorEffect>,
-    /// The study's seed noise: the median over factor experiments of each one's
-    /// `√MS_error`, the sd of one run within its level and seed block, diverged runs out
-    /// (a median, so that one unstable experiment does not set the noise of the others).
+    /// The study's seed noise: the median over factor experiments of each one's sd
+    /// between the seeds of one level, pooled over its levels, diverged runs out (a
+    /// median, so that one unstable experiment does not set the noise of the others).
     pub noise_sd: Option<f64>,
     /// The sd when every seed varies, from a variance-sources experiment, if any.
     pub all_seeds_sd: Option<f64>,
@@ -356,9 +356,13 @@ pub fn factor_effect(exp: &ExperimentStats) -> Option<FactorEffect> {
         dropped_blocks: t.dropped_blocks,
         effect_sd: spread.map(|s| s.sd),
         effect_ci: spread.and_then(|s| s.ci),
-        noise_ratio: spread.and_then(|s| s.ratio),
-        noise_ratio_ci: spread.and_then(|s| s.ratio_ci),
-        noise_sd: spread.map(|s| s.noise_sd),
+        noise_ratio: spread.zip(t.seed_sd).filter(|(_, n)| *n > 0.0).map(|(s, n)| s.sd / n),
+        noise_ratio_ci: spread
+            .and_then(|s| s.ci)
+            .zip(t.seed_sd)
+            .filter(|(_, n)| *n > 0.0)
+            .map(|((lo, hi), n)| (lo / n, hi / n)),
+        noise_sd: t.seed_sd,
         floor_sd: split.map(|s| 100.0 * s.0),
         excess_sd: split.map(|s| 100.0 * s.1),
         best: bw.map(|b| b.best.clone()).unwrap_or_default(),
@@ -385,8 +389,8 @@ pub fn rank(stats: &StudyStats) -> Ranking {
         let sd = |f: &FactorEffect| f.effect_sd.unwrap_or(f64::NEG_INFINITY);
         sd(b).total_cmp(&sd(a)).then(a.experiment.cmp(&b.experiment))
     });
-    // The study's seed noise: the median of the experiments' √MS_error (one run's sd
-    // within its level and block, diverged runs out).
+    // The study's seed noise: the median of the experiments' sd between seeds within a
+    // level (diverged runs out).
     let noise_sd = median(factors.iter().filter_map(|f| f.noise_sd).collect());
     let floors: Vec<f64> = stats
         .experiments
@@ -649,6 +653,7 @@ mod tests {
             disagreement: super::super::noise::Disagreement { mean: 0.1, min: 0.1, max: 0.1 },
             ensemble_accuracy: 0.81,
             ensemble_gain: 0.01,
+            ensemble_ties: 0,
             most_contested: vec![],
             sentence: String::new(),
         });

@@ -39,7 +39,9 @@ pub const FACTOR_METHOD: &str = "Each factor is tested as its study was run: wit
     corrected for seed noise (√max(0, (MS_level − MS_error)/b)), which unlike the \
     best-minus-worst range does not grow with the number of levels when there is no \
     effect; its 95% interval comes from the noncentral F. \"× seed noise\" divides it by \
-    √MS_error, the sd of one run within its level and seed block, diverged runs out. Best \
+    the sd between the seeds of one level, pooled over the experiment's levels, diverged \
+    runs out (the spread one run per arm has to beat; the tests use the smaller residual \
+    after the seed blocks, which is why a factor below one seed noise can be resolved). Best \
     against worst is shown with an interval valid over every pair of levels (paired t \
     intervals, Bonferroni over all pairs), so it holds for the pair the data picked. \
     Divergence is its own outcome: each level's rate, compared across levels by the \
@@ -60,7 +62,10 @@ pub const NOISE_METHOD: &str = "From the stored predictions of a level's runs (n
     sqrt(max(0, observed² − floor²)), is the sd of the runs' true accuracies: the part of \
     the seed noise that comes from training. Disagreement is the share of examples on \
     which two runs predict different classes; the ensemble is the majority vote of the \
-    runs. sds combine in quadrature: observed² ≈ floor² + excess².";
+    runs; where two classes or more tie for the most votes it takes the lowest class (by \
+    label: a fixed, arbitrary rule), and the number of such tied examples is given per \
+    level (a two-way split is common with an even number of runs). sds combine in \
+    quadrature: observed² ≈ floor² + excess².";
 
 /// The divergence rule of [`cnnvar_core::RunRecord::divergence`] in words, for the
 /// report.

@@ -103,7 +103,7 @@ pub fn noise_line(ranking: &Ranking) -> Option<String> {
         _ => String::new(),
     };
     Some(format!(
-        "Seed noise: {sd:.2} points (one run's sd within its level and seed block, diverged runs out, median over the factor experiments){split}."
+        "Seed noise: {sd:.2} points (the sd between the seeds of one level, diverged runs out, median over the factor experiments){split}."
     ))
 }
 
