@@ -30,16 +30,17 @@ pub struct CiArgs {
     pub skip_fuzz: bool,
 }
 
-/// The backends CI compiles into one build and requires the tests to exercise. `wgpu`
-/// runs on Vulkan (lavapipe, software Vulkan, on a machine without a GPU) with WGSL
-/// kernels; the `vulkan` feature's SPIR-V kernels crash lavapipe (a cubecl-spirv 0.11.3
-/// bug in workgroup-memory lowering), and with `vulkan` compiled in, wgpu uses SPIR-V
-/// too, so the test build leaves `vulkan` out. The GPU backends' check covers it.
-pub const CI_BACKENDS: &[&str] = &["flex", "ndarray", "tch", "wgpu"];
+/// The backends CI compiles into one build and requires the tests to exercise: the CPU
+/// backends. The GPU ones (wgpu, vulkan, cuda) are compiled and linted where their code
+/// differs ([`GPU_FEATURES`]), not run: building wgpu's and CubeCL's tree for the tests
+/// would cost a cold CI most of its time budget, and this machine has no GPU (wgpu
+/// would run on lavapipe, software Vulkan). `cargo test --features cnnvar-cli/wgpu` runs
+/// the wgpu tests where it matters.
+pub const CI_BACKENDS: &[&str] = &["flex", "ndarray", "tch"];
 
-/// The backend features that CI compiles but cannot run (metal is macOS only): checked,
-/// with clippy, in [`GPU_CRATES`] only.
-pub const GPU_FEATURES: &[&str] = &["cuda", "vulkan"];
+/// The backend features that CI compiles but does not run (metal is macOS only):
+/// checked, with clippy, in [`GPU_CRATES`] only.
+pub const GPU_FEATURES: &[&str] = &["wgpu", "vulkan", "cuda"];
 
 /// The packages whose code the GPU backend features change (`cfg(feature = "cuda")` and
 /// the like); every other crate only forwards the features to these. A unit test keeps
@@ -288,19 +289,13 @@ fn steps_of_ci(o: &CiArgs, steps: &mut Steps) -> Result<()> {
     steps.start("tests", "all CPU backends compiled in");
     // scikit-learn's 8×8 digits as an image folder, for the image-folder tests.
     let digits = env::digits_folder()?;
-    sh(workspace_cargo(lint.as_ref(), &["test"])?
-        .env("CNNVAR_REQUIRE_BACKENDS", CI_BACKENDS.join(","))
-        .env("CNNVAR_REQUIRE_DATA", "fashion-mnist")
-        .env("CNNVAR_REQUIRE_BROWSER", "chromium")
-        .env("CNNVAR_REQUIRE_SLURM", "1")
-        .env("CNNVAR_REQUIRE_TMPFS", "1")
-        .env("CNNVAR_AUTO_FETCH", "0")
-        .env("CNNVAR_DIGITS_DIR", &digits)
-        .env("CNNVAR_REQUIRE_DIGITS", "1")
-        .env("XDG_RUNTIME_DIR", env::runtime_dir()?))?;
+    let skips = SkipLog::start(&env::target_dir().join("xtask-test-skips.log"))?;
+    let mut test = workspace_cargo(lint.as_ref(), &["test"])?;
+    sh(require_everything(&mut test, &digits, &env::runtime_dir()?, &skips.path))?;
 
     steps.start("burn-free crates", &burn_free_names());
-    burn_free(lint.as_ref())?;
+    burn_free(lint.as_ref(), &skips)?;
+    skips.check()?;
 
     if !o.quick {
         steps.start(
@@ -315,6 +310,64 @@ fn steps_of_ci(o: &CiArgs, steps: &mut Steps) -> Result<()> {
         crate::fuzz::fuzz(crate::fuzz::TARGETS, crate::fuzz::DEFAULT_SECONDS)?;
     }
     Ok(())
+}
+
+/// The environment variable a test appends its skip line to (`CNNVAR_SKIP_LOG`; the
+/// tests' side is `cnnvar_core::testing::skip`).
+pub const SKIP_LOG_VAR: &str = "CNNVAR_SKIP_LOG";
+
+/// `c` (the workspace's test run) with every resource a test may need required, so that
+/// a missing one fails its test instead of skipping it (the six `CNNVAR_REQUIRE_*`
+/// variables), downloads off, the digits folder, and [`SKIP_LOG_VAR`] naming `skip_log`:
+/// a skip that no variable covers is still recorded there, and fails CI
+/// ([`SkipLog::check`]), since libtest shows a passing test's stderr to no one.
+fn require_everything<'c>(
+    c: &'c mut Command,
+    digits: &Path,
+    runtime_dir: &Path,
+    skip_log: &Path,
+) -> &'c mut Command {
+    c.env("CNNVAR_REQUIRE_BACKENDS", CI_BACKENDS.join(","))
+        .env("CNNVAR_REQUIRE_DATA", "fashion-mnist")
+        .env("CNNVAR_REQUIRE_BROWSER", "chromium")
+        .env("CNNVAR_REQUIRE_SLURM", "1")
+        .env("CNNVAR_REQUIRE_TMPFS", "1")
+        .env("CNNVAR_AUTO_FETCH", "0")
+        .env("CNNVAR_DIGITS_DIR", digits)
+        .env("CNNVAR_REQUIRE_DIGITS", "1")
+        .env("XDG_RUNTIME_DIR", runtime_dir)
+        .env(SKIP_LOG_VAR, skip_log)
+}
+
+/// The file CI's test runs append their skip lines to.
+struct SkipLog {
+    path: PathBuf,
+}
+
+impl SkipLog {
+    /// Empties (or creates) the log at `path`.
+    fn start(path: &Path) -> Result<SkipLog> {
+        std::fs::write(path, "").with_context(|| format!("emptying {}", path.display()))?;
+        Ok(SkipLog { path: path.to_path_buf() })
+    }
+
+    /// Fails, listing them, when any test skipped.
+    fn check(&self) -> Result<()> {
+        let text = match std::fs::read_to_string(&self.path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(e).with_context(|| format!("reading {}", self.path.display())),
+        };
+        let skips: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+        if !skips.is_empty() {
+            bail!(
+                "{} test(s) skipped, and CI runs every test (give them what they need):\n{}",
+                skips.len(),
+                skips.join("\n")
+            );
+        }
+        Ok(())
+    }
 }
 
 fn burn_free_names() -> String {
@@ -357,12 +410,12 @@ fn gpu_check() -> Result<()> {
 /// without burn is seen only here). A package whose features that invocation widens (a
 /// package tested with it depends on it with default features, and cargo unifies features
 /// across the packages of one invocation) is left out of it and tested alone.
-fn burn_free(lint: Option<&Lint>) -> Result<()> {
+fn burn_free(lint: Option<&Lint>, skips: &SkipLog) -> Result<()> {
     let defaults = packages_with_default_feature()?;
     let (together, alone) = burn_free_plan(&defaults)?;
     let test = |packages: &[&BurnFree]| {
         let mut c = cargo();
-        c.arg("test").args(selection(packages, &defaults));
+        c.arg("test").args(selection(packages, &defaults)).env(SKIP_LOG_VAR, &skips.path);
         if let Some(lint) = lint {
             lint.apply(&mut c);
         }
@@ -497,6 +550,47 @@ fn features_in_tree(tree: &str) -> BTreeMap<String, BTreeSet<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What every skip line starts with (`cnnvar_core::testing::SKIP_PREFIX`).
+    const SKIP_PREFIX: &str = "cnnvar-test-skip: ";
+
+    /// A skip line makes CI fail and is shown; an empty (or missing) log passes.
+    #[test]
+    fn any_skip_fails_ci() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("skips.log");
+        let log = SkipLog::start(&path).expect("starts");
+        log.check().expect("no skips");
+        let line = format!("{SKIP_PREFIX}report::html_is_valid: no Chromium");
+        std::fs::write(&path, format!("{line}\n")).expect("write");
+        let e = log.check().expect_err("a skip fails").to_string();
+        assert!(e.contains("1 test(s) skipped") && e.contains(&line), "{e}");
+        SkipLog::start(&path).expect("starts again").check().expect("emptied");
+        std::fs::remove_file(&path).expect("remove");
+        log.check().expect("nothing written: no skips");
+    }
+
+    /// The test run requires all six resources and names the skip log; the names are
+    /// those the tests' side uses.
+    #[test]
+    fn the_test_run_requires_every_resource_and_logs_skips() {
+        let mut c = Command::new("cargo");
+        require_everything(&mut c, Path::new("/d"), Path::new("/r"), Path::new("/s.log"));
+        let envs: BTreeMap<String, String> = c
+            .get_envs()
+            .filter_map(|(k, v)| Some((k.to_str()?.to_string(), v?.to_str()?.to_string())))
+            .collect();
+        let required = envs.keys().filter(|k| k.starts_with("CNNVAR_REQUIRE_")).count();
+        assert_eq!(required, 6, "{envs:?}");
+        assert_eq!(envs.get(SKIP_LOG_VAR).map(String::as_str), Some("/s.log"));
+        let tests_side = include_str!("../../crates/core/src/testing.rs");
+        for constant in [
+            format!("SKIP_LOG_VAR: &str = \"{SKIP_LOG_VAR}\";"),
+            format!("SKIP_PREFIX: &str = \"{SKIP_PREFIX}\";"),
+        ] {
+            assert!(tests_side.contains(&constant), "cnnvar-core's testing.rs lacks {constant}");
+        }
+    }
 
     #[test]
     fn burn_crates_are_found_in_a_tree() {

@@ -31,8 +31,6 @@ impl Needs {
         Needs {
             packages: vec![
                 "dataset-fashion-mnist",
-                "mesa-vulkan-drivers",
-                "libvulkan1",
                 "chromium",
                 "fonts-dejavu-core",
                 "gzip",
