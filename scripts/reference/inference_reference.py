@@ -459,6 +459,71 @@ def bootstrap_cases():
     ]
 
 
+# The protocol experiment of results/full (studies/full.toml): validation accuracy in
+# points of 5 replicates (rows) x 5 folds (columns).
+FULL_PROTOCOL = np.array(
+    [
+        [87.65, 87.25, 85.60, 87.70, 87.45],
+        [88.25, 86.50, 87.60, 87.10, 86.45],
+        [87.60, 88.05, 88.45, 87.55, 88.15],
+        [88.05, 89.05, 87.60, 87.15, 86.90],
+        [86.80, 87.95, 87.75, 88.40, 87.30],
+    ]
+)
+
+
+def fold_variance_cases():
+    """The k-fold estimate against a single split on a replicates x folds table: the
+    single split's variance pooled over folds, the k-fold mean's variance across
+    replicates, their ratio, and the replicate effect of the two-way ANOVA without
+    interaction (statsmodels) whose F gives the ratio's interval (scipy's F quantiles).
+    Its own generator, so that the cases above keep their values."""
+    rng = np.random.default_rng(20260601)
+    shared = rng.normal(0.0, 0.4, size=(8, 1))
+    tables = [
+        FULL_PROTOCOL,
+        87.0 + shared + rng.normal(0.0, 0.6, size=(8, 5)),
+        90.0 + rng.normal(0.0, 0.5, size=(4, 3)),
+        np.round(85.0 + rng.normal(0.0, 1.0, size=(6, 1)) + rng.normal(0.0, 0.3, size=(6, 10)), 2),
+    ]
+    out = []
+    for y, alpha in zip(tables, [0.05, 0.05, 0.1, 0.05]):
+        r, k = y.shape
+        frame = pd.DataFrame(
+            [{"y": float(y[i, j]), "rep": str(i), "fold": str(j)} for i in range(r) for j in range(k)]
+        )
+        table = anova_lm(smf.ols("y ~ C(rep) + C(fold)", data=frame).fit())
+        f = float(table.loc["C(rep)", "F"])
+        p = float(table.loc["C(rep)", "PR(>F)"])
+        d1, d2 = r - 1, (r - 1) * (k - 1)
+        single = float(np.sum(np.var(y, axis=0, ddof=1)) / k)
+        k_fold = float(np.var(y.mean(axis=1), ddof=1))
+        lo = 1 + (k - 1) * stats.f.ppf(alpha / 2, d1, d2) / f
+        hi = 1 + (k - 1) * stats.f.ppf(1 - alpha / 2, d1, d2) / f
+        out.append(
+            {
+                "y": [list(map(float, row)) for row in y],
+                "alpha": alpha,
+                "single_split_var": single,
+                "k_fold_var": k_fold,
+                "ratio": single / k_fold,
+                "f": f,
+                "df": [d1, d2],
+                "p": p,
+                "ci": [min(lo, k), min(hi, k)],
+            }
+        )
+    return out
+
+
+def sd_interval_ratio_cases():
+    """Upper over lower end of the 95% chi-square interval of an sd, by degrees of freedom."""
+    return [
+        {"df": df, "ratio": math.sqrt(stats.chi2.ppf(0.975, df) / stats.chi2.ppf(0.025, df))}
+        for df in [1, 2, 4, 6, 9, 17, 18, 19, 50]
+    ]
+
+
 def main():
     reference = {
         "generated_by": "scripts/reference/inference_reference.py",
@@ -485,6 +550,8 @@ def main():
         "fisher": fisher_cases(),
         "freeman_halton": freeman_halton_cases(),
         "bootstrap": bootstrap_cases(),
+        "fold_variance": fold_variance_cases(),
+        "sd_interval_ratio": sd_interval_ratio_cases(),
     }
     OUT.write_text(json.dumps(reference, indent=1) + "\n")
     print(f"wrote {OUT}")

@@ -11,10 +11,26 @@
 //! decisions: nothing about them is kept as state. `decisions.json` and `decisions.csv`
 //! in the study directory are reports of them ([`StudyDecisions::to_json`],
 //! [`StudyDecisions::to_csv`]), rewritten every round.
+//!
+//! Each pair's decision comes with its **repeated confidence interval** at the look it
+//! was decided at (or the latest look): valid after the data-dependent stopping, unlike
+//! a fixed-sample interval or p-value computed from the same seeds
+//! ([`fixed_sample_invalid`] says for which experiments those must not be shown).
+//!
+//! A **variance-sources** experiment asks how much spread each source of seed
+//! randomness gives, not whether its levels' means differ, so it has its own rule
+//! ([`Rule::SdPrecision`]): it stops at the first look where every source's sd of test
+//! accuracy has a 95% chi-square interval whose upper end is at most
+//! `resolve.sd_interval_ratio` times its lower end (2 by default), or at `max`. That
+//! ratio depends on the degrees of freedom alone, so the rule fixes the seeds in
+//! advance ([`SourcesPrecision::seeds_needed`]: 18 at the default, so the look at or
+//! after 18) whatever the outcomes, unless outcomes are missing: the seeds never depend
+//! on the spread observed, and the sds' intervals are fixed-sample intervals, valid as
+//! they stand.
 
 use std::collections::BTreeMap;
 
-use cnnvar_core::study::{AlphaSpending, Experiment, PlannedRun, Study};
+use cnnvar_core::study::{AlphaSpending, Experiment, ExperimentKind, PlannedRun, Study};
 use cnnvar_core::{Error, Result, RunRecord};
 use serde::Serialize;
 
@@ -41,6 +57,30 @@ pub fn design(study: &Study, experiment: &str) -> Option<SequentialDesign> {
             AlphaSpending::Pocock => Spending::Pocock,
         },
     })
+}
+
+/// The precision target of a variance-sources `experiment` in an adaptive `study`: the
+/// largest ratio of the upper to the lower end of a source's 95% sd interval
+/// (`resolve.sd_interval_ratio`); `None` as for [`design`].
+pub fn sd_target(study: &Study, experiment: &str) -> Option<f64> {
+    Some(study.adaptive.as_ref()?.resolve.get(experiment)?.sd_interval_ratio)
+}
+
+/// Whether the fixed-sample p-values and confidence intervals of `experiment`'s pairs
+/// of levels (and any other fixed-sample test of its levels) are invalid and must not be
+/// shown: its seeds were added while its pairs were undecided, so how many it has
+/// depends on its outcomes. True for a factor experiment of two levels or more in an
+/// adaptive study with more than one look; show its sequential decisions and their
+/// repeated confidence intervals ([`PairDecision::rci`]) instead. False for a fixed
+/// study, a single level, and a variance-sources experiment (its seeds do not depend on
+/// its outcomes: see the module docs).
+pub fn fixed_sample_invalid(study: &Study, experiment: &str) -> bool {
+    let (Some(a), Some(exp)) =
+        (&study.adaptive, study.experiments.iter().find(|e| e.name == experiment))
+    else {
+        return false;
+    };
+    exp.kind == ExperimentKind::Factor && exp.levels.len() >= 2 && a.looks().len() > 1
 }
 
 /// How a design spends its alpha, as a study file writes it (`obrien-fleming`, `pocock`).
@@ -82,6 +122,23 @@ pub struct PairDecision {
     pub used: usize,
     /// Mean test accuracy of A − B there, in points.
     pub mean_diff: Option<f64>,
+    /// Its standard error there, in points.
+    pub se: Option<f64>,
+    /// The critical t of the difference boundary there: the multiplier of `rci`.
+    pub critical_t: Option<f64>,
+    /// The repeated confidence interval of A − B there (`mean_diff ± critical_t · se`,
+    /// points): valid after the data-dependent stopping, with confidence
+    /// `rci_confidence` over every look; above 0 for larger, below for smaller,
+    /// around 0 for open or undecided.
+    pub rci: Option<(f64, f64)>,
+    /// Confidence of `rci` (`1 − alpha/m` for `m` pairs: every pair's together at
+    /// least `1 − alpha`).
+    pub rci_confidence: f64,
+    /// The equivalence boundary's interval there (points), within ±delta exactly when
+    /// the pair is decided equivalent.
+    pub equivalence_rci: Option<(f64, f64)>,
+    /// Confidence of `equivalence_rci` (`1 − 2·alpha/m`).
+    pub equivalence_rci_confidence: f64,
 }
 
 impl PairDecision {
@@ -102,6 +159,115 @@ impl PairDecision {
             }
         }
     }
+
+    /// `+1.25 [0.40, 2.10] points (99.2% repeated CI)`: A − B with its repeated
+    /// confidence interval; `None` without one.
+    pub fn interval_text(&self) -> Option<String> {
+        let (m, (lo, hi)) = (self.mean_diff?, self.rci?);
+        Some(format!(
+            "{m:+.2} [{lo:.2}, {hi:.2}] points ({} repeated CI)",
+            confidence_text(self.rci_confidence)
+        ))
+    }
+}
+
+/// `95%`, `99.2%`, `99.17%`: a confidence with the decimals it needs (at most 2).
+pub fn confidence_text(c: f64) -> String {
+    let pct = 100.0 * c;
+    let exact = |d: usize| {
+        let scale = 10f64.powi(d as i32);
+        ((pct * scale).round() / scale - pct).abs() < 1e-9
+    };
+    let decimals = (0..=2).find(|&d| exact(d)).unwrap_or(2);
+    format!("{pct:.decimals$}%")
+}
+
+/// How an adaptive experiment decides that it has seeds enough.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rule {
+    /// A factor experiment: every pair of levels decided by the group-sequential
+    /// t-tests (larger, smaller, equivalent), or `max` seeds.
+    SequentialPairs,
+    /// A variance-sources experiment: every source's sd precise to the target, or
+    /// `max` seeds.
+    SdPrecision,
+}
+
+/// One source's spread at a variance-sources experiment's look.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SourcePrecision {
+    /// The source (the level's label: `init`, `order`, `subset`, `all`).
+    pub source: String,
+    /// Finite outcomes used (the seeds of the look, fewer when some were not finite).
+    pub used: usize,
+    /// Sd of test accuracy, points.
+    pub sd: Option<f64>,
+    /// Its 95% chi-square interval, points.
+    pub sd_ci: Option<(f64, f64)>,
+    /// Upper over lower end of that interval: a function of `used − 1` degrees of
+    /// freedom alone.
+    pub interval_ratio: Option<f64>,
+    /// Whether `interval_ratio` is at most the target.
+    pub precise: bool,
+}
+
+/// A variance-sources experiment's precision rule and where it stands.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SourcesPrecision {
+    /// The target: the largest upper/lower ratio of a source's 95% sd interval.
+    pub target: f64,
+    /// Seeds at which a 95% chi-square interval first reaches the target, whatever the
+    /// outcomes (the rule stops at the first look with at least these many, unless
+    /// outcomes are missing); `None` when `max` seeds do not reach it.
+    pub seeds_needed: Option<usize>,
+    /// The look (1-based) at which every source was precise; `None` while open or when
+    /// `max` was reached first.
+    pub look: Option<usize>,
+    /// Seeds per level at that look (or at the latest look taken; 0 before the first).
+    pub seeds: usize,
+    /// Each source there, in level order.
+    pub sources: Vec<SourcePrecision>,
+}
+
+/// Upper over lower end of a 95% chi-square sd interval on `df` degrees of freedom.
+pub fn sd_interval_ratio(df: f64) -> Option<f64> {
+    let ci = crate::inference::sd_interval_df(1.0, df, 0.05)?.ci;
+    (ci.0 > 0.0).then(|| ci.1 / ci.0)
+}
+
+/// The fewest seeds from `min` to `max` whose 95% sd interval reaches `target`.
+fn seeds_needed(design: &SequentialDesign, target: f64) -> Option<usize> {
+    let d = design.normalized();
+    (d.min_seeds..=d.max_seeds).find(|&n| sd_interval_ratio(n as f64 - 1.0) <= Some(target))
+}
+
+/// Each source's spread from its first `seeds` outcomes.
+fn source_precision(
+    levels: &[String],
+    outcomes: &[Vec<f64>],
+    seeds: usize,
+    target: f64,
+) -> Vec<SourcePrecision> {
+    levels
+        .iter()
+        .zip(outcomes)
+        .map(|(source, values)| {
+            let used: Vec<f64> =
+                values.iter().take(seeds).copied().filter(|x| x.is_finite()).collect();
+            let ci = crate::inference::sd_interval(&used, 0.05);
+            let interval_ratio =
+                (used.len() >= 2).then(|| sd_interval_ratio(used.len() as f64 - 1.0)).flatten();
+            SourcePrecision {
+                source: source.clone(),
+                used: used.len(),
+                sd: ci.as_ref().map(|c| c.sd),
+                sd_ci: ci.map(|c| c.ci),
+                interval_ratio,
+                precise: interval_ratio.is_some_and(|r| r <= target),
+            }
+        })
+        .collect()
 }
 
 /// An experiment's decisions from the records so far.
@@ -113,6 +279,8 @@ pub struct ExperimentDecisions {
     pub title: String,
     /// Its levels, in file order.
     pub levels: Vec<String>,
+    /// The rule that decides when it has seeds enough.
+    pub rule: Rule,
     /// The design its decisions follow (seeds, delta in points, alpha, spending).
     pub design: SequentialDesign,
     /// Seeds per level at each look the design plans.
@@ -133,13 +301,20 @@ pub struct ExperimentDecisions {
     /// `runs_at_max − runs`: runs saved against `max` seeds everywhere (so far, while
     /// open).
     pub runs_saved: usize,
-    /// Every pair of levels `(a, b)`, a before b in file order.
+    /// Every pair of levels `(a, b)`, a before b in file order (none for a
+    /// variance-sources experiment: its levels' means are not compared).
     pub comparisons: Vec<PairDecision>,
+    /// A variance-sources experiment's precision rule and its sources' spread.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sources: Option<SourcesPrecision>,
 }
 
 impl ExperimentDecisions {
     /// One line: where the experiment stands and what it decided.
     pub fn line(&self) -> String {
+        if let Some(sources) = &self.sources {
+            return self.sources_line(sources);
+        }
         let pairs: Vec<String> =
             self.comparisons.iter().map(|c| c.describe(self.design.delta)).collect();
         let pairs = if pairs.is_empty() {
@@ -169,6 +344,47 @@ impl ExperimentDecisions {
                 self.seeds
             )
         }
+    }
+}
+
+impl ExperimentDecisions {
+    /// [`ExperimentDecisions::line`] of a variance-sources experiment.
+    fn sources_line(&self, p: &SourcesPrecision) -> String {
+        let sds: Vec<String> = p
+            .sources
+            .iter()
+            .map(|s| match (s.sd, s.sd_ci) {
+                (Some(sd), Some((lo, hi))) => format!("{} sd {sd:.2} [{lo:.2}, {hi:.2}]", s.source),
+                _ => format!("{} sd –", s.source),
+            })
+            .collect();
+        let sds =
+            if sds.is_empty() { "no sources".into() } else { format!("{} points", sds.join(", ")) };
+        let widest = p
+            .sources
+            .iter()
+            .filter_map(|s| s.interval_ratio)
+            .fold(None, |m: Option<f64>, r| Some(m.map_or(r, |m| m.max(r))));
+        let ratio = widest.map_or(String::new(), |r| format!(" (upper/lower {r:.2})"));
+        let last = self.looks.len();
+        let target = p.target;
+        if !self.finished {
+            return format!(
+                "{}: sd intervals wider than a factor {target}{ratio} after look {} of {last} \
+                 ({} seeds); next look at {} seeds: {sds}",
+                self.experiment, self.looks_done, p.seeds, self.seeds
+            );
+        }
+        let at = self.looks.iter().position(|&n| n == self.seeds).map_or(last, |k| k + 1);
+        let state = if p.look.is_some() {
+            format!("every source's 95% sd interval within a factor {target}{ratio}")
+        } else {
+            format!("the sd intervals still wider than a factor {target} at max{ratio}")
+        };
+        format!(
+            "{}: finished at {} seeds (look {at} of {last}), {} of {} runs saved: {state}: {sds}",
+            self.experiment, self.seeds, self.runs_saved, self.runs_at_max
+        )
     }
 }
 
@@ -224,7 +440,13 @@ pub fn decide_study(
         let outcomes: Vec<Vec<f64>> = (0..exp.levels.len())
             .map(|l| (0..a.max).map_while(|r| outcome(exp, l, r)).collect())
             .collect();
-        experiments.push(experiment_decisions(exp, design, &outcomes));
+        experiments.push(match exp.kind {
+            ExperimentKind::Factor => experiment_decisions(exp, design, &outcomes),
+            ExperimentKind::VarianceSources => {
+                let target = sd_target(study, &exp.name)?;
+                sources_decisions(exp, design, target, &outcomes)
+            }
+        });
     }
     let sum = |f: fn(&ExperimentDecisions) -> usize| experiments.iter().map(f).sum::<usize>();
     let (runs, runs_at_max) = (sum(|e| e.runs), sum(|e| e.runs_at_max));
@@ -247,7 +469,8 @@ fn experiment_decisions(
     design: SequentialDesign,
     outcomes: &[Vec<f64>],
 ) -> ExperimentDecisions {
-    let d = sequential::decide(&design, outcomes);
+    let bounds = design.boundaries(outcomes.len());
+    let d = sequential::decide_with(&bounds, outcomes);
     let looks = design.looks();
     let seeds = match d.next_seeds {
         Some(n) => n,
@@ -266,6 +489,12 @@ fn experiment_decisions(
             seeds: p.seeds,
             used: p.used,
             mean_diff: p.mean_diff,
+            se: p.se,
+            critical_t: p.critical_t,
+            rci: p.rci,
+            rci_confidence: bounds.rci_confidence(),
+            equivalence_rci: p.equivalence_rci,
+            equivalence_rci_confidence: bounds.equivalence_rci_confidence(),
         })
         .collect();
     let runs = levels.len() * seeds;
@@ -274,6 +503,7 @@ fn experiment_decisions(
         experiment: exp.name.clone(),
         title: exp.title.clone(),
         levels,
+        rule: Rule::SequentialPairs,
         design,
         looks,
         looks_done: d.looks_done,
@@ -284,6 +514,63 @@ fn experiment_decisions(
         runs_at_max,
         runs_saved: runs_at_max.saturating_sub(runs),
         comparisons,
+        sources: None,
+    }
+}
+
+/// A variance-sources experiment's decisions from its outcomes per level (one level per
+/// source): at each look taken, in order, every source's sd and its 95% chi-square
+/// interval from the look's seeds; finished at the first look where every interval's
+/// upper/lower ratio is at most `target`, or at `max`.
+fn sources_decisions(
+    exp: &Experiment,
+    design: SequentialDesign,
+    target: f64,
+    outcomes: &[Vec<f64>],
+) -> ExperimentDecisions {
+    let looks = design.looks();
+    let levels: Vec<String> = exp.levels.iter().map(|l| l.label.clone()).collect();
+    let complete = outcomes.iter().map(Vec::len).min().unwrap_or(0);
+    let looks_done = looks.iter().take_while(|&&n| n <= complete).count();
+    let mut precise_at = None;
+    let mut latest = (0, source_precision(&levels, outcomes, 0, target));
+    for (k, &n) in looks.iter().take(looks_done).enumerate() {
+        latest = (n, source_precision(&levels, outcomes, n, target));
+        if !latest.1.is_empty() && latest.1.iter().all(|s| s.precise) {
+            precise_at = Some(k);
+            break;
+        }
+    }
+    let finished = precise_at.is_some() || looks_done == looks.len() || levels.is_empty();
+    let seeds = match (precise_at, finished) {
+        (Some(k), _) => looks[k],
+        (None, true) => looks[looks_done.saturating_sub(1)],
+        (None, false) => looks[looks_done],
+    };
+    let runs = levels.len() * seeds;
+    let runs_at_max = levels.len() * design.normalized().max_seeds;
+    ExperimentDecisions {
+        experiment: exp.name.clone(),
+        title: exp.title.clone(),
+        levels,
+        rule: Rule::SdPrecision,
+        design,
+        looks,
+        looks_done,
+        seeds_complete: complete,
+        seeds,
+        finished,
+        runs,
+        runs_at_max,
+        runs_saved: runs_at_max.saturating_sub(runs),
+        comparisons: Vec::new(),
+        sources: Some(SourcesPrecision {
+            target,
+            seeds_needed: seeds_needed(&design, target),
+            look: precise_at.map(|k| k + 1),
+            seeds: latest.0,
+            sources: latest.1,
+        }),
     }
 }
 
@@ -316,9 +603,13 @@ impl StudyDecisions {
     }
 }
 
-/// The header of `decisions.csv`.
-pub const CSV_HEADER: [&str; 17] = [
+/// The header of `decisions.csv`: one row per comparison of a factor experiment (the
+/// `sd` columns empty), one per source of a variance-sources experiment (`level_a` the
+/// source, `verdict` `precise` or `imprecise`, the pair columns empty). Intervals in
+/// points.
+pub const CSV_HEADER: [&str; 31] = [
     "experiment",
+    "rule",
     "level_a",
     "level_b",
     "verdict",
@@ -326,6 +617,19 @@ pub const CSV_HEADER: [&str; 17] = [
     "seeds",
     "used",
     "mean_diff_points",
+    "se_points",
+    "critical_t",
+    "rci_low_points",
+    "rci_high_points",
+    "rci_confidence",
+    "equivalence_rci_low_points",
+    "equivalence_rci_high_points",
+    "equivalence_rci_confidence",
+    "sd_points",
+    "sd_low_points",
+    "sd_high_points",
+    "sd_interval_ratio",
+    "sd_interval_ratio_target",
     "delta_points",
     "alpha",
     "experiment_finished",
@@ -337,13 +641,27 @@ pub const CSV_HEADER: [&str; 17] = [
     "runs_saved",
 ];
 
+/// A number's cell: empty for `None`.
+fn cell(x: Option<f64>) -> String {
+    x.map_or(String::new(), |v| v.to_string())
+}
+
+/// An interval's two cells.
+fn cells(ci: Option<(f64, f64)>) -> [String; 2] {
+    [cell(ci.map(|c| c.0)), cell(ci.map(|c| c.1))]
+}
+
 /// [`StudyDecisions::to_csv`].
 fn decisions_csv(d: &StudyDecisions) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let csv_err = |e: csv::Error| Error::encode(DECISIONS_CSV, e);
     w.write_record(CSV_HEADER).map_err(csv_err)?;
     for e in &d.experiments {
+        let rule = serde_json::to_value(e.rule).ok();
+        let rule = rule.and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+        let target = e.sources.as_ref().map(|s| s.target);
         let tail = [
+            cell(target),
             e.design.delta.to_string(),
             e.design.alpha.to_string(),
             e.finished.to_string(),
@@ -354,35 +672,53 @@ fn decisions_csv(d: &StudyDecisions) -> Result<Vec<u8>> {
             e.runs_at_max.to_string(),
             e.runs_saved.to_string(),
         ];
-        let rows: Vec<[String; 8]> = if e.comparisons.is_empty() {
-            vec![[
+        let mut rows: Vec<Vec<String>> = Vec::new();
+        for c in &e.comparisons {
+            let verdict = serde_json::to_value(c.verdict).ok();
+            let mut row = vec![
                 e.experiment.clone(),
+                rule.clone(),
+                c.a.clone(),
+                c.b.clone(),
+                verdict.and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
+                c.look.map_or(String::new(), |k| k.to_string()),
+                c.seeds.to_string(),
+                c.used.to_string(),
+                cell(c.mean_diff),
+                cell(c.se),
+                cell(c.critical_t),
+            ];
+            row.extend(cells(c.rci));
+            row.push(c.rci_confidence.to_string());
+            row.extend(cells(c.equivalence_rci));
+            row.push(c.equivalence_rci_confidence.to_string());
+            row.extend(vec![String::new(); 4]);
+            rows.push(row);
+        }
+        for (p, s) in e.sources.iter().flat_map(|p| p.sources.iter().map(move |s| (p, s))) {
+            let mut row = vec![
+                e.experiment.clone(),
+                rule.clone(),
+                s.source.clone(),
                 String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                e.seeds.to_string(),
-                String::new(),
-                String::new(),
-            ]]
-        } else {
-            e.comparisons
-                .iter()
-                .map(|c| {
-                    let verdict = serde_json::to_value(c.verdict).ok();
-                    [
-                        e.experiment.clone(),
-                        c.a.clone(),
-                        c.b.clone(),
-                        verdict.and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
-                        c.look.map_or(String::new(), |k| k.to_string()),
-                        c.seeds.to_string(),
-                        c.used.to_string(),
-                        c.mean_diff.map_or(String::new(), |m| m.to_string()),
-                    ]
-                })
-                .collect()
-        };
+                if s.precise { "precise" } else { "imprecise" }.into(),
+                p.look.map_or(String::new(), |k| k.to_string()),
+                p.seeds.to_string(),
+                s.used.to_string(),
+            ];
+            row.extend(vec![String::new(); 9]);
+            row.push(cell(s.sd));
+            row.extend(cells(s.sd_ci));
+            row.push(cell(s.interval_ratio));
+            rows.push(row);
+        }
+        if rows.is_empty() {
+            let mut row = vec![e.experiment.clone(), rule.clone()];
+            row.extend(vec![String::new(); 4]);
+            row.push(e.seeds.to_string());
+            row.extend(vec![String::new(); 14]);
+            rows.push(row);
+        }
         for row in rows {
             w.write_record(row.iter().chain(&tail)).map_err(csv_err)?;
         }
@@ -505,21 +841,145 @@ pub(crate) mod tests {
         assert_eq!(s.adaptive.as_ref().map(|a| a.looks()), Some(design(&s, "a").unwrap().looks()));
     }
 
-    /// The CSV has a row per comparison and one for a single-level experiment.
+    /// The CSV has a row per comparison, one per source of a variance-sources
+    /// experiment and one for a single-level experiment, every row as long as the
+    /// header; the JSON has each pair's repeated confidence interval.
     #[test]
     fn decisions_are_written_as_json_and_csv() {
-        let s = study(&[("a", 3), ("alone", 1)]);
-        let d = decide_study(&s, |_, l, r| (r < 3).then_some(70.0 + l as f64 * 10.0))
-            .expect("adaptive");
+        let mut s = study(&[("a", 3), ("alone", 1), ("v", 4)]);
+        sources_experiment(&mut s, "v", 3.5);
+        let src = source(|_, l| 70.0 + l as f64 * 10.0, 0.5);
+        let d = decide_study(&s, |e, l, r| (r < 3).then(|| src(&e.name, l, r))).expect("adaptive");
         let text = String::from_utf8(d.to_csv().expect("csv")).expect("utf-8");
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines.len(), 1 + 3 + 1, "{text}");
-        assert!(lines[0].starts_with("experiment,level_a,level_b,verdict,look"), "{text}");
-        assert!(lines[1].starts_with("a,l0,l1,"), "{text}");
-        assert!(lines[4].starts_with("alone,,,,,3,"), "{text}");
+        assert_eq!(lines.len(), 1 + 3 + 1 + 4, "{text}");
+        assert_eq!(lines[0], CSV_HEADER.join(","));
+        assert!(lines[1].starts_with("a,sequential-pairs,l0,l1,smaller,1,3,3,-10"), "{text}");
+        assert!(lines[4].starts_with("alone,sequential-pairs,,,,,3,"), "{text}");
+        assert!(lines[5].starts_with("v,sd-precision,init,,imprecise,,3,3,,"), "{text}");
+        let rows: Vec<Vec<String>> =
+            lines.iter().map(|l| l.split(',').map(String::from).collect()).collect();
+        assert!(rows.iter().all(|r| r.len() == CSV_HEADER.len()), "{text}");
+        let col = |name: &str| CSV_HEADER.iter().position(|h| *h == name).expect(name);
+        let (lo, hi) = (col("rci_low_points"), col("rci_high_points"));
+        let rci: (f64, f64) = (rows[1][lo].parse().unwrap(), rows[1][hi].parse().unwrap());
+        assert!(rci.1 < 0.0, "a smaller pair's interval is below 0: {rci:?}");
+        assert_eq!(rows[1][col("rci_confidence")], (1.0 - 0.05 / 3.0).to_string());
+        assert!(rows[5][col("sd_points")].parse::<f64>().is_ok() && rows[5][lo].is_empty());
+        assert_eq!(rows[5][col("sd_interval_ratio_target")], "3.5");
         let v: serde_json::Value =
             serde_json::from_slice(&d.to_json().expect("json")).expect("parses");
-        assert_eq!(v["experiments"][0]["comparisons"][0]["a"], "l0");
+        let pair = &v["experiments"][0]["comparisons"][0];
+        assert_eq!(pair["a"], "l0");
+        assert_eq!(pair["rci"][1].as_f64(), Some(rci.1));
         assert_eq!(v["min_seeds"], 3);
+        assert_eq!(v["experiments"][0]["rule"], "sequential-pairs");
+        assert!(v["experiments"][0].get("sources").is_none());
+        let sources = &v["experiments"][2];
+        assert_eq!(
+            (&sources["rule"], &sources["sources"]["target"]),
+            (&"sd-precision".into(), &3.5.into())
+        );
+        assert_eq!(sources["comparisons"], serde_json::json!([]));
+    }
+
+    /// Makes `name` a variance-sources experiment (levels init, order, subset, all) with
+    /// the precision target `target`.
+    fn sources_experiment(s: &mut Study, name: &str, target: f64) {
+        let exp = s.experiments.iter_mut().find(|e| e.name == name).expect(name);
+        exp.kind = ExperimentKind::VarianceSources;
+        for (level, label) in exp.levels.iter_mut().zip(cnnvar_core::study::VARIANCE_SOURCES) {
+            level.label = label.into();
+        }
+        let a = s.adaptive.as_mut().expect("adaptive");
+        a.resolve.get_mut(name).expect(name).sd_interval_ratio = target;
+    }
+
+    /// A variance-sources experiment stops at the first look where every source's sd
+    /// interval is within the target (7 seeds for a ratio of 3.5: 3.42 on 6 degrees of
+    /// freedom, 3.82 on 5), whatever the outcomes, however different the sources'
+    /// means: its pairs are never compared. A target out of reach runs to `max`; a
+    /// missing outcome makes the rule wait for a later look. The decisions of a sweep in
+    /// rounds are those of all the outcomes at once.
+    #[test]
+    fn variance_sources_stop_when_their_sds_are_precise() {
+        let mut s = study(&[("v", 4), ("far", 4)]);
+        sources_experiment(&mut s, "v", 3.5);
+        sources_experiment(&mut s, "far", 1.5);
+        let src = source(|_, l| 60.0 + 10.0 * l as f64, 0.8);
+        let (history, d) = rounds(&s, &src);
+        let seeds: Vec<(usize, usize)> = history.iter().map(|r| (r["v"], r["far"])).collect();
+        assert_eq!(seeds, [(3, 3), (5, 5), (7, 7), (7, 9)]);
+        let e = |name: &str| d.experiments.iter().find(|x| x.experiment == name).expect(name);
+        let (v, far) = (e("v"), e("far"));
+        assert!(v.finished && v.comparisons.is_empty() && v.rule == Rule::SdPrecision);
+        let p = v.sources.as_ref().expect("sources");
+        assert_eq!((p.look, p.seeds, p.seeds_needed, v.seeds), (Some(3), 7, Some(7), 7));
+        assert_eq!((v.runs, v.runs_at_max, v.runs_saved), (28, 36, 8));
+        let labels: Vec<&str> = p.sources.iter().map(|x| x.source.as_str()).collect();
+        assert_eq!(labels, ["init", "order", "subset", "all"]);
+        for (l, x) in p.sources.iter().enumerate() {
+            let values: Vec<f64> = (0..7).map(|r| src("v", l, r)).collect();
+            let want = crate::inference::sd_interval(&values, 0.05).expect("7 values");
+            // scipy: sqrt(chi2.ppf(0.975, 6) / chi2.ppf(0.025, 6)).
+            let ratio = x.interval_ratio.expect("a ratio");
+            assert!(x.precise && (ratio - 3.417_269_8).abs() < 1e-6, "{x:?}");
+            assert_eq!((x.used, x.sd, x.sd_ci), (7, Some(want.sd), Some(want.ci)));
+        }
+        assert!(v.line().starts_with("v: finished at 7 seeds (look 3 of 4), 8 of 36 runs saved: every source's 95% sd interval within a factor 3.5 (upper/lower 3.42): init sd "), "{}", v.line());
+        let fp = far.sources.as_ref().expect("sources");
+        assert!(far.finished && fp.look.is_none() && fp.seeds_needed.is_none() && far.seeds == 9);
+        assert!(far.line().contains("still wider than a factor 1.5 at max"), "{}", far.line());
+        // All the outcomes at once decide the same (more seeds than needed are ignored).
+        let at_once = decide_study(&s, |e, l, r| Some(src(&e.name, l, r))).expect("adaptive");
+        for (a, b) in at_once.experiments.iter().zip(&d.experiments) {
+            assert_eq!((a.seeds, a.finished, &a.sources), (b.seeds, b.finished, &b.sources));
+        }
+        // A missing outcome: the look at 7 seeds has 6 for that source, not enough.
+        let gap = decide_study(&s, |e, l, r| {
+            (r < 9).then(|| if (l, r) == (2, 4) { f64::NAN } else { src(&e.name, l, r) })
+        })
+        .expect("adaptive");
+        let g = &gap.experiments[0];
+        assert_eq!((g.seeds, g.sources.as_ref().unwrap().look), (9, Some(4)));
+        // Open: where it stands and what it needs next.
+        let open =
+            decide_study(&s, |e, l, r| (r < 5).then(|| src(&e.name, l, r))).expect("adaptive");
+        let o = &open.experiments[0];
+        assert!(!o.finished && o.seeds == 7, "{o:?}");
+        assert!(o.line().starts_with("v: sd intervals wider than a factor 3.5 (upper/lower 4.80) after look 2 of 4 (5 seeds); next look at 7 seeds"), "{}", o.line());
+    }
+
+    /// Pairs carry their repeated confidence intervals; only an adaptive factor
+    /// experiment with pairs and more than one look makes fixed-sample p-values and
+    /// intervals invalid.
+    #[test]
+    fn pairs_carry_intervals_and_say_when_fixed_sample_inference_is_invalid() {
+        let mut s = study(&[("clear", 2), ("alone", 1), ("v", 4)]);
+        sources_experiment(&mut s, "v", 2.0);
+        let src = source(|_, l| 90.0 - 20.0 * l as f64, 0.5);
+        let d = decide_study(&s, |e, l, r| Some(src(&e.name, l, r))).expect("adaptive");
+        let c = &d.experiments[0].comparisons[0];
+        let (lo, hi) = c.rci.expect("an interval");
+        let (m, se, t) = (c.mean_diff.unwrap(), c.se.unwrap(), c.critical_t.unwrap());
+        assert!((lo - (m - t * se)).abs() < 1e-9 && (hi - (m + t * se)).abs() < 1e-9);
+        assert!(lo > 0.0 && c.verdict == Verdict::Larger);
+        assert_eq!((c.rci_confidence, c.equivalence_rci_confidence), (0.95, 0.9));
+        let text = c.interval_text().expect("text");
+        assert!(text.starts_with("+20.") && text.ends_with(" points (95% repeated CI)"), "{text}");
+        assert_eq!(confidence_text(1.0 - 0.05 / 6.0), "99.17%");
+        assert_eq!(confidence_text(0.995), "99.5%");
+        assert!(fixed_sample_invalid(&s, "clear"));
+        assert!(!fixed_sample_invalid(&s, "alone"));
+        assert!(!fixed_sample_invalid(&s, "v"));
+        assert!(!fixed_sample_invalid(&s, "nope"));
+        let mut one_look = s.clone();
+        one_look.adaptive.as_mut().unwrap().max = 3;
+        assert!(!fixed_sample_invalid(&one_look, "clear"));
+        let mut fixed = s.clone();
+        fixed.adaptive = None;
+        assert!(!fixed_sample_invalid(&fixed, "clear"));
+        assert_eq!(sd_target(&s, "v"), Some(2.0));
+        assert!((sd_interval_ratio(17.0).unwrap() - 1.998).abs() < 1e-3);
     }
 }
