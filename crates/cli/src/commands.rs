@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use cnnvar_core::{Error, Result, RunSpec};
 use cnnvar_experiments::sweep::{
-    EXIT_ALREADY_COMPLETE, EXIT_BUSY, WorkerEvent, WorkerOutcome, epoch_line, run_worker,
+    EXIT_ALREADY_COMPLETE, EXIT_BUSY, WorkerEvent, WorkerOutcome, run_worker,
 };
 use cnnvar_experiments::{RunOptions, execute_on, load_data};
 use cnnvar_models::Models;
@@ -130,7 +130,7 @@ fn worker(a: WorkerArgs, models: &Models) -> Result<ExitCode> {
     let outcome = run_worker(&a.run_dir, &options(&a.exec, models), &mut |event| match event {
         WorkerEvent::Note(note) => eprintln!("cnnvar: {note}"),
         WorkerEvent::Epoch { epoch, epochs } if a.report_progress => {
-            eprintln!("{}", epoch_line(epoch.epoch, epochs, epoch.test_accuracy));
+            eprintln!("{}", epoch.progress_line(epochs));
         }
         WorkerEvent::Epoch { .. } => {}
     })?;

@@ -28,6 +28,8 @@
 //! `status` (`sweep.rs`) and the progress display (`progress.rs`).
 
 mod args;
+#[cfg(test)]
+mod command_lines;
 mod commands;
 mod progress;
 mod sweep;

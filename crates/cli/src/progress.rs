@@ -21,7 +21,7 @@ impl RunProgress {
             spec.run_id(),
             spec.model,
             spec.dataset,
-            spec.train_size.map_or("all".to_string(), |n| n.to_string()),
+            spec.resolved().train_size.map_or("all".to_string(), |n| n.to_string()),
             spec.optimizer,
             spec.lr,
             spec.batch_size,
@@ -66,17 +66,7 @@ impl RunProgress {
                 bar.set_position(*done as u64);
             }
             Progress::Epoch(e) => {
-                let line = format!(
-                    "epoch {}: train loss {:.4} acc {:.4} | test loss {:.4} acc {:.4} | {:.1} s, {:.0} train samples/s, {:.0} eval samples/s",
-                    e.epoch,
-                    e.train_loss,
-                    e.train_accuracy,
-                    e.test_loss,
-                    e.test_accuracy,
-                    e.seconds,
-                    e.train_samples_per_sec,
-                    e.eval_samples_per_sec
-                );
+                let line = e.to_string();
                 match self.bar.take() {
                     Some(bar) => {
                         bar.finish_and_clear();

@@ -196,7 +196,7 @@ fn dry_run(setup: &SweepSetup) -> Result<ExitCode> {
             exp.title,
             exp.factors.join(", "),
             exp.levels.len(),
-            seeds.get(&exp.name).copied().unwrap_or(0),
+            seeds.get(&exp.name),
             runs.len()
         );
         for r in runs {

@@ -37,6 +37,7 @@
 
 mod alloc;
 mod backend;
+mod curve;
 mod error;
 mod predictions;
 mod record;

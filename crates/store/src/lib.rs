@@ -93,4 +93,4 @@ pub use results::{results_csv, results_header, spec_cells};
 pub use run_dir::{CURVE_FILE, Damage, RECORD_FILE, RunDir, RunOutput, SPEC_FILE};
 pub use study_data::StudyData;
 pub use study_dir::{StudyDir, StudyFile};
-pub use sweep_line::{SweepLine, shell_word};
+pub use sweep_line::{SweepLine, operand, shell_word};

@@ -84,23 +84,7 @@ impl RunDir {
 
     /// Rewrites `curve.csv` (atomically) with the epochs so far.
     pub fn write_curve(&self, epochs: &[EpochRecord]) -> Result<()> {
-        let mut csv = String::from(
-            "epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds,train_samples_per_sec,eval_samples_per_sec\n",
-        );
-        for e in epochs {
-            csv += &format!(
-                "{},{},{},{},{},{:.3},{:.1},{:.1}\n",
-                e.epoch,
-                e.train_loss,
-                e.train_accuracy,
-                e.test_loss,
-                e.test_accuracy,
-                e.seconds,
-                e.train_samples_per_sec,
-                e.eval_samples_per_sec
-            );
-        }
-        write_atomic(&self.path.join(CURVE_FILE), csv.as_bytes())
+        write_atomic(&self.path.join(CURVE_FILE), EpochRecord::curve_csv(epochs).as_bytes())
     }
 
     /// Writes `record.json` atomically: the run is complete once this returns. A run's

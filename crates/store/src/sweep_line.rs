@@ -48,23 +48,35 @@ impl SweepLine {
     /// This sweep, then the report of its study directory `study_dir`: the commands that
     /// reproduce a report (the sweep resumes, so it trains only what is missing).
     pub fn then_report(&self, study_dir: &Path) -> String {
-        format!("{self} && cnnvar report {}", shell_word(&study_dir.display().to_string()))
+        format!("{self} && cnnvar report {}", shell_path(study_dir))
     }
 }
 
 impl fmt::Display for SweepLine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "cnnvar sweep {}{}",
-            shell_word(&self.study_file.display().to_string()),
-            self.options()
-        )?;
+        write!(f, "cnnvar sweep {}{}", shell_path(&self.study_file), self.options())?;
         if let Some(d) = &self.data_dir {
-            write!(f, " --data-dir {}", shell_word(&d.display().to_string()))?;
+            write!(f, " --data-dir {}", shell_path(d))?;
         }
-        write!(f, " --out {}", shell_word(&self.out.display().to_string()))
+        write!(f, " --out {}", shell_path(&self.out))
     }
+}
+
+/// `path` as an operand of a command line: `./` put before a relative path that starts
+/// with a dash, which a parser would otherwise take for an option (`-runs` is `./-runs`,
+/// the same directory). Every path cnnvar writes into a command line of its own goes
+/// through this.
+pub fn operand(path: &Path) -> std::borrow::Cow<'_, Path> {
+    if path.as_os_str().as_encoded_bytes().first() == Some(&b'-') {
+        std::borrow::Cow::Owned(Path::new(".").join(path))
+    } else {
+        std::borrow::Cow::Borrowed(path)
+    }
+}
+
+/// `path` as one word for a POSIX shell: its [`operand`], quoted by [`shell_word`].
+fn shell_path(path: &Path) -> String {
+    shell_word(&operand(path).display().to_string())
 }
 
 /// `word` as one word for a POSIX shell: as it is when it is made of characters the

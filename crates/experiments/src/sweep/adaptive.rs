@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use cnnvar_analysis::decisions::StudyDecisions;
 use cnnvar_core::Result;
+use cnnvar_core::study::SeedCounts;
 use cnnvar_store::{Plan, StudyDir, StudyFile};
 
 /// The decisions of `plan`'s adaptive study from the records in `study` (those of
@@ -20,15 +21,15 @@ pub fn decisions(plan: &Plan, study: &StudyDir) -> Option<StudyDecisions> {
 /// `None` for a fixed study.
 pub fn extremes(plan: &Plan) -> Option<(Plan, Plan)> {
     let a = plan.study.adaptive.as_ref()?;
-    let at = |most: bool| {
-        let seeds = plan.study.experiments.iter().map(|e| {
-            let n = if most && e.levels.len() > 1 { a.max } else { a.min };
-            (e.name.clone(), n)
-        });
-        let mut p = plan.clone();
-        p.set_seeds(&seeds.collect());
-        p
-    };
+    let at =
+        |most: bool| {
+            let seeds = SeedCounts::with(&plan.study, |e| {
+                if most && e.levels.len() > 1 { a.max } else { a.min }
+            });
+            let mut p = plan.clone();
+            p.set_seeds(&seeds);
+            p
+        };
     Some((at(false), at(true)))
 }
 

@@ -2,6 +2,7 @@
 //! process per run (burn's seed may be process-global; a crash kills one run only).
 
 use std::collections::VecDeque;
+use std::ffi::{OsStr, OsString};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -12,7 +13,7 @@ use std::time::Duration;
 use cnnvar_core::{Error, Result};
 
 use cnnvar_core::study::PlannedRun;
-use cnnvar_store::{Failure, RunDir};
+use cnnvar_store::{Failure, RunDir, operand};
 
 /// Exit code of a worker that found its run locked by another process.
 pub const EXIT_BUSY: i32 = 75;
@@ -21,15 +22,25 @@ pub const EXIT_BUSY: i32 = 75;
 /// it after this sweep looked), so that it is not counted as trained by this sweep.
 pub const EXIT_ALREADY_COMPLETE: i32 = 76;
 
-/// How to start a worker: `program worker RUN_DIR --threads T … extra_args`.
-#[derive(Clone, Debug)]
+/// How to start a worker: the one owner of a worker's command line, `PROGRAM worker
+/// RUN_DIR --threads T [--report-progress] [--watch-parent] [--data-dir DIR]`
+/// ([`WorkerCommand::args`]), and of its environment ([`WorkerCommand::env`]). The local
+/// executor runs it as a process ([`WorkerCommand::command`]); the Slurm executor
+/// writes the same words into its job script.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WorkerCommand {
     /// The `cnnvar` executable.
     pub program: PathBuf,
-    /// Compute threads per worker.
+    /// Compute threads per worker (`--threads`, and OpenMP's `OMP_NUM_THREADS`).
     pub threads: usize,
-    /// Further arguments (e.g. `--data-dir DIR`).
-    pub extra_args: Vec<String>,
+    /// The data directory the worker is told (`--data-dir`), if any.
+    pub data_dir: Option<PathBuf>,
+    /// Whether the worker prints a line per epoch for its parent to follow
+    /// (`--report-progress`; [`cnnvar_core::EpochRecord::progress_line`]).
+    pub report_progress: bool,
+    /// Whether the worker exits when its parent goes away (`--watch-parent`), so that a
+    /// killed sweep leaves no orphans.
+    pub watch_parent: bool,
     /// Whether the workers share cores (jobs × threads > cores), so that LibTorch's
     /// OpenMP threads must sleep rather than spin while they wait
     /// (`OMP_WAIT_POLICY=PASSIVE`): spinning threads would steal the other workers'
@@ -39,18 +50,46 @@ pub struct WorkerCommand {
 }
 
 impl WorkerCommand {
-    /// The command that runs the run in `run_dir`.
+    /// The arguments after the program for the run in `run_dir`.
+    pub fn args(&self, run_dir: &Path) -> Vec<OsString> {
+        self.args_with(operand(run_dir).into_owned().into_os_string(), OsStr::to_os_string)
+    }
+
+    /// The arguments after the program, each word made by `word`, with `run_dir` as the
+    /// run directory's word: the one list that [`WorkerCommand::args`] gives a process
+    /// and a job script quotes for its shell (with a shell variable as `run_dir`).
+    pub fn args_with<T>(&self, run_dir: T, word: impl Fn(&OsStr) -> T) -> Vec<T> {
+        let mut args = vec![word("worker".as_ref()), run_dir];
+        args.push(word("--threads".as_ref()));
+        args.push(word(self.threads.to_string().as_ref()));
+        if self.report_progress {
+            args.push(word("--report-progress".as_ref()));
+        }
+        if self.watch_parent {
+            args.push(word("--watch-parent".as_ref()));
+        }
+        if let Some(dir) = &self.data_dir {
+            args.push(word("--data-dir".as_ref()));
+            args.push(word(operand(dir).as_os_str()));
+        }
+        args
+    }
+
+    /// The worker's environment: LibTorch's OpenMP gets no more threads than asked
+    /// (`OMP_NUM_THREADS`), and waits passively when the workers share cores
+    /// ([`WorkerCommand::passive_wait`]).
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        let mut env = vec![("OMP_NUM_THREADS", self.threads.to_string())];
+        if self.passive_wait {
+            env.push(("OMP_WAIT_POLICY", "PASSIVE".to_string()));
+        }
+        env
+    }
+
+    /// The process that runs the run in `run_dir`.
     pub fn command(&self, run_dir: &Path) -> Command {
         let mut c = Command::new(&self.program);
-        c.arg("worker")
-            .arg(run_dir)
-            .args(["--threads", &self.threads.to_string(), "--report-progress", "--watch-parent"])
-            .args(&self.extra_args)
-            // LibTorch's OpenMP: no more threads than asked.
-            .env("OMP_NUM_THREADS", self.threads.to_string());
-        if self.passive_wait {
-            c.env("OMP_WAIT_POLICY", "PASSIVE");
-        }
+        c.args(self.args(run_dir)).envs(self.env());
         c
     }
 }
@@ -166,19 +205,6 @@ fn read_stderr(
     })
 }
 
-/// Parses a worker's progress line `epoch E/N ACC`.
-pub fn parse_epoch_line(line: &str) -> Option<(usize, usize, f64)> {
-    let rest = line.strip_prefix("epoch ")?;
-    let (frac, acc) = rest.split_once(' ')?;
-    let (e, n) = frac.split_once('/')?;
-    Some((e.parse().ok()?, n.parse().ok()?, acc.trim().parse().ok()?))
-}
-
-/// Formats a worker's progress line (the inverse of [`parse_epoch_line`]).
-pub fn epoch_line(epoch: usize, epochs: usize, test_accuracy: f64) -> String {
-    format!("epoch {epoch}/{epochs} {test_accuracy:.6}")
-}
-
 impl LocalExecutor {
     /// Runs `runs` (directories under `study_dir`), `jobs` at a time, until all ended
     /// or `stop` is set (then running workers are killed and their runs stay
@@ -231,7 +257,9 @@ impl LocalExecutor {
                 break;
             }
             while let Ok((run_id, line)) = rx.recv_timeout(Duration::from_millis(50)) {
-                if let Some((epoch, epochs, test_accuracy)) = parse_epoch_line(&line) {
+                if let Some((epoch, epochs, test_accuracy)) =
+                    cnnvar_core::EpochRecord::parse_progress_line(&line)
+                {
                     on_event(Event::Epoch { run_id, epoch, epochs, test_accuracy });
                 }
             }
@@ -293,12 +321,6 @@ impl LocalExecutor {
 mod tests {
     use super::*;
 
-    #[test]
-    fn epoch_lines_round_trip() {
-        assert_eq!(parse_epoch_line(&epoch_line(3, 10, 0.875)), Some((3, 10, 0.875)));
-        assert_eq!(parse_epoch_line("epoch 1: train loss"), None);
-    }
-
     /// Workers always get their thread count for OpenMP, and the passive wait policy
     /// exactly when they share cores.
     #[test]
@@ -307,7 +329,9 @@ mod tests {
             let w = WorkerCommand {
                 program: "cnnvar".into(),
                 threads: 3,
-                extra_args: vec![],
+                data_dir: None,
+                report_progress: true,
+                watch_parent: true,
                 passive_wait,
             };
             let c = w.command(Path::new("runs/x"));
@@ -323,5 +347,42 @@ mod tests {
         let own = env_of(false);
         assert_eq!(own.get("OMP_NUM_THREADS"), Some(&Some("3".to_string())));
         assert_eq!(own.get("OMP_WAIT_POLICY"), None);
+    }
+
+    /// The process gets the argument list, in order, with the run directory second
+    /// and each option only when asked for.
+    #[test]
+    fn the_command_is_the_argument_list() {
+        let w = WorkerCommand {
+            program: "/bin/cnnvar".into(),
+            threads: 2,
+            data_dir: Some("/data/my set".into()),
+            report_progress: true,
+            watch_parent: false,
+            passive_wait: false,
+        };
+        let c = w.command(Path::new("runs/s/abc"));
+        assert_eq!(c.get_program(), "/bin/cnnvar");
+        let args: Vec<&OsStr> = c.get_args().collect();
+        assert_eq!(
+            args,
+            [
+                "worker",
+                "runs/s/abc",
+                "--threads",
+                "2",
+                "--report-progress",
+                "--data-dir",
+                "/data/my set"
+            ]
+        );
+        let bare = WorkerCommand { data_dir: None, report_progress: false, ..w };
+        assert_eq!(bare.args(Path::new("r")), ["worker", "r", "--threads", "2"]);
+        // A path that starts with a dash is not taken for an option.
+        let dashed = WorkerCommand { data_dir: Some("-d".into()), ..bare };
+        assert_eq!(
+            dashed.args(Path::new("-r")),
+            ["worker", "./-r", "--threads", "2", "--data-dir", "./-d"]
+        );
     }
 }

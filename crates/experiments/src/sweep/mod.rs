@@ -12,7 +12,6 @@ pub use adaptive::{decisions, extremes, write_decisions};
 pub use estimate::{Estimate, estimate, longest_first};
 pub use executor::{
     EXIT_ALREADY_COMPLETE, EXIT_BUSY, Event, ExecOutcome, LocalExecutor, RunOutcome, WorkerCommand,
-    epoch_line, parse_epoch_line,
 };
 pub use orchestrate::{SweepExecutor, SweepRequest, SweepSetup, SweepSummary, Todo};
 pub use slurm::{SlurmExecutor, SlurmOptions};

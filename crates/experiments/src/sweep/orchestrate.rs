@@ -15,7 +15,7 @@ use cnnvar_core::{Error, Result};
 use super::adaptive;
 use super::{Event, ExecOutcome, LocalExecutor, SlurmExecutor, SlurmOptions, WorkerCommand};
 use cnnvar_analysis::decisions::StudyDecisions;
-use cnnvar_core::study::{PlannedRun, Study};
+use cnnvar_core::study::{PlannedRun, Study, StudyOverrides};
 use cnnvar_store::{Plan, Repair, RunDir, RunState, StudyDir, StudyFile};
 
 /// What a sweep is asked to do (`cnnvar sweep`'s arguments).
@@ -174,21 +174,14 @@ impl SweepSetup {
     /// A study on an image folder reads the folder here, for its checksum
     /// ([`crate::folders::resolve_folders`]).
     pub fn for_study(mut study: Study, r: SweepRequest, cores: usize) -> Result<SweepSetup> {
+        // Checked before an image folder is read, so that a refused override reads nothing.
         study.check_overrides(r.seeds, r.epochs)?;
         crate::folders::resolve_folders(&mut study, r.data_dir.as_deref())?;
-        let plan = Plan::with_overrides(study, r.quick, r.seeds, r.epochs);
-        let plan = match r.backend {
-            Some(b) => plan.on_backend(b),
-            None => plan,
-        };
+        let overrides = StudyOverrides { seeds: r.seeds, epochs: r.epochs, backend: r.backend };
+        let plan = Plan::with_overrides(study, r.quick, &overrides)?;
         let dir = plan.dir(&r.out);
         let jobs = r.jobs.unwrap_or_else(|| default_jobs(cores, r.threads_per_job)).max(1);
-        let mut extra_args = Vec::new();
-        if let Some(d) = &r.data_dir {
-            let d = std::path::absolute(d).unwrap_or_else(|_| d.clone());
-            extra_args.push("--data-dir".to_string());
-            extra_args.push(d.display().to_string());
-        }
+        let data_dir = r.data_dir.map(|d| std::path::absolute(&d).unwrap_or(d));
         let (dir, executor) = match r.slurm {
             Some(options) => {
                 let cpus = options.cpus_per_task.max(1);
@@ -197,7 +190,10 @@ impl SweepSetup {
                     worker: WorkerCommand {
                         program: r.program,
                         threads: cpus,
-                        extra_args,
+                        data_dir,
+                        // A task has no parent process following it.
+                        report_progress: false,
+                        watch_parent: false,
                         // Slurm gives each task its CPUs.
                         passive_wait: false,
                     },
@@ -214,7 +210,9 @@ impl SweepSetup {
                     worker: WorkerCommand {
                         program: r.program,
                         threads,
-                        extra_args,
+                        data_dir,
+                        report_progress: true,
+                        watch_parent: true,
                         passive_wait: passive_wait(jobs, threads, cores),
                     },
                 };
@@ -256,7 +254,12 @@ impl SweepSetup {
     /// (writes nothing). `None`, and the plan unchanged, for a fixed study.
     pub fn plan_round(&mut self) -> Option<StudyDecisions> {
         let decisions = adaptive::decisions(&self.plan, &self.study_dir())?;
-        self.plan.set_seeds(&decisions.seeds());
+        let now = self.plan.seeds();
+        let mut seeds = now.clone();
+        seeds.update(&decisions.seeds());
+        if seeds != now {
+            self.plan.set_seeds(&seeds);
+        }
         Some(decisions)
     }
 
@@ -298,11 +301,13 @@ impl SweepSetup {
         Ok(total)
     }
 
-    /// Lays out the study directory and moves damaged files aside, so that their runs
-    /// train again; returns what was moved.
+    /// Lays out the study directory and moves damaged files aside, the study
+    /// directory's own (rebuilt where they can be) and the runs' (so that the runs train
+    /// again); returns what was moved.
     pub fn prepare(&self) -> Result<Vec<Repair>> {
-        self.study_dir().lay_out(&self.plan)?;
-        self.plan.repair(&self.study_dir())
+        let mut repairs = self.study_dir().lay_out(&self.plan)?;
+        repairs.extend(self.plan.repair(&self.study_dir())?);
+        Ok(repairs)
     }
 
     /// The sweep's opening line: its runs, where, and how they are executed.
@@ -434,10 +439,12 @@ mod tests {
             adaptive: None,
             seed: 0,
             paired_seeds: true,
+            margin: cnnvar_core::study::DEFAULT_MARGIN,
             experiments: vec![Experiment {
                 name: "a".into(),
                 title: "lr".into(),
                 claim: None,
+                checks: vec![],
                 expect_best: None,
                 kind: ExperimentKind::Factor,
                 factors: vec!["lr".into()],
@@ -503,8 +510,8 @@ mod tests {
         assert_eq!(setup1.jobs, 3);
         let SweepExecutor::Local(local) = &setup1.executor else { panic!("local") };
         assert_eq!((local.jobs, local.worker.threads, local.worker.passive_wait), (3, 2, false));
-        assert_eq!(local.worker.extra_args[0], "--data-dir");
-        assert!(Path::new(&local.worker.extra_args[1]).is_absolute());
+        assert!(local.worker.data_dir.as_deref().is_some_and(Path::is_absolute));
+        assert!(local.worker.report_progress && local.worker.watch_parent);
         let shared = setup(SweepRequest { jobs: Some(4), ..request(tmp.path(), None) }, 6);
         let SweepExecutor::Local(local) = &shared.executor else { panic!("local") };
         assert!(local.worker.passive_wait, "4 × 2 threads on 6 cores");
@@ -532,6 +539,7 @@ mod tests {
         let SweepExecutor::Slurm(slurm) = &setup.executor else { panic!("slurm") };
         assert_eq!((slurm.options.cpus_per_task, slurm.worker.threads), (1, 1));
         assert!(!slurm.worker.passive_wait);
+        assert!(!slurm.worker.report_progress && !slurm.worker.watch_parent);
         let header = setup.header(&setup.todo());
         assert!(
             header.ends_with(", as a Slurm job array, 1 CPUs per task, at most 3 at once"),
@@ -558,7 +566,7 @@ mod tests {
         upto: Option<usize>,
         seen: &mut Vec<BTreeMap<String, usize>>,
     ) -> Result<ExecOutcome> {
-        seen.push(s.plan.seeds());
+        seen.push(s.plan.seeds().as_map().clone());
         let mut outcome = ExecOutcome::default();
         for (i, run) in round.todo.runs.iter().enumerate() {
             if upto.is_some_and(|n| i >= n) {
@@ -609,7 +617,7 @@ mod tests {
         assert_eq!(json["experiments"][0]["runs_saved"], 2 * 9 - 2 * 3);
         assert_eq!(json["experiments"][1]["comparisons"][0]["verdict"], "undecided");
         assert!(setup.study_dir().file(StudyFile::DecisionsCsv).exists());
-        assert_eq!(setup.study_dir().plan().expect("plan").seeds(), seeds(3, 9));
+        assert_eq!(setup.study_dir().plan().expect("plan").seeds().as_map(), &seeds(3, 9));
         let mut again = adaptive_setup(tmp.path());
         let mut rerun = Vec::new();
         let total = again.run_rounds(&stop, |s, r| fake_round(s, r, None, &mut rerun)).expect("ok");

@@ -13,7 +13,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use cnnvar_core::{Error, Result, write_atomic, write_json_atomic};
+use cnnvar_core::{EpochRecord, Error, Result, write_atomic, write_json_atomic};
 use serde::{Deserialize, Serialize};
 
 use super::executor::{Event, ExecOutcome, RunOutcome, WorkerCommand};
@@ -63,7 +63,9 @@ impl Submission {
 pub struct SlurmExecutor {
     /// What to ask for.
     pub options: SlurmOptions,
-    /// The worker every task runs (its `threads` is replaced by `cpus_per_task`).
+    /// The worker every task runs (its `threads` is replaced by `cpus_per_task`; a
+    /// task has no parent to follow it, so without `report_progress` and
+    /// `watch_parent`).
     pub worker: WorkerCommand,
     /// How often to poll `squeue`.
     pub poll: Duration,
@@ -166,18 +168,16 @@ impl SlurmExecutor {
             "run_dir=$(sed -n \"$((SLURM_ARRAY_TASK_ID + 1))p\" {})\n",
             shell_quote(&tasks_file.display().to_string())
         );
-        s += &format!("export OMP_NUM_THREADS={cpus}\n");
-        if self.worker.passive_wait {
-            s += "export OMP_WAIT_POLICY=PASSIVE\n";
+        // The worker every local sweep starts, on the task's CPUs, the run directory
+        // being the shell's `$run_dir`.
+        let worker = WorkerCommand { threads: cpus, ..self.worker.clone() };
+        for (name, value) in worker.env() {
+            s += &format!("export {name}={}\n", shell_quote(&value));
         }
-        let mut cmd = vec![
-            shell_quote(&self.worker.program.display().to_string()),
-            "worker".into(),
-            "\"$run_dir\"".into(),
-            "--threads".into(),
-            cpus.to_string(),
-        ];
-        cmd.extend(self.worker.extra_args.iter().map(|a| shell_quote(a)));
+        let mut cmd = vec![shell_quote(&worker.program.display().to_string())];
+        cmd.extend(
+            worker.args_with("\"$run_dir\"".to_string(), |a| shell_quote(&a.to_string_lossy())),
+        );
         s += &format!("exec {}\n", cmd.join(" "));
         s
     }
@@ -463,9 +463,8 @@ impl Progress {
 /// The last epoch in a run's `curve.csv` and its test accuracy.
 fn last_epoch(run_dir: &Path) -> Option<(usize, f64)> {
     let text = std::fs::read_to_string(run_dir.join(cnnvar_store::CURVE_FILE)).ok()?;
-    let line = text.lines().skip(1).filter(|l| !l.trim().is_empty()).last()?;
-    let fields: Vec<&str> = line.split(',').collect();
-    Some((fields.first()?.parse().ok()?, fields.get(4)?.parse().ok()?))
+    let last = text.lines().filter_map(EpochRecord::from_curve_row).last()?;
+    Some((last.epoch, last.test_accuracy))
 }
 
 #[cfg(test)]
@@ -493,7 +492,9 @@ mod tests {
             worker: WorkerCommand {
                 program: "/opt/cnnvar".into(),
                 threads: 1,
-                extra_args: vec!["--data-dir".into(), "/data/my set".into()],
+                data_dir: Some("/data/my set".into()),
+                report_progress: false,
+                watch_parent: false,
                 passive_wait: false,
             },
             poll: Duration::from_secs(1),
@@ -510,11 +511,19 @@ mod tests {
             "#SBATCH --partition=gpu",
             "#SBATCH --time=01:00:00",
             "#SBATCH --output=/runs/seed/slurm/logs/%A_%a.log",
+            "export OMP_NUM_THREADS=4",
             "exec /opt/cnnvar worker \"$run_dir\" --threads 4 --data-dir '/data/my set'",
         ] {
             assert!(s.lines().any(|l| l == line), "{line} missing from:\n{s}");
         }
         assert!(s.contains("SLURM_ARRAY_TASK_ID + 1"));
+        assert!(!s.contains("OMP_WAIT_POLICY"), "{s}");
+        let shared = SlurmExecutor {
+            worker: WorkerCommand { passive_wait: true, ..exec.worker.clone() },
+            ..exec.clone()
+        };
+        let s = shared.script("seed", Path::new("/r"), Path::new("/r/t"), 1);
+        assert!(s.lines().any(|l| l == "export OMP_WAIT_POLICY=PASSIVE"), "{s}");
     }
 
     #[test]
