@@ -22,8 +22,8 @@ use cnnvar_core::study::Study;
 type FolderKey = (PathBuf, Option<usize>, Option<[usize; 2]>, Option<u64>);
 
 /// Fills in, for every level of `study` on an image folder, the absolute `data_dir`
-/// (`data_dir` when given: `--data-dir` names the folder, wherever the study file says
-/// it is) and the folder's `data_sha256`, reading each distinct folder and reading of
+/// (by [`cnnvar_data::resolve_data_dir`]: `data_dir` when given names the folder,
+/// wherever the study file says it is, else the level's own) and the folder's `data_sha256`, reading each distinct folder and reading of
 /// it once. A level whose spec already has a `data_sha256` keeps it, and the folder
 /// must match it. Levels on named data sets are untouched.
 pub fn resolve_folders(study: &mut Study, data_dir: Option<&Path>) -> Result<()> {
@@ -56,13 +56,12 @@ fn resolve_folder(
     data_dir: Option<&Path>,
     checksums: &mut HashMap<FolderKey, String>,
 ) -> Result<()> {
-    let Some(dir) = data_dir.map(Path::to_path_buf).or_else(|| spec.data_dir.clone()) else {
-        // Refused by the spec's validation already; say it here too.
-        return Err(Error::field(
-            "spec",
-            "data_dir",
-            "dataset = \"folder\" needs the image folder (`data_dir`, or --data-dir DIR)",
-        ));
+    // The one data directory rule: the folder given beats the spec's; neither is an
+    // error that names the setting.
+    let found =
+        cnnvar_data::resolve_data_dir(DatasetName::Folder, data_dir, spec.data_dir.as_deref())?;
+    let Some(dir) = found else {
+        return Err(Error::setting("data_dir", "no image folder was found for this level"));
     };
     let dir = std::path::absolute(&dir).map_err(|e| Error::io(&dir, e))?;
     spec.data_dir = Some(dir.clone());
@@ -157,5 +156,13 @@ mod tests {
         let mut missing = study(&tmp.path().join("nowhere"), "");
         let e = resolve_folders(&mut missing, None).expect_err("no folder").to_string();
         assert!(e.contains("nowhere") && e.contains("level `0.1`"), "{e}");
+
+        // No folder named at all: the data directory rule's own error, which names the
+        // setting and no command-line flag.
+        let mut unnamed = study(&here, "");
+        unnamed.experiments[0].levels[0].spec.data_dir = None;
+        let e = resolve_folders(&mut unnamed, None).expect_err("no folder").to_string();
+        assert!(e.contains("`data_dir`") && e.contains("level `0.1`") && !e.contains("--"), "{e}");
+        resolve_folders(&mut unnamed, Some(&copy)).expect("the folder given is used");
     }
 }

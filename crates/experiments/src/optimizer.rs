@@ -29,17 +29,14 @@ pub struct OptimizerSettings {
 /// 1e-5, rho 0.99).
 pub fn settings(spec: &RunSpec) -> OptimizerSettings {
     let keras = spec.preset == Preset::Keras;
-    let momentum_default = match (spec.optimizer, keras) {
-        (OptimizerName::Rmsprop, false) => 0.9,
-        _ => 0.0,
-    };
+    let resolved = spec.resolved();
     OptimizerSettings {
         optimizer: spec.optimizer,
         epsilon: if keras { 1e-7 } else { 1e-5 },
-        momentum: spec.momentum.unwrap_or(momentum_default),
+        momentum: resolved.momentum,
         dampening: if keras { 0.0 } else { 0.1 },
         rho: if keras { 0.9 } else { 0.99 },
-        weight_decay: spec.weight_decay.unwrap_or(0.0),
+        weight_decay: resolved.weight_decay,
     }
 }
 

@@ -20,8 +20,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use cnnvar_core::{
-    AugmentName, DEFAULT_MINORITY, DatasetName, Error, EvalSet, Provenance, Rebalance, Result,
-    RunRecord, RunSpec, SubsetMethod,
+    AugmentName, DatasetName, Error, EvalSet, Provenance, Rebalance, Result, RunRecord, RunSpec,
+    SubsetMethod,
 };
 use cnnvar_data::{Augmentation, DataSplit, Dataset};
 use cnnvar_models::{Architecture, ModelInput, Models};
@@ -143,12 +143,14 @@ pub fn execute_on(
         })?;
     }
     let prepared = prepare(spec, data)?;
-    let test = match spec.evaluate_on.unwrap_or(EvalSet::Test) {
+    let resolved = spec.resolved();
+    let test = match resolved.evaluate_on {
         EvalSet::Test => &data.test,
         EvalSet::Twilight => prepared.eval.as_ref().unwrap_or(&data.test),
         EvalSet::Validation => &data.train,
     };
-    let epoch_test = eval_subset_indices(test, prepared.eval_indices.as_deref(), spec.eval_subset)?;
+    let epoch_test =
+        eval_subset_indices(test, prepared.eval_indices.as_deref(), resolved.eval_subset)?;
     let training = TrainingData {
         train: prepared.train.as_ref().unwrap_or(&data.train),
         train_indices: &prepared.train_indices,
@@ -258,12 +260,13 @@ struct Prepared {
 fn prepare(spec: &RunSpec, data: &DataSplit) -> Result<Prepared> {
     let seed = spec.subset_seed;
     let mut indices = cnnvar_data::select(&data.train, spec.train_size, spec.subset, seed)?;
-    if let Some(keep) = spec.imbalance.filter(|&k| k < 1.0) {
-        let classes = spec.minority.clone().unwrap_or_else(|| DEFAULT_MINORITY.to_vec());
-        indices = cnnvar_data::downsample_classes(&data.train, &indices, &classes, keep, seed)?;
+    let resolved = spec.resolved();
+    if resolved.imbalance < 1.0 {
+        let (classes, keep) = (&resolved.minority, resolved.imbalance);
+        indices = cnnvar_data::downsample_classes(&data.train, &indices, classes, keep, seed)?;
     }
     let mut eval_indices = None;
-    if spec.evaluate_on == Some(EvalSet::Validation) {
+    if resolved.evaluate_on == EvalSet::Validation {
         let (k, fold) = (spec.folds.unwrap_or(0), spec.fold.unwrap_or(0));
         let (train, held_out) = cnnvar_data::kfold(&data.train, &indices, k, fold, seed)?;
         indices = train;
@@ -278,13 +281,15 @@ fn prepare(spec: &RunSpec, data: &DataSplit) -> Result<Prepared> {
         }
         eval_indices = Some((0..n).collect());
     }
-    let train = match spec.label_noise.filter(|&f| f > 0.0) {
-        Some(f) => Some(cnnvar_data::label_noise(&data.train, &indices, f, seed)?),
-        None => None,
+    let noise = resolved.label_noise;
+    let train = if noise > 0.0 {
+        Some(cnnvar_data::label_noise(&data.train, &indices, noise, seed)?)
+    } else {
+        None
     };
     let train_set = train.as_ref().unwrap_or(&data.train);
     let mut class_weights = None;
-    match spec.rebalance.unwrap_or(Rebalance::None) {
+    match resolved.rebalance {
         Rebalance::None => {}
         Rebalance::Oversample => indices = cnnvar_data::oversample(train_set, &indices, seed),
         Rebalance::ClassWeights => {
@@ -292,13 +297,13 @@ fn prepare(spec: &RunSpec, data: &DataSplit) -> Result<Prepared> {
         }
     }
     let eval =
-        (spec.evaluate_on == Some(EvalSet::Twilight)).then(|| cnnvar_data::twilight(&data.test));
+        (resolved.evaluate_on == EvalSet::Twilight).then(|| cnnvar_data::twilight(&data.test));
     Ok(Prepared { train, train_indices: indices, eval, eval_indices, class_weights })
 }
 
 /// The augmentation a spec names.
 fn augmentation(spec: &RunSpec) -> Augmentation {
-    match spec.augment.unwrap_or(AugmentName::None) {
+    match spec.resolved().augment {
         AugmentName::None => Augmentation::NONE,
         AugmentName::Geometric => Augmentation::geometric(),
         AugmentName::Photometric => Augmentation::photometric(),

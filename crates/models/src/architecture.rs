@@ -54,16 +54,6 @@ const fn block(filters: usize, pool: Pool) -> ConvBlock {
     ConvBlock { filters, kernel: 3, stride: 1, padding: 0, pool }
 }
 
-/// Defaults of the `cnn` family.
-pub mod family {
-    /// Conv blocks.
-    pub const DEPTH: usize = 2;
-    /// Filters of the first block.
-    pub const WIDTH: usize = 32;
-    /// Kernel size.
-    pub const KERNEL: usize = 3;
-}
-
 impl Architecture {
     /// One of the write-up's models for `input`, exactly as its Keras code builds them.
     pub fn for_model(model: ModelName, input: ImageShape) -> Result<Architecture> {
@@ -97,10 +87,8 @@ impl Architecture {
     /// halving the map by `downsample`), with the spec's dropout.
     pub fn for_spec(spec: &RunSpec, input: ImageShape) -> Result<Architecture> {
         let mut arch = if spec.model == ModelName::Cnn {
-            let depth = spec.depth.unwrap_or(family::DEPTH);
-            let width = spec.width.unwrap_or(family::WIDTH);
-            let kernel = spec.kernel.unwrap_or(family::KERNEL);
-            let down = spec.downsample.unwrap_or(Downsample::Max);
+            let r = spec.resolved();
+            let (depth, width, kernel, down) = (r.depth, r.width, r.kernel, r.downsample);
             let blocks = (0..depth)
                 .map(|i| ConvBlock {
                     filters: width.saturating_mul(1 << i.min(16)),
@@ -118,7 +106,7 @@ impl Architecture {
         } else {
             Architecture::for_model(spec.model.clone(), input)?
         };
-        arch.dropout = spec.dropout.unwrap_or(0.0);
+        arch.dropout = spec.resolved().dropout;
         arch.check()?;
         Ok(arch)
     }

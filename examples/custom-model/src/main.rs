@@ -94,8 +94,10 @@ pub struct MyResNet {
 
 impl Classifier for MyResNet {
     fn build(input: &ModelInput, spec: &RunSpec, device: &Device) -> Result<MyResNet> {
+        // Its own default width; the depth and dropout a spec leaves unset are the
+        // `cnn` family's.
         let width = spec.width.unwrap_or(16);
-        let depth = spec.depth.unwrap_or(2);
+        let depth = spec.resolved().depth;
         if input.height >> (depth - 1) == 0 || input.width >> (depth - 1) == 0 {
             return Err(Error::field(
                 "spec",
@@ -115,7 +117,7 @@ impl Classifier for MyResNet {
         Ok(MyResNet {
             stem,
             blocks,
-            dropout: DropoutConfig::new(spec.dropout.unwrap_or(0.0)).init(),
+            dropout: DropoutConfig::new(spec.resolved().dropout).init(),
             head: LinearConfig::new(c, input.classes).init(device),
         })
     }

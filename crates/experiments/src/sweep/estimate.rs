@@ -134,8 +134,9 @@ fn run_seconds(spec: &RunSpec, per_example: (f64, f64), threads: usize) -> f64 {
     let speedup = 1.0 + 0.25 * threads.saturating_sub(1) as f64;
     let (train, eval) = (per_example.0 / speedup, per_example.1 / speedup);
     // An image folder of unknown size counts as a small one.
-    let n_train = spec.train_size.or(spec.dataset.train_examples()).unwrap_or(UNKNOWN_TRAIN);
-    let n_test = spec.test_size.or(spec.dataset.test_examples()).unwrap_or(UNKNOWN_TEST);
+    let resolved = spec.resolved();
+    let n_train = resolved.train_size.unwrap_or(UNKNOWN_TRAIN);
+    let n_test = resolved.test_size.unwrap_or(UNKNOWN_TEST);
     let (n_train, n_test) = (n_train as f64, n_test as f64);
     STARTUP_SECONDS
         + spec.epochs as f64 * n_train * train
@@ -146,7 +147,7 @@ fn run_seconds(spec: &RunSpec, per_example: (f64, f64), threads: usize) -> f64 {
 /// Test examples a run of `spec` evaluates over all its epochs, of a test set of
 /// `n_test`: every epoch but the last on the `eval_subset` (when set), the last on all.
 fn evaluated_examples(spec: &RunSpec, n_test: f64) -> f64 {
-    let per_epoch = spec.eval_subset.map_or(n_test, |k| (k as f64).min(n_test));
+    let per_epoch = spec.resolved().eval_subset.map_or(n_test, |k| (k as f64).min(n_test));
     spec.epochs.saturating_sub(1) as f64 * per_epoch + n_test
 }
 
