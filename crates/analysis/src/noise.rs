@@ -114,40 +114,21 @@ pub struct Disagreement {
     pub max: f64,
 }
 
-/// Test-set noise of one level's runs.
+/// Test-set noise of one level's runs: the numbers a level keeps ([`NoiseSummary`]),
+/// with what they were computed from, per run and per example.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TestSetNoise {
-    /// Runs (k).
-    pub runs: usize,
-    /// Test examples (n).
-    pub examples: usize,
+    /// The numbers and the finding. Its `most_contested` is empty here:
+    /// [`TestSetNoise::summary`] picks as many as a level keeps.
+    #[serde(flatten)]
+    pub summary: NoiseSummary,
     /// Classes seen in labels or predictions (largest class + 1).
     pub classes: usize,
-    /// Test accuracy of each run, in the order given.
+    /// Test accuracy of each run, in the order given (`summary.mean_accuracy` is their
+    /// mean, `summary.observed_sd` their sample sd, k − 1).
     pub accuracies: Vec<f64>,
-    /// Mean of `accuracies`.
-    pub mean_accuracy: f64,
-    /// Sample sd (k − 1) of `accuracies`.
-    pub observed_sd: f64,
-    /// The independent-errors floor, `√(Σ_i p_i(1 − p_i)·k/(k − 1)) / n`.
-    pub floor_sd: f64,
-    /// 95% percentile-bootstrap interval of the floor, resampling runs (see
-    /// [`floor_interval`]); `None` with no resamples.
-    pub floor_ci: Option<(f64, f64)>,
-    /// `√max(0, observed² − floor²)`: the sd of the runs' true accuracies.
-    pub excess_sd: f64,
-    /// Whether the observed sd is at or below the floor.
-    pub within_floor: bool,
-    /// How often runs predict differently.
-    pub disagreement: Disagreement,
-    /// Accuracy of the majority vote of the runs (ties: the lowest class).
-    pub ensemble_accuracy: f64,
-    /// `ensemble_accuracy − mean_accuracy`.
-    pub ensemble_gain: f64,
     /// Per test example, in test-set order.
     pub per_example: Vec<ExampleVotes>,
-    /// The finding in one sentence.
-    pub sentence: String,
 }
 
 impl TestSetNoise {
@@ -181,8 +162,9 @@ pub struct ContestedExample {
     pub votes: Vec<usize>,
 }
 
-/// [`TestSetNoise`] without the per-example votes: what the analysis keeps and
-/// serialises for a level, with the examples the runs fight over most.
+/// The test-set noise of a level's runs as the analysis keeps and serialises it: the
+/// numbers of [`TestSetNoise`] without the per-run and per-example data, with the
+/// examples the runs fight over most.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct NoiseSummary {
     /// Runs (k).
@@ -191,11 +173,13 @@ pub struct NoiseSummary {
     pub examples: usize,
     /// Mean test accuracy of the runs, from their predictions.
     pub mean_accuracy: f64,
-    /// Sample sd of the runs' accuracies.
+    /// Sample sd (k − 1) of the runs' accuracies.
     pub observed_sd: f64,
-    /// The independent-errors floor: what the test set alone produces.
+    /// The independent-errors floor, `√(Σ_i p_i(1 − p_i)·k/(k − 1)) / n`: what the test
+    /// set alone produces.
     pub floor_sd: f64,
-    /// 95% bootstrap interval of the floor.
+    /// 95% percentile-bootstrap interval of the floor, resampling runs (see
+    /// [`floor_interval`]); `None` with no resamples.
     pub floor_ci: Option<(f64, f64)>,
     /// `√max(0, observed² − floor²)`: the sd of the runs' true accuracies, from training.
     pub excess_sd: f64,
@@ -203,7 +187,7 @@ pub struct NoiseSummary {
     pub within_floor: bool,
     /// How often runs predict differently.
     pub disagreement: Disagreement,
-    /// Accuracy of the majority vote of the runs.
+    /// Accuracy of the majority vote of the runs (ties: the lowest class).
     pub ensemble_accuracy: f64,
     /// `ensemble_accuracy − mean_accuracy`.
     pub ensemble_gain: f64,
@@ -220,7 +204,7 @@ impl TestSetNoise {
         self.most_contested(m)
             .into_iter()
             .map(|i| (i, &self.per_example[i]))
-            .filter(|(_, e)| e.top_votes() < self.runs)
+            .filter(|(_, e)| e.top_votes() < self.summary.runs)
             .map(|(index, e)| ContestedExample {
                 index,
                 label: e.label,
@@ -234,21 +218,7 @@ impl TestSetNoise {
 
     /// The summary of this noise, with the `contested` examples the runs disagree on most.
     pub fn summary(&self, contested: usize) -> NoiseSummary {
-        NoiseSummary {
-            runs: self.runs,
-            examples: self.examples,
-            mean_accuracy: self.mean_accuracy,
-            observed_sd: self.observed_sd,
-            floor_sd: self.floor_sd,
-            floor_ci: self.floor_ci,
-            excess_sd: self.excess_sd,
-            within_floor: self.within_floor,
-            disagreement: self.disagreement.clone(),
-            ensemble_accuracy: self.ensemble_accuracy,
-            ensemble_gain: self.ensemble_gain,
-            most_contested: self.contested(contested),
-            sentence: self.sentence.clone(),
-        }
+        NoiseSummary { most_contested: self.contested(contested), ..self.summary.clone() }
     }
 }
 
@@ -283,11 +253,9 @@ pub fn test_set_noise_with<P: AsRef<[u8]>>(
     let excess_sd = (observed_sd * observed_sd - floor_sd * floor_sd).max(0.0).sqrt();
     let ensemble_accuracy =
         per_example.iter().filter(|e| e.majority() == e.label).count() as f64 / n as f64;
-    let mut noise = TestSetNoise {
+    let mut summary = NoiseSummary {
         runs: k,
         examples: n,
-        classes: per_example.first().map_or(0, |e| e.votes.len()),
-        accuracies,
         mean_accuracy,
         observed_sd,
         floor_sd,
@@ -297,11 +265,16 @@ pub fn test_set_noise_with<P: AsRef<[u8]>>(
         disagreement: disagreement(&preds),
         ensemble_accuracy,
         ensemble_gain: ensemble_accuracy - mean_accuracy,
-        per_example,
+        most_contested: Vec::new(),
         sentence: String::new(),
     };
-    noise.sentence = sentence(&noise);
-    Ok(noise)
+    summary.sentence = sentence(&summary);
+    Ok(TestSetNoise {
+        summary,
+        classes: per_example.first().map_or(0, |e| e.votes.len()),
+        accuracies,
+        per_example,
+    })
 }
 
 /// The runs' predictions, once they are at least 2 and match the labels in length.
@@ -426,7 +399,7 @@ fn points(x: f64) -> String {
 }
 
 /// The finding in one sentence.
-fn sentence(s: &TestSetNoise) -> String {
+fn sentence(s: &NoiseSummary) -> String {
     let ci =
         s.floor_ci.map(|(lo, hi)| format!(" [{}, {}]", points(lo), points(hi))).unwrap_or_default();
     let floor = format!(
@@ -473,27 +446,31 @@ mod tests {
         let labels = [0, 1, 2, 3];
         let runs = [[0, 1, 2, 3], [0, 1, 0, 0], [0, 2, 0, 0]];
         let s = test_set_noise(&runs, &labels).expect("valid");
-        assert_eq!((s.runs, s.examples, s.classes), (3, 4, 4));
+        assert_eq!((s.summary.runs, s.summary.examples, s.classes), (3, 4, 4));
         assert_eq!(s.accuracies, [1.0, 0.5, 0.25]);
         let correct: Vec<usize> = s.per_example.iter().map(|e| e.correct).collect();
         assert_eq!(correct, [3, 2, 1, 1]);
         assert_eq!(s.per_example[1].votes, [0, 2, 1, 0]);
         // p(1 - p)·3/2 = 0, 1/3, 1/3, 1/3: the floor is √1 / 4.
-        assert!(close(s.floor_sd, 0.25, 1e-15), "{}", s.floor_sd);
+        assert!(close(s.summary.floor_sd, 0.25, 1e-15), "{}", s.summary.floor_sd);
         // sd of (1, 0.5, 0.25) = √(0.2916̅/2); excess² = 0.1458̅ − 0.0625 = 1/12.
-        assert!(close(s.observed_sd, (0.875f64 / 6.0).sqrt(), 1e-15));
-        assert!(close(s.excess_sd, (1.0f64 / 12.0).sqrt(), 1e-12));
-        assert!(!s.within_floor && s.sentence.contains("exceeds"), "{}", s.sentence);
+        assert!(close(s.summary.observed_sd, (0.875f64 / 6.0).sqrt(), 1e-15));
+        assert!(close(s.summary.excess_sd, (1.0f64 / 12.0).sqrt(), 1e-12));
+        assert!(
+            !s.summary.within_floor && s.summary.sentence.contains("exceeds"),
+            "{}",
+            s.summary.sentence
+        );
         // Pairs differ on 2, 3 and 1 of 4 examples.
-        let d = &s.disagreement;
+        let d = &s.summary.disagreement;
         assert!(close(d.mean, 0.5, 1e-15) && d.min == 0.25 && d.max == 0.75, "{d:?}");
         // Majority votes 0, 1, 0, 0: right on examples 0 and 1 only.
         assert_eq!(
             s.per_example.iter().map(ExampleVotes::majority).collect::<Vec<_>>(),
             [0, 1, 0, 0]
         );
-        assert!(close(s.ensemble_accuracy, 0.5, 1e-15));
-        assert!(close(s.ensemble_gain, 0.5 - 1.75 / 3.0, 1e-15));
+        assert!(close(s.summary.ensemble_accuracy, 0.5, 1e-15));
+        assert!(close(s.summary.ensemble_gain, 0.5 - 1.75 / 3.0, 1e-15));
         assert_eq!(s.most_contested(3), [1, 2, 3]);
         assert_eq!(s.most_contested(10), [1, 2, 3, 0]);
         // The summary keeps the contested examples, not the unanimous one (example 0).
@@ -503,7 +480,10 @@ mod tests {
         let e1 = &summary.most_contested[0];
         assert_eq!((e1.label, e1.correct, e1.majority, e1.majority_votes), (1, 2, 1, 2));
         assert_eq!(e1.votes, [0, 2, 1, 0]);
-        assert_eq!((summary.floor_sd, summary.observed_sd), (s.floor_sd, s.observed_sd));
+        assert_eq!(
+            (summary.floor_sd, summary.observed_sd),
+            (s.summary.floor_sd, s.summary.observed_sd)
+        );
         assert_eq!(s.summary(2).most_contested.len(), 2);
     }
 
@@ -512,21 +492,23 @@ mod tests {
     fn majority_vote_ties_and_gains() {
         let tie = test_set_noise(&[[1u8, 1], [2, 2]], &[2, 1]).expect("valid");
         // Example 0 ties 1 against 2 and the vote says 1 (wrong); example 1 says 1 (right).
-        assert!(close(tie.ensemble_accuracy, 0.5, 1e-15));
-        assert!(close(tie.disagreement.mean, 1.0, 1e-15));
+        assert!(close(tie.summary.ensemble_accuracy, 0.5, 1e-15));
+        assert!(close(tie.summary.disagreement.mean, 1.0, 1e-15));
         // Each run errs on a different example: the vote is right everywhere.
         let runs = [[9u8, 1, 2], [0, 9, 2], [0, 1, 9]];
         let s = test_set_noise(&runs, &[0, 1, 2]).expect("valid");
         assert_eq!(s.classes, 10);
-        assert!(close(s.ensemble_accuracy, 1.0, 1e-15));
-        assert!(close(s.ensemble_gain, 1.0 / 3.0, 1e-15));
+        assert!(close(s.summary.ensemble_accuracy, 1.0, 1e-15));
+        assert!(close(s.summary.ensemble_gain, 1.0 / 3.0, 1e-15));
         // The runs are equally good: no spread, all of it within the floor.
-        assert!(s.observed_sd == 0.0 && s.within_floor && s.excess_sd == 0.0);
-        assert!(s.sentence.contains("cannot be told apart"), "{}", s.sentence);
+        assert!(
+            s.summary.observed_sd == 0.0 && s.summary.within_floor && s.summary.excess_sd == 0.0
+        );
+        assert!(s.summary.sentence.contains("cannot be told apart"), "{}", s.summary.sentence);
         // Identical runs do not disagree and have no floor.
         let same = test_set_noise(&[[0u8, 1, 1], [0, 1, 1]], &[0, 1, 0]).expect("valid");
         assert_eq!(
-            (same.disagreement.max, same.floor_sd, same.floor_ci),
+            (same.summary.disagreement.max, same.summary.floor_sd, same.summary.floor_ci),
             (0.0, 0.0, Some((0.0, 0.0)))
         );
     }
@@ -575,14 +557,14 @@ mod tests {
             .collect();
         assert_eq!(s.accuracies, accs);
         for (got, key) in [
-            (s.observed_sd, "observed_sd"),
-            (s.floor_sd, "floor_sd"),
-            (s.excess_sd, "excess_sd"),
-            (s.disagreement.mean, "disagreement_mean"),
-            (s.disagreement.min, "disagreement_min"),
-            (s.disagreement.max, "disagreement_max"),
-            (s.ensemble_accuracy, "ensemble_accuracy"),
-            (s.ensemble_gain, "ensemble_gain"),
+            (s.summary.observed_sd, "observed_sd"),
+            (s.summary.floor_sd, "floor_sd"),
+            (s.summary.excess_sd, "excess_sd"),
+            (s.summary.disagreement.mean, "disagreement_mean"),
+            (s.summary.disagreement.min, "disagreement_min"),
+            (s.summary.disagreement.max, "disagreement_max"),
+            (s.summary.ensemble_accuracy, "ensemble_accuracy"),
+            (s.summary.ensemble_gain, "ensemble_gain"),
         ] {
             assert!(close(got, f(key), 1e-12), "{key}: {got} vs {}", f(key));
         }
@@ -604,9 +586,13 @@ mod tests {
         assert_eq!(top, want);
         // This matrix has independent errors: the observed sd is within the floor,
         // whose interval contains it, and the computation is deterministic.
-        assert!(s.within_floor);
-        let (lo, hi) = s.floor_ci.expect("resampled");
-        assert!(lo < s.floor_sd && s.floor_sd < hi, "{lo} {} {hi}", s.floor_sd);
+        assert!(s.summary.within_floor);
+        let (lo, hi) = s.summary.floor_ci.expect("resampled");
+        assert!(
+            lo < s.summary.floor_sd && s.summary.floor_sd < hi,
+            "{lo} {} {hi}",
+            s.summary.floor_sd
+        );
         assert_eq!(test_set_noise(&runs, &labels).expect("valid"), s);
     }
 
@@ -656,9 +642,9 @@ mod tests {
         for _ in 0..studies {
             let (runs, labels) = simulate(&mut rng, &vec![0.0; k], n);
             let s = test_set_noise_with(&runs, &labels, 0).expect("valid");
-            obs2 += s.observed_sd.powi(2) / studies as f64;
-            floor2 += s.floor_sd.powi(2) / studies as f64;
-            within += usize::from(s.within_floor);
+            obs2 += s.summary.observed_sd.powi(2) / studies as f64;
+            floor2 += s.summary.floor_sd.powi(2) / studies as f64;
+            within += usize::from(s.summary.within_floor);
         }
         let truth =
             (0..n).map(|i| difficulty(i) * (1.0 - difficulty(i))).sum::<f64>().sqrt() / n as f64;
@@ -691,8 +677,8 @@ mod tests {
             let shifts: Vec<f64> = (0..k).map(|_| sd * rng.normal()).collect();
             let (runs, labels) = simulate(&mut rng, &shifts, n);
             let s = test_set_noise_with(&runs, &labels, 0).expect("valid");
-            excess2 += s.excess_sd.powi(2) / studies as f64;
-            floor2 += s.floor_sd.powi(2) / studies as f64;
+            excess2 += s.summary.excess_sd.powi(2) / studies as f64;
+            floor2 += s.summary.floor_sd.powi(2) / studies as f64;
         }
         let excess = excess2.sqrt();
         assert!((excess / sd - 1.0).abs() < 0.04, "excess {excess} vs true sd {sd}");
@@ -709,11 +695,18 @@ mod tests {
         let mut rng = SplitMix(7);
         let (runs, labels) = simulate(&mut rng, &[0.0; 8], 500);
         let s = test_set_noise(&runs, &labels).expect("valid");
-        let (lo, hi) = s.floor_ci.expect("resampled");
-        assert!(lo < s.floor_sd && s.floor_sd < hi, "{lo} {} {hi}", s.floor_sd);
-        assert_eq!(test_set_noise(&runs, &labels).expect("valid").floor_ci, s.floor_ci);
+        let (lo, hi) = s.summary.floor_ci.expect("resampled");
+        assert!(
+            lo < s.summary.floor_sd && s.summary.floor_sd < hi,
+            "{lo} {} {hi}",
+            s.summary.floor_sd
+        );
+        assert_eq!(
+            test_set_noise(&runs, &labels).expect("valid").summary.floor_ci,
+            s.summary.floor_ci
+        );
         let two = test_set_noise(&runs[..2], &labels).expect("valid");
-        let (lo, hi) = two.floor_ci.expect("resampled");
-        assert!(lo == 0.0 && close(hi, 2f64.sqrt() * two.floor_sd, 1e-12), "{lo} {hi}");
+        let (lo, hi) = two.summary.floor_ci.expect("resampled");
+        assert!(lo == 0.0 && close(hi, 2f64.sqrt() * two.summary.floor_sd, 1e-12), "{lo} {hi}");
     }
 }

@@ -467,12 +467,6 @@ impl PowerTarget {
         Some(self.detectable_effect_two_sample(n, n)? * average_sd(sd_a, sd_b))
     }
 
-    /// Smallest accuracy difference detectable with `n` paired seeds when the
-    /// differences have sd `sd_diff`.
-    pub fn detectable_difference_paired(&self, n: usize, sd_diff: f64) -> Option<f64> {
-        Some(self.detectable_effect_paired(n)? * sd_diff)
-    }
-
     /// Smallest `n ≥ min` up to the cap with `power(n) ≥ self.power` (power increases
     /// with `n`) for standardised effect `d`: doubling, then bisection. An infinite
     /// effect (a difference without spread) needs only the minimum.
