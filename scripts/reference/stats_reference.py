@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Reference values for the statistics of crates/experiments/src/analysis/{power,noise,stats}.rs.
+"""Reference values for the statistics of crates/analysis/src/{power,noise,stats}.rs.
 
 Independent implementations (scipy, statsmodels, numpy) are run on fixed inputs and the
-results written to crates/experiments/src/analysis/reference.json, which the Rust unit
+results written to crates/analysis/src/reference.json, which the Rust unit
 tests read with include_str! and compare within tight tolerances.
 
 Run it from the repository root in a fresh virtual environment:
@@ -32,7 +32,7 @@ import statsmodels
 from scipy import optimize, stats
 from statsmodels.stats.power import TTestIndPower, TTestPower
 
-OUT = pathlib.Path("crates/experiments/src/analysis/reference.json")
+OUT = pathlib.Path("crates/analysis/src/reference.json")
 ALPHA = 0.05
 POWER = 0.8
 
