@@ -78,6 +78,7 @@ fn missing_backend_names_its_feature() {
         .into_iter()
         .find(|b| !compiled.iter().any(|c| c == b))
     else {
+        skip("every backend is compiled in: none is missing to name");
         return;
     };
     let o = output(cnnvar().args(["train", "--epochs", "1", "--backend", missing]));

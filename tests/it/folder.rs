@@ -19,9 +19,9 @@ fn digits() -> Option<PathBuf> {
             "the digits are required (CNNVAR_REQUIRE_DIGITS=1) but CNNVAR_DIGITS_DIR is not set"
         );
     }
-    eprintln!(
-        "skipped: CNNVAR_DIGITS_DIR is not set (python3 scripts/digits_to_png.py DIR, then \
-         CNNVAR_DIGITS_DIR=DIR)"
+    skip(
+        "CNNVAR_DIGITS_DIR is not set (python3 scripts/digits_to_png.py DIR, then \
+         CNNVAR_DIGITS_DIR=DIR)",
     );
     None
 }

@@ -55,7 +55,7 @@ pub(crate) fn chromium() -> Option<PathBuf> {
     if std::env::var("CNNVAR_REQUIRE_BROWSER").is_ok() {
         panic!("Chromium is required (CNNVAR_REQUIRE_BROWSER) but not installed");
     }
-    eprintln!("skipped: no Chromium (apt-get install chromium)");
+    skip("no Chromium (apt-get install chromium)");
     None
 }
 

@@ -37,7 +37,7 @@ impl Cluster {
             if std::env::var("CNNVAR_REQUIRE_SLURM").is_ok() {
                 panic!("Slurm is required (CNNVAR_REQUIRE_SLURM) but not installed");
             }
-            eprintln!("skipped: Slurm not installed (bash scripts/slurm-local.sh install)");
+            skip("Slurm not installed (bash scripts/slurm-local.sh install)");
             return None;
         }
         let started = Instant::now();

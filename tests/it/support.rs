@@ -20,6 +20,10 @@ pub fn cnnvar() -> Command {
     c
 }
 
+/// Says that the running test skips, and why: one line on stderr, and in
+/// `$CNNVAR_SKIP_LOG` when set (`cnnvar_core::testing::skip`, the one way a test skips).
+pub use cnnvar_core::testing::skip;
+
 /// Runs and returns the output, with stdout and stderr shown on failure of the caller.
 pub fn output(cmd: &mut Command) -> Output {
     cmd.output().expect("failed to start cnnvar")
@@ -39,7 +43,7 @@ pub fn fashion_mnist() -> Option<PathBuf> {
     if std::env::var("CNNVAR_REQUIRE_DATA").is_ok_and(|v| v.contains("fashion-mnist")) {
         panic!("Fashion-MNIST is required (CNNVAR_REQUIRE_DATA) but not installed");
     }
-    eprintln!("skipped: Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)");
+    skip("Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)");
     None
 }
 
@@ -63,7 +67,7 @@ pub fn backend_available(backend: &str) -> bool {
             "backend {backend} is required (CNNVAR_REQUIRE_BACKENDS) but not compiled in"
         );
     } else if !compiled {
-        eprintln!("skipped: backend {backend} not compiled in (build with --features {backend})");
+        skip(&format!("backend {backend} not compiled in (build with --features {backend})"));
     }
     compiled
 }

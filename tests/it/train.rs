@@ -254,7 +254,7 @@ fn option_fields_have_flags() {
 #[test]
 fn a_backend_that_cannot_start_says_which_and_why() {
     if !compiled_backends().iter().any(|b| b == "tch-cuda") {
-        eprintln!("skipped: tch-cuda not compiled in");
+        skip("backend tch-cuda not compiled in (build with --features tch)");
         return;
     }
     let tmp = tempfile::tempdir().expect("tempdir");

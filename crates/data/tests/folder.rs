@@ -707,7 +707,7 @@ fn a_special_file_named_like_an_image_is_refused() {
     match std::process::Command::new("mkfifo").arg(&fifo).status() {
         Ok(s) if s.success() => {}
         other => {
-            eprintln!("skipped: mkfifo failed ({other:?})");
+            cnnvar_core::testing::skip(&format!("mkfifo failed ({other:?})"));
             return;
         }
     }
@@ -970,15 +970,19 @@ fn invalid_options_are_refused() {
 // ---------------------------------------------------------------- a real data set
 
 /// scikit-learn's 8×8 digits, exported by `scripts/digits_to_png.py` into the folder
-/// `$CNNVAR_DIGITS_DIR`; skipped (with a message) when the variable is unset.
+/// `$CNNVAR_DIGITS_DIR`; skipped (a `cnnvar-test-skip` line) when the variable is unset,
+/// failed instead when `CNNVAR_REQUIRE_DIGITS=1`.
 #[test]
 fn sklearn_digits_export_loads() {
     let Some(dir) = std::env::var_os(DIGITS_ENV).filter(|v| !v.is_empty()).map(PathBuf::from)
     else {
-        eprintln!(
-            "skipped: set {DIGITS_ENV} to a folder made by `python3 scripts/digits_to_png.py DIR` \
-             to read scikit-learn's digits"
-        );
+        if std::env::var("CNNVAR_REQUIRE_DIGITS").is_ok_and(|v| v == "1") {
+            panic!("the digits are required (CNNVAR_REQUIRE_DIGITS=1) but {DIGITS_ENV} is not set");
+        }
+        cnnvar_core::testing::skip(&format!(
+            "set {DIGITS_ENV} to a folder made by `python3 scripts/digits_to_png.py DIR` to read \
+             scikit-learn's digits"
+        ));
         return;
     };
     let data = load_folder(&dir, &FolderOptions { seed: 1, ..FolderOptions::default() })

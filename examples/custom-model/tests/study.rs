@@ -27,7 +27,9 @@ fn fashion_mnist() -> Option<PathBuf> {
     if std::env::var("CNNVAR_REQUIRE_DATA").is_ok_and(|v| v.contains("fashion-mnist")) {
         panic!("Fashion-MNIST is required (CNNVAR_REQUIRE_DATA) but not installed");
     }
-    eprintln!("skipped: Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)");
+    cnnvar_core::testing::skip(
+        "Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)",
+    );
     None
 }
 
