@@ -20,6 +20,7 @@ mod broken_data;
 mod crash;
 mod folder;
 mod full;
+mod integrity;
 mod report;
 mod run_store;
 mod slurm;

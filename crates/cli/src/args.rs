@@ -128,6 +128,11 @@ pub enum Command {
         /// noise (also written to ranking.csv).
         #[arg(long)]
         rank: bool,
+        /// Write the report (and results.csv, decisions) into this directory instead
+        /// of the study directory, which is then left untouched (a read-only study, an
+        /// archive, someone else's).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
     },
     /// Show which runs of a study are done, running, failed or pending.
     Status {

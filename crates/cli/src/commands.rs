@@ -20,12 +20,16 @@ pub fn run(cli: Cli, models: &Models) -> Result<ExitCode> {
         Command::Worker(args) => worker(args, models),
         Command::Sweep(args) => crate::sweep::sweep(args, models),
         Command::Status { study_dir } => crate::sweep::status(&study_dir),
-        Command::Report { study_dir, rank } => {
+        Command::Report { study_dir, rank, out } => {
             // results.csv is rewritten from the records, so it lists no run whose
-            // record is gone.
+            // record is gone; with --out it is written there, as the whole report is,
+            // and nothing in the study directory changes.
             let study = StudyDir::open(&study_dir);
-            study.write_results_csv(&study.plan()?)?;
-            crate::sweep::report(&study_dir, false, rank).map(|_| ExitCode::SUCCESS)
+            let into = StudyDir::open(out.as_deref().unwrap_or(&study_dir));
+            let plan = study.plan()?;
+            std::fs::create_dir_all(into.path()).map_err(|e| Error::io(into.path(), e))?;
+            study.write_results_csv_to(&plan, &into).map_err(|e| suggest_out(e, &out))?;
+            crate::sweep::report(&study_dir, out.as_deref(), false, rank).map(|_| ExitCode::SUCCESS)
         }
         Command::Backends => {
             let names: Vec<&str> =
@@ -39,6 +43,30 @@ pub fn run(cli: Cli, models: &Models) -> Result<ExitCode> {
         Command::Data { command: DataCommand::Fetch { name, offline, base_url, cache_dir } } => {
             data_fetch(name, offline, base_url, cache_dir)
         }
+    }
+}
+
+/// `e`, from writing the report into the study directory itself (no `--out`), with
+/// the way out when the directory cannot be written to.
+fn suggest_out(e: Error, out: &Option<std::path::PathBuf>) -> Error {
+    match &e {
+        Error::Io { path, source }
+            if out.is_none()
+                && matches!(
+                    source.kind(),
+                    std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+                ) =>
+        {
+            Error::program(
+                "cnnvar report",
+                format!(
+                    "cannot write the report into the study directory ({}: {source}); give \
+                     --out DIR to write it elsewhere, leaving the study untouched",
+                    path.display()
+                ),
+            )
+        }
+        _ => e,
     }
 }
 

@@ -11,7 +11,7 @@ use cnnvar_analysis::decisions::StudyDecisions;
 use cnnvar_core::{Error, Result};
 use cnnvar_experiments::sweep::orchestrate::{failure_line, label, labels};
 use cnnvar_experiments::sweep::{self as sweeps, SlurmOptions, SweepRequest, SweepSetup, estimate};
-use cnnvar_store::{Plan, RunState, StudyDir, StudyFile};
+use cnnvar_store::{Plan, PlannedRun, RunState, StudyDir, StudyFile};
 
 use cnnvar_models::Models;
 
@@ -94,13 +94,7 @@ pub fn sweep(a: SweepArgs, models: &Models) -> Result<ExitCode> {
     // One round for a fixed study; an adaptive one's rounds until it is decided.
     let outcome = setup.run_rounds(&STOP, |setup, round| {
         for r in &round.repairs {
-            eprintln!(
-                "run {}: damaged {} ({}) moved aside to {}; the run trains again",
-                r.run_id,
-                r.damage.file.display(),
-                r.damage.why,
-                r.moved_to.display()
-            );
+            eprintln!("{r}");
         }
         if !quiet {
             if round.number == 1 {
@@ -129,7 +123,7 @@ pub fn sweep(a: SweepArgs, models: &Models) -> Result<ExitCode> {
         Ok(outcome)
     })?;
     if setup.write_results()? > 0 {
-        report(&setup.dir, quiet, false)?;
+        report(&setup.dir, None, quiet, false)?;
     }
     if !quiet && let Some(d) = sweeps::decisions(&setup.plan, &setup.study_dir()) {
         eprintln!(
@@ -259,10 +253,13 @@ pub fn human(seconds: f64) -> String {
     }
 }
 
-/// Writes the report of the study in `study_dir` and prints its verdicts (and, with
-/// `rank`, the ranking of its factors).
-pub fn report(study_dir: &Path, quiet: bool, rank: bool) -> Result<()> {
-    let (files, stats, ranking) = cnnvar_report::write_report(study_dir)?;
+/// Writes the report of the study in `study_dir` into `out` (`None`: the study
+/// directory; else nothing is written into the study directory) and prints its verdicts
+/// (and, with `rank`, the ranking of its factors).
+pub fn report(study_dir: &Path, out: Option<&Path>, quiet: bool, rank: bool) -> Result<()> {
+    let study = StudyDir::open(study_dir);
+    let into = StudyDir::open(out.unwrap_or(study_dir));
+    let (files, stats, ranking) = cnnvar_report::write_report_to(&study, &into)?;
     if rank {
         println!("Why does accuracy vary in {}?", stats.study);
         for line in cnnvar_report::ranking_lines(&ranking) {
@@ -284,10 +281,19 @@ pub fn report(study_dir: &Path, quiet: bool, rank: bool) -> Result<()> {
     Ok(())
 }
 
-/// Runs `cnnvar status`.
+/// Runs `cnnvar status`. An adaptive study's runs are those its decisions from the
+/// records need now (what the next sweep plans), whatever round `plan.json` was written
+/// in: a sweep killed or failed in a round leaves plan.json behind the records.
 pub fn status(study_dir: &Path) -> Result<ExitCode> {
     let study = StudyDir::open(study_dir);
-    let plan = study.plan()?;
+    let mut plan = study.plan()?;
+    let decisions = sweeps::decisions(&plan, &study);
+    if let (Some(d), Some(full)) = (&decisions, plan.at_max_seeds()) {
+        // The first `seeds` replicates of each experiment: its runs at any count.
+        let need = d.seeds();
+        let now = |r: &PlannedRun| need.get(&r.experiment).is_some_and(|&n| r.replicate < n);
+        plan.runs = full.runs.into_iter().filter(now).collect();
+    }
     let states = plan.states(&study);
     let count = |s: RunState| states.iter().filter(|(_, x)| *x == s).count();
     println!(
@@ -304,7 +310,6 @@ pub fn status(study_dir: &Path) -> Result<ExitCode> {
         }
     );
     // An adaptive study's round and decisions per experiment, from the records.
-    let decisions = sweeps::decisions(&plan, &study);
     for exp in &plan.study.experiments {
         let mine: Vec<_> = states.iter().filter(|(r, _)| r.experiment == exp.name).collect();
         let done = mine.iter().filter(|(_, s)| *s == RunState::Done).count();
@@ -346,9 +351,22 @@ fn adaptive_total(d: &StudyDecisions) -> String {
     )
 }
 
-/// One line per damaged run, by id, with each damaged file and why (the next sweep
-/// moves them aside and retrains the run).
+/// One line per damaged file of the study directory, with why and what the next sweep
+/// does with it; per disagreement of `plan.json` with its study or `study.toml`; and per
+/// damaged run, by id, with each damaged file and why (the next sweep moves them aside
+/// and retrains the run).
 fn print_damaged(plan: &Plan, study: &StudyDir) {
+    for d in study.damage() {
+        println!(
+            "  damaged: {}: {}; the next sweep moves it aside: {}",
+            d.file.display(),
+            d.why,
+            study.remedy(&d.file, Some(plan))
+        );
+    }
+    for line in study.plan_disagreements(plan) {
+        println!("  warning: {line}");
+    }
     for (run, damage) in plan.damaged(study) {
         for d in damage {
             println!(

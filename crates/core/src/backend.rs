@@ -150,6 +150,33 @@ impl Backend {
         Ok(device)
     }
 
+    /// The device a GPU backend runs on, for a run's provenance: its name as the backend
+    /// reports it (wgpu's adapter name, CUDA's device name) and whether it is software
+    /// on the CPU rather than a card (wgpu's CPU adapters: lavapipe, llvmpipe, which
+    /// report no card behind them). `None` for the CPU backends, for a backend that does
+    /// not say (LibTorch), and in a build without a CubeCL GPU backend.
+    #[cfg(feature = "burn")]
+    pub fn adapter(self, device: &burn::tensor::Device) -> Option<crate::Adapter> {
+        if self.is_cpu() {
+            return None;
+        }
+        #[cfg(any(feature = "wgpu", feature = "vulkan", feature = "metal", feature = "cuda"))]
+        {
+            let identity = device.identity()?;
+            Some(crate::Adapter { name: identity.name, software: identity.physical.is_none() })
+        }
+        #[cfg(not(any(
+            feature = "wgpu",
+            feature = "vulkan",
+            feature = "metal",
+            feature = "cuda"
+        )))]
+        {
+            let _ = device;
+            None
+        }
+    }
+
     /// Runs a first tiny operation on `device`, turning a panic of the backend's start
     /// into [`Error::BackendUnavailable`] with the panic's message.
     #[cfg(feature = "burn")]

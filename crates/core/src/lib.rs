@@ -50,6 +50,7 @@ pub use alloc::{TUNING_VAR, tune_allocator};
 pub use backend::{Backend, BackendChoice, ThreadConfig, configure_threads};
 pub use error::{Error, Result};
 pub use predictions::Predictions;
+pub use record::Adapter;
 pub use record::{CHANCE_MARGIN, EpochRecord, Provenance, RunRecord};
 pub use shape::ImageShape;
 pub use spec::{

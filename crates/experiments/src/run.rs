@@ -165,6 +165,7 @@ pub fn execute_on(
     let mut provenance = Provenance::of_this_process(spec.backend, &format!("{device:?}"), threads);
     provenance.data_source = data.source.display().to_string();
     provenance.data_sha256 = data.sha256.clone();
+    provenance.adapter = spec.backend.adapter(&device);
     if spec.dataset == DatasetName::Folder {
         provenance.class_names = run_data.class_names.clone();
     }

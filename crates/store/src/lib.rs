@@ -23,10 +23,17 @@
 //! per-epoch `curve.csv`, the predictions of the final evaluation `predictions.u8` and,
 //! written last and atomically, `record.json`. A run is complete exactly when
 //! `record.json` exists, parses and belongs to the directory (its run id and the hash of
-//! its spec are the directory's name), and its predictions, if any, are sound. A
-//! `spec.json`, `record.json` or `predictions.u8` that exists but fails those checks is
-//! damaged ([`RunDir::damage`]); a sweep moves such files aside ([`RunDir::move_aside`]),
-//! never deleting them.
+//! its spec are the directory's name), and its predictions are sound: the one rule,
+//! [`RunDir::complete_record`], that status, the report, the results and the sweep all
+//! follow. A `spec.json`, `record.json` or `predictions.u8` that fails those checks is
+//! damaged ([`RunDir::damage`]): out of every statistic, and moved aside by the next
+//! sweep ([`RunDir::move_aside`], never deleted), which trains the run again.
+//!
+//! The study directory's own files are checked alike ([`StudyDir::damage`]): a
+//! `plan.json`, `study.toml` or `data-<dataset>.json` that cannot be read back is moved
+//! aside by the next sweep the same way and rebuilt where it can be
+//! ([`StudyDir::repair`], [`StudyDir::remedy`]); [`StudyDir::plan_disagreements`] says
+//! where `plan.json` disagrees with its own study or with `study.toml`.
 //!
 //! # `predictions.u8`
 //!
@@ -48,12 +55,18 @@
 //! | 32..32+n     | the predicted class of each example (below the classes)       |
 //! | 32+n..32+2n  | the true class of each example, in the same order (below the classes) |
 //!
-//! It is written atomically before `record.json` ([`RunDir::write_outputs`]), so a
-//! complete run of this version always has it; *n* equals the record's `test_examples`.
+//! It is written atomically before `record.json` ([`RunDir::write_outputs`]), whose
+//! provenance holds the file's SHA-256 (`predictions_sha256`), so a complete run of this
+//! version always has it, tied to its record; *n* equals the record's `test_examples`.
 //! Reading it ([`RunDir::read_predictions`]) checks it against the record: its length
 //! first (before reading, so a damaged header never sizes an allocation), then the
-//! magic, version, count, run id and every class and label. Records made before the
-//! file existed have none: their predictions are absent, not damaged. In Python:
+//! magic, version, count, run id and every class and label, then the record's checksum,
+//! then that its right predictions are the record's test accuracy times *n* (an exact
+//! count, which holds records without the checksum to their predictions too). The rule
+//! for a missing file is the record's: one with `predictions_sha256` was written after
+//! its predictions, so their absence is damage; one without it was made before runs
+//! stored predictions (or by a version that did not record their checksum), and its
+//! predictions are absent, not damaged. In Python:
 //! `b = numpy.fromfile(path, dtype=numpy.uint8); n = (len(b) - 32) // 2;
 //! predicted, labels = b[32:32 + n], b[32 + n:]`.
 //!
@@ -78,6 +91,7 @@ mod results;
 mod run_dir;
 mod study_data;
 mod study_dir;
+mod study_files;
 mod sweep_line;
 #[cfg(test)]
 mod tests;

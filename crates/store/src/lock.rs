@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
-use cnnvar_core::{Error, Result, RunRecord, write_json_atomic};
+use cnnvar_core::{Error, Result, write_json_atomic};
 
-use crate::{PREDICTIONS_FILE, RunDir};
+use crate::RunDir;
 
 /// The lock file a worker holds while it trains the run.
 pub const LOCK_FILE: &str = "lock";
@@ -30,10 +30,11 @@ pub struct Failure {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RunState {
-    /// `record.json` exists, parses and is this run's.
+    /// Complete and sound ([`RunDir::complete_record`]): `record.json` exists, parses
+    /// and is this run's, and its predictions are sound.
     Done,
-    /// `spec.json` or `record.json` exists but is damaged ([`RunDir::damage`]); the
-    /// next sweep moves it aside and retrains the run.
+    /// `spec.json`, `record.json` or the record's predictions are damaged
+    /// ([`RunDir::damage`]); the next sweep moves them aside and retrains the run.
     Damaged,
     /// A worker holds the run's lock.
     Running,
@@ -113,13 +114,10 @@ impl RunDir {
         let _ = std::fs::remove_file(self.path().join(FAILED_FILE));
     }
 
-    /// Where the run stands now.
+    /// Where the run stands now: done exactly when [`RunDir::complete_record`] has its
+    /// record.
     pub fn state(&self) -> RunState {
-        let complete = |r: &RunRecord| match self.read_predictions(r) {
-            Ok(_) => true,
-            Err(e) => self.damage_of(PREDICTIONS_FILE, &e).is_none(),
-        };
-        if matches!(self.read_record(), Ok(Some(r)) if complete(&r)) {
+        if self.complete_record().is_some() {
             RunState::Done
         } else if !self.damage().is_empty() {
             RunState::Damaged

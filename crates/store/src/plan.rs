@@ -229,8 +229,10 @@ mod tests {
             plan.damaged(&study).iter().map(|(r, _)| r.run_id.as_str()).collect();
         assert_eq!(damaged, &ids[1..]);
         let repairs = plan.repair(&study).expect("repairs");
-        let moved: Vec<(&str, &Path)> =
-            repairs.iter().map(|r| (r.run_id.as_deref().unwrap_or(""), r.damage.file.as_path())).collect();
+        let moved: Vec<(&str, &Path)> = repairs
+            .iter()
+            .map(|r| (r.run_id.as_deref().unwrap_or(""), r.damage.file.as_path()))
+            .collect();
         assert_eq!(moved, [(ids[1], truncated.as_path()), (ids[2], garbage.as_path())]);
         assert_eq!(std::fs::read(&repairs[1].moved_to).expect("kept"), b"\0\x01garbage");
         let states: Vec<RunState> = plan.states(&study).into_iter().map(|(_, s)| s).collect();

@@ -20,8 +20,9 @@ pub const PREDICTIONS_HEADER: usize = 32;
 impl RunDir {
     /// Writes `predictions.u8` (atomically) for this directory's run: the header, then
     /// one byte per example for the predicted classes, then one per example for the
-    /// labels (as many as the predictions).
-    pub fn write_predictions(&self, predictions: &[u8], labels: &[u8]) -> Result<()> {
+    /// labels (as many as the predictions). Returns the file's SHA-256 (lower-case hex),
+    /// which [`RunDir::write_outputs`] records in the run's record.
+    pub fn write_predictions(&self, predictions: &[u8], labels: &[u8]) -> Result<String> {
         let p = self.path().join(PREDICTIONS_FILE);
         let count = u32::try_from(predictions.len()).map_err(|_| {
             Error::outputs(
@@ -50,20 +51,30 @@ impl RunDir {
         bytes.extend_from_slice(id.as_bytes());
         bytes.extend_from_slice(predictions);
         bytes.extend_from_slice(labels);
-        write_atomic(&p, &bytes)
+        write_atomic(&p, &bytes)?;
+        Ok(sha256_hex(&bytes))
     }
 
-    /// The predictions and labels of `record`'s run (this directory's complete record),
-    /// `None` if there are none (a record made before runs stored them), an error if the
-    /// file exists but is damaged: not the header and twice `record.test_examples` bytes
-    /// long, not of this format, of another run, or holding a class or label the record
-    /// does not have.
+    /// The predictions and labels of `record`'s run (this directory's record), `None`
+    /// if there are none and its record is of a run made before runs stored them (it has
+    /// no `predictions_sha256`), an error if they are damaged: missing though the record
+    /// has their checksum, not the header and twice `record.test_examples` bytes long,
+    /// not of this format, of another run, holding a class or label the record does not
+    /// have, not hashing to the record's checksum, or giving another test accuracy than
+    /// the record's (the count of right predictions must be the record's accuracy times
+    /// the examples, rounded: an exact count).
     pub fn read_predictions(&self, record: &RunRecord) -> Result<Option<Predictions>> {
         use std::io::Read;
         let p = self.path().join(PREDICTIONS_FILE);
+        let checksum = record.provenance.predictions_sha256.as_deref();
         let file = match std::fs::File::open(&p) {
             Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return match checksum {
+                    None => Ok(None),
+                    Some(_) => Err(Error::data(&p, MISSING)),
+                };
+            }
             Err(e) => return Err(Error::io(&p, e)),
         };
         let expected = (PREDICTIONS_HEADER as u64)
@@ -142,6 +153,54 @@ impl RunDir {
                 ));
             }
         }
-        Ok(Some(Predictions { predicted: predictions.to_vec(), labels: labels.to_vec() }))
+        if let Some(expected) = checksum {
+            let actual = sha256_hex(&bytes);
+            if actual != expected {
+                return Err(Error::data(
+                    &p,
+                    format!(
+                        "sha256 {actual}, but its record was written with sha256 {expected} \
+                         (provenance.predictions_sha256): the file changed after its run \
+                         wrote it"
+                    ),
+                ));
+            }
+        }
+        let read = Predictions { predicted: predictions.to_vec(), labels: labels.to_vec() };
+        check_accuracy(&read, record).map_err(|why| Error::data(&p, why))?;
+        Ok(Some(read))
     }
+}
+
+/// Why [`RunDir::read_predictions`] calls predictions missing: a record that holds
+/// their checksum was written by a run that wrote them first.
+const MISSING: &str = "missing, though its record holds their checksum \
+    (provenance.predictions_sha256): a run that records one always writes them";
+
+/// That `read`, the predictions of `record`'s run, give the record's test accuracy: the
+/// count of right predictions is the record's accuracy times the examples, rounded (the
+/// record's accuracy is that count over the examples); else why not.
+fn check_accuracy(read: &Predictions, record: &RunRecord) -> std::result::Result<(), String> {
+    let n = read.predicted.len();
+    if n == 0 {
+        return Ok(());
+    }
+    let right = read.correct().iter().filter(|&&c| c).count();
+    let recorded = record.test_accuracy * n as f64;
+    if recorded.is_finite() && (recorded.round() - right as f64).abs() < 0.5 {
+        return Ok(());
+    }
+    Err(format!(
+        "{right} of its {n} predictions are right ({:.2}%), but the record's test accuracy \
+         is {:.2}% ({} of {n}): they are not the predictions the record was written from",
+        100.0 * right as f64 / n as f64,
+        100.0 * record.test_accuracy,
+        if recorded.is_finite() { format!("{:.0}", recorded.round()) } else { "?".into() }
+    ))
+}
+
+/// The SHA-256 of `bytes`, lower-case hex.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -94,16 +94,18 @@ impl RunDir {
     }
 
     /// Writes everything a finished run leaves, each file atomically and in this order:
-    /// `curve.csv` (the record's epochs), `predictions.u8`, then `record.json`, so that a
-    /// complete record always has its curve and its predictions. Refuses predictions or
-    /// labels that are not one per example of the record's final evaluation, writing
-    /// nothing.
+    /// `curve.csv` (the record's epochs), `predictions.u8`, then `record.json` with the
+    /// predictions' SHA-256 in its provenance (`predictions_sha256`), so that a complete
+    /// record always has its curve and its predictions, and the predictions are known to
+    /// be the ones it was written with. Returns the record as written. Refuses
+    /// predictions or labels that are not one per example of the record's final
+    /// evaluation, writing nothing.
     pub fn write_outputs(
         &self,
         record: &RunRecord,
         predictions: &[u8],
         labels: &[u8],
-    ) -> Result<()> {
+    ) -> Result<RunRecord> {
         for (what, len) in [("predictions", predictions.len()), ("labels", labels.len())] {
             if len != record.test_examples {
                 return Err(Error::outputs(
@@ -116,8 +118,11 @@ impl RunDir {
             }
         }
         self.write_curve(&record.epochs)?;
-        self.write_predictions(predictions, labels)?;
-        self.write_record(record)
+        let sha256 = self.write_predictions(predictions, labels)?;
+        let mut written = record.clone();
+        written.provenance.predictions_sha256 = Some(sha256);
+        self.write_record(&written)?;
+        Ok(written)
     }
 
     /// The complete record, `None` if the run is not complete, an error if the file
@@ -144,29 +149,51 @@ impl RunDir {
         Ok(Some(record))
     }
 
-    /// The files of this run that exist but cannot be trusted (`spec.json` or
-    /// `record.json` that does not parse or is another run's, `predictions.u8` that does
-    /// not match its record: [`RunDir::read_predictions`]), each with why. Damaged
-    /// predictions make the record incomplete too: both are listed, so that a sweep moves
-    /// both aside and trains the run again. Files that are missing, or that cannot be read
-    /// at all (permissions), are not damage; text that is not UTF-8 is.
+    /// The record of this run when the run is complete and sound, else `None`: the one
+    /// rule of what a complete run is, which `status`, the report, the results and the
+    /// sweep all follow. Its `record.json` exists, parses and is the directory's run
+    /// ([`RunDir::read_record`]), and its predictions are sound
+    /// ([`RunDir::read_predictions`]: there, unless the record is of a run made before
+    /// runs stored them, and the very file the record was written with, giving its
+    /// accuracy). A run with a record but damaged predictions is damaged
+    /// ([`RunDir::damage`]), not complete: out of every statistic, and trained again by
+    /// the next sweep. Predictions that cannot be read at all (permissions) are not
+    /// damage: such a run is complete, without them.
+    pub fn complete_record(&self) -> Option<RunRecord> {
+        let record = self.read_record().ok()??;
+        match self.read_predictions(&record) {
+            Ok(_) => Some(record),
+            Err(e) => self.damage_of(PREDICTIONS_FILE, &e).is_none().then_some(record),
+        }
+    }
+
+    /// The files of this run that cannot be trusted (`spec.json` or `record.json` that
+    /// does not parse or is another run's, `predictions.u8` that does not match its
+    /// record: [`RunDir::read_predictions`]), each with why. Damaged predictions make
+    /// the record incomplete too: both are listed, so that a sweep moves both aside and
+    /// trains the run again; predictions missing next to a record that holds their
+    /// checksum list the record alone. Other files that are missing, or that cannot be
+    /// read at all (permissions), are not damage; text that is not UTF-8 is.
     pub fn damage(&self) -> Vec<Damage> {
         let record = self.read_record();
         let predictions = match &record {
             Ok(Some(r)) => self.read_predictions(r).err(),
             _ => None,
         };
+        let present = self.path.join(PREDICTIONS_FILE).symlink_metadata().is_ok();
         let lost =
             predictions.as_ref().and_then(|e| self.damage_of(PREDICTIONS_FILE, e)).map(|d| {
-                Damage {
-                    file: self.path.join(RECORD_FILE),
-                    why: format!("its predictions ({PREDICTIONS_FILE}) are damaged: {}", d.why),
-                }
+                let why = if present {
+                    format!("its predictions ({PREDICTIONS_FILE}) are damaged: {}", d.why)
+                } else {
+                    format!("its predictions ({PREDICTIONS_FILE}) are {}", d.why)
+                };
+                Damage { file: self.path.join(RECORD_FILE), why }
             });
         let checks = [
             (SPEC_FILE, self.read_spec().err()),
             (RECORD_FILE, record.err()),
-            (PREDICTIONS_FILE, predictions),
+            (PREDICTIONS_FILE, predictions.filter(|_| present)),
         ];
         checks
             .into_iter()
@@ -189,18 +216,44 @@ impl RunDir {
     /// Moves a damaged `file` of this run aside, to `<file>.damaged-<unix seconds>`
     /// (`-2`, `-3`, … appended if taken), never deleting it; returns where it went.
     pub fn move_aside(&self, file: &Path) -> Result<PathBuf> {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let mut to = self.path.join(format!("{name}.damaged-{now}"));
-        let mut n = 1;
-        while to.exists() {
-            n += 1;
-            to = self.path.join(format!("{name}.damaged-{now}-{n}"));
+        move_aside_in(&self.path, file)
+    }
+}
+
+/// Moves a damaged `file` aside into `dir` (its own directory), to
+/// `<file>.damaged-<unix seconds>` (`-2`, `-3`, … appended if taken), never deleting
+/// it; returns where it went. A run's files ([`RunDir::move_aside`]) and the study
+/// directory's ([`crate::StudyDir::repair`]) are moved alike.
+pub(crate) fn move_aside_in(dir: &Path, file: &Path) -> Result<PathBuf> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut to = dir.join(format!("{name}.damaged-{now}"));
+    let mut n = 1;
+    while to.symlink_metadata().is_ok() {
+        n += 1;
+        to = dir.join(format!("{name}.damaged-{now}-{n}"));
+    }
+    std::fs::rename(file, &to).map_err(|e| Error::io(file, e))?;
+    Ok(to)
+}
+
+impl std::fmt::Display for crate::Repair {
+    /// `run ID: damaged FILE (WHY) moved aside to PATH; the run trains again`, or for
+    /// a study file `damaged FILE (WHY) moved aside to PATH; rebuilt from …`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(id) = &self.run_id {
+            write!(f, "run {id}: ")?;
         }
-        std::fs::rename(file, &to).map_err(|e| Error::io(file, e))?;
-        Ok(to)
+        write!(
+            f,
+            "damaged {} ({}) moved aside to {}; {}",
+            self.damage.file.display(),
+            self.damage.why,
+            self.moved_to.display(),
+            self.then
+        )
     }
 }
 

@@ -21,7 +21,14 @@ pub struct StudyData {
 pub(crate) fn read(p: &Path) -> Result<Option<StudyData>> {
     match std::fs::read_to_string(p) {
         Ok(text) => serde_json::from_str(&text).map(Some).map_err(|e| {
-            Error::data(p, format!("not a cnnvar data record (line {}): {e}", e.line()))
+            Error::data(
+                p,
+                format!(
+                    "not a cnnvar data record (line {}): {e}; the next sweep moves it aside \
+                     and rebuilds it from the records",
+                    e.line()
+                ),
+            )
         }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(Error::io(p, e)),

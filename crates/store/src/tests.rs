@@ -3,7 +3,7 @@
 use super::*;
 use cnnvar_core::testing::record_of;
 use cnnvar_core::{RunRecord, RunSpec};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 fn spec(seed: u64) -> RunSpec {
     RunSpec { init_seed: seed, ..RunSpec::default() }
@@ -53,11 +53,15 @@ fn moving_aside_keeps_every_damaged_file() {
     assert_eq!(dir.state(), RunState::Pending);
 }
 
-/// A record with `n` test examples, its predictions and their labels.
+/// A record with `n` test examples, its predictions and their labels (7i and 3i mod
+/// 10: right for every fifth example, which the record's accuracy says).
 fn outputs(spec: &RunSpec, n: usize) -> (RunRecord, Vec<u8>, Vec<u8>) {
-    let record = RunRecord { test_examples: n, ..record_of(spec) };
-    let predictions = (0..n).map(|i| (i * 7 % 10) as u8).collect();
-    (record, predictions, (0..n).map(|i| (i * 3 % 10) as u8).collect())
+    let predictions: Vec<u8> = (0..n).map(|i| (i * 7 % 10) as u8).collect();
+    let labels: Vec<u8> = (0..n).map(|i| (i * 3 % 10) as u8).collect();
+    let right = predictions.iter().zip(&labels).filter(|(p, l)| p == l).count();
+    let test_accuracy = right as f64 / n as f64;
+    let record = RunRecord { test_examples: n, test_accuracy, ..record_of(spec) };
+    (record, predictions, labels)
 }
 
 /// Issue 18: the outputs come back as written, the predictions and then their labels
@@ -67,8 +71,12 @@ fn outputs_round_trip() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let dir = RunDir::create(tmp.path(), &spec(1)).expect("dir");
     let (record, predictions, labels) = outputs(&spec(1), 25);
-    dir.write_outputs(&record, &predictions, &labels).expect("writes");
-    assert_eq!(dir.read_record().expect("reads"), Some(record.clone()));
+    let written = dir.write_outputs(&record, &predictions, &labels).expect("writes");
+    let sha = written.provenance.predictions_sha256.clone().expect("the record has the checksum");
+    assert_eq!(RunRecord { provenance: record.provenance.clone(), ..written.clone() }, record);
+    assert_eq!(dir.read_record().expect("reads"), Some(written.clone()));
+    assert_eq!(dir.complete_record(), Some(written.clone()));
+    let record = written;
     let read = dir.read_predictions(&record).expect("reads").expect("there");
     assert_eq!(read, Predictions { predicted: predictions.clone(), labels: labels.clone() });
     // 7i = 3i (mod 10) for i = 0, 5, 10, 15, 20.
@@ -82,6 +90,7 @@ fn outputs_round_trip() {
     assert_eq!(&bytes[16..32], spec(1).run_id().as_bytes());
     assert_eq!(&bytes[32..57], &predictions[..]);
     assert_eq!(&bytes[57..], &labels[..]);
+    assert_eq!(sha, crate::predictions::sha256_hex(&bytes));
     assert_eq!(dir.state(), RunState::Done);
     assert!(dir.damage().is_empty());
 }
@@ -173,6 +182,8 @@ fn an_old_record_has_no_predictions_and_is_complete() {
     let dir = RunDir::create(tmp.path(), &old.spec).expect("dir");
     std::fs::write(dir.path().join(RECORD_FILE), &text).expect("record");
     let record = dir.read_record().expect("reads").expect("complete");
+    assert_eq!(record.run_id, old.spec.run_id(), "the same run id");
+    assert_eq!((&record.provenance.predictions_sha256, &record.provenance.adapter), (&None, &None));
     assert_eq!(dir.read_predictions(&record).expect("no damage"), None);
     assert_eq!(dir.state(), RunState::Done);
     assert!(dir.damage().is_empty());
@@ -195,4 +206,96 @@ fn study_data_is_recorded_once_and_checked() {
     assert!(e.contains("data-mnist.json"), "{e}");
     let recorded = study.study_data("mnist").expect("reads").expect("recorded");
     assert_eq!(recorded, data("aaa", "/a"));
+}
+
+/// Predictions that are valid in form but not the ones the record was written with
+/// (the labels copied over the predicted classes; one label changed) are damage: the
+/// file no longer hashes to the record's checksum. The run is not complete, is in no
+/// result, and a sweep moves both files aside.
+#[test]
+fn predictions_changed_after_the_run_are_damaged() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let study = StudyDir::open(tmp.path());
+    let dir = RunDir::create(tmp.path(), &spec(1)).expect("dir");
+    let (record, predictions, labels) = outputs(&spec(1), 20);
+    let written = dir.write_outputs(&record, &predictions, &labels).expect("writes");
+    let file = dir.path().join(PREDICTIONS_FILE);
+    let good = std::fs::read(&file).expect("written");
+    let mut all_right = good.clone();
+    all_right.copy_within(32 + 20..32 + 40, 32);
+    let mut one_label = good.clone();
+    one_label[32 + 20 + 3] = (one_label[32 + 20 + 3] + 1) % 10;
+    let run = cnnvar_core::study::PlannedRun {
+        experiment: "e".into(),
+        level: "l".into(),
+        level_index: 0,
+        replicate: 0,
+        run_id: spec(1).run_id(),
+        spec: spec(1),
+    };
+    for bytes in [&all_right, &one_label] {
+        std::fs::write(&file, bytes).expect("damage");
+        let e = dir.read_predictions(&written).expect_err("changed").to_string();
+        assert!(e.contains("sha256") && e.contains("changed after its run wrote it"), "{e}");
+        assert_eq!(dir.state(), RunState::Damaged);
+        assert_eq!(dir.complete_record(), None);
+        assert!(study.results(std::slice::from_ref(&run)).is_empty(), "damaged, not a result");
+        let files: Vec<PathBuf> = dir.damage().into_iter().map(|d| d.file).collect();
+        assert_eq!(files, [file.clone(), dir.path().join(RECORD_FILE)]);
+    }
+    std::fs::write(&file, &good).expect("restore");
+    assert_eq!(dir.state(), RunState::Done);
+    assert_eq!(study.results(std::slice::from_ref(&run)).len(), 1);
+}
+
+/// A record of a run made before records held the predictions' checksum is held to
+/// its accuracy: predictions that give another accuracy (the labels copied over the
+/// predicted classes: 100%, not the record's 20%) are damage, with both numbers said.
+#[test]
+fn predictions_that_give_another_accuracy_than_the_record_are_damaged() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = RunDir::create(tmp.path(), &spec(1)).expect("dir");
+    let (record, predictions, labels) = outputs(&spec(1), 20);
+    dir.write_predictions(&predictions, &labels).expect("predictions");
+    dir.write_record(&record).expect("an old record, without the checksum");
+    assert_eq!(dir.state(), RunState::Done);
+    let file = dir.path().join(PREDICTIONS_FILE);
+    let mut bytes = std::fs::read(&file).expect("written");
+    bytes.copy_within(32 + 20..32 + 40, 32);
+    std::fs::write(&file, &bytes).expect("damage");
+    let e = dir.read_predictions(&record).expect_err("100%, not 20%").to_string();
+    assert!(
+        e.contains("20 of its 20 predictions are right (100.00%), but the record's test accuracy is 20.00% (4 of 20)"),
+        "{e}"
+    );
+    assert_eq!(dir.state(), RunState::Damaged);
+    assert_eq!(dir.damage().len(), 2);
+}
+
+/// Predictions deleted next to a record that holds their checksum are damage (the
+/// record alone is listed, as the file to move aside), and the run trains again; a
+/// record without the checksum and without predictions is an old complete run.
+#[test]
+fn missing_predictions_of_a_record_with_their_checksum_are_damage() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = RunDir::create(tmp.path(), &spec(1)).expect("dir");
+    let (record, predictions, labels) = outputs(&spec(1), 10);
+    let written = dir.write_outputs(&record, &predictions, &labels).expect("writes");
+    std::fs::remove_file(dir.path().join(PREDICTIONS_FILE)).expect("delete");
+    let e = dir.read_predictions(&written).expect_err("missing").to_string();
+    assert!(e.contains("predictions.u8") && e.contains("missing"), "{e}");
+    assert_eq!(dir.state(), RunState::Damaged);
+    let damage = dir.damage();
+    assert_eq!(damage.len(), 1, "{damage:?}");
+    assert_eq!(damage[0].file, dir.path().join(RECORD_FILE));
+    assert!(
+        damage[0].why.starts_with("its predictions (predictions.u8) are missing"),
+        "{damage:?}"
+    );
+    dir.move_aside(&damage[0].file).expect("moved");
+    assert_eq!(dir.state(), RunState::Pending, "trains again");
+    // Without the checksum: a record made before runs stored predictions.
+    dir.write_record(&record).expect("old record");
+    assert_eq!(dir.state(), RunState::Done);
+    assert!(dir.damage().is_empty());
 }

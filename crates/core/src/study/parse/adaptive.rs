@@ -63,10 +63,13 @@ fn seed_range(src: &Source<'_>, s: &Spanned<toml::Value>, t: &toml::Table) -> Re
         got[i] = match value.as_integer() {
             Some(n) if (0..=MAX_ADAPTIVE_SEEDS as i64).contains(&n) => n as usize,
             Some(n) => {
+                // The real least value of each key: 2 seeds first (and so at most), 1
+                // more at a time; 0 and 1 get the reason from `check_range`.
+                let least = if key == "step" { 1 } else { 2 };
                 return Err(src.error(
                     at,
                     &field,
-                    format!("must be from 0 to {MAX_ADAPTIVE_SEEDS}, got {n}"),
+                    format!("must be from {least} to {MAX_ADAPTIVE_SEEDS}, got {n}"),
                 ));
             }
             None => return Err(src.error(at, &field, "must be a whole number of seeds")),
@@ -124,8 +127,11 @@ fn key_span(src: &Source<'_>, span: std::ops::Range<usize>, key: &str) -> std::o
     found.map_or(span.clone(), |(i, _)| span.start + i..span.start + i + key.len())
 }
 
+/// The largest `resolve.delta`: a difference in accuracy points is at most 100.
+const MAX_DELTA: f64 = 100.0;
+
 /// `resolve = { delta = 0.5, alpha = 0.05, spending = "obrien-fleming" }`: `delta`
-/// (accuracy points, finite, not negative) is required; `alpha` in (0, 0.5] defaults
+/// (accuracy points, from 0 to [`MAX_DELTA`]) is required; `alpha` in (0, 0.5] defaults
 /// to [`DEFAULT_ALPHA`]; `spending` is `obrien-fleming` (the default) or `pocock`;
 /// `sd_interval_ratio` (above 1) defaults to [`DEFAULT_SD_INTERVAL_RATIO`].
 fn parse_resolve(src: &Source<'_>, value: &Spanned<toml::Value>) -> Result<Resolve> {
@@ -163,6 +169,14 @@ fn parse_resolve(src: &Source<'_>, value: &Spanned<toml::Value>) -> Result<Resol
                 if resolve.delta < 0.0 {
                     let msg = format!(
                         "is {}: the smallest difference that matters, in accuracy points, is not negative",
+                        resolve.delta
+                    );
+                    return Err(src.error(at(key), &field, msg));
+                }
+                if resolve.delta > MAX_DELTA {
+                    let msg = format!(
+                        "is {}: the smallest difference that matters is in accuracy points, \
+                         from 0 to {MAX_DELTA} (0: no equivalence claims)",
                         resolve.delta
                     );
                     return Err(src.error(at(key), &field, msg));
@@ -262,4 +276,51 @@ pub(super) fn adaptive(
         }
     }
     Ok(Some(AdaptiveSeeds { min, max, step, resolve }))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// The error of parsing `seeds` and `resolve` lines over two levels.
+    fn err(head: &str) -> String {
+        let text = format!("{head}[[experiment]]\nname = \"a\"\nvary = {{ lr = [0.1, 0.01] }}\n");
+        crate::study::parse(&text, Path::new("s.toml")).expect_err(head).to_string()
+    }
+
+    /// A key of `seeds = { … }` out of range names its own least value (2 seeds first,
+    /// and so at most; 1 more at a time), not 0.
+    #[test]
+    fn seed_range_messages_give_each_key_its_least_value() {
+        let cases = [
+            ("min = -1, max = 5, step = 1", "`seeds.min`: must be from 2 to 1000, got -1"),
+            ("min = 3, max = -4, step = 1", "`seeds.max`: must be from 2 to 1000, got -4"),
+            ("min = 3, max = 5000, step = 1", "`seeds.max`: must be from 2 to 1000, got 5000"),
+            ("min = 3, max = 5, step = -1", "`seeds.step`: must be from 1 to 1000, got -1"),
+        ];
+        for (range, expected) in cases {
+            let e = err(&format!("seeds = {{ {range} }}\nresolve = {{ delta = 0.5 }}\n"));
+            assert!(e.contains(expected) && e.contains("s.toml:1"), "{range}: {e}");
+        }
+    }
+
+    /// `resolve.delta` is a difference in accuracy points: above 100 is refused (101,
+    /// 1e300), 0 to 100 taken.
+    #[test]
+    fn delta_is_at_most_100_points() {
+        for delta in ["101", "1e300", "100.5"] {
+            let e = err(&format!(
+                "seeds = {{ min = 3, max = 5, step = 1 }}\nresolve = {{ delta = {delta} }}\n"
+            ));
+            assert!(e.contains("`resolve.delta`") && e.contains("from 0 to 100"), "{delta}: {e}");
+            assert!(e.contains("s.toml:2"), "{delta}: {e}");
+        }
+        for delta in ["0", "0.5", "100"] {
+            let text = format!(
+                "seeds = {{ min = 3, max = 5, step = 1 }}\nresolve = {{ delta = {delta} }}\n\
+                 [[experiment]]\nname = \"a\"\nvary = {{ lr = [0.1, 0.01] }}\n"
+            );
+            crate::study::parse(&text, Path::new("s.toml")).expect(delta);
+        }
+    }
 }
