@@ -100,6 +100,13 @@ impl ExampleVotes {
     pub fn top_votes(&self) -> usize {
         self.votes.iter().copied().max().unwrap_or(0)
     }
+
+    /// Whether two classes or more share the most votes (the vote then goes to the
+    /// lowest of them, [`ExampleVotes::majority`]).
+    pub fn tied(&self) -> bool {
+        let top = self.top_votes();
+        top > 0 && self.votes.iter().filter(|&&v| v == top).count() > 1
+    }
 }
 
 /// The fraction of test examples on which two runs predict different classes,
@@ -191,6 +198,9 @@ pub struct NoiseSummary {
     pub ensemble_accuracy: f64,
     /// `ensemble_accuracy − mean_accuracy`.
     pub ensemble_gain: f64,
+    /// Examples whose vote was tied: two classes or more with the most runs, the vote
+    /// going to the lowest of them.
+    pub ensemble_ties: usize,
     /// The examples the runs disagree on most ([`TestSetNoise::contested`]).
     pub most_contested: Vec<ContestedExample>,
     /// The finding in one sentence.
@@ -265,6 +275,7 @@ pub fn test_set_noise_with<P: AsRef<[u8]>>(
         disagreement: disagreement(&preds),
         ensemble_accuracy,
         ensemble_gain: ensemble_accuracy - mean_accuracy,
+        ensemble_ties: per_example.iter().filter(|e| e.tied()).count(),
         most_contested: Vec::new(),
         sentence: String::new(),
     };
@@ -493,6 +504,10 @@ mod tests {
         let tie = test_set_noise(&[[1u8, 1], [2, 2]], &[2, 1]).expect("valid");
         // Example 0 ties 1 against 2 and the vote says 1 (wrong); example 1 says 1 (right).
         assert!(close(tie.summary.ensemble_accuracy, 0.5, 1e-15));
+        assert_eq!(tie.summary.ensemble_ties, 2, "both examples tie 1 against 2");
+        assert!(tie.per_example.iter().all(ExampleVotes::tied));
+        let three = test_set_noise(&[[1u8, 0], [1, 0], [2, 1]], &[1, 0]).expect("valid");
+        assert_eq!(three.summary.ensemble_ties, 0, "2 votes to 1 is no tie");
         assert!(close(tie.summary.disagreement.mean, 1.0, 1e-15));
         // Each run errs on a different example: the vote is right everywhere.
         let runs = [[9u8, 1, 2], [0, 9, 2], [0, 1, 9]];

@@ -110,7 +110,7 @@ pub fn equal_spread(levels: &[LevelStats]) -> Option<EqualSpread> {
     })
 }
 
-/// `subset: sd 1.02 [0.79, 1.45] points, 0.95× all seeds [0.71, 1.32]; …; spread
+/// `subset: sd 1.02 [0.79, 1.45] points, 0.95 [0.71, 1.32] of all seeds' sd; …; spread
 /// differs between init, order and subset (Brown–Forsythe p = 0.003)`: each source's
 /// sd with its chi-square interval and its ratio to the all-seeds sd, then the test.
 pub fn sentence(sources: &[SourceStats], equal: Option<&EqualSpread>) -> String {
@@ -123,7 +123,7 @@ pub fn sentence(sources: &[SourceStats], equal: Option<&EqualSpread>) -> String 
                 s.sd_ci.map_or(String::new(), |(lo, hi)| format!(" [{}, {}]", pts(lo), pts(hi)));
             let ratio = match (s.ratio_to_all, s.ratio_to_all_ci) {
                 (Some(r), Some((lo, hi))) => {
-                    format!(", {r:.2}× all seeds' [{lo:.2}, {hi:.2}]")
+                    format!(", {r:.2} [{lo:.2}, {hi:.2}] of all seeds' sd")
                 }
                 _ => String::new(),
             };
@@ -196,7 +196,7 @@ mod tests {
         assert!(e.test.p < 0.01, "{e:?}");
         let text = sentence(&s, Some(&e));
         assert!(text.starts_with("init: sd 0."), "{text}");
-        assert!(text.contains("× all seeds' ["), "{text}");
+        assert!(text.contains("] of all seeds' sd; order: sd 0."), "{text}");
         assert!(
             text.contains("; spread differs between init, order and subset (Brown–Forsythe p"),
             "{text}"

@@ -39,9 +39,16 @@ pub fn intro(d: &StudyDecisions) -> String {
         .iter()
         .filter_map(|e| Some((e, e.sources.as_ref()?)))
         .map(|(e, p)| {
-            let seeds = p.seeds_needed.map_or(format!("not within {} seeds", d.max_seeds), |n| {
-                format!("{n} seeds, fixed in advance")
-            });
+            let look = p.seeds_needed.and_then(|n| e.looks.iter().find(|&&l| l >= n));
+            let seeds = match (p.seeds_needed, look) {
+                (Some(n), Some(l)) if *l == n => format!("{n} seeds, fixed in advance"),
+                (Some(n), Some(l)) => {
+                    format!(
+                        "the look at {l} seeds, the first with the {n} it takes, fixed in advance"
+                    )
+                }
+                _ => format!("not within {} seeds", d.max_seeds),
+            };
             format!("{} (a factor {}: {seeds})", e.experiment, p.target)
         })
         .collect();
@@ -157,7 +164,7 @@ pub fn comparisons_table(d: &StudyDecisions) -> Option<Table> {
         Column::number("seeds per level").compact_as("seeds"),
         Column::number("mean A − B (pts)").compact_as("A − B"),
         Column::number("repeated CI (pts)").compact_as("repeated CI"),
-        Column::number("confidence").full_only(),
+        Column::number("confidence").compact_as("conf."),
         Column::number("pairs used").full_only(),
     ];
     let rows: Vec<Vec<Cell>> = d
