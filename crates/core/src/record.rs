@@ -370,22 +370,12 @@ mod tests {
     fn record(acc: f64, losses: &[f64]) -> RunRecord {
         let spec = RunSpec::default();
         RunRecord {
-            run_id: spec.run_id(),
             test_accuracy: acc,
-            test_loss: 0.5,
             train_accuracy: acc,
             train_loss: 0.5,
             per_class_accuracy: vec![acc; 10],
             epochs: losses.iter().enumerate().map(|(i, l)| epoch(i + 1, *l, acc)).collect(),
-            diverged: false,
-            error: None,
-            train_examples: 1,
-            test_examples: 1,
-            params: 1,
-            flops: 1,
-            seconds: 1.0,
-            spec,
-            provenance: Provenance::default(),
+            ..crate::testing::record_of(&spec)
         }
     }
 
