@@ -343,12 +343,15 @@ impl ProtocolStats {
         if let Some(f) = &self.floor {
             line += &format!(
                 " It scores {k}× more images ({} against {}): the validation images alone give \
-                 sd {:.2} (a single split) and {:.2} points ({k}-fold){}.",
+                 sd {:.2} of a single split's {:.2} and {:.2} of the {k}-fold estimate's {:.2} \
+                 points{}.",
                 crate::grouped(k * self.examples_per_fold),
                 crate::grouped(self.examples_per_fold),
                 100.0 * f.single_split,
+                100.0 * self.single_split_sd_pooled,
                 100.0 * f.k_fold,
-                if f.from_predictions { ", within each class" } else { "" }
+                100.0 * self.k_fold.sd.unwrap_or(f64::NAN),
+                if f.from_predictions { " (binomial within each class)" } else { " (binomial)" }
             );
         }
         line
@@ -391,13 +394,15 @@ fn sentence(
     };
     let images = match floor {
         Some(f) => format!(
-            "; part of that is only that it scores {folds}× more images ({} against {}): \
-             the validation images alone give a single split sd {} and the {folds}-fold \
-             estimate {} points",
+            "; it also scores {folds}× more images ({} against {}), and the validation images \
+             alone give sd {} of a single split's {} and {} of the {folds}-fold estimate's {} \
+             points",
             crate::grouped(folds * per_fold),
             crate::grouped(per_fold),
             pts2(f.single_split),
-            pts2(f.k_fold)
+            pts2(pooled_sd),
+            pts2(f.k_fold),
+            pts2(k.sd.unwrap_or(f64::NAN))
         ),
         None => String::new(),
     };
@@ -490,6 +495,94 @@ mod tests {
         let coverage = covered as f64 / n as f64;
         assert!(coverage >= 0.95 - 3.0 * (0.95 * 0.05 / n as f64).sqrt(), "{coverage}");
         assert!(coverage <= 0.97, "{coverage}");
+    }
+
+    /// A protocol experiment of 3 folds × 4 replicates of 100 validation images (two
+    /// classes of 50): the single split pooled over every fold, the ratio, and the
+    /// validation floor within each class from predictions, or binomial from the
+    /// record where a run has none.
+    #[test]
+    fn protocol_stats_pool_every_fold_and_give_the_validation_floor() {
+        use cnnvar_core::study::{ExperimentKind, Level};
+        use cnnvar_core::{EvalSet, RunSpec};
+        let spec = |f: usize| RunSpec {
+            evaluate_on: Some(EvalSet::Validation),
+            folds: Some(3),
+            fold: Some(f),
+            ..RunSpec::default()
+        };
+        let exp = Experiment {
+            name: "protocol".into(),
+            title: "Protocol".into(),
+            claim: None,
+            expect_best: None,
+            checks: vec![],
+            kind: ExperimentKind::Factor,
+            factors: vec!["fold".into()],
+            levels: (0..3)
+                .map(|f| Level { label: f.to_string(), values: Default::default(), spec: spec(f) })
+                .collect(),
+        };
+        let table =
+            [[0.83, 0.79, 0.80], [0.77, 0.81, 0.82], [0.84, 0.78, 0.80], [0.78, 0.80, 0.79]];
+        let runs: Vec<PlannedRun> = (0..4)
+            .flat_map(|r| {
+                (0..3).map(move |f| PlannedRun {
+                    experiment: "protocol".into(),
+                    level: f.to_string(),
+                    level_index: f,
+                    replicate: r,
+                    run_id: format!("{r}-{f}"),
+                    spec: spec(f),
+                })
+            })
+            .collect();
+        let results: Vec<(&PlannedRun, RunRecord)> = runs
+            .iter()
+            .map(|p| {
+                let mut rec = cnnvar_core::testing::record_of(&p.spec);
+                rec.run_id = p.run_id.clone();
+                rec.test_accuracy = table[p.replicate][p.level_index];
+                rec.test_examples = 100;
+                (p, rec)
+            })
+            .collect();
+        let mine: Vec<&(&PlannedRun, RunRecord)> = results.iter().collect();
+        // Predictions of every run: class 0 right on 45 of 50, class 1 on 35 of 50.
+        let labels: Vec<u8> = (0..100).map(|i| u8::from(i >= 50)).collect();
+        let predicted: Vec<u8> = (0..100)
+            .map(|i| if (45..50).contains(&i) || i >= 85 { 1 - labels[i] } else { labels[i] })
+            .collect();
+        let preds = Predictions { predicted, labels };
+        let all: HashMap<String, Predictions> =
+            runs.iter().map(|r| (r.run_id.clone(), preds.clone())).collect();
+        let cv = protocol_stats(&exp, &mine, &all).expect("a protocol experiment");
+        let rows: Vec<Vec<f64>> = table.iter().map(|r| r.to_vec()).collect();
+        let v = fold_variance_ratio(&rows, 0.05).expect("a ratio");
+        assert_eq!(cv.ratio.as_ref(), Some(&v));
+        assert!((cv.single_split_sd_pooled - v.single_split_var.sqrt()).abs() < 1e-15);
+        assert!(cv.single_split_df <= 9.0 && cv.single_split_df > 3.0, "{}", cv.single_split_df);
+        assert_eq!((cv.examples_per_fold, cv.replicates), (100, 4));
+        // Within class: (50·0.9·0.1 + 50·0.7·0.3) / 100² per run; the mean of 3 folds
+        // has a third of it.
+        let f = cv.floor.as_ref().expect("a floor");
+        let per_run: f64 = (50.0 * 0.9 * 0.1 + 50.0 * 0.7 * 0.3) / 10_000.0;
+        assert!((f.single_split - per_run.sqrt()).abs() < 1e-12 && f.from_predictions);
+        assert!((f.k_fold - (per_run / 3.0).sqrt()).abs() < 1e-12);
+        let line = cv.line();
+        assert!(
+            line.starts_with("single split (each of the 3 folds in turn, pooled): sd "),
+            "{line}"
+        );
+        assert!(line.contains("It scores 3× more images (300 against 100)"), "{line}");
+        assert!(line.contains("(binomial within each class)"), "{line}");
+        assert!(cv.sentence.contains("3-fold estimate"), "{}", cv.sentence);
+        // Without predictions: binomial on each run's accuracy.
+        let cv = protocol_stats(&exp, &mine, &HashMap::new()).expect("a protocol experiment");
+        let f = cv.floor.expect("a floor");
+        let binomial: f64 =
+            table.iter().flatten().map(|a| a * (1.0 - a) / 100.0).sum::<f64>() / 12.0;
+        assert!((f.single_split - binomial.sqrt()).abs() < 1e-12 && !f.from_predictions);
     }
 
     #[test]

@@ -423,6 +423,15 @@ impl StudyDecisions {
     pub fn open(&self) -> impl Iterator<Item = &ExperimentDecisions> {
         self.experiments.iter().filter(|e| !e.finished)
     }
+
+    /// The decision on levels `a` and `b` of `experiment` (labels, in either order: the
+    /// decision is A against B as stored, `a` before `b` in file order), with its
+    /// repeated confidence interval: what to show for the pair instead of a
+    /// fixed-sample interval when [`fixed_sample_invalid`] says so.
+    pub fn pair(&self, experiment: &str, a: &str, b: &str) -> Option<&PairDecision> {
+        let e = self.experiments.iter().find(|e| e.experiment == experiment)?;
+        e.comparisons.iter().find(|c| (c.a == a && c.b == b) || (c.a == b && c.b == a))
+    }
 }
 
 /// The decisions of an adaptive `study` from `outcome(experiment, level, replicate)`:
@@ -969,6 +978,9 @@ pub(crate) mod tests {
         assert!(text.starts_with("+20.") && text.ends_with(" points (95% repeated CI)"), "{text}");
         assert_eq!(confidence_text(1.0 - 0.05 / 6.0), "99.17%");
         assert_eq!(confidence_text(0.995), "99.5%");
+        assert_eq!(d.pair("clear", "l1", "l0"), Some(c));
+        assert_eq!(d.pair("clear", "l0", "l1"), Some(c));
+        assert!(d.pair("clear", "l0", "l2").is_none() && d.pair("v", "init", "all").is_none());
         assert!(fixed_sample_invalid(&s, "clear"));
         assert!(!fixed_sample_invalid(&s, "alone"));
         assert!(!fixed_sample_invalid(&s, "v"));
