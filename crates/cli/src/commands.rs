@@ -116,10 +116,11 @@ fn train(a: TrainArgs, models: &Models) -> Result<ExitCode> {
             let _ = dir.write_curve(&curve);
         }
     })?;
-    let (record, predictions, labels) = (output.record, output.predictions, output.labels);
+    let (mut record, predictions, labels) = (output.record, output.predictions, output.labels);
     display.finish(&record);
     if let Some(dir) = &run_dir {
-        dir.write_outputs(&record, &predictions, &labels)?;
+        // As written: with its predictions' checksum.
+        record = dir.write_outputs(&record, &predictions, &labels)?;
         if !a.quiet {
             eprintln!("record written to {}", dir.path().join("record.json").display());
         }
