@@ -204,7 +204,7 @@ fn diverged_runs(m: &mut String, input: &ReportInput<'_>) {
 mod tests {
     use std::path::Path;
 
-    use cnnvar_core::{Provenance, RunRecord};
+    use cnnvar_core::RunRecord;
 
     use super::super::table::Tables;
     use super::super::{ReportInput, html};

@@ -463,7 +463,7 @@ impl Progress {
 /// The last epoch in a run's `curve.csv` and its test accuracy.
 fn last_epoch(run_dir: &Path) -> Option<(usize, f64)> {
     let text = std::fs::read_to_string(run_dir.join(cnnvar_store::CURVE_FILE)).ok()?;
-    let last = text.lines().filter_map(EpochRecord::from_curve_row).last()?;
+    let last = text.lines().rev().find_map(EpochRecord::from_curve_row)?;
     Some((last.epoch, last.test_accuracy))
 }
 
