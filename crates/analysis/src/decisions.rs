@@ -92,15 +92,14 @@ pub fn spending_name(spending: Spending) -> &'static str {
 }
 
 /// What a run counts for in the decisions, in accuracy points (the units of `delta`):
-/// 100 × its final test accuracy, or 100 × chance when the run diverged
-/// ([`RunRecord::divergence`], as the analysis scores it); NaN when its accuracy is not
-/// a number (the decisions leave such a replicate out).
+/// 100 × its final test accuracy; NaN when the run diverged ([`RunRecord::divergence`]:
+/// out of every accuracy statistic, as in the analysis) or its accuracy is not a number
+/// (the decisions leave such a replicate out of the pair's differences).
 pub fn outcome(record: &RunRecord) -> f64 {
-    let accuracy = match record.divergence() {
-        Some(_) => record.chance_accuracy(),
-        None => record.test_accuracy,
-    };
-    100.0 * accuracy
+    match record.divergence() {
+        Some(_) => f64::NAN,
+        None => 100.0 * record.test_accuracy,
+    }
 }
 
 /// One comparison of two levels of an experiment.
@@ -830,14 +829,14 @@ pub(crate) mod tests {
         assert!(e.line().contains("next look at 3 seeds"), "{}", e.line());
     }
 
-    /// A diverged run counts at chance, in points.
+    /// A run counts in points; a diverged one not at all.
     #[test]
-    fn outcomes_are_in_points_with_diverged_runs_at_chance() {
+    fn outcomes_are_in_points_with_diverged_runs_left_out() {
         let spec = RunSpec::default();
         let mut rec = cnnvar_core::testing::record_of(&spec);
         assert!((outcome(&rec) - 80.0).abs() < 1e-9);
         rec.test_accuracy = 0.05;
-        assert!((outcome(&rec) - 10.0).abs() < 1e-9, "{}", outcome(&rec));
+        assert!(outcome(&rec).is_nan(), "{}", outcome(&rec));
     }
 
     /// The core crate's limits on a design are the statistics'.

@@ -77,7 +77,9 @@ pub struct Provenance {
     pub class_names: Vec<String>,
     /// The command line that produced the run.
     pub command: Vec<String>,
-    /// Unix time the run started.
+    /// Unix time the run's record was made, once training and the final evaluation
+    /// were done (the name is historical): the run's finish; its start is this minus
+    /// the record's `seconds`.
     pub started_unix: u64,
     /// The device a GPU backend ran on, as the backend names it, and whether it is
     /// software on the CPU rather than a card ([`Adapter`]). Absent (and left out of the

@@ -648,6 +648,7 @@ pub(super) fn render(svg: &str) -> Result<resvg::tiny_skia::Pixmap, String> {
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
+    use crate::ranking_figure::ranking_figure;
     use cnnvar_analysis::rank::{FactorEffect, Ranking};
     use cnnvar_analysis::stats::summarize;
     use cnnvar_core::study::ExperimentKind;
@@ -675,45 +676,46 @@ pub(super) mod tests {
         assert_eq!(colours.len(), 10);
     }
 
-    fn factor(title: &str, range: f64) -> FactorEffect {
+    /// A factor whose levels' means spread by `sd` points.
+    pub(crate) fn factor(title: &str, sd: f64) -> FactorEffect {
         FactorEffect {
             experiment: title.to_lowercase(),
             title: title.into(),
             levels: 2,
             runs: 10,
-            diverged: vec![],
-            range,
-            sd_of_means: range / 2.0,
-            noise_sd: Some(0.005),
-            noise_ratio: Some(range / 0.005),
-            floor_sd: Some(0.004),
-            excess_sd: Some(0.003),
-            eta_squared: None,
-            eta_squared_ci: None,
-            anova_p: Some(0.01),
-            kruskal_p: None,
-            distinguishable: true,
+            design: Some(cnnvar_analysis::factor::FactorDesign::Blocked),
+            blocks: 5,
+            dropped_blocks: 0,
+            effect_sd: Some(sd),
+            effect_ci: Some((sd / 2.0, sd * 1.5)),
+            noise_ratio: Some(sd / 0.5),
+            noise_ratio_ci: Some((sd / 1.0, sd * 3.0)),
+            noise_sd: Some(0.5),
+            floor_sd: Some(0.4),
+            excess_sd: Some(0.3),
             best: "a".into(),
             worst: "b".into(),
-            range_ci: Some((range / 2.0, range * 1.5)),
+            best_minus_worst: Some(2.0 * sd),
+            best_worst_ci: Some((sd, 3.0 * sd)),
+            p: Some(0.01),
+            p_holm: Some(0.02),
+            rank_test: "friedman".into(),
+            rank_p: Some(0.03),
+            distinguishable: true,
+            diverged: vec![],
+            divergence_p: None,
             claim: None,
-            expect_best: None,
-            finding: String::new(),
             sequential: None,
         }
     }
 
-    fn ranking(titles: &[&str]) -> Ranking {
+    pub(crate) fn ranking(titles: &[&str]) -> Ranking {
         Ranking {
-            factors: titles
-                .iter()
-                .enumerate()
-                .map(|(i, t)| factor(t, 0.1 / (i + 1) as f64))
-                .collect(),
-            noise_sd: Some(0.005),
+            factors: titles.iter().enumerate().map(|(i, t)| factor(t, 10.0 / (i + 1) as f64)).collect(),
+            noise_sd: Some(0.5),
             all_seeds_sd: None,
-            floor_sd: Some(0.004),
-            excess_sd: Some(0.003),
+            floor_sd: Some(0.4),
+            excess_sd: Some(0.3),
         }
     }
 
@@ -760,6 +762,9 @@ pub(super) mod tests {
             learning_curve: None,
             cross_validation: None,
             class_names: vec![],
+            factor: None,
+            divergence: cnnvar_analysis::factor::divergence_test(&[]),
+            claim_result: None,
         }
     }
 

@@ -113,6 +113,40 @@ pub fn write_report(study_dir: &Path) -> Result<(ReportFiles, StudyStats, Rankin
     write_report_to(&study, &study)
 }
 
+/// Replaces, in each experiment of an adaptive study whose fixed-sample numbers are not
+/// valid after its data-dependent stopping, every pair's fixed-sample interval and
+/// p-values by its sequential decision: the repeated confidence interval at the look it
+/// stopped, and the decision as its verdict.
+fn sequential_pairs(stats: &mut StudyStats, study: &cnnvar_core::study::Study, d: &StudyDecisions) {
+    use cnnvar_analysis::Outcome;
+    use cnnvar_analysis::sequential::Verdict;
+    for exp in &mut stats.experiments {
+        if !cnnvar_analysis::decisions::fixed_sample_invalid(study, &exp.name) {
+            continue;
+        }
+        let delta = d.experiments.iter().find(|e| e.experiment == exp.name).map_or(0.0, |e| e.design.delta);
+        for pair in &mut exp.pairs {
+            let Some(decision) = d.pair(&exp.name, &pair.a, &pair.b) else { continue };
+            let flip = decision.a != pair.a;
+            let rci = decision.rci.map(|(lo, hi)| if flip { (-hi / 100.0, -lo / 100.0) } else { (lo / 100.0, hi / 100.0) });
+            pair.ci_adjusted = rci;
+            pair.p_adjusted = None;
+            pair.welch = None;
+            pair.paired = None;
+            pair.detectable = None;
+            pair.seeds_needed = None;
+            pair.significant = matches!(decision.verdict, Verdict::Larger | Verdict::Smaller);
+            pair.outcome = match decision.verdict {
+                Verdict::Larger | Verdict::Smaller => Outcome::Resolved,
+                Verdict::Equivalent => Outcome::WithinNoise,
+                Verdict::Continue | Verdict::Undecided => Outcome::Unresolved,
+            };
+            let rci = decision.interval_text().map(|t| format!("; repeated CI {t}")).unwrap_or_default();
+            pair.verdict = format!("{} (adaptive seeding{rci})", decision.describe(delta));
+        }
+    }
+}
+
 /// The decisions of `plan`'s adaptive study from the records in `study` (every
 /// replicate up to `max`, whatever the plan holds now); `None` for a fixed study.
 pub fn decisions(plan: &Plan, study: &StudyDir) -> Option<StudyDecisions> {
@@ -132,6 +166,10 @@ pub fn write_report_to(
     let results = study.results(&plan.runs);
     let stats = analyze(&plan.study, &plan.runs, &results, study.predictions(&results));
     let decisions = decisions(&plan, study);
+    let mut stats = stats;
+    if let Some(d) = &decisions {
+        sequential_pairs(&mut stats, &plan.study, d);
+    }
     std::fs::create_dir_all(out.path()).map_err(|e| Error::io(out.path(), e))?;
     // An adaptive study's decisions, from the records as the report's are: an edited
     // decisions.json does not outlive the next report.
@@ -224,9 +262,10 @@ pub use words::ranking_lines;
 /// intervals and tests are made.
 pub(crate) fn about_line(input: &ReportInput<'_>) -> String {
     let stats = input.stats;
+    let time = stats.time.as_ref().map(|t| format!(" {}", t.sentence())).unwrap_or_default();
     format!(
         "{} of {} runs complete ({} diverged: out of the accuracy statistics, counted as an \
-         outcome of their own); {}. {}",
+         outcome of their own); {}. {}{time}",
         stats.complete,
         stats.planned,
         stats.diverged,

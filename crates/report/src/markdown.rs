@@ -39,8 +39,9 @@ fn adaptive_section(m: &mut String, input: &ReportInput<'_>, prov: &str) {
     let _ = writeln!(m, "## Adaptive seeding\n\n{}\n", super::adaptive::intro(d));
     *m += &table(&super::adaptive::experiments_table(d));
     let _ = writeln!(m, "\n_{prov}_\n");
-    if let Some(t) = super::adaptive::comparisons_table(d) {
-        *m += &table(&t);
+    let tables = [super::adaptive::comparisons_table(d), super::adaptive::sources_table(d)];
+    for t in tables.iter().flatten() {
+        *m += &table(t);
         let _ = writeln!(m, "\n_{prov}_\n");
     }
 }
@@ -330,7 +331,7 @@ mod tests {
                 "{report}"
             );
             assert!(
-                report.contains("No effect beyond ±0.5 points"),
+                report.contains("no effect beyond ±0.5 points (adaptive seeding)"),
                 "the ranking follows: {report}"
             );
             assert!(!report.contains("not distinguishable from seed noise"), "{report}");

@@ -15,8 +15,13 @@ fn interval(ci: Option<(f64, f64)>) -> String {
     ci.map(|(lo, hi)| format!(" [{lo:.1}, {hi:.1}]")).unwrap_or_default()
 }
 
-/// How a factor moves accuracy, in one plain sentence (numbers in points).
+/// How a factor moves accuracy, in one plain sentence (numbers in points). An adaptive
+/// experiment's fixed-sample intervals are not valid after its data-dependent stopping:
+/// its sentence gives the estimates alone and its decisions' verdict.
 pub fn factor_sentence(f: &FactorEffect) -> String {
+    if f.sequential.is_some() {
+        return sequential_sentence(f);
+    }
     let spread = match (f.effect_sd, f.noise_ratio) {
         (Some(sd), Some(r)) => format!(
             "its levels' true means spread by {sd:.2} points{} ({r:.1}× seed noise{})",
@@ -53,6 +58,20 @@ pub fn factor_sentence(f: &FactorEffect) -> String {
         format!(" Divergence, counted apart from accuracy: {}{p}.", divergence_text(&f.diverged))
     };
     format!("{}: {verdict}; {spread}{best}.{diverged}", f.title)
+}
+
+/// [`factor_sentence`] of a factor decided by adaptive seeding.
+fn sequential_sentence(f: &FactorEffect) -> String {
+    let verdict = f.sequential.as_ref().map_or(String::new(), |s| sequential_words(s.outcome, s.delta, s.seeds));
+    let estimates = match (f.effect_sd, f.best_minus_worst) {
+        (Some(sd), Some(d)) => format!(
+            "; estimates (intervals after adaptive stopping are the decisions' repeated ones): \
+             level means spread by {sd:.2} points, best {} against worst {}: {d:.1} points",
+            f.best, f.worst
+        ),
+        _ => String::new(),
+    };
+    format!("{}: {verdict}{estimates}.", f.title)
 }
 
 fn holm(p: f64) -> String {
