@@ -28,7 +28,9 @@ pub fn run(cli: Cli, models: &Models) -> Result<ExitCode> {
             let into = StudyDir::open(out.as_deref().unwrap_or(&study_dir));
             let plan = study.plan()?;
             std::fs::create_dir_all(into.path()).map_err(|e| Error::io(into.path(), e))?;
-            study.write_results_csv_to(&plan, &into).map_err(|e| suggest_out(e, &out))?;
+            study
+                .write_results_csv_to(&plan, &into)
+                .map_err(|e| suggest_out(e, &study_dir, &out))?;
             crate::sweep::report(&study_dir, out.as_deref(), false, rank).map(|_| ExitCode::SUCCESS)
         }
         Command::Backends => {
@@ -46,11 +48,11 @@ pub fn run(cli: Cli, models: &Models) -> Result<ExitCode> {
     }
 }
 
-/// `e`, from writing the report into the study directory itself (no `--out`), with
-/// the way out when the directory cannot be written to.
-fn suggest_out(e: Error, out: &Option<std::path::PathBuf>) -> Error {
+/// `e`, from writing the report into the study directory `dir` itself (no `--out`),
+/// with the way out when the directory cannot be written to.
+fn suggest_out(e: Error, dir: &std::path::Path, out: &Option<std::path::PathBuf>) -> Error {
     match &e {
-        Error::Io { path, source }
+        Error::Io { source, .. }
             if out.is_none()
                 && matches!(
                     source.kind(),
@@ -60,9 +62,9 @@ fn suggest_out(e: Error, out: &Option<std::path::PathBuf>) -> Error {
             Error::program(
                 "cnnvar report",
                 format!(
-                    "cannot write the report into the study directory ({}: {source}); give \
+                    "cannot write the report into the study directory {} ({source}); give \
                      --out DIR to write it elsewhere, leaving the study untouched",
-                    path.display()
+                    dir.display()
                 ),
             )
         }

@@ -21,14 +21,7 @@ pub struct StudyData {
 pub(crate) fn read(p: &Path) -> Result<Option<StudyData>> {
     match std::fs::read_to_string(p) {
         Ok(text) => serde_json::from_str(&text).map(Some).map_err(|e| {
-            Error::data(
-                p,
-                format!(
-                    "not a cnnvar data record (line {}): {e}; the next sweep moves it aside \
-                     and rebuilds it from the records",
-                    e.line()
-                ),
-            )
+            Error::data(p, format!("not a cnnvar data record (line {}): {e}", e.line()))
         }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(Error::io(p, e)),
@@ -39,7 +32,16 @@ pub(crate) fn read(p: &Path) -> Result<Option<StudyData>> {
 /// first of concurrent workers wins), else checks that it is the recorded data: an
 /// error naming both checksums and sources if not.
 pub(crate) fn check(p: &Path, data: &StudyData) -> Result<()> {
-    if read(p)?.is_none() {
+    let damaged = |e: Error| match e {
+        Error::Data { path, message } => Error::Data {
+            path,
+            message: format!(
+                "{message}; the next sweep moves it aside and rebuilds it from the records"
+            ),
+        },
+        e => e,
+    };
+    if read(p).map_err(damaged)?.is_none() {
         record_if_absent(p, data)?;
     }
     let recorded = read(p)?.ok_or_else(|| Error::data(p, "vanished right after it was written"))?;
