@@ -6,7 +6,7 @@ use cnnvar_core::{Error, Result, RunSpec};
 use cnnvar_experiments::sweep::{
     EXIT_ALREADY_COMPLETE, EXIT_BUSY, WorkerEvent, WorkerOutcome, run_worker,
 };
-use cnnvar_experiments::{RunOptions, execute_on, load_data};
+use cnnvar_experiments::{RunOptions, execute_on, load_run_data};
 use cnnvar_models::Models;
 use cnnvar_store::{RunDir, StudyDir};
 
@@ -102,8 +102,8 @@ fn train(a: TrainArgs, models: &Models) -> Result<ExitCode> {
     let options = options(&a.exec, models);
     // The data first: an image folder's checksum is part of the spec, hence of the run
     // id that names the run's directory.
-    let (spec, data) = load_data(&spec, &options, &mut |p| {
-        if let cnnvar_experiments::Progress::Note(note) = p {
+    let (spec, data) = load_run_data(&spec, &options, &mut |p| {
+        if let cnnvar_experiments::TrainProgress::Note(note) = p {
             eprintln!("cnnvar: {note}");
         }
     })?;
@@ -112,7 +112,7 @@ fn train(a: TrainArgs, models: &Models) -> Result<ExitCode> {
     let mut curve = Vec::new();
     let output = execute_on(&spec, &data, &options, started, &mut |p| {
         display.update(&p);
-        if let (Some(dir), cnnvar_experiments::Progress::Epoch(e)) = (&run_dir, &p) {
+        if let (Some(dir), cnnvar_experiments::TrainProgress::Epoch(e)) = (&run_dir, &p) {
             curve.push(e.clone());
             // The curve is a convenience; the record is what counts.
             let _ = dir.write_curve(&curve);

@@ -1,7 +1,7 @@
 //! Progress display on stderr: a bar per epoch and one line per finished epoch.
 
 use cnnvar_core::{RunRecord, RunSpec};
-use cnnvar_experiments::Progress;
+use cnnvar_experiments::TrainProgress;
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// The display of one run.
@@ -36,8 +36,8 @@ impl RunProgress {
     }
 
     /// Shows one progress event.
-    pub fn update(&mut self, p: &Progress) {
-        if let Progress::Note(note) = p {
+    pub fn update(&mut self, p: &TrainProgress) {
+        if let TrainProgress::Note(note) = p {
             // Shown even when quiet, as a download is worth knowing about.
             eprintln!("cnnvar: {note}");
             return;
@@ -49,7 +49,7 @@ impl RunProgress {
             eprintln!("{header}");
         }
         match p {
-            Progress::Batch { epoch, epochs, done, total } => {
+            TrainProgress::Batch { epoch, epochs, done, total } => {
                 let bar = self.bar.get_or_insert_with(|| {
                     let bar = ProgressBar::new(*total as u64);
                     bar.set_style(
@@ -65,7 +65,7 @@ impl RunProgress {
                 bar.set_length(*total as u64);
                 bar.set_position(*done as u64);
             }
-            Progress::Epoch(e) => {
+            TrainProgress::Epoch(e) => {
                 let line = e.to_string();
                 match self.bar.take() {
                     Some(bar) => {
@@ -75,7 +75,7 @@ impl RunProgress {
                     None => eprintln!("{line}"),
                 }
             }
-            Progress::Note(_) => {}
+            TrainProgress::Note(_) => {}
         }
     }
 
@@ -155,17 +155,17 @@ impl SweepProgress {
     }
 
     /// Shows one executor event.
-    pub fn event(&mut self, e: &cnnvar_experiments::sweep::Event) {
-        use cnnvar_experiments::sweep::Event;
+    pub fn event(&mut self, e: &cnnvar_experiments::sweep::SweepEvent) {
+        use cnnvar_experiments::sweep::SweepEvent;
         let label = |id: &str| self.labels.get(id).cloned().unwrap_or_else(|| id.to_string());
         match e {
-            Event::Started { run_id } => {
+            SweepEvent::Started { run_id } => {
                 let bar = self.multi.add(ProgressBar::new_spinner());
                 bar.set_message(format!("{}: starting", label(run_id)));
                 bar.enable_steady_tick(std::time::Duration::from_millis(500));
                 self.running.insert(run_id.clone(), bar);
             }
-            Event::Epoch { run_id, epoch, epochs, test_accuracy } => {
+            SweepEvent::Epoch { run_id, epoch, epochs, test_accuracy } => {
                 if let Some(bar) = self.running.get(run_id) {
                     bar.set_message(format!(
                         "{}: epoch {epoch}/{epochs}, test accuracy {test_accuracy:.4}",
@@ -173,7 +173,7 @@ impl SweepProgress {
                     ));
                 }
             }
-            Event::Finished { run_id, outcome } => {
+            SweepEvent::Finished { run_id, outcome } => {
                 if let Some(bar) = self.running.remove(run_id) {
                     bar.finish_and_clear();
                     self.multi.remove(&bar);

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use cnnvar_core::{DatasetName, RunSpec};
-use cnnvar_experiments::{Progress, RunOptions, execute};
+use cnnvar_experiments::{RunOptions, TrainProgress, execute};
 
 fn main() -> ExitCode {
     let data_dir = std::env::args_os().nth(1).map(PathBuf::from);
@@ -28,10 +28,10 @@ fn main() -> ExitCode {
     }
     let options = RunOptions { data_dir, threads: Some(2), ..RunOptions::default() };
     println!("run {} ({} on {}, 1 epoch)", spec.run_id(), spec.model, spec.dataset);
-    let mut shown = |p: Progress| match p {
-        Progress::Epoch(e) => println!("{e}"),
-        Progress::Note(n) => println!("{n}"),
-        Progress::Batch { .. } => {}
+    let mut shown = |p: TrainProgress| match p {
+        TrainProgress::Epoch(e) => println!("{e}"),
+        TrainProgress::Note(n) => println!("{n}"),
+        TrainProgress::Batch { .. } => {}
     };
     match execute(&spec, &options, &mut shown) {
         Ok(out) => {

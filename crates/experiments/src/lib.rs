@@ -78,5 +78,21 @@ pub mod sweep;
 pub mod train;
 
 pub use cnnvar_store::RunOutput;
-pub use run::{RunData, RunOptions, execute, execute_on, load_data};
-pub use train::Progress;
+pub use run::{RunData, RunOptions, execute, execute_on, load_run_data};
+pub use train::TrainProgress;
+
+/// The training progress of one run: renamed [`TrainProgress`] (a sweep's events are
+/// [`sweep::SweepEvent`]); this name goes in the next release.
+#[deprecated(note = "renamed TrainProgress")]
+pub type Progress = TrainProgress;
+
+/// Renamed [`load_run_data`] (it returns a [`RunData`]); this name goes in the next
+/// release.
+#[deprecated(note = "renamed load_run_data")]
+pub fn load_data(
+    spec: &cnnvar_core::RunSpec,
+    options: &RunOptions,
+    progress: &mut dyn FnMut(TrainProgress),
+) -> cnnvar_core::Result<(cnnvar_core::RunSpec, RunData)> {
+    load_run_data(spec, options, progress)
+}

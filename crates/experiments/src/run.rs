@@ -26,7 +26,7 @@ use cnnvar_core::{
 use cnnvar_data::{Augmentation, DataSplit, Dataset};
 use cnnvar_models::{Architecture, ModelInput, Models};
 
-use crate::train::{Progress, TrainingData, train};
+use crate::train::{TrainProgress, TrainingData, train};
 pub use cnnvar_store::RunOutput;
 
 /// How to run, beyond what the spec fixes (none of it changes the numbers).
@@ -50,15 +50,15 @@ pub struct RunOptions {
 /// training (bad spec, missing data, a backend that is not compiled in); a run whose
 /// loss diverges is a successful call whose record says `diverged`.
 ///
-/// It is [`load_data`] then [`execute_on`]; a spec on an image folder without a
+/// It is [`load_run_data`] then [`execute_on`]; a spec on an image folder without a
 /// `data_sha256` gets the folder's, and the record's spec and run id are that spec's.
 pub fn execute(
     spec: &RunSpec,
     options: &RunOptions,
-    progress: &mut dyn FnMut(Progress),
+    progress: &mut dyn FnMut(TrainProgress),
 ) -> Result<RunOutput> {
     let started = Instant::now();
-    let (spec, data) = load_data(spec, options, progress)?;
+    let (spec, data) = load_run_data(spec, options, progress)?;
     execute_on(&spec, &data, options, started, progress)
 }
 
@@ -76,15 +76,15 @@ pub struct RunData {
 /// is where a named data set's files are, or the image folder, over the spec's
 /// `data_dir`). Returns the spec as it runs: for an image folder, with the folder's
 /// checksum as `data_sha256` (which a spec that already has one must match).
-pub fn load_data(
+pub fn load_run_data(
     spec: &RunSpec,
     options: &RunOptions,
-    progress: &mut dyn FnMut(Progress),
+    progress: &mut dyn FnMut(TrainProgress),
 ) -> Result<(RunSpec, RunData)> {
     spec.validate()?;
     let (split, class_names) =
         cnnvar_data::load_spec(spec, options.data_dir.as_deref(), &mut |n| {
-            progress(Progress::Note(n.to_string()))
+            progress(TrainProgress::Note(n.to_string()))
         })?;
     let mut spec = spec.clone();
     if spec.dataset == DatasetName::Folder {
@@ -93,14 +93,14 @@ pub fn load_data(
     Ok((spec, RunData { split, class_names }))
 }
 
-/// Runs `spec` on `data`, loaded for it by [`load_data`] (whose spec this must be);
+/// Runs `spec` on `data`, loaded for it by [`load_run_data`] (whose spec this must be);
 /// `started` is when the run began, for the record's seconds.
 pub fn execute_on(
     spec: &RunSpec,
     run_data: &RunData,
     options: &RunOptions,
     started: Instant,
-    progress: &mut dyn FnMut(Progress),
+    progress: &mut dyn FnMut(TrainProgress),
 ) -> Result<RunOutput> {
     spec.validate()?;
     let data = &run_data.split;
@@ -109,7 +109,7 @@ pub fn execute_on(
             "execute_on",
             "data_sha256",
             format!(
-                "the data loaded (sha256 {}) are not the spec's ({:?}); load them with load_data",
+                "the data loaded (sha256 {}) are not the spec's ({:?}); load them with load_run_data",
                 data.sha256, spec.data_sha256
             ),
         ));

@@ -13,7 +13,7 @@ use crate::evaluate::{Evaluation, evaluate};
 
 /// What the loop reports while it runs.
 #[derive(Clone, Debug)]
-pub enum Progress {
+pub enum TrainProgress {
     /// A mini-batch finished: `done` of `total` in epoch `epoch` of `epochs`.
     Batch {
         /// 1-based epoch.
@@ -113,7 +113,7 @@ pub fn train(
     input: &ModelInput,
     data: &TrainingData<'_>,
     device: &Device,
-    progress: &mut dyn FnMut(Progress),
+    progress: &mut dyn FnMut(TrainProgress),
 ) -> Result<Outcome> {
     if data.train_indices.is_empty() {
         return Err(Error::field(
@@ -144,7 +144,7 @@ pub fn train(
             train_seconds,
             last,
         )?;
-        progress(Progress::Epoch(record.clone()));
+        progress(TrainProgress::Epoch(record.clone()));
         epochs.push(record);
         if last {
             test_eval = Some(evaluation);
@@ -241,7 +241,7 @@ impl<'a> Learner<'a> {
         &mut self,
         mut model: Box<dyn DynClassifier>,
         epoch: usize,
-        progress: &mut dyn FnMut(Progress),
+        progress: &mut dyn FnMut(TrainProgress),
     ) -> (Box<dyn DynClassifier>, EpochPass) {
         let (spec, n) = (self.spec, self.data.train_indices.len());
         let order = cnnvar_data::epoch_order(n, spec.order_seed, epoch);
@@ -262,7 +262,7 @@ impl<'a> Learner<'a> {
                 break;
             };
             pass.correct += hits;
-            progress(Progress::Batch {
+            progress(TrainProgress::Batch {
                 epoch,
                 epochs: spec.epochs,
                 done: b + 1,

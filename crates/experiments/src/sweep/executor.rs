@@ -96,7 +96,7 @@ impl WorkerCommand {
 
 /// What the executor reports as runs progress.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Event {
+pub enum SweepEvent {
     /// A worker started on a run.
     Started {
         /// The run.
@@ -214,7 +214,7 @@ impl LocalExecutor {
         study_dir: &Path,
         runs: &[&PlannedRun],
         stop: &AtomicBool,
-        on_event: &mut dyn FnMut(Event),
+        on_event: &mut dyn FnMut(SweepEvent),
     ) -> Result<ExecOutcome> {
         let mut queue: VecDeque<&PlannedRun> = runs.iter().copied().collect();
         let mut running: Vec<Slot> = Vec::new();
@@ -235,7 +235,7 @@ impl LocalExecutor {
                 };
                 if let Some(other) = other {
                     outcome.count(&other);
-                    on_event(Event::Finished { run_id: run.run_id.clone(), outcome: other });
+                    on_event(SweepEvent::Finished { run_id: run.run_id.clone(), outcome: other });
                     continue;
                 }
                 let mut cmd = self.worker.command(&dir);
@@ -249,7 +249,7 @@ impl LocalExecutor {
                     ));
                 };
                 let reader = read_stderr(run.run_id.clone(), stderr, log.clone(), tx.clone());
-                on_event(Event::Started { run_id: run.run_id.clone() });
+                on_event(SweepEvent::Started { run_id: run.run_id.clone() });
                 running.push(Slot { run_id: run.run_id.clone(), child, reader, log });
             }
             if running.is_empty() && (queue.is_empty() || stopping) {
@@ -260,7 +260,7 @@ impl LocalExecutor {
                 if let Some((epoch, epochs, test_accuracy)) =
                     cnnvar_core::EpochRecord::parse_progress_line(&line)
                 {
-                    on_event(Event::Epoch { run_id, epoch, epochs, test_accuracy });
+                    on_event(SweepEvent::Epoch { run_id, epoch, epochs, test_accuracy });
                 }
             }
             if stop.load(Ordering::SeqCst) {
@@ -301,7 +301,7 @@ impl LocalExecutor {
                             }
                         };
                         outcome.count(&result);
-                        on_event(Event::Finished { run_id: slot.run_id, outcome: result });
+                        on_event(SweepEvent::Finished { run_id: slot.run_id, outcome: result });
                     }
                     Ok(None) => i += 1,
                     Err(e) => {

@@ -13,7 +13,7 @@ use std::time::Duration;
 use cnnvar_core::{Error, Result};
 
 use super::adaptive;
-use super::{Event, ExecOutcome, LocalExecutor, SlurmExecutor, SlurmOptions, WorkerCommand};
+use super::{ExecOutcome, LocalExecutor, SlurmExecutor, SlurmOptions, SweepEvent, WorkerCommand};
 use cnnvar_analysis::decisions::StudyDecisions;
 use cnnvar_core::study::{PlannedRun, Study, StudyOverrides};
 use cnnvar_store::{Plan, Repair, RunDir, RunState, StudyDir, StudyFile};
@@ -341,7 +341,7 @@ impl SweepSetup {
         &self,
         runs: Vec<&PlannedRun>,
         stop: &AtomicBool,
-        on_event: &mut dyn FnMut(Event),
+        on_event: &mut dyn FnMut(SweepEvent),
     ) -> Result<ExecOutcome> {
         match &self.executor {
             SweepExecutor::Slurm(s) => s.run(self.name(), &self.dir, &runs, stop, on_event),

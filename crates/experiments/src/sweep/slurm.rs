@@ -16,7 +16,7 @@ use std::time::Duration;
 use cnnvar_core::{EpochRecord, Error, Result, write_atomic, write_json_atomic};
 use serde::{Deserialize, Serialize};
 
-use super::executor::{Event, ExecOutcome, RunOutcome, WorkerCommand};
+use super::executor::{ExecOutcome, RunOutcome, SweepEvent, WorkerCommand};
 use cnnvar_core::study::PlannedRun;
 use cnnvar_store::{Failure, RunDir};
 
@@ -265,7 +265,7 @@ impl SlurmExecutor {
         study_dir: &Path,
         runs: &[&PlannedRun],
         stop: &AtomicBool,
-        on_event: &mut dyn FnMut(Event),
+        on_event: &mut dyn FnMut(SweepEvent),
     ) -> Result<ExecOutcome> {
         let mut subs = read_submissions(study_dir)?;
         let mut tasks = Self::still_queued(study_dir, &subs, runs)?;
@@ -328,11 +328,11 @@ impl SlurmExecutor {
         runs: &[&PlannedRun],
         mut tasks: Vec<Task>,
         stop: &AtomicBool,
-        on_event: &mut dyn FnMut(Event),
+        on_event: &mut dyn FnMut(SweepEvent),
     ) -> Result<ExecOutcome> {
-        let mut progress = Progress {
+        let mut progress = Reported {
             epochs: runs.iter().map(|r| (r.run_id.clone(), r.spec.epochs)).collect(),
-            ..Progress::default()
+            ..Reported::default()
         };
         let mut outcome = ExecOutcome::default();
         while !tasks.is_empty() {
@@ -342,7 +342,10 @@ impl SlurmExecutor {
                 Self::scancel(&jobs);
                 outcome.interrupted += tasks.len();
                 for t in tasks.drain(..) {
-                    on_event(Event::Finished { run_id: t.run, outcome: RunOutcome::Interrupted });
+                    on_event(SweepEvent::Finished {
+                        run_id: t.run,
+                        outcome: RunOutcome::Interrupted,
+                    });
                 }
                 break;
             }
@@ -360,9 +363,12 @@ impl SlurmExecutor {
                         let result = task.outcome(&dir);
                         outcome.count(&result);
                         if !progress.started.contains(&task.run) {
-                            on_event(Event::Started { run_id: task.run.clone() });
+                            on_event(SweepEvent::Started { run_id: task.run.clone() });
                         }
-                        on_event(Event::Finished { run_id: task.run.clone(), outcome: result });
+                        on_event(SweepEvent::Finished {
+                            run_id: task.run.clone(),
+                            outcome: result,
+                        });
                         tasks.swap_remove(i);
                     }
                 }
@@ -429,7 +435,7 @@ impl Task {
 
 /// What has been reported of the queued tasks so far, so each event is sent once.
 #[derive(Default)]
-struct Progress {
+struct Reported {
     /// The epochs each run trains for.
     epochs: BTreeMap<String, usize>,
     /// The runs whose `Started` was sent.
@@ -438,19 +444,25 @@ struct Progress {
     seen_epochs: BTreeMap<String, usize>,
 }
 
-impl Progress {
+impl Reported {
     /// Sends `Started` when a queued task first shows as running, and `Epoch` when its
     /// `curve.csv` has grown by an epoch since the last poll.
-    fn report(&mut self, task: &Task, state: &str, dir: &RunDir, on_event: &mut dyn FnMut(Event)) {
+    fn report(
+        &mut self,
+        task: &Task,
+        state: &str,
+        dir: &RunDir,
+        on_event: &mut dyn FnMut(SweepEvent),
+    ) {
         let run = &task.run;
         if state == "RUNNING" && self.started.insert(run.clone()) {
-            on_event(Event::Started { run_id: run.clone() });
+            on_event(SweepEvent::Started { run_id: run.clone() });
         }
         if let Some((epoch, acc)) = last_epoch(dir.path())
             && self.seen_epochs.insert(run.clone(), epoch) != Some(epoch)
         {
             let total = self.epochs.get(run).copied().unwrap_or(epoch);
-            on_event(Event::Epoch {
+            on_event(SweepEvent::Epoch {
                 run_id: run.clone(),
                 epoch,
                 epochs: total,

@@ -125,8 +125,8 @@ pub fn run_worker(
     run_worker_with(run_dir, on_event, &mut |spec, study_dir, emit| {
         let options = crate::RunOptions { study_dir: study_dir.map(Into::into), ..options.clone() };
         crate::execute(spec, &options, &mut |p| match p {
-            crate::Progress::Note(note) => emit(WorkerEvent::Note(note)),
-            crate::Progress::Epoch(epoch) => {
+            crate::TrainProgress::Note(note) => emit(WorkerEvent::Note(note)),
+            crate::TrainProgress::Epoch(epoch) => {
                 emit(WorkerEvent::Epoch { epoch, epochs: spec.epochs })
             }
             _ => {}
