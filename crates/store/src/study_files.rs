@@ -167,8 +167,9 @@ impl StudyDir {
     fn study_toml_differences(&self, plan: &Plan) -> Option<Vec<String>> {
         let path = self.file(StudyFile::StudyToml);
         let bytes = std::fs::read(&path).ok()?;
-        let mut copy = cnnvar_core::study::parse_bytes(&bytes, &path).ok()?;
-        copy.source = plan.study.source.clone();
+        // Read as the study file it copies: a name not given is that file's stem, and
+        // paths in it are relative to that file.
+        let mut copy = cnnvar_core::study::parse_bytes(&bytes, &plan.study.source).ok()?;
         copy.apply_overrides(&StudyOverrides {
             seeds: plan.seeds_override,
             epochs: plan.epochs_override,

@@ -299,3 +299,69 @@ fn missing_predictions_of_a_record_with_their_checksum_are_damage() {
     assert_eq!(dir.state(), RunState::Done);
     assert!(dir.damage().is_empty());
 }
+
+/// A study of two learning rates, 2 seeds, laid out in `dir` from its file there.
+fn laid_out(dir: &Path) -> Plan {
+    let text = "seeds = 2\n[[experiment]]\nname = \"lr\"\nvary = { lr = [0.1, 0.01] }\n";
+    let source = dir.join("s.toml");
+    std::fs::write(&source, text).expect("study file");
+    let plan = Plan::new(cnnvar_core::study::parse(text, &source).expect("parses"), false);
+    let study = StudyDir::open(dir.join("s"));
+    assert!(study.lay_out(&plan).expect("laid out").is_empty());
+    plan
+}
+
+/// A damaged data record is study damage; repair moves it aside and rebuilds it from
+/// the checksum the complete records share, or, without such records, leaves it to the
+/// next worker. A damaged plan.json is damage too, and written again by lay_out.
+#[test]
+fn damaged_study_files_are_moved_aside_and_rebuilt() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let plan = laid_out(tmp.path());
+    let study = StudyDir::open(tmp.path().join("s"));
+    assert!(study.damage().is_empty());
+    let data = study.data_file("fashion-mnist");
+    std::fs::write(&data, "{ garbage").expect("garbage");
+    let damage = study.damage();
+    assert_eq!(damage.len(), 1);
+    assert!(damage[0].why.contains("not a cnnvar data record"), "{damage:?}");
+    assert!(study.remedy(&data, Some(&plan)).contains("the next run's worker"));
+    // Complete records, all of one checksum: the record is rebuilt from them.
+    let sha = "ab".repeat(32);
+    for run in &plan.runs {
+        let mut record = record_of(&run.spec);
+        record.provenance.data_sha256 = sha.clone();
+        record.provenance.data_source = "/data".into();
+        study.run(&run.run_id).write_record(&record).expect("record");
+    }
+    assert!(study.remedy(&data, Some(&plan)).contains("its 4 complete record(s)"));
+    let repairs = study.lay_out(&plan).expect("repaired");
+    assert_eq!(repairs.len(), 1);
+    assert_eq!(repairs[0].run_id, None);
+    assert_eq!(std::fs::read(&repairs[0].moved_to).expect("kept"), b"{ garbage");
+    assert!(repairs[0].to_string().contains("moved aside to"), "{}", repairs[0]);
+    let rebuilt = study.study_data("fashion-mnist").expect("reads").expect("rebuilt");
+    assert_eq!((rebuilt.sha256.as_str(), rebuilt.source.as_str()), (sha.as_str(), "/data"));
+    // A plan.json that does not parse: damage, moved aside, written again.
+    std::fs::write(study.file(StudyFile::Plan), "not json").expect("garbage");
+    assert_eq!(study.damage().len(), 1);
+    let repairs = study.lay_out(&plan).expect("repaired");
+    assert_eq!(repairs.len(), 1);
+    assert_eq!(study.plan().expect("written again").runs.len(), 4);
+    assert!(study.damage().is_empty());
+}
+
+/// plan.json whose study was edited (its seed) is not consistent with its own runs and
+/// is not study.toml's: both are said, with the field and the two values.
+#[test]
+fn an_edited_plan_disagrees_with_its_runs_and_study_toml() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let mut plan = laid_out(tmp.path());
+    let study = StudyDir::open(tmp.path().join("s"));
+    assert!(study.plan_disagreements(&plan).is_empty());
+    plan.study.seed += 1;
+    let found = study.plan_disagreements(&plan);
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(found[0].contains("is not consistent"), "{found:?}");
+    assert!(found[1].contains("`seed` is 1 in plan.json, 0 in study.toml"), "{found:?}");
+}
