@@ -155,14 +155,15 @@ mod tests {
     }
 
     /// A trainer that reports a note and two epochs, then returns a record with them
-    /// (and one prediction and its label: the record says it evaluated one example).
+    /// (and one prediction and its label: the record says it evaluated one example, and
+    /// got it wrong, as the prediction is).
     fn fake(
         spec: &RunSpec,
         _: Option<&Path>,
         emit: &mut dyn FnMut(WorkerEvent),
     ) -> Result<RunOutput> {
         emit(WorkerEvent::Note("downloading".into()));
-        let mut record = cnnvar_core::testing::record_of(spec);
+        let mut record = RunRecord { test_accuracy: 0.0, ..cnnvar_core::testing::record_of(spec) };
         for n in 1..=2 {
             emit(WorkerEvent::Epoch { epoch: epoch(n), epochs: 2 });
             record.epochs.push(epoch(n));
