@@ -342,7 +342,7 @@ fn peak(d: &Data<'_>, exp: &Experiment, check: &ClaimCheck) -> PartResult {
     let beats_ends = interior.iter().find_map(|&i| {
         let (a, b) = (d.test(i, first)?, d.test(i, last)?);
         let ok = a.diff > 0.0 && b.diff > 0.0 && a.p_bonferroni(mi) < ALPHA && b.p_bonferroni(mi) < ALPHA;
-        ok.then(|| (i, if a.diff < b.diff { a } else { b }))
+        ok.then_some((i, if a.diff < b.diff { a } else { b }))
     });
     if let Some((i, t)) = beats_ends {
         let why = format!("{} beats both ends", d.exp.levels[i].label);

@@ -45,7 +45,8 @@ pub fn experiment_stats_with(
         }
         ExperimentKind::VarianceSources => {
             let sources = variance_sources(&levels);
-            let headline = sources_headline(&sources);
+            let equal = crate::sources::equal_spread(&levels);
+            let headline = crate::sources::sentence(&sources, equal.as_ref());
             (Vec::new(), sources, None, headline)
         }
     };
@@ -64,7 +65,7 @@ pub fn experiment_stats_with(
         sources,
         headline,
         learning_curve: None,
-        cross_validation: cv::protocol_stats(exp, &mine),
+        cross_validation: cv::protocol_stats(exp, &mine, &inputs.predictions),
         class_names: class_names(exp, &mine),
         factor: None,
         divergence: crate::factor::divergence_test(&[]),
@@ -271,9 +272,7 @@ pub(crate) fn compare_pair(
 /// The fewest paired differences that show anything when they do not vary at all.
 pub(crate) const MIN_PAIRS: usize = 3;
 
-/// A factor experiment's verdict: that of its largest resolved difference; else, when
-/// some difference is not resolved, what the largest of those would need; else that
-
+/// The trend of scored accuracy over the levels of an ordered factor, per doubling of
 /// the level (log scale) or per unit of it (linear); `None` when it cannot be fitted.
 pub(crate) fn trend_stats(o: &Ordered, levels: &[LevelStats]) -> Option<TrendStats> {
     let points: Vec<(f64, &[f64])> =
@@ -314,15 +313,7 @@ pub(crate) fn trend_stats(o: &Ordered, levels: &[LevelStats]) -> Option<TrendSta
 }
 
 /// The spread of test accuracy at each level of a variance-sources experiment (one
-/// level per source of randomness).
+/// level per source of randomness): [`crate::sources::source_stats`].
 pub(crate) fn variance_sources(levels: &[LevelStats]) -> Vec<SourceStats> {
-    levels
-        .iter()
-        .map(|level| SourceStats {
-            source: level.label.clone(),
-            n: level.accuracies.len(),
-            sd: level.test_accuracy.as_ref().and_then(|s| s.sd),
-            sd_ci: sd_interval(&level.accuracies),
-        })
-        .collect()
+    crate::sources::source_stats(levels)
 }

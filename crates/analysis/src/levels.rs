@@ -160,8 +160,9 @@ fn rare_classes(spec: &cnnvar_core::RunSpec) -> Vec<usize> {
     if r.imbalance < 1.0 { r.minority.iter().map(|&c| usize::from(c)).collect() } else { vec![] }
 }
 
-/// `0.912` as `91.2`.
-
+/// The class names of the experiment's data set, if all its levels share one: the data
+/// set's own, or for an image folder the class folders' names its records carry
+/// (`Provenance::class_names`; none before a run is complete, or when the levels are on
 /// folders with other classes).
 pub(crate) fn class_names(
     exp: &cnnvar_core::study::Experiment,

@@ -106,6 +106,7 @@ pub fn analyze(
         diverged: results.iter().filter(|(_, r)| r.divergence().is_some()).count(),
         seeds: study.seeds,
         test_set_noise: study_noise(&experiments),
+        time: crate::timing::study_time(results.iter().map(|(_, r)| r)),
         experiments,
     }
 }

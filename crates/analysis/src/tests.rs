@@ -1,7 +1,7 @@
 //! Unit tests of the study analysis.
 
 #[cfg(test)]
-mod tests {
+mod study_tests {
     #[allow(unused_imports)]
     use crate::testing::plan_of;
     use crate::*;

@@ -196,8 +196,17 @@ pub struct SourceStats {
     pub n: usize,
     /// Standard deviation of test accuracy.
     pub sd: Option<f64>,
-    /// Its 95% interval.
+    /// Its 95% chi-square interval (normal outcomes).
     pub sd_ci: Option<(f64, f64)>,
+    /// Its 95% percentile-bootstrap interval over the replicates (no shape assumed; too
+    /// narrow with few seeds).
+    pub sd_ci_bootstrap: Option<(f64, f64)>,
+    /// `sd / sd(all)` over the replicates both levels have; `None` for `all` itself or
+    /// without an `all` level.
+    pub ratio_to_all: Option<f64>,
+    /// Its 95% bootstrap interval, resampling replicates jointly
+    /// ([`crate::sources`]).
+    pub ratio_to_all_ci: Option<(f64, f64)>,
 }
 
 /// One experiment's analysis.
@@ -301,6 +310,9 @@ pub struct StudyStats {
     pub seeds: usize,
     /// How much of the seed noise is the test set, over every level that says.
     pub test_set_noise: Option<StudyNoise>,
+    /// The study's wall and compute time, from its records ([`timing::study_time`]);
+    /// `None` without a record that says.
+    pub time: Option<timing::StudyTime>,
     /// Per experiment.
     pub experiments: Vec<ExperimentStats>,
 }

@@ -155,11 +155,11 @@ pub(crate) fn verdict(a: &str, b: &str, pair: &PairStats) -> String {
                 _ => "Welch interval".to_string(),
             };
             format!(
-                "{a} vs {b}: within seed noise ({} points{}: inside ±{} points by an \
+                "{a} vs {b}: within seed noise ({} points{}: inside ±{:.2} points by an \
                  equivalence test{}; {tost}, {p_text})",
                 pts(pair.diff),
                 interval_text(pair.ci_adjusted, false),
-                format!("{:.2}", pair.margin),
+                pair.margin,
                 correction_text(m),
             )
         }
@@ -189,10 +189,8 @@ pub(crate) fn verdict(a: &str, b: &str, pair: &PairStats) -> String {
     }
 }
 
-/// The class names of the experiment's data set, if all its levels share one: the data
-/// set's own, or for an image folder the class folders' names its records carry
-/// (`Provenance::class_names`; none before a run is complete, or when the levels are on
-
+/// A factor experiment's verdict: that of its largest resolved difference; else, when
+/// some difference is not resolved, what the largest of those would need; else that
 /// every pair is within seed noise.
 pub(crate) fn factor_headline(exp: &cnnvar_core::study::Experiment, pairs: &[PairStats]) -> String {
     let largest = |outcome: Outcome| {
@@ -235,18 +233,6 @@ pub(crate) fn factor_headline(exp: &cnnvar_core::study::Experiment, pairs: &[Pai
              runs to test"
         ),
     }
-}
-
-/// The trend of scored accuracy over the levels of an ordered factor, per doubling of
-/// the level (log scale) or per unit of it (linear); `None` when it cannot be fitted.
-
-/// A variance-sources experiment's verdict: `init: sd 1.2 points; order: …`.
-pub(crate) fn sources_headline(sources: &[SourceStats]) -> String {
-    sources
-        .iter()
-        .filter_map(|s| s.sd.map(|sd| format!("{}: sd {} points", s.source, pts(sd))))
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 /// `10000` as `10 000`.
