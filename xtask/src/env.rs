@@ -29,12 +29,7 @@ impl Needs {
     /// Everything the tests need.
     pub fn all() -> Needs {
         Needs {
-            packages: vec![
-                "dataset-fashion-mnist",
-                "chromium",
-                "fonts-dejavu-core",
-                "gzip",
-            ],
+            packages: vec!["dataset-fashion-mnist", "chromium", "fonts-dejavu-core", "gzip"],
             torch: true,
             slurm: true,
         }

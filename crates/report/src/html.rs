@@ -190,8 +190,9 @@ fn adaptive_section(h: &mut String, input: &ReportInput<'_>) {
         esc(&super::adaptive::intro(d)),
         table(&super::adaptive::experiments_table(d))
     );
-    if let Some(t) = super::adaptive::comparisons_table(d) {
-        let _ = writeln!(h, "{}<p class=\"prov\">{prov}</p>", table(&t));
+    let tables = [super::adaptive::comparisons_table(d), super::adaptive::sources_table(d)];
+    for t in tables.iter().flatten() {
+        let _ = writeln!(h, "{}<p class=\"prov\">{prov}</p>", table(t));
     }
     h.push_str("</section>\n");
 }

@@ -388,7 +388,11 @@ pub fn sources(exp: &ExperimentStats) -> Option<Table> {
         Column::number("runs"),
         Column::number("sd (pts)"),
         Column::number("95% CI"),
+        Column::number("bootstrap 95% CI").full_only(),
+        Column::number("sd / all seeds' sd").compact_as("× all"),
+        Column::number("its 95% CI").compact_as("× all CI"),
     ];
+    let ratio = |r: Option<f64>| Cell::Number { value: r, decimals: 2 };
     let rows = exp
         .sources
         .iter()
@@ -398,14 +402,26 @@ pub fn sources(exp: &ExperimentStats) -> Option<Table> {
                 Cell::from(s.n),
                 Cell::Percent(s.sd),
                 Cell::Interval(s.sd_ci),
+                Cell::Interval(s.sd_ci_bootstrap),
+                ratio(s.ratio_to_all),
+                Cell::from(s.ratio_to_all_ci.map_or("–".into(), |(lo, hi)| {
+                    format!("[{lo:.2}, {hi:.2}]")
+                })),
             ]
         })
         .collect();
+    let test = cnnvar_analysis::sources::equal_spread(&exp.levels).map_or(String::new(), |e| {
+        let p = e.test.p;
+        let p = if p < 0.001 { "p < 0.001".into() } else { format!("p = {p:.3}") };
+        format!("; equal spread across {} (Brown–Forsythe): {p}", e.sources.join(", "))
+    });
     Some(Table {
         class: "sources",
-        caption: Some(
-            "Standard deviation of test accuracy when one source of randomness varies".into(),
-        ),
+        caption: Some(format!(
+            "Standard deviation of test accuracy when one source of randomness varies, with its \
+             95% chi-square and bootstrap intervals, and its ratio to the sd when every seed \
+             varies (bootstrap over replicates){test}"
+        )),
         columns,
         rows,
     })
@@ -429,6 +445,7 @@ pub fn test_set_noise(stats: &StudyStats) -> Option<Table> {
         Column::number("disagreement range").full_only(),
         Column::number("ensemble acc (%)").compact_as("ensemble"),
         Column::number("ensemble gain (pts)").compact_as("gain"),
+        Column::number("tied votes").compact_as("ties"),
         Column::text("note"),
     ];
     let rows: Vec<Vec<Cell>> = stats
@@ -456,6 +473,7 @@ pub fn test_set_noise(stats: &StudyStats) -> Option<Table> {
                 Cell::Interval(n.map(|n| (n.disagreement.min, n.disagreement.max))),
                 Cell::Percent(n.map(|n| n.ensemble_accuracy)),
                 Cell::Percent(n.map(|n| n.ensemble_gain)),
+                n.map_or_else(|| Cell::from("–"), |n| Cell::from(n.ensemble_ties)),
                 Cell::from(note),
             ]
         })
@@ -466,7 +484,8 @@ pub fn test_set_noise(stats: &StudyStats) -> Option<Table> {
             "Seed noise against the test set's own noise, per level: observed sd of test \
              accuracy, the floor that independent errors on the test set give (95% bootstrap \
              interval), the excess from training, disagreement between runs, majority-vote \
-             ensemble"
+             ensemble (tied votes: examples where two classes or more had the most runs, given \
+             to the lowest class)"
                 .into(),
         ),
         columns,
