@@ -260,8 +260,8 @@ struct Prepared {
 /// examples only), then the rebalancing.
 fn prepare(spec: &RunSpec, data: &DataSplit) -> Result<Prepared> {
     let seed = spec.subset_seed;
-    let mut indices = cnnvar_data::select(&data.train, spec.train_size, spec.subset, seed)?;
     let resolved = spec.resolved();
+    let mut indices = cnnvar_data::select(&data.train, spec.train_size, spec.subset, seed)?;
     if resolved.imbalance < 1.0 {
         let (classes, keep) = (&resolved.minority, resolved.imbalance);
         indices = cnnvar_data::downsample_classes(&data.train, &indices, classes, keep, seed)?;
