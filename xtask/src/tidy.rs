@@ -650,4 +650,52 @@ mod tests {
             }
         }
     }
+
+    /// The README's tables of a study's results are generated, never typed: each block
+    /// between `<!-- readme_ranking.py DIR: begin -->` and its `end` is what
+    /// `scripts/readme_ranking.py DIR` prints from that study's CSVs.
+    #[test]
+    fn readme_tables_are_the_scripts_output() {
+        let root = crate::env::root();
+        let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+        let blocks = generated_blocks(&readme);
+        assert!(!blocks.is_empty(), "README.md has no generated block");
+        for (dir, body) in blocks {
+            let out = std::process::Command::new("python3")
+                .arg(root.join("scripts/readme_ranking.py"))
+                .arg(root.join(&dir))
+                .output()
+                .expect("python3 runs");
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            let printed = String::from_utf8_lossy(&out.stdout);
+            assert_eq!(
+                body.trim(),
+                printed.trim(),
+                "README.md's block of {dir} is not `python3 scripts/readme_ranking.py {dir}`'s output"
+            );
+        }
+    }
+
+    /// Each generated block of `text`: the study directory it names and its body.
+    fn generated_blocks(text: &str) -> Vec<(String, String)> {
+        const BEGIN: &str = "<!-- readme_ranking.py ";
+        let mut blocks = vec![];
+        let mut rest = text;
+        while let Some(at) = rest.find(BEGIN) {
+            let after = &rest[at + BEGIN.len()..];
+            let Some((dir, tail)) = after.split_once(": begin -->") else { break };
+            let end = format!("<!-- readme_ranking.py {dir}: end -->");
+            let Some((body, next)) = tail.split_once(end.as_str()) else { break };
+            blocks.push((dir.to_string(), body.to_string()));
+            rest = next;
+        }
+        blocks
+    }
+
+    #[test]
+    fn generated_blocks_are_found() {
+        let text = "a\n<!-- readme_ranking.py results/x: begin -->\n| t |\n<!-- readme_ranking.py results/x: end -->\nb";
+        assert_eq!(generated_blocks(text), [("results/x".to_string(), "\n| t |\n".to_string())]);
+        assert!(generated_blocks("no block").is_empty());
+    }
 }
