@@ -102,7 +102,8 @@ fn values(level: &LevelStats, outcome: ClaimOutcome, rare: &[usize]) -> Vec<(usi
             ClaimOutcome::TestAccuracy => Some(100.0 * o.test_accuracy),
             ClaimOutcome::Gap => Some(100.0 * o.gap),
             ClaimOutcome::RareClasses => {
-                let acc: Vec<f64> = rare.iter().filter_map(|&c| o.per_class.get(c).copied()).collect();
+                let acc: Vec<f64> =
+                    rare.iter().filter_map(|&c| o.per_class.get(c).copied()).collect();
                 (!acc.is_empty()).then(|| 100.0 * acc.iter().sum::<f64>() / acc.len() as f64)
             }
         }
@@ -116,8 +117,11 @@ fn values(level: &LevelStats, outcome: ClaimOutcome, rare: &[usize]) -> Vec<(usi
 
 /// The classes rare-class accuracy is measured on: those any level made rare.
 fn rare_classes(exp: &ExperimentStats) -> Vec<usize> {
-    let mut rare: Vec<usize> =
-        exp.levels.iter().flat_map(|l| l.outcomes.iter().flat_map(|o| o.minority.clone())).collect();
+    let mut rare: Vec<usize> = exp
+        .levels
+        .iter()
+        .flat_map(|l| l.outcomes.iter().flat_map(|o| o.minority.clone()))
+        .collect();
     rare.sort_unstable();
     rare.dedup();
     rare
@@ -162,7 +166,8 @@ impl Data<'_> {
                 .iter()
                 .filter_map(|(r, v)| y.iter().find(|(s, _)| s == r).map(|(_, w)| (*v, *w)))
                 .unzip();
-            tost_paired(&xs, &ys, self.margin, ALPHA, comparisons).is_some_and(|e| e.is_equivalent())
+            tost_paired(&xs, &ys, self.margin, ALPHA, comparisons)
+                .is_some_and(|e| e.is_equivalent())
         } else {
             self.test(a, b).is_some_and(|t| {
                 let (lo, hi) = t.ci_adjusted(2.0 * ALPHA, comparisons);
@@ -178,7 +183,15 @@ impl Data<'_> {
 }
 
 fn part(check: &ClaimCheck, verdict: Verdict, test: &str, why: String) -> PartResult {
-    PartResult { check: check.clone(), verdict, test: test.into(), estimate: None, ci: None, p: None, why }
+    PartResult {
+        check: check.clone(),
+        verdict,
+        test: test.into(),
+        estimate: None,
+        ci: None,
+        p: None,
+        why,
+    }
 }
 
 fn with_numbers(mut p: PartResult, t: &TTest, m: usize) -> PartResult {
@@ -197,7 +210,8 @@ fn not_enough(check: &ClaimCheck) -> PartResult {
 fn best(d: &Data<'_>, check: &ClaimCheck, level: &str, sign: f64) -> PartResult {
     let Some(l) = d.index(level) else { return not_enough(check) };
     let others: Vec<usize> = d.with_values().into_iter().filter(|&i| i != l).collect();
-    let tests: Vec<(usize, TTest)> = others.iter().filter_map(|&i| Some((i, d.test(l, i)?))).collect();
+    let tests: Vec<(usize, TTest)> =
+        others.iter().filter_map(|&i| Some((i, d.test(l, i)?))).collect();
     if tests.len() != others.len() || tests.is_empty() {
         return not_enough(check);
     }
@@ -208,14 +222,27 @@ fn best(d: &Data<'_>, check: &ClaimCheck, level: &str, sign: f64) -> PartResult 
     let word = if sign > 0.0 { "best" } else { "worst" };
     if let Some((i, t)) = beaten_by {
         let other = &d.exp.levels[*i].label;
-        let why = format!("{other} is {} than {level}", if sign > 0.0 { "better" } else { "worse" });
-        return signed(with_numbers(part(check, Verdict::Contradicted, "paired t, Bonferroni over the others", why), t, m), sign);
+        let why =
+            format!("{other} is {} than {level}", if sign > 0.0 { "better" } else { "worse" });
+        return signed(
+            with_numbers(
+                part(check, Verdict::Contradicted, "paired t, Bonferroni over the others", why),
+                t,
+                m,
+            ),
+            sign,
+        );
     }
     let (i, t) = closest.expect("tests is not empty");
     let all = tests.iter().all(|(_, t)| oriented(t) > 0.0 && t.p < ALPHA);
     let other = &d.exp.levels[*i].label;
     let (verdict, why) = if all {
-        (Verdict::Supported, format!("{level} is {word}: it differs from each of the {m} others at 5%, closest {other}"))
+        (
+            Verdict::Supported,
+            format!(
+                "{level} is {word}: it differs from each of the {m} others at 5%, closest {other}"
+            ),
+        )
     } else {
         (Verdict::NotResolved, format!("{level} is not resolved from {other}"))
     };
@@ -240,7 +267,10 @@ fn beats(d: &Data<'_>, check: &ClaimCheck, level: &str, over: &str) -> PartResul
     } else if t.p < ALPHA {
         (Verdict::Contradicted, format!("{over} beats {level}"))
     } else if d.equivalent(a, b, 1) {
-        (Verdict::Contradicted, format!("{level} and {over} are equivalent within ±{} points", d.margin))
+        (
+            Verdict::Contradicted,
+            format!("{level} and {over} are equivalent within ±{} points", d.margin),
+        )
     } else {
         (Verdict::NotResolved, format!("{level} against {over} is not resolved"))
     };
@@ -255,12 +285,18 @@ fn positions(exp: &Experiment) -> Option<(Vec<f64>, bool)> {
         .iter()
         .map(|l| l.values.values().next().and_then(serde_json::Value::as_f64))
         .collect::<Option<_>>()?;
-    let (lo, hi) = x.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+    let (lo, hi) =
+        x.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
     let log = lo > 0.0 && hi / lo >= 4.0;
     Some((if log { x.iter().map(|v| v.ln()).collect() } else { x }, log))
 }
 
-fn trend(d: &Data<'_>, exp: &Experiment, check: &ClaimCheck, direction: TrendDirection) -> PartResult {
+fn trend(
+    d: &Data<'_>,
+    exp: &Experiment,
+    check: &ClaimCheck,
+    direction: TrendDirection,
+) -> PartResult {
     let Some((x, log)) = positions(exp) else { return not_enough(check) };
     let sign = if check.outcome.higher_is_better() { 1.0 } else { -1.0 };
     let levels: Vec<&LevelStats> = d.exp.levels.iter().collect();
@@ -284,7 +320,8 @@ fn trend(d: &Data<'_>, exp: &Experiment, check: &ClaimCheck, direction: TrendDir
     };
     let Some(s) = slope_trend(&x, &y, dir, ALPHA) else { return not_enough(check) };
     let want = if direction == TrendDirection::Increasing { 1.0 } else { -1.0 };
-    let (lo_x, hi_x) = x.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+    let (lo_x, hi_x) =
+        x.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
     let (step, per) = if log {
         ("per doubling of the level".to_string(), std::f64::consts::LN_2)
     } else {
@@ -341,32 +378,59 @@ fn peak(d: &Data<'_>, exp: &Experiment, check: &ClaimCheck) -> PartResult {
     let mi = interior.len();
     let beats_ends = interior.iter().find_map(|&i| {
         let (a, b) = (d.test(i, first)?, d.test(i, last)?);
-        let ok = a.diff > 0.0 && b.diff > 0.0 && a.p_bonferroni(mi) < ALPHA && b.p_bonferroni(mi) < ALPHA;
+        let ok = a.diff > 0.0
+            && b.diff > 0.0
+            && a.p_bonferroni(mi) < ALPHA
+            && b.p_bonferroni(mi) < ALPHA;
         ok.then_some((i, if a.diff < b.diff { a } else { b }))
     });
     if let Some((i, t)) = beats_ends {
         let why = format!("{} beats both ends", d.exp.levels[i].label);
-        return with_numbers(part(check, Verdict::Supported, "paired t, interior level against both ends", why), &t, mi);
+        return with_numbers(
+            part(check, Verdict::Supported, "paired t, interior level against both ends", why),
+            &t,
+            mi,
+        );
     }
     for end in [first, last] {
         let tests: Option<Vec<TTest>> = interior.iter().map(|&i| d.test(end, i)).collect();
         let Some(tests) = tests else { continue };
         if tests.iter().all(|t| t.diff > 0.0 && t.p_bonferroni(2) < ALPHA) {
             let t = tests.iter().min_by(|a, b| a.diff.total_cmp(&b.diff)).expect("interior levels");
-            let why = format!("the end level {} beats every level inside the range", d.exp.levels[end].label);
-            let mut p = with_numbers(part(check, Verdict::Contradicted, "paired t, end level against every interior level", why), t, 2);
+            let why = format!(
+                "the end level {} beats every level inside the range",
+                d.exp.levels[end].label
+            );
+            let mut p = with_numbers(
+                part(
+                    check,
+                    Verdict::Contradicted,
+                    "paired t, end level against every interior level",
+                    why,
+                ),
+                t,
+                2,
+            );
             p.estimate = p.estimate.map(|e| -e);
             p.ci = p.ci.map(|(lo, hi)| (-hi, -lo));
             return p;
         }
     }
-    part(check, Verdict::NotResolved, "paired t", "no interior level beats both ends, and no end beats every interior level".into())
+    part(
+        check,
+        Verdict::NotResolved,
+        "paired t",
+        "no interior level beats both ends, and no end beats every interior level".into(),
+    )
 }
 
 fn equivalent(d: &Data<'_>, check: &ClaimCheck, factor: Option<&FactorTest>) -> PartResult {
     let idx = d.with_values();
-    let pairs: Vec<(usize, usize)> =
-        idx.iter().enumerate().flat_map(|(k, &i)| idx[k + 1..].iter().map(move |&j| (i, j))).collect();
+    let pairs: Vec<(usize, usize)> = idx
+        .iter()
+        .enumerate()
+        .flat_map(|(k, &i)| idx[k + 1..].iter().map(move |&j| (i, j)))
+        .collect();
     let m = pairs.len().max(1);
     if pairs.iter().all(|&(a, b)| d.equivalent(a, b, m)) && !pairs.is_empty() {
         let why = format!("every pair within ±{} points", d.margin);
@@ -374,11 +438,17 @@ fn equivalent(d: &Data<'_>, check: &ClaimCheck, factor: Option<&FactorTest>) -> 
     }
     match factor {
         Some(f) if f.p < ALPHA => {
-            let mut p = part(check, Verdict::Contradicted, "block ANOVA", "the levels differ".into());
+            let mut p =
+                part(check, Verdict::Contradicted, "block ANOVA", "the levels differ".into());
             p.p = Some(f.p);
             p
         }
-        _ => part(check, Verdict::NotResolved, "TOST", format!("not shown within ±{} points", d.margin)),
+        _ => part(
+            check,
+            Verdict::NotResolved,
+            "TOST",
+            format!("not shown within ±{} points", d.margin),
+        ),
     }
 }
 
@@ -396,12 +466,19 @@ fn differs(d: &Data<'_>, check: &ClaimCheck, factor: Option<&FactorTest>) -> Par
         let p = if rows.iter().all(|r| r[0] == 0) { Some(1.0) } else { freeman_halton(&rows) };
         let Some(p) = p else { return not_enough(check) };
         let verdict = if p < ALPHA { Verdict::Supported } else { Verdict::NotResolved };
-        let mut r = part(check, verdict, "Freeman–Halton exact test", "divergence rates across levels".into());
+        let mut r = part(
+            check,
+            verdict,
+            "Freeman–Halton exact test",
+            "divergence rates across levels".into(),
+        );
         r.p = Some(p);
         return r;
     }
     let p = match (check.outcome, factor) {
-        (ClaimOutcome::TestAccuracy, Some(f)) => Some((f.p_holm.unwrap_or(f.p), "block ANOVA, Holm over the study's factors")),
+        (ClaimOutcome::TestAccuracy, Some(f)) => {
+            Some((f.p_holm.unwrap_or(f.p), "block ANOVA, Holm over the study's factors"))
+        }
         _ => {
             let levels: Vec<LevelStats> = d
                 .values
@@ -410,7 +487,10 @@ fn differs(d: &Data<'_>, check: &ClaimCheck, factor: Option<&FactorTest>) -> Par
                 .map(|v| LevelStats {
                     scored_accuracies: v.iter().map(|x| x.1 / 100.0).collect(),
                     scored_replicates: v.iter().map(|x| x.0).collect(),
-                    outcomes: v.iter().map(|x| RunOutcome { replicate: x.0, ..Default::default() }).collect(),
+                    outcomes: v
+                        .iter()
+                        .map(|x| RunOutcome { replicate: x.0, ..Default::default() })
+                        .collect(),
                     ..Default::default()
                 })
                 .collect();
@@ -451,15 +531,29 @@ fn best_divergence(d: &Data<'_>, check: &ClaimCheck, level: &str, sign: f64) -> 
         let o_rate = ob as f64 / (ob + og).max(1) as f64;
         let better = sign * (o_rate - l_rate) > 0.0;
         if !better && p * (m as f64) < ALPHA && l_rate != o_rate {
-            let why = format!("{} diverges {} often than {level}", d.exp.levels[i].label, if sign > 0.0 { "less" } else { "more" });
+            let why = format!(
+                "{} diverges {} often than {level}",
+                d.exp.levels[i].label,
+                if sign > 0.0 { "less" } else { "more" }
+            );
             return part(check, Verdict::Contradicted, "Fisher's exact test", why);
         }
         all &= better && p < ALPHA;
     }
     if all && !others.is_empty() {
-        part(check, Verdict::Supported, "Fisher's exact test", format!("{level}'s divergence rate differs from each other level's"))
+        part(
+            check,
+            Verdict::Supported,
+            "Fisher's exact test",
+            format!("{level}'s divergence rate differs from each other level's"),
+        )
     } else {
-        part(check, Verdict::NotResolved, "Fisher's exact test", "divergence rates not resolved apart".into())
+        part(
+            check,
+            Verdict::NotResolved,
+            "Fisher's exact test",
+            "divergence rates not resolved apart".into(),
+        )
     }
 }
 
@@ -493,7 +587,12 @@ pub fn test_claim(
     Some(ClaimResult { experiment: exp.name.clone(), claim, parts, verdict })
 }
 
-fn test_part(d: &Data<'_>, planned: &Experiment, check: &ClaimCheck, others: &[ExperimentStats]) -> PartResult {
+fn test_part(
+    d: &Data<'_>,
+    planned: &Experiment,
+    check: &ClaimCheck,
+    others: &[ExperimentStats],
+) -> PartResult {
     let factor = d.exp.factor.as_ref();
     let divergence = check.outcome == ClaimOutcome::Divergence;
     match &check.shape {
@@ -506,10 +605,12 @@ fn test_part(d: &Data<'_>, planned: &Experiment, check: &ClaimCheck, others: &[E
         ClaimShape::Trend { direction } => trend(d, planned, check, *direction),
         ClaimShape::Peak => peak(d, planned, check),
         ClaimShape::Equivalent => equivalent(d, check, factor),
-        ClaimShape::LessThan { experiment } => match others.iter().find(|e| &e.name == experiment) {
-            Some(other) => crate::claims_spread::less_than(d.exp, other, check),
-            None => not_enough(check),
-        },
+        ClaimShape::LessThan { experiment } => {
+            match others.iter().find(|e| &e.name == experiment) {
+                Some(other) => crate::claims_spread::less_than(d.exp, other, check),
+                None => not_enough(check),
+            }
+        }
     }
 }
 
@@ -520,7 +621,10 @@ mod tests {
 
     /// An experiment on `lr` with `levels` (label, accuracy per replicate; `None` a
     /// diverged run), paired seeds, planned as a study file would plan it.
-    fn experiment(levels: &[(&str, &[Option<f64>])], checks: &str) -> (ExperimentStats, Experiment) {
+    fn experiment(
+        levels: &[(&str, &[Option<f64>])],
+        checks: &str,
+    ) -> (ExperimentStats, Experiment) {
         let values: Vec<&str> = levels.iter().map(|l| l.0).collect();
         let text = format!(
             "seeds = 5\n[[experiment]]\nname = \"e\"\nvary = {{ lr = [{}] }}\nchecks = [{checks}]\n",
@@ -546,7 +650,11 @@ mod tests {
                 let ok: Vec<(usize, f64)> =
                     acc.iter().enumerate().filter_map(|(r, a)| a.map(|a| (r, a))).collect();
                 LevelStats {
-                    label: planned.levels.iter().find(|l: &&Level| l.label == *label).map_or(label.to_string(), |l| l.label.clone()),
+                    label: planned
+                        .levels
+                        .iter()
+                        .find(|l: &&Level| l.label == *label)
+                        .map_or(label.to_string(), |l| l.label.clone()),
                     complete: acc.len(),
                     diverged: acc.iter().filter(|a| a.is_none()).count(),
                     outcomes,
@@ -590,18 +698,25 @@ mod tests {
     const SEEDS: [f64; 5] = [0.0, 0.004, -0.003, 0.002, -0.001];
 
     fn level(mean: f64, jitter: f64) -> Vec<Option<f64>> {
-        SEEDS.iter().enumerate().map(|(i, s)| Some(mean + s + jitter * ((i % 2) as f64 - 0.5))).collect()
+        SEEDS
+            .iter()
+            .enumerate()
+            .map(|(i, s)| Some(mean + s + jitter * ((i % 2) as f64 - 0.5)))
+            .collect()
     }
 
     /// Accuracy rising to the widest level: "too small underfits" is supported, "too big
     /// overfits" (a peak inside the range) contradicted; a real peak is supported.
     #[test]
     fn a_peak_claim_is_contradicted_by_a_monotone_rise_and_supported_by_a_peak() {
-        let (a, b, c, d) = (level(0.85, 0.001), level(0.87, 0.002), level(0.88, 0.001), level(0.89, 0.002));
-        let rising = [("8", a.as_slice()), ("16", b.as_slice()), ("32", c.as_slice()), ("64", d.as_slice())];
+        let (a, b, c, d) =
+            (level(0.85, 0.001), level(0.87, 0.002), level(0.88, 0.001), level(0.89, 0.002));
+        let rising =
+            [("8", a.as_slice()), ("16", b.as_slice()), ("32", c.as_slice()), ("64", d.as_slice())];
         let checks = "{ shape = \"beats\", level = \"32\", over = \"8\" }, { shape = \"peak\" }";
         assert_eq!(verdicts(&rising, checks), [Verdict::Supported, Verdict::Contradicted]);
-        let peaked = [("8", a.as_slice()), ("16", d.as_slice()), ("32", c.as_slice()), ("64", a.as_slice())];
+        let peaked =
+            [("8", a.as_slice()), ("16", d.as_slice()), ("32", c.as_slice()), ("64", a.as_slice())];
         assert_eq!(verdicts(&peaked, "{ shape = \"peak\" }"), [Verdict::Supported]);
         let flat = [("8", a.as_slice()), ("16", a.as_slice()), ("32", a.as_slice())];
         assert_eq!(verdicts(&flat, "{ shape = \"peak\" }"), [Verdict::NotResolved]);
@@ -617,7 +732,12 @@ mod tests {
         let dec = "{ shape = \"trend\", direction = \"decreasing\" }";
         assert_eq!(verdicts(&up, inc), [Verdict::Supported]);
         assert_eq!(verdicts(&up, dec), [Verdict::Contradicted]);
-        let bump = [("0.001", a.as_slice()), ("0.01", c.as_slice()), ("0.1", b.as_slice()), ("1", c.as_slice())];
+        let bump = [
+            ("0.001", a.as_slice()),
+            ("0.01", c.as_slice()),
+            ("0.1", b.as_slice()),
+            ("1", c.as_slice()),
+        ];
         assert_eq!(verdicts(&bump, inc), [Verdict::Contradicted], "c → b is a resolved fall");
     }
 
@@ -628,14 +748,20 @@ mod tests {
         let (a, b) = (level(0.80, 0.001), level(0.85, 0.002));
         let two = [("0.1", a.as_slice()), ("0.01", b.as_slice())];
         assert_eq!(verdicts(&two, "{ shape = \"best\", level = \"0.01\" }"), [Verdict::Supported]);
-        assert_eq!(verdicts(&two, "{ shape = \"best\", level = \"0.1\" }"), [Verdict::Contradicted]);
+        assert_eq!(
+            verdicts(&two, "{ shape = \"best\", level = \"0.1\" }"),
+            [Verdict::Contradicted]
+        );
         assert_eq!(
             verdicts(&two, "{ shape = \"beats\", level = \"0.1\", over = \"0.01\" }"),
             [Verdict::Contradicted]
         );
         let near = level(0.8005, 0.006);
         let close = [("0.1", a.as_slice()), ("0.01", near.as_slice())];
-        assert_eq!(verdicts(&close, "{ shape = \"best\", level = \"0.01\" }"), [Verdict::NotResolved]);
+        assert_eq!(
+            verdicts(&close, "{ shape = \"best\", level = \"0.01\" }"),
+            [Verdict::NotResolved]
+        );
     }
 
     /// Divergence is an outcome of its own: a level that always diverges differs in its

@@ -26,14 +26,19 @@ fn resample(y: &[Vec<f64>], rng: &mut SplitMix) -> Vec<Vec<f64>> {
 }
 
 fn table(exp: &ExperimentStats) -> Vec<Vec<f64>> {
-    let levels: Vec<&LevelStats> = exp.levels.iter().filter(|l| !l.scored_accuracies.is_empty()).collect();
+    let levels: Vec<&LevelStats> =
+        exp.levels.iter().filter(|l| !l.scored_accuracies.is_empty()).collect();
     blocked_table(&levels).0
 }
 
 /// Whether `this` experiment's factor moves test accuracy less than `other`'s: the
 /// difference of their between-level sds (other minus this, points) with a 95%
 /// percentile bootstrap over each experiment's replicates (resampled independently).
-pub(crate) fn less_than(this: &ExperimentStats, other: &ExperimentStats, check: &ClaimCheck) -> PartResult {
+pub(crate) fn less_than(
+    this: &ExperimentStats,
+    other: &ExperimentStats,
+    check: &ClaimCheck,
+) -> PartResult {
     let (a, b) = (table(this), table(other));
     let estimate = spread(&a).zip(spread(&b)).map(|(x, y)| y - x);
     let mut rng = SplitMix(0x1e55_7a4e);
@@ -49,9 +54,17 @@ pub(crate) fn less_than(this: &ExperimentStats, other: &ExperimentStats, check: 
         (at(ALPHA / 2.0), at(1.0 - ALPHA / 2.0))
     });
     let (verdict, why) = match ci {
-        Some((lo, _)) if lo > 0.0 => (Verdict::Supported, format!("{} moves accuracy less than {}", this.name, other.name)),
-        Some((_, hi)) if hi < 0.0 => (Verdict::Contradicted, format!("{} moves accuracy more than {}", this.name, other.name)),
-        Some(_) => (Verdict::NotResolved, format!("the spreads of {} and {} are not resolved apart", this.name, other.name)),
+        Some((lo, _)) if lo > 0.0 => {
+            (Verdict::Supported, format!("{} moves accuracy less than {}", this.name, other.name))
+        }
+        Some((_, hi)) if hi < 0.0 => (
+            Verdict::Contradicted,
+            format!("{} moves accuracy more than {}", this.name, other.name),
+        ),
+        Some(_) => (
+            Verdict::NotResolved,
+            format!("the spreads of {} and {} are not resolved apart", this.name, other.name),
+        ),
         None => (Verdict::NotResolved, "too few seeds to compare the spreads".into()),
     };
     PartResult {

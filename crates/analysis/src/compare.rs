@@ -7,10 +7,10 @@ use cnnvar_core::study::{Experiment, ExperimentKind, Level, PlannedRun};
 use cnnvar_core::{Predictions, RunRecord};
 use serde::Serialize;
 
+use crate::inference::equivalence::{Equivalence, tost_paired};
 use crate::noise::NoiseSummary;
 use crate::power::{Design, PowerTarget, Scale, SeedsNeeded, TTest, Trend};
 use crate::stats::{Comparison, Summary, compare, sd_interval, summarize};
-use crate::inference::equivalence::{Equivalence, tost_paired};
 use crate::*;
 
 /// Analyses one experiment from its planned runs and their records, with paired seeds
@@ -35,7 +35,8 @@ pub fn experiment_stats_with(
     let ordered = ordered_factor(exp);
     let (pairs, sources, trend, headline) = match exp.kind {
         ExperimentKind::Factor => {
-            let pairs = pairwise(exp, &levels, ordered.as_ref(), inputs.paired_seeds, inputs.margin);
+            let pairs =
+                pairwise(exp, &levels, ordered.as_ref(), inputs.paired_seeds, inputs.margin);
             let trend = ordered.as_ref().and_then(|o| trend_stats(o, &levels));
             let mut headline = factor_headline(exp, &pairs);
             if let Some(t) = &trend {

@@ -103,12 +103,15 @@ impl DivergenceTest {
 pub fn blocked_table(levels: &[&LevelStats]) -> (Vec<Vec<f64>>, Vec<usize>, usize) {
     let mut all: Vec<usize> = levels
         .iter()
-        .flat_map(|l| l.outcomes.iter().map(|o| o.replicate).chain(l.scored_replicates.iter().copied()))
+        .flat_map(|l| {
+            l.outcomes.iter().map(|o| o.replicate).chain(l.scored_replicates.iter().copied())
+        })
         .collect();
     all.sort_unstable();
     all.dedup();
     let has = |l: &LevelStats, r: usize| l.scored_replicates.contains(&r);
-    let blocks: Vec<usize> = all.iter().copied().filter(|&r| levels.iter().all(|l| has(l, r))).collect();
+    let blocks: Vec<usize> =
+        all.iter().copied().filter(|&r| levels.iter().all(|l| has(l, r))).collect();
     let value = |l: &LevelStats, r: usize| {
         let at = l.scored_replicates.iter().position(|&x| x == r).unwrap_or(0);
         100.0 * l.scored_accuracies.get(at).copied().unwrap_or(f64::NAN)
@@ -119,7 +122,8 @@ pub fn blocked_table(levels: &[&LevelStats]) -> (Vec<Vec<f64>>, Vec<usize>, usiz
 
 /// The factor test of `levels` (those with runs), blocked when `paired`.
 pub fn factor_test(levels: &[LevelStats], paired: bool) -> Option<FactorTest> {
-    let levels: Vec<&LevelStats> = levels.iter().filter(|l| !l.scored_accuracies.is_empty()).collect();
+    let levels: Vec<&LevelStats> =
+        levels.iter().filter(|l| !l.scored_accuracies.is_empty()).collect();
     if levels.len() < 2 {
         return None;
     }
@@ -231,7 +235,8 @@ fn independent_test(levels: &[&LevelStats]) -> Option<FactorTest> {
 fn welch_best_worst(groups: &[Vec<f64>], levels: &[&LevelStats]) -> Option<BestWorstLevels> {
     let mean = |g: &[f64]| g.iter().sum::<f64>() / g.len() as f64;
     let order = |cmp: fn(f64, f64) -> bool| {
-        (1..groups.len()).fold(0, |at, i| if cmp(mean(&groups[i]), mean(&groups[at])) { i } else { at })
+        (1..groups.len())
+            .fold(0, |at, i| if cmp(mean(&groups[i]), mean(&groups[at])) { i } else { at })
     };
     let (best, worst) = (order(|a, b| a > b), order(|a, b| a < b));
     let t = crate::power::welch(&groups[best], &groups[worst]).ok()?;
@@ -276,7 +281,11 @@ mod tests {
             complete: acc.len(),
             diverged: acc.iter().filter(|a| a.is_none()).count(),
             outcomes: (0..acc.len())
-                .map(|r| RunOutcome { replicate: r, diverged: acc[r].is_none(), ..Default::default() })
+                .map(|r| RunOutcome {
+                    replicate: r,
+                    diverged: acc[r].is_none(),
+                    ..Default::default()
+                })
                 .collect(),
             scored_accuracies: scored.iter().map(|s| s.1).collect(),
             scored_replicates: scored.iter().map(|s| s.0).collect(),
@@ -292,7 +301,10 @@ mod tests {
         let a = level("a", &[Some(0.80), Some(0.85), Some(0.90), Some(0.82), None]);
         let b = level("b", &[Some(0.81), Some(0.86), Some(0.91), Some(0.83), Some(0.9)]);
         let t = factor_test(&[a.clone(), b.clone()], true).expect("test");
-        assert_eq!((t.design, t.blocks, t.dropped_blocks, t.runs), (FactorDesign::Blocked, 4, 1, 8));
+        assert_eq!(
+            (t.design, t.blocks, t.dropped_blocks, t.runs),
+            (FactorDesign::Blocked, 4, 1, 8)
+        );
         assert!(t.p < 1e-6, "a constant 1-point difference over blocks: {}", t.p);
         let one_way = factor_test(&[a, b], false).expect("test");
         assert!(one_way.p > 0.5, "the same runs unblocked: {}", one_way.p);
@@ -341,8 +353,10 @@ mod tests {
                 let blocks: Vec<f64> = (0..5).map(|_| 2.0 * normal()).collect();
                 let levels: Vec<LevelStats> = (0..k)
                     .map(|i| {
-                        let acc: Vec<Option<f64>> =
-                            blocks.iter().map(|b| Some(0.85 + (b + 0.7 * normal()) / 100.0)).collect();
+                        let acc: Vec<Option<f64>> = blocks
+                            .iter()
+                            .map(|b| Some(0.85 + (b + 0.7 * normal()) / 100.0))
+                            .collect();
                         level(&format!("l{i}"), &acc)
                     })
                     .collect();
@@ -362,6 +376,11 @@ mod tests {
         assert!(any_raw as f64 / studies as f64 > 0.3, "unadjusted: {any_raw}");
         let mean_sd = |k: usize| sd_by_k[k] / n_by_k[k] as f64;
         // Noise sd 0.7 points: the spread stays well below it, and k = 9 not above k = 3.
-        assert!(mean_sd(3) < 0.25 && mean_sd(9) <= mean_sd(3) + 0.03, "{} {}", mean_sd(3), mean_sd(9));
+        assert!(
+            mean_sd(3) < 0.25 && mean_sd(9) <= mean_sd(3) + 0.03,
+            "{} {}",
+            mean_sd(3),
+            mean_sd(9)
+        );
     }
 }

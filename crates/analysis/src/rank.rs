@@ -525,7 +525,10 @@ mod tests {
     fn strong_factor_first_null_factor_below_the_noise() {
         let strong = exp(
             "size",
-            vec![level("1000", &around(0.80)), level("60000", &[0.893, 0.906, 0.902, 0.894, 0.905])],
+            vec![
+                level("1000", &around(0.80)),
+                level("60000", &[0.893, 0.906, 0.902, 0.894, 0.905]),
+            ],
             Some("60000"),
         );
         let null = exp(

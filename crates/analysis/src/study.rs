@@ -79,7 +79,8 @@ pub fn analyze(
     results: &[(&PlannedRun, RunRecord)],
     predictions: HashMap<String, Predictions>,
 ) -> StudyStats {
-    let inputs = AnalysisInputs { predictions, paired_seeds: study.paired_seeds, margin: study.margin };
+    let inputs =
+        AnalysisInputs { predictions, paired_seeds: study.paired_seeds, margin: study.margin };
     let mut experiments = Vec::new();
     for exp in &study.experiments {
         let mut stats = experiment_stats_with(exp, results, &inputs);
@@ -94,7 +95,9 @@ pub fn analyze(
         .experiments
         .iter()
         .zip(&experiments)
-        .map(|(planned, stats)| crate::claims::test_claim(stats, planned, &experiments, study.margin))
+        .map(|(planned, stats)| {
+            crate::claims::test_claim(stats, planned, &experiments, study.margin)
+        })
         .collect();
     for (stats, claim) in experiments.iter_mut().zip(claims) {
         stats.claim_result = claim;

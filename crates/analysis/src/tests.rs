@@ -389,11 +389,11 @@ mod noise_and_power_tests {
         power::{Design, Scale, SeedsNeeded, TTest},
         stats::*,
     };
+    use cnnvar_core::RunSpec;
     #[allow(unused_imports)]
     use cnnvar_core::study::{Experiment, ExperimentKind, Level, PlannedRun};
     #[allow(unused_imports)]
     use cnnvar_core::{Predictions, RunRecord};
-    use cnnvar_core::RunSpec;
     #[allow(unused_imports)]
     use std::collections::HashMap;
     #[allow(unused_imports)]

@@ -711,7 +711,11 @@ pub(super) mod tests {
 
     pub(crate) fn ranking(titles: &[&str]) -> Ranking {
         Ranking {
-            factors: titles.iter().enumerate().map(|(i, t)| factor(t, 10.0 / (i + 1) as f64)).collect(),
+            factors: titles
+                .iter()
+                .enumerate()
+                .map(|(i, t)| factor(t, 10.0 / (i + 1) as f64))
+                .collect(),
             noise_sd: Some(0.5),
             all_seeds_sd: None,
             floor_sd: Some(0.4),

@@ -117,7 +117,12 @@ fn answer(h: &mut String, input: &ReportInput<'_>) {
         let claim = f
             .claim
             .as_ref()
-            .map(|c| format!("<br><span class=\"claim\">Claim {}</span>", esc(&super::words::claim_sentence(c))))
+            .map(|c| {
+                format!(
+                    "<br><span class=\"claim\">Claim {}</span>",
+                    esc(&super::words::claim_sentence(c))
+                )
+            })
             .unwrap_or_default();
         let _ = writeln!(
             h,

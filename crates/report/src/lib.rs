@@ -124,11 +124,14 @@ fn sequential_pairs(stats: &mut StudyStats, study: &cnnvar_core::study::Study, d
         if !cnnvar_analysis::decisions::fixed_sample_invalid(study, &exp.name) {
             continue;
         }
-        let delta = d.experiments.iter().find(|e| e.experiment == exp.name).map_or(0.0, |e| e.design.delta);
+        let delta =
+            d.experiments.iter().find(|e| e.experiment == exp.name).map_or(0.0, |e| e.design.delta);
         for pair in &mut exp.pairs {
             let Some(decision) = d.pair(&exp.name, &pair.a, &pair.b) else { continue };
             let flip = decision.a != pair.a;
-            let rci = decision.rci.map(|(lo, hi)| if flip { (-hi / 100.0, -lo / 100.0) } else { (lo / 100.0, hi / 100.0) });
+            let rci = decision.rci.map(|(lo, hi)| {
+                if flip { (-hi / 100.0, -lo / 100.0) } else { (lo / 100.0, hi / 100.0) }
+            });
             pair.ci_adjusted = rci;
             pair.p_adjusted = None;
             pair.welch = None;
@@ -141,7 +144,8 @@ fn sequential_pairs(stats: &mut StudyStats, study: &cnnvar_core::study::Study, d
                 Verdict::Equivalent => Outcome::WithinNoise,
                 Verdict::Continue | Verdict::Undecided => Outcome::Unresolved,
             };
-            let rci = decision.interval_text().map(|t| format!("; repeated CI {t}")).unwrap_or_default();
+            let rci =
+                decision.interval_text().map(|t| format!("; repeated CI {t}")).unwrap_or_default();
             pair.verdict = format!("{} (adaptive seeding{rci})", decision.describe(delta));
         }
     }
@@ -218,8 +222,8 @@ fn draw_figures(
     ranking: &Ranking,
     contested: &[ExperimentImages],
 ) -> Result<(Vec<Vec<Figure>>, Option<Figure>)> {
-    let ranking_figure =
-        ranking_figure::ranking_figure(ranking).map_err(|e| Error::encode("the ranking figure", e))?;
+    let ranking_figure = ranking_figure::ranking_figure(ranking)
+        .map_err(|e| Error::encode("the ranking figure", e))?;
     let mut figures = Vec::new();
     for (i, exp) in stats.experiments.iter().enumerate() {
         let mut figs = figures::experiment_figures(exp)

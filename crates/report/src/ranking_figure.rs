@@ -4,7 +4,9 @@
 
 use plotters::prelude::*;
 
-use crate::figures::{DrawResult, Figure, MARGIN, SIZE, cell, cell_axis, color, err, label_width, short};
+use crate::figures::{
+    DrawResult, Figure, MARGIN, SIZE, cell, cell_axis, color, err, label_width, short,
+};
 use cnnvar_analysis::claims::Verdict;
 use cnnvar_analysis::rank::{FactorEffect, Ranking};
 
@@ -56,7 +58,10 @@ pub fn ranking_figure(ranking: &Ranking) -> DrawResult<Option<Figure>> {
             let y = (n - 1 - i) as f64;
             let sd = f.effect_sd.unwrap_or(0.0);
             chart
-                .draw_series(std::iter::once(Rectangle::new([(0.0, y + 0.25), (sd, y + 0.75)], bar_colour(f).filled())))
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(0.0, y + 0.25), (sd, y + 0.75)],
+                    bar_colour(f).filled(),
+                )))
                 .map_err(err)?;
             if let Some((lo, hi)) = f.effect_ci {
                 chart
@@ -99,7 +104,9 @@ fn noise_band(chart: &mut Chart<'_, '_>, ranking: &Ranking, n: usize) -> DrawRes
     for (to, shade) in [(noise, 200), (floor, 150)] {
         if to > 0.0 {
             let c = RGBColor(shade, shade, shade).mix(0.5).filled();
-            chart.draw_series(std::iter::once(Rectangle::new([(0.0, 0.0), (to, n as f64)], c))).map_err(err)?;
+            chart
+                .draw_series(std::iter::once(Rectangle::new([(0.0, 0.0), (to, n as f64)], c)))
+                .map_err(err)?;
         }
     }
     Ok(())

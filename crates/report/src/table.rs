@@ -404,9 +404,10 @@ pub fn sources(exp: &ExperimentStats) -> Option<Table> {
                 Cell::Interval(s.sd_ci),
                 Cell::Interval(s.sd_ci_bootstrap),
                 ratio(s.ratio_to_all),
-                Cell::from(s.ratio_to_all_ci.map_or("–".into(), |(lo, hi)| {
-                    format!("[{lo:.2}, {hi:.2}]")
-                })),
+                Cell::from(
+                    s.ratio_to_all_ci
+                        .map_or("–".into(), |(lo, hi)| format!("[{lo:.2}, {hi:.2}]")),
+                ),
             ]
         })
         .collect();

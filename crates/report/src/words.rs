@@ -42,19 +42,24 @@ pub fn factor_sentence(f: &FactorEffect) -> String {
     let verdict = match &f.sequential {
         Some(s) => sequential_words(s.outcome, s.delta, s.seeds),
         None => match (f.p_holm.or(f.p), f.distinguishable) {
-            (Some(p), true) => format!("the levels differ ({}, {p_text_holm})", test_name(f), p_text_holm = holm(p)),
-            (Some(p), false) => format!(
-                "not distinguishable from seed noise ({}, {})",
+            (Some(p), true) => format!(
+                "the levels differ ({}, {p_text_holm})",
                 test_name(f),
-                holm(p)
+                p_text_holm = holm(p)
             ),
+            (Some(p), false) => {
+                format!("not distinguishable from seed noise ({}, {})", test_name(f), holm(p))
+            }
             (None, _) => "too few runs to test".into(),
         },
     };
     let diverged = if f.diverged.is_empty() {
         String::new()
     } else {
-        let p = f.divergence_p.map(|p| format!(", exact test of equal rates {}", p_text(p))).unwrap_or_default();
+        let p = f
+            .divergence_p
+            .map(|p| format!(", exact test of equal rates {}", p_text(p)))
+            .unwrap_or_default();
         format!(" Divergence, counted apart from accuracy: {}{p}.", divergence_text(&f.diverged))
     };
     format!("{}: {verdict}; {spread}{best}.{diverged}", f.title)
@@ -62,7 +67,10 @@ pub fn factor_sentence(f: &FactorEffect) -> String {
 
 /// [`factor_sentence`] of a factor decided by adaptive seeding.
 fn sequential_sentence(f: &FactorEffect) -> String {
-    let verdict = f.sequential.as_ref().map_or(String::new(), |s| sequential_words(s.outcome, s.delta, s.seeds));
+    let verdict = f
+        .sequential
+        .as_ref()
+        .map_or(String::new(), |s| sequential_words(s.outcome, s.delta, s.seeds));
     let estimates = match (f.effect_sd, f.best_minus_worst) {
         (Some(sd), Some(d)) => format!(
             "; estimates (intervals after adaptive stopping are the decisions' repeated ones): \
@@ -90,8 +98,12 @@ fn test_name(f: &FactorEffect) -> &'static str {
 pub fn sequential_words(outcome: SequentialOutcome, delta: f64, seeds: usize) -> String {
     match outcome {
         SequentialOutcome::Different => "decided different by adaptive seeding".into(),
-        SequentialOutcome::Equivalent => format!("no effect beyond ±{delta} points (adaptive seeding)"),
-        SequentialOutcome::Undecided => format!("not resolved at {seeds} seeds, the most the study allows"),
+        SequentialOutcome::Equivalent => {
+            format!("no effect beyond ±{delta} points (adaptive seeding)")
+        }
+        SequentialOutcome::Undecided => {
+            format!("not resolved at {seeds} seeds, the most the study allows")
+        }
         SequentialOutcome::Open => format!("still open at {seeds} seeds"),
     }
 }
@@ -104,7 +116,11 @@ pub fn ranking_lines(ranking: &Ranking) -> Vec<String> {
         .iter()
         .enumerate()
         .map(|(i, f)| {
-            let claim = f.claim.as_ref().map(|c| format!(" Claim: {}.", c.verdict.words())).unwrap_or_default();
+            let claim = f
+                .claim
+                .as_ref()
+                .map(|c| format!(" Claim: {}.", c.verdict.words()))
+                .unwrap_or_default();
             format!("{}. {}{claim}", i + 1, factor_sentence(f))
         })
         .collect();
@@ -118,7 +134,9 @@ pub fn ranking_lines(ranking: &Ranking) -> Vec<String> {
 pub fn noise_line(ranking: &Ranking) -> Option<String> {
     let sd = ranking.noise_sd?;
     let split = match (ranking.floor_sd, ranking.excess_sd) {
-        (Some(f), Some(e)) => format!("; of it, the test set alone {f:.2} points and training {e:.2} (in quadrature)"),
+        (Some(f), Some(e)) => {
+            format!("; of it, the test set alone {f:.2} points and training {e:.2} (in quadrature)")
+        }
         _ => String::new(),
     };
     Some(format!(
@@ -141,8 +159,12 @@ pub fn part_says(p: &PartResult) -> String {
         ClaimShape::Best { level } => format!("{level} is best"),
         ClaimShape::Worst { level } => format!("{level} is worst"),
         ClaimShape::Beats { level, over } => format!("{level} beats {over}"),
-        ClaimShape::Trend { direction: TrendDirection::Increasing } => "rises along the factor".into(),
-        ClaimShape::Trend { direction: TrendDirection::Decreasing } => "falls along the factor".into(),
+        ClaimShape::Trend { direction: TrendDirection::Increasing } => {
+            "rises along the factor".into()
+        }
+        ClaimShape::Trend { direction: TrendDirection::Decreasing } => {
+            "falls along the factor".into()
+        }
         ClaimShape::Peak => "the best level lies inside the range".into(),
         ClaimShape::Equivalent => "every level within the margin".into(),
         ClaimShape::LessThan { experiment } => format!("moves accuracy less than {experiment}"),
@@ -164,7 +186,9 @@ pub fn outcome_words(o: ClaimOutcome) -> &'static str {
 /// level inside the range (0.4 points [0.1, 0.7], paired t, p = 0.02)`.
 pub fn part_sentence(p: &PartResult) -> String {
     let numbers = match (p.estimate, p.p) {
-        (Some(e), Some(pv)) => format!(" ({e:.2} points{}, {}, {})", interval(p.ci), p.test, p_text(pv)),
+        (Some(e), Some(pv)) => {
+            format!(" ({e:.2} points{}, {}, {})", interval(p.ci), p.test, p_text(pv))
+        }
         (Some(e), None) => format!(" ({e:.2} points{}, {})", interval(p.ci), p.test),
         (None, Some(pv)) => format!(" ({}, {})", p.test, p_text(pv)),
         (None, None) => format!(" ({})", p.test),

@@ -152,7 +152,9 @@ impl Experiment {
     /// experiment (not a protocol one, which compares estimates, not levels), that the
     /// levels differ, and that `expect_best` is best when it names a level.
     pub fn claim_checks(&self) -> Vec<ClaimCheck> {
-        if !self.checks.is_empty() || self.kind != ExperimentKind::Factor || is_protocol(&self.factors)
+        if !self.checks.is_empty()
+            || self.kind != ExperimentKind::Factor
+            || is_protocol(&self.factors)
         {
             return self.checks.clone();
         }

@@ -326,7 +326,10 @@ fn claim_checks_are_parsed_and_checked() {
     // Without checks, the default parts: the levels differ.
     assert_eq!(s.experiments[1].claim_checks()[0].shape, ClaimShape::Differs);
     for (bad, says) in [
-        ("{ shape = \"best\", level = \"4\" }", "`level = \"4\"` is not a level; levels: 8, 16, 32"),
+        (
+            "{ shape = \"best\", level = \"4\" }",
+            "`level = \"4\"` is not a level; levels: 8, 16, 32",
+        ),
         ("{ shape = \"peek\" }", "unknown shape `peek`"),
         ("{ shape = \"trend\" }", "`direction = \"increasing\"`"),
         ("{ shape = \"less-than\", experiment = \"w\" }", "not another experiment"),
@@ -339,6 +342,8 @@ fn claim_checks_are_parsed_and_checked() {
     let e = err("margin = 101\n[[experiment]]\nname = \"a\"\nvary = { lr = [0.1] }\n");
     assert!(e.contains("s.toml:1") && e.contains("`margin`") && e.contains("at most 100"), "{e}");
     // A trend needs ordered numeric levels.
-    let e = err("[[experiment]]\nname = \"o\"\nvary = { optimizer = [\"sgd\", \"adam\"] }\nchecks = [{ shape = \"trend\", direction = \"increasing\" }]\n");
+    let e = err(
+        "[[experiment]]\nname = \"o\"\nvary = { optimizer = [\"sgd\", \"adam\"] }\nchecks = [{ shape = \"trend\", direction = \"increasing\" }]\n",
+    );
     assert!(e.contains("ordered numbers"), "{e}");
 }
