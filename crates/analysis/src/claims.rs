@@ -236,17 +236,18 @@ fn best(d: &Data<'_>, check: &ClaimCheck, level: &str, sign: f64) -> PartResult 
     let (i, t) = closest.expect("tests is not empty");
     let all = tests.iter().all(|(_, t)| oriented(t) > 0.0 && t.p < ALPHA);
     let other = &d.exp.levels[*i].label;
+    let others = if m == 1 {
+        format!("the other level, {other}")
+    } else {
+        format!("each of the {m} others at 5%; closest {other}")
+    };
     let (verdict, why) = if all {
-        (
-            Verdict::Supported,
-            format!(
-                "{level} is {word}: it differs from each of the {m} others at 5%, closest {other}"
-            ),
-        )
+        (Verdict::Supported, format!("{level} is {word}: it differs from {others}"))
     } else {
         (Verdict::NotResolved, format!("{level} is not resolved from {other}"))
     };
-    signed(with_numbers(part(check, verdict, &format!("paired t, all {m} at 5%"), why), t, 1), sign)
+    let test = if m == 1 { "paired t".to_string() } else { format!("paired t, each of {m} at 5%") };
+    signed(with_numbers(part(check, verdict, &test, why), t, 1), sign)
 }
 
 /// Orients a part's estimate by `sign` (a worst level's difference is negative).
@@ -500,10 +501,16 @@ fn differs(d: &Data<'_>, check: &ClaimCheck, factor: Option<&FactorTest>) -> Par
         }
     };
     let Some((p, test)) = p else { return not_enough(check) };
+    if p >= ALPHA && equivalent(d, check, None).verdict == Verdict::Supported {
+        let why = format!(
+            "every pair is within ±{} points (the factor test: {})",
+            d.margin,
+            crate::words::p_words(p)
+        );
+        return part(check, Verdict::Contradicted, "TOST, Bonferroni over the pairs", why);
+    }
     let (verdict, why) = if p < ALPHA {
         (Verdict::Supported, "the levels differ".to_string())
-    } else if equivalent(d, check, None).verdict == Verdict::Supported {
-        (Verdict::Contradicted, format!("every pair is within ±{} points", d.margin))
     } else {
         (Verdict::NotResolved, "the levels are not resolved apart".to_string())
     };

@@ -204,7 +204,11 @@ mod study_tests {
         let results: Vec<(&PlannedRun, RunRecord)> = runs
             .iter()
             .map(|p| match p.level.as_str() {
-                "10" => (p, record(0.1, p.replicate < 3)),
+                "10" => {
+                    let mut stuck = record(0.1, p.replicate < 3);
+                    stuck.epochs[0].train_loss = if stuck.diverged { f64::NAN } else { 22.0 };
+                    (p, stuck)
+                }
                 _ => (p, record(0.85 + 0.002 * p.replicate as f64, false)),
             })
             .collect();

@@ -73,8 +73,10 @@ pub const DIVERGENCE_RULE: &str = "A run counts as diverged (it blew up) when a 
     became NaN or infinite, when its training loss exploded (the last epoch's more than \
     twice the first's), or when its final test accuracy is at chance (not above it by 2 \
     points) and it is not still learning: its training loss did not fall in each of its \
-    last 3 epochs, or it had been 10 points above chance and collapsed. A run at chance \
-    whose loss is still falling has not learned yet (too small a learning rate, too few \
+    last 3 epochs, it had been 10 points above chance and collapsed, or its training loss \
+    blew up on the way (an epoch's above twice a uniform guess's, ln of the class count). \
+    A run at chance whose loss is still falling, or that ran one epoch without blowing up, \
+    has not learned yet (too small a learning rate, too few \
     epochs): it is not diverged, and its accuracy counts as it is. Diverged runs are out \
     of every accuracy statistic; each level's divergence rate is its own outcome, \
     compared across levels by an exact test";

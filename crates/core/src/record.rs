@@ -240,10 +240,14 @@ impl RunRecord {
     /// - its final test accuracy is at chance (not above it by [`CHANCE_MARGIN`]) and it
     ///   is not still learning: its training loss stopped falling (it did not fall in
     ///   each of the last [`STILL_FALLING`] epochs), or it had learned
-    ///   and collapsed (an earlier epoch was above chance by [`LEARNED_MARGIN`]). A run
-    ///   of one epoch at chance cannot show it is still learning and counts as diverged.
+    ///   and collapsed (an earlier epoch was above chance by [`LEARNED_MARGIN`]), or its
+    ///   training loss blew up on the way (an epoch's was more than
+    ///   [`EXPLODED_LOSS_FACTOR`] times a uniform guess's, ln of the class count). A run
+    ///   of one epoch at chance whose loss did not blow up cannot show whether it is
+    ///   still learning, so it is not called diverged.
     ///
-    /// A run at chance whose training loss is still falling has not learned *yet* (too
+    /// A run at chance whose training loss is still falling (or that ran one epoch without
+    /// blowing up) has not learned *yet* (too
     /// small a learning rate, too few epochs): it is not diverged, and its accuracy
     /// counts as it is ([`RunRecord::not_learned_yet`]). Every reason that applies is
     /// given, separated by `; `.
@@ -260,12 +264,9 @@ impl RunRecord {
                 first.train_loss, first.epoch, last.train_loss, last.epoch
             ));
         }
-        if self.at_chance() && !self.still_learning() {
-            let why = if self.collapsed() {
-                "after it had learned"
-            } else {
-                "and its training loss stopped falling"
-            };
+        if self.at_chance()
+            && let Some(why) = self.blown_up().or_else(|| self.stopped_learning().map(String::from))
+        {
             reasons.push(format!(
                 "test accuracy {:.1}% is at chance ({:.1}% + {:.0} points) {why}",
                 100.0 * self.test_accuracy,
@@ -276,11 +277,11 @@ impl RunRecord {
         (!reasons.is_empty()).then(|| reasons.join("; "))
     }
 
-    /// Whether the run is at chance but still learning: its final test accuracy is not
-    /// above chance by [`CHANCE_MARGIN`], its training loss is still falling and it never
-    /// learned and collapsed. Such a run is not diverged ([`RunRecord::divergence`]).
+    /// Whether the run is at chance but has not diverged ([`RunRecord::divergence`]): its
+    /// final test accuracy is not above chance by [`CHANCE_MARGIN`], and its training
+    /// loss is still falling (or it ran one epoch) and never blew up.
     pub fn not_learned_yet(&self) -> bool {
-        self.at_chance() && self.still_learning() && self.divergence().is_none()
+        self.at_chance() && self.divergence().is_none()
     }
 
     /// The final test accuracy is not above chance by [`CHANCE_MARGIN`].
@@ -288,13 +289,31 @@ impl RunRecord {
         self.test_accuracy <= self.chance_accuracy() + CHANCE_MARGIN
     }
 
-    /// The training loss fell in each of the last [`STILL_FALLING`] epochs (each of them,
-    /// in a shorter run), and the run did not learn and collapse. False with fewer than
-    /// two epochs.
-    fn still_learning(&self) -> bool {
+    /// Why a run now at chance is not still learning: it learned and collapsed, or its
+    /// training loss did not fall in each of the last [`STILL_FALLING`] epochs (each of
+    /// them, in a shorter run). `None` with fewer than two epochs: one epoch cannot show
+    /// whether the loss is still falling.
+    fn stopped_learning(&self) -> Option<&'static str> {
         let losses: Vec<f64> = self.epochs.iter().map(|e| e.train_loss).collect();
-        let steps = losses.windows(2).rev().take(STILL_FALLING);
-        losses.len() >= 2 && !self.collapsed() && steps.into_iter().all(|w| w[1] < w[0])
+        if losses.len() < 2 {
+            return None;
+        }
+        if self.collapsed() {
+            return Some("after it had learned");
+        }
+        let mut steps = losses.windows(2).rev().take(STILL_FALLING);
+        (!steps.all(|w| w[1] < w[0])).then_some("and its training loss stopped falling")
+    }
+
+    /// The first epoch whose training loss was more than [`EXPLODED_LOSS_FACTOR`] times a
+    /// uniform guess's (ln of the class count), in words.
+    fn blown_up(&self) -> Option<String> {
+        let uniform = -self.chance_accuracy().ln();
+        let e = self.epochs.iter().find(|e| e.train_loss > EXPLODED_LOSS_FACTOR * uniform)?;
+        Some(format!(
+            "and its training loss blew up ({:.3} at epoch {}, a uniform guess's is {:.3})",
+            e.train_loss, e.epoch, uniform
+        ))
     }
 
     /// An epoch before the last had test accuracy above chance by [`LEARNED_MARGIN`].
@@ -401,10 +420,10 @@ mod tests {
         assert!(last.divergence().unwrap().contains("final evaluation"));
     }
 
-    /// Adam at lr 10: the loss stays finite (22) but the model predicts one class.
+    /// A model that predicts one class with a finite loss that no longer falls.
     #[test]
     fn chance_accuracy_with_a_loss_not_falling_is_divergence() {
-        let why = record(0.1, &[15.0, 22.0]).divergence().unwrap();
+        let why = record(0.1, &[2.35, 2.4]).divergence().unwrap();
         assert!(
             why.contains(
                 "test accuracy 10.0% is at chance (10.0% + 2 points) and its training loss \
@@ -417,10 +436,15 @@ mod tests {
         assert_eq!(record(0.6, &[0.8, 0.9]).divergence(), None);
         let why = record(0.6, &[0.8, 1.7]).divergence().unwrap();
         assert!(why.starts_with("training loss exploded from 0.800 (epoch 1) to 1.700"), "{why}");
-        // Chance follows the class count; one epoch at chance cannot show it is learning.
+        // Chance follows the class count; one epoch at chance cannot show whether it is
+        // still learning unless its loss blew up past twice a uniform guess's (ln 2).
         let mut two = record(0.51, &[0.7]);
         two.per_class_accuracy = vec![0.51; 2];
-        assert!(two.divergence().unwrap().contains("50.0%"));
+        assert_eq!(two.divergence(), None);
+        assert!(two.not_learned_yet());
+        two.epochs[0].train_loss = 1.5;
+        let why = two.divergence().unwrap();
+        assert!(why.contains("50.0%") && why.contains("blew up (1.500 at epoch 1"), "{why}");
     }
 
     /// SGD at lr 1e-5 (results/full, lr-sgd, seed 3): at chance after 10 epochs but its
@@ -445,5 +469,17 @@ mod tests {
         run.epochs[0].test_accuracy = 0.7;
         let why = run.divergence().unwrap();
         assert!(why.contains("at chance (10.0% + 2 points) after it had learned"), "{why}");
+    }
+
+    /// Adam at lr 10 on burn-tch (CI, 2 epochs): the loss blew up to 5712 in epoch 1 and
+    /// fell back to 2.85 in epoch 2 at chance: falling, but from a blow-up.
+    #[test]
+    fn a_run_at_chance_that_blew_up_diverged_though_its_loss_fell() {
+        let run = record(0.105, &[5712.138, 2.851]);
+        let why = run.divergence().unwrap();
+        assert!(why.contains("blew up (5712.138 at epoch 1, a uniform guess's is 2.303)"), "{why}");
+        assert!(!run.not_learned_yet());
+        // A spike in a run that went on to learn is not divergence.
+        assert_eq!(record(0.8, &[5712.138, 0.6, 0.5]).divergence(), None);
     }
 }

@@ -38,7 +38,7 @@ pub fn ranking_figure(ranking: &Ranking) -> DrawResult<Option<Figure>> {
         let root = SVGBackend::with_string(&mut svg, (SIZE.0, height)).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
         let mut chart = ChartBuilder::on(&root)
-            .caption("Why does accuracy vary here? Effect of each factor", ("sans-serif", 18))
+            .caption("Effect of each factor (claim: green supported, red contradicted, grey not resolved)", ("sans-serif", 15))
             .margin(MARGIN)
             .x_label_area_size(40)
             .y_label_area_size(label_width(&labels, 120, 320))
@@ -50,7 +50,7 @@ pub fn ranking_figure(ranking: &Ranking) -> DrawResult<Option<Figure>> {
             .y_label_formatter(&|y| {
                 n.checked_sub(1 + cell(*y)).and_then(|i| labels.get(i)).cloned().unwrap_or_default()
             })
-            .x_desc("sd of the levels' true means, test accuracy points (bars: 95% CI; band: seed noise sd, dark: test set)")
+            .x_desc("sd of the levels' true means, accuracy points (bar: 95% CI; grey band: seed noise)")
             .draw()
             .map_err(err)?;
         noise_band(&mut chart, ranking, n)?;
