@@ -39,12 +39,12 @@ pub enum Task {
     ///
     /// Installs the test prerequisites (Debian packages, a single-node Slurm, a Python venv
     /// with torch 2.9.0 for the tch backend, scikit-learn's digits as an image folder),
-    /// then: the format check; one build of every target of the workspace with all CPU
-    /// backends compiled in (flex, ndarray, tch, wgpu), compiled by clippy-driver with
+    /// then: the format check; one build of every target of the workspace with the CPU
+    /// backends compiled in (flex, ndarray, tch), compiled by clippy-driver with
     /// `-D warnings` so that the build is also the lint; every test (a tiny training run
-    /// on each CPU backend, wgpu on lavapipe, among them); the burn-free crates' tests
-    /// without burn; a clippy check of the CUDA and Vulkan code; and 60 s of every fuzz
-    /// target. Prints each step's seconds at the end.
+    /// on each CPU backend among them); the burn-free crates' tests without burn; a
+    /// clippy check of the GPU backends' code (wgpu, vulkan, cuda); and 60 s of every
+    /// fuzz target. Prints each step's seconds at the end.
     Ci(ci::CiArgs),
     /// Only install the prerequisites of `ci`.
     Setup,

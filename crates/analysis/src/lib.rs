@@ -41,7 +41,6 @@ pub(crate) use levels::*;
 pub use study::{analyze, study_noise};
 pub use types::*;
 pub(crate) use words::*;
-pub use words::{COMPARISON_METHOD, DIVERGENCE_RULE, FACTOR_METHOD, NOISE_METHOD};
 
 use crate::power::Scale;
 

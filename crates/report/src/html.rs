@@ -31,7 +31,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
     let _ = writeln!(
         h,
         "<section id=\"method\"><h2>How comparisons are decided</h2><p>{}</p></section>",
-        esc(cnnvar_analysis::COMPARISON_METHOD)
+        esc(crate::methods::COMPARISON_METHOD)
     );
     diverged_runs(&mut h, input);
     let experiments = input.stats.experiments.iter().zip(input.figures);
@@ -156,7 +156,7 @@ fn noise_section(h: &mut String, input: &ReportInput<'_>) {
     if let Some(t) = &input.tables.noise {
         let _ = writeln!(h, "{}<p class=\"prov\">{prov}</p>", table(t));
     }
-    let _ = writeln!(h, "<p>{}</p>", esc(cnnvar_analysis::NOISE_METHOD));
+    let _ = writeln!(h, "<p>{}</p>", esc(crate::methods::NOISE_METHOD));
     if let Some(t) = &input.tables.without_predictions {
         let _ = writeln!(
             h,
@@ -212,7 +212,7 @@ fn ranking_section(h: &mut String, input: &ReportInput<'_>) {
         let _ = writeln!(h, "{}<p class=\"prov\">{prov}</p>", table(t));
     }
     let _ = writeln!(h, "{}<p class=\"prov\">{prov}</p>", table(ranking_table));
-    let _ = writeln!(h, "<p>{}</p>", esc(cnnvar_analysis::FACTOR_METHOD));
+    let _ = writeln!(h, "<p>{}</p>", esc(crate::methods::FACTOR_METHOD));
     h.push_str("</section>\n");
 }
 
@@ -294,7 +294,7 @@ fn diverged_runs(h: &mut String, input: &ReportInput<'_>) {
     let _ = writeln!(
         h,
         "<section id=\"diverged\"><h2>Diverged runs</h2><p>{}</p>\n{}<p class=\"prov\">{}</p></section>",
-        esc(cnnvar_analysis::DIVERGENCE_RULE),
+        esc(crate::methods::DIVERGENCE_RULE),
         table(t),
         esc(&input.provenance())
     );

@@ -17,6 +17,7 @@ pub mod figures;
 mod html;
 mod integrity;
 mod markdown;
+pub mod methods;
 pub mod ranking_figure;
 pub mod table;
 mod thumbnails;

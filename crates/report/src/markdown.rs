@@ -23,7 +23,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
     let _ = writeln!(m, "\n_{prov}_\n");
     adaptive_section(&mut m, input, &prov);
     let _ =
-        writeln!(m, "## How comparisons are decided\n\n{}\n", cnnvar_analysis::COMPARISON_METHOD);
+        writeln!(m, "## How comparisons are decided\n\n{}\n", crate::methods::COMPARISON_METHOD);
     diverged_runs(&mut m, input);
     let experiments = input.stats.experiments.iter().zip(input.figures);
     for (i, ((exp, figs), tables)) in experiments.zip(&input.tables.experiments).enumerate() {
@@ -95,7 +95,7 @@ fn noise_section(m: &mut String, input: &ReportInput<'_>, prov: &str) {
         *m += &table(t);
         let _ = writeln!(m, "\n_{prov}_\n");
     }
-    let _ = writeln!(m, "{}\n", cnnvar_analysis::NOISE_METHOD);
+    let _ = writeln!(m, "{}\n", crate::methods::NOISE_METHOD);
     if let Some(t) = &input.tables.without_predictions {
         let _ = writeln!(m, "### Runs without predictions\n\n{}\n", super::WITHOUT_PREDICTIONS);
         *m += &table(t);
@@ -134,7 +134,7 @@ fn ranking_section(m: &mut String, input: &ReportInput<'_>, prov: &str) {
         let _ = writeln!(m, "\n_{prov}_\n");
     }
     *m += &table(ranking_table);
-    let _ = writeln!(m, "\n_{prov}_\n\n{}\n", cnnvar_analysis::FACTOR_METHOD);
+    let _ = writeln!(m, "\n_{prov}_\n\n{}\n", crate::methods::FACTOR_METHOD);
 }
 
 /// One experiment's section: what it tests and found (and, in an adaptive study, where
@@ -196,7 +196,7 @@ fn contested_notes(m: &mut String, notes: &[String]) {
 /// "Diverged runs": each run the divergence rule caught, with its reason.
 fn diverged_runs(m: &mut String, input: &ReportInput<'_>) {
     let Some(t) = &input.tables.diverged else { return };
-    let _ = writeln!(m, "## Diverged runs\n\n{}\n", cnnvar_analysis::DIVERGENCE_RULE);
+    let _ = writeln!(m, "## Diverged runs\n\n{}\n", crate::methods::DIVERGENCE_RULE);
     *m += &table(t);
     let _ = writeln!(m, "\n_{}_\n", input.provenance());
 }
