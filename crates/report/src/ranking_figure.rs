@@ -47,6 +47,7 @@ pub fn ranking_figure(ranking: &Ranking) -> DrawResult<Option<Figure>> {
         chart
             .configure_mesh()
             .disable_y_mesh()
+            .x_max_light_lines(1)
             .y_label_formatter(&|y| {
                 n.checked_sub(1 + cell(*y)).and_then(|i| labels.get(i)).cloned().unwrap_or_default()
             })
