@@ -56,7 +56,9 @@ fn tch() {
 }
 
 /// wgpu on the machine's Vulkan driver (lavapipe, software Vulkan, on CPU-only machines),
-/// kernels compiled to WGSL.
+/// kernels compiled to WGSL. Compiled only with the `wgpu` feature: CI's test build
+/// leaves the GPU backends out (`cargo test --features cnnvar-cli/wgpu` runs it).
+#[cfg(feature = "wgpu")]
 #[test]
 fn wgpu() {
     tiny_run("wgpu");
@@ -64,7 +66,9 @@ fn wgpu() {
 
 /// wgpu pinned to Vulkan with SPIR-V kernels. Not required in CI: cubecl-spirv 0.11.3
 /// emits invalid SPIR-V for workgroup memory on devices without
-/// VK_KHR_workgroup_memory_explicit_layout, which crashes lavapipe.
+/// VK_KHR_workgroup_memory_explicit_layout, which crashes lavapipe. Compiled only with
+/// the `vulkan` feature, like the wgpu test.
+#[cfg(feature = "vulkan")]
 #[test]
 fn vulkan() {
     tiny_run("vulkan");
