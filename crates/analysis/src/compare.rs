@@ -47,7 +47,10 @@ pub fn experiment_stats_with(
         ExperimentKind::VarianceSources => {
             let sources = variance_sources(&levels);
             let equal = crate::sources::equal_spread(&levels);
-            let headline = crate::sources::sentence(&sources, equal.as_ref());
+            let mut headline = crate::sources::sentence(&sources, equal.as_ref());
+            for c in crate::sources::chaos(&levels) {
+                headline = format!("{headline}; {}", c.sentence);
+            }
             (Vec::new(), sources, None, headline)
         }
     };

@@ -12,16 +12,44 @@
 //! `all` level draws this source's seed as replicate `r` of this level does, so the two
 //! sds are correlated and only resampling whole replicates keeps that); and, across
 //! the single sources, the Brown–Forsythe test of equal spread (their runs share no
-//! seed, so the groups are independent; `all` shares a seed with each and is left out).
-//! Runs that diverged are left out, as from the level summaries.
+//! seed, so the groups are independent; `all` shares a seed with each and is left out,
+//! and so are `rerun` and `nudge`, which vary no seed). Runs that diverged are left
+//! out, as from the level summaries.
+//!
+//! **Chance or chaos?** An experiment may also list `rerun` (the fixed seeds run
+//! again, replicate after replicate) and `nudge` (the fixed seeds, with one initial
+//! weight moved by one unit in the last place, a different weight each replicate).
+//! Their runs share no seed with `all`'s, so [`chaos`] compares each one's spread with
+//! the all-seeds spread by the F interval of the ratio of two independent sds (normal
+//! outcomes) and says in words whether a perturbation far below any seed's explains
+//! the seed noise ([`ChaosVerdict`]).
 
 use serde::Serialize;
 
-use crate::inference::{BrownForsythe, bootstrap_sd, bootstrap_sd_ratio, brown_forsythe};
+use crate::inference::{
+    BrownForsythe, bootstrap_sd, bootstrap_sd_ratio, brown_forsythe, variance_ratio,
+};
 use crate::{LevelStats, SourceStats};
 
 /// The level that varies every seed at once.
 pub const ALL: &str = "all";
+
+/// The level that runs the fixed seeds again, replicate after replicate.
+pub const RERUN: &str = "rerun";
+
+/// The level that runs the fixed seeds with one initial weight moved by one ulp.
+pub const NUDGE: &str = "nudge";
+
+/// The levels that vary no seed ([`RERUN`], [`NUDGE`]): not single sources of seed
+/// randomness, so not in the test of equal spread.
+const SEEDLESS: [&str; 2] = [RERUN, NUDGE];
+
+/// The least share of the all-seeds sd the lower end of a 95% interval must reach for
+/// a spread to be called as large as new seeds' (chaos): half. With 10 seeds in each
+/// arm the F interval of an sd ratio spans a factor of 2.0 each way, so only an
+/// observed ratio of 1.0 or more reaches it (with 20 seeds, a factor of 1.6: 0.8 or
+/// more).
+pub const CHAOS_SHARE: f64 = 0.5;
 
 /// Bootstrap resamples of the replicates.
 pub const RESAMPLES: usize = 2000;
@@ -92,12 +120,12 @@ pub struct EqualSpread {
 }
 
 /// The Brown–Forsythe test of equal spread across the single sources of a
-/// variance-sources experiment's `levels`; `None` with fewer than 2 sources of at least
-/// 2 runs.
+/// variance-sources experiment's `levels` (not `all`, `rerun` or `nudge`); `None` with
+/// fewer than 2 sources of at least 2 runs.
 pub fn equal_spread(levels: &[LevelStats]) -> Option<EqualSpread> {
     let groups: Vec<(String, Vec<f64>)> = levels
         .iter()
-        .filter(|l| l.label != ALL)
+        .filter(|l| l.label != ALL && !SEEDLESS.contains(&l.label.as_str()))
         .map(|l| (l.label.clone(), replicates(l).into_iter().map(|(_, a)| a).collect()))
         .filter(|(_, v): &(String, Vec<f64>)| v.len() >= 2)
         .collect();
@@ -140,6 +168,157 @@ pub fn sentence(sources: &[SourceStats], equal: Option<&EqualSpread>) -> String 
         parts.push(format!("spread {verb} between {names} (Brown–Forsythe {p})"));
     }
     parts.join("; ")
+}
+
+/// What a `rerun` or `nudge` level's spread says, against the all-seeds spread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChaosVerdict {
+    /// Every run scored exactly the same accuracy.
+    Identical,
+    /// The 95% interval of its sd as a share of the all-seeds sd reaches 1 and starts
+    /// at [`CHAOS_SHARE`] or above: as much spread as fully new seeds.
+    AsMuchAsNewSeeds,
+    /// The interval lies below 1: less spread than new seeds.
+    LessThanNewSeeds,
+    /// The interval reaches 1 but starts below [`CHAOS_SHARE`]: too wide to tell.
+    NotResolved,
+    /// No ratio: no `all` level, too few runs, or no spread at `all`.
+    NoComparison,
+}
+
+/// A `rerun` or `nudge` level of a variance-sources experiment against its `all` level.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ChaosStats {
+    /// [`RERUN`] or [`NUDGE`].
+    pub source: String,
+    /// Runs (diverged ones left out).
+    pub n: usize,
+    /// Standard deviation of test accuracy.
+    pub sd: Option<f64>,
+    /// Its 95% chi-square interval.
+    pub sd_ci: Option<(f64, f64)>,
+    /// `sd / sd(all)`: the share of the all-seeds spread.
+    pub ratio: Option<f64>,
+    /// Its 95% F interval (two independent samples, normal outcomes).
+    pub ratio_ci: Option<(f64, f64)>,
+    /// What that says.
+    pub verdict: ChaosVerdict,
+    /// The verdict in one plain sentence.
+    pub sentence: String,
+}
+
+/// The `rerun` and `nudge` levels of a variance-sources experiment's `levels`, in level
+/// order, each against the `all` level: empty when it has neither.
+pub fn chaos(levels: &[LevelStats]) -> Vec<ChaosStats> {
+    let all: Option<Vec<f64>> =
+        levels.iter().find(|l| l.label == ALL).map(|l| accuracies(&replicates(l)));
+    levels
+        .iter()
+        .filter(|l| SEEDLESS.contains(&l.label.as_str()))
+        .map(|level| {
+            let values = accuracies(&replicates(level));
+            let identical = values.len() >= 2 && values.iter().all(|v| *v == values[0]);
+            // Identical values have no spread at all (not the rounding error of a mean).
+            let interval = crate::inference::sd_interval(&values, ALPHA)
+                .map(|i| if identical { (0.0, (0.0, 0.0)) } else { (i.sd, i.ci) });
+            let ratio = all.as_ref().and_then(|all| variance_ratio(&values, all, ALPHA));
+            let verdict = match &ratio {
+                _ if identical => ChaosVerdict::Identical,
+                None => ChaosVerdict::NoComparison,
+                Some(r) => {
+                    let (lo, hi) = r.sd_ratio_ci;
+                    if hi < 1.0 {
+                        ChaosVerdict::LessThanNewSeeds
+                    } else if lo >= CHAOS_SHARE {
+                        ChaosVerdict::AsMuchAsNewSeeds
+                    } else {
+                        ChaosVerdict::NotResolved
+                    }
+                }
+            };
+            let mut stats = ChaosStats {
+                source: level.label.clone(),
+                n: values.len(),
+                sd: interval.map(|i| i.0),
+                sd_ci: interval.map(|i| i.1),
+                ratio: ratio.as_ref().map(|r| r.sd_ratio),
+                ratio_ci: ratio.map(|r| r.sd_ratio_ci),
+                verdict,
+                sentence: String::new(),
+            };
+            stats.sentence = chaos_sentence(&stats);
+            stats
+        })
+        .collect()
+}
+
+/// The accuracies of `runs`.
+fn accuracies(runs: &[(usize, f64)]) -> Vec<f64> {
+    runs.iter().map(|(_, a)| *a).collect()
+}
+
+/// One plain sentence for a `rerun` or `nudge` level: "Changing one weight by one ulp
+/// gives 97% [52, 190] of the spread of fully new seeds: the variation is chaos, not
+/// bad luck with seeds".
+pub fn chaos_sentence(c: &ChaosStats) -> String {
+    let pct = |x: f64| format!("{:.0}", 100.0 * x);
+    let share = match (c.ratio, c.ratio_ci) {
+        (Some(r), Some((lo, hi))) => {
+            format!("{}% [{}, {}] of the spread of fully new seeds", pct(r), pct(lo), pct(hi))
+        }
+        _ => String::new(),
+    };
+    let sd = match (c.sd, c.sd_ci) {
+        (Some(sd), Some((lo, hi))) => {
+            format!("sd {:.2} [{:.2}, {:.2}] points", 100.0 * sd, 100.0 * lo, 100.0 * hi)
+        }
+        _ => format!("{} run{}, too few for an sd", c.n, if c.n == 1 { "" } else { "s" }),
+    };
+    let nudge = c.source == NUDGE;
+    match (c.verdict, nudge) {
+        (ChaosVerdict::Identical, false) => {
+            format!(
+                "rerunning the same seeds gave identical accuracy in all {} runs (deterministic)",
+                c.n
+            )
+        }
+        (ChaosVerdict::Identical, true) => format!(
+            "changing one weight by one ulp left accuracy identical in all {} runs: no chaos \
+             here",
+            c.n
+        ),
+        (ChaosVerdict::AsMuchAsNewSeeds, true) => format!(
+            "changing one weight by one ulp gives {share}: the variation is chaos, not bad \
+             luck with seeds"
+        ),
+        (ChaosVerdict::LessThanNewSeeds, true) => format!(
+            "changing one weight by one ulp gives {share}: the nudge alone moves accuracy \
+             less than new seeds"
+        ),
+        (ChaosVerdict::NotResolved, true) => format!(
+            "changing one weight by one ulp gives {share}: not resolved (the interval is too \
+             wide; more seeds would tell)"
+        ),
+        (ChaosVerdict::NoComparison, true) => format!(
+            "changing one weight by one ulp gave {sd} (no all-seeds spread to compare with)"
+        ),
+        (ChaosVerdict::AsMuchAsNewSeeds, false) => format!(
+            "rerunning the same seeds gave {sd}, {share}: the runs are not deterministic, and \
+             that alone varies accuracy as much as new seeds"
+        ),
+        (ChaosVerdict::LessThanNewSeeds, false) => format!(
+            "rerunning the same seeds gave {sd}, {share}: not deterministic, but less than \
+             new seeds"
+        ),
+        (ChaosVerdict::NotResolved, false) => format!(
+            "rerunning the same seeds gave {sd}, {share}: not deterministic; how much, not \
+             resolved"
+        ),
+        (ChaosVerdict::NoComparison, false) => {
+            format!("rerunning the same seeds gave {sd} (no all-seeds spread to compare with)")
+        }
+    }
 }
 
 #[cfg(test)]
@@ -224,5 +403,70 @@ mod tests {
         assert!(s[0].sd.unwrap() < 0.01, "the diverged run is left out: {:?}", s[0]);
         assert_eq!(s[0].ratio_to_all, None, "no `all` level, no ratio");
         assert!(equal_spread(&levels[..1]).is_none());
+    }
+
+    /// `rerun` and `nudge` against `all`: the ratio is the F interval of two
+    /// independent sds; the same spread is chaos, a tenth of it less than new seeds,
+    /// identical runs deterministic, three seeds not resolved, no `all` no comparison;
+    /// neither enters the test of equal spread.
+    #[test]
+    fn rerun_and_nudge_are_judged_against_all_seeds() {
+        let all = draws(0.01, 8, &[0.0; 20]);
+        let same: Vec<f64> = all.iter().rev().map(|a| a - 0.002).collect();
+        let small = draws(0.001, 9, &[0.0; 20]);
+        let levels = vec![
+            level("init", &draws(0.006, 10, &[0.0; 20])),
+            level("order", &draws(0.006, 11, &[0.0; 20])),
+            level("subset", &draws(0.006, 12, &[0.0; 20])),
+            level(ALL, &all),
+            level(RERUN, &[0.8512; 20]),
+            level(NUDGE, &same),
+        ];
+        let c = chaos(&levels);
+        assert_eq!(c.iter().map(|c| c.source.as_str()).collect::<Vec<_>>(), [RERUN, NUDGE]);
+        assert_eq!(c[0].verdict, ChaosVerdict::Identical);
+        assert_eq!((c[0].n, c[0].sd), (20, Some(0.0)));
+        assert_eq!(
+            c[0].sentence,
+            "rerunning the same seeds gave identical accuracy in all 20 runs (deterministic)"
+        );
+        let want = variance_ratio(&same, &all, 0.05).unwrap();
+        assert_eq!(c[1].verdict, ChaosVerdict::AsMuchAsNewSeeds, "{:?}", c[1]);
+        assert_eq!((c[1].ratio, c[1].ratio_ci), (Some(want.sd_ratio), Some(want.sd_ratio_ci)));
+        assert!((want.sd_ratio - 1.0).abs() < 1e-6, "{want:?}");
+        assert!(
+            c[1].sentence.starts_with("changing one weight by one ulp gives 100% [6")
+                && c[1].sentence.ends_with("] of the spread of fully new seeds: the variation is chaos, not bad luck with seeds"),
+            "{}",
+            c[1].sentence
+        );
+        let e = equal_spread(&levels).unwrap();
+        assert_eq!(e.sources, ["init", "order", "subset"]);
+        // The experiment's headline names both.
+        let text = sentence(&source_stats(&levels), Some(&e));
+        assert!(text.contains("rerun: sd 0.00 [0.00, 0.00] points, 0.00 [0.00, 0.00]"), "{text}");
+
+        let mut less = levels.clone();
+        less[5] = level(NUDGE, &small);
+        let c = chaos(&less);
+        assert_eq!(c[1].verdict, ChaosVerdict::LessThanNewSeeds, "{:?}", c[1]);
+        assert!(c[1].ratio_ci.unwrap().1 < 1.0);
+        assert!(c[1].sentence.ends_with("the nudge alone moves accuracy less than new seeds"));
+
+        let few = vec![level(ALL, &all[..3]), level(NUDGE, &same[..3]), level(RERUN, &small[..3])];
+        let c = chaos(&few);
+        assert_eq!(c[0].source, NUDGE);
+        assert_eq!(c[0].verdict, ChaosVerdict::NotResolved, "{:?}", c[0]);
+        assert!(c[0].sentence.contains(": not resolved"), "{}", c[0].sentence);
+        assert!(
+            c[1].sentence.starts_with("rerunning the same seeds gave sd 0."),
+            "{}",
+            c[1].sentence
+        );
+
+        let alone = chaos(&[level(NUDGE, &same)]);
+        assert_eq!(alone[0].verdict, ChaosVerdict::NoComparison);
+        assert!(alone[0].sentence.contains("(no all-seeds spread to compare with)"));
+        assert!(chaos(&levels[..4]).is_empty(), "no rerun or nudge level, nothing to say");
     }
 }

@@ -247,6 +247,14 @@ pub struct TrainArgs {
     /// Seed of the stratified subset.
     #[arg(long)]
     pub subset_seed: Option<u64>,
+    /// A rerun's number: the same run trained again under a run id of its own (changes
+    /// nothing else; 0, the default, is no rerun).
+    #[arg(long, value_name = "N")]
+    pub rerun: Option<u32>,
+    /// Move one weight of the initial model by one unit in the last place before
+    /// training; the seed chooses which (and which way).
+    #[arg(long, value_name = "SEED")]
+    pub nudge_seed: Option<u64>,
     /// Backend: auto (the fastest compiled in), flex, ndarray, tch, tch-cuda, vulkan,
     /// wgpu, metal, cuda. Default: the --spec file's, else the fastest CPU backend
     /// compiled in (tch, then flex, then ndarray).
@@ -373,7 +381,8 @@ impl TrainArgs {
         if let Some(s) = self.seed {
             (spec.init_seed, spec.order_seed, spec.subset_seed) = (s, s, s);
         }
-        set!(init_seed, order_seed, subset_seed);
+        set!(init_seed, order_seed, subset_seed, rerun);
+        set_some!(nudge_seed);
         match self.eval_subset {
             Some(EvalSubset(n)) => spec.eval_subset = n,
             None if self.spec.is_none() => spec.eval_subset = RunSpec::new_run().eval_subset,
@@ -504,6 +513,8 @@ mod tests {
             init_seed: 11,
             order_seed: 12,
             subset_seed: 13,
+            rerun: 2,
+            nudge_seed: Some(14),
             // A backend this build has that is not the default one, when there is one.
             backend: Backend::compiled()
                 .into_iter()

@@ -51,7 +51,7 @@ pub use backend::{Backend, BackendChoice, ThreadConfig, configure_threads};
 pub use error::{Error, Result};
 pub use predictions::Predictions;
 pub use record::Adapter;
-pub use record::{CHANCE_MARGIN, EpochRecord, Provenance, RunRecord};
+pub use record::{CHANCE_MARGIN, EpochRecord, Nudge, Provenance, RunRecord};
 pub use shape::ImageShape;
 pub use spec::{
     AugmentName, DEFAULT_DEPTH, DEFAULT_EVAL_SUBSET, DEFAULT_KERNEL, DEFAULT_MINORITY,

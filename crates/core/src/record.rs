@@ -153,6 +153,22 @@ fn hostname() -> String {
         .unwrap_or_default()
 }
 
+/// The one weight of the initialised model a run's
+/// [`nudge_seed`](RunSpec::nudge_seed) moved by one unit in the last place, before
+/// training.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Nudge {
+    /// The parameter, by its path in the model's fields (`dense1.weight`).
+    pub parameter: String,
+    /// The element's index in the parameter, in row-major order.
+    pub index: usize,
+    /// Its initial value.
+    pub before: f32,
+    /// Its value after the nudge: the adjacent `f32` of larger or smaller magnitude
+    /// (the bit patterns differ by one).
+    pub after: f32,
+}
+
 /// Everything one run produced.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {
@@ -191,6 +207,10 @@ pub struct RunRecord {
     pub flops: u64,
     /// Wall seconds of the whole run, loading included.
     pub seconds: f64,
+    /// The weight the spec's `nudge_seed` moved before training; absent (and left out
+    /// of the file) for a run without a nudge, and in older records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nudge: Option<Nudge>,
     /// The fully resolved spec.
     pub spec: RunSpec,
     /// Where the numbers came from.

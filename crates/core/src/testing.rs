@@ -25,6 +25,7 @@ pub fn record_of(spec: &RunSpec) -> RunRecord {
         params: 1,
         flops: 1,
         seconds: 1.0,
+        nudge: None,
         spec: spec.clone(),
         provenance: Provenance::default(),
     }

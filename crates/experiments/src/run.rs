@@ -184,6 +184,7 @@ pub fn execute_on(
         params: outcome.params,
         flops: outcome.flops,
         seconds: started.elapsed().as_secs_f64(),
+        nudge: outcome.nudge,
         spec: spec.clone(),
         provenance,
     };

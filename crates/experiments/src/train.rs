@@ -5,7 +5,7 @@ use std::time::Instant;
 use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
 use burn::optim::ModuleOptimizer;
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use cnnvar_core::{EpochRecord, Error, Result, RunSpec};
+use cnnvar_core::{EpochRecord, Error, Nudge, Result, RunSpec};
 use cnnvar_data::{Augmentation, Dataset};
 use cnnvar_models::{DynClassifier, ModelInput, Models};
 
@@ -52,6 +52,8 @@ pub struct Outcome {
     /// The model's forward FLOPs per example, 0 if unknown
     /// ([`cnnvar_models::Classifier::flops`]).
     pub flops: u64,
+    /// The weight the spec's `nudge_seed` moved before training, if it has one.
+    pub nudge: Option<Nudge>,
 }
 
 /// The examples a run trains and evaluates on, and how it treats them.
@@ -123,7 +125,7 @@ pub fn train(
         ));
     }
     let ad = device.clone().autodiff();
-    let mut model = init_model(spec, models, input, device, &ad)?;
+    let (mut model, nudge) = initial_model(spec, models, input, device, &ad)?;
     let (params, flops) = (model.params(), model.flops());
     let mut learner = Learner::new(spec, *data, ad);
     let mut epochs = Vec::with_capacity(spec.epochs);
@@ -164,25 +166,35 @@ pub fn train(
         error: diverged,
         params,
         flops,
+        nudge,
     })
 }
 
-/// The model of `spec` on the autodiff device `ad`, every weight drawn from `init_seed`
-/// ([`Models::build`] draws lazy parameters too, right away); afterwards both devices
-/// are seeded for the dropout stream of `order_seed`.
-fn init_model(
+/// The model of `spec` as training starts, on the autodiff device `ad` (`device` is
+/// its plain device): every weight drawn from `init_seed` ([`Models::build`] draws
+/// lazy parameters too, right away), then, when the spec has a `nudge_seed`, the one
+/// weight it chooses moved by one unit in the last place ([`cnnvar_models::nudge()`],
+/// which draws nothing from the devices), returned with which weight that was;
+/// afterwards both devices are seeded for the dropout stream of `order_seed`. The
+/// spec's `rerun` is not read: a rerun trains exactly as the run it repeats.
+pub fn initial_model(
     spec: &RunSpec,
     models: &Models,
     input: &ModelInput,
     device: &Device,
     ad: &Device,
-) -> Result<Box<dyn DynClassifier>> {
+) -> Result<(Box<dyn DynClassifier>, Option<Nudge>)> {
     device.seed(spec.init_seed);
     ad.seed(spec.init_seed);
-    let model = models.build(input, spec, ad)?;
+    let mut model = models.build(input, spec, ad)?;
+    let mut nudge = None;
+    if let Some(seed) = spec.nudge_seed {
+        let (nudged, moved) = model.nudge(seed)?;
+        (model, nudge) = (nudged, Some(moved));
+    }
     device.seed(dropout_seed(spec.order_seed));
     ad.seed(dropout_seed(spec.order_seed));
-    Ok(model)
+    Ok((model, nudge))
 }
 
 /// What one pass over the training subset measured.

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Bool, Device, Int, Tensor};
-use cnnvar_core::{Error, ImageShape, ModelName, Result, RunSpec};
+use cnnvar_core::{Error, ImageShape, ModelName, Nudge, Result, RunSpec};
 
 use crate::Cnn;
 
@@ -134,6 +134,14 @@ pub trait DynClassifier: Send + fmt::Debug {
 
     /// [`Classifier::flops`].
     fn flops(&self) -> u64;
+
+    /// The model with the one weight `seed` chooses moved by one unit in the last place,
+    /// and which weight that was ([`crate::nudge()`]: the `nudge` variance source).
+    fn nudge(self: Box<Self>, seed: u64) -> Result<(Box<dyn DynClassifier>, Nudge)>;
+
+    /// Every float parameter with its path and values, in visiting order
+    /// ([`crate::float_parameters`]).
+    fn float_parameters(&self) -> Result<Vec<(String, Vec<f32>)>>;
 }
 
 impl<M: Classifier> DynClassifier for M {
@@ -164,6 +172,15 @@ impl<M: Classifier> DynClassifier for M {
 
     fn flops(&self) -> u64 {
         Classifier::flops(self)
+    }
+
+    fn nudge(self: Box<Self>, seed: u64) -> Result<(Box<dyn DynClassifier>, Nudge)> {
+        let (model, nudge) = crate::nudge::nudge(*self, seed)?;
+        Ok((Box::new(model), nudge))
+    }
+
+    fn float_parameters(&self) -> Result<Vec<(String, Vec<f32>)>> {
+        crate::nudge::float_parameters(self)
     }
 }
 

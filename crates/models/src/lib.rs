@@ -15,6 +15,8 @@
 //!   device and a [`ModelInput`], forward images to logits, parameter count), which
 //!   [`Cnn`] implements and your own module can, and [`Models`], the registry of models
 //!   by name that a spec's `model` picks from ([`Models::standard`]: the four above).
+//! - The `nudge` variance source: one weight of a built model moved by one unit in the
+//!   last place, chosen by a seed ([`nudge()`]).
 //!
 //! ```
 //! use cnnvar_core::{ImageShape, ModelName};
@@ -26,7 +28,9 @@
 mod architecture;
 mod classifier;
 mod cnn;
+mod nudge;
 
 pub use architecture::{Architecture, ConvBlock, Pool};
 pub use classifier::{Classifier, DynClassifier, ModelInput, Models};
 pub use cnn::Cnn;
+pub use nudge::{float_parameters, nudge, nudge_value};

@@ -26,6 +26,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
     h += &super::integrity::html(input);
     ranking_section(&mut h, input);
     noise_section(&mut h, input);
+    chaos_section(&mut h, input);
     verdicts(&mut h, input);
     adaptive_section(&mut h, input);
     let _ = writeln!(
@@ -166,6 +167,23 @@ fn noise_section(h: &mut String, input: &ReportInput<'_>) {
         );
     }
     h.push_str("</section>\n");
+}
+
+/// "Chance or chaos?": one sentence per `rerun` and `nudge` source, the table, and
+/// how they are judged; absent when no experiment lists them.
+fn chaos_section(h: &mut String, input: &ReportInput<'_>) {
+    let Some(t) = &input.tables.chaos else { return };
+    h.push_str("<section id=\"chaos\"><h2>Chance or chaos?</h2>\n<ul>\n");
+    for (exp, sentence) in super::chaos_sentences(input.stats) {
+        let _ = writeln!(h, "<li><b>{}</b>: {}.</li>", esc(&exp), esc(&sentence));
+    }
+    let _ = writeln!(
+        h,
+        "</ul>\n{}<p class=\"prov\">{}</p><p>{}</p></section>",
+        table(t),
+        esc(&input.provenance()),
+        esc(super::CHAOS_METHOD)
+    );
 }
 
 /// "Verdicts": each experiment's headline, linking to its section.

@@ -294,6 +294,30 @@ pub(crate) fn about_line(input: &ReportInput<'_>) -> String {
     )
 }
 
+/// How the "Chance or chaos?" section judges its sources.
+pub(crate) const CHAOS_METHOD: &str = "`rerun` trains the seeds that every single-source \
+    arm holds fixed again, replicate after replicate; `nudge` trains them with one weight of \
+    the initial model moved by one unit in the last place (a different weight, chosen by the \
+    replicate's nudge seed, each time). Neither shares a seed with the all-seeds arm, so each \
+    sd is compared with the all-seeds sd by the 95% F interval of the ratio of two independent \
+    sds (normal outcomes). A source whose interval reaches 100% and starts at 50% or above \
+    spreads accuracy as much as fully new seeds (chaos: the smallest change is enough); one \
+    whose interval lies below 100% spreads it less; anything else is not resolved.";
+
+/// Per `rerun` and `nudge` source of the study's variance-sources experiments, in
+/// experiment and level order: the experiment's name and the source's sentence,
+/// capitalised ([`cnnvar_analysis::sources::chaos`]).
+pub(crate) fn chaos_sentences(stats: &StudyStats) -> Vec<(String, String)> {
+    stats
+        .experiments
+        .iter()
+        .flat_map(|e| {
+            let chaos = cnnvar_analysis::sources::chaos(&e.levels);
+            chaos.into_iter().map(|c| (e.name.clone(), capitalised(&c.sentence)))
+        })
+        .collect()
+}
+
 /// What the report says of the runs without predictions.
 pub(crate) const WITHOUT_PREDICTIONS: &str = "These complete runs have no stored \
     predictions (records made before runs stored them, or whose predictions.u8 is \

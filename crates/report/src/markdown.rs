@@ -16,6 +16,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
     m += &super::integrity::markdown(input);
     ranking_section(&mut m, input, &prov);
     noise_section(&mut m, input, &prov);
+    chaos_section(&mut m, input, &prov);
     m += "## Verdicts\n\n";
     for exp in &input.stats.experiments {
         let _ = writeln!(m, "- **{}** ({}): {}", exp.name, exp.title, exp.headline);
@@ -101,6 +102,19 @@ fn noise_section(m: &mut String, input: &ReportInput<'_>, prov: &str) {
         *m += &table(t);
         let _ = writeln!(m, "\n_{prov}_\n");
     }
+}
+
+/// "Chance or chaos?": one sentence per `rerun` and `nudge` source, the table, and how
+/// they are judged; absent when no experiment lists them.
+fn chaos_section(m: &mut String, input: &ReportInput<'_>, prov: &str) {
+    let Some(t) = &input.tables.chaos else { return };
+    *m += "## Chance or chaos?\n\n";
+    for (exp, sentence) in super::chaos_sentences(input.stats) {
+        let _ = writeln!(m, "- **{exp}**: {sentence}.");
+    }
+    *m += "\n";
+    *m += &table(t);
+    let _ = writeln!(m, "\n_{prov}_\n\n{}\n", super::CHAOS_METHOD);
 }
 
 /// "The answer": the ranking figure, one plain sentence per factor with its claim, the
@@ -272,6 +286,79 @@ mod tests {
             assert!(report.contains("diverged in 3 of 3 seeds"));
         }
         assert!(page.contains("<section id=\"diverged\">"));
+    }
+
+    /// Both reports of a study with `rerun` and `nudge` sources have a "Chance or
+    /// chaos?" section before the verdicts, with one sentence per source and the table;
+    /// a study without them has none.
+    #[test]
+    fn reports_say_whether_it_is_chance_or_chaos() {
+        let render = |sources: &str| {
+            let text = format!(
+                "seeds = 10\n[base]\nepochs = 1\ntrain_size = 100\nsubset = \"stratified\"\n\
+                 [[experiment]]\nname = \"v\"\nkind = \"variance-sources\"\n{sources}"
+            );
+            let study = cnnvar_core::study::parse(&text, Path::new("s.toml")).expect("parses");
+            let plan = Plan::new(study, false);
+            let spread = [3.0, -1.0, 4.0, -1.5, 5.0, -9.0, 2.0, 6.0, -5.0, 3.5];
+            let results: Vec<_> = plan
+                .runs
+                .iter()
+                .map(|r| {
+                    let z = match r.level.as_str() {
+                        "rerun" => 0.5,
+                        "nudge" => 1.2 * spread[9 - r.replicate],
+                        _ => spread[r.replicate],
+                    };
+                    (r, RunRecord { test_accuracy: 0.85 + 0.002 * z, ..record(r, false) })
+                })
+                .collect();
+            let exp = experiment_stats(&plan.study.experiments[0], &results);
+            let stats = StudyStats {
+                study: "s".into(),
+                planned: results.len(),
+                complete: results.len(),
+                diverged: 0,
+                seeds: 10,
+                test_set_noise: None,
+                time: None,
+                experiments: vec![exp],
+            };
+            let ranking = rank(&stats);
+            let tmp = tempfile::tempdir().expect("tempdir");
+            let tables = Tables::new(&stats, &ranking);
+            let input = ReportInput {
+                plan: &plan,
+                stats: &stats,
+                figures: &[],
+                ranking: &ranking,
+                ranking_figure: None,
+                tables: &tables,
+                study: &cnnvar_store::StudyDir::open(tmp.path()),
+                decisions: None,
+                contested_notes: &[],
+            };
+            (super::render(&input), html::render(&input))
+        };
+        let (md, page) = render("sources = [\"init\", \"all\", \"rerun\", \"nudge\"]\n");
+        let rerun =
+            "Rerunning the same seeds gave identical accuracy in all 10 runs (deterministic)";
+        assert!(md.contains(&format!("## Chance or chaos?\n\n- **v**: {rerun}.\n")), "{md}");
+        let chaos = md.find("## Chance or chaos?").expect("the section");
+        assert!(chaos < md.find("## Verdicts").expect("verdicts"));
+        let nudge = "- **v**: Changing one weight by one ulp gives 120% [60, 241] of the spread";
+        assert!(md.contains(nudge), "{md}");
+        assert!(md.contains(
+            "of the spread of fully new seeds: the variation is chaos, not bad luck with seeds.\n"
+        ));
+        assert!(md.contains("| v | nudge | 10 | "), "{md}");
+        assert!(page.contains("<section id=\"chaos\"><h2>Chance or chaos?</h2>"));
+        assert!(page.contains(&format!("<li><b>v</b>: {rerun}.</li>")), "{page}");
+        // The experiment's verdict says it too, and the old sources' numbers are there.
+        assert!(md.contains("the variation is chaos, not bad luck with seeds\n"), "{md}");
+        let (md, page) = render("");
+        assert!(!md.contains("Chance or chaos") && !page.contains("Chance or chaos"));
+        assert!(!md.contains("ulp") && md.contains("| subset |"), "{md}");
     }
 
     /// An adaptive study's reports state each comparison's decision, its look and

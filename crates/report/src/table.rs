@@ -137,6 +137,9 @@ pub struct Tables {
     pub without_predictions: Option<Table>,
     /// Each experiment's tables ([`experiment`]), in experiment order.
     pub experiments: Vec<Vec<Table>>,
+    /// The `rerun` and `nudge` sources against new seeds ([`chaos`]), when some
+    /// variance-sources experiment lists them.
+    pub chaos: Option<Table>,
 }
 
 impl Tables {
@@ -149,6 +152,7 @@ impl Tables {
             noise: test_set_noise(stats),
             without_predictions: without_predictions(stats),
             experiments: stats.experiments.iter().map(experiment).collect(),
+            chaos: chaos(stats),
         }
     }
 }
@@ -423,6 +427,57 @@ pub fn sources(exp: &ExperimentStats) -> Option<Table> {
              95% chi-square and bootstrap intervals, and its ratio to the sd when every seed \
              varies (bootstrap over replicates){test}"
         )),
+        columns,
+        rows,
+    })
+}
+
+/// "Chance or chaos?": per `rerun` and `nudge` level of the study's variance-sources
+/// experiments, its sd with its interval and its share of the all-seeds sd with its F
+/// interval ([`cnnvar_analysis::sources::chaos`]); `None` when no experiment has one.
+pub fn chaos(stats: &StudyStats) -> Option<Table> {
+    let rows: Vec<Vec<Cell>> = stats
+        .experiments
+        .iter()
+        .flat_map(|e| cnnvar_analysis::sources::chaos(&e.levels).into_iter().map(move |c| (e, c)))
+        .map(|(e, c)| {
+            let share = |x: f64| format!("{:.0}", 100.0 * x);
+            vec![
+                Cell::from(e.name.as_str()),
+                Cell::from(c.source.as_str()),
+                Cell::from(c.n),
+                Cell::Percent(c.sd),
+                Cell::Interval(c.sd_ci),
+                Cell::from(c.ratio.map_or("–".into(), share)),
+                Cell::from(
+                    c.ratio_ci
+                        .map_or("–".into(), |(lo, hi)| format!("[{}, {}]", share(lo), share(hi))),
+                ),
+            ]
+        })
+        .collect();
+    if rows.is_empty() {
+        return None;
+    }
+    let columns = vec![
+        Column::text("experiment"),
+        Column::text("source"),
+        Column::number("runs"),
+        Column::number("sd (pts)"),
+        Column::number("95% CI"),
+        Column::number("% of all seeds' sd").compact_as("% of all"),
+        Column::number("its 95% CI").compact_as("% CI"),
+    ];
+    Some(Table {
+        class: "chaos",
+        caption: Some(
+            "Standard deviation of test accuracy when the seeds every single-source arm holds \
+             fixed are run again (rerun) or run with one initial weight moved by one unit in \
+             the last place (nudge), with its 95% chi-square interval, and as a share of the \
+             sd when every seed varies, with the 95% F interval of the ratio of two \
+             independent sds"
+                .into(),
+        ),
         columns,
         rows,
     })

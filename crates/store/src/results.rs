@@ -16,14 +16,42 @@ const RESULT_COLUMNS: [&str; 6] =
 
 /// The header of `results.csv`: run columns, every spec field, result columns.
 pub fn results_header() -> Vec<&'static str> {
-    RUN_COLUMNS.iter().chain(RunSpec::fields()).chain(RESULT_COLUMNS.iter()).copied().collect()
+    header_of(RunSpec::fields())
+}
+
+/// The header with the spec columns `fields`.
+fn header_of(fields: &[&'static str]) -> Vec<&'static str> {
+    RUN_COLUMNS.iter().chain(fields).chain(RESULT_COLUMNS.iter()).copied().collect()
+}
+
+/// The spec columns of a `results.csv` whose rows have `specs`: every spec field, but
+/// the fields of the `rerun` and `nudge` variance sources ([`RunSpec::SOURCE_FIELDS`])
+/// only when some run sets them, so that a study without those sources keeps the file
+/// it had before they existed, byte for byte.
+fn spec_columns<'a>(specs: impl Iterator<Item = &'a RunSpec>) -> Vec<&'static str> {
+    let (mut rerun, mut nudge) = (false, false);
+    for spec in specs {
+        rerun |= spec.rerun != 0;
+        nudge |= spec.nudge_seed.is_some();
+    }
+    let used = |f: &str| match f {
+        "rerun" => rerun,
+        "nudge_seed" => nudge,
+        _ => true,
+    };
+    RunSpec::fields().iter().copied().filter(|f| used(f)).collect()
 }
 
 /// One cell per [`RunSpec::fields`] entry, from the spec's JSON form: strings and
 /// numbers as written there, lists joined by `;`, unset fields empty.
 pub fn spec_cells(spec: &RunSpec) -> Vec<String> {
+    cells_of(spec, RunSpec::fields())
+}
+
+/// One cell per entry of `fields`, as [`spec_cells`].
+fn cells_of(spec: &RunSpec, fields: &[&str]) -> Vec<String> {
     let json = serde_json::to_value(spec).unwrap_or_default();
-    RunSpec::fields().iter().map(|f| json.get(*f).map(cell).unwrap_or_default()).collect()
+    fields.iter().map(|f| json.get(*f).map(cell).unwrap_or_default()).collect()
 }
 
 /// A JSON value as a CSV cell.
@@ -36,8 +64,8 @@ fn cell(v: &serde_json::Value) -> String {
     }
 }
 
-/// One row: the run's place in the study, its spec, its results.
-fn results_row(study: &str, run: &PlannedRun, rec: &RunRecord) -> Vec<String> {
+/// One row: the run's place in the study, its spec (the columns `fields`), its results.
+fn results_row(study: &str, run: &PlannedRun, rec: &RunRecord, fields: &[&str]) -> Vec<String> {
     let mut row = vec![
         study.to_string(),
         run.experiment.clone(),
@@ -45,7 +73,7 @@ fn results_row(study: &str, run: &PlannedRun, rec: &RunRecord) -> Vec<String> {
         run.replicate.to_string(),
         run.run_id.clone(),
     ];
-    row.extend(spec_cells(&rec.spec));
+    row.extend(cells_of(&rec.spec, fields));
     row.extend([
         rec.test_accuracy.to_string(),
         rec.test_loss.to_string(),
@@ -58,13 +86,15 @@ fn results_row(study: &str, run: &PlannedRun, rec: &RunRecord) -> Vec<String> {
 }
 
 /// `results.csv` of study `study` from its runs with a record: a header, then one row
-/// per run.
+/// per run. The spec columns are every spec field's, but those of the `rerun` and
+/// `nudge` sources only when some row's spec sets them.
 pub fn results_csv(study: &str, rows: &[(&PlannedRun, RunRecord)]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let csv_err = |e: csv::Error| Error::encode("results.csv", e);
-    w.write_record(results_header()).map_err(csv_err)?;
+    let fields = spec_columns(rows.iter().map(|(_, rec)| &rec.spec));
+    w.write_record(header_of(&fields)).map_err(csv_err)?;
     for (run, rec) in rows {
-        w.write_record(results_row(study, run, rec)).map_err(csv_err)?;
+        w.write_record(results_row(study, run, rec, &fields)).map_err(csv_err)?;
     }
     w.into_inner().map_err(|e| Error::encode("results.csv", e))
 }
@@ -160,7 +190,9 @@ mod tests {
         let header: Vec<String> =
             reader.headers().expect("header").iter().map(String::from).collect();
         for field in RunSpec::fields() {
-            assert!(header.iter().any(|h| h == field), "no `{field}` column in {header:?}");
+            let here = header.iter().any(|h| h == field);
+            // The variance sources' fields are columns only where some run sets them.
+            assert_eq!(here, !RunSpec::SOURCE_FIELDS.contains(field), "`{field}`: {header:?}");
         }
         let col = |name: &str| header.iter().position(|h| h == name).expect(name);
         let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
@@ -168,5 +200,33 @@ mod tests {
         assert_eq!(dropouts, ["0.1", "0.3", "0.1", "0.3"]);
         assert!(rows.iter().all(|r| &r[col("augment")] == "geometric"));
         assert!(rows.iter().all(|r| r[col("label_noise")].is_empty()), "unset: empty cell");
+    }
+
+    /// A study with the `rerun` and `nudge` sources gets their columns, filled where a
+    /// run sets them and empty elsewhere; the header is otherwise the usual one.
+    #[test]
+    fn source_columns_appear_when_a_run_sets_them() {
+        let text = "seeds = 2\n[base]\nepochs = 1\ntrain_size = 100\nsubset = \"stratified\"\n\
+                    [[experiment]]\nname = \"v\"\nkind = \"variance-sources\"\n\
+                    sources = [\"all\", \"rerun\", \"nudge\"]\n";
+        let study = cnnvar_core::study::parse(text, Path::new("s.toml")).expect("parses");
+        let plan = Plan::new(study, false);
+        let records: Vec<(&PlannedRun, RunRecord)> =
+            plan.runs.iter().map(|r| (r, cnnvar_core::testing::record_of(&r.spec))).collect();
+        let bytes = results_csv("s", &records).expect("csv");
+        let mut reader = csv::Reader::from_reader(bytes.as_slice());
+        let header: Vec<String> =
+            reader.headers().expect("header").iter().map(String::from).collect();
+        assert_eq!(header, results_header());
+        let col = |name: &str| header.iter().position(|h| h == name).expect(name);
+        let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+        let cells = |level: &str, field: &str| -> Vec<String> {
+            let of = rows.iter().filter(|r| &r[col("level")] == level);
+            of.map(|r| r[col(field)].to_string()).collect()
+        };
+        assert_eq!(cells("rerun", "rerun"), ["1", "2"]);
+        assert_eq!(cells("all", "rerun"), ["", ""]);
+        assert!(cells("nudge", "nudge_seed").iter().all(|c| c.parse::<u64>().is_ok()));
+        assert_eq!(cells("rerun", "nudge_seed"), ["", ""]);
     }
 }

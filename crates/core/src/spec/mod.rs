@@ -75,6 +75,19 @@ pub struct RunSpec {
     pub order_seed: u64,
     /// Seed of the random subset (only used with `subset = "stratified"`).
     pub subset_seed: u64,
+    /// A rerun's number: the same spec trained again as a run of its own. It changes
+    /// the run id and nothing else (training never reads it); 0, the default, is no
+    /// rerun and is left out of the canonical JSON, so every spec without it keeps its
+    /// run id. A variance-sources experiment's `rerun` source gives replicate *r* the
+    /// number *r* + 1 ([`crate::study::expand_to`]).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub rerun: u32,
+    /// Moves one weight of the initialised model by one unit in the last place before
+    /// training (`cnnvar_models::nudge`): the seed chooses the weight, uniformly over
+    /// the model's non-zero float parameters, and whether its magnitude moves up or
+    /// down. Unset (the default, left out of the canonical JSON): no weight is moved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nudge_seed: Option<u64>,
     /// The burn backend.
     pub backend: Backend,
     /// `cnn` model: conv blocks (unset: [`DEFAULT_DEPTH`]).
@@ -186,6 +199,8 @@ impl Default for RunSpec {
             init_seed: 0,
             order_seed: 0,
             subset_seed: 0,
+            rerun: 0,
+            nudge_seed: None,
             backend: Backend::default(),
             depth: None,
             width: None,
@@ -225,6 +240,10 @@ impl RunSpec {
     /// The seed fields, which studies derive rather than take from the file.
     pub const SEED_FIELDS: &'static [&'static str] = &["init_seed", "order_seed", "subset_seed"];
 
+    /// The fields only a variance-sources experiment's `rerun` and `nudge` sources set
+    /// in a study (a single run may set them): a study file may not.
+    pub const SOURCE_FIELDS: &'static [&'static str] = &["rerun", "nudge_seed"];
+
     /// The canonical JSON form: fields in declaration order, no whitespace, unset
     /// options left out, and without `data_dir` (a location, not content: an image
     /// folder enters by its `data_sha256`). Equal specs give equal strings, and so do
@@ -259,4 +278,9 @@ impl RunSpec {
         spec.validate_at(location)?;
         Ok(spec)
     }
+}
+
+/// Serde's `skip_serializing_if` for [`RunSpec::rerun`]: 0 is no rerun.
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }

@@ -51,6 +51,8 @@ fn fields_lists_every_field() {
         folds: Some(5),
         fold: Some(0),
         eval_subset: Some(500),
+        rerun: 1,
+        nudge_seed: Some(2),
         ..RunSpec::default()
     };
     let folder = RunSpec {
@@ -302,4 +304,52 @@ fn errors_name_fields_not_flags() {
         let e = RunSpec::from_toml(toml, "x.toml").unwrap_err().to_string();
         assert!(!e.contains("--"), "{toml}: {e}");
     }
+}
+
+/// The fields of the `rerun` and `nudge` sources are left out of the canonical JSON
+/// when unset, so every earlier spec keeps its run id: this one is replicate 0 of the
+/// `init` arm of `results/full/plan.json`'s `noise` experiment, and every run of that
+/// committed plan still hashes to the id the plan gives it.
+#[test]
+fn source_fields_keep_committed_run_ids() {
+    let old = r#"{"dataset":"fashion-mnist","train_size":10000,"subset":"stratified","model":"simple","optimizer":"adam","lr":0.001,"preset":"keras","batch_size":32,"epochs":10,"init_seed":6554440943337361,"order_seed":3737423170990404,"subset_seed":5345950778054532,"backend":"tch","eval_subset":2000}"#;
+    let spec = RunSpec::from_json(old, "plan.json").unwrap();
+    assert_eq!((spec.rerun, spec.nudge_seed), (0, None));
+    assert_eq!(spec.canonical_json(), old);
+    assert_eq!(spec.run_id(), "93fe9863421c4f66");
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../results/full/plan.json");
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("plan.json")).expect("json");
+    let runs = plan["runs"].as_array().expect("runs");
+    assert!(runs.len() >= 400, "{} runs", runs.len());
+    assert!(runs.iter().any(|r| r["run_id"] == "93fe9863421c4f66"));
+    for run in runs {
+        let spec = RunSpec::from_json(&run["spec"].to_string(), "plan.json").expect("spec");
+        assert_eq!(spec.run_id(), run["run_id"].as_str().expect("id"), "{}", run["spec"]);
+        assert!(
+            !spec.canonical_json().contains("rerun") && !spec.canonical_json().contains("nudge")
+        );
+    }
+}
+
+/// A rerun number and a nudge seed each give a run of its own (a new id); 0 and unset
+/// are the spec without them, and both read back from the canonical JSON.
+#[test]
+fn rerun_and_nudge_change_the_run_id() {
+    let base = RunSpec::default();
+    let rerun = RunSpec { rerun: 1, ..base.clone() };
+    let rerun2 = RunSpec { rerun: 2, ..base.clone() };
+    let nudge = RunSpec { nudge_seed: Some(7), ..base.clone() };
+    let nudge0 = RunSpec { nudge_seed: Some(0), ..base.clone() };
+    let ids: std::collections::BTreeSet<String> =
+        [&base, &rerun, &rerun2, &nudge, &nudge0].iter().map(|s| s.run_id()).collect();
+    assert_eq!(ids.len(), 5);
+    assert!(rerun.canonical_json().contains(",\"rerun\":1,"), "{}", rerun.canonical_json());
+    assert!(nudge.canonical_json().contains(",\"nudge_seed\":7,"), "{}", nudge.canonical_json());
+    for s in [rerun, nudge0] {
+        assert_eq!(RunSpec::from_json(&s.canonical_json(), "s.json").unwrap(), s);
+    }
+    let zero = RunSpec::from_toml("rerun = 0\n", "x.toml").unwrap();
+    assert_eq!(zero.run_id(), base.run_id());
 }

@@ -130,17 +130,28 @@ fn seeded_spec(
         }
         ExperimentKind::VarianceSources => {
             // Stream index 0 is the fixed value; the level's source takes indices
-            // 1..=seeds, so no two arms share a run.
+            // 1..=seeds, so no two arms share a run. `rerun` and `nudge` keep all three
+            // seeds at the fixed values (the seeds each single-source arm holds fixed,
+            // a setting no other arm runs): `rerun` gives replicate r the rerun number
+            // r + 1 (a run of its own, trained alike), `nudge` the nudge seed of index
+            // r + 1 of the `nudge` stream (which weight moves, and which way).
             let r = replicate + 1;
             let (init, order, subset) = match level.label.as_str() {
                 "init" => (r, 0, 0),
                 "order" => (0, r, 0),
                 "subset" => (0, 0, r),
+                "rerun" | "nudge" => (0, 0, 0),
                 _ => (r, r, r),
             };
             spec.init_seed = seed(None, init, "init");
             spec.order_seed = seed(None, order, "order");
             spec.subset_seed = seed(None, subset, "subset");
+            match level.label.as_str() {
+                // A study holds at most `MAX_RUNS` runs, far below `u32::MAX`.
+                "rerun" => spec.rerun = u32::try_from(r).unwrap_or(u32::MAX),
+                "nudge" => spec.nudge_seed = Some(seed(None, r, "nudge")),
+                _ => {}
+            }
         }
     }
     spec
@@ -190,6 +201,80 @@ mod tests {
         assert_eq!(distinct(order.iter().map(|r| r.spec.init_seed).collect()), 1);
         let all = arm("all");
         assert_eq!(distinct(all.iter().map(|r| r.spec.subset_seed).collect()), 3);
+    }
+
+    /// `rerun` and `nudge` run the seeds every single-source arm holds fixed, the same
+    /// in every replicate; replicate r of `rerun` has the rerun number r + 1 (so its
+    /// own run id), of `nudge` a nudge seed of its own. The four old arms' runs are the
+    /// same runs whether or not the new sources are listed.
+    #[test]
+    fn rerun_and_nudge_keep_the_fixed_seeds() {
+        let text = STUDY.replace(
+            "kind = \"variance-sources\"\n",
+            "kind = \"variance-sources\"\nsources = [\"init\", \"order\", \"subset\", \"all\", \"rerun\", \"nudge\"]\n",
+        );
+        let s = parse(&text, Path::new("s.toml")).unwrap();
+        let runs = expand(&s, None);
+        let ids: std::collections::BTreeSet<&str> =
+            runs.iter().map(|r| r.run_id.as_str()).collect();
+        assert_eq!(ids.len(), runs.len(), "no two planned runs share a spec");
+        let arm = |l: &str| -> Vec<&PlannedRun> {
+            runs.iter().filter(|r| r.experiment == "v" && r.level == l).collect()
+        };
+        let seeds = |r: &PlannedRun| (r.spec.init_seed, r.spec.order_seed, r.spec.subset_seed);
+        // The fixed seeds: init from the order arm, order from the init arm, subset
+        // from either.
+        let fixed = (
+            arm("order")[0].spec.init_seed,
+            arm("init")[0].spec.order_seed,
+            arm("init")[0].spec.subset_seed,
+        );
+        for (source, runs) in [("rerun", arm("rerun")), ("nudge", arm("nudge"))] {
+            assert_eq!(runs.len(), 3, "{source}");
+            assert!(runs.iter().all(|r| seeds(r) == fixed), "{source}");
+        }
+        let reruns: Vec<u32> = arm("rerun").iter().map(|r| r.spec.rerun).collect();
+        assert_eq!(reruns, [1, 2, 3]);
+        assert!(arm("rerun").iter().all(|r| r.spec.nudge_seed.is_none()));
+        let nudges: std::collections::BTreeSet<Option<u64>> =
+            arm("nudge").iter().map(|r| r.spec.nudge_seed).collect();
+        assert_eq!(nudges.len(), 3);
+        assert!(nudges.iter().all(|n| n.is_some()));
+        assert!(arm("nudge").iter().all(|r| r.spec.rerun == 0));
+        // Apart from their marks, rerun and nudge specs are the same spec.
+        let bare = |r: &PlannedRun| RunSpec { rerun: 0, nudge_seed: None, ..r.spec.clone() };
+        assert_eq!(bare(arm("rerun")[0]), bare(arm("nudge")[2]));
+        let old = expand(&parse(STUDY, Path::new("s.toml")).unwrap(), None);
+        let kept: Vec<&str> = runs
+            .iter()
+            .filter(|r| !["rerun", "nudge"].contains(&r.level.as_str()))
+            .map(|r| r.run_id.as_str())
+            .collect();
+        assert_eq!(kept, old.iter().map(|r| r.run_id.as_str()).collect::<Vec<_>>());
+        assert!(old.iter().all(|r| r.spec.rerun == 0 && r.spec.nudge_seed.is_none()));
+    }
+
+    /// `studies/chaos.toml`: two experiments of the six sources, 10 seeds each, 120
+    /// distinct runs, the rerun and nudge arms on the fixed seeds.
+    #[test]
+    fn the_chaos_study_expands() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../studies/chaos.toml");
+        let study = crate::study::Study::load(&path).unwrap();
+        for exp in &study.experiments {
+            let labels: Vec<&str> = exp.levels.iter().map(|l| l.label.as_str()).collect();
+            assert_eq!(labels, crate::study::ALL_VARIANCE_SOURCES, "{}", exp.name);
+        }
+        let runs = expand(&study, None);
+        assert_eq!(runs.len(), 2 * 6 * 10);
+        let ids: std::collections::BTreeSet<&str> =
+            runs.iter().map(|r| r.run_id.as_str()).collect();
+        assert_eq!(ids.len(), runs.len());
+        assert!(
+            runs.iter().all(|r| r.spec.epochs == 10 && r.spec.model == crate::ModelName::Simple)
+        );
+        let sizes: std::collections::BTreeSet<Option<usize>> =
+            runs.iter().map(|r| r.spec.train_size).collect();
+        assert_eq!(sizes.into_iter().collect::<Vec<_>>(), [Some(1000), Some(10000)]);
     }
 
     #[test]

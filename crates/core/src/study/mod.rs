@@ -26,6 +26,7 @@
 //! name = "exp0"
 //! kind = "variance-sources"                 # varies init, order, subset seeds, then all
 //! base = { model = "simple", train_size = 1000, subset = "stratified" }
+//! # sources = ["init", "order", "subset", "all", "rerun", "nudge"]   # optional; default the first four
 //! ```
 //!
 //! Instead of a fixed `seeds = N`, a study may seed adaptively ([`AdaptiveSeeds`]):
@@ -93,7 +94,8 @@ pub enum ExperimentKind {
     /// Run-spec fields over listed levels.
     Factor,
     /// The config fixed; the levels vary only the init seed, only the data-order seed,
-    /// only the subset seed, then all three.
+    /// only the subset seed, then all three (or the sources the experiment lists,
+    /// [`ALL_VARIANCE_SOURCES`]).
     VarianceSources,
 }
 
@@ -108,8 +110,14 @@ pub fn is_protocol(factors: &[String]) -> bool {
     matches!(factors, [one] if one == PROTOCOL_FACTOR)
 }
 
-/// The levels of a variance-sources experiment, in order.
+/// The levels of a variance-sources experiment that lists no `sources`, in order.
 pub const VARIANCE_SOURCES: [&str; 4] = ["init", "order", "subset", "all"];
+
+/// Every source a variance-sources experiment may list in `sources = [...]`: the four
+/// of [`VARIANCE_SOURCES`], then `rerun` (the same seeds every replicate, run again)
+/// and `nudge` (the same seeds every replicate, one initial weight moved by one unit
+/// in the last place). How each derives its seeds: `expand.rs`.
+pub const ALL_VARIANCE_SOURCES: [&str; 6] = ["init", "order", "subset", "all", "rerun", "nudge"];
 
 /// One level of an experiment: its label and the spec all its replicates share
 /// (seeds aside).

@@ -92,7 +92,8 @@ fn check_finite(src: &Source<'_>, name: &str, value: &Spanned<toml::Value>) -> R
     }
 }
 
-/// Refuses a seed field (studies derive them) and a name that is no spec field.
+/// Refuses a seed field (studies derive them), a field of the `rerun` and `nudge`
+/// sources ([`RunSpec::SOURCE_FIELDS`]) and a name that is no spec field.
 pub(super) fn check_field_name(src: &Source<'_>, key: &Spanned<String>) -> Result<()> {
     let name = key.get_ref().as_str();
     if RunSpec::SEED_FIELDS.contains(&name) {
@@ -102,11 +103,19 @@ pub(super) fn check_field_name(src: &Source<'_>, key: &Spanned<String>) -> Resul
             "run seeds are derived from the study's `seed`, experiment and replicate; set `seed` at the top of the file instead",
         ));
     }
+    if RunSpec::SOURCE_FIELDS.contains(&name) {
+        return Err(src.error(
+            key.span(),
+            name,
+            "set by a variance-sources experiment's `rerun` and `nudge` sources, replicate by \
+             replicate; list them in its `sources` instead",
+        ));
+    }
     if !RunSpec::fields().contains(&name) {
         let known: Vec<&str> = RunSpec::fields()
             .iter()
             .copied()
-            .filter(|f| !RunSpec::SEED_FIELDS.contains(f))
+            .filter(|f| !RunSpec::SEED_FIELDS.contains(f) && !RunSpec::SOURCE_FIELDS.contains(f))
             .collect();
         return Err(src.error(
             key.span(),

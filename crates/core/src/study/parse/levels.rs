@@ -10,7 +10,7 @@ use toml::Spanned;
 use super::fields::{Fields, check_field_name, label};
 use super::{RawExperiment, Source, Table, Vary};
 use crate::study::limits::MAX_RUNS;
-use crate::study::{Experiment, ExperimentKind, Level, VARIANCE_SOURCES};
+use crate::study::{ALL_VARIANCE_SOURCES, Experiment, ExperimentKind, Level, VARIANCE_SOURCES};
 
 /// Every `[[experiment]]`, in file order, each checked (name, grid size) before it is
 /// expanded; the study as a whole is refused as soon as it passes [`MAX_RUNS`].
@@ -116,6 +116,14 @@ fn parse_experiment(
     let (factors, levels) = match kind {
         ExperimentKind::VarianceSources => variance_sources_levels(src, e, &fields)?,
         ExperimentKind::Factor => {
+            if let Some(sources) = &e.sources {
+                return Err(src.error(
+                    sources.span(),
+                    "sources",
+                    "`sources` lists the levels of a variance-sources experiment; add \
+                     `kind = \"variance-sources\"` or remove it",
+                ));
+            }
             let (factors, tables) = match (&e.vary, &e.levels) {
                 (Some(_), Some(_)) | (None, None) => {
                     return Err(src.error(
@@ -143,9 +151,10 @@ fn parse_experiment(
     })
 }
 
-/// A variance-sources experiment: one level per entry of [`VARIANCE_SOURCES`], all on
-/// the same spec, which must draw a stratified subset (else the subset seed would
-/// change nothing). Such an experiment may not set `vary` or `levels`.
+/// A variance-sources experiment: one level per source it lists in `sources` (default
+/// [`VARIANCE_SOURCES`]), all on the same spec, which must draw a stratified subset
+/// (else the subset seed would change nothing). Such an experiment may not set `vary`
+/// or `levels`.
 fn variance_sources_levels(
     src: &Source<'_>,
     e: &RawExperiment,
@@ -167,11 +176,43 @@ fn variance_sources_levels(
             "variance-sources needs `subset = \"stratified\"` and a `train_size`, so that the subset seed draws different examples",
         ));
     }
-    let levels = VARIANCE_SOURCES
-        .iter()
-        .map(|source| Level { label: (*source).into(), values: Map::new(), spec: spec.clone() })
+    let levels = source_names(src, e)?
+        .into_iter()
+        .map(|source| Level { label: source, values: Map::new(), spec: spec.clone() })
         .collect();
     Ok((vec!["seed source".into()], levels))
+}
+
+/// The sources a variance-sources experiment lists (`sources = [...]`), in file order,
+/// each one of [`ALL_VARIANCE_SOURCES`] and none twice; [`VARIANCE_SOURCES`] when it
+/// lists none.
+fn source_names(src: &Source<'_>, e: &RawExperiment) -> Result<Vec<String>> {
+    let Some(list) = &e.sources else {
+        return Ok(VARIANCE_SOURCES.iter().map(|s| s.to_string()).collect());
+    };
+    if list.get_ref().is_empty() {
+        return Err(src.error(
+            list.span(),
+            "sources",
+            format!("lists no source; allowed: {}", ALL_VARIANCE_SOURCES.join(", ")),
+        ));
+    }
+    let mut names: Vec<String> = Vec::new();
+    for name in list.get_ref() {
+        let text = name.get_ref().as_str();
+        if !ALL_VARIANCE_SOURCES.contains(&text) {
+            return Err(src.error(
+                name.span(),
+                "sources",
+                format!("unknown source `{text}`; allowed: {}", ALL_VARIANCE_SOURCES.join(", ")),
+            ));
+        }
+        if names.iter().any(|n| n == text) {
+            return Err(src.error(name.span(), "sources", format!("`{text}` is listed twice")));
+        }
+        names.push(text.to_string());
+    }
+    Ok(names)
 }
 
 /// `vary = { a = [...], b = [...] }`: the factors in key order and the full grid over

@@ -55,6 +55,7 @@ struct RawExperiment {
     base: Option<Table>,
     vary: Option<Vary>,
     levels: Option<Spanned<Vec<Spanned<Table>>>>,
+    sources: Option<Spanned<Vec<Spanned<String>>>>,
     resolve: Option<Spanned<toml::Value>>,
     checks: Option<Spanned<Vec<Spanned<toml::Value>>>>,
 }

@@ -300,6 +300,42 @@ fn variance_sources_need_a_random_subset() {
     assert_eq!(s.experiments[0].levels.len(), 4);
 }
 
+/// A variance-sources experiment's `sources`: the old four by default, else the
+/// sources listed in file order; an unknown source is refused naming the allowed ones,
+/// as are a repeated source, an empty list and `sources` on a factor experiment.
+#[test]
+fn variance_sources_list_their_sources() {
+    let head = "[[experiment]]\nname = \"v\"\nkind = \"variance-sources\"\n\
+                base = { train_size = 100, subset = \"stratified\" }\n";
+    let labels = |text: &str| -> Vec<String> {
+        let s = parse(text, Path::new("s.toml")).unwrap();
+        s.experiments[0].levels.iter().map(|l| l.label.clone()).collect()
+    };
+    assert_eq!(labels(head), crate::study::VARIANCE_SOURCES);
+    let all = format!(
+        "{head}sources = [\"init\", \"order\", \"subset\", \"all\", \"rerun\", \"nudge\"]\n"
+    );
+    assert_eq!(labels(&all), crate::study::ALL_VARIANCE_SOURCES);
+    assert_eq!(labels(&format!("{head}sources = [\"nudge\", \"all\"]\n")), ["nudge", "all"]);
+    let e = err(&format!("{head}sources = [\"init\",\n \"chaos\"]\n"));
+    assert!(e.contains("s.toml:6") && e.contains("`sources`") && e.contains("`chaos`"), "{e}");
+    assert!(e.contains("allowed: init, order, subset, all, rerun, nudge"), "{e}");
+    let e = err(&format!("{head}sources = [\"rerun\", \"rerun\"]\n"));
+    assert!(e.contains("`sources`") && e.contains("`rerun` is listed twice"), "{e}");
+    let e = err(&format!("{head}sources = []\n"));
+    assert!(e.contains("`sources`") && e.contains("lists no source"), "{e}");
+    let e = err("[[experiment]]\nname = \"a\"\nvary = { lr = [0.1] }\nsources = [\"init\"]\n");
+    assert!(
+        e.contains("s.toml:4") && e.contains("`sources`") && e.contains("variance-sources"),
+        "{e}"
+    );
+    // The fields the new sources set are the study's to derive, not the file's.
+    for field in ["rerun = 1", "nudge_seed = 3"] {
+        let e = err(&format!("[base]\n{field}\n{head}"));
+        assert!(e.contains("s.toml:2") && e.contains("`sources`"), "{field}: {e}");
+    }
+}
+
 /// Claims as parts: each shape with its levels checked, at its line; `margin` in points.
 #[test]
 fn claim_checks_are_parsed_and_checked() {

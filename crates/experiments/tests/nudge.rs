@@ -1,0 +1,121 @@
+//! The `rerun` and `nudge` variance sources in the training harness, on flex: the
+//! same seeds give bit-identical initial weights (a rerun's number changes nothing),
+//! and a nudge seed moves exactly one of them by exactly one unit in the last place,
+//! which still trains. flex's seed is process-global, so these tests take turns
+//! ([`DEVICE`]) and live in their own test binary.
+#![cfg(feature = "flex")]
+
+use std::sync::Mutex;
+
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::tensor::{Distribution, Int, Tensor, TensorData};
+use cnnvar_core::{Backend, ImageShape, Nudge, Preset, RunSpec};
+use cnnvar_experiments::optimizer;
+use cnnvar_experiments::train::initial_model;
+use cnnvar_models::{DynClassifier, ModelInput, Models};
+
+/// Held while a test seeds and draws from the device.
+static DEVICE: Mutex<()> = Mutex::new(());
+
+type Weights = Vec<(String, Vec<f32>)>;
+
+fn spec() -> RunSpec {
+    RunSpec {
+        backend: Backend::Flex,
+        init_seed: 11,
+        order_seed: 12,
+        subset_seed: 13,
+        ..RunSpec::default()
+    }
+}
+
+/// The model of `spec` as the harness starts training it, on the autodiff device.
+fn initial(spec: &RunSpec) -> (Box<dyn DynClassifier>, Option<Nudge>, burn::tensor::Device) {
+    let device = spec.backend.device().expect("flex");
+    let ad = device.clone().autodiff();
+    let input = ModelInput::new(ImageShape::MNIST, 10);
+    let (model, nudge) =
+        initial_model(spec, &Models::standard(), &input, &device, &ad).expect("builds");
+    (model, nudge, ad)
+}
+
+fn weights(spec: &RunSpec) -> (Weights, Option<Nudge>) {
+    let _turn = DEVICE.lock().unwrap_or_else(|e| e.into_inner());
+    let (model, nudge, _) = initial(spec);
+    (model.float_parameters().expect("f32 weights"), nudge)
+}
+
+/// Every element at which `a` and `b` differ: parameter, index and both values.
+fn differences(a: &Weights, b: &Weights) -> Vec<(String, usize, f32, f32)> {
+    assert_eq!(a.len(), b.len());
+    let mut out = Vec::new();
+    for ((name, x), (other, y)) in a.iter().zip(b) {
+        assert_eq!((name, x.len()), (other, y.len()));
+        for (i, (u, v)) in x.iter().zip(y).enumerate() {
+            if u.to_bits() != v.to_bits() {
+                out.push((name.clone(), i, *u, *v));
+            }
+        }
+    }
+    out
+}
+
+/// Two builds from the same seeds are bit-identical, a rerun number changes nothing,
+/// another init seed changes (nearly) everything.
+#[test]
+fn the_same_seeds_give_bit_identical_initial_weights() {
+    let (a, none) = weights(&spec());
+    let (b, _) = weights(&spec());
+    assert_eq!(none, None);
+    assert_eq!(a.len(), 4, "{:?}", a.iter().map(|(n, _)| n).collect::<Vec<_>>());
+    assert!(differences(&a, &b).is_empty());
+    let (rerun, _) = weights(&RunSpec { rerun: 3, ..spec() });
+    assert!(differences(&a, &rerun).is_empty(), "a rerun trains as the run it repeats");
+    let (other, _) = weights(&RunSpec { init_seed: 99, ..spec() });
+    assert!(differences(&a, &other).len() > 50_000, "another init seed, other weights");
+}
+
+/// A nudge seed moves exactly one weight, a non-zero one, to the adjacent `f32` (bits
+/// differ by one), and the run says which; different seeds move different weights.
+#[test]
+fn a_nudge_moves_exactly_one_weight_by_one_ulp() {
+    for preset in [Preset::Keras, Preset::Burn] {
+        let base = RunSpec { preset, ..spec() };
+        let (plain, _) = weights(&base);
+        let mut moved = std::collections::BTreeSet::new();
+        for seed in [0u64, 1, 2, 3, 2_412_040_665_073_568] {
+            let (nudged, nudge) = weights(&RunSpec { nudge_seed: Some(seed), ..base.clone() });
+            let diff = differences(&plain, &nudged);
+            assert_eq!(diff.len(), 1, "{preset:?} seed {seed}: {diff:?}");
+            let (name, index, before, after) = diff[0].clone();
+            assert_eq!(before.to_bits().abs_diff(after.to_bits()), 1, "{before} → {after}");
+            assert_ne!(before, 0.0);
+            let nudge = nudge.expect("the record's nudge");
+            assert_eq!(nudge, Nudge { parameter: name.clone(), index, before, after });
+            moved.insert((name, index));
+        }
+        assert_eq!(moved.len(), 5, "{moved:?}");
+    }
+}
+
+/// The nudged parameter still takes gradients: one Adam step moves every parameter.
+#[test]
+fn a_nudged_model_trains_every_parameter() {
+    let _turn = DEVICE.lock().unwrap_or_else(|e| e.into_inner());
+    let spec = RunSpec { nudge_seed: Some(7), ..spec() };
+    let (model, nudge, ad) = initial(&spec);
+    let before = model.float_parameters().expect("f32");
+    let x = Tensor::<4>::random([8, 1, 28, 28], Distribution::Uniform(0.0, 1.0), &ad);
+    let y = Tensor::<1, Int>::from_data(TensorData::new((0..8i64).collect::<Vec<_>>(), [8]), &ad);
+    let loss = CrossEntropyLossConfig::new().init(&ad).forward(model.forward(x), y);
+    let grads = model.gradients(&loss);
+    let mut adam = optimizer::build(&spec);
+    let stepped = model.step(&mut adam, spec.lr, grads);
+    let after = stepped.float_parameters().expect("f32");
+    for ((name, a), (_, b)) in before.iter().zip(&after) {
+        assert!(a.iter().zip(b).any(|(u, v)| u != v), "`{name}` did not move");
+    }
+    let nudge = nudge.expect("nudged");
+    let (_, moved) = after.iter().find(|(n, _)| *n == nudge.parameter).expect("the parameter");
+    assert_ne!(moved[nudge.index].to_bits(), nudge.after.to_bits(), "the nudged weight trains");
+}
