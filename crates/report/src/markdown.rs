@@ -238,6 +238,41 @@ mod tests {
         }
     }
 
+    /// The Markdown and HTML reports of `plan`'s one experiment from `results`.
+    fn render_both(
+        plan: &Plan,
+        results: &[(&cnnvar_core::study::PlannedRun, RunRecord)],
+        diverged: usize,
+        seeds: usize,
+    ) -> (String, String) {
+        let exp = experiment_stats(&plan.study.experiments[0], results);
+        let stats = StudyStats {
+            study: "s".into(),
+            planned: results.len(),
+            complete: results.len(),
+            diverged,
+            seeds,
+            test_set_noise: None,
+            time: None,
+            experiments: vec![exp],
+        };
+        let ranking = rank(&stats);
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let tables = Tables::new(&stats, &ranking);
+        let input = ReportInput {
+            plan,
+            stats: &stats,
+            figures: &[],
+            ranking: &ranking,
+            ranking_figure: None,
+            tables: &tables,
+            study: &cnnvar_store::StudyDir::open(tmp.path()),
+            decisions: None,
+            contested_notes: &[],
+        };
+        (super::render(&input), html::render(&input))
+    }
+
     /// Both reports list each diverged run with its id and reason, and say how
     /// diverged runs are counted.
     #[test]
@@ -248,33 +283,7 @@ mod tests {
         let plan = Plan::new(study, false);
         let wild = &plan.study.experiments[0].levels[1].label;
         let results: Vec<_> = plan.runs.iter().map(|r| (r, record(r, &r.level == wild))).collect();
-        let exp = experiment_stats(&plan.study.experiments[0], &results);
-        let stats = StudyStats {
-            study: "s".into(),
-            planned: 6,
-            complete: 6,
-            diverged: 3,
-            seeds: 3,
-            test_set_noise: None,
-            time: None,
-            experiments: vec![exp],
-        };
-        let ranking = rank(&stats);
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let tables = Tables::new(&stats, &ranking);
-        let input = ReportInput {
-            plan: &plan,
-            stats: &stats,
-            figures: &[],
-            ranking: &ranking,
-            ranking_figure: None,
-            tables: &tables,
-            study: &cnnvar_store::StudyDir::open(tmp.path()),
-            decisions: None,
-            contested_notes: &[],
-        };
-        let md = super::render(&input);
-        let page = html::render(&input);
+        let (md, page) = render_both(&plan, &results, 3, 3);
         for report in [&md, &page] {
             assert!(report.contains("Diverged runs"), "{report}");
             assert!(report.contains("counted at chance accuracy"));
@@ -313,32 +322,7 @@ mod tests {
                     (r, RunRecord { test_accuracy: 0.85 + 0.002 * z, ..record(r, false) })
                 })
                 .collect();
-            let exp = experiment_stats(&plan.study.experiments[0], &results);
-            let stats = StudyStats {
-                study: "s".into(),
-                planned: results.len(),
-                complete: results.len(),
-                diverged: 0,
-                seeds: 10,
-                test_set_noise: None,
-                time: None,
-                experiments: vec![exp],
-            };
-            let ranking = rank(&stats);
-            let tmp = tempfile::tempdir().expect("tempdir");
-            let tables = Tables::new(&stats, &ranking);
-            let input = ReportInput {
-                plan: &plan,
-                stats: &stats,
-                figures: &[],
-                ranking: &ranking,
-                ranking_figure: None,
-                tables: &tables,
-                study: &cnnvar_store::StudyDir::open(tmp.path()),
-                decisions: None,
-                contested_notes: &[],
-            };
-            (super::render(&input), html::render(&input))
+            render_both(&plan, &results, 0, 10)
         };
         let (md, page) = render("sources = [\"init\", \"all\", \"rerun\", \"nudge\"]\n");
         let rerun =
