@@ -306,7 +306,10 @@ fn steps_of_ci(o: &CiArgs, steps: &mut Steps) -> Result<()> {
     }
 
     if !o.quick && !o.skip_fuzz {
-        steps.start("fuzz", &format!("every parser, {} s each", crate::fuzz::DEFAULT_SECONDS));
+        steps.start(
+            "fuzz",
+            &format!("every parser, {} s each, one per core at once", crate::fuzz::DEFAULT_SECONDS),
+        );
         crate::fuzz::fuzz(crate::fuzz::TARGETS, crate::fuzz::DEFAULT_SECONDS)?;
     }
     Ok(())

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use crate::env::{self, sh};
 
@@ -40,36 +40,71 @@ fn ensure_cargo_fuzz() -> Result<()> {
 }
 
 /// Builds the targets, then runs each for `seconds` (libFuzzer's `-max_total_time`),
-/// with a 2 GiB RSS limit: a crash, a leak past the limit or a timeout fails the task,
-/// and libFuzzer leaves the input in `fuzz/artifacts/TARGET/` to be committed under
-/// `fuzz/regressions/TARGET/` as a regression test.
+/// as many at once as the machine has cores (each libFuzzer process uses one), with a
+/// 2 GiB RSS limit: a crash, a leak past the limit or a timeout fails the task, and
+/// libFuzzer leaves the input in `fuzz/artifacts/TARGET/` to be committed under
+/// `fuzz/regressions/TARGET/` as a regression test. Each target's output goes to its
+/// own log (`fuzz-TARGET.log` in the target directory), shown when the target fails.
 pub fn fuzz(targets: &[&str], seconds: u64) -> Result<()> {
     ensure_cargo_fuzz()?;
-    let root = env::root().join("fuzz");
     sh(cargo().args(["fuzz", "build", "--release"]))?;
-    for target in targets {
-        let corpus = root.join("corpus").join(target);
-        std::fs::create_dir_all(&corpus)?;
-        let mut inputs = vec![corpus.clone(), root.join("seeds").join(target)];
-        let regressions = root.join("regressions").join(target);
-        if regressions.is_dir() {
-            inputs.push(regressions);
-        }
-        let started = std::time::Instant::now();
-        sh(cargo().args(["fuzz", "run", "--release", target]).args(&inputs).args([
-            "--",
-            &format!("-max_total_time={seconds}"),
-            "-rss_limit_mb=2048",
-            "-timeout=10",
-            "-max_len=65536",
-            "-print_final_stats=1",
-        ]))?;
-        eprintln!(
-            "fuzz {target}: {:.0} s, no crash; corpus {} inputs",
-            started.elapsed().as_secs_f64(),
-            count(&corpus)
-        );
+    let at_once = std::thread::available_parallelism().map_or(1, |n| n.get());
+    for batch in targets.chunks(at_once) {
+        let outcomes: Vec<Result<()>> = std::thread::scope(|s| {
+            let running: Vec<_> =
+                batch.iter().map(|t| s.spawn(move || fuzz_one(t, seconds))).collect();
+            running
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("a fuzz thread panicked")))
+                })
+                .collect()
+        });
+        outcomes.into_iter().collect::<Result<Vec<()>>>()?;
     }
+    Ok(())
+}
+
+/// Runs one target for `seconds` from its corpus, seeds and regressions.
+fn fuzz_one(target: &str, seconds: u64) -> Result<()> {
+    let root = env::root().join("fuzz");
+    let corpus = root.join("corpus").join(target);
+    std::fs::create_dir_all(&corpus)?;
+    let mut inputs = vec![corpus.clone(), root.join("seeds").join(target)];
+    let regressions = root.join("regressions").join(target);
+    if regressions.is_dir() {
+        inputs.push(regressions);
+    }
+    let log_path = env::target_dir().join(format!("fuzz-{target}.log"));
+    let log = std::fs::File::create(&log_path)
+        .with_context(|| format!("creating {}", log_path.display()))?;
+    let started = std::time::Instant::now();
+    let mut run = cargo();
+    run.args(["fuzz", "run", "--release", target]).args(&inputs).args([
+        "--",
+        &format!("-max_total_time={seconds}"),
+        "-rss_limit_mb=2048",
+        "-timeout=10",
+        "-max_len=65536",
+        "-print_final_stats=1",
+    ]);
+    eprintln!("$ {run:?} (output in {})", log_path.display());
+    let status = run
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .status()
+        .with_context(|| format!("starting the fuzzer of {target}"))?;
+    if !status.success() {
+        let text = std::fs::read_to_string(&log_path).unwrap_or_default();
+        let tail: Vec<&str> = text.lines().rev().take(60).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        anyhow::bail!("fuzz {target} failed ({status}); the end of its log:\n{}", tail.join("\n"));
+    }
+    eprintln!(
+        "fuzz {target}: {:.0} s, no crash; corpus {} inputs",
+        started.elapsed().as_secs_f64(),
+        count(&corpus)
+    );
     Ok(())
 }
 
