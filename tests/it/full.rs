@@ -108,3 +108,33 @@ fn full_study_quick_completes_with_ranking_first() {
     let sections = dom.matches("<section class=\"experiment\"").count();
     assert_eq!(sections, EXPERIMENTS.len(), "one section per experiment");
 }
+
+/// The README's word on `results/full`'s twilight runs, trained before one training
+/// served both evaluation sets: each is the same model as its test-split partner (the
+/// same seeds, and training losses and accuracies equal to the last digit).
+#[test]
+fn the_committed_twilight_runs_are_their_partners_models() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../results/full");
+    let mut by_training: std::collections::BTreeMap<String, Vec<serde_json::Value>> =
+        Default::default();
+    for bytes in records(&dir).into_values() {
+        let rec: serde_json::Value = serde_json::from_slice(&bytes).expect("record parses");
+        let mut spec = rec["spec"].clone();
+        if let Some(s) = spec.as_object_mut() {
+            s.remove("evaluate_on");
+        }
+        by_training.entry(spec.to_string()).or_default().push(rec);
+    }
+    let pairs: Vec<&Vec<serde_json::Value>> = by_training
+        .values()
+        .filter(|runs| runs.iter().any(|r| r["spec"]["evaluate_on"] == "twilight"))
+        .collect();
+    assert_eq!(pairs.len(), 10, "2 augmentations × 5 replicates");
+    for runs in pairs {
+        assert_eq!(runs.len(), 2, "each twilight run has its test-split partner");
+        for field in ["train_loss", "train_accuracy"] {
+            assert_eq!(runs[0][field], runs[1][field], "{field}: {}", runs[0]["run_id"]);
+        }
+        assert!(runs.iter().all(|r| r["trained_with"].is_null()), "trained separately");
+    }
+}

@@ -209,6 +209,94 @@ fn dry_run_lists_runs_and_estimates() {
     assert!(!out.exists());
 }
 
+/// The toy study's data with a shift experiment: one model per replicate scored on the
+/// test split and on its twilight copy.
+const SHIFT_STUDY: &str = r#"
+name = "shift"
+seeds = 2
+seed = 7
+[base]
+epochs = 2
+train_size = 300
+[[experiment]]
+name = "shift"
+vary = { evaluate_on = ["test", "twilight"] }
+"#;
+
+/// Issue 29 (train once): runs that differ only in their evaluation set are one
+/// training, by one worker even with two jobs, each evaluated after every epoch; and
+/// each gives what it gives trained alone.
+#[test]
+fn one_model_scored_on_two_sets_is_trained_once() {
+    let (tmp, data, _) = toy_setup();
+    let study = tmp.path().join("shift.toml");
+    std::fs::write(&study, SHIFT_STUDY).expect("study");
+    let out = tmp.path().join("runs");
+    let o = output(&mut sweep_cmd(&study, &out, &data));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let dir = out.join("shift");
+    let recs: BTreeMap<String, serde_json::Value> = records(&dir)
+        .into_iter()
+        .map(|(id, bytes)| (id, serde_json::from_slice(&bytes).expect("record parses")))
+        .collect();
+    assert_eq!(recs.len(), 4, "2 levels × 2 seeds");
+    let attempts: usize = recs
+        .keys()
+        .map(|id| {
+            std::fs::read_to_string(dir.join(id).join("attempts.log"))
+                .map_or(0, |t| t.lines().count())
+        })
+        .sum();
+    assert_eq!(attempts, 4, "each run's attempt is logged once");
+    let shared: Vec<(&String, &serde_json::Value)> =
+        recs.iter().filter(|(_, r)| r["trained_with"].is_string()).collect();
+    assert_eq!(shared.len(), 2, "one run of each replicate is its partner's training");
+    for (id, rec) in shared {
+        let with = &recs[rec["trained_with"].as_str().expect("an id")];
+        assert_eq!(rec["spec"]["init_seed"], with["spec"]["init_seed"]);
+        assert_ne!(rec["spec"]["evaluate_on"], with["spec"]["evaluate_on"]);
+        for field in ["train_accuracy", "train_loss", "params"] {
+            assert_eq!(rec[field], with[field], "{id}: {field}");
+        }
+        let train_curve = |r: &serde_json::Value| {
+            r["epochs"]
+                .as_array()
+                .expect("epochs")
+                .iter()
+                .map(|e| e["train_loss"].clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(train_curve(rec), train_curve(with), "{id}: one training");
+
+        // The same run trained alone, outside the study.
+        let alone = tmp.path().join("alone").join(id);
+        std::fs::create_dir_all(&alone).expect("dir");
+        std::fs::copy(dir.join(id).join("spec.json"), alone.join("spec.json")).expect("spec");
+        let o = output(cnnvar().arg("worker").arg(&alone).arg("--data-dir").arg(&data));
+        assert!(o.status.success(), "{}", stderr(&o));
+        let own: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(alone.join("record.json")).expect("record"))
+                .expect("parses");
+        assert!(own["trained_with"].is_null());
+        for field in ["test_accuracy", "test_loss", "per_class_accuracy", "train_loss"] {
+            assert_eq!(own[field], rec[field], "{id}: {field} alone and trained once");
+        }
+        let test_curve = |r: &serde_json::Value| {
+            r["epochs"]
+                .as_array()
+                .expect("epochs")
+                .iter()
+                .map(|e| e["test_accuracy"].clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(test_curve(&own), test_curve(rec), "{id}: the curve alone and trained once");
+        assert_eq!(
+            std::fs::read(alone.join("predictions.u8")).expect("predictions"),
+            std::fs::read(dir.join(id).join("predictions.u8")).expect("predictions"),
+        );
+    }
+}
+
 /// Must-show 1 of the studies issue: the seed study in quick mode completes with one
 /// complete record per planned run, and writes its report.
 #[test]

@@ -174,7 +174,12 @@ fn worker(a: WorkerArgs, models: &Models) -> Result<ExitCode> {
             eprintln!("run {run_id} is already complete");
             EXIT_ALREADY_COMPLETE
         }
-        WorkerOutcome::Done { .. } => 0,
+        WorkerOutcome::Done { partners, .. } => {
+            if !partners.is_empty() {
+                eprintln!("cnnvar: one training, also evaluated as run(s) {}", partners.join(", "));
+            }
+            0
+        }
     };
     // A finished outcome holds the run's lock: it is released when this returns.
     Ok(ExitCode::from(code as u8))

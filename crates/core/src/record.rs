@@ -211,6 +211,12 @@ pub struct RunRecord {
     /// of the file) for a run without a nudge, and in older records.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nudge: Option<Nudge>,
+    /// The run whose training this run's model shares, when one worker trained it
+    /// once for both ([`RunSpec::training_key`]): this run was only evaluated, and its
+    /// `seconds` are its own evaluations'. Absent (and left out of the file) for a run
+    /// that trained its own model, and in older records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trained_with: Option<String>,
     /// The fully resolved spec.
     pub spec: RunSpec,
     /// Where the numbers came from.

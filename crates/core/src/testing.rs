@@ -26,6 +26,7 @@ pub fn record_of(spec: &RunSpec) -> RunRecord {
         flops: 1,
         seconds: 1.0,
         nudge: None,
+        trained_with: None,
         spec: spec.clone(),
         provenance: Provenance::default(),
     }

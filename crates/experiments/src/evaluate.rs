@@ -13,7 +13,7 @@ pub const EVAL_BATCH: usize = 256;
 
 /// Loss, accuracy, per-class accuracy, and the predicted and true classes of a model on a
 /// set of examples.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Evaluation {
     /// Mean cross-entropy (NaN if the model produced non-finite logits).
     pub loss: f64,

@@ -78,7 +78,9 @@ pub mod sweep;
 pub mod train;
 
 pub use cnnvar_store::RunOutput;
-pub use run::{RunData, RunOptions, execute, execute_on, load_run_data};
+pub use run::{
+    RunData, RunOptions, execute, execute_on, execute_together, execute_together_on, load_run_data,
+};
 pub use train::TrainProgress;
 
 /// The training progress of one run: renamed [`TrainProgress`] (a sweep's events are

@@ -26,7 +26,7 @@ use cnnvar_core::{
 use cnnvar_data::{Augmentation, DataSplit, Dataset};
 use cnnvar_models::{Architecture, ModelInput, Models};
 
-use crate::train::{TrainProgress, TrainingData, train};
+use crate::train::{EvalTarget, TrainProgress, TrainingData, train};
 pub use cnnvar_store::RunOutput;
 
 /// How to run, beyond what the spec fixes (none of it changes the numbers).
@@ -102,7 +102,45 @@ pub fn execute_on(
     started: Instant,
     progress: &mut dyn FnMut(TrainProgress),
 ) -> Result<RunOutput> {
+    let mut outputs =
+        execute_together_on(std::slice::from_ref(spec), run_data, options, started, progress)?;
+    Ok(outputs.remove(0))
+}
+
+/// Runs `specs`, which share one training ([`RunSpec::training_key`]), with one
+/// training: [`load_run_data`] of the first, then [`execute_together_on`]. One output
+/// per spec, in their order.
+pub fn execute_together(
+    specs: &[RunSpec],
+    options: &RunOptions,
+    progress: &mut dyn FnMut(TrainProgress),
+) -> Result<Vec<RunOutput>> {
+    let started = Instant::now();
+    let Some(first) = specs.first() else { return Ok(Vec::new()) };
+    let (first, data) = load_run_data(first, options, progress)?;
+    let mut specs = specs.to_vec();
+    for spec in &mut specs {
+        spec.data_sha256.clone_from(&first.data_sha256);
+    }
+    execute_together_on(&specs, &data, options, started, progress)
+}
+
+/// Runs `specs` on `data` with one training: the first spec's model is trained as
+/// [`execute_on`] trains it and evaluated after every epoch on each spec's evaluation
+/// set. All must share the first's [`RunSpec::training_key`]. The first's record is
+/// its run's as if it ran alone, but for its seconds, which leave out the others'
+/// evaluations; each other's record says which run it was `trained_with`, and its
+/// seconds are its evaluations'. Progress reports the first's curve.
+pub fn execute_together_on(
+    specs: &[RunSpec],
+    run_data: &RunData,
+    options: &RunOptions,
+    started: Instant,
+    progress: &mut dyn FnMut(TrainProgress),
+) -> Result<Vec<RunOutput>> {
+    let Some((spec, others)) = specs.split_first() else { return Ok(Vec::new()) };
     spec.validate()?;
+    check_one_training(spec, others)?;
     let data = &run_data.split;
     if spec.dataset == DatasetName::Folder && spec.data_sha256.as_deref() != Some(&data.sha256) {
         return Err(Error::field(
@@ -143,24 +181,43 @@ pub fn execute_on(
         })?;
     }
     let prepared = prepare(spec, data)?;
-    let resolved = spec.resolved();
-    let test = match resolved.evaluate_on {
+    let twilight = specs
+        .iter()
+        .any(|s| s.resolved().evaluate_on == EvalSet::Twilight)
+        .then(|| cnnvar_data::twilight(&data.test));
+    let eval_set = |s: &RunSpec| match s.resolved().evaluate_on {
         EvalSet::Test => &data.test,
-        EvalSet::Twilight => prepared.eval.as_ref().unwrap_or(&data.test),
+        EvalSet::Twilight => twilight.as_ref().unwrap_or(&data.test),
         EvalSet::Validation => &data.train,
     };
-    let epoch_test =
-        eval_subset_indices(test, prepared.eval_indices.as_deref(), resolved.eval_subset)?;
+    let resolved = spec.resolved();
+    let eval_indices = prepared.eval_indices.as_deref();
+    let test = eval_set(spec);
+    let epoch_test = eval_subset_indices(test, eval_indices, resolved.eval_subset)?;
+    let others_epoch: Vec<Option<Vec<usize>>> = others
+        .iter()
+        .map(|s| eval_subset_indices(eval_set(s), eval_indices, resolved.eval_subset))
+        .collect::<Result<_>>()?;
+    let also: Vec<EvalTarget<'_>> = others
+        .iter()
+        .zip(&others_epoch)
+        .map(|(s, epoch)| EvalTarget {
+            set: eval_set(s),
+            indices: eval_indices,
+            epoch_indices: epoch.as_deref(),
+        })
+        .collect();
     let training = TrainingData {
         train: prepared.train.as_ref().unwrap_or(&data.train),
         train_indices: &prepared.train_indices,
         test,
-        test_indices: prepared.eval_indices.as_deref(),
+        test_indices: eval_indices,
         epoch_test_indices: epoch_test.as_deref(),
         class_weights: prepared.class_weights.as_deref(),
         augment: &augmentation(spec),
+        also: &also,
     };
-    let outcome = train(spec, &options.models, &input, &training, &device, progress)?;
+    let mut outcome = train(spec, &options.models, &input, &training, &device, progress)?;
 
     let mut provenance = Provenance::of_this_process(spec.backend, &format!("{device:?}"), threads);
     provenance.data_source = data.source.display().to_string();
@@ -169,6 +226,8 @@ pub fn execute_on(
     if spec.dataset == DatasetName::Folder {
         provenance.class_names = run_data.class_names.clone();
     }
+    let also = std::mem::take(&mut outcome.also);
+    let others_seconds: f64 = also.iter().map(|a| a.seconds).sum();
     let record = RunRecord {
         run_id: spec.run_id(),
         test_accuracy: outcome.test.accuracy,
@@ -183,12 +242,52 @@ pub fn execute_on(
         test_examples: outcome.test.examples,
         params: outcome.params,
         flops: outcome.flops,
-        seconds: started.elapsed().as_secs_f64(),
+        seconds: (started.elapsed().as_secs_f64() - others_seconds).max(0.0),
         nudge: outcome.nudge,
+        trained_with: None,
         spec: spec.clone(),
         provenance,
     };
-    Ok(RunOutput { record, predictions: outcome.test.predictions, labels: outcome.test.labels })
+    let mut outputs = Vec::with_capacity(specs.len());
+    for (other, evaluated) in others.iter().zip(also) {
+        let record = RunRecord {
+            run_id: other.run_id(),
+            test_accuracy: evaluated.test.accuracy,
+            test_loss: evaluated.test.loss,
+            per_class_accuracy: evaluated.test.per_class,
+            epochs: evaluated.epochs,
+            test_examples: evaluated.test.examples,
+            seconds: evaluated.seconds,
+            trained_with: Some(record.run_id.clone()),
+            spec: other.clone(),
+            ..record.clone()
+        };
+        let (predictions, labels) = (evaluated.test.predictions, evaluated.test.labels);
+        outputs.push(RunOutput { record, predictions, labels });
+    }
+    let (predictions, labels) = (outcome.test.predictions, outcome.test.labels);
+    outputs.insert(0, RunOutput { record, predictions, labels });
+    Ok(outputs)
+}
+
+/// Fails unless every one of `others` shares `spec`'s training.
+fn check_one_training(spec: &RunSpec, others: &[RunSpec]) -> Result<()> {
+    let key = spec.training_key();
+    for other in others {
+        other.validate()?;
+        if other.training_key() != key {
+            return Err(Error::field(
+                "execute_together_on",
+                "specs",
+                format!(
+                    "run {} does not share run {}'s training (only the evaluation set may differ)",
+                    other.run_id(),
+                    spec.run_id()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The seed of every per-epoch evaluation subset ([`eval_subset_indices`]): fixed, and
@@ -248,8 +347,6 @@ struct Prepared {
     train: Option<Dataset>,
     /// The training examples, in order (oversampling repeats some).
     train_indices: Vec<usize>,
-    /// The shifted test set, when evaluating on it.
-    eval: Option<Dataset>,
     /// The examples to evaluate: a test prefix (`test_size`) or the held-out fold.
     eval_indices: Option<Vec<usize>>,
     /// Class weights of the loss.
@@ -298,9 +395,7 @@ fn prepare(spec: &RunSpec, data: &DataSplit) -> Result<Prepared> {
             class_weights = Some(cnnvar_data::class_weights(train_set, &indices));
         }
     }
-    let eval =
-        (resolved.evaluate_on == EvalSet::Twilight).then(|| cnnvar_data::twilight(&data.test));
-    Ok(Prepared { train, train_indices: indices, eval, eval_indices, class_weights })
+    Ok(Prepared { train, train_indices: indices, eval_indices, class_weights })
 }
 
 /// The augmentation a spec names.
@@ -417,6 +512,7 @@ mod tests {
                 epoch_test_indices,
                 class_weights: None,
                 augment: &Augmentation::NONE,
+                also: &[],
             };
             let outcome = train(&spec, &models, &input, &data, &device, &mut |_| {}).unwrap();
             let record = RunRecord {

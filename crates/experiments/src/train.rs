@@ -54,6 +54,33 @@ pub struct Outcome {
     pub flops: u64,
     /// The weight the spec's `nudge_seed` moved before training, if it has one.
     pub nudge: Option<Nudge>,
+    /// The same model's evaluations on each of [`TrainingData::also`], in its order.
+    pub also: Vec<AlsoEvaluated>,
+}
+
+/// One more evaluation set of a training ([`TrainingData::also`]): its curve, whose
+/// training columns are the run's, and its final evaluation.
+#[derive(Clone, Debug)]
+pub struct AlsoEvaluated {
+    /// Per-epoch curve: the training pass's numbers, and this set's test columns.
+    pub epochs: Vec<EpochRecord>,
+    /// The last evaluation, on all of the set's final examples.
+    pub test: Evaluation,
+    /// Seconds spent evaluating on this set.
+    pub seconds: f64,
+}
+
+/// An evaluation set and which of its examples are scored: after the last epoch
+/// (`indices`; `None`: all) and after each earlier one (`epoch_indices`; `None`: those
+/// of `indices`).
+#[derive(Clone, Copy, Debug)]
+pub struct EvalTarget<'a> {
+    /// The examples' set.
+    pub set: &'a Dataset,
+    /// The examples of the final evaluation.
+    pub indices: Option<&'a [usize]>,
+    /// The examples of each earlier epoch's curve point.
+    pub epoch_indices: Option<&'a [usize]>,
 }
 
 /// The examples a run trains and evaluates on, and how it treats them.
@@ -76,6 +103,22 @@ pub struct TrainingData<'a> {
     pub class_weights: Option<&'a [f32]>,
     /// Augmentation applied to every training batch.
     pub augment: &'a Augmentation,
+    /// More evaluation sets, each scored exactly as `test` is, after every epoch, by
+    /// the same model: one training for runs that differ only in where they are
+    /// evaluated ([`cnnvar_core::RunSpec::training_key`]). Evaluation draws nothing, so
+    /// they do not change the training.
+    pub also: &'a [EvalTarget<'a>],
+}
+
+impl<'a> TrainingData<'a> {
+    /// The run's own evaluation set as a target.
+    fn own_target(&self) -> EvalTarget<'a> {
+        EvalTarget {
+            set: self.test,
+            indices: self.test_indices,
+            epoch_indices: self.epoch_test_indices,
+        }
+    }
 }
 
 /// At most this many training examples are evaluated after training for the train
@@ -131,25 +174,35 @@ pub fn train(
     let mut epochs = Vec::with_capacity(spec.epochs);
     let mut diverged = None;
     let mut test_eval = None;
+    let mut also: Vec<AlsoEvaluated> = data
+        .also
+        .iter()
+        .map(|_| AlsoEvaluated { epochs: Vec::new(), test: Evaluation::default(), seconds: 0.0 })
+        .collect();
+    let mut also_last: Vec<Option<Evaluation>> = vec![None; data.also.len()];
     for epoch in 1..=spec.epochs {
         let started = Instant::now();
         let (trained, pass) = learner.epoch(model, epoch, progress);
         model = trained;
         let train_seconds = started.elapsed().as_secs_f64();
         let last = epoch == spec.epochs || pass.diverged.is_some();
-        let (record, evaluation) = evaluate_epoch(
-            model.valid().as_ref(),
-            data,
-            device,
-            epoch,
-            &pass,
-            train_seconds,
-            last,
-        )?;
+        let valid = model.valid();
+        let point = |target: &EvalTarget<'_>| {
+            evaluate_epoch(valid.as_ref(), target, device, epoch, &pass, train_seconds, last)
+        };
+        let (record, evaluation) = point(&data.own_target())?;
         progress(TrainProgress::Epoch(record.clone()));
         epochs.push(record);
         if last {
             test_eval = Some(evaluation);
+        }
+        for ((target, out), last_eval) in data.also.iter().zip(&mut also).zip(&mut also_last) {
+            let (record, evaluation) = point(target)?;
+            out.seconds += record.seconds - train_seconds;
+            out.epochs.push(record);
+            if last {
+                *last_eval = Some(evaluation);
+            }
         }
         if pass.diverged.is_some() {
             diverged = pass.diverged;
@@ -157,7 +210,13 @@ pub fn train(
         }
     }
     let valid = model.valid();
-    let (train_eval, test) = final_evaluations(valid.as_ref(), data, device, test_eval)?;
+    let (train_eval, test) =
+        final_evaluations(valid.as_ref(), data, &data.own_target(), device, test_eval)?;
+    for ((target, out), last_eval) in data.also.iter().zip(&mut also).zip(also_last) {
+        let started = Instant::now();
+        out.test = final_evaluation(valid.as_ref(), target, device, last_eval)?;
+        out.seconds += started.elapsed().as_secs_f64();
+    }
     Ok(Outcome {
         epochs,
         test,
@@ -167,6 +226,7 @@ pub fn train(
         params,
         flops,
         nudge,
+        also,
     })
 }
 
@@ -337,22 +397,21 @@ impl<'a> Learner<'a> {
     }
 }
 
-/// Evaluates `model` (in inference mode) after epoch `epoch`, on the whole evaluation
-/// set if it is the `last` evaluation, else on the curve's examples, and makes the
-/// epoch's curve point from that and the training `pass`.
+/// Evaluates `model` (in inference mode) after epoch `epoch` on `target`: on all its
+/// final examples if it is the `last` evaluation, else on the curve's examples; and
+/// makes the epoch's curve point from that and the training `pass`.
 fn evaluate_epoch(
     model: &dyn DynClassifier,
-    data: &TrainingData<'_>,
+    target: &EvalTarget<'_>,
     device: &Device,
     epoch: usize,
     pass: &EpochPass,
     train_seconds: f64,
     last: bool,
 ) -> Result<(EpochRecord, Evaluation)> {
-    let indices =
-        if last { data.test_indices } else { data.epoch_test_indices.or(data.test_indices) };
+    let indices = if last { target.indices } else { target.epoch_indices.or(target.indices) };
     let eval_started = Instant::now();
-    let evaluation = evaluate(model, data.test, indices, device)?;
+    let evaluation = evaluate(model, target.set, indices, device)?;
     let eval_seconds = eval_started.elapsed().as_secs_f64();
     let seen = pass.seen.max(1) as f64;
     let record = EpochRecord {
@@ -369,19 +428,29 @@ fn evaluate_epoch(
 }
 
 /// After training: the evaluation on (up to [`TRAIN_EVAL_MAX`] examples of) the training
-/// subset, and the final test evaluation: the last epoch's, or a fresh one on the whole
-/// evaluation set if there was none.
+/// subset, and the final evaluation on `target` ([`final_evaluation`]).
 fn final_evaluations(
     model: &dyn DynClassifier,
     data: &TrainingData<'_>,
+    target: &EvalTarget<'_>,
     device: &Device,
     last_epoch: Option<Evaluation>,
 ) -> Result<(Evaluation, Evaluation)> {
     let train_eval =
         evaluate(model, data.train, Some(train_eval_indices(data.train_indices)), device)?;
-    let test = match last_epoch {
-        Some(t) => t,
-        None => evaluate(model, data.test, data.test_indices, device)?,
-    };
-    Ok((train_eval, test))
+    Ok((train_eval, final_evaluation(model, target, device, last_epoch)?))
+}
+
+/// The final evaluation on `target`: the last epoch's, or a fresh one on all its final
+/// examples if there was none.
+fn final_evaluation(
+    model: &dyn DynClassifier,
+    target: &EvalTarget<'_>,
+    device: &Device,
+    last_epoch: Option<Evaluation>,
+) -> Result<Evaluation> {
+    match last_epoch {
+        Some(t) => Ok(t),
+        None => evaluate(model, target.set, target.indices, device),
+    }
 }

@@ -98,7 +98,9 @@ mod tests;
 
 pub use cnnvar_core::study::PlannedRun;
 pub use cnnvar_core::write_atomic;
-pub use lock::{ATTEMPTS_FILE, FAILED_FILE, Failure, LOCK_FILE, RunLock, RunState};
+pub use lock::{
+    ATTEMPTS_FILE, FAILED_FILE, Failure, LOCK_FILE, RunLock, RunState, TRAINING_LOCK_FILE,
+};
 pub use plan::{Plan, Repair};
 pub use predictions::{
     PREDICTIONS_FILE, PREDICTIONS_HEADER, PREDICTIONS_MAGIC, PREDICTIONS_VERSION, Predictions,

@@ -8,6 +8,10 @@ use crate::RunDir;
 
 /// The lock file a worker holds while it trains the run.
 pub const LOCK_FILE: &str = "lock";
+/// The lock of a training several runs share ([`cnnvar_core::RunSpec::training_key`]),
+/// in the directory of the one with the smallest id: a worker waits for it before it
+/// claims its runs, so that one worker trains them all and the others find them done.
+pub const TRAINING_LOCK_FILE: &str = "training.lock";
 /// Written when a run failed (the worker's error or how it died).
 pub const FAILED_FILE: &str = "failed.json";
 /// One line per training attempt (`unix-seconds pid host`), appended by the worker
@@ -67,6 +71,20 @@ impl RunDir {
             Err(std::fs::TryLockError::WouldBlock) => Ok(None),
             Err(std::fs::TryLockError::Error(e)) => Err(Error::io(&p, e)),
         }
+    }
+
+    /// Waits until no other process holds the [`TRAINING_LOCK_FILE`] of this run's
+    /// directory, then takes it (released as [`RunDir::try_lock`]'s is).
+    pub fn lock_training(&self) -> Result<RunLock> {
+        let p = self.path().join(TRAINING_LOCK_FILE);
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&p)
+            .map_err(|e| Error::io(&p, e))?;
+        file.lock().map_err(|e| Error::io(&p, e))?;
+        Ok(RunLock { _file: file })
     }
 
     /// Whether a live process holds the run's lock.

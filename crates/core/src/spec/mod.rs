@@ -258,6 +258,20 @@ impl RunSpec {
         json(&RunSpec { data_dir: None, ..self.clone() })
     }
 
+    /// The training this run's model comes from, as an id: the run id of the spec
+    /// without its evaluation set, for a run evaluated on the test split or its
+    /// twilight copy (the training is the same; only the examples scored after each
+    /// epoch differ); the run's own id for one evaluated on a held-out fold, whose
+    /// training set the fold changes. Runs with equal keys are trained once, together
+    /// (`cnnvar-experiments`' worker), and their results are repeated measures of the
+    /// same models.
+    pub fn training_key(&self) -> String {
+        match self.evaluate_on {
+            Some(EvalSet::Validation) => self.run_id(),
+            _ => RunSpec { evaluate_on: None, ..self.clone() }.run_id(),
+        }
+    }
+
     /// The run id: the first 16 hex digits of the SHA-256 of the canonical JSON.
     pub fn run_id(&self) -> String {
         let digest = Sha256::digest(self.canonical_json().as_bytes());

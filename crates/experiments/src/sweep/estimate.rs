@@ -127,8 +127,9 @@ fn medians(mut v: Vec<(f64, f64)>) -> (f64, f64) {
 }
 
 /// Seconds one run of `spec` should take with `threads` threads, at `per_example`
-/// seconds per example and thread for training and for evaluation.
-fn run_seconds(spec: &RunSpec, per_example: (f64, f64), threads: usize) -> f64 {
+/// seconds per example and thread for training and for evaluation; only its
+/// evaluations unless it `trains` (a run trained with a partner is only evaluated).
+fn run_seconds(spec: &RunSpec, per_example: (f64, f64), threads: usize, trains: bool) -> f64 {
     // More threads help, but far from linearly at batch 32 (measured: 2 threads ≈ 1
     // thread with flex); count each extra thread as a quarter.
     let speedup = 1.0 + 0.25 * threads.saturating_sub(1) as f64;
@@ -138,6 +139,9 @@ fn run_seconds(spec: &RunSpec, per_example: (f64, f64), threads: usize) -> f64 {
     let n_train = resolved.train_size.unwrap_or(UNKNOWN_TRAIN);
     let n_test = resolved.test_size.unwrap_or(UNKNOWN_TEST);
     let (n_train, n_test) = (n_train as f64, n_test as f64);
+    if !trains {
+        return evaluated_examples(spec, n_test) * eval;
+    }
     STARTUP_SECONDS
         + spec.epochs as f64 * n_train * train
         + evaluated_examples(spec, n_test) * eval
@@ -157,7 +161,7 @@ fn evaluated_examples(spec: &RunSpec, n_test: f64) -> f64 {
 pub fn longest_first(runs: &mut [&PlannedRun]) {
     let mut keyed: Vec<(f64, &PlannedRun)> = runs
         .iter()
-        .map(|r| (run_seconds(&r.spec, modelled_seconds(&r.spec, (1.0, 1.0)), 1), *r))
+        .map(|r| (run_seconds(&r.spec, modelled_seconds(&r.spec, (1.0, 1.0)), 1, true), *r))
         .collect();
     keyed.sort_by(|a, b| b.0.total_cmp(&a.0));
     for (slot, (_, r)) in runs.iter_mut().zip(keyed) {
@@ -182,6 +186,8 @@ pub fn estimate(
         states.iter().filter(|(_, s)| *s != RunState::Done).map(|(r, _)| &r.spec).collect();
     let mut used_measured = false;
     let mut guessed: BTreeSet<&str> = BTreeSet::new();
+    // Runs that share a training cost one training and their evaluations.
+    let mut trainings: BTreeSet<String> = BTreeSet::new();
     let run_seconds: f64 = pending
         .iter()
         .map(|spec| {
@@ -207,7 +213,7 @@ pub fn estimate(
                     modelled_seconds(spec, f.unwrap_or((1.0, 1.0)))
                 }
             };
-            run_seconds(spec, per_example, threads)
+            run_seconds(spec, per_example, threads, trainings.insert(spec.training_key()))
         })
         .sum();
     let mut basis = if used_measured {
@@ -267,7 +273,8 @@ mod tests {
         let sub = RunSpec { eval_subset: Some(2000), ..full.clone() };
         assert_eq!(evaluated_examples(&full, 10_000.0), 100_000.0);
         assert_eq!(evaluated_examples(&sub, 10_000.0), 9.0 * 2000.0 + 10_000.0);
-        let (a, b) = (run_seconds(&full, (1.0, 1.0), 1), run_seconds(&sub, (1.0, 1.0), 1));
+        let (a, b) =
+            (run_seconds(&full, (1.0, 1.0), 1, true), run_seconds(&sub, (1.0, 1.0), 1, true));
         assert!(b < 0.5 * a, "{b} vs {a}");
     }
     use cnnvar_core::{ImageShape, ModelName};
@@ -320,7 +327,7 @@ mod tests {
         assert_eq!(per_example, (0.01, 0.0025));
         // 2 epochs × 1000 × 0.01 s, 2 000 evaluated test examples and 1 000 train-set
         // examples × 0.0025 s, and the start-up second.
-        let seconds = run_seconds(&custom, per_example, 1);
+        let seconds = run_seconds(&custom, per_example, 1, true);
         assert!((seconds - (1.0 + 20.0 + 5.0 + 2.5)).abs() < 1e-9, "{seconds}");
 
         let text = "seeds = 1\n[base]\nepochs = 2\ntrain_size = 1000\nmodel = \"my-net\"\n\
@@ -330,6 +337,41 @@ mod tests {
         let empty = tempfile::tempdir().expect("temp dir");
         let guess = estimate(&plan, &empty.path().join("s"), empty.path(), 1, 1);
         assert!(guess.basis.contains("my-net counted as the simple model"), "{}", guess.basis);
+    }
+
+    /// Runs that share a training (one model scored on the test split and its twilight
+    /// copy) cost one training and two evaluations, not two trainings.
+    #[test]
+    fn a_shared_training_is_counted_once() {
+        let estimate_of = |vary: &str| {
+            let text = format!(
+                "seeds = 2\n[base]\nepochs = 2\ntrain_size = 1000\n\
+                 [[experiment]]\nname = \"a\"\nvary = {{ {vary} }}\n"
+            );
+            let study = cnnvar_core::study::parse(&text, Path::new("s.toml")).expect("parses");
+            let empty = tempfile::tempdir().expect("temp dir");
+            estimate(&Plan::new(study, false), &empty.path().join("s"), empty.path(), 1, 1)
+        };
+        let once = estimate_of("evaluate_on = [\"test\", \"twilight\"]");
+        let (test, twilight) = {
+            let study = cnnvar_core::study::parse(
+                "seeds = 2\n[base]\nepochs = 2\ntrain_size = 1000\n[[experiment]]\nname = \"a\"\n\
+                 vary = { evaluate_on = [\"test\", \"twilight\"] }\n",
+                Path::new("s.toml"),
+            )
+            .expect("parses");
+            let plan = Plan::new(study, false);
+            (plan.runs[0].spec.clone(), plan.runs[1].spec.clone())
+        };
+        let per_example = modelled_seconds(&test, (1.0, 1.0));
+        let trained = run_seconds(&test, per_example, 1, true);
+        let scored = run_seconds(&twilight, per_example, 1, false);
+        assert_eq!(once.runs, 4);
+        assert!((once.run_seconds - 2.0 * (trained + scored)).abs() < 1e-9, "{}", once.run_seconds);
+        assert!(
+            scored < trained - 1.0,
+            "a partner costs its evaluations only: {scored} vs {trained}"
+        );
     }
 
     /// Bigger models and more examples go first; equal runs keep their plan order.

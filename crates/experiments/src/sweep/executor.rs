@@ -1,7 +1,7 @@
 //! The local executor: a pool of `cnnvar worker` processes, `jobs` at a time, one
 //! process per run (burn's seed may be process-global; a crash kills one run only).
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::ffi::{OsStr, OsString};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -176,6 +176,7 @@ pub struct LocalExecutor {
 
 struct Slot {
     run_id: String,
+    training_key: String,
     child: Child,
     reader: std::thread::JoinHandle<Vec<String>>,
     log: PathBuf,
@@ -218,6 +219,10 @@ impl LocalExecutor {
     ) -> Result<ExecOutcome> {
         let mut queue: VecDeque<&PlannedRun> = runs.iter().copied().collect();
         let mut running: Vec<Slot> = Vec::new();
+        // Runs that share a training with a running one wait for it (its worker trains
+        // them too); the runs this sweep's workers completed, partners included.
+        let mut waiting: Vec<&PlannedRun> = Vec::new();
+        let mut done_here: HashSet<String> = HashSet::new();
         let mut outcome = ExecOutcome::default();
         let (tx, rx) = mpsc::channel::<(String, String)>();
         let jobs = self.jobs.max(1);
@@ -225,13 +230,25 @@ impl LocalExecutor {
             let stopping = stop.load(Ordering::SeqCst);
             while !stopping && running.len() < jobs {
                 let Some(run) = queue.pop_front() else { break };
+                if running.iter().any(|slot| slot.training_key == run.spec.training_key()) {
+                    waiting.push(run);
+                    continue;
+                }
                 let dir = study_dir.join(&run.run_id);
                 // Held by another sweep's worker, or completed by one since the plan was
-                // read: leave it (the worker would only say so).
+                // read: leave it (the worker would only say so); trained by one of this
+                // sweep's workers with a partner: done.
                 let other = match RunDir::open(&dir) {
                     d if d.is_locked() => Some(RunOutcome::Busy),
-                    d if matches!(d.read_record(), Ok(Some(_))) => Some(RunOutcome::DoneElsewhere),
-                    _ => None,
+                    d => match d.read_record() {
+                        Ok(Some(r))
+                            if r.trained_with.as_ref().is_some_and(|w| done_here.contains(w)) =>
+                        {
+                            Some(RunOutcome::Done)
+                        }
+                        Ok(Some(_)) => Some(RunOutcome::DoneElsewhere),
+                        _ => None,
+                    },
                 };
                 if let Some(other) = other {
                     outcome.count(&other);
@@ -250,10 +267,12 @@ impl LocalExecutor {
                 };
                 let reader = read_stderr(run.run_id.clone(), stderr, log.clone(), tx.clone());
                 on_event(SweepEvent::Started { run_id: run.run_id.clone() });
-                running.push(Slot { run_id: run.run_id.clone(), child, reader, log });
+                let training_key = run.spec.training_key();
+                running.push(Slot { run_id: run.run_id.clone(), training_key, child, reader, log });
             }
+            // A run waits only while a partner's worker runs: none waits when none runs.
             if running.is_empty() && (queue.is_empty() || stopping) {
-                outcome.interrupted += queue.len();
+                outcome.interrupted += queue.len() + waiting.len();
                 break;
             }
             while let Ok((run_id, line)) = rx.recv_timeout(Duration::from_millis(50)) {
@@ -273,6 +292,9 @@ impl LocalExecutor {
                 match running[i].child.try_wait() {
                     Ok(Some(status)) => {
                         let slot = running.swap_remove(i);
+                        for run in waiting.drain(..).rev() {
+                            queue.push_front(run);
+                        }
                         let tail = slot.reader.join().unwrap_or_default();
                         let dir = RunDir::open(study_dir.join(&slot.run_id));
                         let result = match status.code() {
@@ -300,6 +322,9 @@ impl LocalExecutor {
                                 RunOutcome::Failed(error)
                             }
                         };
+                        if result == RunOutcome::Done {
+                            done_here.insert(slot.run_id.clone());
+                        }
                         outcome.count(&result);
                         on_event(SweepEvent::Finished { run_id: slot.run_id, outcome: result });
                     }
