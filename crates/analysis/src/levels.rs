@@ -185,20 +185,3 @@ pub(crate) fn class_names(
         _ => Vec::new(),
     }
 }
-
-/// `lr 10 diverged in 5 of 5 seeds, lr 1 diverged in 2 of 5 seeds (counted at chance
-/// accuracy)`, or `None` when no run of the experiment diverged.
-pub(crate) fn divergence_note(
-    exp: &cnnvar_core::study::Experiment,
-    levels: &[LevelStats],
-) -> Option<String> {
-    let parts: Vec<String> = levels
-        .iter()
-        .filter(|l| l.diverged > 0)
-        .map(|l| {
-            let label = exp.factor_label(&l.label);
-            format!("{label} diverged in {} of {} seeds", l.diverged, l.complete)
-        })
-        .collect();
-    (!parts.is_empty()).then(|| format!("{} (counted at chance accuracy)", parts.join(", ")))
-}

@@ -491,7 +491,6 @@ mod tests {
             ordered_factor: None,
             trend: None,
             sources: vec![],
-            headline: String::new(),
             learning_curve: None,
             cross_validation: None,
             class_names: vec![],

@@ -173,8 +173,20 @@ pub struct PairStats {
     pub margin: f64,
     /// The paired equivalence test (TOST) within ±`margin` at the adjusted level.
     pub equivalence: Option<crate::inference::equivalence::Equivalence>,
-    /// One sentence, agreeing with `ci_adjusted`.
-    pub verdict: String,
+    /// The sequential decision of an adaptive experiment whose fixed-sample numbers
+    /// above are not valid after its data-dependent stopping
+    /// ([`crate::decisions::fixed_sample_invalid`]): the report shows it in their place.
+    /// `None` from the analysis, which knows no decisions.
+    pub sequential: Option<SequentialPair>,
+}
+
+/// A pair's sequential decision, with what it was decided against.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SequentialPair {
+    /// The decision (its A and B may be the pair's B and A).
+    pub decision: crate::decisions::PairDecision,
+    /// The experiment's equivalence margin, in accuracy points.
+    pub delta: f64,
 }
 
 impl PairStats {
@@ -238,8 +250,6 @@ pub struct ExperimentStats {
     pub trend: Option<TrendStats>,
     /// Variance sources (variance-sources experiments only).
     pub sources: Vec<SourceStats>,
-    /// The experiment's verdict in one sentence.
-    pub headline: String,
     /// Power-law fit of test error against training-set size (size experiments only).
     pub learning_curve: Option<powerlaw::PowerLaw>,
     /// k-fold cross-validation against a single split (protocol experiments only).

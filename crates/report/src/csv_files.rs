@@ -267,6 +267,8 @@ pub fn comparisons_csv(stats: &StudyStats) -> Result<Vec<u8>> {
     let p = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
     for exp in &stats.experiments {
         for pair in &exp.pairs {
+            let verdict = crate::verdicts::verdict_of(exp, pair);
+            let pair = crate::shown_pair(pair);
             let t = pair.deciding();
             let (needed, capped) = match pair.seeds_needed {
                 Some(SeedsNeeded::Exactly(n)) => (n.to_string(), "false"),
@@ -301,7 +303,7 @@ pub fn comparisons_csv(stats: &StudyStats) -> Result<Vec<u8>> {
                 t.map(|t| t.n_a.to_string()).unwrap_or_default(),
                 t.map(|t| t.n_b.to_string()).unwrap_or_default(),
                 pair.outcome.as_str().to_string(),
-                pair.verdict.clone(),
+                verdict,
             ])
             .map_err(e)?;
         }

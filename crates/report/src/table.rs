@@ -348,6 +348,8 @@ pub fn pairs(exp: &ExperimentStats) -> Option<Table> {
         .pairs
         .iter()
         .map(|p| {
+            let verdict = crate::verdicts::verdict_of(exp, p);
+            let p = crate::shown_pair(p);
             let c = &p.comparison;
             vec![
                 Cell::from(p.a.as_str()),
@@ -364,7 +366,7 @@ pub fn pairs(exp: &ExperimentStats) -> Option<Table> {
                 Cell::Number { value: c.cohen_d, decimals: 2 },
                 Cell::Percent(p.detectable),
                 seeds_cell(p.seeds_needed.as_ref()),
-                Cell::Verdict { text: p.verdict.clone(), yes: p.significant },
+                Cell::Verdict { text: verdict, yes: p.significant },
             ]
         })
         .collect();

@@ -1,13 +1,56 @@
-//! The verdicts in words: one plain sentence per factor, one per claim and claim part.
-//! The statistics (`cnnvar-analysis`) return numbers and outcomes; the English is here.
+//! The verdicts in words: one plain sentence per factor, one per claim and claim part,
+//! and the number formats the sentences share (the pairs' verdicts and the experiments'
+//! headlines are [`crate::verdicts`]'). The statistics (`cnnvar-analysis`) return numbers
+//! and outcomes; the English is here.
 
 use cnnvar_analysis::claims::{ClaimResult, PartResult, Verdict};
+use cnnvar_analysis::power::{SeedsNeeded, TTest};
 use cnnvar_analysis::rank::{FactorEffect, Ranking, SequentialOutcome, divergence_text};
 use cnnvar_core::study::{ClaimOutcome, ClaimShape, TrendDirection};
 
 /// `p < 0.001`, `p = 0.042`.
 pub fn p_text(p: f64) -> String {
     if p < 0.001 { "p < 0.001".into() } else { format!("p = {p:.3}") }
+}
+
+/// `0.912` as `91.2` (accuracy as a fraction, in points with one decimal).
+pub fn pts(x: f64) -> String {
+    format!("{:.1}", 100.0 * x)
+}
+
+/// `0.004` as `0.40` (points, two decimals: for sds and small differences).
+pub fn pts2(x: f64) -> String {
+    format!("{:.2}", 100.0 * x)
+}
+
+/// `3 seeds per level`, or `3 and 5 seeds` when the levels differ.
+pub fn seeds_text(t: &TTest) -> String {
+    if t.n_a == t.n_b {
+        format!("{} seeds per level", t.n_a)
+    } else {
+        format!("{} and {} seeds", t.n_a, t.n_b)
+    }
+}
+
+/// ` after correcting for 36 comparisons`, or nothing for one comparison.
+pub fn correction_text(m: usize) -> String {
+    if m > 1 { format!(" after correcting for {m} comparisons") } else { String::new() }
+}
+
+/// `about 14 seeds per level`, `more than 10000 seeds per level`.
+pub fn needed_text(n: &SeedsNeeded) -> String {
+    match n {
+        SeedsNeeded::Exactly(n) => format!("about {n} seeds per level"),
+        SeedsNeeded::MoreThan(n) => format!("more than {n} seeds per level"),
+    }
+}
+
+/// ` [lo, hi]` of `ci` (fractions) in points with one decimal, flipped to B − A when
+/// `flip`; nothing without an interval.
+pub fn interval_text(ci: Option<(f64, f64)>, flip: bool) -> String {
+    ci.map(|(lo, hi)| if flip { (-hi, -lo) } else { (lo, hi) })
+        .map(|(lo, hi)| format!(" [{}, {}]", pts(lo), pts(hi)))
+        .unwrap_or_default()
 }
 
 /// ` [lo, hi]` (one decimal), or nothing.

@@ -1,0 +1,331 @@
+//! The verdicts and headlines in words, on experiments analysed from made-up records.
+
+use cnnvar_analysis::decisions::PairDecision;
+use cnnvar_analysis::sequential::Verdict;
+use cnnvar_analysis::{
+    AnalysisInputs, ExperimentStats, Outcome, SequentialPair, experiment_stats,
+    experiment_stats_with,
+};
+use cnnvar_core::study::{Experiment, ExperimentKind, Level, PlannedRun};
+use cnnvar_core::{EpochRecord, RunRecord, RunSpec};
+
+use super::*;
+use crate::words::interval_text;
+
+/// A record of `acc` test accuracy; a diverged one has a NaN loss.
+fn record(acc: f64, diverged: bool) -> RunRecord {
+    let spec = RunSpec::default();
+    RunRecord {
+        test_accuracy: acc,
+        test_loss: if diverged { f64::NAN } else { 1.0 - acc },
+        train_accuracy: if diverged { acc } else { acc + 0.05 },
+        train_loss: 0.1,
+        per_class_accuracy: vec![acc; 10],
+        test_examples: 100,
+        epochs: vec![EpochRecord {
+            epoch: 1,
+            train_loss: if diverged { f64::NAN } else { 0.5 },
+            train_accuracy: acc,
+            test_loss: 0.5,
+            test_accuracy: acc,
+            seconds: 1.0,
+            train_samples_per_sec: 1.0,
+            eval_samples_per_sec: 1.0,
+        }],
+        diverged,
+        ..cnnvar_core::testing::record_of(&spec)
+    }
+}
+
+/// Experiment `e` varying `factor` over `labels`.
+fn experiment(kind: ExperimentKind, factor: &str, labels: &[&str]) -> Experiment {
+    Experiment {
+        name: "e".into(),
+        title: "E".into(),
+        claim: None,
+        expect_best: None,
+        checks: vec![],
+        kind,
+        factors: vec![factor.into()],
+        levels: labels
+            .iter()
+            .map(|l| Level {
+                label: l.to_string(),
+                values: Default::default(),
+                spec: RunSpec::default(),
+            })
+            .collect(),
+    }
+}
+
+/// Replicate `r` of `level` of experiment `e`.
+fn planned(level: &str, r: usize) -> PlannedRun {
+    PlannedRun {
+        experiment: "e".into(),
+        level: level.into(),
+        level_index: 0,
+        replicate: r,
+        run_id: format!("{level}-{r}"),
+        spec: RunSpec::default(),
+    }
+}
+
+/// `seeds` replicates of each of `labels`, the accuracy of each from `acc`.
+fn runs(labels: &[&str], seeds: usize) -> Vec<PlannedRun> {
+    (0..seeds).flat_map(|r| labels.iter().map(move |l| planned(l, r))).collect()
+}
+
+/// The runs with their records, `acc` giving each run's accuracy and divergence.
+fn results(
+    runs: &[PlannedRun],
+    acc: impl Fn(&PlannedRun) -> (f64, bool),
+) -> Vec<(&PlannedRun, RunRecord)> {
+    runs.iter()
+        .map(|p| {
+            let (a, diverged) = acc(p);
+            (p, record(a, diverged))
+        })
+        .collect()
+}
+
+#[test]
+fn a_resolved_difference_names_the_winner_and_its_interval() {
+    let exp = experiment(ExperimentKind::Factor, "lr", &["0.01", "0.0001"]);
+    let runs = runs(&["0.01", "0.0001"], 5);
+    let results = results(&runs, |p| {
+        let base = if p.level == "0.01" { 0.80 } else { 0.90 };
+        (base + 0.002 * p.replicate as f64, false)
+    });
+    let s = experiment_stats(&exp, &results);
+    let h = headline(&s);
+    assert!(h.starts_with("lr 0.0001 beats lr 0.01 by 10.0 points ["), "{h}");
+    // The interval is of the winner minus the loser, like the stated difference.
+    assert!(!h.contains("[-"), "{h}");
+    assert_eq!(h, verdict_of(&s, &s.pairs[0]), "the headline is the largest resolved pair's");
+}
+
+#[test]
+fn noise_is_called_noise() {
+    let exp = experiment(ExperimentKind::Factor, "lr", &["a", "b"]);
+    let runs = runs(&["a", "b"], 5);
+    let accs = [0.81, 0.85, 0.83, 0.80, 0.84];
+    let results = results(&runs, |p| {
+        let shift = if p.level == "a" { 0.0 } else { 0.003 };
+        (accs[(p.replicate + usize::from(p.level == "b")) % 5] + shift, false)
+    });
+    let s = experiment_stats(&exp, &results);
+    assert!(headline(&s).contains("seed noise"), "{}", headline(&s));
+}
+
+/// The headline names the levels that diverged, with how often.
+#[test]
+fn the_headline_counts_diverged_runs() {
+    let exp = experiment(ExperimentKind::Factor, "lr", &["a", "b"]);
+    let runs = runs(&["a", "b"], 3);
+    let results = results(&runs, |p| match p.level.as_str() {
+        "a" => (0.5 + 0.01 * p.replicate as f64, p.replicate == 0),
+        _ => (0.8, false),
+    });
+    let s = experiment_stats(&exp, &results);
+    assert!(headline(&s).contains("lr a diverged in 1 of 3 seeds"), "{}", headline(&s));
+    assert_eq!(
+        divergence_note(&s).as_deref(),
+        Some("lr a diverged in 1 of 3 seeds (counted at chance accuracy)")
+    );
+    let b_only = experiment_stats(&exp, &results[1..]);
+    assert!(b_only.levels[0].diverged == 0 && divergence_note(&b_only).is_none());
+}
+
+/// A level at which every seed diverges has no accuracy to compare: the headline says
+/// there is nothing to compare and that it diverged.
+#[test]
+fn a_level_that_always_diverges_is_named() {
+    let exp = experiment(ExperimentKind::Factor, "lr", &["0.001", "10"]);
+    let runs = runs(&["0.001", "10"], 5);
+    let results = results(&runs, |p| match p.level.as_str() {
+        "10" => (0.1, true),
+        _ => (0.85 + 0.002 * p.replicate as f64, false),
+    });
+    let lr = experiment_stats(&exp, &results);
+    assert!(lr.pairs.is_empty());
+    assert_eq!(
+        headline(&lr),
+        "not enough runs to compare levels; lr 10 diverged in 5 of 5 seeds (counted at chance \
+         accuracy)"
+    );
+}
+
+#[test]
+fn single_runs_have_no_test() {
+    let exp = experiment(ExperimentKind::Factor, "lr", &["a", "b"]);
+    let runs = runs(&["a", "b"], 1);
+    let s = experiment_stats(&exp, &results(&runs, |_| (0.8, false)));
+    assert_eq!(verdict_of(&s, &s.pairs[0]), "lr a vs lr b: too few runs for a test (0.0 points)");
+    assert_eq!(headline(&s), "too few runs per level to test the pair");
+}
+
+/// Accuracies that swing together at both levels (shared seeds), B `shift` below A.
+fn swinging(shift: f64) -> (Experiment, Vec<(PlannedRun, RunRecord)>) {
+    let exp = experiment(ExperimentKind::Factor, "model", &["a", "b"]);
+    let base = [0.80, 0.83, 0.78, 0.85, 0.81];
+    let runs = runs(&["a", "b"], 5);
+    let results = results(&runs, |p| {
+        let jitter = 0.0002 * (p.replicate % 2) as f64;
+        let b = if p.level == "b" { -shift - jitter } else { 0.0 };
+        (base[p.replicate] + b, false)
+    });
+    (exp, results.into_iter().map(|(p, r)| (p.clone(), r)).collect())
+}
+
+/// The three verdicts of a pair: resolved by the paired test, within seed noise by the
+/// equivalence test, and not resolved with the seeds it would need.
+#[test]
+fn paired_and_unpaired_verdicts() {
+    let paired = AnalysisInputs { paired_seeds: true, ..AnalysisInputs::default() };
+    let unpaired = AnalysisInputs { paired_seeds: false, ..AnalysisInputs::default() };
+    let (exp, small) = swinging(0.004);
+    let small: Vec<(&PlannedRun, RunRecord)> = small.iter().map(|(p, r)| (p, r.clone())).collect();
+    let s = experiment_stats_with(&exp, &small, &paired);
+    let v = verdict_of(&s, &s.pairs[0]);
+    assert!(v.starts_with("model a beats model b by 0.4 points ["), "{v}");
+    assert!(v.contains("paired p < 0.001"), "{v}");
+    let wide = AnalysisInputs { margin: 5.0, ..unpaired.clone() };
+    let s = experiment_stats_with(&exp, &small, &wide);
+    let v = verdict_of(&s, &s.pairs[0]);
+    assert!(v.contains("within seed noise"), "{v}");
+    assert!(v.contains("inside ±5.00 points"), "{v}");
+    assert_eq!(headline(&s), "no difference between levels: within seed noise");
+
+    let (exp, large) = swinging(0.03);
+    let large: Vec<(&PlannedRun, RunRecord)> = large.iter().map(|(p, r)| (p, r.clone())).collect();
+    let s = experiment_stats_with(&exp, &large, &unpaired);
+    let v = verdict_of(&s, &s.pairs[0]);
+    assert!(v.starts_with("model a vs model b: not resolved with 5 seeds per level ("), "{v}");
+    assert!(v.contains("to tell 3.01 points apart at 80% power needs about"), "{v}");
+    let h = headline(&s);
+    assert!(h.starts_with("no difference between levels is resolved with 5 seeds"), "{h}");
+    assert!(h.contains(", would need about "), "{h}");
+    assert!(h.ends_with("; 0 of the pair within seed noise"), "{h}");
+}
+
+/// Whatever the data, the verdict agrees with the adjusted interval it shows: "beats"
+/// exactly when the outcome is resolved, "within seed noise" only when the equivalence
+/// test says so, and "not resolved" otherwise, naming the correction.
+#[test]
+fn verdicts_agree_with_their_intervals() {
+    let mut state = 0x9e37_79b9_u64;
+    let mut uniform = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let labels = ["a", "b", "c", "d"];
+    let mut seen = std::collections::HashSet::new();
+    for case in 0..300 {
+        let levels = 2 + case % 3;
+        let exp = experiment(ExperimentKind::Factor, "model", &labels[..levels]);
+        let runs = runs(&labels[..levels], 3 + case % 4);
+        let spread = [0.0005, 0.003, 0.01][case % 3];
+        let effect = 0.03 * uniform();
+        let results: Vec<(&PlannedRun, RunRecord)> = runs
+            .iter()
+            .map(|p| {
+                let level = labels.iter().position(|l| *l == p.level).unwrap_or(0) as f64;
+                (p, record(0.8 + effect * level * uniform() + spread * uniform(), false))
+            })
+            .collect();
+        let inputs = AnalysisInputs { paired_seeds: case % 2 == 0, ..Default::default() };
+        let s = experiment_stats_with(&exp, &results, &inputs);
+        for p in &s.pairs {
+            let v = verdict_of(&s, p);
+            let shown = interval_text(p.ci_adjusted, p.diff < 0.0 && p.significant);
+            assert!(!shown.is_empty() && v.contains(&shown), "{shown} not in {v}");
+            match p.outcome {
+                Outcome::Resolved => assert!(v.contains(" beats "), "{v}"),
+                Outcome::WithinNoise => assert!(v.contains("within seed noise"), "{v}"),
+                Outcome::Unresolved => {
+                    assert!(v.contains("not resolved with"), "{v}");
+                    assert!(!v.contains("seed noise"), "{v}");
+                }
+                Outcome::Untested => panic!("every pair has runs"),
+            }
+            if p.comparisons > 1 && p.outcome != Outcome::Resolved {
+                let m = format!("after correcting for {} comparisons", p.comparisons);
+                assert!(v.contains(&m), "{v}");
+            }
+            if p.comparisons > 1 {
+                assert!(v.contains(&format!("({} comparisons)", p.comparisons)), "{v}");
+            }
+            seen.insert(p.outcome);
+        }
+    }
+    assert_eq!(seen.len(), 3, "resolved, within noise and unresolved all occur: {seen:?}");
+}
+
+/// A decision of `a` against `b` at look 2 (5 seeds), A − B = +1.25 [0.40, 2.10].
+fn decision(a: &str, b: &str, verdict: Verdict) -> PairDecision {
+    PairDecision {
+        a: a.into(),
+        b: b.into(),
+        verdict,
+        look: Some(2),
+        seeds: 5,
+        used: 5,
+        mean_diff: Some(1.25),
+        se: Some(0.3),
+        critical_t: Some(2.8),
+        rci: Some((0.40, 2.10)),
+        rci_confidence: 0.95,
+        equivalence_rci: None,
+        equivalence_rci_confidence: 0.9,
+    }
+}
+
+/// A pair of an adaptive experiment is shown as its sequential decision (its repeated
+/// interval flipped to the pair's A − B), while the headline keeps the fixed-sample
+/// verdict.
+#[test]
+fn an_adaptive_pair_is_shown_as_its_decision() {
+    let (exp, small) = swinging(0.004);
+    let small: Vec<(&PlannedRun, RunRecord)> = small.iter().map(|(p, r)| (p, r.clone())).collect();
+    let mut s: ExperimentStats = experiment_stats(&exp, &small);
+    let fixed = headline(&s);
+    s.pairs[0].sequential =
+        Some(SequentialPair { decision: decision("b", "a", Verdict::Smaller), delta: 0.5 });
+    assert_eq!(
+        verdict_of(&s, &s.pairs[0]),
+        "b < a at look 2 (5 seeds) (adaptive seeding; repeated CI +1.25 [0.40, 2.10] points \
+         (95% repeated CI))"
+    );
+    assert_eq!(headline(&s), fixed);
+    let close = |ci: Option<(f64, f64)>, want: (f64, f64)| {
+        ci.is_some_and(|(lo, hi)| (lo - want.0).abs() < 1e-12 && (hi - want.1).abs() < 1e-12)
+    };
+    let shown = crate::shown_pair(&s.pairs[0]);
+    assert!(close(shown.ci_adjusted, (-0.021, -0.004)), "{:?}", shown.ci_adjusted);
+    assert!(shown.p_adjusted.is_none() && shown.deciding().is_none());
+    assert!(shown.seeds_needed.is_none() && shown.detectable.is_none());
+    assert_eq!((shown.outcome, shown.significant), (Outcome::Resolved, true));
+    s.pairs[0].sequential =
+        Some(SequentialPair { decision: decision("a", "b", Verdict::Continue), delta: 0.5 });
+    let shown = crate::shown_pair(&s.pairs[0]);
+    assert!(close(shown.ci_adjusted, (0.004, 0.021)), "{:?}", shown.ci_adjusted);
+    assert_eq!((shown.outcome, shown.significant), (Outcome::Unresolved, false));
+    assert_eq!(
+        verdict_of(&s, &s.pairs[0]),
+        "a vs b: open (adaptive seeding; repeated CI +1.25 [0.40, 2.10] points (95% repeated CI))"
+    );
+    s.pairs[0].sequential = None;
+    assert!(matches!(crate::shown_pair(&s.pairs[0]), std::borrow::Cow::Borrowed(_)));
+}
+
+/// A level is named with its factor in a one-factor experiment only.
+#[test]
+fn levels_are_named_with_their_factor() {
+    let lr = experiment_stats(&experiment(ExperimentKind::Factor, "train_size", &["a"]), &[]);
+    assert_eq!(factor_label(&lr, "1000"), "train size 1000");
+    let sources =
+        experiment_stats(&experiment(ExperimentKind::VarianceSources, "seed source", &["a"]), &[]);
+    assert_eq!(factor_label(&sources, "init"), "init");
+}
