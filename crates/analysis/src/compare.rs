@@ -264,32 +264,7 @@ pub(crate) fn trend_stats(o: &Ordered, levels: &[LevelStats]) -> Option<TrendSta
     };
     let per_step = trend.slope * factor;
     let per_step_ci = (trend.slope_ci.0 * factor, trend.slope_ci.1 * factor);
-    let name = o.field.replace('_', " ");
-    let scale = match o.scale {
-        Scale::Log => "log scale",
-        Scale::Linear => "linear",
-    };
-    let per = match o.scale {
-        Scale::Log => format!("per doubling of {name}"),
-        Scale::Linear => format!("per unit of {name}"),
-    };
-    let verdict = if trend.p < ALPHA { "" } else { ": no trend resolved" };
-    let sentence = format!(
-        "trend across {name} ({scale}, {} runs): {:+.2} points {per} [{:.2}, {:.2}], {}{verdict}",
-        trend.n,
-        100.0 * per_step,
-        100.0 * per_step_ci.0,
-        100.0 * per_step_ci.1,
-        p_words(trend.p)
-    );
-    Some(TrendStats {
-        factor: o.field.clone(),
-        trend,
-        step: step.into(),
-        per_step,
-        per_step_ci,
-        sentence,
-    })
+    Some(TrendStats { factor: o.field.clone(), trend, step: step.into(), per_step, per_step_ci })
 }
 
 /// The spread of test accuracy at each level of a variance-sources experiment (one

@@ -672,13 +672,8 @@ mod noise_and_power_tests {
         );
         // 0.005 per doubling of the size, exactly.
         assert!((trend.per_step - 0.005).abs() < 1e-9, "{}", trend.per_step);
-        assert!(
-            trend.sentence.contains(
-                "trend across train size (log scale, 12 runs): +0.50 points per doubling"
-            ),
-            "{}",
-            trend.sentence
-        );
+        let (lo, hi) = trend.per_step_ci;
+        assert!(trend.trend.p < ALPHA && lo < trend.per_step && trend.per_step < hi, "{trend:?}");
         let model = experiment_stats(&plan.study.experiments[1], &results);
         assert_eq!((model.ordered_factor.as_ref(), model.trend.as_ref()), (None, None));
         assert_eq!(model.pairs.len(), 3);

@@ -279,8 +279,6 @@ pub struct TrendStats {
     pub per_step: f64,
     /// Its 95% interval.
     pub per_step_ci: (f64, f64),
-    /// The finding in words.
-    pub sentence: String,
 }
 
 /// How much of a study's seed noise is the test set, pooled over its levels with

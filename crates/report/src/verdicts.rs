@@ -2,8 +2,8 @@
 //! and one headline per experiment, made when the report is rendered from the outcomes
 //! and numbers of the analysis.
 
-use cnnvar_analysis::power::Design;
-use cnnvar_analysis::{ExperimentStats, Outcome, PairStats, SequentialPair};
+use cnnvar_analysis::power::{Design, Scale};
+use cnnvar_analysis::{ALPHA, ExperimentStats, Outcome, PairStats, SequentialPair, TrendStats};
 use cnnvar_core::study::ExperimentKind;
 
 use crate::words::{correction_text, interval_text, needed_text, p_text, pts, pts2, seeds_text};
@@ -128,9 +128,29 @@ pub fn headline(exp: &ExperimentStats) -> String {
 fn factor_finding(exp: &ExperimentStats) -> String {
     let pairs = factor_headline(exp);
     match &exp.trend {
-        Some(t) => format!("{pairs}; {}", t.sentence),
+        Some(t) => format!("{pairs}; {}", trend_sentence(t)),
         None => pairs,
     }
+}
+
+/// `trend across train size (log scale, 12 runs): +0.50 points per doubling of train
+/// size [0.45, 0.55], p < 0.001`, ending `: no trend resolved` when p is not below
+/// [`ALPHA`].
+pub fn trend_sentence(t: &TrendStats) -> String {
+    let name = t.factor.replace('_', " ");
+    let (scale, per) = match t.trend.scale {
+        Scale::Log => ("log scale", format!("per doubling of {name}")),
+        Scale::Linear => ("linear", format!("per unit of {name}")),
+    };
+    let verdict = if t.trend.p < ALPHA { "" } else { ": no trend resolved" };
+    format!(
+        "trend across {name} ({scale}, {} runs): {:+.2} points {per} [{:.2}, {:.2}], {}{verdict}",
+        t.trend.n,
+        100.0 * t.per_step,
+        100.0 * t.per_step_ci.0,
+        100.0 * t.per_step_ci.1,
+        p_text(t.trend.p)
+    )
 }
 
 /// The sources' spreads and whether they differ, then each `rerun` and `nudge` source

@@ -329,3 +329,47 @@ fn levels_are_named_with_their_factor() {
         experiment_stats(&experiment(ExperimentKind::VarianceSources, "seed source", &["a"]), &[]);
     assert_eq!(factor_label(&sources, "init"), "init");
 }
+
+/// The analysis of each experiment of the study in `text`, every run's accuracy from
+/// `acc`.
+fn study_stats(text: &str, acc: impl Fn(&PlannedRun) -> f64) -> Vec<ExperimentStats> {
+    let study = cnnvar_core::study::parse(text, std::path::Path::new("s.toml")).expect("parses");
+    let runs = cnnvar_core::study::expand(&study, None);
+    let results: Vec<(&PlannedRun, RunRecord)> = runs
+        .iter()
+        .map(|p| (p, RunRecord { run_id: p.run_id.clone(), ..record(acc(p), false) }))
+        .collect();
+    study.experiments.iter().map(|e| experiment_stats(e, &results)).collect()
+}
+
+/// An ordered factor's headline ends with its trend: per doubling on the log scale, per
+/// unit on the linear one, and saying so when the trend is not resolved.
+#[test]
+fn the_trend_of_an_ordered_factor_is_in_its_headline() {
+    let text = "seeds = 3\n[base]\nepochs = 1\n[[experiment]]\nname = \"size\"\n\
+                vary = { train_size = [1000, 100, 300, 3000] }\n";
+    let size = &study_stats(text, |p| {
+        let size = p.spec.train_size.unwrap_or(100) as f64;
+        0.6 + 0.05 * size.log2() / 10.0 + 0.002 * p.replicate as f64
+    })[0];
+    let h = headline(size);
+    assert!(
+        h.contains("; trend across train size (log scale, 12 runs): +0.50 points per doubling of train size ["),
+        "{h}"
+    );
+    assert!(h.ends_with("], p < 0.001"), "{h}");
+    let text = "seeds = 2\n[base]\nepochs = 1\n[[experiment]]\nname = \"drop\"\n\
+                vary = { dropout = [0.0, 0.25, 0.5] }\n";
+    let drop = &study_stats(text, |p| {
+        0.8 - 0.02 * p.spec.dropout.unwrap_or(0.0) + 0.001 * p.replicate as f64
+    })[0];
+    let t = trend_sentence(drop.trend.as_ref().expect("a trend"));
+    assert!(
+        t.starts_with("trend across dropout (linear, 6 runs): -2.00 points per unit of dropout ["),
+        "{t}"
+    );
+    assert!(!t.contains("no trend resolved"), "{t}");
+    let flat = &study_stats(text, |p| 0.8 + 0.01 * ((p.replicate + p.level_index) % 2) as f64)[0];
+    let t = trend_sentence(flat.trend.as_ref().expect("a trend"));
+    assert!(t.ends_with(": no trend resolved"), "{t}");
+}
