@@ -14,6 +14,7 @@ pub mod adaptive;
 pub mod contested;
 mod csv_files;
 pub mod figures;
+pub mod findings;
 mod html;
 mod integrity;
 mod markdown;
@@ -322,7 +323,7 @@ pub(crate) fn chaos_sentences(stats: &StudyStats) -> Vec<(String, String)> {
         .iter()
         .flat_map(|e| {
             let chaos = cnnvar_analysis::sources::chaos(&e.levels);
-            chaos.into_iter().map(|c| (e.name.clone(), capitalised(&c.sentence)))
+            chaos.into_iter().map(|c| (e.name.clone(), capitalised(&findings::chaos_sentence(&c))))
         })
         .collect()
 }

@@ -158,9 +158,9 @@ pub fn trend_sentence(t: &TrendStats) -> String {
 fn sources_finding(exp: &ExperimentStats) -> String {
     use cnnvar_analysis::sources;
     let equal = sources::equal_spread(&exp.levels);
-    let mut text = sources::sentence(&exp.sources, equal.as_ref());
+    let mut text = crate::findings::sources_sentence(&exp.sources, equal.as_ref());
     for c in sources::chaos(&exp.levels) {
-        text = format!("{text}; {}", c.sentence);
+        text = format!("{text}; {}", crate::findings::chaos_sentence(&c));
     }
     text
 }
