@@ -1,11 +1,12 @@
 //! What the analysis found besides the verdicts on pairs, in words: the spread of each
-//! source of seed randomness, and whether `rerun` and `nudge` spread accuracy as much as
-//! new seeds ("Chance or chaos?").
+//! source of seed randomness, whether `rerun` and `nudge` spread accuracy as much as new
+//! seeds ("Chance or chaos?"), and k-fold cross-validation against a single split.
 
+use cnnvar_analysis::cv::ProtocolStats;
 use cnnvar_analysis::sources::{ChaosStats, ChaosVerdict, EqualSpread, NUDGE};
 use cnnvar_analysis::{ALPHA, SourceStats};
 
-use crate::words::{p_text, pts2};
+use crate::words::{grouped, p_text, pts, pts2};
 
 /// `subset: sd 1.02 [0.79, 1.45] points, 0.95 [0.71, 1.32] of all seeds' sd; …; spread
 /// differs between init, order and subset (Brown–Forsythe p = 0.003)`: each source's
@@ -116,6 +117,108 @@ fn chaos_sd(c: &ChaosStats) -> String {
         }
         _ => format!("{} run{}, too few for an sd", c.n, if c.n == 1 { "" } else { "s" }),
     }
+}
+
+/// The protocol experiment's finding in one sentence: how many times less the k-fold
+/// estimate moves than a single split, with the intervals, and the share of that which
+/// is only its k times more validation images.
+pub fn protocol_sentence(cv: &ProtocolStats) -> String {
+    let (folds, pooled_sd) = (cv.folds, cv.single_split_sd_pooled);
+    let Some(v) = &cv.ratio else {
+        return format!(
+            "{folds}-fold estimate {} against a single split (sd {} points, pooled over the \
+             folds)",
+            pts(cv.k_fold.mean),
+            pts2(pooled_sd)
+        );
+    };
+    let images = match &cv.floor {
+        Some(f) => format!(
+            "; it also scores {folds}× more images ({} against {}), and the validation images \
+             alone give sd {} of a single split's {} and {} of the {folds}-fold estimate's {} \
+             points",
+            grouped(folds * cv.examples_per_fold),
+            grouped(cv.examples_per_fold),
+            pts2(f.single_split),
+            pts2(pooled_sd),
+            pts2(f.k_fold),
+            pts2(cv.k_fold.sd.unwrap_or(f64::NAN))
+        ),
+        None => String::new(),
+    };
+    format!(
+        "across {} replicates, the {folds}-fold estimate ({} ± {} sd) moves {:.1}× less than a \
+         single split (sd {} points, pooled over the {folds} folds as the split), 95% CI \
+         [{:.2}, {:.2}]× (variance ratio {:.2} [{:.2}, {:.2}], from the replicate × fold \
+         ANOVA; at most {folds}× in variance){images}",
+        cv.replicates,
+        pts(cv.k_fold.mean),
+        pts2(cv.k_fold.sd.unwrap_or(f64::NAN)),
+        v.sd_ratio,
+        pts2(pooled_sd),
+        v.sd_ratio_ci.0,
+        v.sd_ratio_ci.1,
+        v.ratio,
+        v.ci.0,
+        v.ci.1
+    )
+}
+
+/// The protocol section's line: both estimators' spread with intervals, the variance
+/// ratio with its interval and test, and the validation images' share.
+pub fn protocol_line(cv: &ProtocolStats) -> String {
+    let k = cv.folds;
+    let points = |ci: Option<(f64, f64)>| ci.map(|(lo, hi)| (100.0 * lo, 100.0 * hi));
+    let mut line = format!(
+        "single split (each of the {k} folds in turn, pooled): sd {}{} points between \
+         replicates ({:.1} df); {k}-fold cross-validation: mean {}%, sd {}{} points ({} \
+         replicates).",
+        pts2(cv.single_split_sd_pooled),
+        interval2(points(cv.single_split_pooled_sd_ci)),
+        cv.single_split_df,
+        pts2(cv.k_fold.mean),
+        pts2(cv.k_fold.sd.unwrap_or(f64::NAN)),
+        interval2(points(cv.k_fold_sd_ci)),
+        cv.replicates
+    );
+    if let Some(v) = &cv.ratio {
+        let test = match v.f {
+            Some(f) => format!(
+                "; F({}, {}) = {f:.2}, {} for no effect shared by the folds of a replicate",
+                v.df.0,
+                v.df.1,
+                p_text(v.p)
+            ),
+            None => String::new(),
+        };
+        line += &format!(
+            " The {k}-fold estimate moves {:.2}× less{} in sd (variance ratio {:.2}{}, from the \
+             replicate × fold ANOVA, at most {k}{test}).",
+            v.sd_ratio,
+            interval2(Some(v.sd_ratio_ci)),
+            v.ratio,
+            interval2(Some(v.ci))
+        );
+    }
+    if let Some(f) = &cv.floor {
+        line += &format!(
+            " It scores {k}× more images ({} against {}): the validation images alone give sd \
+             {} of a single split's {} and {} of the {k}-fold estimate's {} points{}.",
+            grouped(k * cv.examples_per_fold),
+            grouped(cv.examples_per_fold),
+            pts2(f.single_split),
+            pts2(cv.single_split_sd_pooled),
+            pts2(f.k_fold),
+            pts2(cv.k_fold.sd.unwrap_or(f64::NAN)),
+            if f.from_predictions { " (binomial within each class)" } else { " (binomial)" }
+        );
+    }
+    line
+}
+
+/// ` [lo, hi]` with two decimals, as they are; nothing without an interval.
+fn interval2(ci: Option<(f64, f64)>) -> String {
+    ci.map_or(String::new(), |(lo, hi)| format!(" [{lo:.2}, {hi:.2}]"))
 }
 
 #[cfg(test)]

@@ -2,8 +2,9 @@
 
 use std::fmt::Write;
 
+use super::ReportInput;
 use super::table::{Cell, Column, Table};
-use super::{ReportInput, protocol_line};
+use crate::findings::protocol_line;
 use cnnvar_analysis::ExperimentStats;
 
 fn esc(s: &str) -> String {

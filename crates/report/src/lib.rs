@@ -371,12 +371,6 @@ pub(crate) fn p_text(p: Option<f64>) -> String {
     }
 }
 
-/// The protocol experiment's two estimators with the intervals of their spread, their
-/// variance ratio and the validation images' share ([`cnnvar_analysis::cv`]).
-pub(crate) fn protocol_line(cv: &cnnvar_analysis::cv::ProtocolStats) -> String {
-    cv.line()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -183,7 +183,7 @@ fn section(
         );
     }
     if let Some(cv) = &exp.cross_validation {
-        let _ = writeln!(m, "**Protocol:** {}\n", super::protocol_line(cv));
+        let _ = writeln!(m, "**Protocol:** {}\n", crate::findings::protocol_line(cv));
     }
     for t in tables {
         *m += &table(t);

@@ -114,7 +114,7 @@ fn within_noise_verdict(a: &str, b: &str, pair: &PairStats, p_words: &str) -> St
 /// fixed-sample numbers here, which its sequential decision does not replace.
 pub fn headline(exp: &ExperimentStats) -> String {
     let finding = match (&exp.cross_validation, exp.kind) {
-        (Some(cv), _) => cv.sentence.clone(),
+        (Some(cv), _) => crate::findings::protocol_sentence(cv),
         (None, ExperimentKind::Factor) => factor_finding(exp),
         (None, ExperimentKind::VarianceSources) => sources_finding(exp),
     };

@@ -398,3 +398,36 @@ fn a_variance_sources_headline_names_sources_and_chaos() {
          seeds gave identical accuracy in all 6 runs (deterministic)"
     );
 }
+
+/// A protocol experiment's headline is its finding, k-fold against a single split.
+#[test]
+fn a_protocol_headline_is_its_finding() {
+    let spec = |fold: usize| RunSpec {
+        evaluate_on: Some(cnnvar_core::EvalSet::Validation),
+        folds: Some(3),
+        fold: Some(fold),
+        ..RunSpec::default()
+    };
+    let mut exp = experiment(ExperimentKind::Factor, "fold", &["0", "1", "2"]);
+    exp.levels.iter_mut().enumerate().for_each(|(f, l)| l.spec = spec(f));
+    let table =
+        [[0.83, 0.785, 0.785], [0.77, 0.815, 0.815], [0.83, 0.78, 0.79], [0.77, 0.82, 0.81]];
+    let runs: Vec<PlannedRun> = (0..4)
+        .flat_map(|r| {
+            (0..3).map(move |f| PlannedRun {
+                level_index: f,
+                spec: spec(f),
+                ..planned(&f.to_string(), r)
+            })
+        })
+        .collect();
+    let results = results(&runs, |p| (table[p.replicate][p.level_index], false));
+    let s = experiment_stats(&exp, &results);
+    let cv = s.cross_validation.as_ref().expect("a protocol experiment");
+    assert_eq!(headline(&s), crate::findings::protocol_sentence(cv));
+    assert!(
+        headline(&s).starts_with("across 4 replicates, the 3-fold estimate (80.0 ± "),
+        "{}",
+        headline(&s)
+    );
+}

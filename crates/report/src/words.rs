@@ -23,6 +23,19 @@ pub fn pts2(x: f64) -> String {
     format!("{:.2}", 100.0 * x)
 }
 
+/// `10000` as `10 000`.
+pub fn grouped(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// `3 seeds per level`, or `3 and 5 seeds` when the levels differ.
 pub fn seeds_text(t: &TTest) -> String {
     if t.n_a == t.n_b {
