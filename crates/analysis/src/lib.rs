@@ -40,7 +40,6 @@ pub use compare::{experiment_stats, experiment_stats_with};
 pub(crate) use levels::*;
 pub use study::{analyze, study_noise};
 pub use types::*;
-pub(crate) use words::*;
 
 use crate::power::Scale;
 

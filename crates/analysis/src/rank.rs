@@ -657,7 +657,6 @@ mod tests {
             ensemble_gain: 0.01,
             ensemble_ties: 0,
             most_contested: vec![],
-            sentence: String::new(),
         });
         l
     }

@@ -496,11 +496,11 @@ mod noise_and_power_tests {
         assert!(c.test_set_noise.is_none() && c.without_predictions.is_empty());
         let note = c.noise_note.as_deref().unwrap_or_default();
         assert!(note.contains("c-0") && note.contains("c-2") && note.contains("labels differ"));
-        // The study's pooled sentence comes from level a alone.
+        // The study's pooled noise comes from level a alone.
         let study = study_noise(std::slice::from_ref(&s)).expect("one level");
         assert_eq!((study.levels, study.runs, study.examples), (1, 3, (100, 100)));
-        assert!(study.sentence.contains("a 100-image test set"), "{}", study.sentence);
-        assert!(study.sentence.contains("3.00 points"), "{}", study.sentence);
+        assert!((study.observed_sd - 0.03).abs() < 1e-12, "{study:?}");
+        assert!((study.floor_sd - noise.floor_sd).abs() < 1e-12, "{study:?}");
         // Serialised without the per-example votes, and without NaN.
         let json = serde_json::to_string(&s).expect("serialises");
         assert!(!json.contains("per_example") && !json.contains("NaN"));

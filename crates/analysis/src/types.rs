@@ -299,8 +299,6 @@ pub struct StudyNoise {
     pub excess_sd: f64,
     /// Mean gain of the majority vote over the mean run.
     pub ensemble_gain: f64,
-    /// The finding in one sentence.
-    pub sentence: String,
 }
 
 /// A whole study's analysis.

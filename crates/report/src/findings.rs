@@ -1,10 +1,12 @@
 //! What the analysis found besides the verdicts on pairs, in words: the spread of each
 //! source of seed randomness, whether `rerun` and `nudge` spread accuracy as much as new
-//! seeds ("Chance or chaos?"), and k-fold cross-validation against a single split.
+//! seeds ("Chance or chaos?"), k-fold cross-validation against a single split, and how
+//! much of the seed noise is the test set.
 
 use cnnvar_analysis::cv::ProtocolStats;
+use cnnvar_analysis::noise::NoiseSummary;
 use cnnvar_analysis::sources::{ChaosStats, ChaosVerdict, EqualSpread, NUDGE};
-use cnnvar_analysis::{ALPHA, SourceStats};
+use cnnvar_analysis::{ALPHA, SourceStats, StudyNoise};
 
 use crate::words::{grouped, p_text, pts, pts2};
 
@@ -219,6 +221,70 @@ pub fn protocol_line(cv: &ProtocolStats) -> String {
 /// ` [lo, hi]` with two decimals, as they are; nothing without an interval.
 fn interval2(ci: Option<(f64, f64)>) -> String {
     ci.map_or(String::new(), |(lo, hi)| format!(" [{lo:.2}, {hi:.2}]"))
+}
+
+/// A level's test-set noise in one sentence: its seed sd against the floor that
+/// independent errors on its test examples give, how often its runs disagree and what
+/// their majority vote scores.
+pub fn level_noise_sentence(s: &NoiseSummary) -> String {
+    let ci =
+        s.floor_ci.map(|(lo, hi)| format!(" [{}, {}]", pts2(lo), pts2(hi))).unwrap_or_default();
+    let floor = format!(
+        "the {} points{ci} that independent errors on {} test examples give",
+        pts2(s.floor_sd),
+        s.examples
+    );
+    let tail = format!(
+        "runs disagree on {:.1}% of examples; a majority vote of the {} runs scores {} ({:+.2} \
+         points over the mean run)",
+        100.0 * s.disagreement.mean,
+        s.runs,
+        pts(s.ensemble_accuracy),
+        100.0 * s.ensemble_gain
+    );
+    if s.within_floor {
+        format!(
+            "Seed sd {} points is within {floor}: on this test set the seeds cannot be told \
+             apart in accuracy; {tail}",
+            pts2(s.observed_sd)
+        )
+    } else {
+        format!(
+            "Seed sd {} points exceeds {floor}: the excess, {} points, is a real difference in \
+             accuracy between runs; {tail}",
+            pts2(s.observed_sd),
+            pts2(s.excess_sd)
+        )
+    }
+}
+
+/// The study's test-set noise in one sentence: how much of the seed sd within its levels
+/// the test set alone produces, and the rest (in quadrature), a real difference between
+/// the trained models.
+pub fn study_noise_sentence(n: &StudyNoise) -> String {
+    let test_set = match n.examples {
+        (lo, hi) if lo == hi => format!("a {}-image test set", grouped(lo)),
+        (lo, hi) => format!("test sets of {} to {} images", grouped(lo), grouped(hi)),
+    };
+    let over = format!("sd within a level, pooled over {} levels and {} runs", n.levels, n.runs);
+    if n.floor_sd >= n.observed_sd {
+        format!(
+            "Of the {} points of test accuracy between seeds ({over}), all is what {test_set} \
+             alone produces (a floor of {} points): on this test set the seeds cannot be told \
+             apart in accuracy.",
+            pts2(n.observed_sd),
+            pts2(n.floor_sd)
+        )
+    } else {
+        format!(
+            "Of the {} points of test accuracy between seeds ({over}), {} is what {test_set} \
+             alone produces; the rest, {} points (in quadrature), is a real difference between \
+             the trained models.",
+            pts2(n.observed_sd),
+            pts2(n.floor_sd),
+            pts2(n.excess_sd)
+        )
+    }
 }
 
 #[cfg(test)]

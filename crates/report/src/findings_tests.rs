@@ -1,8 +1,8 @@
 //! The findings in words, from typed outcomes made up for each sentence.
 
-use cnnvar_analysis::SourceStats;
 use cnnvar_analysis::inference::BrownForsythe;
 use cnnvar_analysis::sources::{ChaosStats, ChaosVerdict, EqualSpread, NUDGE, RERUN};
+use cnnvar_analysis::{SourceStats, StudyNoise};
 
 use super::*;
 
@@ -249,5 +249,80 @@ fn the_protocol_in_words() {
             "3-fold estimate 80.1 against a single split (sd {} points, pooled over the folds)",
             crate::words::pts2(no_ratio.single_split_sd_pooled)
         )
+    );
+}
+
+/// A level of 3 runs on 4 test examples: seed sd 38.19 points against a floor of 25.
+fn level_noise() -> cnnvar_analysis::noise::NoiseSummary {
+    cnnvar_analysis::noise::NoiseSummary {
+        runs: 3,
+        examples: 4,
+        mean_accuracy: 1.75 / 3.0,
+        observed_sd: (0.875f64 / 6.0).sqrt(),
+        floor_sd: 0.25,
+        floor_ci: Some((0.2, 0.3)),
+        excess_sd: (1.0f64 / 12.0).sqrt(),
+        within_floor: false,
+        disagreement: cnnvar_analysis::noise::Disagreement { mean: 0.5, min: 0.25, max: 0.75 },
+        ensemble_accuracy: 0.5,
+        ensemble_gain: 0.5 - 1.75 / 3.0,
+        ensemble_ties: 0,
+        most_contested: vec![],
+    }
+}
+
+/// A level's seed sd exceeds the floor by a real difference, or is within it.
+#[test]
+fn a_levels_test_set_noise_in_words() {
+    let tail = "runs disagree on 50.0% of examples; a majority vote of the 3 runs scores 50.0 \
+                (-8.33 points over the mean run)";
+    assert_eq!(
+        level_noise_sentence(&level_noise()),
+        format!(
+            "Seed sd 38.19 points exceeds the 25.00 points [20.00, 30.00] that independent \
+             errors on 4 test examples give: the excess, 28.87 points, is a real difference in \
+             accuracy between runs; {tail}"
+        )
+    );
+    let within = cnnvar_analysis::noise::NoiseSummary {
+        observed_sd: 0.2,
+        excess_sd: 0.0,
+        within_floor: true,
+        floor_ci: None,
+        ..level_noise()
+    };
+    assert_eq!(
+        level_noise_sentence(&within),
+        format!(
+            "Seed sd 20.00 points is within the 25.00 points that independent errors on 4 test \
+             examples give: on this test set the seeds cannot be told apart in accuracy; {tail}"
+        )
+    );
+}
+
+/// The study's pooled test-set noise: the test set's share of the seed sd, and the rest.
+#[test]
+fn the_studys_test_set_noise_in_words() {
+    let noise = StudyNoise {
+        levels: 2,
+        runs: 10,
+        examples: (10_000, 10_000),
+        observed_sd: 0.005,
+        floor_sd: 0.003,
+        excess_sd: 0.004,
+        ensemble_gain: 0.01,
+    };
+    assert_eq!(
+        study_noise_sentence(&noise),
+        "Of the 0.50 points of test accuracy between seeds (sd within a level, pooled over 2 \
+         levels and 10 runs), 0.30 is what a 10 000-image test set alone produces; the rest, \
+         0.40 points (in quadrature), is a real difference between the trained models."
+    );
+    let all = StudyNoise { examples: (1000, 10_000), floor_sd: 0.005, excess_sd: 0.0, ..noise };
+    assert_eq!(
+        study_noise_sentence(&all),
+        "Of the 0.50 points of test accuracy between seeds (sd within a level, pooled over 2 \
+         levels and 10 runs), all is what test sets of 1 000 to 10 000 images alone produces (a \
+         floor of 0.50 points): on this test set the seeds cannot be told apart in accuracy."
     );
 }

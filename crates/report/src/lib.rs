@@ -350,7 +350,7 @@ pub(crate) fn intervals_note(stats: &StudyStats) -> String {
 /// The study's sentence on its test-set noise, or why there is none.
 pub(crate) fn noise_sentence(stats: &StudyStats) -> String {
     match &stats.test_set_noise {
-        Some(n) => n.sentence.clone(),
+        Some(n) => findings::study_noise_sentence(n),
         None => "No level has stored predictions from 2 or more runs evaluated on the same \
                  examples, so the test set's part of the seed noise cannot be told here."
             .into(),
