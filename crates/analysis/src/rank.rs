@@ -146,15 +146,6 @@ pub struct DivergedLevel {
     pub runs: usize,
 }
 
-/// `10 diverged in 5 of 5 seeds, 1 diverged in 2 of 5 seeds`; empty when none did.
-pub fn divergence_text(levels: &[DivergedLevel]) -> String {
-    levels
-        .iter()
-        .map(|l| format!("{} diverged in {} of {} seeds", l.level, l.diverged, l.runs))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// The ranking of a study's factors, largest effect first. Every figure is in
 /// accuracy points.
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -1,11 +1,12 @@
 //! What the analysis found besides the verdicts on pairs, in words: the spread of each
 //! source of seed randomness, whether `rerun` and `nudge` spread accuracy as much as new
 //! seeds ("Chance or chaos?"), k-fold cross-validation against a single split, and how
-//! much of the seed noise is the test set.
+//! much of the seed noise is the test set; and how long the study took.
 
 use cnnvar_analysis::cv::ProtocolStats;
 use cnnvar_analysis::noise::NoiseSummary;
 use cnnvar_analysis::sources::{ChaosStats, ChaosVerdict, EqualSpread, NUDGE};
+use cnnvar_analysis::timing::StudyTime;
 use cnnvar_analysis::{ALPHA, SourceStats, StudyNoise};
 
 use crate::words::{grouped, p_text, pts, pts2};
@@ -284,6 +285,38 @@ pub fn study_noise_sentence(n: &StudyNoise) -> String {
             pts2(n.floor_sd),
             pts2(n.excess_sd)
         )
+    }
+}
+
+/// `wall time 3 h 28 min (first run's start to last run's finish; runs going for 2 h
+/// 52 min of it, 2.0 runs at a time on average), compute time 5 h 38 min (430 runs'
+/// durations summed)`: the pause between sittings is named only when it reaches a
+/// minute.
+pub fn study_time_sentence(t: &StudyTime) -> String {
+    let paused = t.wall_seconds - t.busy_seconds;
+    let busy = if paused >= 60.0 {
+        format!("; runs going for {} of it", duration(t.busy_seconds))
+    } else {
+        String::new()
+    };
+    format!(
+        "wall time {} (first run's start to last run's finish{busy}, {:.1} runs at a time on \
+         average), compute time {} ({} runs' durations summed)",
+        duration(t.wall_seconds),
+        t.concurrency(),
+        duration(t.compute_seconds),
+        t.runs
+    )
+}
+
+/// `2 h 55 min`, `12 min`, `40 s`: to the nearest minute from a minute on.
+pub fn duration(seconds: f64) -> String {
+    let s = seconds.max(0.0).round() as u64;
+    let minutes = (s + 30) / 60;
+    match (s, minutes / 60, minutes % 60) {
+        (s, _, _) if s < 60 => format!("{s} s"),
+        (_, 0, m) => format!("{m} min"),
+        (_, h, m) => format!("{h} h {m:02} min"),
     }
 }
 

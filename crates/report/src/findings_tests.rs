@@ -326,3 +326,36 @@ fn the_studys_test_set_noise_in_words() {
          floor of 0.50 points): on this test set the seeds cannot be told apart in accuracy."
     );
 }
+
+/// Two workers, then a pause: the wall time spans it and the busy time does not.
+#[test]
+fn the_studys_time_in_words() {
+    let t = cnnvar_analysis::timing::StudyTime {
+        runs: 4,
+        first_start_unix: 1_000_000.0,
+        last_finish_unix: 1_004_000.0,
+        wall_seconds: 4000.0,
+        busy_seconds: 850.0,
+        compute_seconds: 920.0,
+    };
+    assert_eq!(
+        study_time_sentence(&t),
+        "wall time 1 h 07 min (first run's start to last run's finish; runs going for 14 min of \
+         it, 1.1 runs at a time on average), compute time 15 min (4 runs' durations summed)"
+    );
+    let busy = cnnvar_analysis::timing::StudyTime { busy_seconds: 3950.0, ..t };
+    assert!(
+        study_time_sentence(&busy)
+            .starts_with("wall time 1 h 07 min (first run's start to last run's finish, 0.2 runs")
+    );
+}
+
+#[test]
+fn durations_read_as_hours_and_minutes() {
+    assert_eq!(duration(10_489.0), "2 h 55 min");
+    assert_eq!(duration(12_480.0), "3 h 28 min");
+    assert_eq!(duration(7_199.0), "2 h 00 min");
+    assert_eq!(duration(3_570.0), "1 h 00 min");
+    assert_eq!(duration(600.0), "10 min");
+    assert_eq!(duration(42.4), "42 s");
+}

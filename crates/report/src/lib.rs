@@ -291,7 +291,7 @@ pub(crate) fn about_line(input: &ReportInput<'_>) -> String {
     let time = stats
         .time
         .as_ref()
-        .map(|t| format!(" {}.", capitalised(&t.sentence())))
+        .map(|t| format!(" {}.", capitalised(&findings::study_time_sentence(t))))
         .unwrap_or_default();
     format!(
         "{} of {} runs complete ({} diverged: out of the accuracy statistics, counted as an \

@@ -431,3 +431,21 @@ fn a_protocol_headline_is_its_finding() {
         headline(&s)
     );
 }
+
+/// The seeds a difference would need, and how many levels diverged, in words.
+#[test]
+fn seeds_needed_and_divergence_in_words() {
+    use cnnvar_analysis::power::SeedsNeeded;
+    use cnnvar_analysis::rank::DivergedLevel;
+    assert_eq!(crate::words::needed_text(&SeedsNeeded::Exactly(2)), "about 2 seeds per level");
+    assert_eq!(
+        crate::words::needed_text(&SeedsNeeded::MoreThan(10_000)),
+        "more than 10000 seeds per level"
+    );
+    let level = |level: &str, diverged| DivergedLevel { level: level.into(), diverged, runs: 5 };
+    assert_eq!(
+        crate::words::divergence_text(&[level("10", 5), level("1", 2)]),
+        "10 diverged in 5 of 5 seeds, 1 diverged in 2 of 5 seeds"
+    );
+    assert_eq!(crate::words::divergence_text(&[]), "");
+}

@@ -5,7 +5,7 @@
 
 use cnnvar_analysis::claims::{ClaimResult, PartResult, Verdict};
 use cnnvar_analysis::power::{SeedsNeeded, TTest};
-use cnnvar_analysis::rank::{FactorEffect, Ranking, SequentialOutcome, divergence_text};
+use cnnvar_analysis::rank::{DivergedLevel, FactorEffect, Ranking, SequentialOutcome};
 use cnnvar_core::study::{ClaimOutcome, ClaimShape, TrendDirection};
 
 /// `p < 0.001`, `p = 0.042`.
@@ -119,6 +119,15 @@ pub fn factor_sentence(f: &FactorEffect) -> String {
         format!(" Divergence, counted apart from accuracy: {}{p}.", divergence_text(&f.diverged))
     };
     format!("{}: {verdict}; {spread}{best}.{diverged}", f.title)
+}
+
+/// `10 diverged in 5 of 5 seeds, 1 diverged in 2 of 5 seeds`; empty when none did.
+pub fn divergence_text(levels: &[DivergedLevel]) -> String {
+    levels
+        .iter()
+        .map(|l| format!("{} diverged in {} of {} seeds", l.level, l.diverged, l.runs))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// [`factor_sentence`] of a factor decided by adaptive seeding.
