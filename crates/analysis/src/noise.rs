@@ -37,7 +37,8 @@ pub const BOOTSTRAP: usize = 2000;
 const BOOTSTRAP_SEED: u64 = 0x5eed_0018;
 
 /// Why the test-set noise of a level could not be computed.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum NoiseError {
     /// Fewer than 2 runs: no spread to explain.
     TooFewRuns {

@@ -489,13 +489,13 @@ mod noise_and_power_tests {
         assert!((noise.observed_sd - 0.03).abs() < 1e-12, "{}", noise.observed_sd);
         assert!(noise.floor_sd > 0.0 && noise.floor_ci.is_some());
         assert!(!noise.most_contested.is_empty() && noise.most_contested.len() <= MOST_CONTESTED);
-        assert!(a.without_predictions.is_empty() && a.noise_note.is_none());
+        assert!(a.without_predictions.is_empty() && a.noise_missing.is_none());
         assert!(b.test_set_noise.is_none());
         assert_eq!(b.without_predictions, ["b-1", "b-2"]);
-        assert!(b.noise_note.as_deref().is_some_and(|n| n.contains("only run b-0")), "{b:?}");
+        assert_eq!(b.noise_missing, Some(MissingNoise::OneRun { run: "b-0".into() }), "{b:?}");
         assert!(c.test_set_noise.is_none() && c.without_predictions.is_empty());
-        let note = c.noise_note.as_deref().unwrap_or_default();
-        assert!(note.contains("c-0") && note.contains("c-2") && note.contains("labels differ"));
+        let differ = MissingNoise::DifferentExamples { first: "c-0".into(), other: "c-2".into() };
+        assert_eq!(c.noise_missing, Some(differ), "{c:?}");
         // The study's pooled noise comes from level a alone.
         let study = study_noise(std::slice::from_ref(&s)).expect("one level");
         assert_eq!((study.levels, study.runs, study.examples), (1, 3, (100, 100)));
@@ -508,6 +508,7 @@ mod noise_and_power_tests {
         let bare = experiment_stats(&exp, &results);
         assert!(bare.levels.iter().all(|l| l.test_set_noise.is_none()));
         assert_eq!(bare.levels[0].without_predictions.len(), 3);
+        assert_eq!(bare.levels[0].noise_missing, Some(MissingNoise::NoPredictions));
         assert!(study_noise(std::slice::from_ref(&bare)).is_none());
     }
 

@@ -87,10 +87,33 @@ pub struct LevelStats {
     pub without_predictions: Vec<String>,
     /// How much of the level's seed noise is the test set, from the predictions of its
     /// non-diverged runs; `None` when fewer than 2 have them or they were evaluated on
-    /// different examples (`noise_note` says which).
+    /// different examples (`noise_missing` says which).
     pub test_set_noise: Option<NoiseSummary>,
     /// Why `test_set_noise` is absent, when the level has runs.
-    pub noise_note: Option<String>,
+    pub noise_missing: Option<MissingNoise>,
+}
+
+/// Why a level with runs has no test-set noise.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MissingNoise {
+    /// No run of the level has stored predictions.
+    NoPredictions,
+    /// Only this run, of the level's non-diverged runs, has them: the noise needs 2.
+    OneRun {
+        /// Its run id.
+        run: String,
+    },
+    /// Two runs were evaluated on different examples (their labels differ), so their
+    /// predictions cannot be pooled.
+    DifferentExamples {
+        /// The first run with predictions.
+        first: String,
+        /// The first whose labels differ from its.
+        other: String,
+    },
+    /// The predictions were refused.
+    Invalid(crate::noise::NoiseError),
 }
 
 /// A run the divergence rule calls diverged.

@@ -7,7 +7,7 @@ use cnnvar_analysis::cv::ProtocolStats;
 use cnnvar_analysis::noise::NoiseSummary;
 use cnnvar_analysis::sources::{ChaosStats, ChaosVerdict, EqualSpread, NUDGE};
 use cnnvar_analysis::timing::StudyTime;
-use cnnvar_analysis::{ALPHA, SourceStats, StudyNoise};
+use cnnvar_analysis::{ALPHA, MissingNoise, SourceStats, StudyNoise};
 
 use crate::words::{grouped, p_text, pts, pts2};
 
@@ -256,6 +256,22 @@ pub fn level_noise_sentence(s: &NoiseSummary) -> String {
             pts2(s.observed_sd),
             pts2(s.excess_sd)
         )
+    }
+}
+
+/// Why a level has no test-set noise, for its row of the test-set noise table.
+pub fn missing_noise_text(m: &MissingNoise) -> String {
+    match m {
+        MissingNoise::NoPredictions => "no run of this level has stored predictions".into(),
+        MissingNoise::OneRun { run } => format!(
+            "only run {run} has stored predictions (of the level's non-diverged runs); \
+             test-set noise needs 2"
+        ),
+        MissingNoise::DifferentExamples { first, other } => format!(
+            "runs {first} and {other} were evaluated on different examples (their labels \
+             differ), so their predictions cannot be pooled"
+        ),
+        MissingNoise::Invalid(e) => e.to_string(),
     }
 }
 

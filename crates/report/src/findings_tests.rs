@@ -359,3 +359,32 @@ fn durations_read_as_hours_and_minutes() {
     assert_eq!(duration(600.0), "10 min");
     assert_eq!(duration(42.4), "42 s");
 }
+
+/// Why a level has no test-set noise, in words.
+#[test]
+fn missing_noise_in_words() {
+    use cnnvar_analysis::MissingNoise;
+    use cnnvar_analysis::noise::NoiseError;
+    assert_eq!(
+        missing_noise_text(&MissingNoise::NoPredictions),
+        "no run of this level has stored predictions"
+    );
+    assert_eq!(
+        missing_noise_text(&MissingNoise::OneRun { run: "b-0".into() }),
+        "only run b-0 has stored predictions (of the level's non-diverged runs); test-set noise \
+         needs 2"
+    );
+    assert_eq!(
+        missing_noise_text(&MissingNoise::DifferentExamples {
+            first: "c-0".into(),
+            other: "c-2".into()
+        }),
+        "runs c-0 and c-2 were evaluated on different examples (their labels differ), so their \
+         predictions cannot be pooled"
+    );
+    let invalid = NoiseError::LengthMismatch { run: 1, predictions: 1, labels: 2 };
+    assert_eq!(
+        missing_noise_text(&MissingNoise::Invalid(invalid)),
+        "run 1 has 1 predictions for 2 test examples"
+    );
+}

@@ -512,10 +512,10 @@ pub fn test_set_noise(stats: &StudyStats) -> Option<Table> {
         .flat_map(|e| e.levels.iter().filter(|l| l.complete > 0).map(move |l| (e, l)))
         .map(|(e, l)| {
             let n = l.test_set_noise.as_ref();
-            let note = match (n, &l.noise_note) {
+            let note = match (n, &l.noise_missing) {
                 (Some(n), _) if n.within_floor => "within the floor".to_string(),
                 (Some(_), _) => String::new(),
-                (None, Some(why)) => why.clone(),
+                (None, Some(why)) => crate::findings::missing_noise_text(why),
                 (None, None) => String::new(),
             };
             vec![
