@@ -34,7 +34,6 @@ mod testing;
 mod tests;
 pub mod timing;
 mod types;
-mod words;
 
 pub use compare::{experiment_stats, experiment_stats_with};
 pub(crate) use levels::*;

@@ -20,6 +20,7 @@ mod integrity;
 mod markdown;
 pub mod methods;
 pub mod ranking_figure;
+pub mod reasons;
 pub mod table;
 mod thumbnails;
 pub mod verdicts;

@@ -196,7 +196,9 @@ pub fn ranking(r: &Ranking) -> Table {
             vec![
                 Cell::from(i + 1),
                 Cell::from(f.title.as_str()),
-                Cell::from(f.claim.as_ref().map_or("–", |c| c.verdict.words())),
+                Cell::from(
+                    f.claim.as_ref().map_or("–", |c| crate::words::verdict_words(c.verdict)),
+                ),
                 Cell::from(f.levels),
                 Cell::from(f.runs),
                 pts(f.effect_sd),
@@ -247,14 +249,14 @@ pub fn claims(stats: &StudyStats) -> Option<Table> {
                     Cell::from(crate::words::part_says(p)),
                     Cell::from(crate::words::outcome_words(p.check.outcome)),
                     Cell::Verdict {
-                        text: p.verdict.words().into(),
+                        text: crate::words::verdict_words(p.verdict).into(),
                         yes: p.verdict == cnnvar_analysis::claims::Verdict::Supported,
                     },
                     Cell::Number { value: p.estimate, decimals: 2 },
                     Cell::Interval(p.ci.map(|(a, b)| (a / 100.0, b / 100.0))),
                     Cell::P(p.p),
-                    Cell::from(p.test.as_str()),
-                    Cell::from(p.why.as_str()),
+                    Cell::from(crate::reasons::test_words(&p.test)),
+                    Cell::from(crate::reasons::reason_words(&p.why)),
                 ]
             })
         })

@@ -449,3 +449,57 @@ fn seeds_needed_and_divergence_in_words() {
     );
     assert_eq!(crate::words::divergence_text(&[]), "");
 }
+
+/// A claim part in words: its verdict, its reason and test with the numbers; a claim
+/// the study does not state is that the factor changes test accuracy.
+#[test]
+fn claims_in_words() {
+    use crate::words::{claim_sentence, claim_text, part_sentence, verdict_words};
+    use cnnvar_analysis::claims::{ClaimResult, PartResult, PartTest, Reason, Verdict};
+    use cnnvar_core::study::{ClaimCheck, ClaimOutcome, ClaimShape};
+    let part = |verdict, why| PartResult {
+        check: ClaimCheck {
+            says: None,
+            shape: ClaimShape::Best { level: "0.01".into() },
+            outcome: ClaimOutcome::TestAccuracy,
+        },
+        verdict,
+        test: PartTest::PairedTEach { m: 2 },
+        estimate: Some(0.4),
+        ci: Some((0.1, 0.7)),
+        p: Some(0.02),
+        why,
+    };
+    let best =
+        Reason::Extreme { level: "0.01".into(), worst: false, others: 2, closest: "0.1".into() };
+    assert_eq!(
+        part_sentence(&part(Verdict::Supported, best.clone())),
+        "\"0.01 is best\": Supported — 0.01 is best: it differs from each of the 2 others at 5%; \
+         closest 0.1 (0.40 points [0.1, 0.7], paired t, each of 2 at 5%, p = 0.020)"
+    );
+    let claim = ClaimResult {
+        experiment: "e".into(),
+        title: "Learning rate".into(),
+        claim: None,
+        parts: vec![
+            part(Verdict::Supported, best),
+            part(
+                Verdict::Contradicted,
+                Reason::Beats { winner: "0.1".into(), loser: "0.01".into() },
+            ),
+        ],
+        verdict: Verdict::Contradicted,
+    };
+    assert_eq!(claim_text(&claim), "Learning rate changes test accuracy");
+    assert!(
+        claim_sentence(&claim).starts_with("Contradicted (1 of 2 parts): \"Learning rate changes test accuracy\" — \"0.01 is best\": Supported"),
+        "{}",
+        claim_sentence(&claim)
+    );
+    let stated = ClaimResult { claim: Some("Small rates win.".into()), ..claim };
+    assert_eq!(claim_text(&stated), "Small rates win.");
+    assert_eq!(
+        [Verdict::Supported, Verdict::Contradicted, Verdict::NotResolved].map(verdict_words),
+        ["Supported", "Contradicted", "Not resolved"]
+    );
+}

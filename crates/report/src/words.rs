@@ -8,6 +8,8 @@ use cnnvar_analysis::power::{SeedsNeeded, TTest};
 use cnnvar_analysis::rank::{DivergedLevel, FactorEffect, Ranking, SequentialOutcome};
 use cnnvar_core::study::{ClaimOutcome, ClaimShape, TrendDirection};
 
+use crate::reasons::{reason_words, test_words};
+
 /// `p < 0.001`, `p = 0.042`.
 pub fn p_text(p: f64) -> String {
     if p < 0.001 { "p < 0.001".into() } else { format!("p = {p:.3}") }
@@ -184,7 +186,7 @@ pub fn ranking_lines(ranking: &Ranking) -> Vec<String> {
             let claim = f
                 .claim
                 .as_ref()
-                .map(|c| format!(" Claim: {}.", c.verdict.words()))
+                .map(|c| format!(" Claim: {}.", verdict_words(c.verdict)))
                 .unwrap_or_default();
             format!("{}. {}{claim}", i + 1, factor_sentence(f))
         })
@@ -250,15 +252,17 @@ pub fn outcome_words(o: ClaimOutcome) -> &'static str {
 /// One claim part: `"too big overfits": Contradicted — the end level 128 beats every
 /// level inside the range (0.4 points [0.1, 0.7], paired t, p = 0.02)`.
 pub fn part_sentence(p: &PartResult) -> String {
+    let test = test_words(&p.test);
     let numbers = match (p.estimate, p.p) {
         (Some(e), Some(pv)) => {
-            format!(" ({e:.2} points{}, {}, {})", interval(p.ci), p.test, p_text(pv))
+            format!(" ({e:.2} points{}, {test}, {})", interval(p.ci), p_text(pv))
         }
-        (Some(e), None) => format!(" ({e:.2} points{}, {})", interval(p.ci), p.test),
-        (None, Some(pv)) => format!(" ({}, {})", p.test, p_text(pv)),
-        (None, None) => format!(" ({})", p.test),
+        (Some(e), None) => format!(" ({e:.2} points{}, {test})", interval(p.ci)),
+        (None, Some(pv)) => format!(" ({test}, {})", p_text(pv)),
+        (None, None) => format!(" ({test})"),
     };
-    format!("\"{}\": {} — {}{numbers}", part_says(p), p.verdict.words(), p.why)
+    let why = reason_words(&p.why);
+    format!("\"{}\": {} — {why}{numbers}", part_says(p), verdict_words(p.verdict))
 }
 
 /// A claim with its verdict: `Supported: "…"`, and its parts when it has several.
@@ -269,7 +273,22 @@ pub fn claim_sentence(c: &ClaimResult) -> String {
             let k = c.parts.iter().filter(|p| p.verdict == Verdict::Contradicted).count();
             format!("Contradicted ({k} of {n} parts)")
         }
-        (v, _) => v.words().to_string(),
+        (v, _) => verdict_words(v).to_string(),
     };
-    format!("{verdict}: \"{}\" — {}", c.claim, parts.join("; "))
+    format!("{verdict}: \"{}\" — {}", claim_text(c), parts.join("; "))
+}
+
+/// `Supported`, `Contradicted`, `Not resolved`.
+pub fn verdict_words(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Supported => "Supported",
+        Verdict::Contradicted => "Contradicted",
+        Verdict::NotResolved => "Not resolved",
+    }
+}
+
+/// The claim in the study's words, or, where it states none, that the experiment's
+/// factor changes test accuracy (what its default checks test).
+pub fn claim_text(c: &ClaimResult) -> String {
+    c.claim.clone().unwrap_or_else(|| format!("{} changes test accuracy", c.title))
 }
