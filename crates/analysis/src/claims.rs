@@ -33,15 +33,6 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    /// `Supported`, `Contradicted`, `Not resolved`.
-    pub fn words(self) -> &'static str {
-        match self {
-            Verdict::Supported => "Supported",
-            Verdict::Contradicted => "Contradicted",
-            Verdict::NotResolved => "Not resolved",
-        }
-    }
-
     /// The claim's verdict from its parts'.
     pub fn combine(parts: impl IntoIterator<Item = Verdict>) -> Verdict {
         let parts: Vec<Verdict> = parts.into_iter().collect();
@@ -57,6 +48,214 @@ impl Verdict {
     }
 }
 
+/// The test a claim part was decided by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PartTest {
+    /// None: too few runs.
+    None,
+    /// A paired t-test.
+    PairedT,
+    /// Welch's t-test.
+    WelchT,
+    /// Paired t-tests of a level against each of `m` others, each at 5%.
+    PairedTEach {
+        /// The others.
+        m: usize,
+    },
+    /// Paired t-tests of a level against the others, Bonferroni over them.
+    PairedTBonferroni,
+    /// Paired t-tests of an interior level against both ends.
+    InteriorAgainstEnds,
+    /// Paired t-tests of an end level against every interior level.
+    EndAgainstInterior,
+    /// Paired per-seed slopes on the level, or on its logarithm (`log`).
+    PerSeedSlopes {
+        /// Whether on the log of the level.
+        log: bool,
+    },
+    /// TOST of every pair, Bonferroni over the pairs.
+    TostBonferroni,
+    /// TOST.
+    Tost,
+    /// The block ANOVA.
+    BlockAnova,
+    /// The block ANOVA, its p Holm-adjusted over the study's factors.
+    BlockAnovaHolm,
+    /// The Freeman–Halton exact test of equal divergence rates.
+    FreemanHalton,
+    /// Fisher's exact test of two divergence rates.
+    FisherExact,
+    /// The difference of two experiments' between-level sds, bootstrapped over seeds.
+    SpreadBootstrap {
+        /// Bootstrap resamples.
+        resamples: usize,
+    },
+}
+
+/// How a claim part's trend was measured: per doubling of a geometric level, or over
+/// the range of the levels.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrendStep {
+    /// Per doubling of the level (log scale).
+    PerDoubling,
+    /// Across the range of the levels, from `lo` to `hi`.
+    AcrossRange {
+        /// The lowest level.
+        lo: f64,
+        /// The highest.
+        hi: f64,
+    },
+}
+
+/// What decided a claim part.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// Too few runs with the outcome to test.
+    TooFewRuns,
+    /// `other` is better than `level` (worse, when the part names the `worst`).
+    Outdone {
+        /// The level named.
+        level: String,
+        /// The level that beats it.
+        other: String,
+        /// Whether the part names the worst level.
+        worst: bool,
+    },
+    /// `level` is best (worst) and differs from each of the `others`, `closest` the
+    /// nearest.
+    Extreme {
+        /// The level named.
+        level: String,
+        /// Whether worst.
+        worst: bool,
+        /// The other levels.
+        others: usize,
+        /// The closest of them.
+        closest: String,
+    },
+    /// `level` is not resolved from `other`.
+    NotResolvedFrom {
+        /// The level named.
+        level: String,
+        /// The closest other level.
+        other: String,
+    },
+    /// `winner` beats `loser`.
+    Beats {
+        /// The better level.
+        winner: String,
+        /// The worse.
+        loser: String,
+    },
+    /// `level` and `over` are equivalent within ±`margin` points.
+    EquivalentPair {
+        /// The level named.
+        level: String,
+        /// The level it should beat.
+        over: String,
+        /// The margin, points.
+        margin: f64,
+    },
+    /// `level` against `over` is not resolved.
+    PairNotResolved {
+        /// The level named.
+        level: String,
+        /// The level it should beat.
+        over: String,
+    },
+    /// The outcome moves the stated way.
+    TrendAsStated(TrendStep),
+    /// The outcome moves the other way.
+    TrendReversed(TrendStep),
+    /// The trend is not resolved.
+    TrendNotResolved(TrendStep),
+    /// Not monotone: the neighbour `to` is resolved the other way from `from`.
+    NotMonotone {
+        /// The lower level.
+        from: String,
+        /// The higher.
+        to: String,
+    },
+    /// An interior level beats both ends.
+    BeatsBothEnds {
+        /// The interior level.
+        level: String,
+    },
+    /// An end level beats every level inside the range.
+    EndBeatsInterior {
+        /// The end level.
+        level: String,
+    },
+    /// No interior level beats both ends, and no end beats every interior level.
+    NoPeak,
+    /// Every pair is within ±`margin` points.
+    AllEquivalent {
+        /// The margin, points.
+        margin: f64,
+    },
+    /// Every pair is within ±`margin` points, the factor test not resolving them (`p`).
+    AllEquivalentFactor {
+        /// The margin, points.
+        margin: f64,
+        /// The factor test's p.
+        p: f64,
+    },
+    /// Not shown within ±`margin` points.
+    NotShownEquivalent {
+        /// The margin, points.
+        margin: f64,
+    },
+    /// The levels differ.
+    LevelsDiffer,
+    /// The levels are not resolved apart.
+    LevelsNotResolved,
+    /// Divergence rates across the levels (the exact test's p decides).
+    DivergenceRates,
+    /// `other` diverges less often than `level` (more often, when the part names the
+    /// `worst`).
+    DivergesLess {
+        /// The level named.
+        level: String,
+        /// The level that diverges less (more).
+        other: String,
+        /// Whether the part names the worst level.
+        worst: bool,
+    },
+    /// `level`'s divergence rate differs from each other level's.
+    DivergenceDiffers {
+        /// The level named.
+        level: String,
+    },
+    /// Divergence rates not resolved apart.
+    DivergenceNotResolved,
+    /// Experiment `this` moves accuracy less than `other`.
+    SpreadLess {
+        /// This experiment.
+        this: String,
+        /// The other.
+        other: String,
+    },
+    /// Experiment `this` moves accuracy more than `other`.
+    SpreadMore {
+        /// This experiment.
+        this: String,
+        /// The other.
+        other: String,
+    },
+    /// The spreads of `this` and `other` are not resolved apart.
+    SpreadNotResolved {
+        /// This experiment.
+        this: String,
+        /// The other.
+        other: String,
+    },
+    /// Too few seeds to compare the spreads.
+    TooFewSeedsForSpreads,
+}
+
 /// One part of a claim, tested.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PartResult {
@@ -64,8 +263,8 @@ pub struct PartResult {
     pub check: ClaimCheck,
     /// What its test says.
     pub verdict: Verdict,
-    /// The test, in a few words (`paired t, 4 tests all at 5%`).
-    pub test: String,
+    /// The test.
+    pub test: PartTest,
     /// The estimate the verdict rests on, in the outcome's points (a difference, a
     /// slope per step, a difference of between-level sds), oriented so that positive
     /// means the part holds.
@@ -74,8 +273,8 @@ pub struct PartResult {
     pub ci: Option<(f64, f64)>,
     /// The deciding p-value.
     pub p: Option<f64>,
-    /// What decided, in words the report shows beside the numbers.
-    pub why: String,
+    /// What decided (the report shows it beside the numbers).
+    pub why: Reason,
 }
 
 /// An experiment's claim, tested part by part.
@@ -83,8 +282,11 @@ pub struct PartResult {
 pub struct ClaimResult {
     /// The experiment.
     pub experiment: String,
-    /// The claim in the write-up's words (or the study file's).
-    pub claim: String,
+    /// Its title.
+    pub title: String,
+    /// The claim in the write-up's words (or the study file's); `None` when the study
+    /// states none, and the experiment's default checks are tested.
+    pub claim: Option<String>,
     /// Its parts.
     pub parts: Vec<PartResult>,
     /// The parts' verdicts combined.
@@ -182,16 +384,8 @@ impl Data<'_> {
     }
 }
 
-fn part(check: &ClaimCheck, verdict: Verdict, test: &str, why: String) -> PartResult {
-    PartResult {
-        check: check.clone(),
-        verdict,
-        test: test.into(),
-        estimate: None,
-        ci: None,
-        p: None,
-        why,
-    }
+fn part(check: &ClaimCheck, verdict: Verdict, test: PartTest, why: Reason) -> PartResult {
+    PartResult { check: check.clone(), verdict, test, estimate: None, ci: None, p: None, why }
 }
 
 fn with_numbers(mut p: PartResult, t: &TTest, m: usize) -> PartResult {
@@ -202,7 +396,7 @@ fn with_numbers(mut p: PartResult, t: &TTest, m: usize) -> PartResult {
 }
 
 fn not_enough(check: &ClaimCheck) -> PartResult {
-    part(check, Verdict::NotResolved, "none", "too few runs with this outcome to test".into())
+    part(check, Verdict::NotResolved, PartTest::None, Reason::TooFewRuns)
 }
 
 /// `level` against every other level: better than all (each test at 5%), or worse
@@ -219,35 +413,23 @@ fn best(d: &Data<'_>, check: &ClaimCheck, level: &str, sign: f64) -> PartResult 
     let m = tests.len();
     let beaten_by = tests.iter().find(|(_, t)| oriented(t) < 0.0 && t.p_bonferroni(m) < ALPHA);
     let closest = tests.iter().min_by(|a, b| oriented(&a.1).total_cmp(&oriented(&b.1)));
-    let word = if sign > 0.0 { "best" } else { "worst" };
+    let (level, worst) = (level.to_string(), sign < 0.0);
     if let Some((i, t)) = beaten_by {
-        let other = &d.exp.levels[*i].label;
-        let why =
-            format!("{other} is {} than {level}", if sign > 0.0 { "better" } else { "worse" });
-        return signed(
-            with_numbers(
-                part(check, Verdict::Contradicted, "paired t, Bonferroni over the others", why),
-                t,
-                m,
-            ),
-            sign,
-        );
+        let other = d.exp.levels[*i].label.clone();
+        let why = Reason::Outdone { level, other, worst };
+        let contradicted = part(check, Verdict::Contradicted, PartTest::PairedTBonferroni, why);
+        return signed(with_numbers(contradicted, t, m), sign);
     }
     let (i, t) = closest.expect("tests is not empty");
     let all = tests.iter().all(|(_, t)| oriented(t) > 0.0 && t.p < ALPHA);
-    let other = &d.exp.levels[*i].label;
-    let others = if m == 1 {
-        format!("the other level, {other}")
-    } else {
-        format!("each of the {m} others at 5%; closest {other}")
-    };
+    let other = d.exp.levels[*i].label.clone();
     let (verdict, why) = if all {
-        (Verdict::Supported, format!("{level} is {word}: it differs from {others}"))
+        (Verdict::Supported, Reason::Extreme { level, worst, others: m, closest: other })
     } else {
-        (Verdict::NotResolved, format!("{level} is not resolved from {other}"))
+        (Verdict::NotResolved, Reason::NotResolvedFrom { level, other })
     };
-    let test = if m == 1 { "paired t".to_string() } else { format!("paired t, each of {m} at 5%") };
-    signed(with_numbers(part(check, verdict, &test, why), t, 1), sign)
+    let test = if m == 1 { PartTest::PairedT } else { PartTest::PairedTEach { m } };
+    signed(with_numbers(part(check, verdict, test, why), t, 1), sign)
 }
 
 /// Orients a part's estimate by `sign` (a worst level's difference is negative).
@@ -262,18 +444,16 @@ fn signed(mut p: PartResult, sign: f64) -> PartResult {
 fn beats(d: &Data<'_>, check: &ClaimCheck, level: &str, over: &str) -> PartResult {
     let (Some(a), Some(b)) = (d.index(level), d.index(over)) else { return not_enough(check) };
     let Some(t) = d.test(a, b) else { return not_enough(check) };
-    let test = if d.paired { "paired t" } else { "Welch t" };
+    let test = if d.paired { PartTest::PairedT } else { PartTest::WelchT };
+    let (level, over) = (level.to_string(), over.to_string());
     let (verdict, why) = if t.p < ALPHA && t.diff > 0.0 {
-        (Verdict::Supported, format!("{level} beats {over}"))
+        (Verdict::Supported, Reason::Beats { winner: level, loser: over })
     } else if t.p < ALPHA {
-        (Verdict::Contradicted, format!("{over} beats {level}"))
+        (Verdict::Contradicted, Reason::Beats { winner: over, loser: level })
     } else if d.equivalent(a, b, 1) {
-        (
-            Verdict::Contradicted,
-            format!("{level} and {over} are equivalent within ±{} points", d.margin),
-        )
+        (Verdict::Contradicted, Reason::EquivalentPair { level, over, margin: d.margin })
     } else {
-        (Verdict::NotResolved, format!("{level} against {over} is not resolved"))
+        (Verdict::NotResolved, Reason::PairNotResolved { level, over })
     };
     with_numbers(part(check, verdict, test, why), &t, 1)
 }
@@ -324,26 +504,26 @@ fn trend(
     let (lo_x, hi_x) =
         x.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
     let (step, per) = if log {
-        ("per doubling of the level".to_string(), std::f64::consts::LN_2)
+        (TrendStep::PerDoubling, std::f64::consts::LN_2)
     } else {
-        (format!("across the range of levels ({lo_x} to {hi_x})"), hi_x - lo_x)
+        (TrendStep::AcrossRange { lo: lo_x, hi: hi_x }, hi_x - lo_x)
     };
     let (lo, hi) = (s.ci.0 * want * per, s.ci.1 * want * per);
     let (lo, hi) = (lo.min(hi), lo.max(hi));
     let reversal = neighbour_reversal(d, &x, want * sign);
     let (verdict, why) = if lo > 0.0 && reversal.is_none() {
-        (Verdict::Supported, format!("the outcome moves the stated way, {step}"))
+        (Verdict::Supported, Reason::TrendAsStated(step))
     } else if hi < 0.0 {
-        (Verdict::Contradicted, format!("the outcome moves the other way, {step}"))
-    } else if let Some((a, b)) = reversal {
-        (Verdict::Contradicted, format!("not monotone: {b} is resolved the other way from {a}"))
+        (Verdict::Contradicted, Reason::TrendReversed(step))
+    } else if let Some((from, to)) = reversal {
+        (Verdict::Contradicted, Reason::NotMonotone { from, to })
     } else {
-        (Verdict::NotResolved, format!("the trend is not resolved, {step}"))
+        (Verdict::NotResolved, Reason::TrendNotResolved(step))
     };
     PartResult {
         check: check.clone(),
         verdict,
-        test: format!("paired per-seed slopes on {}", if log { "log level" } else { "level" }),
+        test: PartTest::PerSeedSlopes { log },
         estimate: Some(s.mean * want * per),
         ci: Some((lo, hi)),
         p: Some(s.p_two_sided),
@@ -386,43 +566,25 @@ fn peak(d: &Data<'_>, exp: &Experiment, check: &ClaimCheck) -> PartResult {
         ok.then_some((i, if a.diff < b.diff { a } else { b }))
     });
     if let Some((i, t)) = beats_ends {
-        let why = format!("{} beats both ends", d.exp.levels[i].label);
-        return with_numbers(
-            part(check, Verdict::Supported, "paired t, interior level against both ends", why),
-            &t,
-            mi,
-        );
+        let why = Reason::BeatsBothEnds { level: d.exp.levels[i].label.clone() };
+        let supported = part(check, Verdict::Supported, PartTest::InteriorAgainstEnds, why);
+        return with_numbers(supported, &t, mi);
     }
     for end in [first, last] {
         let tests: Option<Vec<TTest>> = interior.iter().map(|&i| d.test(end, i)).collect();
         let Some(tests) = tests else { continue };
         if tests.iter().all(|t| t.diff > 0.0 && t.p_bonferroni(2) < ALPHA) {
             let t = tests.iter().min_by(|a, b| a.diff.total_cmp(&b.diff)).expect("interior levels");
-            let why = format!(
-                "the end level {} beats every level inside the range",
-                d.exp.levels[end].label
-            );
-            let mut p = with_numbers(
-                part(
-                    check,
-                    Verdict::Contradicted,
-                    "paired t, end level against every interior level",
-                    why,
-                ),
-                t,
-                2,
-            );
+            let why = Reason::EndBeatsInterior { level: d.exp.levels[end].label.clone() };
+            let contradicted =
+                part(check, Verdict::Contradicted, PartTest::EndAgainstInterior, why);
+            let mut p = with_numbers(contradicted, t, 2);
             p.estimate = p.estimate.map(|e| -e);
             p.ci = p.ci.map(|(lo, hi)| (-hi, -lo));
             return p;
         }
     }
-    part(
-        check,
-        Verdict::NotResolved,
-        "paired t",
-        "no interior level beats both ends, and no end beats every interior level".into(),
-    )
+    part(check, Verdict::NotResolved, PartTest::PairedT, Reason::NoPeak)
 }
 
 fn equivalent(d: &Data<'_>, check: &ClaimCheck, factor: Option<&FactorTest>) -> PartResult {
@@ -434,22 +596,20 @@ fn equivalent(d: &Data<'_>, check: &ClaimCheck, factor: Option<&FactorTest>) -> 
         .collect();
     let m = pairs.len().max(1);
     if pairs.iter().all(|&(a, b)| d.equivalent(a, b, m)) && !pairs.is_empty() {
-        let why = format!("every pair within ±{} points", d.margin);
-        return part(check, Verdict::Supported, "TOST, Bonferroni over the pairs", why);
+        let why = Reason::AllEquivalent { margin: d.margin };
+        return part(check, Verdict::Supported, PartTest::TostBonferroni, why);
     }
     match factor {
         Some(f) if f.p < ALPHA => {
             let mut p =
-                part(check, Verdict::Contradicted, "block ANOVA", "the levels differ".into());
+                part(check, Verdict::Contradicted, PartTest::BlockAnova, Reason::LevelsDiffer);
             p.p = Some(f.p);
             p
         }
-        _ => part(
-            check,
-            Verdict::NotResolved,
-            "TOST",
-            format!("not shown within ±{} points", d.margin),
-        ),
+        _ => {
+            let why = Reason::NotShownEquivalent { margin: d.margin };
+            part(check, Verdict::NotResolved, PartTest::Tost, why)
+        }
     }
 }
 
@@ -467,18 +627,13 @@ fn differs(d: &Data<'_>, check: &ClaimCheck, factor: Option<&FactorTest>) -> Par
         let p = if rows.iter().all(|r| r[0] == 0) { Some(1.0) } else { freeman_halton(&rows) };
         let Some(p) = p else { return not_enough(check) };
         let verdict = if p < ALPHA { Verdict::Supported } else { Verdict::NotResolved };
-        let mut r = part(
-            check,
-            verdict,
-            "Freeman–Halton exact test",
-            "divergence rates across levels".into(),
-        );
+        let mut r = part(check, verdict, PartTest::FreemanHalton, Reason::DivergenceRates);
         r.p = Some(p);
         return r;
     }
     let p = match (check.outcome, factor) {
         (ClaimOutcome::TestAccuracy, Some(f)) => {
-            Some((f.p_holm.unwrap_or(f.p), "block ANOVA, Holm over the study's factors"))
+            Some((f.p_holm.unwrap_or(f.p), PartTest::BlockAnovaHolm))
         }
         _ => {
             let levels: Vec<LevelStats> = d
@@ -497,22 +652,18 @@ fn differs(d: &Data<'_>, check: &ClaimCheck, factor: Option<&FactorTest>) -> Par
                 .collect();
             let refs: Vec<&LevelStats> = levels.iter().collect();
             let (y, _, _) = blocked_table(&refs);
-            block_anova(&y).map(|a| (a.p, "block ANOVA"))
+            block_anova(&y).map(|a| (a.p, PartTest::BlockAnova))
         }
     };
     let Some((p, test)) = p else { return not_enough(check) };
     if p >= ALPHA && equivalent(d, check, None).verdict == Verdict::Supported {
-        let why = format!(
-            "every pair is within ±{} points (the factor test: {})",
-            d.margin,
-            crate::words::p_words(p)
-        );
-        return part(check, Verdict::Contradicted, "TOST, Bonferroni over the pairs", why);
+        let why = Reason::AllEquivalentFactor { margin: d.margin, p };
+        return part(check, Verdict::Contradicted, PartTest::TostBonferroni, why);
     }
     let (verdict, why) = if p < ALPHA {
-        (Verdict::Supported, "the levels differ".to_string())
+        (Verdict::Supported, Reason::LevelsDiffer)
     } else {
-        (Verdict::NotResolved, "the levels are not resolved apart".to_string())
+        (Verdict::NotResolved, Reason::LevelsNotResolved)
     };
     let mut r = part(check, verdict, test, why);
     r.p = Some(p);
@@ -538,29 +689,20 @@ fn best_divergence(d: &Data<'_>, check: &ClaimCheck, level: &str, sign: f64) -> 
         let o_rate = ob as f64 / (ob + og).max(1) as f64;
         let better = sign * (o_rate - l_rate) > 0.0;
         if !better && p * (m as f64) < ALPHA && l_rate != o_rate {
-            let why = format!(
-                "{} diverges {} often than {level}",
-                d.exp.levels[i].label,
-                if sign > 0.0 { "less" } else { "more" }
-            );
-            return part(check, Verdict::Contradicted, "Fisher's exact test", why);
+            let why = Reason::DivergesLess {
+                level: level.into(),
+                other: d.exp.levels[i].label.clone(),
+                worst: sign < 0.0,
+            };
+            return part(check, Verdict::Contradicted, PartTest::FisherExact, why);
         }
         all &= better && p < ALPHA;
     }
     if all && !others.is_empty() {
-        part(
-            check,
-            Verdict::Supported,
-            "Fisher's exact test",
-            format!("{level}'s divergence rate differs from each other level's"),
-        )
+        let why = Reason::DivergenceDiffers { level: level.into() };
+        part(check, Verdict::Supported, PartTest::FisherExact, why)
     } else {
-        part(
-            check,
-            Verdict::NotResolved,
-            "Fisher's exact test",
-            "divergence rates not resolved apart".into(),
-        )
+        part(check, Verdict::NotResolved, PartTest::FisherExact, Reason::DivergenceNotResolved)
     }
 }
 
@@ -589,9 +731,14 @@ pub fn test_claim(
             test_part(&d, planned, check, others)
         })
         .collect::<Vec<_>>();
-    let claim = exp.claim.clone().unwrap_or_else(|| format!("{} changes test accuracy", exp.title));
     let verdict = Verdict::combine(parts.iter().map(|p| p.verdict));
-    Some(ClaimResult { experiment: exp.name.clone(), claim, parts, verdict })
+    Some(ClaimResult {
+        experiment: exp.name.clone(),
+        title: exp.title.clone(),
+        claim: exp.claim.clone(),
+        parts,
+        verdict,
+    })
 }
 
 fn test_part(
@@ -686,7 +833,6 @@ mod tests {
             ordered_factor: None,
             trend: None,
             sources: vec![],
-            headline: String::new(),
             learning_curve: None,
             cross_validation: None,
             class_names: vec![],
@@ -694,6 +840,13 @@ mod tests {
             claim_result: None,
         };
         (stats, planned)
+    }
+
+    /// What decided each part of the claim `checks` on `levels`.
+    fn reasons(levels: &[(&str, &[Option<f64>])], checks: &str) -> Vec<Reason> {
+        let (stats, planned) = experiment(levels, checks);
+        let c = test_claim(&stats, &planned, &[], 0.5).expect("a claim");
+        c.parts.into_iter().map(|p| p.why).collect()
     }
 
     fn verdicts(levels: &[(&str, &[Option<f64>])], checks: &str) -> Vec<Verdict> {
@@ -739,6 +892,7 @@ mod tests {
         let dec = "{ shape = \"trend\", direction = \"decreasing\" }";
         assert_eq!(verdicts(&up, inc), [Verdict::Supported]);
         assert_eq!(verdicts(&up, dec), [Verdict::Contradicted]);
+        assert_eq!(reasons(&up, dec), [Reason::TrendReversed(TrendStep::PerDoubling)]);
         let bump = [
             ("0.001", a.as_slice()),
             ("0.01", c.as_slice()),
@@ -746,6 +900,8 @@ mod tests {
             ("1", c.as_slice()),
         ];
         assert_eq!(verdicts(&bump, inc), [Verdict::Contradicted], "c → b is a resolved fall");
+        let fall = Reason::NotMonotone { from: "0.01".into(), to: "0.1".into() };
+        assert_eq!(reasons(&bump, inc), [fall]);
     }
 
     /// A named best level that another level beats is contradicted; one that beats all
@@ -755,19 +911,36 @@ mod tests {
         let (a, b) = (level(0.80, 0.001), level(0.85, 0.002));
         let two = [("0.1", a.as_slice()), ("0.01", b.as_slice())];
         assert_eq!(verdicts(&two, "{ shape = \"best\", level = \"0.01\" }"), [Verdict::Supported]);
+        let best = Reason::Extreme {
+            level: "0.01".into(),
+            worst: false,
+            others: 1,
+            closest: "0.1".into(),
+        };
+        assert_eq!(reasons(&two, "{ shape = \"best\", level = \"0.01\" }"), [best]);
         assert_eq!(
             verdicts(&two, "{ shape = \"best\", level = \"0.1\" }"),
             [Verdict::Contradicted]
         );
+        let outdone = Reason::Outdone { level: "0.1".into(), other: "0.01".into(), worst: false };
+        assert_eq!(reasons(&two, "{ shape = \"best\", level = \"0.1\" }"), [outdone]);
         assert_eq!(
             verdicts(&two, "{ shape = \"beats\", level = \"0.1\", over = \"0.01\" }"),
             [Verdict::Contradicted]
+        );
+        assert_eq!(
+            reasons(&two, "{ shape = \"beats\", level = \"0.1\", over = \"0.01\" }"),
+            [Reason::Beats { winner: "0.01".into(), loser: "0.1".into() }]
         );
         let near = level(0.8005, 0.006);
         let close = [("0.1", a.as_slice()), ("0.01", near.as_slice())];
         assert_eq!(
             verdicts(&close, "{ shape = \"best\", level = \"0.01\" }"),
             [Verdict::NotResolved]
+        );
+        assert_eq!(
+            reasons(&close, "{ shape = \"best\", level = \"0.01\" }"),
+            [Reason::NotResolvedFrom { level: "0.01".into(), other: "0.1".into() }]
         );
     }
 
@@ -780,6 +953,8 @@ mod tests {
         let levels = [("0.001", ok.as_slice()), ("10", wild.as_slice())];
         let checks = "{ shape = \"differs\", outcome = \"divergence\" }, { shape = \"best\", level = \"0.001\", outcome = \"divergence\" }";
         assert_eq!(verdicts(&levels, checks), [Verdict::Supported, Verdict::Supported]);
+        let differs = Reason::DivergenceDiffers { level: "0.001".into() };
+        assert_eq!(reasons(&levels, checks), [Reason::DivergenceRates, differs]);
     }
 
     /// Two parts, one contradicted: the claim is contradicted.

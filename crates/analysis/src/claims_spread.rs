@@ -1,7 +1,7 @@
 //! `less-than`: one factor moves test accuracy less than another, compared on their
 //! noise-corrected between-level sds with a bootstrap over each experiment's seeds.
 
-use crate::claims::{PartResult, Verdict};
+use crate::claims::{PartResult, PartTest, Reason, Verdict};
 use crate::factor::blocked_table;
 use crate::inference::rcbd::block_anova;
 use crate::splitmix::SplitMix;
@@ -53,24 +53,17 @@ pub(crate) fn less_than(
         let at = |q: f64| diffs[((diffs.len() - 1) as f64 * q).round() as usize];
         (at(ALPHA / 2.0), at(1.0 - ALPHA / 2.0))
     });
+    let (this, other) = (this.name.clone(), other.name.clone());
     let (verdict, why) = match ci {
-        Some((lo, _)) if lo > 0.0 => {
-            (Verdict::Supported, format!("{} moves accuracy less than {}", this.name, other.name))
-        }
-        Some((_, hi)) if hi < 0.0 => (
-            Verdict::Contradicted,
-            format!("{} moves accuracy more than {}", this.name, other.name),
-        ),
-        Some(_) => (
-            Verdict::NotResolved,
-            format!("the spreads of {} and {} are not resolved apart", this.name, other.name),
-        ),
-        None => (Verdict::NotResolved, "too few seeds to compare the spreads".into()),
+        Some((lo, _)) if lo > 0.0 => (Verdict::Supported, Reason::SpreadLess { this, other }),
+        Some((_, hi)) if hi < 0.0 => (Verdict::Contradicted, Reason::SpreadMore { this, other }),
+        Some(_) => (Verdict::NotResolved, Reason::SpreadNotResolved { this, other }),
+        None => (Verdict::NotResolved, Reason::TooFewSeedsForSpreads),
     };
     PartResult {
         check: check.clone(),
         verdict,
-        test: format!("between-level sds, bootstrap over seeds ({RESAMPLES})"),
+        test: PartTest::SpreadBootstrap { resamples: RESAMPLES },
         estimate,
         ci,
         p: None,

@@ -33,26 +33,13 @@ pub fn experiment_stats_with(
         results.iter().filter(|(r, _)| r.experiment == exp.name).collect();
     let levels = experiment_levels(exp, &mine, &inputs.predictions);
     let ordered = ordered_factor(exp);
-    let (pairs, sources, trend, headline) = match exp.kind {
+    let (pairs, sources, trend) = match exp.kind {
         ExperimentKind::Factor => {
-            let pairs =
-                pairwise(exp, &levels, ordered.as_ref(), inputs.paired_seeds, inputs.margin);
+            let pairs = pairwise(&levels, ordered.as_ref(), inputs.paired_seeds, inputs.margin);
             let trend = ordered.as_ref().and_then(|o| trend_stats(o, &levels));
-            let mut headline = factor_headline(exp, &pairs);
-            if let Some(t) = &trend {
-                headline = format!("{headline}; {}", t.sentence);
-            }
-            (pairs, Vec::new(), trend, headline)
+            (pairs, Vec::new(), trend)
         }
-        ExperimentKind::VarianceSources => {
-            let sources = variance_sources(&levels);
-            let equal = crate::sources::equal_spread(&levels);
-            let mut headline = crate::sources::sentence(&sources, equal.as_ref());
-            for c in crate::sources::chaos(&levels) {
-                headline = format!("{headline}; {}", c.sentence);
-            }
-            (Vec::new(), sources, None, headline)
-        }
+        ExperimentKind::VarianceSources => (Vec::new(), variance_sources(&levels), None),
     };
     let mut stats = ExperimentStats {
         name: exp.name.clone(),
@@ -67,7 +54,6 @@ pub fn experiment_stats_with(
         ordered_factor: ordered.filter(|_| exp.kind == ExperimentKind::Factor).map(|o| o.field),
         trend,
         sources,
-        headline,
         learning_curve: None,
         cross_validation: cv::protocol_stats(exp, &mine, &inputs.predictions),
         class_names: class_names(exp, &mine),
@@ -78,12 +64,6 @@ pub fn experiment_stats_with(
     stats.divergence = crate::factor::divergence_test(&stats.levels);
     if exp.kind == ExperimentKind::Factor && !cnnvar_core::study::is_protocol(&exp.factors) {
         stats.factor = crate::factor::factor_test(&stats.levels, inputs.paired_seeds);
-    }
-    if let Some(cv) = &stats.cross_validation {
-        stats.headline = cv.sentence.clone();
-    }
-    if let Some(note) = divergence_note(exp, &stats.levels) {
-        stats.headline = format!("{}; {note}", stats.headline);
     }
     stats.learning_curve = powerlaw::learning_curve(&stats);
     stats
@@ -172,11 +152,10 @@ pub(crate) fn shared_replicates(a: &LevelStats, b: &LevelStats) -> (Vec<f64>, Ve
         .unzip()
 }
 
-/// The pairs of levels of `exp` compared on their scored accuracies (every pair, or
+/// The pairs of `levels` compared on their scored accuracies (every pair, or
 /// neighbours of an ordered factor), each decided by its paired (with `paired_seeds`)
 /// or Welch t-test with Bonferroni's correction over the pairs.
 pub(crate) fn pairwise(
-    exp: &cnnvar_core::study::Experiment,
     levels: &[LevelStats],
     ordered: Option<&Ordered>,
     paired_seeds: bool,
@@ -189,16 +168,13 @@ pub(crate) fn pairwise(
         .filter_map(|(i, j)| {
             let (a, b) = (&levels[i], &levels[j]);
             let comparison = compare(&a.scored_accuracies, &b.scored_accuracies)?;
-            let mut pair = compare_pair(a, b, comparison, m, paired_seeds, margin);
-            pair.verdict = verdict(&exp.factor_label(&a.label), &exp.factor_label(&b.label), &pair);
-            Some(pair)
+            Some(compare_pair(a, b, comparison, m, paired_seeds, margin))
         })
         .collect()
 }
 
 /// Levels `a` and `b` compared: the tests, the deciding test's adjusted interval and p
-/// over `m` comparisons, its power answers, and the outcome (the verdict is left empty):
-/// resolved when the adjusted test rejects; within seed noise only when the equivalence
+/// over `m` comparisons, its power answers, and the outcome: resolved when the adjusted test rejects; within seed noise only when the equivalence
 /// test (TOST at the adjusted level) puts the difference inside ±`margin` points; not
 /// resolved otherwise. Fewer than 3 paired differences that do not vary are no evidence
 /// either way.
@@ -269,7 +245,7 @@ pub(crate) fn compare_pair(
         equivalence,
         welch,
         paired,
-        verdict: String::new(),
+        sequential: None,
     }
 }
 
@@ -288,32 +264,7 @@ pub(crate) fn trend_stats(o: &Ordered, levels: &[LevelStats]) -> Option<TrendSta
     };
     let per_step = trend.slope * factor;
     let per_step_ci = (trend.slope_ci.0 * factor, trend.slope_ci.1 * factor);
-    let name = o.field.replace('_', " ");
-    let scale = match o.scale {
-        Scale::Log => "log scale",
-        Scale::Linear => "linear",
-    };
-    let per = match o.scale {
-        Scale::Log => format!("per doubling of {name}"),
-        Scale::Linear => format!("per unit of {name}"),
-    };
-    let verdict = if trend.p < ALPHA { "" } else { ": no trend resolved" };
-    let sentence = format!(
-        "trend across {name} ({scale}, {} runs): {:+.2} points {per} [{:.2}, {:.2}], {}{verdict}",
-        trend.n,
-        100.0 * per_step,
-        100.0 * per_step_ci.0,
-        100.0 * per_step_ci.1,
-        p_words(trend.p)
-    );
-    Some(TrendStats {
-        factor: o.field.clone(),
-        trend,
-        step: step.into(),
-        per_step,
-        per_step_ci,
-        sentence,
-    })
+    Some(TrendStats { factor: o.field.clone(), trend, step: step.into(), per_step, per_step_ci })
 }
 
 /// The spread of test accuracy at each level of a variance-sources experiment (one

@@ -34,7 +34,6 @@ use statrs::distribution::{ContinuousCDF, FisherSnedecor};
 use cnnvar_core::{EvalSet, Predictions, RunRecord};
 
 use super::stats::{Summary, sd_interval, summarize};
-use crate::pts;
 use cnnvar_core::study::{Experiment, PlannedRun};
 
 /// Both estimators of one protocol experiment, over its replicates.
@@ -69,8 +68,6 @@ pub struct ProtocolStats {
     pub examples_per_fold: usize,
     /// The spread the validation images alone give each estimate.
     pub floor: Option<EvaluationFloor>,
-    /// One sentence.
-    pub sentence: String,
 }
 
 /// A single split's variance between replicates against the k-fold estimate's, from a
@@ -273,15 +270,6 @@ pub fn protocol_stats(
     });
     let examples_per_fold =
         (examples.iter().sum::<usize>() as f64 / examples.len().max(1) as f64).round() as usize;
-    let sentence = sentence(
-        folds,
-        single.len(),
-        &k,
-        pooled_sd,
-        ratio.as_ref(),
-        examples_per_fold,
-        floor.as_ref(),
-    );
     Some(ProtocolStats {
         folds,
         replicates: single.len(),
@@ -296,66 +284,7 @@ pub fn protocol_stats(
         ratio,
         examples_per_fold,
         floor,
-        sentence,
     })
-}
-
-impl ProtocolStats {
-    /// The report's line: both estimators' spread with intervals, the variance ratio
-    /// with its interval and test, and the validation images' share.
-    pub fn line(&self) -> String {
-        let interval = |ci: Option<(f64, f64)>| {
-            ci.map_or(String::new(), |(lo, hi)| format!(" [{lo:.2}, {hi:.2}]"))
-        };
-        let pts_ci = |ci: Option<(f64, f64)>| interval(ci.map(|(lo, hi)| (100.0 * lo, 100.0 * hi)));
-        let k = self.folds;
-        let mut line = format!(
-            "single split (each of the {k} folds in turn, pooled): sd {:.2}{} points between \
-             replicates ({:.1} df); {k}-fold cross-validation: mean {:.2}%, sd {:.2}{} points \
-             ({} replicates).",
-            100.0 * self.single_split_sd_pooled,
-            pts_ci(self.single_split_pooled_sd_ci),
-            self.single_split_df,
-            100.0 * self.k_fold.mean,
-            100.0 * self.k_fold.sd.unwrap_or(f64::NAN),
-            pts_ci(self.k_fold_sd_ci),
-            self.replicates
-        );
-        if let Some(v) = &self.ratio {
-            let test = match v.f {
-                Some(f) => format!(
-                    "; F({}, {}) = {f:.2}, {} for no effect shared by the folds of a replicate",
-                    v.df.0,
-                    v.df.1,
-                    crate::p_words(v.p)
-                ),
-                None => String::new(),
-            };
-            line += &format!(
-                " The {k}-fold estimate moves {:.2}× less{} in sd (variance ratio {:.2}{}, from the \
-                 replicate × fold ANOVA, at most {k}{test}).",
-                v.sd_ratio,
-                interval(Some(v.sd_ratio_ci)),
-                v.ratio,
-                interval(Some(v.ci))
-            );
-        }
-        if let Some(f) = &self.floor {
-            line += &format!(
-                " It scores {k}× more images ({} against {}): the validation images alone give \
-                 sd {:.2} of a single split's {:.2} and {:.2} of the {k}-fold estimate's {:.2} \
-                 points{}.",
-                crate::grouped(k * self.examples_per_fold),
-                crate::grouped(self.examples_per_fold),
-                100.0 * f.single_split,
-                100.0 * self.single_split_sd_pooled,
-                100.0 * f.k_fold,
-                100.0 * self.k_fold.sd.unwrap_or(f64::NAN),
-                if f.from_predictions { " (binomial within each class)" } else { " (binomial)" }
-            );
-        }
-        line
-    }
 }
 
 /// The single split's variance pooled over the folds of `table`, without the ratio.
@@ -371,56 +300,6 @@ fn fold_variance_ratio_var(table: &[Vec<f64>]) -> f64 {
         })
         .sum();
     ss / (k as f64 * (r as f64 - 1.0))
-}
-
-/// The protocol experiment's finding in one sentence.
-fn sentence(
-    folds: usize,
-    replicates: usize,
-    k: &Summary,
-    pooled_sd: f64,
-    ratio: Option<&FoldVarianceRatio>,
-    per_fold: usize,
-    floor: Option<&EvaluationFloor>,
-) -> String {
-    let pts2 = |x: f64| format!("{:.2}", 100.0 * x);
-    let Some(v) = ratio else {
-        return format!(
-            "{folds}-fold estimate {} against a single split (sd {} points, pooled over the \
-             folds)",
-            pts(k.mean),
-            pts2(pooled_sd)
-        );
-    };
-    let images = match floor {
-        Some(f) => format!(
-            "; it also scores {folds}× more images ({} against {}), and the validation images \
-             alone give sd {} of a single split's {} and {} of the {folds}-fold estimate's {} \
-             points",
-            crate::grouped(folds * per_fold),
-            crate::grouped(per_fold),
-            pts2(f.single_split),
-            pts2(pooled_sd),
-            pts2(f.k_fold),
-            pts2(k.sd.unwrap_or(f64::NAN))
-        ),
-        None => String::new(),
-    };
-    format!(
-        "across {replicates} replicates, the {folds}-fold estimate ({} ± {} sd) moves \
-         {:.1}× less than a single split (sd {} points, pooled over the {folds} folds as the \
-         split), 95% CI [{:.2}, {:.2}]× (variance ratio {:.2} [{:.2}, {:.2}], from the \
-         replicate × fold ANOVA; at most {folds}× in variance){images}",
-        pts(k.mean),
-        pts2(k.sd.unwrap_or(f64::NAN)),
-        v.sd_ratio,
-        pts2(pooled_sd),
-        v.sd_ratio_ci.0,
-        v.sd_ratio_ci.1,
-        v.ratio,
-        v.ci.0,
-        v.ci.1
-    )
 }
 
 #[cfg(test)]
@@ -569,14 +448,6 @@ mod tests {
         let per_run: f64 = (50.0 * 0.9 * 0.1 + 50.0 * 0.7 * 0.3) / 10_000.0;
         assert!((f.single_split - per_run.sqrt()).abs() < 1e-12 && f.from_predictions);
         assert!((f.k_fold - (per_run / 3.0).sqrt()).abs() < 1e-12);
-        let line = cv.line();
-        assert!(
-            line.starts_with("single split (each of the 3 folds in turn, pooled): sd "),
-            "{line}"
-        );
-        assert!(line.contains("It scores 3× more images (300 against 100)"), "{line}");
-        assert!(line.contains("(binomial within each class)"), "{line}");
-        assert!(cv.sentence.contains("3-fold estimate"), "{}", cv.sentence);
         // Without predictions: binomial on each run's accuracy.
         let cv = protocol_stats(&exp, &mine, &HashMap::new()).expect("a protocol experiment");
         let f = cv.floor.expect("a floor");

@@ -42,14 +42,15 @@ pub(crate) fn score_runs(
     (diverged, scored)
 }
 
-/// The test-set noise of a level's runs: their [`NoiseSummary`] (or why there is none)
+/// The test-set noise of a level's runs: their [`NoiseSummary`] (or why there is none,
+/// [`MissingNoise`])
 /// and the runs without predictions. Diverged runs are left out, as from the level's
 /// accuracies; runs evaluated on other examples than the first (their labels differ)
 /// cannot be pooled, and the level then has no summary.
 pub(crate) fn level_noise(
     runs: &[(&PlannedRun, &RunRecord)],
     predictions: &HashMap<String, Predictions>,
-) -> (Option<NoiseSummary>, Option<String>, Vec<String>) {
+) -> (Option<NoiseSummary>, Option<MissingNoise>, Vec<String>) {
     let mut without = Vec::new();
     let mut with: Vec<(&str, &Predictions)> = Vec::new();
     for (run, rec) in runs {
@@ -65,27 +66,20 @@ pub(crate) fn level_noise(
         return (None, None, without);
     }
     let Some(&(first_id, first)) = with.first() else {
-        let note = "no run of this level has stored predictions".to_string();
-        return (None, Some(note), without);
+        return (None, Some(MissingNoise::NoPredictions), without);
     };
     if with.len() < 2 {
-        let note = format!(
-            "only run {first_id} has stored predictions (of the level's non-diverged runs); \
-             test-set noise needs 2"
-        );
-        return (None, Some(note), without);
+        return (None, Some(MissingNoise::OneRun { run: first_id.into() }), without);
     }
     if let Some((other, _)) = with.iter().find(|(_, p)| p.labels != first.labels) {
-        let note = format!(
-            "runs {first_id} and {other} were evaluated on different examples (their labels \
-             differ), so their predictions cannot be pooled"
-        );
-        return (None, Some(note), without);
+        let missing =
+            MissingNoise::DifferentExamples { first: first_id.into(), other: other.to_string() };
+        return (None, Some(missing), without);
     }
     let preds: Vec<&[u8]> = with.iter().map(|(_, p)| p.predicted.as_slice()).collect();
     match noise::test_set_noise(&preds, &first.labels) {
         Ok(n) => (Some(n.summary(MOST_CONTESTED)), None, without),
-        Err(e) => (None, Some(e.to_string()), without),
+        Err(e) => (None, Some(MissingNoise::Invalid(e)), without),
     }
 }
 
@@ -96,7 +90,7 @@ pub(crate) fn level_stats(
     predictions: &HashMap<String, Predictions>,
 ) -> LevelStats {
     let (diverged_runs, scored) = score_runs(runs);
-    let (test_set_noise, noise_note, without_predictions) = level_noise(runs, predictions);
+    let (test_set_noise, noise_missing, without_predictions) = level_noise(runs, predictions);
     let ok: Vec<&RunRecord> =
         runs.iter().map(|(_, rec)| *rec).filter(|r| r.divergence().is_none()).collect();
     let accuracies = finite(ok.iter().map(|r| r.test_accuracy));
@@ -135,7 +129,7 @@ pub(crate) fn level_stats(
         runs_with_predictions: runs.len() - without_predictions.len(),
         without_predictions,
         test_set_noise,
-        noise_note,
+        noise_missing,
     }
 }
 
@@ -184,21 +178,4 @@ pub(crate) fn class_names(
         }
         _ => Vec::new(),
     }
-}
-
-/// `lr 10 diverged in 5 of 5 seeds, lr 1 diverged in 2 of 5 seeds (counted at chance
-/// accuracy)`, or `None` when no run of the experiment diverged.
-pub(crate) fn divergence_note(
-    exp: &cnnvar_core::study::Experiment,
-    levels: &[LevelStats],
-) -> Option<String> {
-    let parts: Vec<String> = levels
-        .iter()
-        .filter(|l| l.diverged > 0)
-        .map(|l| {
-            let label = exp.factor_label(&l.label);
-            format!("{label} diverged in {} of {} seeds", l.diverged, l.complete)
-        })
-        .collect();
-    (!parts.is_empty()).then(|| format!("{} (counted at chance accuracy)", parts.join(", ")))
 }

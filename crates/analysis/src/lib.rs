@@ -34,13 +34,11 @@ mod testing;
 mod tests;
 pub mod timing;
 mod types;
-mod words;
 
 pub use compare::{experiment_stats, experiment_stats_with};
 pub(crate) use levels::*;
 pub use study::{analyze, study_noise};
 pub use types::*;
-pub(crate) use words::*;
 
 use crate::power::Scale;
 

@@ -37,7 +37,8 @@ pub const BOOTSTRAP: usize = 2000;
 const BOOTSTRAP_SEED: u64 = 0x5eed_0018;
 
 /// Why the test-set noise of a level could not be computed.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum NoiseError {
     /// Fewer than 2 runs: no spread to explain.
     TooFewRuns {
@@ -203,8 +204,6 @@ pub struct NoiseSummary {
     pub ensemble_ties: usize,
     /// The examples the runs disagree on most ([`TestSetNoise::contested`]).
     pub most_contested: Vec<ContestedExample>,
-    /// The finding in one sentence.
-    pub sentence: String,
 }
 
 impl TestSetNoise {
@@ -263,7 +262,7 @@ pub fn test_set_noise_with<P: AsRef<[u8]>>(
     let excess_sd = (observed_sd * observed_sd - floor_sd * floor_sd).max(0.0).sqrt();
     let ensemble_accuracy =
         per_example.iter().filter(|e| e.majority() == e.label).count() as f64 / n as f64;
-    let mut summary = NoiseSummary {
+    let summary = NoiseSummary {
         runs: k,
         examples: n,
         mean_accuracy,
@@ -277,9 +276,7 @@ pub fn test_set_noise_with<P: AsRef<[u8]>>(
         ensemble_gain: ensemble_accuracy - mean_accuracy,
         ensemble_ties: per_example.iter().filter(|e| e.tied()).count(),
         most_contested: Vec::new(),
-        sentence: String::new(),
     };
-    summary.sentence = sentence(&summary);
     Ok(TestSetNoise {
         summary,
         classes: per_example.first().map_or(0, |e| e.votes.len()),
@@ -404,44 +401,6 @@ fn disagreement(preds: &[&[u8]]) -> Disagreement {
     }
 }
 
-/// `0.00123` as `0.12` (points, two decimals: test-set sds are fractions of a point).
-fn points(x: f64) -> String {
-    format!("{:.2}", 100.0 * x)
-}
-
-/// The finding in one sentence.
-fn sentence(s: &NoiseSummary) -> String {
-    let ci =
-        s.floor_ci.map(|(lo, hi)| format!(" [{}, {}]", points(lo), points(hi))).unwrap_or_default();
-    let floor = format!(
-        "the {} points{ci} that independent errors on {} test examples give",
-        points(s.floor_sd),
-        s.examples
-    );
-    let tail = format!(
-        "runs disagree on {:.1}% of examples; a majority vote of the {} runs scores {} \
-         ({:+.2} points over the mean run)",
-        100.0 * s.disagreement.mean,
-        s.runs,
-        crate::pts(s.ensemble_accuracy),
-        100.0 * s.ensemble_gain
-    );
-    if s.within_floor {
-        format!(
-            "Seed sd {} points is within {floor}: on this test set the seeds cannot be \
-             told apart in accuracy; {tail}",
-            points(s.observed_sd)
-        )
-    } else {
-        format!(
-            "Seed sd {} points exceeds {floor}: the excess, {} points, is a real \
-             difference in accuracy between runs; {tail}",
-            points(s.observed_sd),
-            points(s.excess_sd)
-        )
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -467,11 +426,7 @@ mod tests {
         // sd of (1, 0.5, 0.25) = √(0.2916̅/2); excess² = 0.1458̅ − 0.0625 = 1/12.
         assert!(close(s.summary.observed_sd, (0.875f64 / 6.0).sqrt(), 1e-15));
         assert!(close(s.summary.excess_sd, (1.0f64 / 12.0).sqrt(), 1e-12));
-        assert!(
-            !s.summary.within_floor && s.summary.sentence.contains("exceeds"),
-            "{}",
-            s.summary.sentence
-        );
+        assert!(!s.summary.within_floor);
         // Pairs differ on 2, 3 and 1 of 4 examples.
         let d = &s.summary.disagreement;
         assert!(close(d.mean, 0.5, 1e-15) && d.min == 0.25 && d.max == 0.75, "{d:?}");
@@ -519,7 +474,6 @@ mod tests {
         assert!(
             s.summary.observed_sd == 0.0 && s.summary.within_floor && s.summary.excess_sd == 0.0
         );
-        assert!(s.summary.sentence.contains("cannot be told apart"), "{}", s.summary.sentence);
         // Identical runs do not disagree and have no floor.
         let same = test_set_noise(&[[0u8, 1, 1], [0, 1, 1]], &[0, 1, 0]).expect("valid");
         assert_eq!(

@@ -387,16 +387,6 @@ pub enum SeedsNeeded {
     MoreThan(usize),
 }
 
-impl SeedsNeeded {
-    /// `17 seeds per level` or `more than 10000 seeds per level`.
-    pub fn describe(&self) -> String {
-        match self {
-            Self::Exactly(n) => format!("{n} seeds per level"),
-            Self::MoreThan(n) => format!("more than {n} seeds per level"),
-        }
-    }
-}
-
 /// A power calculation's level, target power and seed cap.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct PowerTarget {
@@ -795,14 +785,10 @@ mod tests {
         let target = PowerTarget::default();
         let none = target.seeds_needed(0.0, 0.01, 0.01).expect("finite");
         assert_eq!(none, SeedsNeeded::MoreThan(MAX_SEEDS));
-        assert_eq!(none.describe(), "more than 10000 seeds per level");
         // d = 0.02 needs about 39 000 seeds per level: beyond the cap.
         assert_eq!(target.seeds_needed(0.0002, 0.01, 0.01), Some(SeedsNeeded::MoreThan(10_000)));
         let exact = target.seeds_needed(0.01, 0.0, 0.0).expect("finite");
-        assert_eq!(
-            (exact, exact.describe().as_str()),
-            (SeedsNeeded::Exactly(2), "2 seeds per level")
-        );
+        assert_eq!(exact, SeedsNeeded::Exactly(2));
         assert_eq!(target.seeds_needed(f64::NAN, 0.01, 0.01), None);
         assert_eq!(target.seeds_needed_paired(0.01, -1.0), None);
         // A level outside (0, 1) gives NaN, not a panic.

@@ -146,15 +146,6 @@ pub struct DivergedLevel {
     pub runs: usize,
 }
 
-/// `10 diverged in 5 of 5 seeds, 1 diverged in 2 of 5 seeds`; empty when none did.
-pub fn divergence_text(levels: &[DivergedLevel]) -> String {
-    levels
-        .iter()
-        .map(|l| format!("{} diverged in {} of {} seeds", l.level, l.diverged, l.runs))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// The ranking of a study's factors, largest effect first. Every figure is in
 /// accuracy points.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -491,7 +482,6 @@ mod tests {
             ordered_factor: None,
             trend: None,
             sources: vec![],
-            headline: String::new(),
             learning_curve: None,
             cross_validation: None,
             class_names: vec![],
@@ -658,7 +648,6 @@ mod tests {
             ensemble_gain: 0.01,
             ensemble_ties: 0,
             most_contested: vec![],
-            sentence: String::new(),
         });
         l
     }

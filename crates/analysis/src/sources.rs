@@ -21,7 +21,7 @@
 //! weight moved by one unit in the last place, a different weight each replicate).
 //! Their runs share no seed with `all`'s, so [`chaos`] compares each one's spread with
 //! the all-seeds spread by the F interval of the ratio of two independent sds (normal
-//! outcomes) and says in words whether a perturbation far below any seed's explains
+//! outcomes) and says whether a perturbation far below any seed's explains
 //! the seed noise ([`ChaosVerdict`]).
 
 use serde::Serialize;
@@ -138,38 +138,6 @@ pub fn equal_spread(levels: &[LevelStats]) -> Option<EqualSpread> {
     })
 }
 
-/// `subset: sd 1.02 [0.79, 1.45] points, 0.95 [0.71, 1.32] of all seeds' sd; …; spread
-/// differs between init, order and subset (Brown–Forsythe p = 0.003)`: each source's
-/// sd with its chi-square interval and its ratio to the all-seeds sd, then the test.
-pub fn sentence(sources: &[SourceStats], equal: Option<&EqualSpread>) -> String {
-    let pts = |x: f64| format!("{:.2}", 100.0 * x);
-    let mut parts: Vec<String> = sources
-        .iter()
-        .filter_map(|s| {
-            let sd = s.sd?;
-            let ci =
-                s.sd_ci.map_or(String::new(), |(lo, hi)| format!(" [{}, {}]", pts(lo), pts(hi)));
-            let ratio = match (s.ratio_to_all, s.ratio_to_all_ci) {
-                (Some(r), Some((lo, hi))) => {
-                    format!(", {r:.2} [{lo:.2}, {hi:.2}] of all seeds' sd")
-                }
-                _ => String::new(),
-            };
-            Some(format!("{}: sd {}{ci} points{ratio}", s.source, pts(sd)))
-        })
-        .collect();
-    if let Some(e) = equal {
-        let names = match e.sources.as_slice() {
-            [rest @ .., last] if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
-            other => other.join(", "),
-        };
-        let p = if e.test.p < 0.001 { "p < 0.001".into() } else { format!("p = {:.3}", e.test.p) };
-        let verb = if e.test.p < ALPHA { "differs" } else { "not shown to differ" };
-        parts.push(format!("spread {verb} between {names} (Brown–Forsythe {p})"));
-    }
-    parts.join("; ")
-}
-
 /// What a `rerun` or `nudge` level's spread says, against the all-seeds spread.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -204,8 +172,6 @@ pub struct ChaosStats {
     pub ratio_ci: Option<(f64, f64)>,
     /// What that says.
     pub verdict: ChaosVerdict,
-    /// The verdict in one plain sentence.
-    pub sentence: String,
 }
 
 /// The `rerun` and `nudge` levels of a variance-sources experiment's `levels`, in level
@@ -237,7 +203,7 @@ pub fn chaos(levels: &[LevelStats]) -> Vec<ChaosStats> {
                     }
                 }
             };
-            let mut stats = ChaosStats {
+            ChaosStats {
                 source: level.label.clone(),
                 n: values.len(),
                 sd: interval.map(|i| i.0),
@@ -245,10 +211,7 @@ pub fn chaos(levels: &[LevelStats]) -> Vec<ChaosStats> {
                 ratio: ratio.as_ref().map(|r| r.sd_ratio),
                 ratio_ci: ratio.map(|r| r.sd_ratio_ci),
                 verdict,
-                sentence: String::new(),
-            };
-            stats.sentence = chaos_sentence(&stats);
-            stats
+            }
         })
         .collect()
 }
@@ -256,69 +219,6 @@ pub fn chaos(levels: &[LevelStats]) -> Vec<ChaosStats> {
 /// The accuracies of `runs`.
 fn accuracies(runs: &[(usize, f64)]) -> Vec<f64> {
     runs.iter().map(|(_, a)| *a).collect()
-}
-
-/// One plain sentence for a `rerun` or `nudge` level: "Changing one weight by one ulp
-/// gives 97% [52, 190] of the spread of fully new seeds: the variation is chaos, not
-/// bad luck with seeds".
-pub fn chaos_sentence(c: &ChaosStats) -> String {
-    let pct = |x: f64| format!("{:.0}", 100.0 * x);
-    let share = match (c.ratio, c.ratio_ci) {
-        (Some(r), Some((lo, hi))) => {
-            format!("{}% [{}, {}] of the spread of fully new seeds", pct(r), pct(lo), pct(hi))
-        }
-        _ => String::new(),
-    };
-    let sd = match (c.sd, c.sd_ci) {
-        (Some(sd), Some((lo, hi))) => {
-            format!("sd {:.2} [{:.2}, {:.2}] points", 100.0 * sd, 100.0 * lo, 100.0 * hi)
-        }
-        _ => format!("{} run{}, too few for an sd", c.n, if c.n == 1 { "" } else { "s" }),
-    };
-    let nudge = c.source == NUDGE;
-    match (c.verdict, nudge) {
-        (ChaosVerdict::Identical, false) => {
-            format!(
-                "rerunning the same seeds gave identical accuracy in all {} runs (deterministic)",
-                c.n
-            )
-        }
-        (ChaosVerdict::Identical, true) => format!(
-            "changing one weight by one ulp left accuracy identical in all {} runs: no chaos \
-             here",
-            c.n
-        ),
-        (ChaosVerdict::AsMuchAsNewSeeds, true) => format!(
-            "changing one weight by one ulp gives {share}: the variation is chaos, not bad \
-             luck with seeds"
-        ),
-        (ChaosVerdict::LessThanNewSeeds, true) => format!(
-            "changing one weight by one ulp gives {share}: the nudge alone moves accuracy \
-             less than new seeds"
-        ),
-        (ChaosVerdict::NotResolved, true) => format!(
-            "changing one weight by one ulp gives {share}: not resolved (the interval is too \
-             wide; more seeds would tell)"
-        ),
-        (ChaosVerdict::NoComparison, true) => format!(
-            "changing one weight by one ulp gave {sd} (no all-seeds spread to compare with)"
-        ),
-        (ChaosVerdict::AsMuchAsNewSeeds, false) => format!(
-            "rerunning the same seeds gave {sd}, {share}: the runs are not deterministic, and \
-             that alone varies accuracy as much as new seeds"
-        ),
-        (ChaosVerdict::LessThanNewSeeds, false) => format!(
-            "rerunning the same seeds gave {sd}, {share}: not deterministic, but less than \
-             new seeds"
-        ),
-        (ChaosVerdict::NotResolved, false) => format!(
-            "rerunning the same seeds gave {sd}, {share}: not deterministic; how much, not \
-             resolved"
-        ),
-        (ChaosVerdict::NoComparison, false) => {
-            format!("rerunning the same seeds gave {sd} (no all-seeds spread to compare with)")
-        }
-    }
 }
 
 #[cfg(test)]
@@ -373,13 +273,7 @@ mod tests {
         let e = equal_spread(&levels).unwrap();
         assert_eq!((e.sources.len(), e.runs, e.test.df1, e.test.df2), (3, 60, 2.0, 57.0));
         assert!(e.test.p < 0.01, "{e:?}");
-        let text = sentence(&s, Some(&e));
-        assert!(text.starts_with("init: sd 0."), "{text}");
-        assert!(text.contains("] of all seeds' sd; order: sd 0."), "{text}");
-        assert!(
-            text.contains("; spread differs between init, order and subset (Brown–Forsythe p"),
-            "{text}"
-        );
+        assert_eq!(e.sources, ["init", "order", "subset"]);
         // The same report twice: the bootstrap is seeded.
         assert_eq!(source_stats(&levels), s);
     }
@@ -394,7 +288,6 @@ mod tests {
         ];
         let e = equal_spread(&levels).unwrap();
         assert!(e.test.p > 0.05, "{e:?}");
-        assert!(sentence(&source_stats(&levels), Some(&e)).contains("not shown to differ"));
         levels[0].scored_accuracies[3] = 0.1;
         levels[0].diverged_runs =
             vec![DivergedRun { run_id: "x".into(), replicate: 3, reason: String::new() }];
@@ -425,48 +318,38 @@ mod tests {
         let c = chaos(&levels);
         assert_eq!(c.iter().map(|c| c.source.as_str()).collect::<Vec<_>>(), [RERUN, NUDGE]);
         assert_eq!(c[0].verdict, ChaosVerdict::Identical);
-        assert_eq!((c[0].n, c[0].sd), (20, Some(0.0)));
-        assert_eq!(
-            c[0].sentence,
-            "rerunning the same seeds gave identical accuracy in all 20 runs (deterministic)"
-        );
+        assert_eq!((c[0].n, c[0].sd, c[0].sd_ci), (20, Some(0.0), Some((0.0, 0.0))));
         let want = variance_ratio(&same, &all, 0.05).unwrap();
         assert_eq!(c[1].verdict, ChaosVerdict::AsMuchAsNewSeeds, "{:?}", c[1]);
         assert_eq!((c[1].ratio, c[1].ratio_ci), (Some(want.sd_ratio), Some(want.sd_ratio_ci)));
         assert!((want.sd_ratio - 1.0).abs() < 1e-6, "{want:?}");
-        assert!(
-            c[1].sentence.starts_with("changing one weight by one ulp gives 100% [6")
-                && c[1].sentence.ends_with("] of the spread of fully new seeds: the variation is chaos, not bad luck with seeds"),
-            "{}",
-            c[1].sentence
-        );
+        let (lo, hi) = want.sd_ratio_ci;
+        assert!((CHAOS_SHARE..1.0).contains(&lo) && hi > 1.0, "{want:?}");
         let e = equal_spread(&levels).unwrap();
         assert_eq!(e.sources, ["init", "order", "subset"]);
-        // The experiment's headline names both.
-        let text = sentence(&source_stats(&levels), Some(&e));
-        assert!(text.contains("rerun: sd 0.00 [0.00, 0.00] points, 0.00 [0.00, 0.00]"), "{text}");
+        // Both are sources of the experiment's spread too, rerun's with no spread.
+        let s = source_stats(&levels);
+        assert_eq!(s.iter().map(|s| s.source.as_str()).collect::<Vec<_>>()[4..], [RERUN, NUDGE]);
+        let zero = |x: Option<f64>| x.is_some_and(|x| x.abs() < 5e-5);
+        assert!(zero(s[4].sd) && zero(s[4].ratio_to_all), "{:?}", s[4]);
 
         let mut less = levels.clone();
         less[5] = level(NUDGE, &small);
         let c = chaos(&less);
         assert_eq!(c[1].verdict, ChaosVerdict::LessThanNewSeeds, "{:?}", c[1]);
         assert!(c[1].ratio_ci.unwrap().1 < 1.0);
-        assert!(c[1].sentence.ends_with("the nudge alone moves accuracy less than new seeds"));
 
         let few = vec![level(ALL, &all[..3]), level(NUDGE, &same[..3]), level(RERUN, &small[..3])];
         let c = chaos(&few);
         assert_eq!(c[0].source, NUDGE);
         assert_eq!(c[0].verdict, ChaosVerdict::NotResolved, "{:?}", c[0]);
-        assert!(c[0].sentence.contains(": not resolved"), "{}", c[0].sentence);
-        assert!(
-            c[1].sentence.starts_with("rerunning the same seeds gave sd 0."),
-            "{}",
-            c[1].sentence
-        );
+        let (lo, hi) = c[0].ratio_ci.unwrap();
+        assert!(lo < CHAOS_SHARE && hi >= 1.0, "{:?}", c[0]);
+        assert_eq!((c[1].source.as_str(), c[1].n), (RERUN, 3));
+        assert!(c[1].sd.is_some_and(|sd| sd < 0.01), "{:?}", c[1]);
 
         let alone = chaos(&[level(NUDGE, &same)]);
-        assert_eq!(alone[0].verdict, ChaosVerdict::NoComparison);
-        assert!(alone[0].sentence.contains("(no all-seeds spread to compare with)"));
+        assert_eq!((alone[0].verdict, alone[0].ratio), (ChaosVerdict::NoComparison, None));
         assert!(chaos(&levels[..4]).is_empty(), "no rerun or nudge level, nothing to say");
     }
 }

@@ -31,33 +31,9 @@ pub fn study_noise(experiments: &[ExperimentStats]) -> Option<StudyNoise> {
     let excess_sd = (observed_sd.powi(2) - floor_sd.powi(2)).max(0.0).sqrt();
     let lo = noises.iter().map(|n| n.examples).min().unwrap_or(0);
     let hi = noises.iter().map(|n| n.examples).max().unwrap_or(0);
-    let test_set = if lo == hi {
-        format!("a {}-image test set", grouped(lo))
-    } else {
-        format!("test sets of {} to {} images", grouped(lo), grouped(hi))
-    };
     let runs = noises.iter().map(|n| n.runs).sum();
     let ensemble_gain = noises.iter().map(|n| n.ensemble_gain).sum::<f64>() / noises.len() as f64;
     let levels = noises.len();
-    let over = format!("sd within a level, pooled over {levels} levels and {runs} runs");
-    let sentence = if floor_sd >= observed_sd {
-        format!(
-            "Of the {} points of test accuracy between seeds ({over}), all is what {test_set} \
-             alone produces (a floor of {} points): on this test set the seeds cannot be told \
-             apart in accuracy.",
-            pts2(observed_sd),
-            pts2(floor_sd)
-        )
-    } else {
-        format!(
-            "Of the {} points of test accuracy between seeds ({over}), {} is what {test_set} \
-             alone produces; the rest, {} points (in quadrature), is a real difference between \
-             the trained models.",
-            pts2(observed_sd),
-            pts2(floor_sd),
-            pts2(excess_sd)
-        )
-    };
     Some(StudyNoise {
         levels,
         runs,
@@ -66,7 +42,6 @@ pub fn study_noise(experiments: &[ExperimentStats]) -> Option<StudyNoise> {
         floor_sd,
         excess_sd,
         ensemble_gain,
-        sentence,
     })
 }
 

@@ -38,36 +38,6 @@ impl StudyTime {
     pub fn concurrency(&self) -> f64 {
         if self.busy_seconds > 0.0 { self.compute_seconds / self.busy_seconds } else { 0.0 }
     }
-
-    /// `wall time 3 h 28 min (first run's start to last run's finish; runs going for 2 h
-    /// 52 min of it, 2.0 at a time on average), compute time 5 h 38 min (430 runs)`.
-    pub fn sentence(&self) -> String {
-        let paused = self.wall_seconds - self.busy_seconds;
-        let busy = if paused >= 60.0 {
-            format!("; runs going for {} of it", duration(self.busy_seconds))
-        } else {
-            String::new()
-        };
-        format!(
-            "wall time {} (first run's start to last run's finish{busy}, {:.1} runs at a \
-             time on average), compute time {} ({} runs' durations summed)",
-            duration(self.wall_seconds),
-            self.concurrency(),
-            duration(self.compute_seconds),
-            self.runs
-        )
-    }
-}
-
-/// `2 h 55 min`, `12 min`, `40 s`.
-pub fn duration(seconds: f64) -> String {
-    let s = seconds.max(0.0).round() as u64;
-    let minutes = (s + 30) / 60;
-    match (s, minutes / 60, minutes % 60) {
-        (s, _, _) if s < 60 => format!("{s} s"),
-        (_, 0, m) => format!("{m} min"),
-        (_, h, m) => format!("{h} h {m:02} min"),
-    }
 }
 
 /// The wall and compute time of the runs of `records` (each run once, by run id);
@@ -141,23 +111,7 @@ mod tests {
         assert_eq!((t.first_start_unix, t.last_finish_unix), (1_000_000.0, 1_004_000.0));
         assert_eq!((t.wall_seconds, t.busy_seconds, t.compute_seconds), (4000.0, 850.0, 920.0));
         assert!((t.concurrency() - 920.0 / 850.0).abs() < 1e-12);
-        assert_eq!(
-            t.sentence(),
-            "wall time 1 h 07 min (first run's start to last run's finish; runs going for 14 \
-             min of it, 1.1 runs at a time on average), compute time 15 min (4 runs' durations \
-             summed)"
-        );
         assert!(study_time(&runs[5..]).is_none());
         assert!(study_time(&[]).is_none());
-    }
-
-    #[test]
-    fn durations_read_as_hours_and_minutes() {
-        assert_eq!(duration(10_489.0), "2 h 55 min");
-        assert_eq!(duration(12_480.0), "3 h 28 min");
-        assert_eq!(duration(7_199.0), "2 h 00 min");
-        assert_eq!(duration(3_570.0), "1 h 00 min");
-        assert_eq!(duration(600.0), "10 min");
-        assert_eq!(duration(42.4), "42 s");
     }
 }

@@ -87,10 +87,33 @@ pub struct LevelStats {
     pub without_predictions: Vec<String>,
     /// How much of the level's seed noise is the test set, from the predictions of its
     /// non-diverged runs; `None` when fewer than 2 have them or they were evaluated on
-    /// different examples (`noise_note` says which).
+    /// different examples (`noise_missing` says which).
     pub test_set_noise: Option<NoiseSummary>,
     /// Why `test_set_noise` is absent, when the level has runs.
-    pub noise_note: Option<String>,
+    pub noise_missing: Option<MissingNoise>,
+}
+
+/// Why a level with runs has no test-set noise.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MissingNoise {
+    /// No run of the level has stored predictions.
+    NoPredictions,
+    /// Only this run, of the level's non-diverged runs, has them: the noise needs 2.
+    OneRun {
+        /// Its run id.
+        run: String,
+    },
+    /// Two runs were evaluated on different examples (their labels differ), so their
+    /// predictions cannot be pooled.
+    DifferentExamples {
+        /// The first run with predictions.
+        first: String,
+        /// The first whose labels differ from its.
+        other: String,
+    },
+    /// The predictions were refused.
+    Invalid(crate::noise::NoiseError),
 }
 
 /// A run the divergence rule calls diverged.
@@ -173,8 +196,20 @@ pub struct PairStats {
     pub margin: f64,
     /// The paired equivalence test (TOST) within ±`margin` at the adjusted level.
     pub equivalence: Option<crate::inference::equivalence::Equivalence>,
-    /// One sentence, agreeing with `ci_adjusted`.
-    pub verdict: String,
+    /// The sequential decision of an adaptive experiment whose fixed-sample numbers
+    /// above are not valid after its data-dependent stopping
+    /// ([`crate::decisions::fixed_sample_invalid`]): the report shows it in their place.
+    /// `None` from the analysis, which knows no decisions.
+    pub sequential: Option<SequentialPair>,
+}
+
+/// A pair's sequential decision, with what it was decided against.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SequentialPair {
+    /// The decision (its A and B may be the pair's B and A).
+    pub decision: crate::decisions::PairDecision,
+    /// The experiment's equivalence margin, in accuracy points.
+    pub delta: f64,
 }
 
 impl PairStats {
@@ -238,8 +273,6 @@ pub struct ExperimentStats {
     pub trend: Option<TrendStats>,
     /// Variance sources (variance-sources experiments only).
     pub sources: Vec<SourceStats>,
-    /// The experiment's verdict in one sentence.
-    pub headline: String,
     /// Power-law fit of test error against training-set size (size experiments only).
     pub learning_curve: Option<powerlaw::PowerLaw>,
     /// k-fold cross-validation against a single split (protocol experiments only).
@@ -269,8 +302,6 @@ pub struct TrendStats {
     pub per_step: f64,
     /// Its 95% interval.
     pub per_step_ci: (f64, f64),
-    /// The finding in words.
-    pub sentence: String,
 }
 
 /// How much of a study's seed noise is the test set, pooled over its levels with
@@ -291,8 +322,6 @@ pub struct StudyNoise {
     pub excess_sd: f64,
     /// Mean gain of the majority vote over the mean run.
     pub ensemble_gain: f64,
-    /// The finding in one sentence.
-    pub sentence: String,
 }
 
 /// A whole study's analysis.

@@ -271,7 +271,7 @@ pub fn report(study_dir: &Path, out: Option<&Path>, quiet: bool, rank: bool) -> 
     if !quiet {
         println!("{} ({} of {} runs complete):", stats.study, stats.complete, stats.planned);
         for exp in &stats.experiments {
-            println!("  {} — {}: {}", exp.name, exp.title, exp.headline);
+            println!("  {} — {}: {}", exp.name, exp.title, cnnvar_report::verdicts::headline(exp));
         }
         for note in cnnvar_report::store_notes(study_dir)? {
             println!("  warning: {note}");

@@ -49,7 +49,7 @@ pub fn ranking_csv(study: &str, ranking: &Ranking) -> Result<Vec<u8>> {
             f.distinguishable.to_string(),
             f.diverged.iter().map(|d| d.diverged).sum::<usize>().to_string(),
             num(f.divergence_p),
-            claim.map(|c| c.verdict.words().to_string()).unwrap_or_default(),
+            claim.map(|c| words::verdict_words(c.verdict).to_string()).unwrap_or_default(),
             words::factor_sentence(f),
             num(f.floor_sd),
             num(f.excess_sd),
@@ -106,19 +106,19 @@ pub fn claims_csv(study: &str, stats: &StudyStats) -> Result<Vec<u8>> {
             w.write_record([
                 study.to_string(),
                 c.experiment.clone(),
-                c.claim.clone(),
-                c.verdict.words().to_string(),
+                words::claim_text(c),
+                words::verdict_words(c.verdict).to_string(),
                 (i + 1).to_string(),
                 words::part_says(p),
                 p.check.shape.name().to_string(),
                 p.check.outcome.name().to_string(),
-                p.verdict.words().to_string(),
-                p.test.clone(),
+                words::verdict_words(p.verdict).to_string(),
+                crate::reasons::test_words(&p.test),
                 num(p.estimate),
                 num(p.ci.map(|c| c.0)),
                 num(p.ci.map(|c| c.1)),
                 num(p.p),
-                p.why.clone(),
+                crate::reasons::reason_words(&p.why),
             ])
             .map_err(e)?;
         }
@@ -267,6 +267,8 @@ pub fn comparisons_csv(stats: &StudyStats) -> Result<Vec<u8>> {
     let p = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
     for exp in &stats.experiments {
         for pair in &exp.pairs {
+            let verdict = crate::verdicts::verdict_of(exp, pair);
+            let pair = crate::shown_pair(pair);
             let t = pair.deciding();
             let (needed, capped) = match pair.seeds_needed {
                 Some(SeedsNeeded::Exactly(n)) => (n.to_string(), "false"),
@@ -301,7 +303,7 @@ pub fn comparisons_csv(stats: &StudyStats) -> Result<Vec<u8>> {
                 t.map(|t| t.n_a.to_string()).unwrap_or_default(),
                 t.map(|t| t.n_b.to_string()).unwrap_or_default(),
                 pair.outcome.as_str().to_string(),
-                pair.verdict.clone(),
+                verdict,
             ])
             .map_err(e)?;
         }

@@ -762,7 +762,6 @@ pub(super) mod tests {
             ordered_factor: None,
             trend: None,
             sources: vec![],
-            headline: String::new(),
             learning_curve: None,
             cross_validation: None,
             class_names: vec![],

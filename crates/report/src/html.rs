@@ -2,8 +2,9 @@
 
 use std::fmt::Write;
 
+use super::ReportInput;
 use super::table::{Cell, Column, Table};
-use super::{ReportInput, protocol_line};
+use crate::findings::protocol_line;
 use cnnvar_analysis::ExperimentStats;
 
 fn esc(s: &str) -> String {
@@ -196,7 +197,7 @@ fn verdicts(h: &mut String, input: &ReportInput<'_>) {
             esc(&exp.name),
             esc(&exp.name),
             esc(&exp.title),
-            esc(&exp.headline)
+            esc(&crate::verdicts::headline(exp))
         );
     }
     let _ = writeln!(h, "</ul><p class=\"prov\">{}</p></section>", esc(&input.provenance()));
@@ -293,7 +294,7 @@ fn experiment_intro(h: &mut String, exp: &ExperimentStats) {
     if let Some(claim) = &exp.claim {
         let _ = writeln!(h, "<p class=\"claim\">Claim: {}</p>", esc(claim));
     }
-    let _ = writeln!(h, "<p><b>Verdict:</b> {}</p>", esc(&exp.headline));
+    let _ = writeln!(h, "<p><b>Verdict:</b> {}</p>", esc(&crate::verdicts::headline(exp)));
     if let Some(f) = &exp.learning_curve {
         let _ = writeln!(
             h,

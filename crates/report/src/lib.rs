@@ -14,20 +14,23 @@ pub mod adaptive;
 pub mod contested;
 mod csv_files;
 pub mod figures;
+pub mod findings;
 mod html;
 mod integrity;
 mod markdown;
 pub mod methods;
 pub mod ranking_figure;
+pub mod reasons;
 pub mod table;
 mod thumbnails;
+pub mod verdicts;
 pub mod words;
 
 use std::path::{Path, PathBuf};
 
 use cnnvar_analysis::decisions::StudyDecisions;
 use cnnvar_analysis::rank::{Ranking, apply_sequential, rank};
-use cnnvar_analysis::{StudyStats, analyze};
+use cnnvar_analysis::{PairStats, StudyStats, analyze};
 use cnnvar_core::{Error, Result};
 use cnnvar_store::{Plan, StudyDir, StudyFile};
 use contested::ExperimentImages;
@@ -119,13 +122,10 @@ pub fn write_report(study_dir: &Path) -> Result<(ReportFiles, StudyStats, Rankin
     write_report_to(&study, &study)
 }
 
-/// Replaces, in each experiment of an adaptive study whose fixed-sample numbers are not
-/// valid after its data-dependent stopping, every pair's fixed-sample interval and
-/// p-values by its sequential decision: the repeated confidence interval at the look it
-/// stopped, and the decision as its verdict.
+/// Gives each pair of an adaptive study's experiments whose fixed-sample numbers are not
+/// valid after its data-dependent stopping its sequential decision, which the tables and
+/// comparisons.csv show in their place ([`shown_pair`]).
 fn sequential_pairs(stats: &mut StudyStats, study: &cnnvar_core::study::Study, d: &StudyDecisions) {
-    use cnnvar_analysis::Outcome;
-    use cnnvar_analysis::sequential::Verdict;
     for exp in &mut stats.experiments {
         if !cnnvar_analysis::decisions::fixed_sample_invalid(study, &exp.name) {
             continue;
@@ -134,27 +134,38 @@ fn sequential_pairs(stats: &mut StudyStats, study: &cnnvar_core::study::Study, d
             d.experiments.iter().find(|e| e.experiment == exp.name).map_or(0.0, |e| e.design.delta);
         for pair in &mut exp.pairs {
             let Some(decision) = d.pair(&exp.name, &pair.a, &pair.b) else { continue };
-            let flip = decision.a != pair.a;
-            let rci = decision.rci.map(|(lo, hi)| {
-                if flip { (-hi / 100.0, -lo / 100.0) } else { (lo / 100.0, hi / 100.0) }
-            });
-            pair.ci_adjusted = rci;
-            pair.p_adjusted = None;
-            pair.welch = None;
-            pair.paired = None;
-            pair.detectable = None;
-            pair.seeds_needed = None;
-            pair.significant = matches!(decision.verdict, Verdict::Larger | Verdict::Smaller);
-            pair.outcome = match decision.verdict {
-                Verdict::Larger | Verdict::Smaller => Outcome::Resolved,
-                Verdict::Equivalent => Outcome::WithinNoise,
-                Verdict::Continue | Verdict::Undecided => Outcome::Unresolved,
-            };
-            let rci =
-                decision.interval_text().map(|t| format!("; repeated CI {t}")).unwrap_or_default();
-            pair.verdict = format!("{} (adaptive seeding{rci})", decision.describe(delta));
+            pair.sequential =
+                Some(cnnvar_analysis::SequentialPair { decision: decision.clone(), delta });
         }
     }
+}
+
+/// `pair` as the tables and comparisons.csv show it: with a sequential decision, its
+/// repeated confidence interval at the look it stopped and its outcome in place of the
+/// fixed-sample interval, p-values, power answers and outcome; else as it is.
+pub(crate) fn shown_pair(pair: &PairStats) -> std::borrow::Cow<'_, PairStats> {
+    use cnnvar_analysis::Outcome;
+    use cnnvar_analysis::sequential::Verdict;
+    let Some(s) = &pair.sequential else { return std::borrow::Cow::Borrowed(pair) };
+    let decision = &s.decision;
+    let flip = decision.a != pair.a;
+    let rci = decision
+        .rci
+        .map(|(lo, hi)| if flip { (-hi / 100.0, -lo / 100.0) } else { (lo / 100.0, hi / 100.0) });
+    let mut shown = pair.clone();
+    shown.ci_adjusted = rci;
+    shown.p_adjusted = None;
+    shown.welch = None;
+    shown.paired = None;
+    shown.detectable = None;
+    shown.seeds_needed = None;
+    shown.significant = matches!(decision.verdict, Verdict::Larger | Verdict::Smaller);
+    shown.outcome = match decision.verdict {
+        Verdict::Larger | Verdict::Smaller => Outcome::Resolved,
+        Verdict::Equivalent => Outcome::WithinNoise,
+        Verdict::Continue | Verdict::Undecided => Outcome::Unresolved,
+    };
+    std::borrow::Cow::Owned(shown)
 }
 
 /// The decisions of `plan`'s adaptive study from the records in `study` (every
@@ -281,7 +292,7 @@ pub(crate) fn about_line(input: &ReportInput<'_>) -> String {
     let time = stats
         .time
         .as_ref()
-        .map(|t| format!(" {}.", capitalised(&t.sentence())))
+        .map(|t| format!(" {}.", capitalised(&findings::study_time_sentence(t))))
         .unwrap_or_default();
     format!(
         "{} of {} runs complete ({} diverged: out of the accuracy statistics, counted as an \
@@ -313,7 +324,7 @@ pub(crate) fn chaos_sentences(stats: &StudyStats) -> Vec<(String, String)> {
         .iter()
         .flat_map(|e| {
             let chaos = cnnvar_analysis::sources::chaos(&e.levels);
-            chaos.into_iter().map(|c| (e.name.clone(), capitalised(&c.sentence)))
+            chaos.into_iter().map(|c| (e.name.clone(), capitalised(&findings::chaos_sentence(&c))))
         })
         .collect()
 }
@@ -340,7 +351,7 @@ pub(crate) fn intervals_note(stats: &StudyStats) -> String {
 /// The study's sentence on its test-set noise, or why there is none.
 pub(crate) fn noise_sentence(stats: &StudyStats) -> String {
     match &stats.test_set_noise {
-        Some(n) => n.sentence.clone(),
+        Some(n) => findings::study_noise_sentence(n),
         None => "No level has stored predictions from 2 or more runs evaluated on the same \
                  examples, so the test set's part of the seed noise cannot be told here."
             .into(),
@@ -359,12 +370,6 @@ pub(crate) fn p_text(p: Option<f64>) -> String {
         Some(p) => format!("{p:.3}"),
         None => "–".into(),
     }
-}
-
-/// The protocol experiment's two estimators with the intervals of their spread, their
-/// variance ratio and the validation images' share ([`cnnvar_analysis::cv`]).
-pub(crate) fn protocol_line(cv: &cnnvar_analysis::cv::ProtocolStats) -> String {
-    cv.line()
 }
 
 #[cfg(test)]

@@ -19,7 +19,8 @@ pub fn render(input: &ReportInput<'_>) -> String {
     chaos_section(&mut m, input, &prov);
     m += "## Verdicts\n\n";
     for exp in &input.stats.experiments {
-        let _ = writeln!(m, "- **{}** ({}): {}", exp.name, exp.title, exp.headline);
+        let _ =
+            writeln!(m, "- **{}** ({}): {}", exp.name, exp.title, crate::verdicts::headline(exp));
     }
     let _ = writeln!(m, "\n_{prov}_\n");
     adaptive_section(&mut m, input, &prov);
@@ -168,7 +169,7 @@ fn section(
     if let Some(c) = &exp.claim {
         let _ = writeln!(m, "Claim: _{c}_\n");
     }
-    let _ = writeln!(m, "**Verdict:** {}\n", exp.headline);
+    let _ = writeln!(m, "**Verdict:** {}\n", crate::verdicts::headline(exp));
     if let Some(d) =
         input.decisions.and_then(|d| d.experiments.iter().find(|e| e.experiment == exp.name))
     {
@@ -182,7 +183,7 @@ fn section(
         );
     }
     if let Some(cv) = &exp.cross_validation {
-        let _ = writeln!(m, "**Protocol:** {}\n", super::protocol_line(cv));
+        let _ = writeln!(m, "**Protocol:** {}\n", crate::findings::protocol_line(cv));
     }
     for t in tables {
         *m += &table(t);

@@ -196,7 +196,9 @@ pub fn ranking(r: &Ranking) -> Table {
             vec![
                 Cell::from(i + 1),
                 Cell::from(f.title.as_str()),
-                Cell::from(f.claim.as_ref().map_or("–", |c| c.verdict.words())),
+                Cell::from(
+                    f.claim.as_ref().map_or("–", |c| crate::words::verdict_words(c.verdict)),
+                ),
                 Cell::from(f.levels),
                 Cell::from(f.runs),
                 pts(f.effect_sd),
@@ -247,14 +249,14 @@ pub fn claims(stats: &StudyStats) -> Option<Table> {
                     Cell::from(crate::words::part_says(p)),
                     Cell::from(crate::words::outcome_words(p.check.outcome)),
                     Cell::Verdict {
-                        text: p.verdict.words().into(),
+                        text: crate::words::verdict_words(p.verdict).into(),
                         yes: p.verdict == cnnvar_analysis::claims::Verdict::Supported,
                     },
                     Cell::Number { value: p.estimate, decimals: 2 },
                     Cell::Interval(p.ci.map(|(a, b)| (a / 100.0, b / 100.0))),
                     Cell::P(p.p),
-                    Cell::from(p.test.as_str()),
-                    Cell::from(p.why.as_str()),
+                    Cell::from(crate::reasons::test_words(&p.test)),
+                    Cell::from(crate::reasons::reason_words(&p.why)),
                 ]
             })
         })
@@ -348,6 +350,8 @@ pub fn pairs(exp: &ExperimentStats) -> Option<Table> {
         .pairs
         .iter()
         .map(|p| {
+            let verdict = crate::verdicts::verdict_of(exp, p);
+            let p = crate::shown_pair(p);
             let c = &p.comparison;
             vec![
                 Cell::from(p.a.as_str()),
@@ -364,7 +368,7 @@ pub fn pairs(exp: &ExperimentStats) -> Option<Table> {
                 Cell::Number { value: c.cohen_d, decimals: 2 },
                 Cell::Percent(p.detectable),
                 seeds_cell(p.seeds_needed.as_ref()),
-                Cell::Verdict { text: p.verdict.clone(), yes: p.significant },
+                Cell::Verdict { text: verdict, yes: p.significant },
             ]
         })
         .collect();
@@ -510,10 +514,10 @@ pub fn test_set_noise(stats: &StudyStats) -> Option<Table> {
         .flat_map(|e| e.levels.iter().filter(|l| l.complete > 0).map(move |l| (e, l)))
         .map(|(e, l)| {
             let n = l.test_set_noise.as_ref();
-            let note = match (n, &l.noise_note) {
+            let note = match (n, &l.noise_missing) {
                 (Some(n), _) if n.within_floor => "within the floor".to_string(),
                 (Some(_), _) => String::new(),
-                (None, Some(why)) => why.clone(),
+                (None, Some(why)) => crate::findings::missing_noise_text(why),
                 (None, None) => String::new(),
             };
             vec![

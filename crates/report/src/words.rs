@@ -1,13 +1,71 @@
-//! The verdicts in words: one plain sentence per factor, one per claim and claim part.
-//! The statistics (`cnnvar-analysis`) return numbers and outcomes; the English is here.
+//! The verdicts in words: one plain sentence per factor, one per claim and claim part,
+//! and the number formats the sentences share (the pairs' verdicts and the experiments'
+//! headlines are [`crate::verdicts`]'). The statistics (`cnnvar-analysis`) return numbers
+//! and outcomes; the English is here.
 
 use cnnvar_analysis::claims::{ClaimResult, PartResult, Verdict};
-use cnnvar_analysis::rank::{FactorEffect, Ranking, SequentialOutcome, divergence_text};
+use cnnvar_analysis::power::{SeedsNeeded, TTest};
+use cnnvar_analysis::rank::{DivergedLevel, FactorEffect, Ranking, SequentialOutcome};
 use cnnvar_core::study::{ClaimOutcome, ClaimShape, TrendDirection};
+
+use crate::reasons::{reason_words, test_words};
 
 /// `p < 0.001`, `p = 0.042`.
 pub fn p_text(p: f64) -> String {
     if p < 0.001 { "p < 0.001".into() } else { format!("p = {p:.3}") }
+}
+
+/// `0.912` as `91.2` (accuracy as a fraction, in points with one decimal).
+pub fn pts(x: f64) -> String {
+    format!("{:.1}", 100.0 * x)
+}
+
+/// `0.004` as `0.40` (points, two decimals: for sds and small differences).
+pub fn pts2(x: f64) -> String {
+    format!("{:.2}", 100.0 * x)
+}
+
+/// `10000` as `10 000`.
+pub fn grouped(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `3 seeds per level`, or `3 and 5 seeds` when the levels differ.
+pub fn seeds_text(t: &TTest) -> String {
+    if t.n_a == t.n_b {
+        format!("{} seeds per level", t.n_a)
+    } else {
+        format!("{} and {} seeds", t.n_a, t.n_b)
+    }
+}
+
+/// ` after correcting for 36 comparisons`, or nothing for one comparison.
+pub fn correction_text(m: usize) -> String {
+    if m > 1 { format!(" after correcting for {m} comparisons") } else { String::new() }
+}
+
+/// `about 14 seeds per level`, `more than 10000 seeds per level`.
+pub fn needed_text(n: &SeedsNeeded) -> String {
+    match n {
+        SeedsNeeded::Exactly(n) => format!("about {n} seeds per level"),
+        SeedsNeeded::MoreThan(n) => format!("more than {n} seeds per level"),
+    }
+}
+
+/// ` [lo, hi]` of `ci` (fractions) in points with one decimal, flipped to B − A when
+/// `flip`; nothing without an interval.
+pub fn interval_text(ci: Option<(f64, f64)>, flip: bool) -> String {
+    ci.map(|(lo, hi)| if flip { (-hi, -lo) } else { (lo, hi) })
+        .map(|(lo, hi)| format!(" [{}, {}]", pts(lo), pts(hi)))
+        .unwrap_or_default()
 }
 
 /// ` [lo, hi]` (one decimal), or nothing.
@@ -65,6 +123,15 @@ pub fn factor_sentence(f: &FactorEffect) -> String {
     format!("{}: {verdict}; {spread}{best}.{diverged}", f.title)
 }
 
+/// `10 diverged in 5 of 5 seeds, 1 diverged in 2 of 5 seeds`; empty when none did.
+pub fn divergence_text(levels: &[DivergedLevel]) -> String {
+    levels
+        .iter()
+        .map(|l| format!("{} diverged in {} of {} seeds", l.level, l.diverged, l.runs))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// [`factor_sentence`] of a factor decided by adaptive seeding.
 fn sequential_sentence(f: &FactorEffect) -> String {
     let verdict = f
@@ -119,7 +186,7 @@ pub fn ranking_lines(ranking: &Ranking) -> Vec<String> {
             let claim = f
                 .claim
                 .as_ref()
-                .map(|c| format!(" Claim: {}.", c.verdict.words()))
+                .map(|c| format!(" Claim: {}.", verdict_words(c.verdict)))
                 .unwrap_or_default();
             format!("{}. {}{claim}", i + 1, factor_sentence(f))
         })
@@ -185,15 +252,17 @@ pub fn outcome_words(o: ClaimOutcome) -> &'static str {
 /// One claim part: `"too big overfits": Contradicted — the end level 128 beats every
 /// level inside the range (0.4 points [0.1, 0.7], paired t, p = 0.02)`.
 pub fn part_sentence(p: &PartResult) -> String {
+    let test = test_words(&p.test);
     let numbers = match (p.estimate, p.p) {
         (Some(e), Some(pv)) => {
-            format!(" ({e:.2} points{}, {}, {})", interval(p.ci), p.test, p_text(pv))
+            format!(" ({e:.2} points{}, {test}, {})", interval(p.ci), p_text(pv))
         }
-        (Some(e), None) => format!(" ({e:.2} points{}, {})", interval(p.ci), p.test),
-        (None, Some(pv)) => format!(" ({}, {})", p.test, p_text(pv)),
-        (None, None) => format!(" ({})", p.test),
+        (Some(e), None) => format!(" ({e:.2} points{}, {test})", interval(p.ci)),
+        (None, Some(pv)) => format!(" ({test}, {})", p_text(pv)),
+        (None, None) => format!(" ({test})"),
     };
-    format!("\"{}\": {} — {}{numbers}", part_says(p), p.verdict.words(), p.why)
+    let why = reason_words(&p.why);
+    format!("\"{}\": {} — {why}{numbers}", part_says(p), verdict_words(p.verdict))
 }
 
 /// A claim with its verdict: `Supported: "…"`, and its parts when it has several.
@@ -204,7 +273,22 @@ pub fn claim_sentence(c: &ClaimResult) -> String {
             let k = c.parts.iter().filter(|p| p.verdict == Verdict::Contradicted).count();
             format!("Contradicted ({k} of {n} parts)")
         }
-        (v, _) => v.words().to_string(),
+        (v, _) => verdict_words(v).to_string(),
     };
-    format!("{verdict}: \"{}\" — {}", c.claim, parts.join("; "))
+    format!("{verdict}: \"{}\" — {}", claim_text(c), parts.join("; "))
+}
+
+/// `Supported`, `Contradicted`, `Not resolved`.
+pub fn verdict_words(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Supported => "Supported",
+        Verdict::Contradicted => "Contradicted",
+        Verdict::NotResolved => "Not resolved",
+    }
+}
+
+/// The claim in the study's words, or, where it states none, that the experiment's
+/// factor changes test accuracy (what its default checks test).
+pub fn claim_text(c: &ClaimResult) -> String {
+    c.claim.clone().unwrap_or_else(|| format!("{} changes test accuracy", c.title))
 }

@@ -173,14 +173,6 @@ impl Experiment {
         }
         checks
     }
-
-    /// A level's label with its factor named when there is one factor: `lr 0.01`.
-    pub fn factor_label(&self, level: &str) -> String {
-        match (self.kind, self.factors.as_slice()) {
-            (ExperimentKind::Factor, [one]) => format!("{} {level}", one.replace('_', " ")),
-            _ => level.to_string(),
-        }
-    }
 }
 
 /// A parsed, validated study.
