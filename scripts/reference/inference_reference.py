@@ -506,7 +506,7 @@ def fold_variance_cases():
                 "alpha": alpha,
                 "single_split_var": single,
                 "k_fold_var": k_fold,
-                "ratio": single / k_fold,
+                "ratio": min(single / k_fold, k),
                 "f": f,
                 "df": [d1, d2],
                 "p": p,

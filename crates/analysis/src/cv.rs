@@ -82,7 +82,9 @@ pub struct FoldVarianceRatio {
     pub single_split_var: f64,
     /// The k-fold estimate's variance between replicates.
     pub k_fold_var: f64,
-    /// `single_split_var / k_fold_var` (at least 1).
+    /// `single_split_var / k_fold_var` (at least 1), at most `k`: the true ratio lies in
+    /// `[1, k]`, and a table whose replicate mean square falls below the error's (F < 1,
+    /// a negative estimate of the replicate variance) gives `k`, as the interval does.
     pub ratio: f64,
     /// Its `1 − alpha` interval, within `[1, k]`.
     pub ci: (f64, f64),
@@ -152,7 +154,7 @@ pub fn fold_variance_ratio(y: &[Vec<f64>], alpha: f64) -> Option<FoldVarianceRat
         let rho = |q: f64| (1.0 + (kf - 1.0) * dist.inverse_cdf(q) / f).min(kf);
         (Some(f), (rho(alpha / 2.0), rho(1.0 - alpha / 2.0)), dist.sf(f))
     };
-    let ratio = single_split_var / k_fold_var;
+    let ratio = (single_split_var / k_fold_var).min(kf);
     Some(FoldVarianceRatio {
         replicates: r,
         folds: k,
@@ -342,8 +344,15 @@ mod tests {
             near(v.ci.0, f(&c["ci"][0]), "lower end");
             near(v.ci.1, f(&c["ci"][1]), "upper end");
             assert_eq!(v.df, (f(&c["df"][0]), f(&c["df"][1])));
-            assert!(1.0 <= v.ci.0 && v.ci.0 <= v.ratio && v.ci.1 <= v.folds as f64);
+            assert!(1.0 <= v.ci.0 && v.ci.0 <= v.ratio && v.ratio <= v.ci.1);
+            assert!(v.ci.1 <= v.folds as f64);
         }
+        // A replicate mean square below the error's (F < 1): the ratio is k, as its
+        // interval's upper end, not 1 + (k − 1)/F beyond it.
+        let flat = [vec![1.0, 2.0, 3.0], vec![3.0, 2.0, 1.5], vec![2.0, 3.0, 1.0]];
+        let v = fold_variance_ratio(&flat, 0.05).expect("a ratio");
+        assert!(v.f.is_some_and(|f| f < 1.0), "{v:?}");
+        assert_eq!((v.ratio, v.ci.1), (3.0, 3.0));
         // results/full: all folds give a single split sd 0.78 against 0.36, 2.1× steadier.
         let full = fold_variance_ratio(&table(&cases[0]["y"]), 0.05).expect("a ratio");
         assert!((full.single_split_var.sqrt() - 0.779).abs() < 1e-3, "{full:?}");

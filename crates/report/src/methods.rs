@@ -15,7 +15,10 @@ pub const COMPARISON_METHOD: &str = "Each comparison is decided by one t-test on
     with the seeds a test at 80% power would need. Fewer than 3 paired differences that \
     do not vary at all are no evidence either way (not resolved, no spread). Ordered \
     numeric factors also get a least-squares trend of accuracy over all runs (log scale \
-    for train_size, lr, batch_size and width; linear otherwise).";
+    for train_size, lr, batch_size and width; linear otherwise). Levels that differ only \
+    in the set they are scored on (the test split and its twilight copy) are the same \
+    trained models, one per replicate, so their paired comparison is a repeated measure of \
+    each model.";
 
 /// How each factor is tested and measured, in words, for the report.
 pub const FACTOR_METHOD: &str = "Each factor is tested as its study was run: with paired \
