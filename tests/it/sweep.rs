@@ -268,11 +268,14 @@ fn one_model_scored_on_two_sets_is_trained_once() {
         };
         assert_eq!(train_curve(rec), train_curve(with), "{id}: one training");
 
-        // The same run trained alone, outside the study.
+        // The same run trained alone, outside the study, on one thread as the sweep's
+        // workers were (a backend's reductions may add in another order on two).
         let alone = tmp.path().join("alone").join(id);
         std::fs::create_dir_all(&alone).expect("dir");
         std::fs::copy(dir.join(id).join("spec.json"), alone.join("spec.json")).expect("spec");
-        let o = output(cnnvar().arg("worker").arg(&alone).arg("--data-dir").arg(&data));
+        let o = output(
+            cnnvar().arg("worker").arg(&alone).args(["--threads", "1", "--data-dir"]).arg(&data),
+        );
         assert!(o.status.success(), "{}", stderr(&o));
         let own: serde_json::Value =
             serde_json::from_slice(&std::fs::read(alone.join("record.json")).expect("record"))
