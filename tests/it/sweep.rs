@@ -223,6 +223,11 @@ name = "shift"
 vary = { evaluate_on = ["test", "twilight"] }
 "#;
 
+/// One column of a record's per-epoch curve.
+fn curve(record: &serde_json::Value, column: &str) -> Vec<serde_json::Value> {
+    record["epochs"].as_array().expect("epochs").iter().map(|e| e[column].clone()).collect()
+}
+
 /// Issue 29 (train once): runs that differ only in their evaluation set are one
 /// training, by one worker even with two jobs, each evaluated after every epoch; and
 /// each gives what it gives trained alone.
@@ -258,15 +263,7 @@ fn one_model_scored_on_two_sets_is_trained_once() {
         for field in ["train_accuracy", "train_loss", "params"] {
             assert_eq!(rec[field], with[field], "{id}: {field}");
         }
-        let train_curve = |r: &serde_json::Value| {
-            r["epochs"]
-                .as_array()
-                .expect("epochs")
-                .iter()
-                .map(|e| e["train_loss"].clone())
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(train_curve(rec), train_curve(with), "{id}: one training");
+        assert_eq!(curve(rec, "train_loss"), curve(with, "train_loss"), "{id}: one training");
 
         // The same run trained alone, outside the study, on one thread as the sweep's
         // workers were (a backend's reductions may add in another order on two).
@@ -284,15 +281,11 @@ fn one_model_scored_on_two_sets_is_trained_once() {
         for field in ["test_accuracy", "test_loss", "per_class_accuracy", "train_loss"] {
             assert_eq!(own[field], rec[field], "{id}: {field} alone and trained once");
         }
-        let test_curve = |r: &serde_json::Value| {
-            r["epochs"]
-                .as_array()
-                .expect("epochs")
-                .iter()
-                .map(|e| e["test_accuracy"].clone())
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(test_curve(&own), test_curve(rec), "{id}: the curve alone and trained once");
+        assert_eq!(
+            curve(&own, "test_accuracy"),
+            curve(rec, "test_accuracy"),
+            "{id}: the curve alone and trained once"
+        );
         assert_eq!(
             std::fs::read(alone.join("predictions.u8")).expect("predictions"),
             std::fs::read(dir.join(id).join("predictions.u8")).expect("predictions"),

@@ -59,13 +59,7 @@ pub struct RunLock {
 impl RunDir {
     /// Takes the run's lock, or `None` if another process holds it.
     pub fn try_lock(&self) -> Result<Option<RunLock>> {
-        let p = self.path().join(LOCK_FILE);
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&p)
-            .map_err(|e| Error::io(&p, e))?;
+        let (p, file) = self.lock_file(LOCK_FILE)?;
         match file.try_lock() {
             Ok(()) => Ok(Some(RunLock { _file: file })),
             Err(std::fs::TryLockError::WouldBlock) => Ok(None),
@@ -76,15 +70,22 @@ impl RunDir {
     /// Waits until no other process holds the [`TRAINING_LOCK_FILE`] of this run's
     /// directory, then takes it (released as [`RunDir::try_lock`]'s is).
     pub fn lock_training(&self) -> Result<RunLock> {
-        let p = self.path().join(TRAINING_LOCK_FILE);
+        let (p, file) = self.lock_file(TRAINING_LOCK_FILE)?;
+        file.lock().map_err(|e| Error::io(&p, e))?;
+        Ok(RunLock { _file: file })
+    }
+
+    /// The lock file `name` of this run's directory, opened (created if missing), with
+    /// its path.
+    fn lock_file(&self, name: &str) -> Result<(PathBuf, std::fs::File)> {
+        let p = self.path().join(name);
         let file = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
             .open(&p)
             .map_err(|e| Error::io(&p, e))?;
-        file.lock().map_err(|e| Error::io(&p, e))?;
-        Ok(RunLock { _file: file })
+        Ok((p, file))
     }
 
     /// Whether a live process holds the run's lock.
