@@ -5,7 +5,7 @@
 //!   backends' check and a bounded fuzz run.
 //! - `sweep`: the main job: the write-up's study on real data, then the report.
 //! - `setup`: only the installation part of `ci`.
-//! - `fuzz`: the cargo-fuzz targets of every parser, each for a bounded time.
+//! - `fuzz`: the libFuzzer targets of every parser, each for a bounded time.
 //! - `bench`: training and evaluation speed against Keras and PyTorch, and the
 //!   Criterion benches.
 //!
@@ -59,11 +59,11 @@ pub enum Task {
     /// other backends are compiled in by their feature the same way. Exits with the
     /// sweep's exit code.
     Sweep(sweep::SweepArgs),
-    /// The cargo-fuzz targets (fuzz/: idx, cifar, study, record), each for a bounded time.
+    /// The libFuzzer targets (fuzz/: idx, cifar, study, record), each for a bounded time.
     ///
     /// Each target runs from fuzz/seeds and the corpus of earlier runs (fuzz/corpus),
-    /// 60 s by default; installs cargo-fuzz 0.13.2 if `cargo fuzz` is missing, and works
-    /// on a stable toolchain (RUSTC_BOOTSTRAP=1 for its -Z flags).
+    /// 60 s by default. Built by cargo with cargo-fuzz's flags (nothing to install); works
+    /// on a stable toolchain (RUSTC_BOOTSTRAP=1 for the sanitizer's -Z flag).
     Fuzz(fuzz::FuzzArgs),
     /// Training and evaluation speed against Keras and PyTorch, or the Criterion benches.
     ///

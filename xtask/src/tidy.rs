@@ -651,18 +651,19 @@ mod tests {
         }
     }
 
-    /// The README's tables of a study's results are generated, never typed: each block
-    /// between `<!-- readme_ranking.py DIR: begin -->` and its `end` is what
-    /// `scripts/readme_ranking.py DIR` prints from that study's CSVs.
+    /// The README's tables and findings of a study's results are generated, never typed:
+    /// each block between `<!-- SCRIPT DIR: begin -->` and its `end` is what
+    /// `scripts/SCRIPT DIR` prints from that study's files (`readme_ranking.py`: its
+    /// CSVs; `readme_chaos.py`: its report's "Chance or chaos?" findings).
     #[test]
     fn readme_tables_are_the_scripts_output() {
         let root = crate::env::root();
         let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
         let blocks = generated_blocks(&readme);
         assert!(!blocks.is_empty(), "README.md has no generated block");
-        for (dir, body) in blocks {
+        for (script, dir, body) in blocks {
             let out = std::process::Command::new("python3")
-                .arg(root.join("scripts/readme_ranking.py"))
+                .arg(root.join("scripts").join(script))
                 .arg(root.join(&dir))
                 .output()
                 .expect("python3 runs");
@@ -671,23 +672,29 @@ mod tests {
             assert_eq!(
                 body.trim(),
                 printed.trim(),
-                "README.md's block of {dir} is not `python3 scripts/readme_ranking.py {dir}`'s output"
+                "README.md's block of {dir} is not `python3 scripts/{script} {dir}`'s output"
             );
         }
     }
 
-    /// Each generated block of `text`: the study directory it names and its body.
-    fn generated_blocks(text: &str) -> Vec<(String, String)> {
-        const BEGIN: &str = "<!-- readme_ranking.py ";
+    /// The scripts whose output the README quotes.
+    const README_SCRIPTS: [&str; 2] = ["readme_ranking.py", "readme_chaos.py"];
+
+    /// Each generated block of `text`, in order: the script, the study directory it
+    /// names and the block's body.
+    fn generated_blocks(text: &str) -> Vec<(&'static str, String, String)> {
         let mut blocks = vec![];
-        let mut rest = text;
-        while let Some(at) = rest.find(BEGIN) {
-            let after = &rest[at + BEGIN.len()..];
-            let Some((dir, tail)) = after.split_once(": begin -->") else { break };
-            let end = format!("<!-- readme_ranking.py {dir}: end -->");
-            let Some((body, next)) = tail.split_once(end.as_str()) else { break };
-            blocks.push((dir.to_string(), body.to_string()));
-            rest = next;
+        for script in README_SCRIPTS {
+            let begin = format!("<!-- {script} ");
+            let mut rest = text;
+            while let Some(at) = rest.find(&begin) {
+                let after = &rest[at + begin.len()..];
+                let Some((dir, tail)) = after.split_once(": begin -->") else { break };
+                let end = format!("<!-- {script} {dir}: end -->");
+                let Some((body, next)) = tail.split_once(end.as_str()) else { break };
+                blocks.push((script, dir.to_string(), body.to_string()));
+                rest = next;
+            }
         }
         blocks
     }
@@ -695,7 +702,10 @@ mod tests {
     #[test]
     fn generated_blocks_are_found() {
         let text = "a\n<!-- readme_ranking.py results/x: begin -->\n| t |\n<!-- readme_ranking.py results/x: end -->\nb";
-        assert_eq!(generated_blocks(text), [("results/x".to_string(), "\n| t |\n".to_string())]);
+        let block = |script, body: &str| (script, "results/x".to_string(), body.to_string());
+        assert_eq!(generated_blocks(text), [block("readme_ranking.py", "\n| t |\n")]);
         assert!(generated_blocks("no block").is_empty());
+        let chaos = "<!-- readme_chaos.py results/x: begin -->\n- a\n<!-- readme_chaos.py results/x: end -->";
+        assert_eq!(generated_blocks(chaos), [block("readme_chaos.py", "\n- a\n")]);
     }
 }

@@ -31,7 +31,13 @@ pub fn experiment_stats_with(
 ) -> ExperimentStats {
     let mine: Vec<&(&PlannedRun, RunRecord)> =
         results.iter().filter(|(r, _)| r.experiment == exp.name).collect();
-    let levels = experiment_levels(exp, &mine, &inputs.predictions);
+    let mut levels = experiment_levels(exp, &mine, &inputs.predictions);
+    if exp.kind == ExperimentKind::VarianceSources {
+        for level in &mut levels {
+            level.twin_disagreement =
+                crate::sources::twin_disagreement(&level.label, &mine, &inputs.predictions);
+        }
+    }
     let ordered = ordered_factor(exp);
     let (pairs, sources, trend) = match exp.kind {
         ExperimentKind::Factor => {

@@ -130,6 +130,7 @@ pub(crate) fn level_stats(
         without_predictions,
         test_set_noise,
         noise_missing,
+        twin_disagreement: None,
     }
 }
 

@@ -24,11 +24,16 @@
 //! outcomes) and says whether a perturbation far below any seed's explains
 //! the seed noise ([`ChaosVerdict`]).
 
+use std::collections::HashMap;
+
+use cnnvar_core::study::{PlannedRun, is_seedless, nudge_epoch};
+use cnnvar_core::{Predictions, RunRecord};
 use serde::Serialize;
 
 use crate::inference::{
     BrownForsythe, bootstrap_sd, bootstrap_sd_ratio, brown_forsythe, variance_ratio,
 };
+use crate::noise::Disagreement;
 use crate::{LevelStats, SourceStats};
 
 /// The level that varies every seed at once.
@@ -39,10 +44,6 @@ pub const RERUN: &str = "rerun";
 
 /// The level that runs the fixed seeds with one initial weight moved by one ulp.
 pub const NUDGE: &str = "nudge";
-
-/// The levels that vary no seed ([`RERUN`], [`NUDGE`]): not single sources of seed
-/// randomness, so not in the test of equal spread.
-const SEEDLESS: [&str; 2] = [RERUN, NUDGE];
 
 /// The least share of the all-seeds sd the lower end of a 95% interval must reach for
 /// a spread to be called as large as new seeds' (chaos): half. With 10 seeds in each
@@ -125,7 +126,7 @@ pub struct EqualSpread {
 pub fn equal_spread(levels: &[LevelStats]) -> Option<EqualSpread> {
     let groups: Vec<(String, Vec<f64>)> = levels
         .iter()
-        .filter(|l| l.label != ALL && !SEEDLESS.contains(&l.label.as_str()))
+        .filter(|l| l.label != ALL && !is_seedless(&l.label))
         .map(|l| (l.label.clone(), replicates(l).into_iter().map(|(_, a)| a).collect()))
         .filter(|(_, v): &(String, Vec<f64>)| v.len() >= 2)
         .collect();
@@ -172,6 +173,11 @@ pub struct ChaosStats {
     pub ratio_ci: Option<(f64, f64)>,
     /// What that says.
     pub verdict: ChaosVerdict,
+    /// For a nudge, the epoch after which the weight moved (0: before training).
+    pub nudge_epoch: Option<u32>,
+    /// For a nudge, how often its runs' predictions differ from their un-nudged twins'
+    /// ([`LevelStats::twin_disagreement`]): the butterfly curve, against `nudge_epoch`.
+    pub twin_disagreement: Option<Disagreement>,
 }
 
 /// The `rerun` and `nudge` levels of a variance-sources experiment's `levels`, in level
@@ -181,7 +187,7 @@ pub fn chaos(levels: &[LevelStats]) -> Vec<ChaosStats> {
         levels.iter().find(|l| l.label == ALL).map(|l| accuracies(&replicates(l)));
     levels
         .iter()
-        .filter(|l| SEEDLESS.contains(&l.label.as_str()))
+        .filter(|l| is_seedless(&l.label))
         .map(|level| {
             let values = accuracies(&replicates(level));
             let identical = values.len() >= 2 && values.iter().all(|v| *v == values[0]);
@@ -211,9 +217,52 @@ pub fn chaos(levels: &[LevelStats]) -> Vec<ChaosStats> {
                 ratio: ratio.as_ref().map(|r| r.sd_ratio),
                 ratio_ci: ratio.map(|r| r.sd_ratio_ci),
                 verdict,
+                nudge_epoch: nudge_epoch(&level.label),
+                twin_disagreement: level.twin_disagreement.clone(),
             }
         })
         .collect()
+}
+
+/// The disagreement of the nudge level `label` (`nudge` or `nudge@E`) with its
+/// un-nudged twins, from `runs` (an experiment's runs with their records) and their
+/// `predictions`: for each replicate where both the nudged run and the `rerun` run of
+/// that replicate (the same seeds, no weight moved) finished without diverging and have
+/// predictions of the same examples, the share of examples the two predict
+/// differently; the mean, least and most over those replicates. `None` for any other
+/// level, or when no replicate has both.
+pub fn twin_disagreement(
+    label: &str,
+    runs: &[&(&PlannedRun, RunRecord)],
+    predictions: &HashMap<String, Predictions>,
+) -> Option<Disagreement> {
+    nudge_epoch(label)?;
+    let scored = |level: &str, replicate: usize| -> Option<&Predictions> {
+        let (run, rec) = runs.iter().find(|(r, _)| r.level == level && r.replicate == replicate)?;
+        let ok = rec.divergence().is_none() && rec.test_accuracy.is_finite();
+        ok.then(|| predictions.get(&run.run_id)).flatten()
+    };
+    let shares: Vec<f64> = runs
+        .iter()
+        .filter(|(r, _)| r.level == label)
+        .filter_map(|(r, _)| {
+            let (nudged, twin) = (scored(label, r.replicate)?, scored(RERUN, r.replicate)?);
+            let same_examples = nudged.labels == twin.labels && !nudged.labels.is_empty();
+            same_examples.then(|| {
+                let differ =
+                    nudged.predicted.iter().zip(&twin.predicted).filter(|(a, b)| a != b).count();
+                differ as f64 / nudged.predicted.len() as f64
+            })
+        })
+        .collect();
+    if shares.is_empty() {
+        return None;
+    }
+    Some(Disagreement {
+        mean: shares.iter().sum::<f64>() / shares.len() as f64,
+        min: shares.iter().copied().fold(f64::INFINITY, f64::min),
+        max: shares.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+    })
 }
 
 /// The accuracies of `runs`.
@@ -351,5 +400,66 @@ mod tests {
         let alone = chaos(&[level(NUDGE, &same)]);
         assert_eq!((alone[0].verdict, alone[0].ratio), (ChaosVerdict::NoComparison, None));
         assert!(chaos(&levels[..4]).is_empty(), "no rerun or nudge level, nothing to say");
+    }
+
+    /// A nudge's twin is the `rerun` run of its replicate: per replicate, the share of
+    /// examples the two predict differently, worked out by hand; replicates without a
+    /// twin, with a diverged twin or on other examples are left out; levels that are not
+    /// nudges have none.
+    #[test]
+    fn a_nudge_is_compared_with_the_rerun_of_its_replicate() {
+        let run = |level: &str, r: usize, accuracy: f64| {
+            let spec = cnnvar_core::RunSpec { init_seed: r as u64, ..Default::default() };
+            let planned = PlannedRun {
+                experiment: "v".into(),
+                level: level.into(),
+                level_index: 0,
+                replicate: r,
+                run_id: format!("{level}-{r}"),
+                spec: spec.clone(),
+            };
+            (
+                planned,
+                RunRecord { test_accuracy: accuracy, ..cnnvar_core::testing::record_of(&spec) },
+            )
+        };
+        let owned = [
+            run(RERUN, 0, 0.5),
+            run(RERUN, 1, 0.5),
+            run(RERUN, 2, f64::NAN),
+            run("nudge@2", 0, 0.5),
+            run("nudge@2", 1, 0.5),
+            run("nudge@2", 2, 0.5),
+            run("nudge@2", 3, 0.5),
+            run("init", 0, 0.5),
+        ];
+        let runs: Vec<(&PlannedRun, RunRecord)> =
+            owned.iter().map(|(p, r)| (p, r.clone())).collect();
+        let mine: Vec<&(&PlannedRun, RunRecord)> = runs.iter().collect();
+        let labels = vec![0u8, 1, 2, 3];
+        let preds = |id: &str, predicted: [u8; 4]| {
+            (id.to_string(), Predictions { predicted: predicted.to_vec(), labels: labels.clone() })
+        };
+        let mut predictions: HashMap<String, Predictions> = [
+            preds("rerun-0", [0, 1, 2, 3]),
+            preds("rerun-1", [0, 1, 2, 3]),
+            preds("rerun-2", [0, 1, 2, 3]),
+            preds("nudge@2-0", [0, 1, 2, 0]),
+            preds("nudge@2-1", [1, 1, 0, 0]),
+            preds("nudge@2-2", [9, 9, 9, 9]),
+            preds("nudge@2-3", [9, 9, 9, 9]),
+            preds("init-0", [9, 9, 9, 9]),
+        ]
+        .into_iter()
+        .collect();
+        let d = twin_disagreement("nudge@2", &mine, &predictions).unwrap();
+        assert_eq!((d.mean, d.min, d.max), (0.5, 0.25, 0.75));
+        assert_eq!(twin_disagreement("init", &mine, &predictions), None);
+        assert_eq!(twin_disagreement(RERUN, &mine, &predictions), None);
+        assert_eq!(twin_disagreement(NUDGE, &mine, &predictions), None, "no nudge runs");
+        // Other examples than the twin's: not compared.
+        predictions.get_mut("rerun-1").unwrap().labels = vec![3, 2, 1, 0];
+        let d = twin_disagreement("nudge@2", &mine, &predictions).unwrap();
+        assert_eq!((d.mean, d.min, d.max), (0.25, 0.25, 0.25));
     }
 }

@@ -91,6 +91,11 @@ pub struct LevelStats {
     pub test_set_noise: Option<NoiseSummary>,
     /// Why `test_set_noise` is absent, when the level has runs.
     pub noise_missing: Option<MissingNoise>,
+    /// A variance-sources experiment's `nudge` and `nudge@E` levels: how often each
+    /// run's predictions differ from those of its un-nudged twin, the `rerun` run of the
+    /// same replicate (the same seeds, no weight moved); `None` for other levels and
+    /// without `rerun` runs or predictions ([`crate::sources::twin_disagreement`]).
+    pub twin_disagreement: Option<crate::noise::Disagreement>,
 }
 
 /// Why a level with runs has no test-set noise.

@@ -255,6 +255,10 @@ pub struct TrainArgs {
     /// training; the seed chooses which (and which way).
     #[arg(long, value_name = "SEED")]
     pub nudge_seed: Option<u64>,
+    /// With --nudge-seed: move the weight after epoch E has been trained instead of
+    /// before training (0, the default: before training).
+    #[arg(long, value_name = "E")]
+    pub nudge_epoch: Option<u32>,
     /// Backend: auto (the fastest compiled in), flex, ndarray, tch, tch-cuda, vulkan,
     /// wgpu, metal, cuda. Default: the --spec file's, else the fastest CPU backend
     /// compiled in (tch, then flex, then ndarray).
@@ -381,7 +385,7 @@ impl TrainArgs {
         if let Some(s) = self.seed {
             (spec.init_seed, spec.order_seed, spec.subset_seed) = (s, s, s);
         }
-        set!(init_seed, order_seed, subset_seed, rerun);
+        set!(init_seed, order_seed, subset_seed, rerun, nudge_epoch);
         set_some!(nudge_seed);
         match self.eval_subset {
             Some(EvalSubset(n)) => spec.eval_subset = n,
@@ -515,6 +519,7 @@ mod tests {
             subset_seed: 13,
             rerun: 2,
             nudge_seed: Some(14),
+            nudge_epoch: 1,
             // A backend this build has that is not the default one, when there is one.
             backend: Backend::compiled()
                 .into_iter()

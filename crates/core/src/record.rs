@@ -207,8 +207,9 @@ pub struct RunRecord {
     pub flops: u64,
     /// Wall seconds of the whole run, loading included.
     pub seconds: f64,
-    /// The weight the spec's `nudge_seed` moved before training; absent (and left out
-    /// of the file) for a run without a nudge, and in older records.
+    /// The weight the spec's `nudge_seed` moved, before training or after the spec's
+    /// `nudge_epoch` (its value then is the trained one); absent (and left out of the
+    /// file) for a run without a nudge, and in older records.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nudge: Option<Nudge>,
     /// The run whose training this run's model shares, when one worker trained it

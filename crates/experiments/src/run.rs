@@ -559,4 +559,51 @@ mod tests {
         };
         assert_eq!(correct(&full) as f64 / 400.0, a.test_accuracy, "predictions match accuracy");
     }
+
+    /// Issue 31: a nudge after epoch 1 leaves epoch 1 bit for bit the un-nudged run's;
+    /// the record says which weight moved, from its trained value (not its initial one).
+    #[test]
+    fn a_later_nudge_leaves_the_epochs_before_it_alone() {
+        if !Backend::Flex.is_compiled() {
+            return;
+        }
+        let (train_set, test_set) = (toy(300, 0), toy(100, 1000));
+        let plain = RunSpec {
+            train_size: Some(200),
+            epochs: 2,
+            backend: Backend::Flex,
+            ..RunSpec::default()
+        };
+        let later = RunSpec { nudge_seed: Some(5), nudge_epoch: 1, ..plain.clone() };
+        let (models, input) = (Models::standard(), ModelInput::new(train_set.shape(), 10));
+        let device = plain.backend.device().unwrap();
+        let train_indices: Vec<usize> = (0..200).collect();
+        let data = TrainingData {
+            train: &train_set,
+            train_indices: &train_indices,
+            test: &test_set,
+            test_indices: None,
+            epoch_test_indices: None,
+            class_weights: None,
+            augment: &Augmentation::NONE,
+            also: &[],
+        };
+        let run = |spec: &RunSpec| train(spec, &models, &input, &data, &device, &mut |_| {});
+        let (a, b) = (run(&plain).unwrap(), run(&later).unwrap());
+        assert_eq!(a.nudge, None);
+        let (x, y) = (&a.epochs[0], &b.epochs[0]);
+        assert_eq!(x.train_loss.to_bits(), y.train_loss.to_bits());
+        assert_eq!(x.test_accuracy.to_bits(), y.test_accuracy.to_bits());
+        assert_eq!(x.test_loss.to_bits(), y.test_loss.to_bits());
+        let nudge = b.nudge.expect("the weight moved after epoch 1");
+        let up = nudge.after.abs() > nudge.before.abs();
+        assert_eq!(nudge.after.to_bits(), cnnvar_models::nudge_value(nudge.before, up).to_bits());
+        let ad = device.clone().autodiff();
+        let (initial, none) =
+            crate::train::initial_model(&later, &models, &input, &device, &ad).unwrap();
+        assert_eq!(none, None, "nothing moves before training");
+        let weights = initial.float_parameters().unwrap();
+        let (_, values) = weights.iter().find(|(n, _)| *n == nudge.parameter).unwrap();
+        assert_ne!(values[nudge.index].to_bits(), nudge.before.to_bits(), "a trained value");
+    }
 }

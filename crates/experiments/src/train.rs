@@ -52,7 +52,8 @@ pub struct Outcome {
     /// The model's forward FLOPs per example, 0 if unknown
     /// ([`cnnvar_models::Classifier::flops`]).
     pub flops: u64,
-    /// The weight the spec's `nudge_seed` moved before training, if it has one.
+    /// The weight the spec's `nudge_seed` moved (before training, or after its
+    /// `nudge_epoch`), if it has one; `None` also when training diverged before then.
     pub nudge: Option<Nudge>,
     /// The same model's evaluations on each of [`TrainingData::also`], in its order.
     pub also: Vec<AlsoEvaluated>,
@@ -148,6 +149,10 @@ fn dropout_seed(order_seed: u64) -> u64 {
 /// that final one, on the whole evaluation set whatever the curve points used. `device`
 /// is the plain (non-autodiff) device.
 ///
+/// A spec with a `nudge_seed` and a `nudge_epoch` *E* ≥ 1 has its weight moved after
+/// epoch *E* has been trained and evaluated, so its curve up to *E* is the un-nudged
+/// run's.
+///
 /// Randomness comes from three seeds and nothing else: `init_seed` draws the weights,
 /// `order_seed` the visiting order of each epoch and dropout masks; the subset seed was
 /// used by the caller to choose `train_indices`. Evaluation draws nothing, so where and
@@ -168,7 +173,7 @@ pub fn train(
         ));
     }
     let ad = device.clone().autodiff();
-    let (mut model, nudge) = initial_model(spec, models, input, device, &ad)?;
+    let (mut model, mut nudge) = initial_model(spec, models, input, device, &ad)?;
     let (params, flops) = (model.params(), model.flops());
     let mut learner = Learner::new(spec, *data, ad);
     let mut epochs = Vec::with_capacity(spec.epochs);
@@ -208,6 +213,10 @@ pub fn train(
             diverged = pass.diverged;
             break;
         }
+        if let Some(seed) = spec.nudge_seed.filter(|_| spec.nudge_epoch as usize == epoch) {
+            let (nudged, moved) = model.nudge(seed)?;
+            (model, nudge) = (nudged, Some(moved));
+        }
     }
     let valid = model.valid();
     let (train_eval, test) =
@@ -232,8 +241,9 @@ pub fn train(
 
 /// The model of `spec` as training starts, on the autodiff device `ad` (`device` is
 /// its plain device): every weight drawn from `init_seed` ([`Models::build`] draws
-/// lazy parameters too, right away), then, when the spec has a `nudge_seed`, the one
-/// weight it chooses moved by one unit in the last place ([`cnnvar_models::nudge()`],
+/// lazy parameters too, right away), then, when the spec has a `nudge_seed` and no
+/// `nudge_epoch` ([`train`] nudges after that epoch), the one weight it chooses moved
+/// by one unit in the last place ([`cnnvar_models::nudge()`],
 /// which draws nothing from the devices), returned with which weight that was;
 /// afterwards both devices are seeded for the dropout stream of `order_seed`. The
 /// spec's `rerun` is not read: a rerun trains exactly as the run it repeats.
@@ -248,7 +258,7 @@ pub fn initial_model(
     ad.seed(spec.init_seed);
     let mut model = models.build(input, spec, ad)?;
     let mut nudge = None;
-    if let Some(seed) = spec.nudge_seed {
+    if let Some(seed) = spec.nudge_seed.filter(|_| spec.nudge_epoch == 0) {
         let (nudged, moved) = model.nudge(seed)?;
         (model, nudge) = (nudged, Some(moved));
     }

@@ -586,6 +586,8 @@ pub fn experiment_figures(exp: &ExperimentStats) -> DrawResult<Vec<Figure>> {
             png: None,
         });
     }
+    figs.extend(crate::sources_figures::source_sds(exp)?);
+    figs.extend(crate::sources_figures::butterfly(exp)?);
     if let Some(svg) = test_set_noise(exp)? {
         figs.push(Figure {
             name: format!("{}-test-set-noise", exp.name),

@@ -5,7 +5,7 @@
 
 use cnnvar_analysis::cv::ProtocolStats;
 use cnnvar_analysis::noise::NoiseSummary;
-use cnnvar_analysis::sources::{ChaosStats, ChaosVerdict, EqualSpread, NUDGE};
+use cnnvar_analysis::sources::{ChaosStats, ChaosVerdict, EqualSpread};
 use cnnvar_analysis::timing::StudyTime;
 use cnnvar_analysis::{ALPHA, MissingNoise, SourceStats, StudyNoise};
 
@@ -44,34 +44,64 @@ fn source_words(s: &SourceStats) -> Option<String> {
 /// gives 97% [52, 190] of the spread of fully new seeds: the variation is chaos, not
 /// bad luck with seeds".
 pub fn chaos_sentence(c: &ChaosStats) -> String {
-    if c.source == NUDGE { nudge_sentence(c) } else { rerun_sentence(c) }
+    match c.nudge_epoch {
+        Some(epoch) => nudge_sentence(c, epoch) + &twin_clause(c),
+        None => rerun_sentence(c),
+    }
 }
 
-/// [`chaos_sentence`] of a `nudge` level.
-fn nudge_sentence(c: &ChaosStats) -> String {
+/// [`chaos_sentence`] of a `nudge` level (`epoch` 0) or a `nudge@E` level.
+fn nudge_sentence(c: &ChaosStats, epoch: u32) -> String {
     let share = chaos_share(c);
+    let nudge = match epoch {
+        0 => "changing one weight by one ulp".to_string(),
+        e => format!("changing one weight by one ulp after epoch {e}"),
+    };
     match c.verdict {
-        ChaosVerdict::Identical => format!(
-            "changing one weight by one ulp left accuracy identical in all {} runs: no chaos \
-             here",
-            c.n
-        ),
-        ChaosVerdict::AsMuchAsNewSeeds => format!(
-            "changing one weight by one ulp gives {share}: the variation is chaos, not bad \
-             luck with seeds"
-        ),
-        ChaosVerdict::LessThanNewSeeds => format!(
-            "changing one weight by one ulp gives {share}: the nudge alone moves accuracy \
-             less than new seeds"
-        ),
+        ChaosVerdict::Identical => {
+            format!("{nudge} left accuracy identical in all {} runs: no chaos here", c.n)
+        }
+        ChaosVerdict::AsMuchAsNewSeeds => {
+            format!("{nudge} gives {share}: the variation is chaos, not bad luck with seeds")
+        }
+        ChaosVerdict::LessThanNewSeeds => {
+            format!("{nudge} gives {share}: the nudge alone moves accuracy less than new seeds")
+        }
         ChaosVerdict::NotResolved => format!(
-            "changing one weight by one ulp gives {share}: not resolved (the interval is too \
-             wide; more seeds would tell)"
+            "{nudge} gives {share}: not resolved (the interval is too wide; more seeds \
+             would tell)"
         ),
-        ChaosVerdict::NoComparison => format!(
-            "changing one weight by one ulp gave {} (no all-seeds spread to compare with)",
-            chaos_sd(c)
+        ChaosVerdict::NoComparison => {
+            format!("{nudge} gave {} (no all-seeds spread to compare with)", chaos_sd(c))
+        }
+    }
+}
+
+/// `; its runs predict 7.9% of the test images differently from their un-nudged twins
+/// (6.5–9.8%)`, or nothing without twins.
+fn twin_clause(c: &ChaosStats) -> String {
+    match &c.twin_disagreement {
+        Some(d) => format!(
+            "; its runs predict {} of the test images differently from their un-nudged \
+             twins ({}–{})",
+            pct_short(d.mean),
+            pct_short(d.min),
+            pct_short(d.max)
         ),
+        None => String::new(),
+    }
+}
+
+/// A share as a percentage with two significant digits or at least one decimal:
+/// `7.9%`, `0.11%`, `0%`.
+pub(crate) fn pct_short(share: f64) -> String {
+    let p = 100.0 * share;
+    if p == 0.0 {
+        "0%".into()
+    } else if p.abs() < 1.0 {
+        format!("{p:.2}%")
+    } else {
+        format!("{p:.1}%")
     }
 }
 

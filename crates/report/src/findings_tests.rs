@@ -17,6 +17,8 @@ fn chaos(source: &str, verdict: ChaosVerdict) -> ChaosStats {
         ratio: Some(0.97),
         ratio_ci: Some((0.52, 1.9)),
         verdict,
+        nudge_epoch: cnnvar_core::study::nudge_epoch(source),
+        twin_disagreement: None,
     }
 }
 
@@ -75,6 +77,35 @@ fn each_chaos_verdict_in_words() {
             "rerunning the same seeds gave {sd}, {share}: not deterministic; how much, not resolved"
         )
     );
+}
+
+/// A later nudge says when it moved the weight, and a nudge with twins how often its
+/// predictions differ from theirs.
+#[test]
+fn a_later_nudge_and_its_twins_in_words() {
+    let share = "97% [52, 190] of the spread of fully new seeds";
+    let later = chaos("nudge@5", ChaosVerdict::LessThanNewSeeds);
+    assert_eq!(
+        chaos_sentence(&later),
+        format!(
+            "changing one weight by one ulp after epoch 5 gives {share}: the nudge alone \
+             moves accuracy less than new seeds"
+        )
+    );
+    let disagreement =
+        cnnvar_analysis::noise::Disagreement { mean: 0.0789, min: 0.00112, max: 0.1 };
+    let twins = ChaosStats { twin_disagreement: Some(disagreement), ..later };
+    assert!(
+        chaos_sentence(&twins).ends_with(
+            "less than new seeds; its runs predict 7.9% of the test images differently from \
+             their un-nudged twins (0.11%–10.0%)"
+        ),
+        "{}",
+        chaos_sentence(&twins)
+    );
+    let rerun = ChaosStats { twin_disagreement: None, ..chaos(RERUN, ChaosVerdict::Identical) };
+    assert!(!chaos_sentence(&rerun).contains("twins"));
+    assert_eq!(pct_short(0.0), "0%");
 }
 
 /// Without an all-seeds level there is only the sd, or how few runs there are.

@@ -21,6 +21,7 @@ mod markdown;
 pub mod methods;
 pub mod ranking_figure;
 pub mod reasons;
+pub mod sources_figures;
 pub mod table;
 mod thumbnails;
 pub mod verdicts;
@@ -313,7 +314,12 @@ pub(crate) const CHAOS_METHOD: &str = "`rerun` trains the seeds that every singl
     sd is compared with the all-seeds sd by the 95% F interval of the ratio of two independent \
     sds (normal outcomes). A source whose interval reaches 100% and starts at 50% or above \
     spreads accuracy as much as fully new seeds (chaos: the smallest change is enough); one \
-    whose interval lies below 100% spreads it less; anything else is not resolved.";
+    whose interval lies below 100% spreads it less; anything else is not resolved. \
+    `nudge@E` moves the weight chosen by the same nudge seed after epoch E instead of before \
+    training. A nudged run's twin is the rerun of its replicate (the same seeds, no weight \
+    moved): the share of test images the two predict differently, against the epoch of the \
+    nudge, is the butterfly curve (a perturbation early in training diverges; one late may \
+    not).";
 
 /// Per `rerun` and `nudge` source of the study's variance-sources experiments, in
 /// experiment and level order: the experiment's name and the source's sentence,

@@ -436,9 +436,10 @@ pub fn sources(exp: &ExperimentStats) -> Option<Table> {
     })
 }
 
-/// "Chance or chaos?": per `rerun` and `nudge` level of the study's variance-sources
-/// experiments, its sd with its interval and its share of the all-seeds sd with its F
-/// interval ([`cnnvar_analysis::sources::chaos`]); `None` when no experiment has one.
+/// "Chance or chaos?": per `rerun`, `nudge` and `nudge@E` level of the study's
+/// variance-sources experiments, its sd with its interval, its share of the all-seeds sd
+/// with its F interval and a nudge's disagreement with its un-nudged twins
+/// ([`cnnvar_analysis::sources::chaos`]); `None` when no experiment has one.
 pub fn chaos(stats: &StudyStats) -> Option<Table> {
     let rows: Vec<Vec<Cell>> = stats
         .experiments
@@ -457,6 +458,10 @@ pub fn chaos(stats: &StudyStats) -> Option<Table> {
                     c.ratio_ci
                         .map_or("–".into(), |(lo, hi)| format!("[{}, {}]", share(lo), share(hi))),
                 ),
+                Cell::from(c.twin_disagreement.as_ref().map_or("–".into(), |d| {
+                    use crate::findings::pct_short;
+                    format!("{} ({}–{})", pct_short(d.mean), pct_short(d.min), pct_short(d.max))
+                })),
             ]
         })
         .collect();
@@ -471,15 +476,18 @@ pub fn chaos(stats: &StudyStats) -> Option<Table> {
         Column::number("95% CI"),
         Column::number("% of all seeds' sd").compact_as("% of all"),
         Column::number("its 95% CI").compact_as("% CI"),
+        Column::number("predictions unlike its un-nudged twin's (range)").compact_as("vs twin"),
     ];
     Some(Table {
         class: "chaos",
         caption: Some(
             "Standard deviation of test accuracy when the seeds every single-source arm holds \
-             fixed are run again (rerun) or run with one initial weight moved by one unit in \
-             the last place (nudge), with its 95% chi-square interval, and as a share of the \
-             sd when every seed varies, with the 95% F interval of the ratio of two \
-             independent sds"
+             fixed are run again (rerun) or run with one weight moved by one unit in the last \
+             place (nudge: before training; nudge@E: after epoch E), with its 95% chi-square \
+             interval, and as a share of the sd when every seed varies, with the 95% F \
+             interval of the ratio of two independent sds; for a nudge, the share of test \
+             images its runs predict differently from the rerun of the same replicate (its \
+             un-nudged twin), mean and range over replicates"
                 .into(),
         ),
         columns,

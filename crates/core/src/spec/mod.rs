@@ -88,6 +88,12 @@ pub struct RunSpec {
     /// down. Unset (the default, left out of the canonical JSON): no weight is moved.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nudge_seed: Option<u64>,
+    /// When the `nudge_seed`'s weight moves: 0 (the default, left out of the canonical
+    /// JSON), before training; *E* ≥ 1, after epoch *E* has been trained and evaluated
+    /// (so before epoch *E* + 1), for the butterfly curve of a variance-sources
+    /// experiment's `nudge@E` sources. Needs a `nudge_seed`, and fewer than `epochs`.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub nudge_epoch: u32,
     /// The burn backend.
     pub backend: Backend,
     /// `cnn` model: conv blocks (unset: [`DEFAULT_DEPTH`]).
@@ -201,6 +207,7 @@ impl Default for RunSpec {
             subset_seed: 0,
             rerun: 0,
             nudge_seed: None,
+            nudge_epoch: 0,
             backend: Backend::default(),
             depth: None,
             width: None,
@@ -242,7 +249,7 @@ impl RunSpec {
 
     /// The fields only a variance-sources experiment's `rerun` and `nudge` sources set
     /// in a study (a single run may set them): a study file may not.
-    pub const SOURCE_FIELDS: &'static [&'static str] = &["rerun", "nudge_seed"];
+    pub const SOURCE_FIELDS: &'static [&'static str] = &["rerun", "nudge_seed", "nudge_epoch"];
 
     /// The canonical JSON form: fields in declaration order, no whitespace, unset
     /// options left out, and without `data_dir` (a location, not content: an image
@@ -294,7 +301,8 @@ impl RunSpec {
     }
 }
 
-/// Serde's `skip_serializing_if` for [`RunSpec::rerun`]: 0 is no rerun.
+/// Serde's `skip_serializing_if` for [`RunSpec::rerun`] and [`RunSpec::nudge_epoch`]:
+/// 0 is no rerun, and a nudge before training.
 fn is_zero(n: &u32) -> bool {
     *n == 0
 }

@@ -53,6 +53,7 @@ fn fields_lists_every_field() {
         eval_subset: Some(500),
         rerun: 1,
         nudge_seed: Some(2),
+        nudge_epoch: 1,
         ..RunSpec::default()
     };
     let folder = RunSpec {
@@ -352,4 +353,23 @@ fn rerun_and_nudge_change_the_run_id() {
     }
     let zero = RunSpec::from_toml("rerun = 0\n", "x.toml").unwrap();
     assert_eq!(zero.run_id(), base.run_id());
+}
+
+/// A nudge after epoch E is a run of its own per E; 0 is the nudge before training (the
+/// same id as a spec that never names the field); it needs a nudge seed and a later epoch.
+#[test]
+fn nudge_epoch_changes_the_run_id_and_is_checked() {
+    let nudge = RunSpec { nudge_seed: Some(7), epochs: 10, ..RunSpec::default() };
+    let at = |e: u32| RunSpec { nudge_epoch: e, ..nudge.clone() };
+    assert_eq!(at(0).run_id(), nudge.run_id());
+    assert!(!at(0).canonical_json().contains("nudge_epoch"));
+    assert!(at(2).canonical_json().contains(",\"nudge_epoch\":2,"), "{}", at(2).canonical_json());
+    assert_ne!(at(1).run_id(), at(2).run_id());
+    assert_ne!(at(1).run_id(), nudge.run_id());
+    assert_eq!(RunSpec::from_json(&at(9).canonical_json(), "s.json").unwrap(), at(9));
+    let err = |s: RunSpec| s.validate().unwrap_err().to_string();
+    assert!(err(at(10)).contains("nudge_epoch"), "{}", err(at(10)));
+    assert!(err(at(10)).contains("below epochs = 10"), "{}", err(at(10)));
+    let unseeded = RunSpec { nudge_seed: None, ..at(1) };
+    assert!(err(unseeded).contains("only applies with a `nudge_seed`"));
 }

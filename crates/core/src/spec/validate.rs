@@ -227,6 +227,24 @@ impl RunSpec {
         if !fraction(self.label_noise, false) {
             return bad("label_noise", format!("must be in [0, 1], got {:?}", self.label_noise));
         }
+        if self.nudge_epoch > 0 {
+            if self.nudge_seed.is_none() {
+                return bad(
+                    "nudge_epoch",
+                    "only applies with a `nudge_seed` (the weight to move)".into(),
+                );
+            }
+            if self.nudge_epoch as usize >= self.epochs {
+                return bad(
+                    "nudge_epoch",
+                    format!(
+                        "must be below epochs = {} (a nudge after the last epoch changes \
+                         nothing), got {}",
+                        self.epochs, self.nudge_epoch
+                    ),
+                );
+            }
+        }
         let validation = self.evaluate_on == Some(EvalSet::Validation);
         match (validation, self.folds, self.fold) {
             (true, Some(k), Some(f)) if k >= 2 && f < k => Ok(()),

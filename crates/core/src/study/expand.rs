@@ -4,7 +4,9 @@
 use crate::RunSpec;
 use serde::{Deserialize, Serialize};
 
-use super::{Experiment, ExperimentKind, Level, SeedCounts, Study, derive_seed};
+use super::{
+    Experiment, ExperimentKind, Level, SeedCounts, Study, derive_seed, is_seedless, nudge_epoch,
+};
 
 /// One run a study asks for.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -47,12 +49,14 @@ impl Default for QuickScale {
 impl QuickScale {
     /// The shrunk version of `spec`. An image folder's sets are kept whole where the
     /// spec gives no size (`train_size`, `test_size`): their sizes are not known before
-    /// the folder is read.
+    /// the folder is read. A nudge after epoch *E* keeps *E* + 1 epochs (at most the
+    /// spec's), so that a quick study's `nudge@E` runs still differ from its `nudge`.
     pub fn apply(&self, spec: &RunSpec) -> RunSpec {
         let resolved = spec.resolved();
         let (n, test) = (resolved.train_size, resolved.test_size);
         RunSpec {
-            epochs: spec.epochs.min(self.epochs),
+            // A later nudge keeps the epoch it follows and one more to train after it.
+            epochs: spec.epochs.min(self.epochs.max(spec.nudge_epoch as usize + 1)),
             train_size: n.map(|n| {
                 ((n as f64).powf(self.exponent).ceil() as usize).max(self.min_train_size).min(n)
             }),
@@ -134,23 +138,26 @@ fn seeded_spec(
             // seeds at the fixed values (the seeds each single-source arm holds fixed,
             // a setting no other arm runs): `rerun` gives replicate r the rerun number
             // r + 1 (a run of its own, trained alike), `nudge` the nudge seed of index
-            // r + 1 of the `nudge` stream (which weight moves, and which way).
+            // r + 1 of the `nudge` stream (which weight moves, and which way), and
+            // `nudge@E` that seed too, moving the weight after epoch E.
             let r = replicate + 1;
             let (init, order, subset) = match level.label.as_str() {
                 "init" => (r, 0, 0),
                 "order" => (0, r, 0),
                 "subset" => (0, 0, r),
-                "rerun" | "nudge" => (0, 0, 0),
+                label if is_seedless(label) => (0, 0, 0),
                 _ => (r, r, r),
             };
             spec.init_seed = seed(None, init, "init");
             spec.order_seed = seed(None, order, "order");
             spec.subset_seed = seed(None, subset, "subset");
-            match level.label.as_str() {
+            if level.label == "rerun" {
                 // A study holds at most `MAX_RUNS` runs, far below `u32::MAX`.
-                "rerun" => spec.rerun = u32::try_from(r).unwrap_or(u32::MAX),
-                "nudge" => spec.nudge_seed = Some(seed(None, r, "nudge")),
-                _ => {}
+                spec.rerun = u32::try_from(r).unwrap_or(u32::MAX);
+            } else if let Some(epoch) = nudge_epoch(&level.label) {
+                // Every nudge source moves the same weight in replicate r; only when.
+                spec.nudge_seed = Some(seed(None, r, "nudge"));
+                spec.nudge_epoch = epoch;
             }
         }
     }
@@ -254,18 +261,57 @@ mod tests {
         assert!(old.iter().all(|r| r.spec.rerun == 0 && r.spec.nudge_seed.is_none()));
     }
 
-    /// `studies/chaos.toml`: two experiments of the six sources, 10 seeds each, 120
-    /// distinct runs, the rerun and nudge arms on the fixed seeds.
+    /// `nudge@E` moves the weight `nudge` moves in the same replicate (the same seeds and
+    /// nudge seed) after epoch E: the same spec but for `nudge_epoch`, a run of its own.
+    #[test]
+    fn later_nudges_move_the_same_weight_after_their_epoch() {
+        let sources = "sources = [\"all\", \"rerun\", \"nudge\", \"nudge@2\", \"nudge@5\"]\n";
+        let text = STUDY.replace(
+            "kind = \"variance-sources\"\n",
+            &format!("kind = \"variance-sources\"\n{sources}"),
+        );
+        let runs = expand(&parse(&text, Path::new("s.toml")).unwrap(), None);
+        let arm = |l: &str| -> Vec<&PlannedRun> {
+            runs.iter().filter(|r| r.experiment == "v" && r.level == l).collect()
+        };
+        assert!(arm("nudge").iter().all(|r| r.spec.nudge_epoch == 0));
+        for (label, epoch) in [("nudge@2", 2), ("nudge@5", 5)] {
+            assert_eq!(arm(label).len(), 3, "{label}");
+            for (at_start, later) in arm("nudge").iter().zip(arm(label)) {
+                assert_eq!(later.spec, RunSpec { nudge_epoch: epoch, ..at_start.spec.clone() });
+                assert_ne!(later.run_id, at_start.run_id);
+            }
+        }
+        for (label, err) in [
+            ("nudge@10", "after the last epoch"),
+            ("nudge@0", "unknown source `nudge@0`"),
+            ("nudge@02", "unknown source `nudge@02`"),
+            ("nudge@+2", "unknown source `nudge@+2`"),
+            ("nudge@", "unknown source `nudge@`"),
+        ] {
+            let text = STUDY.replace(
+                "kind = \"variance-sources\"\n",
+                &format!("kind = \"variance-sources\"\nsources = [\"all\", \"{label}\"]\n"),
+            );
+            let e = parse(&text, Path::new("s.toml")).unwrap_err().to_string();
+            assert!(e.contains(err) && e.contains("sources"), "{label}: {e}");
+        }
+    }
+
+    /// `studies/chaos.toml`: two experiments of the six sources and three later nudges,
+    /// 10 seeds each, 180 distinct runs.
     #[test]
     fn the_chaos_study_expands() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../studies/chaos.toml");
         let study = crate::study::Study::load(&path).unwrap();
+        let mut sources = crate::study::ALL_VARIANCE_SOURCES.to_vec();
+        sources.extend(["nudge@1", "nudge@2", "nudge@5"]);
         for exp in &study.experiments {
             let labels: Vec<&str> = exp.levels.iter().map(|l| l.label.as_str()).collect();
-            assert_eq!(labels, crate::study::ALL_VARIANCE_SOURCES, "{}", exp.name);
+            assert_eq!(labels, sources, "{}", exp.name);
         }
         let runs = expand(&study, None);
-        assert_eq!(runs.len(), 2 * 6 * 10);
+        assert_eq!(runs.len(), 2 * 9 * 10);
         let ids: std::collections::BTreeSet<&str> =
             runs.iter().map(|r| r.run_id.as_str()).collect();
         assert_eq!(ids.len(), runs.len());
@@ -357,5 +403,10 @@ mod tests {
         assert_eq!(tiny.train_size, Some(5));
         assert_eq!(full.epochs, 1);
         assert_eq!(full.test_size, Some(1000));
+        // A nudge after epoch 5 keeps 6 epochs; the spec's own count caps it.
+        let later = RunSpec { nudge_seed: Some(1), nudge_epoch: 5, ..RunSpec::default() };
+        assert_eq!(q.apply(&later).epochs, 6);
+        assert!(q.apply(&later).validate().is_ok());
+        assert_eq!(q.apply(&RunSpec { epochs: 4, nudge_epoch: 3, ..later }).epochs, 4);
     }
 }

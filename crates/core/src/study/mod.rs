@@ -116,8 +116,31 @@ pub const VARIANCE_SOURCES: [&str; 4] = ["init", "order", "subset", "all"];
 /// Every source a variance-sources experiment may list in `sources = [...]`: the four
 /// of [`VARIANCE_SOURCES`], then `rerun` (the same seeds every replicate, run again)
 /// and `nudge` (the same seeds every replicate, one initial weight moved by one unit
-/// in the last place). How each derives its seeds: `expand.rs`.
+/// in the last place); and `nudge@E` ([`NUDGE_AT`]) for any epoch *E* ≥ 1 below the
+/// spec's `epochs`. How each derives its seeds: `expand.rs`.
 pub const ALL_VARIANCE_SOURCES: [&str; 6] = ["init", "order", "subset", "all", "rerun", "nudge"];
+
+/// The prefix of the later nudges: `nudge@E` moves the same weight as `nudge` (the same
+/// nudge seeds, replicate by replicate) after epoch *E* has been trained instead of before
+/// training, for the butterfly curve (1 ≤ *E* < `epochs`).
+pub const NUDGE_AT: &str = "nudge@";
+
+/// The epoch after which a nudge source moves its weight: 0 for `nudge` (before
+/// training), *E* for `nudge@E` written plainly (no sign, no leading zero, *E* ≥ 1);
+/// `None` for every other label.
+pub fn nudge_epoch(label: &str) -> Option<u32> {
+    if label == "nudge" {
+        return Some(0);
+    }
+    let e: u32 = label.strip_prefix(NUDGE_AT)?.parse().ok()?;
+    (e >= 1 && label[NUDGE_AT.len()..] == e.to_string()).then_some(e)
+}
+
+/// Whether a variance-sources level draws no new seed (`rerun`, `nudge`, `nudge@E`):
+/// every replicate has the seeds the single-source levels hold fixed.
+pub fn is_seedless(label: &str) -> bool {
+    label == "rerun" || nudge_epoch(label).is_some()
+}
 
 /// One level of an experiment: its label and the spec all its replicates share
 /// (seeds aside).

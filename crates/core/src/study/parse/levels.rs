@@ -10,7 +10,10 @@ use toml::Spanned;
 use super::fields::{Fields, check_field_name, label};
 use super::{RawExperiment, Source, Table, Vary};
 use crate::study::limits::MAX_RUNS;
-use crate::study::{ALL_VARIANCE_SOURCES, Experiment, ExperimentKind, Level, VARIANCE_SOURCES};
+use crate::study::{
+    ALL_VARIANCE_SOURCES, Experiment, ExperimentKind, Level, NUDGE_AT, VARIANCE_SOURCES,
+    nudge_epoch,
+};
 
 /// Every `[[experiment]]`, in file order, each checked (name, grid size) before it is
 /// expanded; the study as a whole is refused as soon as it passes [`MAX_RUNS`].
@@ -176,7 +179,23 @@ fn variance_sources_levels(
             "variance-sources needs `subset = \"stratified\"` and a `train_size`, so that the subset seed draws different examples",
         ));
     }
-    let levels = source_names(src, e)?
+    let names = source_names(src, e)?;
+    if let Some(late) =
+        names.iter().find(|n| nudge_epoch(n).is_some_and(|e| e as usize >= spec.epochs))
+        && let Some(list) = &e.sources
+    {
+        return Err(src.error(
+            list.span(),
+            "sources",
+            format!(
+                "`{late}` nudges after the last epoch or later (epochs = {}), which changes \
+                 nothing; use `{NUDGE_AT}E` with E from 1 to {}",
+                spec.epochs,
+                spec.epochs.saturating_sub(1)
+            ),
+        ));
+    }
+    let levels = names
         .into_iter()
         .map(|source| Level { label: source, values: Map::new(), spec: spec.clone() })
         .collect();
@@ -184,7 +203,7 @@ fn variance_sources_levels(
 }
 
 /// The sources a variance-sources experiment lists (`sources = [...]`), in file order,
-/// each one of [`ALL_VARIANCE_SOURCES`] and none twice; [`VARIANCE_SOURCES`] when it
+/// each one of [`ALL_VARIANCE_SOURCES`] or a `nudge@E`, and none twice; [`VARIANCE_SOURCES`] when it
 /// lists none.
 fn source_names(src: &Source<'_>, e: &RawExperiment) -> Result<Vec<String>> {
     let Some(list) = &e.sources else {
@@ -200,11 +219,15 @@ fn source_names(src: &Source<'_>, e: &RawExperiment) -> Result<Vec<String>> {
     let mut names: Vec<String> = Vec::new();
     for name in list.get_ref() {
         let text = name.get_ref().as_str();
-        if !ALL_VARIANCE_SOURCES.contains(&text) {
+        if !ALL_VARIANCE_SOURCES.contains(&text) && nudge_epoch(text).is_none() {
             return Err(src.error(
                 name.span(),
                 "sources",
-                format!("unknown source `{text}`; allowed: {}", ALL_VARIANCE_SOURCES.join(", ")),
+                format!(
+                    "unknown source `{text}`; allowed: {}, {NUDGE_AT}E (a nudge after epoch E \
+                     ≥ 1)",
+                    ALL_VARIANCE_SOURCES.join(", ")
+                ),
             ));
         }
         if names.iter().any(|n| n == text) {
