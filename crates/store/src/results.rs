@@ -25,18 +25,20 @@ fn header_of(fields: &[&'static str]) -> Vec<&'static str> {
 }
 
 /// The spec columns of a `results.csv` whose rows have `specs`: every spec field, but
-/// the fields of the `rerun` and `nudge` variance sources ([`RunSpec::SOURCE_FIELDS`])
-/// only when some run sets them, so that a study without those sources keeps the file
+/// the fields of the `rerun`, `nudge` and `nudge@E` variance sources
+/// ([`RunSpec::SOURCE_FIELDS`]) only when some run sets them, so that a study without those sources keeps the file
 /// it had before they existed, byte for byte.
 fn spec_columns<'a>(specs: impl Iterator<Item = &'a RunSpec>) -> Vec<&'static str> {
-    let (mut rerun, mut nudge) = (false, false);
+    let (mut rerun, mut nudge, mut later) = (false, false, false);
     for spec in specs {
         rerun |= spec.rerun != 0;
         nudge |= spec.nudge_seed.is_some();
+        later |= spec.nudge_epoch != 0;
     }
     let used = |f: &str| match f {
         "rerun" => rerun,
         "nudge_seed" => nudge,
+        "nudge_epoch" => later,
         _ => true,
     };
     RunSpec::fields().iter().copied().filter(|f| used(f)).collect()
@@ -206,9 +208,9 @@ mod tests {
     /// run sets them and empty elsewhere; the header is otherwise the usual one.
     #[test]
     fn source_columns_appear_when_a_run_sets_them() {
-        let text = "seeds = 2\n[base]\nepochs = 1\ntrain_size = 100\nsubset = \"stratified\"\n\
+        let text = "seeds = 2\n[base]\nepochs = 3\ntrain_size = 100\nsubset = \"stratified\"\n\
                     [[experiment]]\nname = \"v\"\nkind = \"variance-sources\"\n\
-                    sources = [\"all\", \"rerun\", \"nudge\"]\n";
+                    sources = [\"all\", \"rerun\", \"nudge\", \"nudge@2\"]\n";
         let study = cnnvar_core::study::parse(text, Path::new("s.toml")).expect("parses");
         let plan = Plan::new(study, false);
         let records: Vec<(&PlannedRun, RunRecord)> =
@@ -228,5 +230,8 @@ mod tests {
         assert_eq!(cells("all", "rerun"), ["", ""]);
         assert!(cells("nudge", "nudge_seed").iter().all(|c| c.parse::<u64>().is_ok()));
         assert_eq!(cells("rerun", "nudge_seed"), ["", ""]);
+        assert_eq!(cells("nudge@2", "nudge_epoch"), ["2", "2"]);
+        assert_eq!(cells("nudge", "nudge_epoch"), ["", ""], "0, before training: unset");
+        assert_eq!(cells("nudge@2", "nudge_seed"), cells("nudge", "nudge_seed"));
     }
 }
