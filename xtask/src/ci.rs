@@ -1,11 +1,10 @@
 //! `cargo xtask ci`: the test command. Installs prerequisites, then: the format check; one
 //! build of every target with all CPU backends compiled in, which is also the lint (the
 //! workspace's crates are compiled by clippy-driver with `-D warnings`), so that the
-//! dependency tree is compiled once; every test, and beside them, at the lowest CPU
-//! priority so as to use only the time they leave idle, the burn-free crates' tests
-//! without burn (and a check that `cargo tree` shows none) and a clippy check of the
-//! crates whose code the GPU backend features change; a bounded run of every fuzz
-//! target; and a table of each step's seconds.
+//! dependency tree is compiled once; every test; the burn-free crates' tests without burn
+//! (and a check that `cargo tree` shows none); a clippy check of the crates whose code the
+//! GPU backend features change; a bounded run of every fuzz target; and a table of each
+//! step's seconds.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -287,40 +286,24 @@ fn steps_of_ci(o: &CiArgs, steps: &mut Steps) -> Result<()> {
     // benches.
     sh(&mut workspace_cargo(lint.as_ref(), &["build", "--all-targets"])?)?;
 
+    steps.start("tests", "all CPU backends compiled in");
     // scikit-learn's 8×8 digits as an image folder, for the image-folder tests.
     let digits = env::digits_folder()?;
     let skips = SkipLog::start(&env::target_dir().join("xtask-test-skips.log"))?;
-    let mut background = vec![format!("the burn-free crates ({})", burn_free_names())];
-    if !o.quick {
-        background.push(format!(
-            "clippy of {} with the GPU backends {}",
-            GPU_CRATES.join(", "),
-            GPU_FEATURES.join(", ")
-        ));
-    }
-    steps.start(
-        "tests",
-        &format!(
-            "all CPU backends compiled in; meanwhile, at the lowest CPU priority: {}",
-            background.join("; ")
-        ),
-    );
-    let (tests, aside) = std::thread::scope(|s| {
-        let aside = s.spawn(|| {
-            let burn_free = burn_free(lint.as_ref(), &skips, &Aside::new("burn-free"));
-            let gpu = if o.quick { Ok(()) } else { gpu_check(&Aside::new("gpu")) };
-            burn_free.and(gpu)
-        });
-        let mut test = workspace_cargo(lint.as_ref(), &["test"])?;
-        let tests = sh(require_everything(&mut test, &digits, &env::runtime_dir()?, &skips.path));
-        let aside =
-            aside.join().unwrap_or_else(|_| Err(anyhow::anyhow!("the background steps panicked")));
-        anyhow::Ok((tests, aside))
-    })?;
-    tests?;
-    steps.start("burn-free crates and GPU backends", "what was left of them after the tests");
-    aside?;
+    let mut test = workspace_cargo(lint.as_ref(), &["test"])?;
+    sh(require_everything(&mut test, &digits, &env::runtime_dir()?, &skips.path))?;
+
+    steps.start("burn-free crates", &burn_free_names());
+    burn_free(lint.as_ref(), &skips)?;
     skips.check()?;
+
+    if !o.quick {
+        steps.start(
+            "GPU backends",
+            &format!("clippy of {} with {}", GPU_CRATES.join(", "), GPU_FEATURES.join(", ")),
+        );
+        gpu_check()?;
+    }
 
     if !o.quick && !o.skip_fuzz {
         steps.start(
@@ -409,65 +392,10 @@ fn burn_free_names() -> String {
         .join(", ")
 }
 
-/// How CI runs a step beside the tests: at the lowest CPU priority (`nice -n 19`), so
-/// that it only takes the time the tests leave idle; in a target directory of its own
-/// under CI's (`ci-NAME`), so that it never waits on the tests' lock of theirs; its
-/// output in `ci-NAME.log` there, shown when a command fails.
-struct Aside {
-    target: PathBuf,
-    log: PathBuf,
-}
-
-impl Aside {
-    /// The step `name`, its log emptied.
-    fn new(name: &str) -> Aside {
-        let dir = env::target_dir();
-        let log = dir.join(format!("ci-{name}.log"));
-        // A log that cannot be emptied is appended to (and opening it reports why).
-        let _ = std::fs::write(&log, "");
-        Aside { target: dir.join(format!("ci-{name}")), log }
-    }
-
-    /// Runs `cmd` niced, in this step's target directory, appending to its log.
-    fn run(&self, cmd: &mut Command) -> Result<()> {
-        let mut niced = Command::new("nice");
-        niced.args(["-n", "19"]).arg(cmd.get_program()).args(cmd.get_args());
-        for (key, value) in cmd.get_envs() {
-            match value {
-                Some(v) => niced.env(key, v),
-                None => niced.env_remove(key),
-            };
-        }
-        if let Some(dir) = cmd.get_current_dir() {
-            niced.current_dir(dir);
-        }
-        niced.env("CARGO_TARGET_DIR", &self.target);
-        let line = format!("{cmd:?}");
-        eprintln!("$ {line} (at the lowest priority; output in {})", self.log.display());
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.log)
-            .with_context(|| format!("opening {}", self.log.display()))?;
-        let status = niced
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .status()
-            .with_context(|| format!("starting {line}"))?;
-        if !status.success() {
-            let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-            let tail: Vec<&str> = text.lines().rev().take(80).collect();
-            let tail: Vec<&str> = tail.into_iter().rev().collect();
-            bail!("command failed ({status}): {line}; the end of its log:\n{}", tail.join("\n"));
-        }
-        Ok(())
-    }
-}
-
 /// The GPU backends CI cannot run, compiled (a check) and linted where they change code.
 /// DOCS_RS=1 stops cubecl-cuda's LLVM bundler from downloading LLVM, which a check does not
 /// need (and an offline machine cannot do).
-fn gpu_check(aside: &Aside) -> Result<()> {
+fn gpu_check() -> Result<()> {
     let features: Vec<String> = GPU_CRATES
         .iter()
         .flat_map(|p| GPU_FEATURES.iter().map(move |f| format!("{p}/{f}")))
@@ -482,7 +410,7 @@ fn gpu_check(aside: &Aside) -> Result<()> {
         .arg("--")
         .args(LINT_ARGS)
         .env("DOCS_RS", "1");
-    aside.run(&mut c)
+    sh(&mut c)
 }
 
 /// The burn-free packages: none may have burn in its dependency tree, and their tests pass
@@ -490,7 +418,7 @@ fn gpu_check(aside: &Aside) -> Result<()> {
 /// without burn is seen only here). A package whose features that invocation widens (a
 /// package tested with it depends on it with default features, and cargo unifies features
 /// across the packages of one invocation) is left out of it and tested alone.
-fn burn_free(lint: Option<&Lint>, skips: &SkipLog, aside: &Aside) -> Result<()> {
+fn burn_free(lint: Option<&Lint>, skips: &SkipLog) -> Result<()> {
     let defaults = packages_with_default_feature()?;
     let (together, alone) = burn_free_plan(&defaults)?;
     let test = |packages: &[&BurnFree]| {
@@ -499,7 +427,7 @@ fn burn_free(lint: Option<&Lint>, skips: &SkipLog, aside: &Aside) -> Result<()> 
         if let Some(lint) = lint {
             lint.apply(&mut c);
         }
-        aside.run(&mut c)
+        sh(&mut c)
     };
     if !together.is_empty() {
         test(&together)?;
