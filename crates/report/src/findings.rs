@@ -92,12 +92,14 @@ fn twin_clause(c: &ChaosStats) -> String {
     }
 }
 
-/// A share as a percentage with two significant digits or at least one decimal:
-/// `7.9%`, `0.11%`, `0%`.
+/// A share as a percentage with a decimal, or more below 1% so that a share that is not
+/// zero never reads as one: `7.9%`, `0.11%`, `0.004%`, `0%`.
 pub(crate) fn pct_short(share: f64) -> String {
     let p = 100.0 * share;
     if p == 0.0 {
         "0%".into()
+    } else if p.abs() < 0.1 {
+        format!("{p:.3}%")
     } else if p.abs() < 1.0 {
         format!("{p:.2}%")
     } else {

@@ -106,6 +106,7 @@ fn a_later_nudge_and_its_twins_in_words() {
     let rerun = ChaosStats { twin_disagreement: None, ..chaos(RERUN, ChaosVerdict::Identical) };
     assert!(!chaos_sentence(&rerun).contains("twins"));
     assert_eq!(pct_short(0.0), "0%");
+    assert_eq!(pct_short(0.00004), "0.004%", "not zero, so not written as zero");
 }
 
 /// Without an all-seeds level there is only the sd, or how few runs there are.

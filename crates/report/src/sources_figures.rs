@@ -86,6 +86,10 @@ pub fn source_sds(exp: &ExperimentStats) -> DrawResult<Option<Figure>> {
     }))
 }
 
+/// The floor of the butterfly curve's log axis, in percent: a disagreement of 0 is drawn
+/// here (one test image in 100 000).
+const LOG_FLOOR: f64 = 1e-3;
+
 /// One point of the butterfly curve: the epoch of the nudge and the disagreement with
 /// the un-nudged twins (mean, least, most), as percentages.
 type Point = (u32, f64, f64, f64);
@@ -114,7 +118,13 @@ pub fn butterfly(exp: &ExperimentStats) -> DrawResult<Option<Figure>> {
         .map(|n| 100.0 * n.disagreement.mean);
     let last = points.iter().map(|p| p.0).max().unwrap_or(0);
     let top = points.iter().map(|p| p.3).fold(new_seeds.unwrap_or(0.0), f64::max);
-    let hi = (top * 1.2).max(0.1);
+    // A log axis (headroom above for the legend): a nudge's disagreement is often a
+    // hundredth of new seeds'. Zero is drawn at the axis floor.
+    let hi = (top * 30.0).max(10.0 * LOG_FLOOR);
+    let points: Vec<Point> = points
+        .iter()
+        .map(|p| (p.0, p.1.max(LOG_FLOOR), p.2.max(LOG_FLOOR), p.3.max(LOG_FLOOR)))
+        .collect();
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
@@ -127,7 +137,7 @@ pub fn butterfly(exp: &ExperimentStats) -> DrawResult<Option<Figure>> {
             .margin(MARGIN)
             .x_label_area_size(40)
             .y_label_area_size(VALUE_AXIS_WIDTH)
-            .build_cartesian_2d(-0.5..last as f64 + 0.5, 0.0..hi)
+            .build_cartesian_2d(-0.5..last as f64 + 0.5, (LOG_FLOOR..hi).log_scale())
             .map_err(err)?;
         chart
             .configure_mesh()
@@ -137,7 +147,7 @@ pub fn butterfly(exp: &ExperimentStats) -> DrawResult<Option<Figure>> {
                 if (x - e).abs() < 1e-9 && e >= 0.0 { format!("{e:.0}") } else { String::new() }
             })
             .x_desc("epochs trained before the nudge (0: before training)")
-            .y_desc("test predictions unlike the twin's (%)")
+            .y_desc("test predictions unlike the twin's (%, log)")
             .draw()
             .map_err(err)?;
         if let Some(level) = new_seeds {
@@ -186,8 +196,9 @@ pub fn butterfly(exp: &ExperimentStats) -> DrawResult<Option<Figure>> {
         caption: format!(
             "{}: the butterfly curve. The share of test images a run with one weight moved by \
              one ulp predicts differently from its un-nudged twin (the rerun of the same seeds), \
-             mean and range over seeds, against the epoch after which the weight moved; dashed, \
-             how often two runs of fully new seeds disagree",
+             mean and range over seeds (log scale; none at all is drawn at its floor), against \
+             the epoch after which the weight moved; dashed, how often two runs of fully new \
+             seeds disagree",
             exp.name
         ),
         svg,
