@@ -390,14 +390,26 @@ fn disagreement(preds: &[&[u8]]) -> Disagreement {
     let mut shares = Vec::new();
     for (i, a) in preds.iter().enumerate() {
         for b in &preds[i + 1..] {
-            let differ = a.iter().zip(b.iter()).filter(|(x, y)| x != y).count();
-            shares.push(differ as f64 / a.len() as f64);
+            shares.push(Disagreement::share(a, b));
         }
     }
-    Disagreement {
-        mean: shares.iter().sum::<f64>() / shares.len() as f64,
-        min: shares.iter().copied().fold(f64::INFINITY, f64::min),
-        max: shares.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+    Disagreement::of(&shares)
+}
+
+impl Disagreement {
+    /// The share of examples `a` and `b` (two runs' predictions, same examples) predict
+    /// differently.
+    pub(crate) fn share(a: &[u8], b: &[u8]) -> f64 {
+        a.iter().zip(b).filter(|(x, y)| x != y).count() as f64 / a.len() as f64
+    }
+
+    /// The mean, least and most of `shares` (not empty).
+    pub(crate) fn of(shares: &[f64]) -> Disagreement {
+        Disagreement {
+            mean: shares.iter().sum::<f64>() / shares.len() as f64,
+            min: shares.iter().copied().fold(f64::INFINITY, f64::min),
+            max: shares.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        }
     }
 }
 

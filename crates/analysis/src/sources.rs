@@ -248,21 +248,10 @@ pub fn twin_disagreement(
         .filter_map(|(r, _)| {
             let (nudged, twin) = (scored(label, r.replicate)?, scored(RERUN, r.replicate)?);
             let same_examples = nudged.labels == twin.labels && !nudged.labels.is_empty();
-            same_examples.then(|| {
-                let differ =
-                    nudged.predicted.iter().zip(&twin.predicted).filter(|(a, b)| a != b).count();
-                differ as f64 / nudged.predicted.len() as f64
-            })
+            same_examples.then(|| Disagreement::share(&nudged.predicted, &twin.predicted))
         })
         .collect();
-    if shares.is_empty() {
-        return None;
-    }
-    Some(Disagreement {
-        mean: shares.iter().sum::<f64>() / shares.len() as f64,
-        min: shares.iter().copied().fold(f64::INFINITY, f64::min),
-        max: shares.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-    })
+    (!shares.is_empty()).then(|| Disagreement::of(&shares))
 }
 
 /// The accuracies of `runs`.

@@ -17,7 +17,7 @@ pub(crate) const SIZE: (u32, u32) = (720, 400);
 pub(crate) const MARGIN: u32 = 12;
 
 /// Width of the value axis (tick labels and description) left of a per-level chart.
-const VALUE_AXIS_WIDTH: u32 = 60;
+pub(crate) const VALUE_AXIS_WIDTH: u32 = 60;
 
 /// Labels longer than this many characters are shortened with `…`.
 const MAX_LABEL_CHARS: usize = 40;

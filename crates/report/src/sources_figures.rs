@@ -5,12 +5,11 @@
 
 use plotters::prelude::*;
 
-use crate::figures::{DrawResult, Figure, MARGIN, SIZE, cell, cell_axis, color, err, short};
+use crate::figures::{
+    DrawResult, Figure, MARGIN, SIZE, VALUE_AXIS_WIDTH, cell, cell_axis, color, err, short,
+};
 use cnnvar_analysis::ExperimentStats;
 use cnnvar_analysis::sources::{ALL, chaos};
-
-/// Width of the value axis, pixels.
-const VALUE_AXIS_WIDTH: u32 = 60;
 
 /// A source's label, its sd in points and that sd's interval.
 type SourceSd = (String, f64, Option<(f64, f64)>);
