@@ -29,7 +29,8 @@ pub struct EpochRecord {
     #[serde(with = "nullable_f64")]
     pub train_loss: f64,
     /// Training accuracy over the epoch's mini-batches, weights changing as it goes
-    /// (as Keras reports it).
+    /// (as Keras reports it). Null in the file where a script did not report it.
+    #[serde(with = "nullable_f64")]
     pub train_accuracy: f64,
     /// Loss on the evaluation set after the epoch: on the spec's `eval_subset` of it
     /// for every epoch but the last, on the whole set for the last epoch (whose values
@@ -37,12 +38,16 @@ pub struct EpochRecord {
     #[serde(with = "nullable_f64")]
     pub test_loss: f64,
     /// Accuracy on the evaluation set after the epoch, on the examples `test_loss` is.
+    #[serde(with = "nullable_f64")]
     pub test_accuracy: f64,
     /// Wall seconds of the epoch: training plus evaluation.
+    #[serde(with = "nullable_f64")]
     pub seconds: f64,
     /// Training throughput of the epoch, examples per second.
+    #[serde(with = "nullable_f64")]
     pub train_samples_per_sec: f64,
     /// Evaluation throughput of the epoch, examples per second.
+    #[serde(with = "nullable_f64")]
     pub eval_samples_per_sec: f64,
 }
 
@@ -181,7 +186,9 @@ pub struct RunRecord {
     #[serde(with = "nullable_f64")]
     pub test_loss: f64,
     /// Accuracy on the training subset (its first 10 000 examples at most), evaluated
-    /// after training in inference mode, for the generalisation gap.
+    /// after training in inference mode, for the generalisation gap (null in the file
+    /// where a script did not report it).
+    #[serde(with = "nullable_f64")]
     pub train_accuracy: f64,
     /// Loss on the training subset, evaluated after training.
     #[serde(with = "nullable_f64")]
@@ -356,12 +363,17 @@ impl RunRecord {
             let detail = self.error.as_deref().unwrap_or("the loss became NaN or infinite");
             return Some(format!("non-finite training loss ({detail})"));
         }
-        let epoch =
-            self.epochs.iter().find(|e| !(e.train_loss.is_finite() && e.test_loss.is_finite()));
+        // A script's losses but the curve's training loss are optional: one it did not
+        // report is missing (NaN in memory), not diverged.
+        let script = self.spec.script.is_some();
+        let epoch = self
+            .epochs
+            .iter()
+            .find(|e| !(e.train_loss.is_finite() && (script || e.test_loss.is_finite())));
         if let Some(e) = epoch {
             return Some(format!("non-finite loss at epoch {}", e.epoch));
         }
-        (!(self.train_loss.is_finite() && self.test_loss.is_finite()))
+        (!script && !(self.train_loss.is_finite() && self.test_loss.is_finite()))
             .then(|| "non-finite loss in the final evaluation".to_string())
     }
 }

@@ -74,6 +74,7 @@ pub mod evaluate;
 pub mod folders;
 pub mod optimizer;
 pub mod run;
+pub mod script;
 pub mod sweep;
 pub mod train;
 

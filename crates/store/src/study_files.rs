@@ -180,6 +180,11 @@ impl StudyDir {
         // plan's, where the levels are the same.
         for (mine, planned) in copy.experiments.iter_mut().zip(&plan.study.experiments) {
             for (level, p) in mine.levels.iter_mut().zip(&planned.levels) {
+                // And a script's place and code checksum.
+                if let (Some(mine), Some(planned)) = (&mut level.spec.script, &p.spec.script) {
+                    mine.code_sha256.clone_from(&planned.code_sha256);
+                    mine.dir.clone_from(&planned.dir);
+                }
                 if level.spec.dataset == cnnvar_core::DatasetName::Folder {
                     level.spec.data_sha256.clone_from(&p.spec.data_sha256);
                     level.spec.data_dir.clone_from(&p.spec.data_dir);

@@ -8,6 +8,7 @@
 
 mod defaults;
 mod names;
+mod script;
 mod serde_util;
 #[cfg(test)]
 mod tests;
@@ -23,6 +24,7 @@ pub use names::{
     AugmentName, DatasetName, Downsample, EvalSet, ModelName, OptimizerName, Preset, Rebalance,
     SubsetMethod,
 };
+pub use script::{RUN_VALUES, SCRIPT_SETTINGS, Script, ScriptRun};
 pub use serde_util::serde_field_names;
 pub use toml_error::toml_error;
 pub use validate::{MAX_BATCH_SIZE, MAX_EPOCHS, MAX_IMAGE_SIDE};
@@ -186,6 +188,11 @@ pub struct RunSpec {
     /// seed draws `train_size` examples from the rest.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub test_fraction: Option<f64>,
+    /// The user's own training command ([`Script`]) instead of a built-in model: the
+    /// run's parameters are the script's, and of this spec's own fields only the seeds
+    /// and `rerun` mean anything (the canonical JSON holds only those and the script).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub script: Option<Script>,
 }
 
 impl Default for RunSpec {
@@ -229,6 +236,7 @@ impl Default for RunSpec {
             channels: None,
             image_size: None,
             test_fraction: None,
+            script: None,
         }
     }
 }
@@ -255,10 +263,24 @@ impl RunSpec {
     /// options left out, and without `data_dir` (a location, not content: an image
     /// folder enters by its `data_sha256`). Equal specs give equal strings, and so do
     /// specs that differ only in where their folder is.
+    ///
+    /// A script's run ([`RunSpec::script`]) is the script (without its `dir` and
+    /// `timeout_s`), the three seeds and `rerun`: the built-in fields it ignores are
+    /// left out.
     pub fn canonical_json(&self) -> String {
         // A struct of plain fields always serialises (a path that is not UTF-8 cannot
         // be written, but it is not part of this form).
         let json = |spec: &RunSpec| serde_json::to_string(spec).unwrap_or_default();
+        if let Some(script) = &self.script {
+            return serde_json::to_string(&ScriptIdentity {
+                script: script.canonical(),
+                init_seed: self.init_seed,
+                order_seed: self.order_seed,
+                subset_seed: self.subset_seed,
+                rerun: self.rerun,
+            })
+            .unwrap_or_default();
+        }
         if self.data_dir.is_none() {
             return json(self);
         }
@@ -299,6 +321,17 @@ impl RunSpec {
         spec.validate_at(location)?;
         Ok(spec)
     }
+}
+
+/// What identifies a script's run: its canonical JSON ([`RunSpec::canonical_json`]).
+#[derive(Serialize)]
+struct ScriptIdentity {
+    script: Script,
+    init_seed: u64,
+    order_seed: u64,
+    subset_seed: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    rerun: u32,
 }
 
 /// Serde's `skip_serializing_if` for [`RunSpec::rerun`] and [`RunSpec::nudge_epoch`]:

@@ -26,6 +26,15 @@ impl RunSpec {
     /// the spec came from) in the error.
     pub fn validate_at(&self, location: &str) -> Result<()> {
         let bad = |field: &str, msg: String| Err(Error::field(location, field, msg));
+        if let Some(script) = &self.script {
+            if self.nudge_seed.is_some() {
+                return bad(
+                    "nudge_seed",
+                    "a script's weights are its own: cnnvar cannot nudge one".into(),
+                );
+            }
+            return script.validate_at(location);
+        }
         if !(self.lr.is_finite() && self.lr > 0.0) {
             return bad("lr", format!("must be a positive finite number, got {}", self.lr));
         }

@@ -236,6 +236,12 @@ fn is_default_margin(m: &f64) -> bool {
 }
 
 impl Study {
+    /// Whether the study trains with the user's own command ([`crate::Script`]): its
+    /// `[base]` names one, so every level's spec has it.
+    pub fn is_script(&self) -> bool {
+        self.experiments.iter().flat_map(|e| &e.levels).any(|l| l.spec.script.is_some())
+    }
+
     /// Reads and validates a study file; errors name the file, line and field.
     pub fn load(path: &std::path::Path) -> crate::Result<Study> {
         let bytes = std::fs::read(path).map_err(|e| crate::Error::io(path, e))?;

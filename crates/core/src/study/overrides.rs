@@ -57,6 +57,12 @@ impl Study {
                 ));
             }
         }
+        if epochs.is_some() && self.is_script() {
+            return Err(Error::setting(
+                "epochs",
+                "this study trains with its own command, whose epochs (if it has any) are                  one of its parameters: set it in the study file",
+            ));
+        }
         if let Some(e) = epochs
             && !(1..=MAX_EPOCHS).contains(&e)
         {

@@ -177,6 +177,7 @@ impl SweepSetup {
         // Checked before an image folder is read, so that a refused override reads nothing.
         study.check_overrides(r.seeds, r.epochs)?;
         crate::folders::resolve_folders(&mut study, r.data_dir.as_deref())?;
+        crate::script::resolve_scripts(&mut study)?;
         let overrides = StudyOverrides { seeds: r.seeds, epochs: r.epochs, backend: r.backend };
         let plan = Plan::with_overrides(study, r.quick, &overrides)?;
         let dir = plan.dir(&r.out);

@@ -216,13 +216,23 @@ fn one_per_spec(outputs: Vec<RunOutput>, specs: &[RunSpec]) -> Result<Vec<RunOut
 }
 
 /// The worker protocol around [`crate::execute`] with `options` (its study directory is
-/// the run's, whatever `options` says).
+/// the run's, whatever `options` says), or around the user's command
+/// ([`crate::script::execute_script`]) for a run whose spec has a script.
 pub fn run_worker(
     run_dir: &Path,
     options: &crate::RunOptions,
     on_event: &mut dyn FnMut(WorkerEvent),
 ) -> Result<WorkerOutcome> {
     run_worker_with(run_dir, on_event, &mut |specs, study_dir, emit| {
+        if let [spec] = specs
+            && spec.script.is_some()
+        {
+            let threads = options.threads.unwrap_or_else(|| {
+                std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+            });
+            return crate::script::execute_script(spec, run_dir, study_dir, threads, emit)
+                .map(|output| vec![output]);
+        }
         let options = crate::RunOptions { study_dir: study_dir.map(Into::into), ..options.clone() };
         let epochs = specs.first().map_or(0, |s| s.epochs);
         crate::execute_together(specs, &options, &mut |p| match p {

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::{Error, Result, RunSpec};
+use crate::{Error, RUN_VALUES, Result, RunSpec, SCRIPT_SETTINGS, Script};
 use serde_json::{Map, Value};
 use toml::Spanned;
 
@@ -48,10 +48,13 @@ impl Fields {
         let json = serde_json::to_value(value.get_ref())
             .map_err(|e| src.error(value.span(), name, e.to_string()))?;
         // Type-check this one field on its own, so the error points at it.
-        let mut probe = Map::new();
-        probe.insert(name.to_string(), json.clone());
-        if let Err(e) = serde_json::from_value::<RunSpec>(Value::Object(probe)) {
-            return Err(src.error(value.span(), name, e.to_string()));
+        let checked = if src.script { check_script_value(name, &json) } else {
+            let mut probe = Map::new();
+            probe.insert(name.to_string(), json.clone());
+            serde_json::from_value::<RunSpec>(Value::Object(probe)).map(|_| ()).map_err(|e| e.to_string())
+        };
+        if let Err(e) = checked {
+            return Err(src.error(value.span(), name, e));
         }
         self.values.insert(name.to_string(), json);
         self.spans.insert(name.to_string(), value.span());
@@ -65,8 +68,12 @@ impl Fields {
         src: &Source<'_>,
         fallback: std::ops::Range<usize>,
     ) -> Result<RunSpec> {
-        let spec: RunSpec = serde_json::from_value(Value::Object(self.values.clone()))
-            .map_err(|e| src.error(fallback.clone(), "level", e.to_string()))?;
+        let spec: RunSpec = if src.script {
+            self.script_spec(src)
+        } else {
+            serde_json::from_value(Value::Object(self.values.clone()))
+        }
+        .map_err(|e| src.error(fallback.clone(), "level", e.to_string()))?;
         match spec.validate().and_then(|()| spec.backend.check_plannable()) {
             Ok(()) => Ok(spec),
             Err(Error::Field { field, message, .. }) => {
@@ -79,6 +86,45 @@ impl Fields {
             }
             Err(e) => Err(e),
         }
+    }
+}
+
+impl Fields {
+    /// A script study's spec: [`RunSpec::new_run`] with a [`Script`] whose command,
+    /// files and time-out are those fields, its parameters every other, and its `dir`
+    /// the study file's directory.
+    fn script_spec(&self, src: &Source<'_>) -> serde_json::Result<RunSpec> {
+        let mut script = Map::new();
+        let mut params = Map::new();
+        for (k, v) in &self.values {
+            if SCRIPT_SETTINGS.contains(&k.as_str()) {
+                script.insert(k.clone(), v.clone());
+            } else {
+                params.insert(k.clone(), v.clone());
+            }
+        }
+        script.insert("params".into(), Value::Object(params));
+        let mut script: Script = serde_json::from_value(Value::Object(script))?;
+        let dir = std::path::Path::new(&src.file).parent().map(std::path::Path::to_path_buf);
+        script.dir = dir.map(|d| if d.as_os_str().is_empty() { ".".into() } else { d });
+        Ok(RunSpec { script: Some(script), ..RunSpec::new_run() })
+    }
+}
+
+/// A script study's value for `name`: the type of a script setting
+/// ([`SCRIPT_SETTINGS`]), or a parameter's (a string, number or boolean).
+fn check_script_value(name: &str, json: &Value) -> std::result::Result<(), String> {
+    if SCRIPT_SETTINGS.contains(&name) {
+        let mut probe = Map::new();
+        probe.insert("command".into(), Value::from(vec!["x"]));
+        probe.insert(name.to_string(), json.clone());
+        return serde_json::from_value::<Script>(Value::Object(probe))
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+    }
+    match json {
+        Value::String(_) | Value::Number(_) | Value::Bool(_) => Ok(()),
+        other => Err(format!("a script parameter must be a string, number or boolean, got {other}")),
     }
 }
 
@@ -96,6 +142,9 @@ fn check_finite(src: &Source<'_>, name: &str, value: &Spanned<toml::Value>) -> R
 /// sources ([`RunSpec::SOURCE_FIELDS`]) and a name that is no spec field.
 pub(super) fn check_field_name(src: &Source<'_>, key: &Spanned<String>) -> Result<()> {
     let name = key.get_ref().as_str();
+    if src.script {
+        return check_script_name(src, key);
+    }
     if RunSpec::SEED_FIELDS.contains(&name) {
         return Err(src.error(
             key.span(),
@@ -121,6 +170,32 @@ pub(super) fn check_field_name(src: &Source<'_>, key: &Spanned<String>) -> Resul
             key.span(),
             name,
             format!("unknown factor `{name}`; known: {}", known.join(", ")),
+        ));
+    }
+    Ok(())
+}
+
+/// A script study's name: a setting ([`SCRIPT_SETTINGS`]) or a parameter (letters,
+/// digits and `_`, not one of the names cnnvar passes itself, [`RUN_VALUES`]).
+fn check_script_name(src: &Source<'_>, key: &Spanned<String>) -> Result<()> {
+    let name = key.get_ref().as_str();
+    if RUN_VALUES.contains(&name) {
+        return Err(src.error(
+            key.span(),
+            name,
+            format!(
+                "cnnvar passes `{name}` to every run of the script itself (seeds derive from                  the study's `seed`); name the parameter otherwise"
+            ),
+        ));
+    }
+    let mut chars = name.chars();
+    let identifier = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !SCRIPT_SETTINGS.contains(&name) && !identifier {
+        return Err(src.error(
+            key.span(),
+            name,
+            "a script parameter's name must be letters, digits and `_`, not starting with a              digit (it becomes a flag and an environment variable)",
         ));
     }
     Ok(())

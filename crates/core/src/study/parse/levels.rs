@@ -172,7 +172,8 @@ fn variance_sources_levels(
         ));
     }
     let spec = fields.resolve(src, here.clone())?;
-    if spec.subset != SubsetMethod::Stratified || spec.train_size.is_none() {
+    let script = spec.script.is_some();
+    if !script && (spec.subset != SubsetMethod::Stratified || spec.train_size.is_none()) {
         return Err(src.error(
             here,
             "subset",
@@ -180,6 +181,15 @@ fn variance_sources_levels(
         ));
     }
     let names = source_names(src, e)?;
+    if let Some(nudge) = names.iter().find(|n| script && nudge_epoch(n).is_some())
+        && let Some(list) = &e.sources
+    {
+        return Err(src.error(
+            list.span(),
+            "sources",
+            format!("`{nudge}`: a script's weights are its own; cnnvar cannot nudge one"),
+        ));
+    }
     if let Some(late) =
         names.iter().find(|n| nudge_epoch(n).is_some_and(|e| e as usize >= spec.epochs))
         && let Some(list) = &e.sources

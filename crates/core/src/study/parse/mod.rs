@@ -64,6 +64,9 @@ struct RawExperiment {
 struct Source<'a> {
     file: String,
     text: &'a str,
+    /// The study's `[base]` names a `command`: a script study, whose names are the
+    /// script's parameters ([`crate::Script`]).
+    script: bool,
 }
 
 impl Source<'_> {
@@ -101,13 +104,15 @@ pub fn parse_bytes(bytes: &[u8], path: &Path) -> Result<Study> {
 
 /// Parses and validates the study in `text`, read from `path`.
 pub fn parse(text: &str, path: &Path) -> Result<Study> {
-    let src = Source { file: path.display().to_string(), text };
-    let raw: RawStudy = toml::from_str(text).map_err(|e| crate::toml_error(&src.file, text, &e))?;
+    let file = path.display().to_string();
+    let raw: RawStudy = toml::from_str(text).map_err(|e| crate::toml_error(&file, text, &e))?;
+    let script = raw.base.as_ref().is_some_and(|b| b.keys().any(|k| k.get_ref() == "command"));
+    let src = Source { file, text, script };
     let seeds = parse_seeds(&src, raw.seeds.as_ref())?;
     if raw.experiments.is_empty() {
         return Err(Error::field(&src.file, "experiment", "the study has no [[experiment]]"));
     }
-    let mut base = Fields::new_run();
+    let mut base = if script { Fields::default() } else { Fields::new_run() };
     if let Some(t) = &raw.base {
         base.set_table(&src, t)?;
     }
