@@ -121,9 +121,9 @@ pub fn execute_script(
     let run = ScriptRun {
         run_id: spec.run_id(),
         params: script.params.clone(),
-        init_seed: spec.init_seed,
-        order_seed: spec.order_seed,
-        subset_seed: spec.subset_seed,
+        init_seed: script_seed(spec.init_seed),
+        order_seed: script_seed(spec.order_seed),
+        subset_seed: script_seed(spec.subset_seed),
         threads,
         output_dir: std::path::absolute(&out).unwrap_or(out.clone()),
     };
@@ -142,6 +142,14 @@ pub fn execute_script(
     }
     let record = record(spec, &run, &argv, result, &labels, &predictions, labels_sha256, started);
     Ok(RunOutput { record, predictions, labels })
+}
+
+/// The seed a script is given for a run seed: its low 32 bits, the range every
+/// framework's seeding takes (NumPy's legacy `np.random.seed` and so Keras's
+/// `set_random_seed` refuse more). Two of a study's run seeds share them with
+/// probability about 2⁻³² per pair.
+pub fn script_seed(seed: u64) -> u64 {
+    seed & 0xffff_ffff
 }
 
 /// Removes `dir` with whatever an earlier attempt left in it, and makes it again empty.
