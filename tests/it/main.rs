@@ -23,6 +23,7 @@ mod full;
 mod integrity;
 mod report;
 mod run_store;
+mod script;
 mod slurm;
 mod support;
 mod sweep;

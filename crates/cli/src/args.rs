@@ -134,6 +134,11 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+    /// Check that a study's training honours its seeds: its first run trained as it
+    /// is, again with the same seeds, and with each seed (init, order, subset) changed
+    /// alone; says whether the same seeds give the same predictions and which seeds
+    /// change them (runs and probe.json go to OUT/STUDY/probe).
+    Probe(ProbeArgs),
     /// Show which runs of a study are done, running, failed or pending.
     Status {
         /// The study directory (e.g. runs/seed).
@@ -406,6 +411,19 @@ pub struct WorkerArgs {
     /// Exit when the parent process goes away (so a killed sweep leaves no orphans).
     #[arg(long)]
     pub watch_parent: bool,
+    /// How to execute.
+    #[command(flatten)]
+    pub exec: ExecArgs,
+}
+
+/// `cnnvar probe`.
+#[derive(Args, Debug)]
+pub struct ProbeArgs {
+    /// The study file.
+    pub study: PathBuf,
+    /// Where study directories go (as for `cnnvar sweep`).
+    #[arg(long, default_value = "runs", value_name = "DIR")]
+    pub out: PathBuf,
     /// How to execute.
     #[command(flatten)]
     pub exec: ExecArgs,

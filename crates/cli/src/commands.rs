@@ -10,7 +10,7 @@ use cnnvar_experiments::{RunOptions, execute_on, load_run_data};
 use cnnvar_models::Models;
 use cnnvar_store::{RunDir, StudyDir};
 
-use crate::args::{Cli, Command, DataCommand, ExecArgs, TrainArgs, WorkerArgs};
+use crate::args::{Cli, Command, DataCommand, ExecArgs, ProbeArgs, TrainArgs, WorkerArgs};
 use crate::progress::RunProgress;
 
 /// Runs the parsed command line, with `models` as the models a spec may name.
@@ -20,6 +20,7 @@ pub fn run(cli: Cli, models: &Models) -> Result<ExitCode> {
         Command::Worker(args) => worker(args, models),
         Command::Sweep(args) => crate::sweep::sweep(args, models),
         Command::Status { study_dir } => crate::sweep::status(&study_dir),
+        Command::Probe(args) => probe(args, models),
         Command::Report { study_dir, rank, out } => {
             // results.csv is rewritten from the records, so it lists no run whose
             // record is gone; with --out it is written there, as the whole report is,
@@ -142,6 +143,7 @@ fn watch_parent() {
         loop {
             std::thread::sleep(std::time::Duration::from_millis(500));
             if std::os::unix::process::parent_id() != parent {
+                cnnvar_experiments::script::stop_running_script();
                 std::process::exit(137);
             }
         }
@@ -183,6 +185,30 @@ fn worker(a: WorkerArgs, models: &Models) -> Result<ExitCode> {
     };
     // A finished outcome holds the run's lock: it is released when this returns.
     Ok(ExitCode::from(code as u8))
+}
+
+/// Runs `cnnvar probe`: the determinism probe of the study's first run
+/// (`cnnvar_experiments::probe`), its findings printed.
+fn probe(a: ProbeArgs, models: &Models) -> Result<ExitCode> {
+    let mut study = cnnvar_core::study::Study::load(&a.study)?;
+    cnnvar_experiments::folders::resolve_folders(&mut study, a.exec.data_dir.as_deref())?;
+    cnnvar_experiments::script::resolve_scripts(&mut study)?;
+    let dir = cnnvar_store::Plan::new(study.clone(), false).dir(&a.out);
+    let report = cnnvar_experiments::probe::probe(
+        &study,
+        &dir,
+        &options(&a.exec, models),
+        &mut |name, event| {
+            if let WorkerEvent::Note(note) = event {
+                eprintln!("cnnvar: probe {name}: {note}");
+            }
+        },
+    )?;
+    for line in report.lines() {
+        println!("{line}");
+    }
+    println!("written: {}", dir.join("probe").join("probe.json").display());
+    Ok(ExitCode::SUCCESS)
 }
 
 fn data_info(data_dir: Option<&std::path::Path>, json: bool) -> Result<ExitCode> {

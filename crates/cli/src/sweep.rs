@@ -195,6 +195,20 @@ fn dry_run(setup: &SweepSetup) -> Result<ExitCode> {
         );
         for r in runs {
             let s = &r.spec;
+            let state = state_of.get(r.run_id.as_str()).copied().unwrap_or(RunState::Pending);
+            if let Some(script) = &s.script {
+                let params: Vec<String> =
+                    script.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                println!(
+                    "  {:<24} #{:<2} {}  {} {}  [{state:?}]",
+                    r.level,
+                    r.replicate + 1,
+                    r.run_id,
+                    script.command.join(" "),
+                    params.join(" ")
+                );
+                continue;
+            }
             println!(
                 "  {:<24} #{:<2} {}  {:<8} {} n={} {} lr={} batch={} epochs={}  [{:?}]",
                 r.level,

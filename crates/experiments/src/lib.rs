@@ -73,6 +73,7 @@ println!(
 pub mod evaluate;
 pub mod folders;
 pub mod optimizer;
+pub mod probe;
 pub mod run;
 pub mod script;
 pub mod sweep;

@@ -238,9 +238,7 @@ fn in_script_dir(argv: Vec<String>, dir: Option<&Path>) -> Vec<String> {
 /// directory's; a bare name is looked for on `PATH`.
 fn resolve_program(program: &str, dir: Option<&Path>) -> PathBuf {
     match dir {
-        Some(dir) if program.contains('/') && Path::new(program).is_relative() => {
-            dir.join(program)
-        }
+        Some(dir) if program.contains('/') && Path::new(program).is_relative() => dir.join(program),
         _ => PathBuf::from(program),
     }
 }
@@ -394,7 +392,12 @@ fn read_predictions(path: &Path) -> Result<(Vec<u8>, Vec<u8>)> {
 
 /// The accuracy `result.json` states must be the predictions' (to within half an
 /// example, for rounding).
-fn check_accuracy(out: &Path, result: &ScriptResult, labels: &[u8], predictions: &[u8]) -> Result<()> {
+fn check_accuracy(
+    out: &Path,
+    result: &ScriptResult,
+    labels: &[u8],
+    predictions: &[u8],
+) -> Result<()> {
     let right = labels.iter().zip(predictions).filter(|(l, p)| l == p).count();
     let n = labels.len();
     let accuracy = right as f64 / n as f64;
@@ -453,9 +456,17 @@ fn record(
     let classes = labels.iter().chain(predictions).copied().max().map_or(0, |m| m as usize + 1);
     let per_class_accuracy = (0..classes)
         .map(|c| {
-            let of_c: Vec<bool> =
-                labels.iter().zip(predictions).filter(|(l, _)| **l as usize == c).map(|(l, p)| l == p).collect();
-            if of_c.is_empty() { 0.0 } else { of_c.iter().filter(|&&b| b).count() as f64 / of_c.len() as f64 }
+            let of_c: Vec<bool> = labels
+                .iter()
+                .zip(predictions)
+                .filter(|(l, _)| **l as usize == c)
+                .map(|(l, p)| l == p)
+                .collect();
+            if of_c.is_empty() {
+                0.0
+            } else {
+                of_c.iter().filter(|&&b| b).count() as f64 / of_c.len() as f64
+            }
         })
         .collect();
     let right = labels.iter().zip(predictions).filter(|(l, p)| l == p).count();
@@ -519,7 +530,12 @@ pub fn resolve_scripts(study: &mut cnnvar_core::study::Study) -> Result<()> {
             let dir = std::path::absolute(&dir).map_err(|e| Error::io(&dir, e))?;
             script.code_sha256 = Some(code_sha256(script, &dir).map_err(|e| {
                 Error::field(
-                    format!("{}: experiment `{}`, level `{}`", source.display(), exp.name, level.label),
+                    format!(
+                        "{}: experiment `{}`, level `{}`",
+                        source.display(),
+                        exp.name,
+                        level.label
+                    ),
                     "files",
                     e.to_string(),
                 )

@@ -167,7 +167,10 @@ impl Script {
                 );
             }
             if RUN_VALUES.contains(&name.as_str()) {
-                return bad(name, "is passed to every run by cnnvar; name the parameter otherwise".into());
+                return bad(
+                    name,
+                    "is passed to every run by cnnvar; name the parameter otherwise".into(),
+                );
             }
             if !matches!(value, Value::String(_) | Value::Number(_) | Value::Bool(_)) {
                 return bad(name, format!("must be a string, number or boolean, got {value}"));

@@ -178,6 +178,9 @@ pub fn estimate(
     jobs: usize,
     threads: usize,
 ) -> Estimate {
+    if plan.study.is_script() {
+        return script_estimate(plan, study_dir, jobs);
+    }
     let records = find_records(store_root);
     let factors = measured_factors(&records);
     let custom = measured_custom(&records);
@@ -236,6 +239,45 @@ pub fn estimate(
     Estimate {
         runs: states.len(),
         pending: pending.len(),
+        run_seconds,
+        wall_seconds: run_seconds / jobs.max(1) as f64,
+        basis,
+    }
+}
+
+/// A script study's estimate: nothing models a user's command, so its pending runs
+/// are timed by the mean of its finished ones (a probe's count too), if any.
+fn script_estimate(plan: &Plan, study_dir: &Path, jobs: usize) -> Estimate {
+    let states = plan.states(&cnnvar_store::StudyDir::open(study_dir));
+    let pending = states.iter().filter(|(_, s)| *s != RunState::Done).count();
+    let codes: Vec<&Option<String>> =
+        plan.runs.iter().filter_map(|r| r.spec.script.as_ref().map(|s| &s.code_sha256)).collect();
+    let mut seconds: Vec<f64> = find_records(study_dir.parent().unwrap_or(study_dir))
+        .into_iter()
+        .chain(find_records(study_dir))
+        .filter(|r| {
+            let code = r.spec.script.as_ref().map(|s| &s.code_sha256);
+            code.is_some_and(|c| codes.contains(&c)) && r.seconds.is_finite()
+        })
+        .map(|r| r.seconds)
+        .collect();
+    seconds.dedup();
+    let (run_seconds, basis) = if seconds.is_empty() {
+        (
+            0.0,
+            "the script's runs cannot be timed before one has run (`cnnvar probe` runs five)"
+                .into(),
+        )
+    } else {
+        let mean = seconds.iter().sum::<f64>() / seconds.len() as f64;
+        (
+            mean * pending as f64,
+            format!("the mean of {} finished runs of the script", seconds.len()),
+        )
+    };
+    Estimate {
+        runs: states.len(),
+        pending,
         run_seconds,
         wall_seconds: run_seconds / jobs.max(1) as f64,
         basis,

@@ -48,10 +48,14 @@ impl Fields {
         let json = serde_json::to_value(value.get_ref())
             .map_err(|e| src.error(value.span(), name, e.to_string()))?;
         // Type-check this one field on its own, so the error points at it.
-        let checked = if src.script { check_script_value(name, &json) } else {
+        let checked = if src.script {
+            check_script_value(name, &json)
+        } else {
             let mut probe = Map::new();
             probe.insert(name.to_string(), json.clone());
-            serde_json::from_value::<RunSpec>(Value::Object(probe)).map(|_| ()).map_err(|e| e.to_string())
+            serde_json::from_value::<RunSpec>(Value::Object(probe))
+                .map(|_| ())
+                .map_err(|e| e.to_string())
         };
         if let Err(e) = checked {
             return Err(src.error(value.span(), name, e));
@@ -124,7 +128,9 @@ fn check_script_value(name: &str, json: &Value) -> std::result::Result<(), Strin
     }
     match json {
         Value::String(_) | Value::Number(_) | Value::Bool(_) => Ok(()),
-        other => Err(format!("a script parameter must be a string, number or boolean, got {other}")),
+        other => {
+            Err(format!("a script parameter must be a string, number or boolean, got {other}"))
+        }
     }
 }
 
