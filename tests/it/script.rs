@@ -209,3 +209,29 @@ fn the_probe_tells_honoured_seeds_from_ignored_ones() {
         assert_eq!(json["ignored"].as_array().map(Vec::len), Some(if honours { 0 } else { 3 }));
     }
 }
+
+/// A variance-sources experiment of a script that ignores its seeds: the report calls
+/// each seed ignored (identical predictions), not a source of zero spread.
+#[test]
+fn the_report_says_which_seeds_a_script_ignores() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let path = study(tmp.path(), &["ok"], "mode = \"ignore-seeds\"");
+    let text = std::fs::read_to_string(&path).expect("study");
+    let cut = text.find("[[experiment]]").expect("experiment");
+    let text = format!(
+        "{}[[experiment]]\nname = \"sources\"\nkind = \"variance-sources\"\n",
+        &text[..cut].replace("seeds = 1", "seeds = 3")
+    );
+    std::fs::write(&path, text).expect("written");
+    let (o, log) = sweep(&path, tmp.path());
+    assert!(o.status.success(), "{log}");
+    let report =
+        std::fs::read_to_string(tmp.path().join("out/contract/report.md")).expect("report");
+    for source in ["init", "order", "subset", "all"] {
+        assert!(
+            report.contains(&format!("{source}: ignored by the training (all 3 runs")),
+            "{source}: {report}"
+        );
+    }
+    assert!(report.contains("trained by `python3"), "the provenance names the command: {report}");
+}

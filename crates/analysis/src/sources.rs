@@ -103,9 +103,17 @@ pub fn source_stats(levels: &[LevelStats]) -> Vec<SourceStats> {
                 sd_ci_bootstrap: bootstrap_sd(&values, RESAMPLES, ALPHA, seed).map(|b| b.ci),
                 ratio_to_all: ratio.as_ref().map(|r| r.estimate),
                 ratio_to_all_ci: ratio.map(|r| r.ci),
+                ignored: seed_ignored(level),
             }
         })
         .collect()
+}
+
+/// Whether `level` varies a seed (it is no `rerun` or `nudge`) but its runs, two or
+/// more with predictions, all predicted every test example alike.
+fn seed_ignored(level: &LevelStats) -> bool {
+    !is_seedless(&level.label)
+        && level.test_set_noise.as_ref().is_some_and(|n| n.runs >= 2 && n.disagreement.max == 0.0)
 }
 
 /// Whether the single sources of a variance-sources experiment spread test accuracy
@@ -272,6 +280,28 @@ mod tests {
             scored_replicates: (0..accuracies.len()).collect(),
             ..LevelStats::default()
         }
+    }
+
+    /// A source whose runs all predicted alike is a seed the training ignores; one
+    /// whose runs differ in one prediction is not, and neither is `rerun` (it varies no
+    /// seed) or a level of one run.
+    #[test]
+    fn a_seed_whose_runs_all_predict_alike_is_ignored() {
+        let labels = [0u8, 1, 2, 3];
+        let with_runs = |label: &str, runs: &[[u8; 4]]| LevelStats {
+            test_set_noise: crate::noise::test_set_noise(runs, &labels).ok().map(|n| n.summary(3)),
+            ..level(label, &vec![0.5; runs.len()])
+        };
+        let same = [[0u8, 1, 0, 0]; 3];
+        let one_differs = [[0u8, 1, 0, 0], [0, 1, 0, 0], [0, 1, 2, 0]];
+        let levels = vec![
+            with_runs("subset", &same),
+            with_runs("init", &one_differs),
+            with_runs("rerun", &same),
+            with_runs("order", &same[..1]),
+        ];
+        let ignored: Vec<bool> = source_stats(&levels).iter().map(|s| s.ignored).collect();
+        assert_eq!(ignored, [true, false, false, false]);
     }
 
     /// Normal-ish accuracies of sd `sd` from a fixed stream, plus `shared[r]`.

@@ -247,6 +247,11 @@ pub struct SourceStats {
     /// Its 95% bootstrap interval, resampling replicates jointly
     /// ([`crate::sources`]).
     pub ratio_to_all_ci: Option<(f64, f64)>,
+    /// The source varies a seed, yet every replicate predicted every test example
+    /// alike (two runs or more): the training ignores that seed (a user's script that
+    /// does not use it), so its spread is no component of seed noise, not a zero one.
+    #[serde(default)]
+    pub ignored: bool,
 }
 
 /// One experiment's analysis.

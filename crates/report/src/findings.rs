@@ -31,6 +31,12 @@ pub fn sources_sentence(sources: &[SourceStats], equal: Option<&EqualSpread>) ->
 /// `init: sd 0.87 [0.66, 1.27] points, 0.75 [0.42, 1.38] of all seeds' sd`; `None`
 /// without an sd.
 fn source_words(s: &SourceStats) -> Option<String> {
+    if s.ignored {
+        return Some(format!(
+            "{}: ignored by the training (all {} runs predicted every test example alike:              changing this seed changes nothing, so it is no component of the noise)",
+            s.source, s.n
+        ));
+    }
     let sd = s.sd?;
     let ci = s.sd_ci.map_or(String::new(), |(lo, hi)| format!(" [{}, {}]", pts2(lo), pts2(hi)));
     let ratio = match (s.ratio_to_all, s.ratio_to_all_ci) {

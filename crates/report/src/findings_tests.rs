@@ -148,6 +148,7 @@ fn source(name: &str, sd: f64, ratio: Option<f64>) -> SourceStats {
         sd_ci_bootstrap: None,
         ratio_to_all: ratio,
         ratio_to_all_ci: ratio.map(|r| (0.5 * r, 1.5 * r)),
+        ignored: false,
     }
 }
 

@@ -99,13 +99,35 @@ impl ReportInput<'_> {
     /// The provenance line under every table and figure.
     pub fn provenance(&self) -> String {
         format!(
-            "study {} · {} of {} runs complete · reproduce: {}",
+            "study {} · {} of {} runs complete{} · reproduce: {}",
             self.stats.study,
             self.stats.complete,
             self.stats.planned,
+            script_line(self.plan),
             self.reproduce()
         )
     }
+}
+
+/// ` · trained by `python3 train.py ${args}` (code sha256 8d12d5812b34…)` for a study
+/// whose runs a user's script trains (each distinct command and checksum once); empty
+/// for built-in training.
+pub fn script_line(plan: &Plan) -> String {
+    let mut seen: Vec<(String, String)> = Vec::new();
+    for run in &plan.runs {
+        let Some(script) = &run.spec.script else { continue };
+        let code = script
+            .code_sha256
+            .as_deref()
+            .map_or("unknown".into(), |c| c[..12.min(c.len())].to_string());
+        let entry = (script.command.join(" "), code);
+        if !seen.contains(&entry) {
+            seen.push(entry);
+        }
+    }
+    seen.iter()
+        .map(|(command, code)| format!(" · trained by `{command}` (code sha256 {code}…)"))
+        .collect()
 }
 
 /// The commands that reproduce the report of `plan` in `study_dir`: the sweep

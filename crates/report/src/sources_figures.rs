@@ -228,6 +228,7 @@ mod tests {
             sd_ci_bootstrap: None,
             ratio_to_all: None,
             ratio_to_all_ci: None,
+            ignored: false,
         };
         exp.sources = vec![source("init", Some(0.003)), source("rerun", None)];
         let fig = butterfly(&exp).unwrap().expect("three points");

@@ -406,7 +406,11 @@ pub fn sources(exp: &ExperimentStats) -> Option<Table> {
         .iter()
         .map(|s| {
             vec![
-                Cell::from(s.source.as_str()),
+                Cell::from(if s.ignored {
+                    format!("{} (ignored: identical predictions)", s.source)
+                } else {
+                    s.source.clone()
+                }),
                 Cell::from(s.n),
                 Cell::Percent(s.sd),
                 Cell::Interval(s.sd_ci),
