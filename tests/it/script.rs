@@ -235,3 +235,49 @@ fn the_report_says_which_seeds_a_script_ignores() {
     }
     assert!(report.contains("trained by `python3"), "the provenance names the command: {report}");
 }
+
+/// `examples/pytorch/train.py` through a real sweep (2 levels × 3 seeds, on a small
+/// subset of Fashion-MNIST) with the torch venv `cargo xtask ci` installs
+/// (`$CNNVAR_TORCH_PYTHON`), its report built; and its probe: deterministic, every seed
+/// honoured.
+#[test]
+fn the_pytorch_example_runs_through_a_sweep_and_its_probe() {
+    let Ok(python) = std::env::var("CNNVAR_TORCH_PYTHON") else {
+        skip("no PyTorch (set CNNVAR_TORCH_PYTHON to a Python with torch; cargo xtask ci does)");
+        return;
+    };
+    let Some(data) = fashion_mnist() else { return };
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/pytorch/train.py");
+    let study = tmp.path().join("torch.toml");
+    std::fs::write(
+        &study,
+        format!(
+            "name = \"torch\"\nseeds = 3\n[base]\ncommand = [\"{python}\", \"{}\", \"${{args}}\"]\n\
+             data_dir = \"{}\"\nmodel = \"simple\"\ntrain_size = 500\ntest_size = 500\nepochs = 2\n\
+             [[experiment]]\nname = \"lr\"\nvary = {{ lr = [0.01, 0.001] }}\n",
+            example.display(),
+            data.display()
+        ),
+    )
+    .expect("study");
+    let o = output(
+        cnnvar()
+            .arg("sweep")
+            .arg(&study)
+            .arg("--out")
+            .arg(tmp.path().join("out"))
+            .args(["--jobs", "2"]),
+    );
+    assert!(o.status.success(), "{}{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
+    let dir = tmp.path().join("out/torch");
+    let csv = std::fs::read_to_string(dir.join("results.csv")).expect("results.csv");
+    assert_eq!(csv.lines().count(), 7, "a header and six runs: {csv}");
+    let report = std::fs::read_to_string(dir.join("report.md")).expect("report");
+    assert!(report.contains("## lr"), "{report}");
+    let o = output(cnnvar().arg("probe").arg(&study).arg("--out").arg(tmp.path().join("out")));
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success(), "{text}{}", stderr(&o));
+    assert!(text.contains("deterministic: the same seeds"), "{text}");
+    assert!(text.contains("honours the init, order, subset"), "{text}");
+}

@@ -344,6 +344,7 @@ fn require_everything<'c>(
         .env("CNNVAR_DIGITS_DIR", digits)
         .env("CNNVAR_REQUIRE_DIGITS", "1")
         .env("XDG_RUNTIME_DIR", runtime_dir)
+        .env("CNNVAR_TORCH_PYTHON", crate::env::torch_venv().join("bin/python"))
         .env(SKIP_LOG_VAR, skip_log)
 }
 
