@@ -678,7 +678,7 @@ mod tests {
     }
 
     /// The scripts whose output the README quotes.
-    const README_SCRIPTS: [&str; 2] = ["readme_ranking.py", "readme_chaos.py"];
+    const README_SCRIPTS: [&str; 3] = ["readme_ranking.py", "readme_chaos.py", "readme_keras.py"];
 
     /// Each generated block of `text`, in order: the script, the study directory it
     /// names and the block's body.
