@@ -16,7 +16,9 @@ const RESULT_COLUMNS: [&str; 6] =
 
 /// The header of `results.csv`: run columns, every spec field, result columns.
 pub fn results_header() -> Vec<&'static str> {
-    header_of(RunSpec::fields())
+    let fields: Vec<&'static str> =
+        RunSpec::fields().iter().copied().filter(|f| *f != "script").collect();
+    header_of(&fields)
 }
 
 /// The header with the spec columns `fields`.
@@ -36,12 +38,50 @@ fn spec_columns<'a>(specs: impl Iterator<Item = &'a RunSpec>) -> Vec<&'static st
         later |= spec.nudge_epoch != 0;
     }
     let used = |f: &str| match f {
+        "script" => false,
         "rerun" => rerun,
         "nudge_seed" => nudge,
         "nudge_epoch" => later,
         _ => true,
     };
     RunSpec::fields().iter().copied().filter(|f| used(f)).collect()
+}
+
+/// The columns of a study trained by a script (`RunSpec::script`): the seeds, `rerun`
+/// where a run sets it, the command and its code checksum, then every parameter any
+/// run has, sorted; the built-in fields, which a script does not read, are left out.
+fn script_columns<'a>(specs: impl Iterator<Item = &'a RunSpec>) -> Vec<String> {
+    let mut params = std::collections::BTreeSet::new();
+    let mut rerun = false;
+    for spec in specs {
+        rerun |= spec.rerun != 0;
+        params.extend(spec.script.iter().flat_map(|s| s.params.keys().cloned()));
+    }
+    let mut columns: Vec<String> = RunSpec::SEED_FIELDS.iter().map(|s| (*s).to_string()).collect();
+    if rerun {
+        columns.push("rerun".into());
+    }
+    columns.extend(["command".to_string(), "code_sha256".to_string()]);
+    columns.extend(params);
+    columns
+}
+
+/// A script run's values by [`script_columns`]' names.
+fn script_json(spec: &RunSpec) -> serde_json::Map<String, serde_json::Value> {
+    use serde_json::Value;
+    let mut flat = serde_json::Map::new();
+    flat.insert("init_seed".into(), Value::from(spec.init_seed));
+    flat.insert("order_seed".into(), Value::from(spec.order_seed));
+    flat.insert("subset_seed".into(), Value::from(spec.subset_seed));
+    if spec.rerun != 0 {
+        flat.insert("rerun".into(), Value::from(spec.rerun));
+    }
+    if let Some(script) = &spec.script {
+        flat.insert("command".into(), Value::from(script.command.join(" ")));
+        flat.insert("code_sha256".into(), Value::from(script.code_sha256.clone()));
+        flat.extend(script.params.clone());
+    }
+    flat
 }
 
 /// One cell per [`RunSpec::fields`] entry, from the spec's JSON form: strings and
@@ -93,6 +133,21 @@ fn results_row(study: &str, run: &PlannedRun, rec: &RunRecord, fields: &[&str]) 
 pub fn results_csv(study: &str, rows: &[(&PlannedRun, RunRecord)]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let csv_err = |e: csv::Error| Error::encode("results.csv", e);
+    if rows.iter().any(|(_, rec)| rec.spec.script.is_some()) {
+        let fields = script_columns(rows.iter().map(|(_, rec)| &rec.spec));
+        let header = RUN_COLUMNS.iter().copied().chain(fields.iter().map(String::as_str));
+        w.write_record(header.chain(RESULT_COLUMNS)).map_err(csv_err)?;
+        for (run, rec) in rows {
+            let mut row = results_row(study, run, rec, &[]);
+            let cells: Vec<String> = {
+                let flat = script_json(&rec.spec);
+                fields.iter().map(|f| flat.get(f).map(cell).unwrap_or_default()).collect()
+            };
+            row.splice(RUN_COLUMNS.len()..RUN_COLUMNS.len(), cells);
+            w.write_record(row).map_err(csv_err)?;
+        }
+        return w.into_inner().map_err(|e| Error::encode("results.csv", e));
+    }
     let fields = spec_columns(rows.iter().map(|(_, rec)| &rec.spec));
     w.write_record(header_of(&fields)).map_err(csv_err)?;
     for (run, rec) in rows {
@@ -194,7 +249,8 @@ mod tests {
         for field in RunSpec::fields() {
             let here = header.iter().any(|h| h == field);
             // The variance sources' fields are columns only where some run sets them.
-            assert_eq!(here, !RunSpec::SOURCE_FIELDS.contains(field), "`{field}`: {header:?}");
+            let expected = !RunSpec::SOURCE_FIELDS.contains(field) && *field != "script";
+            assert_eq!(here, expected, "`{field}`: {header:?}");
         }
         let col = |name: &str| header.iter().position(|h| h == name).expect(name);
         let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
@@ -202,6 +258,36 @@ mod tests {
         assert_eq!(dropouts, ["0.1", "0.3", "0.1", "0.3"]);
         assert!(rows.iter().all(|r| &r[col("augment")] == "geometric"));
         assert!(rows.iter().all(|r| r[col("label_noise")].is_empty()), "unset: empty cell");
+    }
+
+    /// A study trained by a script has the seeds, the command, its checksum and the
+    /// script's parameters as its spec columns, not the built-in fields it ignores.
+    #[test]
+    fn a_script_study_has_its_parameters_as_columns() {
+        let text = "seeds = 2\n[base]\ncommand = [\"python3\", \"t.py\"]\nepochs = 3\n\
+                    [[experiment]]\nname = \"v\"\nvary = { lr = [0.1, 0.01] }\n";
+        let study = cnnvar_core::study::parse(text, Path::new("s.toml")).expect("parses");
+        let plan = Plan::new(study, false);
+        let records: Vec<(&PlannedRun, RunRecord)> =
+            plan.runs.iter().map(|r| (r, cnnvar_core::testing::record_of(&r.spec))).collect();
+        let bytes = results_csv("s", &records).expect("csv");
+        let mut reader = csv::Reader::from_reader(bytes.as_slice());
+        let header: Vec<String> =
+            reader.headers().expect("header").iter().map(String::from).collect();
+        let spec: Vec<&str> = header[RUN_COLUMNS.len()..header.len() - RESULT_COLUMNS.len()]
+            .iter()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            spec,
+            ["init_seed", "order_seed", "subset_seed", "command", "code_sha256", "epochs", "lr"]
+        );
+        let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+        assert_eq!(rows.len(), 4);
+        assert_eq!(&rows[0][8], "python3 t.py");
+        assert_eq!(&rows[0][10], "3");
+        let lrs: Vec<&str> = rows.iter().map(|r| &r[11]).collect();
+        assert_eq!(lrs, ["0.1", "0.01", "0.1", "0.01"]);
     }
 
     /// A study with the `rerun` and `nudge` sources gets their columns, filled where a

@@ -63,6 +63,14 @@ fn fields_lists_every_field() {
         channels: Some(1),
         image_size: Some([8, 8]),
         test_fraction: Some(0.25),
+        script: Some(crate::Script {
+            command: vec!["python3".into()],
+            params: Default::default(),
+            files: vec![],
+            code_sha256: None,
+            dir: None,
+            timeout_s: None,
+        }),
         ..full.clone()
     };
     let v = serde_json::to_value(&folder).unwrap();
