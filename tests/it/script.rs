@@ -233,7 +233,7 @@ fn the_report_says_which_seeds_a_script_ignores() {
             "{source}: {report}"
         );
     }
-    assert!(report.contains("trained by `python3"), "the provenance names the command: {report}");
+    assert!(report.contains("trained by python3"), "the provenance names the command: {report}");
 }
 
 /// `examples/pytorch/train.py` through a real sweep (2 levels × 3 seeds, on a small

@@ -105,7 +105,7 @@ pub(crate) fn level_stats(
     let curve = (0..epochs)
         .filter_map(|e| {
             let train = summarize(&finite(ok.iter().map(|r| r.epochs[e].train_accuracy)))?;
-            let test = summarize(&finite(ok.iter().map(|r| r.epochs[e].test_accuracy)))?;
+            let test = summarize(&finite(ok.iter().map(|r| r.epochs[e].test_accuracy)));
             Some(CurvePoint { epoch: e + 1, train, test })
         })
         .collect();

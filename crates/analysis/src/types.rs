@@ -19,8 +19,9 @@ pub struct CurvePoint {
     pub epoch: usize,
     /// Training accuracy (running, as reported during the epoch).
     pub train: Summary,
-    /// Test accuracy after the epoch.
-    pub test: Summary,
+    /// Test accuracy after the epoch; `None` where no run reported one (a user's script
+    /// need not evaluate during training).
+    pub test: Option<Summary>,
 }
 
 /// One run of a level, as the outcomes a claim can be tested on see it.

@@ -373,8 +373,8 @@ impl RunRecord {
         if let Some(e) = epoch {
             return Some(format!("non-finite loss at epoch {}", e.epoch));
         }
-        (!script && !(self.train_loss.is_finite() && self.test_loss.is_finite()))
-            .then(|| "non-finite loss in the final evaluation".to_string())
+        let finite = self.train_loss.is_finite() && self.test_loss.is_finite();
+        (!script && !finite).then(|| "non-finite loss in the final evaluation".to_string())
     }
 }
 

@@ -226,9 +226,13 @@ fn learning_curves(exp: &ExperimentStats) -> DrawResult<String> {
         root.fill(&WHITE).map_err(err)?;
         let epochs = exp.levels.iter().map(|l| l.curve.len()).max().unwrap_or(1).max(1);
         let values = exp.levels.iter().flat_map(|l| {
-            l.curve
-                .iter()
-                .flat_map(|p| [p.train.mean, p.test.mean, p.test.ci.map_or(p.test.mean, |c| c.0)])
+            l.curve.iter().flat_map(|p| {
+                let test = p.test.as_ref();
+                [p.train.mean]
+                    .into_iter()
+                    .chain(test.map(|t| t.mean))
+                    .chain(test.map(|t| t.ci.map_or(t.mean, |c| c.0)))
+            })
         });
         let (lo, hi) = range(values, true);
         let x_hi = if epochs == 1 { 1.5 } else { epochs as f64 };
@@ -243,23 +247,26 @@ fn learning_curves(exp: &ExperimentStats) -> DrawResult<String> {
         chart
             .configure_mesh()
             .x_desc("epoch")
-            .y_desc("accuracy (test solid, train dashed)")
+            .y_desc(if exp.levels.iter().flat_map(|l| &l.curve).any(|p| p.test.is_some()) {
+                "accuracy (test solid, train dashed)"
+            } else {
+                "training accuracy (dashed; no test accuracy per epoch)"
+            })
             .x_labels(epochs.min(12))
             .draw()
             .map_err(err)?;
         for (i, level) in exp.levels.iter().enumerate() {
             let c = color(i);
-            let band: Vec<(f64, f64)> = level
+            // The epochs with a test accuracy (a script's runs may report none).
+            let tested: Vec<(f64, &cnnvar_analysis::stats::Summary)> = level
                 .curve
                 .iter()
-                .map(|p| (p.epoch as f64, p.test.ci.map_or(p.test.mean, |c| c.1)))
-                .chain(
-                    level
-                        .curve
-                        .iter()
-                        .rev()
-                        .map(|p| (p.epoch as f64, p.test.ci.map_or(p.test.mean, |c| c.0))),
-                )
+                .filter_map(|p| Some((p.epoch as f64, p.test.as_ref()?)))
+                .collect();
+            let band: Vec<(f64, f64)> = tested
+                .iter()
+                .map(|(x, t)| (*x, t.ci.map_or(t.mean, |c| c.1)))
+                .chain(tested.iter().rev().map(|(x, t)| (*x, t.ci.map_or(t.mean, |c| c.0))))
                 .collect();
             if band.len() > 2 {
                 chart
@@ -268,7 +275,7 @@ fn learning_curves(exp: &ExperimentStats) -> DrawResult<String> {
             }
             chart
                 .draw_series(LineSeries::new(
-                    level.curve.iter().map(|p| (p.epoch as f64, p.test.mean)),
+                    tested.iter().map(|(x, t)| (*x, t.mean)),
                     c.stroke_width(2),
                 ))
                 .map_err(err)?
@@ -285,12 +292,7 @@ fn learning_curves(exp: &ExperimentStats) -> DrawResult<String> {
                 ))
                 .map_err(err)?;
             chart
-                .draw_series(
-                    level
-                        .curve
-                        .iter()
-                        .map(|p| Circle::new((p.epoch as f64, p.test.mean), 3, c.filled())),
-                )
+                .draw_series(tested.iter().map(|(x, t)| Circle::new((*x, t.mean), 3, c.filled())))
                 .map_err(err)?;
         }
         chart

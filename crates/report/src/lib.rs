@@ -109,7 +109,7 @@ impl ReportInput<'_> {
     }
 }
 
-/// ` · trained by `python3 train.py ${args}` (code sha256 8d12d5812b34…)` for a study
+/// ` · trained by python3 train.py ${args} (code sha256 8d12d5812b34…)` for a study
 /// whose runs a user's script trains (each distinct command and checksum once); empty
 /// for built-in training.
 pub fn script_line(plan: &Plan) -> String {
@@ -126,7 +126,7 @@ pub fn script_line(plan: &Plan) -> String {
         }
     }
     seen.iter()
-        .map(|(command, code)| format!(" · trained by `{command}` (code sha256 {code}…)"))
+        .map(|(command, code)| format!(" · trained by {command} (code sha256 {code}…)"))
         .collect()
 }
 
