@@ -234,50 +234,77 @@ fn the_report_says_which_seeds_a_script_ignores() {
         );
     }
     assert!(report.contains("trained by python3"), "the provenance names the command: {report}");
+    // With a probe, the report quotes it.
+    let out = tmp.path().join("out");
+    let o = output(cnnvar().arg("probe").arg(&path).arg("--out").arg(&out));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = output(cnnvar().arg("report").arg(out.join("contract")));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report = std::fs::read_to_string(out.join("contract/report.md")).expect("report");
+    assert!(report.contains("## Does the training honour its seeds?"), "{report}");
+    assert!(report.contains("IGNORES the init, order, subset seed(s)"), "{report}");
 }
 
-/// `examples/pytorch/train.py` through a real sweep (2 levels × 3 seeds, on a small
-/// subset of Fashion-MNIST) with the torch venv `cargo xtask ci` installs
-/// (`$CNNVAR_TORCH_PYTHON`), its report built; and its probe: deterministic, every seed
-/// honoured.
+/// `examples/<name>/train.py` through a real sweep (2 levels × 3 seeds on a small
+/// subset of Fashion-MNIST) with `python`, its report built; and its probe:
+/// deterministic, every seed honoured. `params` are TOML lines of its parameters.
+fn example_sweeps_and_probes(name: &str, python: &str, params: &str) {
+    let Some(data) = fashion_mnist() else { return };
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let example =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../examples/{name}/train.py"));
+    let study = tmp.path().join("example.toml");
+    std::fs::write(
+        &study,
+        format!(
+            "name = \"example\"\nseeds = 3\n[base]\ncommand = [\"{python}\", \"{}\", \"${{args}}\"]\n\
+             data_dir = \"{}\"\n{params}\n[[experiment]]\nname = \"lr\"\nvary = {{ lr = [0.01, 0.001] }}\n",
+            example.display(),
+            data.display()
+        ),
+    )
+    .expect("study");
+    let out = tmp.path().join("out");
+    let o = output(cnnvar().arg("sweep").arg(&study).arg("--out").arg(&out).args(["--jobs", "2"]));
+    assert!(o.status.success(), "{}{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
+    let dir = out.join("example");
+    let csv = std::fs::read_to_string(dir.join("results.csv")).expect("results.csv");
+    assert_eq!(csv.lines().count(), 7, "a header and six runs: {csv}");
+    let report = std::fs::read_to_string(dir.join("report.md")).expect("report");
+    assert!(report.contains("## lr"), "{report}");
+    let o = output(cnnvar().arg("probe").arg(&study).arg("--out").arg(&out));
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success(), "{text}{}", stderr(&o));
+    assert!(text.contains("deterministic: the same seeds"), "{text}");
+    assert!(text.contains("honours the init, order, subset"), "{text}");
+}
+
+/// The PyTorch example with the torch venv `cargo xtask ci` installs
+/// (`$CNNVAR_TORCH_PYTHON`).
 #[test]
 fn the_pytorch_example_runs_through_a_sweep_and_its_probe() {
     let Ok(python) = std::env::var("CNNVAR_TORCH_PYTHON") else {
         skip("no PyTorch (set CNNVAR_TORCH_PYTHON to a Python with torch; cargo xtask ci does)");
         return;
     };
-    let Some(data) = fashion_mnist() else { return };
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/pytorch/train.py");
-    let study = tmp.path().join("torch.toml");
-    std::fs::write(
-        &study,
-        format!(
-            "name = \"torch\"\nseeds = 3\n[base]\ncommand = [\"{python}\", \"{}\", \"${{args}}\"]\n\
-             data_dir = \"{}\"\nmodel = \"simple\"\ntrain_size = 500\ntest_size = 500\nepochs = 2\n\
-             [[experiment]]\nname = \"lr\"\nvary = {{ lr = [0.01, 0.001] }}\n",
-            example.display(),
-            data.display()
-        ),
-    )
-    .expect("study");
-    let o = output(
-        cnnvar()
-            .arg("sweep")
-            .arg(&study)
-            .arg("--out")
-            .arg(tmp.path().join("out"))
-            .args(["--jobs", "2"]),
+    example_sweeps_and_probes(
+        "pytorch",
+        &python,
+        "model = \"simple\"\ntrain_size = 500\ntest_size = 500\nepochs = 2",
     );
-    assert!(o.status.success(), "{}{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
-    let dir = tmp.path().join("out/torch");
-    let csv = std::fs::read_to_string(dir.join("results.csv")).expect("results.csv");
-    assert_eq!(csv.lines().count(), 7, "a header and six runs: {csv}");
-    let report = std::fs::read_to_string(dir.join("report.md")).expect("report");
-    assert!(report.contains("## lr"), "{report}");
-    let o = output(cnnvar().arg("probe").arg(&study).arg("--out").arg(tmp.path().join("out")));
-    let text = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert!(o.status.success(), "{text}{}", stderr(&o));
-    assert!(text.contains("deterministic: the same seeds"), "{text}");
-    assert!(text.contains("honours the init, order, subset"), "{text}");
+}
+
+/// The Keras example. TensorFlow is not among CI's prerequisites (a 600 MB wheel), so
+/// this runs on request: `CNNVAR_KERAS_PYTHON=/path/to/python-with-tensorflow cargo
+/// test -p cnnvar-cli --test it -- --ignored keras`.
+#[test]
+#[ignore = "needs TensorFlow: set CNNVAR_KERAS_PYTHON and run with --ignored"]
+fn the_keras_example_runs_through_a_sweep_and_its_probe() {
+    let python = std::env::var("CNNVAR_KERAS_PYTHON")
+        .expect("CNNVAR_KERAS_PYTHON must name a Python with TensorFlow");
+    example_sweeps_and_probes(
+        "keras",
+        &python,
+        "model = \"simple\"\ntrain_size = 500\nsubset = \"stratified\"\nepochs = 1",
+    );
 }

@@ -94,7 +94,8 @@ fn spec_from_args(a: &TrainArgs) -> Result<RunSpec> {
     a.apply_to(&mut spec);
     spec.validate_at("command line")?;
     if spec.script.is_some() {
-        return Err(Error::setting(
+        return Err(Error::field(
+            "the --spec file",
             "script",
             "a run of your own training command is trained by `cnnvar sweep` of a study that              names it (`command = [...]` in its [base]), not by `cnnvar train`",
         ));

@@ -28,6 +28,13 @@ pub fn render(input: &ReportInput<'_>) -> String {
     ranking_section(&mut h, input);
     noise_section(&mut h, input);
     chaos_section(&mut h, input);
+    if let Some(lines) = super::probe_lines(input) {
+        h.push_str("<section id=\"probe\"><h2>Does the training honour its seeds?</h2>\n<ul>\n");
+        for line in lines {
+            let _ = writeln!(h, "<li>{}</li>", esc(&line));
+        }
+        let _ = writeln!(h, "</ul><p>{}</p></section>", esc(super::PROBE_METHOD));
+    }
     verdicts(&mut h, input);
     adaptive_section(&mut h, input);
     let _ = writeln!(

@@ -109,6 +109,22 @@ impl ReportInput<'_> {
     }
 }
 
+/// How the determinism probe is made, under its findings.
+pub const PROBE_METHOD: &str = "From `cnnvar probe`: the study's first run trained as it is, again \
+     with the same seeds, and with each seed (init, order, subset) changed alone; each compared \
+     with the first, test example by test example. A seed whose change changes no prediction is \
+     one the training ignores: a variance source of it measures nothing.";
+
+/// The findings of the study's determinism probe (`probe/probe.json`), if it has one; a
+/// probe file that cannot be read is said in one line.
+pub fn probe_lines(input: &ReportInput<'_>) -> Option<Vec<String>> {
+    match cnnvar_store::ProbeReport::read(input.study.path()) {
+        Ok(Some(probe)) => Some(probe.lines()),
+        Ok(None) => None,
+        Err(e) => Some(vec![format!("the probe's file could not be read: {e}")]),
+    }
+}
+
 /// ` · trained by python3 train.py ${args} (code sha256 8d12d5812b34…)` for a study
 /// whose runs a user's script trains (each distinct command and checksum once); empty
 /// for built-in training.

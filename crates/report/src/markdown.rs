@@ -17,6 +17,13 @@ pub fn render(input: &ReportInput<'_>) -> String {
     ranking_section(&mut m, input, &prov);
     noise_section(&mut m, input, &prov);
     chaos_section(&mut m, input, &prov);
+    if let Some(lines) = super::probe_lines(input) {
+        m += "## Does the training honour its seeds?\n\n";
+        for line in lines {
+            let _ = writeln!(m, "- {line}");
+        }
+        let _ = writeln!(m, "\n{}\n", super::PROBE_METHOD);
+    }
     m += "## Verdicts\n\n";
     for exp in &input.stats.experiments {
         let _ =

@@ -87,6 +87,7 @@
 mod lock;
 mod plan;
 mod predictions;
+mod probe;
 mod results;
 mod run_dir;
 mod study_data;
@@ -105,6 +106,7 @@ pub use plan::{Plan, Repair};
 pub use predictions::{
     PREDICTIONS_FILE, PREDICTIONS_HEADER, PREDICTIONS_MAGIC, PREDICTIONS_VERSION, Predictions,
 };
+pub use probe::{PROBE_DIR, PROBE_FILE, ProbeReport, ProbeRun};
 pub use results::{results_csv, results_header, spec_cells};
 pub use run_dir::{CURVE_FILE, Damage, RECORD_FILE, RunDir, RunOutput, SPEC_FILE};
 pub use study_data::StudyData;

@@ -34,7 +34,12 @@ impl StudyOverrides {
 /// to its own way of setting it (a command line, to its flag).
 pub fn overridable_settings() -> Vec<&'static str> {
     let mut settings = StudyOverrides::SETTINGS.to_vec();
-    settings.extend(RunSpec::fields().iter().filter(|f| !StudyOverrides::SETTINGS.contains(f)));
+    // A user's command (`script`) is set by a study file only.
+    settings.extend(
+        RunSpec::fields()
+            .iter()
+            .filter(|f| !StudyOverrides::SETTINGS.contains(f) && **f != "script"),
+    );
     settings
 }
 
@@ -152,15 +157,16 @@ mod tests {
     }
 
     /// The settings a front end may override: the study's first, then every spec field
-    /// once.
+    /// once, but a user's command, which only a study file sets.
     #[test]
     fn overridable_settings_list_the_study_then_the_spec() {
         let all = overridable_settings();
         assert_eq!(&all[..3], StudyOverrides::SETTINGS);
         for f in RunSpec::fields() {
-            assert_eq!(all.iter().filter(|s| *s == f).count(), 1, "{f}");
+            let once = usize::from(*f != "script");
+            assert_eq!(all.iter().filter(|s| *s == f).count(), once, "{f}");
         }
-        assert_eq!(all.len(), RunSpec::fields().len() + 1, "seeds is the one not a field");
+        assert_eq!(all.len(), RunSpec::fields().len(), "seeds is in, script out");
     }
 
     /// The committed studies, with the overrides their sweeps were run with, expand
