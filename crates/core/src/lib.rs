@@ -43,6 +43,7 @@ mod predictions;
 mod record;
 mod shape;
 mod spec;
+mod splitmix;
 pub mod study;
 pub mod testing;
 
@@ -59,6 +60,7 @@ pub use spec::{
     MAX_EPOCHS, MAX_IMAGE_SIDE, ModelName, OptimizerName, Preset, RUN_VALUES, Rebalance, Resolved,
     RunSpec, SCRIPT_SETTINGS, Script, ScriptRun, SubsetMethod, toml_error,
 };
+pub use splitmix::SplitMix64;
 pub use study::overridable_settings;
 
 /// The cnnvar version, as recorded in every [`Provenance`].

@@ -34,24 +34,6 @@ fn candidate(x: f32) -> bool {
     x != 0.0 && x.is_finite()
 }
 
-/// The splitmix64 stream of the nudge seed.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `[0, n)` (multiply-shift: bias below n / 2^64).
-    fn below(&mut self, n: usize) -> usize {
-        ((u128::from(self.next()) * n as u128) >> 64) as usize
-    }
-}
-
 /// Every float parameter of a module with its path (`blocks.0.conv.weight`) and
 /// values, in visiting order; stops at the first parameter that is not `f32`.
 #[derive(Default)]
@@ -102,8 +84,8 @@ fn choose(params: &[(String, Vec<f32>)], seed: u64) -> Option<(usize, usize, boo
     if total == 0 {
         return None;
     }
-    let mut rng = SplitMix(seed);
-    let mut k = rng.below(total);
+    let mut rng = cnnvar_core::SplitMix64(seed);
+    let mut k = rng.below_scaled(total);
     let up = rng.next() >> 63 == 1;
     for (p, (_, values)) in params.iter().enumerate() {
         let here = values.iter().filter(|x| candidate(**x)).count();

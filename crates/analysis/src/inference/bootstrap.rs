@@ -6,38 +6,7 @@ use serde::Serialize;
 
 use super::common::{all_finite, valid_alpha, variance};
 
-/// SplitMix64 (Steele, Lea and Flood 2014): the same generator and stream as the
-/// experiments crate's analysis, so a seed means the same resamples everywhere.
-pub(crate) struct SplitMix(pub(crate) u64);
-
-impl SplitMix {
-    /// The next 64 random bits.
-    pub(crate) fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// An index below `n` (`n` > 0).
-    pub(crate) fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    /// Uniform in (0, 1).
-    #[cfg(test)]
-    pub(crate) fn uniform(&mut self) -> f64 {
-        ((self.next() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    }
-
-    /// Standard normal (Box–Muller).
-    #[cfg(test)]
-    pub(crate) fn normal(&mut self) -> f64 {
-        let (u, v) = (self.uniform(), self.uniform());
-        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
-    }
-}
+pub(crate) use crate::splitmix::SplitMix;
 
 /// Most resamples a bootstrap draws (more is refused rather than allocated).
 pub const MAX_RESAMPLES: usize = 1_000_000;
@@ -162,15 +131,6 @@ fn quantile(xs: &[f64], q: f64) -> f64 {
 mod tests {
     use super::super::testutil::{cases, f, floats, near, near_pair, pair, reference};
     use super::*;
-
-    /// The first outputs of SplitMix64 from seed 0 (the published reference values).
-    #[test]
-    fn splitmix_is_the_standard_stream() {
-        let mut rng = SplitMix(0);
-        assert_eq!(rng.next(), 0xe220_a839_7b1d_cdaf);
-        assert_eq!(rng.next(), 0x6e78_9e6a_a1b9_65f4);
-        assert_eq!(rng.next(), 0x06c4_5d18_8009_454f);
-    }
 
     /// Against the reference script's own SplitMix64 resampling with numpy's sd and
     /// quantiles.
