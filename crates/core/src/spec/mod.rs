@@ -8,7 +8,7 @@
 
 mod defaults;
 mod names;
-mod script;
+pub(crate) mod script;
 mod serde_util;
 #[cfg(test)]
 mod tests;

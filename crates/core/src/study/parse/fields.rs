@@ -194,10 +194,7 @@ fn check_script_name(src: &Source<'_>, key: &Spanned<String>) -> Result<()> {
             ),
         ));
     }
-    let mut chars = name.chars();
-    let identifier = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if !SCRIPT_SETTINGS.contains(&name) && !identifier {
+    if !SCRIPT_SETTINGS.contains(&name) && !crate::spec::script::is_identifier(name) {
         return Err(src.error(
             key.span(),
             name,
