@@ -57,8 +57,8 @@ pub use shape::ImageShape;
 pub use spec::{
     AugmentName, DEFAULT_DEPTH, DEFAULT_EVAL_SUBSET, DEFAULT_KERNEL, DEFAULT_MINORITY,
     DEFAULT_TEST_FRACTION, DEFAULT_WIDTH, DatasetName, Downsample, EvalSet, MAX_BATCH_SIZE,
-    MAX_EPOCHS, MAX_IMAGE_SIDE, ModelName, OptimizerName, Preset, RUN_VALUES, Rebalance, Resolved,
-    RunSpec, SCRIPT_SETTINGS, Script, ScriptRun, SubsetMethod, toml_error,
+    MAX_EPOCHS, MAX_IMAGE_SIDE, ModelName, OPTIONAL_RUN_VALUES, OptimizerName, Preset, RUN_VALUES,
+    Rebalance, Resolved, RunSpec, SCRIPT_SETTINGS, Script, ScriptRun, SubsetMethod, toml_error,
 };
 pub use splitmix::SplitMix64;
 pub use study::overridable_settings;

@@ -152,8 +152,10 @@ pub fn execute_together_on(
             ),
         ));
     }
-    let threads = options
+    // A spec's own thread count (a `threads` source) over the worker's.
+    let threads = spec
         .threads
+        .or(options.threads)
         .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
     let threads = cnnvar_core::configure_threads(threads).threads;
     cnnvar_core::tune_allocator();

@@ -124,6 +124,8 @@ pub fn execute_script(
         init_seed: script_seed(spec.init_seed),
         order_seed: script_seed(spec.order_seed),
         subset_seed: script_seed(spec.subset_seed),
+        dropout_seed: spec.dropout_seed.map(script_seed),
+        augment_seed: spec.augment_seed.map(script_seed),
         threads,
         output_dir: std::path::absolute(&out).unwrap_or(out.clone()),
     };

@@ -136,11 +136,6 @@ fn train_eval_indices(train_indices: &[usize]) -> &[usize] {
     &train_indices[..train_indices.len().min(TRAIN_EVAL_MAX)]
 }
 
-/// A seed for the dropout stream, distinct from the order seed's use for shuffling.
-fn dropout_seed(order_seed: u64) -> u64 {
-    order_seed ^ 0x9e37_79b9_7f4a_7c15
-}
-
 /// Trains the model `spec.model` of `models`, built for `input` (the data's image
 /// shape and classes), on the examples `train_indices` of `train`, evaluating on
 /// `test` after every epoch: on `epoch_test_indices` (the curve points) after each epoch
@@ -262,8 +257,9 @@ pub fn initial_model(
         let (nudged, moved) = model.nudge(seed)?;
         (model, nudge) = (nudged, Some(moved));
     }
-    device.seed(dropout_seed(spec.order_seed));
-    ad.seed(dropout_seed(spec.order_seed));
+    // The dropout masks' stream: the spec's `dropout_seed`, or a scramble of its order seed.
+    device.seed(spec.dropout_stream_seed());
+    ad.seed(spec.dropout_stream_seed());
     Ok((model, nudge))
 }
 
@@ -355,8 +351,8 @@ impl<'a> Learner<'a> {
     }
 
     /// Fills the batch buffers with the training examples at positions `chunk` of the
-    /// subset, augmented (seeded by the order seed, the epoch and the batch `b`) if the
-    /// run augments.
+    /// subset, augmented (seeded by the augmentation's seed, `augment_seed` or else the
+    /// order seed, the epoch and the batch `b`) if the run augments.
     fn fill_batch(&mut self, chunk: &[usize], epoch: usize, b: usize) {
         let TrainingData { train, train_indices, augment, .. } = self.data;
         self.batch_indices.clear();
@@ -368,7 +364,7 @@ impl<'a> Learner<'a> {
                 train,
                 &self.batch_indices,
                 augment,
-                self.spec.order_seed,
+                self.spec.augment_stream_seed(),
                 epoch,
                 b,
                 &mut self.images,

@@ -24,7 +24,7 @@ pub use names::{
     AugmentName, DatasetName, Downsample, EvalSet, ModelName, OptimizerName, Preset, Rebalance,
     SubsetMethod,
 };
-pub use script::{RUN_VALUES, SCRIPT_SETTINGS, Script, ScriptRun};
+pub use script::{OPTIONAL_RUN_VALUES, RUN_VALUES, SCRIPT_SETTINGS, Script, ScriptRun};
 pub use serde_util::serde_field_names;
 pub use toml_error::toml_error;
 pub use validate::{MAX_BATCH_SIZE, MAX_EPOCHS, MAX_IMAGE_SIDE};
@@ -73,7 +73,8 @@ pub struct RunSpec {
     pub epochs: usize,
     /// Seed of the weight initialisation.
     pub init_seed: u64,
-    /// Seed of the order in which examples are visited (and of dropout masks).
+    /// Seed of the order in which examples are visited (and, unless `dropout_seed` or
+    /// `augment_seed` is set, of dropout masks and augmentation).
     pub order_seed: u64,
     /// Seed of the random subset (only used with `subset = "stratified"`).
     pub subset_seed: u64,
@@ -96,6 +97,22 @@ pub struct RunSpec {
     /// experiment's `nudge@E` sources. Needs a `nudge_seed`, and fewer than `epochs`.
     #[serde(skip_serializing_if = "is_zero")]
     pub nudge_epoch: u32,
+    /// Seed of the dropout masks. Unset (the default, left out of the canonical JSON):
+    /// a fixed scramble of `order_seed` ([`RunSpec::dropout_stream_seed`]), as before
+    /// the field existed. A variance-sources experiment's `dropout` source sets it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dropout_seed: Option<u64>,
+    /// Seed of the augmentation's random transforms. Unset (the default, left out of
+    /// the canonical JSON): `order_seed` ([`RunSpec::augment_stream_seed`]). A
+    /// variance-sources experiment's `augment` source sets it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub augment_seed: Option<u64>,
+    /// The compute threads this run trains with, whatever its worker was given. Unset
+    /// (the default, left out of the canonical JSON): the worker's count. A
+    /// variance-sources experiment's `threads` source sets it, so that only the order
+    /// of the arithmetic's reductions changes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threads: Option<usize>,
     /// The burn backend.
     pub backend: Backend,
     /// `cnn` model: conv blocks (unset: [`DEFAULT_DEPTH`]).
@@ -215,6 +232,9 @@ impl Default for RunSpec {
             rerun: 0,
             nudge_seed: None,
             nudge_epoch: 0,
+            dropout_seed: None,
+            augment_seed: None,
+            threads: None,
             backend: Backend::default(),
             depth: None,
             width: None,
@@ -255,9 +275,26 @@ impl RunSpec {
     /// The seed fields, which studies derive rather than take from the file.
     pub const SEED_FIELDS: &'static [&'static str] = &["init_seed", "order_seed", "subset_seed"];
 
-    /// The fields only a variance-sources experiment's `rerun` and `nudge` sources set
-    /// in a study (a single run may set them): a study file may not.
-    pub const SOURCE_FIELDS: &'static [&'static str] = &["rerun", "nudge_seed", "nudge_epoch"];
+    /// The fields only a variance-sources experiment's sources set in a study (`rerun`,
+    /// `nudge`, `dropout`, `augment`, `threads`; a single run may set them): a study
+    /// file may not.
+    pub const SOURCE_FIELDS: &'static [&'static str] =
+        &["rerun", "nudge_seed", "nudge_epoch", "dropout_seed", "augment_seed", "threads"];
+
+    /// The scramble of `order_seed` that seeds the dropout masks of a spec without a
+    /// `dropout_seed` (the value every run trained before that field existed used).
+    pub const DROPOUT_SCRAMBLE: u64 = 0x9e37_79b9_7f4a_7c15;
+
+    /// The seed of this run's dropout masks: `dropout_seed`, or `order_seed` XOR
+    /// [`RunSpec::DROPOUT_SCRAMBLE`].
+    pub fn dropout_stream_seed(&self) -> u64 {
+        self.dropout_seed.unwrap_or(self.order_seed ^ Self::DROPOUT_SCRAMBLE)
+    }
+
+    /// The seed of this run's augmentation: `augment_seed`, or `order_seed`.
+    pub fn augment_stream_seed(&self) -> u64 {
+        self.augment_seed.unwrap_or(self.order_seed)
+    }
 
     /// The canonical JSON form: fields in declaration order, no whitespace, unset
     /// options left out, and without `data_dir` (a location, not content: an image
@@ -277,6 +314,9 @@ impl RunSpec {
                 init_seed: self.init_seed,
                 order_seed: self.order_seed,
                 subset_seed: self.subset_seed,
+                dropout_seed: self.dropout_seed,
+                augment_seed: self.augment_seed,
+                threads: self.threads,
                 rerun: self.rerun,
             })
             .unwrap_or_default();
@@ -330,6 +370,12 @@ struct ScriptIdentity {
     init_seed: u64,
     order_seed: u64,
     subset_seed: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dropout_seed: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    augment_seed: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    threads: Option<usize>,
     #[serde(skip_serializing_if = "is_zero")]
     rerun: u32,
 }

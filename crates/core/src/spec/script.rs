@@ -54,6 +54,12 @@ pub const SCRIPT_SETTINGS: [&str; 3] = ["command", "files", "timeout_s"];
 pub const RUN_VALUES: [&str; 7] =
     ["init_seed", "order_seed", "subset_seed", "threads", "output_dir", "run_json", "run_id"];
 
+/// The seeds cnnvar passes to a run of a script only when its variance-sources
+/// experiment's `dropout` or `augment` source sets them (`--dropout_seed=`,
+/// `CNNVAR_DROPOUT_SEED`, …): a parameter may not take these names either, and a
+/// script that gets none draws its masks and augmentation from the order seed.
+pub const OPTIONAL_RUN_VALUES: [&str; 2] = ["dropout_seed", "augment_seed"];
+
 /// What one run of a script receives besides its parameters.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ScriptRun {
@@ -68,6 +74,13 @@ pub struct ScriptRun {
     pub order_seed: u64,
     /// The seed of which training examples are used.
     pub subset_seed: u64,
+    /// The seed of the dropout masks, when the run has its own
+    /// ([`OPTIONAL_RUN_VALUES`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dropout_seed: Option<u64>,
+    /// The seed of the augmentation, when the run has its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub augment_seed: Option<u64>,
     /// Compute threads the script may use.
     pub threads: usize,
     /// The directory the script writes `predictions.csv` and `result.json` to (also its
@@ -84,6 +97,10 @@ impl ScriptRun {
             ("init_seed".into(), self.init_seed.to_string()),
             ("order_seed".into(), self.order_seed.to_string()),
             ("subset_seed".into(), self.subset_seed.to_string()),
+        ]);
+        let optional = [("dropout_seed", self.dropout_seed), ("augment_seed", self.augment_seed)];
+        out.extend(optional.into_iter().filter_map(|(k, v)| Some((k.into(), v?.to_string()))));
+        out.extend([
             ("threads".into(), self.threads.to_string()),
             ("output_dir".into(), self.output_dir.display().to_string()),
             ("run_json".into(), run_json.display().to_string()),
@@ -131,7 +148,9 @@ impl Script {
             .into_iter()
             .map(|(k, v)| {
                 let upper = k.to_uppercase();
-                let known = RUN_VALUES.contains(&k.as_str()) && !run.params.contains_key(&k);
+                let known = (RUN_VALUES.contains(&k.as_str())
+                    || OPTIONAL_RUN_VALUES.contains(&k.as_str()))
+                    && !run.params.contains_key(&k);
                 (if known { format!("CNNVAR_{upper}") } else { format!("CNNVAR_PARAM_{upper}") }, v)
             })
             .collect();
@@ -166,7 +185,7 @@ impl Script {
                         .into(),
                 );
             }
-            if RUN_VALUES.contains(&name.as_str()) {
+            if RUN_VALUES.contains(&name.as_str()) || OPTIONAL_RUN_VALUES.contains(&name.as_str()) {
                 return bad(
                     name,
                     "is passed to every run by cnnvar; name the parameter otherwise".into(),
@@ -252,6 +271,8 @@ mod tests {
             init_seed: 1,
             order_seed: 2,
             subset_seed: 3,
+            dropout_seed: None,
+            augment_seed: None,
             threads: 4,
             output_dir: "/out".into(),
         }

@@ -54,6 +54,9 @@ fn fields_lists_every_field() {
         rerun: 1,
         nudge_seed: Some(2),
         nudge_epoch: 1,
+        dropout_seed: Some(3),
+        augment_seed: Some(4),
+        threads: Some(2),
         ..RunSpec::default()
     };
     let folder = RunSpec {

@@ -2,7 +2,9 @@
 //! options of the model family, the regularisers, the data transforms and the
 //! evaluation protocol. The first bad field is named in an [`Error::Field`].
 
-use super::{DEFAULT_TEST_FRACTION, DatasetName, EvalSet, ModelName, RunSpec, SubsetMethod};
+use super::{
+    AugmentName, DEFAULT_TEST_FRACTION, DatasetName, EvalSet, ModelName, RunSpec, SubsetMethod,
+};
 use crate::{Error, Result};
 
 /// The largest batch a spec may ask for: a batch is held as f32 activations, so a
@@ -16,6 +18,9 @@ pub const MAX_EPOCHS: usize = 100_000;
 /// batch; 4096 × 4096 is already 64 MiB per grey image).
 pub const MAX_IMAGE_SIDE: usize = 4096;
 
+/// The most compute threads a spec may ask for (`threads`).
+pub const MAX_THREADS: usize = 1024;
+
 impl RunSpec {
     /// Checks every field's range; `Error::Field` names the first bad one.
     pub fn validate(&self) -> Result<()> {
@@ -26,6 +31,11 @@ impl RunSpec {
     /// the spec came from) in the error.
     pub fn validate_at(&self, location: &str) -> Result<()> {
         let bad = |field: &str, msg: String| Err(Error::field(location, field, msg));
+        if let Some(t) = self.threads
+            && !(1..=MAX_THREADS).contains(&t)
+        {
+            return bad("threads", format!("must be between 1 and {MAX_THREADS}, got {t}"));
+        }
         if let Some(script) = &self.script {
             if self.nudge_seed.is_some() {
                 return bad(
@@ -235,6 +245,19 @@ impl RunSpec {
         }
         if !fraction(self.label_noise, false) {
             return bad("label_noise", format!("must be in [0, 1], got {:?}", self.label_noise));
+        }
+        let resolved = self.resolved();
+        if self.dropout_seed.is_some() && resolved.dropout == 0.0 {
+            return bad(
+                "dropout_seed",
+                "only applies with `dropout` above 0 (there are no masks to draw)".into(),
+            );
+        }
+        if self.augment_seed.is_some() && resolved.augment == AugmentName::None {
+            return bad(
+                "augment_seed",
+                "only applies with an `augment` other than none (nothing random to draw)".into(),
+            );
         }
         if self.nudge_epoch > 0 {
             if self.nudge_seed.is_none() {

@@ -5,7 +5,8 @@ use crate::RunSpec;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Experiment, ExperimentKind, Level, SeedCounts, Study, derive_seed, is_seedless, nudge_epoch,
+    Experiment, ExperimentKind, Level, SeedCounts, Study, THREAD_COUNTS, derive_seed, is_seedless,
+    nudge_epoch,
 };
 
 /// One run a study asks for.
@@ -145,19 +146,47 @@ fn seeded_spec(
                 "init" => (r, 0, 0),
                 "order" => (0, r, 0),
                 "subset" => (0, 0, r),
+                "dropout" | "augment" => (0, 0, 0),
                 label if is_seedless(label) => (0, 0, 0),
                 _ => (r, r, r),
             };
             spec.init_seed = seed(None, init, "init");
             spec.order_seed = seed(None, order, "order");
             spec.subset_seed = seed(None, subset, "subset");
-            if level.label == "rerun" {
-                // A study holds at most `MAX_RUNS` runs, far below `u32::MAX`.
-                spec.rerun = u32::try_from(r).unwrap_or(u32::MAX);
-            } else if let Some(epoch) = nudge_epoch(&level.label) {
-                // Every nudge source moves the same weight in replicate r; only when.
-                spec.nudge_seed = Some(seed(None, r, "nudge"));
-                spec.nudge_epoch = epoch;
+            // Replicate r's own stream for `dropout` and `augment`; in an experiment
+            // that lists them, `order` holds them at the values the fixed order seed
+            // gives (in one that does not, they follow the order seed, as always).
+            let fixed = |listed: &str| exp.levels.iter().any(|l| l.label == listed);
+            let fixed_order = seed(None, 0, "order");
+            let at_fixed_order = RunSpec { order_seed: fixed_order, ..spec.clone() };
+            match level.label.as_str() {
+                "rerun" => {
+                    // A study holds at most `MAX_RUNS` runs, far below `u32::MAX`.
+                    spec.rerun = u32::try_from(r).unwrap_or(u32::MAX);
+                }
+                "threads" => {
+                    // Thread counts repeat every 4 replicates: the rerun number keeps
+                    // each replicate a run of its own.
+                    spec.rerun = u32::try_from(r).unwrap_or(u32::MAX);
+                    spec.threads = Some(THREAD_COUNTS[replicate % THREAD_COUNTS.len()]);
+                }
+                "dropout" => spec.dropout_seed = Some(seed(None, r, "dropout")),
+                "augment" => spec.augment_seed = Some(seed(None, r, "augment")),
+                "order" => {
+                    if fixed("dropout") {
+                        spec.dropout_seed = Some(at_fixed_order.dropout_stream_seed());
+                    }
+                    if fixed("augment") {
+                        spec.augment_seed = Some(at_fixed_order.augment_stream_seed());
+                    }
+                }
+                label => {
+                    if let Some(epoch) = nudge_epoch(label) {
+                        // Every nudge source moves the same weight in replicate r; only when.
+                        spec.nudge_seed = Some(seed(None, r, "nudge"));
+                        spec.nudge_epoch = epoch;
+                    }
+                }
             }
         }
     }
@@ -298,20 +327,21 @@ mod tests {
         }
     }
 
-    /// `studies/chaos.toml`: two experiments of the six sources and three later nudges,
-    /// 10 seeds each, 180 distinct runs.
+    /// `studies/chaos.toml`: two experiments of the six sources, three later nudges and
+    /// `threads`, and one of dropout's and augmentation's own seeds; 10 seeds each, 260
+    /// distinct runs.
     #[test]
     fn the_chaos_study_expands() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../studies/chaos.toml");
         let study = crate::study::Study::load(&path).unwrap();
-        let mut sources = crate::study::ALL_VARIANCE_SOURCES.to_vec();
-        sources.extend(["nudge@1", "nudge@2", "nudge@5"]);
-        for exp in &study.experiments {
+        let mut sources = crate::study::ALL_VARIANCE_SOURCES[..6].to_vec();
+        sources.extend(["nudge@1", "nudge@2", "nudge@5", "threads"]);
+        for exp in &study.experiments[..2] {
             let labels: Vec<&str> = exp.levels.iter().map(|l| l.label.as_str()).collect();
             assert_eq!(labels, sources, "{}", exp.name);
         }
         let runs = expand(&study, None);
-        assert_eq!(runs.len(), 2 * 9 * 10);
+        assert_eq!(runs.len(), 2 * 10 * 10 + 6 * 10);
         let ids: std::collections::BTreeSet<&str> =
             runs.iter().map(|r| r.run_id.as_str()).collect();
         assert_eq!(ids.len(), runs.len());
@@ -321,6 +351,84 @@ mod tests {
         let sizes: std::collections::BTreeSet<Option<usize>> =
             runs.iter().map(|r| r.spec.train_size).collect();
         assert_eq!(sizes.into_iter().collect::<Vec<_>>(), [Some(1000), Some(10000)]);
+    }
+
+    /// `dropout` and `augment` draw their own seed each replicate with init, order and
+    /// subset fixed; `threads` is `rerun` trained with 1, 2, 3, 4, 1, … threads. Where
+    /// `dropout` or `augment` is listed, `order` holds that stream at its fixed value (the
+    /// one the fixed order seed gives), so `order` is the order of examples alone; where
+    /// neither is, `order`'s runs are those of an experiment without the new sources.
+    #[test]
+    fn dropout_augment_and_threads_change_only_their_own_stream() {
+        let regularised = STUDY.replace(
+            "subset = \"stratified\" }",
+            "subset = \"stratified\", dropout = 0.25, augment = \"geometric\" }",
+        );
+        let with = |sources: &str| {
+            let text = regularised.replace(
+                "kind = \"variance-sources\"\n",
+                &format!("kind = \"variance-sources\"\nsources = [{sources}]\n"),
+            );
+            expand(&parse(&text, Path::new("s.toml")).unwrap(), None)
+        };
+        let runs = with("\"order\", \"all\", \"rerun\", \"dropout\", \"augment\", \"threads\"");
+        let arm = |l: &str| -> Vec<&PlannedRun> {
+            runs.iter().filter(|r| r.experiment == "v" && r.level == l).collect()
+        };
+        let fixed = arm("rerun")[0].spec.clone();
+        let fixed = RunSpec { rerun: 0, ..fixed };
+        for (source, stream) in [("dropout", 0), ("augment", 1)] {
+            let streams: std::collections::BTreeSet<u64> = arm(source)
+                .iter()
+                .map(|r| {
+                    let s = &r.spec;
+                    assert_eq!(
+                        (s.init_seed, s.order_seed, s.subset_seed),
+                        (fixed.init_seed, fixed.order_seed, fixed.subset_seed)
+                    );
+                    assert_eq!(s.rerun, 0);
+                    if stream == 0 {
+                        assert_eq!(s.augment_stream_seed(), fixed.augment_stream_seed());
+                        s.dropout_stream_seed()
+                    } else {
+                        assert_eq!(s.dropout_stream_seed(), fixed.dropout_stream_seed());
+                        s.augment_stream_seed()
+                    }
+                })
+                .collect();
+            assert_eq!(streams.len(), 3, "{source}: a stream of its own per replicate");
+            let fixed_stream =
+                if stream == 0 { fixed.dropout_stream_seed() } else { fixed.augment_stream_seed() };
+            assert!(!streams.contains(&fixed_stream), "{source}");
+        }
+        for r in arm("order") {
+            assert_ne!(r.spec.order_seed, fixed.order_seed);
+            assert_eq!(r.spec.dropout_stream_seed(), fixed.dropout_stream_seed());
+            assert_eq!(r.spec.augment_stream_seed(), fixed.augment_stream_seed());
+        }
+        for r in arm("all") {
+            assert_eq!((r.spec.dropout_seed, r.spec.augment_seed), (None, None));
+        }
+        let threads: Vec<(Option<usize>, u32)> =
+            arm("threads").iter().map(|r| (r.spec.threads, r.spec.rerun)).collect();
+        assert_eq!(threads, [(Some(1), 1), (Some(2), 2), (Some(3), 3)]);
+        for (t, rerun) in arm("threads").iter().zip(arm("rerun")) {
+            assert_eq!(RunSpec { threads: None, ..t.spec.clone() }, rerun.spec);
+            assert_ne!(t.run_id, rerun.run_id);
+        }
+        // Without `dropout` and `augment`, `order` and `all` are the runs they always were.
+        let plain = with("\"order\", \"all\", \"rerun\"");
+        let old_order: Vec<&str> =
+            plain.iter().filter(|r| r.level == "order").map(|r| r.run_id.as_str()).collect();
+        assert!(
+            plain.iter().all(|r| r.spec.dropout_seed.is_none() && r.spec.augment_seed.is_none())
+        );
+        let new_order: Vec<&str> = arm("order").iter().map(|r| r.run_id.as_str()).collect();
+        assert_ne!(old_order, new_order);
+        let all_ids = |runs: &[PlannedRun]| -> Vec<String> {
+            runs.iter().filter(|r| r.level == "all").map(|r| r.run_id.clone()).collect()
+        };
+        assert_eq!(all_ids(&plain), all_ids(&runs));
     }
 
     #[test]

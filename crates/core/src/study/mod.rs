@@ -114,11 +114,19 @@ pub fn is_protocol(factors: &[String]) -> bool {
 pub const VARIANCE_SOURCES: [&str; 4] = ["init", "order", "subset", "all"];
 
 /// Every source a variance-sources experiment may list in `sources = [...]`: the four
-/// of [`VARIANCE_SOURCES`], then `rerun` (the same seeds every replicate, run again)
-/// and `nudge` (the same seeds every replicate, one initial weight moved by one unit
-/// in the last place); and `nudge@E` ([`NUDGE_AT`]) for any epoch *E* ≥ 1 below the
-/// spec's `epochs`. How each derives its seeds: `expand.rs`.
-pub const ALL_VARIANCE_SOURCES: [&str; 6] = ["init", "order", "subset", "all", "rerun", "nudge"];
+/// of [`VARIANCE_SOURCES`]; `rerun` (the same seeds every replicate, run again) and
+/// `nudge` (the same seeds every replicate, one initial weight moved by one unit in the
+/// last place); `dropout` and `augment` (the dropout masks' or the augmentation's own
+/// seed, new every replicate, everything else fixed); `threads` (the same seeds every
+/// replicate, trained with [`THREAD_COUNTS`]`[r % 4]` threads); and `nudge@E`
+/// ([`NUDGE_AT`]) for any epoch *E* ≥ 1 below the spec's `epochs`. How each derives
+/// its seeds: `expand.rs`.
+pub const ALL_VARIANCE_SOURCES: [&str; 9] =
+    ["init", "order", "subset", "all", "rerun", "nudge", "dropout", "augment", "threads"];
+
+/// The thread counts of a `threads` source's replicates, in turn: replicate *r* trains
+/// with `THREAD_COUNTS[r % 4]` threads (more threads than cores only slows a run).
+pub const THREAD_COUNTS: [usize; 4] = [1, 2, 3, 4];
 
 /// The prefix of the later nudges: `nudge@E` moves the same weight as `nudge` (the same
 /// nudge seeds, replicate by replicate) after epoch *E* has been trained instead of before
@@ -136,10 +144,10 @@ pub fn nudge_epoch(label: &str) -> Option<u32> {
     (e >= 1 && label[NUDGE_AT.len()..] == e.to_string()).then_some(e)
 }
 
-/// Whether a variance-sources level draws no new seed (`rerun`, `nudge`, `nudge@E`):
+/// Whether a variance-sources level draws no new seed (`rerun`, `threads`, `nudge`, `nudge@E`):
 /// every replicate has the seeds the single-source levels hold fixed.
 pub fn is_seedless(label: &str) -> bool {
-    label == "rerun" || nudge_epoch(label).is_some()
+    label == "rerun" || label == "threads" || nudge_epoch(label).is_some()
 }
 
 /// One level of an experiment: its label and the spec all its replicates share

@@ -227,7 +227,7 @@ pub fn run_worker(
         if let [spec] = specs
             && spec.script.is_some()
         {
-            let threads = options.threads.unwrap_or_else(|| {
+            let threads = spec.threads.or(options.threads).unwrap_or_else(|| {
                 std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
             });
             return crate::script::execute_script(spec, run_dir, study_dir, threads, emit)

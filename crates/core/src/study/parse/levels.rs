@@ -205,11 +205,40 @@ fn variance_sources_levels(
             ),
         ));
     }
+    if let Some(list) = &e.sources
+        && let Some(why) = names.iter().find_map(|n| source_without_draws(&spec, n))
+    {
+        return Err(src.error(list.span(), "sources", why));
+    }
     let levels = names
         .into_iter()
         .map(|source| Level { label: source, values: Map::new(), spec: spec.clone() })
         .collect();
     Ok((vec!["seed source".into()], levels))
+}
+
+/// Why the built-in training of `spec` draws nothing from `source`'s seed (`dropout`
+/// without dropout, `augment` without augmentation), so that listing it would only
+/// rerun the fixed seeds under another name; `None` for every other source and for a
+/// script (whose dropout and augmentation cnnvar cannot see).
+fn source_without_draws(spec: &crate::RunSpec, source: &str) -> Option<String> {
+    if spec.script.is_some() {
+        return None;
+    }
+    let resolved = spec.resolved();
+    match source {
+        "dropout" if resolved.dropout == 0.0 => Some(
+            "`dropout`: this experiment's model has no dropout (set `dropout` above 0 in its \
+             `base`), so the dropout seed draws nothing"
+                .into(),
+        ),
+        "augment" if resolved.augment == crate::AugmentName::None => Some(
+            "`augment`: this experiment does not augment (set `augment` in its `base`), so \
+             the augmentation seed draws nothing"
+                .into(),
+        ),
+        _ => None,
+    }
 }
 
 /// The sources a variance-sources experiment lists (`sources = [...]`), in file order,

@@ -312,14 +312,24 @@ fn variance_sources_list_their_sources() {
         s.experiments[0].levels.iter().map(|l| l.label.clone()).collect()
     };
     assert_eq!(labels(head), crate::study::VARIANCE_SOURCES);
+    let regularised = head.replace("}\n", ", dropout = 0.25, augment = \"geometric\" }\n");
     let all = format!(
-        "{head}sources = [\"init\", \"order\", \"subset\", \"all\", \"rerun\", \"nudge\"]\n"
+        "{regularised}sources = [\"init\", \"order\", \"subset\", \"all\", \"rerun\", \"nudge\", \
+         \"dropout\", \"augment\", \"threads\"]\n"
     );
     assert_eq!(labels(&all), crate::study::ALL_VARIANCE_SOURCES);
+    // `dropout` without dropout and `augment` without augmentation would draw nothing.
+    for (source, field) in [("dropout", "`dropout` above 0"), ("augment", "set `augment`")] {
+        let e = err(&format!("{head}sources = [\"all\", \"{source}\"]\n"));
+        assert!(e.contains("`sources`") && e.contains(field), "{source}: {e}");
+    }
     assert_eq!(labels(&format!("{head}sources = [\"nudge\", \"all\"]\n")), ["nudge", "all"]);
     let e = err(&format!("{head}sources = [\"init\",\n \"chaos\"]\n"));
     assert!(e.contains("s.toml:6") && e.contains("`sources`") && e.contains("`chaos`"), "{e}");
-    assert!(e.contains("allowed: init, order, subset, all, rerun, nudge"), "{e}");
+    assert!(
+        e.contains("allowed: init, order, subset, all, rerun, nudge, dropout, augment, threads"),
+        "{e}"
+    );
     let e = err(&format!("{head}sources = [\"rerun\", \"rerun\"]\n"));
     assert!(e.contains("`sources`") && e.contains("`rerun` is listed twice"), "{e}");
     let e = err(&format!("{head}sources = []\n"));
