@@ -17,7 +17,8 @@
 //! out, as from the level summaries.
 //!
 //! **Chance or chaos?** An experiment may also list `rerun` (the fixed seeds run
-//! again, replicate after replicate) and `nudge` (the fixed seeds, with one initial
+//! again, replicate after replicate), `threads` (the fixed seeds trained with another
+//! thread count each replicate) and `nudge` (the fixed seeds, with one initial
 //! weight moved by one unit in the last place, a different weight each replicate).
 //! Their runs share no seed with `all`'s, so [`chaos`] compares each one's spread with
 //! the all-seeds spread by the F interval of the ratio of two independent sds (normal
@@ -44,6 +45,10 @@ pub const RERUN: &str = "rerun";
 
 /// The level that runs the fixed seeds with one initial weight moved by one ulp.
 pub const NUDGE: &str = "nudge";
+
+/// The level that runs the fixed seeds with 1, 2, 3 or 4 compute threads in turn
+/// (`cnnvar_core::study::THREAD_COUNTS`).
+pub const THREADS: &str = "threads";
 
 /// The least share of the all-seeds sd the lower end of a 95% interval must reach for
 /// a spread to be called as large as new seeds' (chaos): half. With 10 seeds in each
@@ -167,7 +172,7 @@ pub enum ChaosVerdict {
 /// A `rerun` or `nudge` level of a variance-sources experiment against its `all` level.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ChaosStats {
-    /// [`RERUN`] or [`NUDGE`].
+    /// [`RERUN`], [`THREADS`], [`NUDGE`] or a `nudge@E`.
     pub source: String,
     /// Runs (diverged ones left out).
     pub n: usize,

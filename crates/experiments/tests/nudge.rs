@@ -119,3 +119,34 @@ fn a_nudged_model_trains_every_parameter() {
     let (_, moved) = after.iter().find(|(n, _)| *n == nudge.parameter).expect("the parameter");
     assert_ne!(moved[nudge.index].to_bits(), nudge.after.to_bits(), "the nudged weight trains");
 }
+
+/// The dropout masks follow the spec's dropout stream and nothing else: an explicit
+/// `dropout_seed` equal to the stream an unset one derives from the order seed trains
+/// alike (so runs without the field are unchanged), another seed draws other masks, and
+/// neither touches the initial weights.
+#[test]
+fn dropout_masks_follow_their_own_seed() {
+    let _turn = DEVICE.lock().unwrap_or_else(|e| e.into_inner());
+    let base = RunSpec { dropout: Some(0.5), ..spec() };
+    let forward = |s: &RunSpec| -> (Weights, Vec<f32>) {
+        let (model, _, ad) = initial(s);
+        let x = Tensor::<4>::ones([4, 1, 28, 28], &ad);
+        let out = model.forward(x).into_data().to_vec::<f32>().expect("f32 logits");
+        (model.float_parameters().expect("f32 weights"), out)
+    };
+    let (weights, unset) = forward(&base);
+    let derived = RunSpec { dropout_seed: Some(base.dropout_stream_seed()), ..base.clone() };
+    assert_eq!(derived.dropout_stream_seed(), base.order_seed ^ RunSpec::DROPOUT_SCRAMBLE);
+    let (same_weights, same) = forward(&derived);
+    assert!(differences(&weights, &same_weights).is_empty());
+    assert_eq!(
+        unset.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+        same.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+    );
+    let (other_weights, other) = forward(&RunSpec { dropout_seed: Some(5), ..base.clone() });
+    assert!(differences(&weights, &other_weights).is_empty(), "the weights are the init seed's");
+    assert_ne!(unset, other, "another dropout seed, other masks");
+    // The same input twice through one model draws two masks: dropout is on.
+    let (_, again) = forward(&base);
+    assert_eq!(unset, again);
+}

@@ -5,7 +5,7 @@
 
 use cnnvar_analysis::cv::ProtocolStats;
 use cnnvar_analysis::noise::NoiseSummary;
-use cnnvar_analysis::sources::{ChaosStats, ChaosVerdict, EqualSpread};
+use cnnvar_analysis::sources::{ChaosStats, ChaosVerdict, EqualSpread, THREADS};
 use cnnvar_analysis::timing::StudyTime;
 use cnnvar_analysis::{ALPHA, MissingNoise, SourceStats, StudyNoise};
 
@@ -46,13 +46,40 @@ fn source_words(s: &SourceStats) -> Option<String> {
     Some(format!("{}: sd {}{ci} points{ratio}", s.source, pts2(sd)))
 }
 
-/// One plain sentence for a `rerun` or `nudge` level: "changing one weight by one ulp
+/// One plain sentence for a `rerun`, `threads` or `nudge` level: "changing one weight by one ulp
 /// gives 97% [52, 190] of the spread of fully new seeds: the variation is chaos, not
 /// bad luck with seeds".
 pub fn chaos_sentence(c: &ChaosStats) -> String {
     match c.nudge_epoch {
         Some(epoch) => nudge_sentence(c, epoch) + &twin_clause(c),
+        None if c.source == THREADS => threads_sentence(c),
         None => rerun_sentence(c),
+    }
+}
+
+/// [`chaos_sentence`] of a `threads` level: the fixed seeds trained with 1 to 4 threads.
+fn threads_sentence(c: &ChaosStats) -> String {
+    let (sd, share) = (chaos_sd(c), chaos_share(c));
+    let what = "training the same seeds with 1, 2, 3 or 4 threads";
+    match c.verdict {
+        ChaosVerdict::Identical => format!(
+            "{what} gave identical accuracy in all {} runs: the thread count does not change \
+             the arithmetic",
+            c.n
+        ),
+        ChaosVerdict::AsMuchAsNewSeeds => format!(
+            "{what} gave {sd}, {share}: the order of the arithmetic's reductions alone varies \
+             accuracy as much as new seeds"
+        ),
+        ChaosVerdict::LessThanNewSeeds => {
+            format!("{what} gave {sd}, {share}: numerical noise, but less than new seeds")
+        }
+        ChaosVerdict::NotResolved => {
+            format!("{what} gave {sd}, {share}: numerical noise; how much, not resolved")
+        }
+        ChaosVerdict::NoComparison => {
+            format!("{what} gave {sd} (no all-seeds spread to compare with)")
+        }
     }
 }
 

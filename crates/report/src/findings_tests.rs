@@ -1,7 +1,7 @@
 //! The findings in words, from typed outcomes made up for each sentence.
 
 use cnnvar_analysis::inference::BrownForsythe;
-use cnnvar_analysis::sources::{ChaosStats, ChaosVerdict, EqualSpread, NUDGE, RERUN};
+use cnnvar_analysis::sources::{ChaosStats, ChaosVerdict, EqualSpread, NUDGE, RERUN, THREADS};
 use cnnvar_analysis::{SourceStats, StudyNoise};
 
 use super::*;
@@ -76,6 +76,25 @@ fn each_chaos_verdict_in_words() {
         format!(
             "rerunning the same seeds gave {sd}, {share}: not deterministic; how much, not resolved"
         )
+    );
+    let threads = "training the same seeds with 1, 2, 3 or 4 threads";
+    assert_eq!(
+        said(THREADS, Identical),
+        format!(
+            "{threads} gave identical accuracy in all 20 runs: the thread count does not change \
+             the arithmetic"
+        )
+    );
+    assert_eq!(
+        said(THREADS, AsMuchAsNewSeeds),
+        format!(
+            "{threads} gave {sd}, {share}: the order of the arithmetic's reductions alone varies \
+             accuracy as much as new seeds"
+        )
+    );
+    assert_eq!(
+        said(THREADS, LessThanNewSeeds),
+        format!("{threads} gave {sd}, {share}: numerical noise, but less than new seeds")
     );
 }
 

@@ -384,3 +384,29 @@ fn nudge_epoch_changes_the_run_id_and_is_checked() {
     let unseeded = RunSpec { nudge_seed: None, ..at(1) };
     assert!(err(unseeded).contains("only applies with a `nudge_seed`"));
 }
+
+/// The dropout and augmentation streams derive from the order seed unless their own seed
+/// is set, and a spec without the new fields keeps its canonical JSON (so its run id).
+#[test]
+fn dropout_and_augment_streams_and_threads() {
+    let base = RunSpec { order_seed: 12, dropout: Some(0.25), ..RunSpec::default() };
+    assert_eq!(base.dropout_stream_seed(), 12 ^ 0x9e37_79b9_7f4a_7c15);
+    assert_eq!(base.augment_stream_seed(), 12);
+    let own = RunSpec { dropout_seed: Some(3), augment_seed: Some(4), ..base.clone() };
+    assert_eq!((own.dropout_stream_seed(), own.augment_stream_seed()), (3, 4));
+    let json = base.canonical_json();
+    for field in ["dropout_seed", "augment_seed", "threads"] {
+        assert!(!json.contains(field), "{json}");
+    }
+    let threaded = RunSpec { threads: Some(3), ..base.clone() };
+    assert!(threaded.canonical_json().contains(",\"threads\":3,"), "{}", threaded.canonical_json());
+    assert_ne!(threaded.run_id(), base.run_id());
+    let err = |s: RunSpec| s.validate().unwrap_err().to_string();
+    assert!(err(RunSpec { threads: Some(0), ..base.clone() }).contains("threads"));
+    let no_dropout = RunSpec { dropout: None, dropout_seed: Some(1), ..base.clone() };
+    assert!(err(no_dropout).contains("dropout_seed"));
+    let no_augment = RunSpec { augment_seed: Some(1), ..base.clone() };
+    assert!(err(no_augment.clone()).contains("augment_seed"));
+    let augmented = RunSpec { augment: Some(AugmentName::Geometric), ..no_augment };
+    augmented.validate().unwrap();
+}
