@@ -131,7 +131,7 @@ fn dropout_masks_follow_their_own_seed() {
     let forward = |s: &RunSpec| -> (Weights, Vec<f32>) {
         let (model, _, ad) = initial(s);
         let x = Tensor::<4>::ones([4, 1, 28, 28], &ad);
-        let out = model.forward(x).into_data().to_vec::<f32>().expect("f32 logits");
+        let out = model.forward(x).into_data().try_to_vec::<f32>().expect("f32 logits");
         (model.float_parameters().expect("f32 weights"), out)
     };
     let (weights, unset) = forward(&base);

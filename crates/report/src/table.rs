@@ -486,8 +486,9 @@ pub fn chaos(stats: &StudyStats) -> Option<Table> {
         class: "chaos",
         caption: Some(
             "Standard deviation of test accuracy when the seeds every single-source arm holds \
-             fixed are run again (rerun) or run with one weight moved by one unit in the last \
-             place (nudge: before training; nudge@E: after epoch E), with its 95% chi-square \
+             fixed are run again (rerun), run with 1, 2, 3 or 4 threads in turn (threads) or \
+             run with one weight moved by one unit in the last place (nudge: before training; \
+             nudge@E: after epoch E), with its 95% chi-square \
              interval, and as a share of the sd when every seed varies, with the 95% F \
              interval of the ratio of two independent sds; for a nudge, the share of test \
              images its runs predict differently from the rerun of the same replicate (its \
