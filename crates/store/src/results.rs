@@ -27,40 +27,52 @@ fn header_of(fields: &[&'static str]) -> Vec<&'static str> {
 }
 
 /// The spec columns of a `results.csv` whose rows have `specs`: every spec field, but
-/// the fields of the `rerun`, `nudge` and `nudge@E` variance sources
-/// ([`RunSpec::SOURCE_FIELDS`]) only when some run sets them, so that a study without those sources keeps the file
-/// it had before they existed, byte for byte.
+/// the fields only variance sources set ([`RunSpec::SOURCE_FIELDS`]: `rerun`, the
+/// nudge's, the dropout and augmentation seeds, `threads`) only when some run sets them
+/// (each is left out of a spec's JSON when unset), so that a study without those
+/// sources keeps the file it had before they existed, byte for byte.
 fn spec_columns<'a>(specs: impl Iterator<Item = &'a RunSpec>) -> Vec<&'static str> {
-    let (mut rerun, mut nudge, mut later) = (false, false, false);
+    let mut set: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     for spec in specs {
-        rerun |= spec.rerun != 0;
-        nudge |= spec.nudge_seed.is_some();
-        later |= spec.nudge_epoch != 0;
+        if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(spec) {
+            set.extend(
+                fields.keys().filter(|k| RunSpec::SOURCE_FIELDS.contains(&k.as_str())).cloned(),
+            );
+        }
     }
-    let used = |f: &str| match f {
-        "script" => false,
-        "rerun" => rerun,
-        "nudge_seed" => nudge,
-        "nudge_epoch" => later,
-        _ => true,
-    };
+    let used = |f: &str| f != "script" && (!RunSpec::SOURCE_FIELDS.contains(&f) || set.contains(f));
     RunSpec::fields().iter().copied().filter(|f| used(f)).collect()
 }
 
-/// The columns of a study trained by a script (`RunSpec::script`): the seeds, `rerun`
-/// where a run sets it, the command and its code checksum, then every parameter any
-/// run has, sorted; the built-in fields, which a script does not read, are left out.
+/// The fields of a script's run its `results.csv` row holds besides the seeds, each
+/// only where some run sets it.
+const SCRIPT_SOURCE_FIELDS: [&str; 4] = ["rerun", "dropout_seed", "augment_seed", "threads"];
+
+/// A script run's [`SCRIPT_SOURCE_FIELDS`] that it sets, with their values.
+fn script_source_values(spec: &RunSpec) -> Vec<(&'static str, serde_json::Value)> {
+    use serde_json::Value;
+    let values = [
+        (spec.rerun != 0).then(|| Value::from(spec.rerun)),
+        spec.dropout_seed.map(Value::from),
+        spec.augment_seed.map(Value::from),
+        spec.threads.map(Value::from),
+    ];
+    SCRIPT_SOURCE_FIELDS.into_iter().zip(values).filter_map(|(k, v)| Some((k, v?))).collect()
+}
+
+/// The columns of a study trained by a script (`RunSpec::script`): the seeds, `rerun`,
+/// the dropout and augmentation seeds and `threads` where a run sets them, the command
+/// and its code checksum, then every parameter any run has, sorted; the built-in
+/// fields, which a script does not read, are left out.
 fn script_columns<'a>(specs: impl Iterator<Item = &'a RunSpec>) -> Vec<String> {
     let mut params = std::collections::BTreeSet::new();
-    let mut rerun = false;
+    let mut set = std::collections::BTreeSet::new();
     for spec in specs {
-        rerun |= spec.rerun != 0;
+        set.extend(script_source_values(spec).into_iter().map(|(k, _)| k));
         params.extend(spec.script.iter().flat_map(|s| s.params.keys().cloned()));
     }
     let mut columns: Vec<String> = RunSpec::SEED_FIELDS.iter().map(|s| (*s).to_string()).collect();
-    if rerun {
-        columns.push("rerun".into());
-    }
+    columns.extend(SCRIPT_SOURCE_FIELDS.iter().filter(|f| set.contains(*f)).map(|f| f.to_string()));
     columns.extend(["command".to_string(), "code_sha256".to_string()]);
     columns.extend(params);
     columns
@@ -73,9 +85,7 @@ fn script_json(spec: &RunSpec) -> serde_json::Map<String, serde_json::Value> {
     flat.insert("init_seed".into(), Value::from(spec.init_seed));
     flat.insert("order_seed".into(), Value::from(spec.order_seed));
     flat.insert("subset_seed".into(), Value::from(spec.subset_seed));
-    if spec.rerun != 0 {
-        flat.insert("rerun".into(), Value::from(spec.rerun));
-    }
+    flat.extend(script_source_values(spec).into_iter().map(|(k, v)| (k.to_string(), v)));
     if let Some(script) = &spec.script {
         flat.insert("command".into(), Value::from(script.command.join(" ")));
         flat.insert("code_sha256".into(), Value::from(script.code_sha256.clone()));
@@ -305,7 +315,10 @@ mod tests {
         let mut reader = csv::Reader::from_reader(bytes.as_slice());
         let header: Vec<String> =
             reader.headers().expect("header").iter().map(String::from).collect();
-        assert_eq!(header, results_header());
+        let unset = ["dropout_seed", "augment_seed", "threads"];
+        let expected: Vec<&str> =
+            results_header().into_iter().filter(|h| !unset.contains(h)).collect();
+        assert_eq!(header, expected);
         let col = |name: &str| header.iter().position(|h| h == name).expect(name);
         let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
         let cells = |level: &str, field: &str| -> Vec<String> {
@@ -319,5 +332,42 @@ mod tests {
         assert_eq!(cells("nudge@2", "nudge_epoch"), ["2", "2"]);
         assert_eq!(cells("nudge", "nudge_epoch"), ["", ""], "0, before training: unset");
         assert_eq!(cells("nudge@2", "nudge_seed"), cells("nudge", "nudge_seed"));
+    }
+
+    /// The `dropout`, `augment` and `threads` sources' fields are columns only in a study
+    /// that has those sources, filled where a run sets them.
+    #[test]
+    fn dropout_augment_and_threads_columns_appear_when_a_run_sets_them() {
+        let text = "seeds = 2\n[base]\nepochs = 3\ntrain_size = 100\nsubset = \"stratified\"\n\
+                    dropout = 0.25\naugment = \"geometric\"\n[[experiment]]\nname = \"v\"\n\
+                    kind = \"variance-sources\"\n\
+                    sources = [\"order\", \"dropout\", \"augment\", \"threads\"]\n";
+        let study = cnnvar_core::study::parse(text, Path::new("s.toml")).expect("parses");
+        let plan = Plan::new(study, false);
+        let records: Vec<(&PlannedRun, RunRecord)> =
+            plan.runs.iter().map(|r| (r, cnnvar_core::testing::record_of(&r.spec))).collect();
+        let bytes = results_csv("s", &records).expect("csv");
+        let mut reader = csv::Reader::from_reader(bytes.as_slice());
+        let header: Vec<String> =
+            reader.headers().expect("header").iter().map(String::from).collect();
+        for field in ["dropout_seed", "augment_seed", "threads", "rerun"] {
+            assert!(header.iter().any(|h| h == field), "{field}: {header:?}");
+        }
+        for field in ["nudge_seed", "nudge_epoch"] {
+            assert!(!header.iter().any(|h| h == field), "{field}: {header:?}");
+        }
+        let col = |name: &str| header.iter().position(|h| h == name).expect(name);
+        let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+        let cells = |level: &str, field: &str| -> Vec<String> {
+            let of = rows.iter().filter(|r| &r[col("level")] == level);
+            of.map(|r| r[col(field)].to_string()).collect()
+        };
+        assert_eq!(cells("threads", "threads"), ["1", "2"]);
+        assert_eq!(cells("dropout", "threads"), ["", ""]);
+        assert!(cells("dropout", "dropout_seed").iter().all(|c| c.parse::<u64>().is_ok()));
+        assert!(cells("augment", "augment_seed").iter().all(|c| c.parse::<u64>().is_ok()));
+        assert!(cells("augment", "dropout_seed").iter().all(String::is_empty));
+        // `order` holds both streams at their fixed values in an experiment listing them.
+        assert!(cells("order", "dropout_seed").iter().all(|c| c.parse::<u64>().is_ok()));
     }
 }
