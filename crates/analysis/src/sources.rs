@@ -50,6 +50,10 @@ pub const NUDGE: &str = "nudge";
 /// (`cnnvar_core::study::THREAD_COUNTS`).
 pub const THREADS: &str = "threads";
 
+/// The level that evaluates the fixed seeds' model on a new bootstrap resample of the
+/// test set each replicate: the test set's own part of the spread, measured.
+pub const SPLIT: &str = "split";
+
 /// The least share of the all-seeds sd the lower end of a 95% interval must reach for
 /// a spread to be called as large as new seeds' (chaos): half. With 10 seeds in each
 /// arm the F interval of an sd ratio spans a factor of 2.0 each way, so only an
@@ -172,7 +176,7 @@ pub enum ChaosVerdict {
 /// A `rerun` or `nudge` level of a variance-sources experiment against its `all` level.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ChaosStats {
-    /// [`RERUN`], [`THREADS`], [`NUDGE`] or a `nudge@E`.
+    /// [`RERUN`], [`THREADS`], [`SPLIT`], [`NUDGE`] or a `nudge@E`.
     pub source: String,
     /// Runs (diverged ones left out).
     pub n: usize,

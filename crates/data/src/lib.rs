@@ -154,7 +154,7 @@ pub use locate::{
     DATA_DIR_ENV, DataInfo, expected_shape, find, info, load, load_noting, load_spec,
     resolve_data_dir, train_images_file,
 };
-pub use subset::{SUBSET_STREAM, epoch_order, select};
+pub use subset::{BOOTSTRAP_STREAM, SUBSET_STREAM, bootstrap, epoch_order, select};
 pub use transform::{
     Augmentation, class_weights, downsample_classes, fill_batch_augmented, kfold, label_noise,
     noisy_labels, oversample, twilight,

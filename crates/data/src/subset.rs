@@ -100,5 +100,18 @@ pub fn epoch_order(n: usize, seed: u64, epoch: usize) -> Vec<usize> {
     order
 }
 
+/// A bootstrap resample of `pool`: `pool.len()` of its elements drawn uniformly with
+/// replacement, in draw order, fixed by `seed` (a variance-sources experiment's `split`
+/// source: a fresh draw of the evaluation set from the same population).
+pub fn bootstrap(pool: &[usize], seed: u64) -> Vec<usize> {
+    use rand::Rng;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(BOOTSTRAP_STREAM);
+    (0..pool.len()).map(|_| pool[rng.random_range(0..pool.len())]).collect()
+}
+
+/// The ChaCha stream [`bootstrap`] draws from.
+pub const BOOTSTRAP_STREAM: u64 = u64::MAX - 1;
+
 #[cfg(test)]
 mod tests;

@@ -349,7 +349,8 @@ struct Prepared {
     train: Option<Dataset>,
     /// The training examples, in order (oversampling repeats some).
     train_indices: Vec<usize>,
-    /// The examples to evaluate: a test prefix (`test_size`) or the held-out fold.
+    /// The examples to evaluate: a test prefix (`test_size`) or the held-out fold, or a
+    /// bootstrap resample of the test set or its prefix (`split_seed`).
     eval_indices: Option<Vec<usize>>,
     /// Class weights of the loss.
     class_weights: Option<Vec<f32>>,
@@ -357,7 +358,8 @@ struct Prepared {
 
 /// Applies the spec's data transforms, all seeded by the subset seed, in a fixed
 /// order: the subset, the imbalance, the cross-validation split, label noise (training
-/// examples only), then the rebalancing.
+/// examples only), then the rebalancing; and the evaluation set's resample, seeded by
+/// the split seed.
 fn prepare(spec: &RunSpec, data: &DataSplit) -> Result<Prepared> {
     let seed = spec.subset_seed;
     let resolved = spec.resolved();
@@ -381,6 +383,12 @@ fn prepare(spec: &RunSpec, data: &DataSplit) -> Result<Prepared> {
             ));
         }
         eval_indices = Some((0..n).collect());
+    }
+    if let Some(split) = spec.split_seed {
+        // A fresh draw of the evaluation set: a bootstrap resample of it (validation
+        // refuses a split seed).
+        let pool = eval_indices.take().unwrap_or_else(|| (0..data.test.len()).collect());
+        eval_indices = Some(cnnvar_data::bootstrap(&pool, split));
     }
     let noise = resolved.label_noise;
     let train = if noise > 0.0 {
@@ -467,6 +475,35 @@ mod tests {
             assert_eq!(eval_subset_indices(&data, None, n).unwrap(), None, "{n:?}");
         }
         assert_eq!(eval_subset_indices(&data, Some(&fold), Some(fold.len())).unwrap(), None);
+    }
+
+    /// A `split_seed` evaluates on a bootstrap resample of the test set (or of its
+    /// `test_size` prefix), fixed by the seed; without one the evaluation set is as it was.
+    #[test]
+    fn a_split_seed_resamples_the_evaluation_set() {
+        let data = DataSplit {
+            train: toy(300, 0),
+            test: toy(400, 1000),
+            source: "toy".into(),
+            sha256: String::new(),
+            name: DatasetName::FashionMnist,
+        };
+        let spec = RunSpec { train_size: Some(200), ..RunSpec::default() };
+        let eval = |s: &RunSpec| prepare(s, &data).unwrap().eval_indices;
+        assert_eq!(eval(&spec), None);
+        let split = RunSpec { split_seed: Some(3), ..spec.clone() };
+        let all: Vec<usize> = (0..400).collect();
+        assert_eq!(eval(&split), Some(cnnvar_data::bootstrap(&all, 3)));
+        assert_ne!(eval(&split), eval(&RunSpec { split_seed: Some(4), ..spec.clone() }));
+        let prefix = RunSpec { test_size: Some(100), ..split.clone() };
+        let resample = eval(&prefix).unwrap();
+        assert_eq!(resample, cnnvar_data::bootstrap(&all[..100], 3));
+        assert!(resample.iter().all(|&i| i < 100));
+        // The training examples are the subset seed's, whatever the split seed.
+        assert_eq!(
+            prepare(&split, &data).unwrap().train_indices,
+            prepare(&spec, &data).unwrap().train_indices
+        );
     }
 
     /// A learnable 28×28 set of `n` examples (the class is which region is bright).

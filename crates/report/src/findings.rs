@@ -5,7 +5,7 @@
 
 use cnnvar_analysis::cv::ProtocolStats;
 use cnnvar_analysis::noise::NoiseSummary;
-use cnnvar_analysis::sources::{ChaosStats, ChaosVerdict, EqualSpread, THREADS};
+use cnnvar_analysis::sources::{ChaosStats, ChaosVerdict, EqualSpread, SPLIT, THREADS};
 use cnnvar_analysis::timing::StudyTime;
 use cnnvar_analysis::{ALPHA, MissingNoise, SourceStats, StudyNoise};
 
@@ -53,7 +53,33 @@ pub fn chaos_sentence(c: &ChaosStats) -> String {
     match c.nudge_epoch {
         Some(epoch) => nudge_sentence(c, epoch) + &twin_clause(c),
         None if c.source == THREADS => threads_sentence(c),
+        None if c.source == SPLIT => split_sentence(c),
         None => rerun_sentence(c),
+    }
+}
+
+/// [`chaos_sentence`] of a `split` level: one model, a new bootstrap resample of the
+/// test set each replicate.
+fn split_sentence(c: &ChaosStats) -> String {
+    let (sd, share) = (chaos_sd(c), chaos_share(c));
+    let what = "scoring the same model on a fresh draw of the test set (a bootstrap resample)";
+    match c.verdict {
+        ChaosVerdict::Identical => {
+            format!("{what} gave identical accuracy in all {} runs", c.n)
+        }
+        ChaosVerdict::AsMuchAsNewSeeds => format!(
+            "{what} gave {sd}, {share}: which test images are drawn moves accuracy as much \
+             as new seeds do"
+        ),
+        ChaosVerdict::LessThanNewSeeds => {
+            format!("{what} gave {sd}, {share}: the test set's own part is smaller than new seeds'")
+        }
+        ChaosVerdict::NotResolved => {
+            format!("{what} gave {sd}, {share}: how it compares with new seeds, not resolved")
+        }
+        ChaosVerdict::NoComparison => {
+            format!("{what} gave {sd} (no all-seeds spread to compare with)")
+        }
     }
 }
 

@@ -1,7 +1,9 @@
 //! The findings in words, from typed outcomes made up for each sentence.
 
 use cnnvar_analysis::inference::BrownForsythe;
-use cnnvar_analysis::sources::{ChaosStats, ChaosVerdict, EqualSpread, NUDGE, RERUN, THREADS};
+use cnnvar_analysis::sources::{
+    ChaosStats, ChaosVerdict, EqualSpread, NUDGE, RERUN, SPLIT, THREADS,
+};
 use cnnvar_analysis::{SourceStats, StudyNoise};
 
 use super::*;
@@ -95,6 +97,18 @@ fn each_chaos_verdict_in_words() {
     assert_eq!(
         said(THREADS, LessThanNewSeeds),
         format!("{threads} gave {sd}, {share}: numerical noise, but less than new seeds")
+    );
+    let split = "scoring the same model on a fresh draw of the test set (a bootstrap resample)";
+    assert_eq!(
+        said(SPLIT, LessThanNewSeeds),
+        format!("{split} gave {sd}, {share}: the test set's own part is smaller than new seeds'")
+    );
+    assert_eq!(
+        said(SPLIT, AsMuchAsNewSeeds),
+        format!(
+            "{split} gave {sd}, {share}: which test images are drawn moves accuracy as much as \
+             new seeds do"
+        )
     );
 }
 

@@ -486,7 +486,8 @@ pub fn chaos(stats: &StudyStats) -> Option<Table> {
         class: "chaos",
         caption: Some(
             "Standard deviation of test accuracy when the seeds every single-source arm holds \
-             fixed are run again (rerun), run with 1, 2, 3 or 4 threads in turn (threads) or \
+             fixed are run again (rerun), run with 1, 2, 3 or 4 threads in turn (threads), \
+             scored on a bootstrap resample of the test set (split) or \
              run with one weight moved by one unit in the last place (nudge: before training; \
              nudge@E: after epoch E), with its 95% chi-square \
              interval, and as a share of the sd when every seed varies, with the 95% F \

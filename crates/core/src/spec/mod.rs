@@ -113,6 +113,13 @@ pub struct RunSpec {
     /// of the arithmetic's reductions changes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub threads: Option<usize>,
+    /// Evaluates the trained model on a bootstrap resample of the evaluation set (as many
+    /// examples, drawn with replacement by this seed: `cnnvar_data::bootstrap`) instead
+    /// of the set itself; its predictions and accuracy are those of the resample.
+    /// Unset (the default, left out of the canonical JSON): the evaluation set as it is.
+    /// A variance-sources experiment's `split` source sets it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub split_seed: Option<u64>,
     /// The burn backend.
     pub backend: Backend,
     /// `cnn` model: conv blocks (unset: [`DEFAULT_DEPTH`]).
@@ -235,6 +242,7 @@ impl Default for RunSpec {
             dropout_seed: None,
             augment_seed: None,
             threads: None,
+            split_seed: None,
             backend: Backend::default(),
             depth: None,
             width: None,
@@ -276,10 +284,17 @@ impl RunSpec {
     pub const SEED_FIELDS: &'static [&'static str] = &["init_seed", "order_seed", "subset_seed"];
 
     /// The fields only a variance-sources experiment's sources set in a study (`rerun`,
-    /// `nudge`, `dropout`, `augment`, `threads`; a single run may set them): a study
-    /// file may not.
-    pub const SOURCE_FIELDS: &'static [&'static str] =
-        &["rerun", "nudge_seed", "nudge_epoch", "dropout_seed", "augment_seed", "threads"];
+    /// `nudge`, `dropout`, `augment`, `threads`, `split`; a single run may set them): a
+    /// study file may not.
+    pub const SOURCE_FIELDS: &'static [&'static str] = &[
+        "rerun",
+        "nudge_seed",
+        "nudge_epoch",
+        "dropout_seed",
+        "augment_seed",
+        "threads",
+        "split_seed",
+    ];
 
     /// The scramble of `order_seed` that seeds the dropout masks of a spec without a
     /// `dropout_seed` (the value every run trained before that field existed used).

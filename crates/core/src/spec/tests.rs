@@ -57,6 +57,7 @@ fn fields_lists_every_field() {
         dropout_seed: Some(3),
         augment_seed: Some(4),
         threads: Some(2),
+        split_seed: Some(5),
         ..RunSpec::default()
     };
     let folder = RunSpec {

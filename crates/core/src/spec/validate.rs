@@ -37,6 +37,12 @@ impl RunSpec {
             return bad("threads", format!("must be between 1 and {MAX_THREADS}, got {t}"));
         }
         if let Some(script) = &self.script {
+            if self.split_seed.is_some() {
+                return bad(
+                    "split_seed",
+                    "a script evaluates itself: cnnvar cannot resample its test set".into(),
+                );
+            }
             if self.nudge_seed.is_some() {
                 return bad(
                     "nudge_seed",
@@ -247,6 +253,14 @@ impl RunSpec {
             return bad("label_noise", format!("must be in [0, 1], got {:?}", self.label_noise));
         }
         let resolved = self.resolved();
+        if self.split_seed.is_some() && resolved.evaluate_on == EvalSet::Validation {
+            return bad(
+                "split_seed",
+                "resamples the test set; a held-out fold (`evaluate_on = \"validation\"`) is \
+                 drawn by the subset seed already"
+                    .into(),
+            );
+        }
         if self.dropout_seed.is_some() && resolved.dropout == 0.0 {
             return bad(
                 "dropout_seed",

@@ -171,6 +171,7 @@ fn seeded_spec(
                     spec.threads = Some(THREAD_COUNTS[replicate % THREAD_COUNTS.len()]);
                 }
                 "dropout" => spec.dropout_seed = Some(seed(None, r, "dropout")),
+                "split" => spec.split_seed = Some(seed(None, r, "split")),
                 "augment" => spec.augment_seed = Some(seed(None, r, "augment")),
                 "order" => {
                     if fixed("dropout") {
@@ -328,20 +329,20 @@ mod tests {
     }
 
     /// `studies/chaos.toml`: two experiments of the six sources, three later nudges and
-    /// `threads`, and one of dropout's and augmentation's own seeds; 10 seeds each, 260
-    /// distinct runs.
+    /// `threads` and `split`, and one of dropout's and augmentation's own seeds; 10 seeds
+    /// each, 280 distinct runs.
     #[test]
     fn the_chaos_study_expands() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../studies/chaos.toml");
         let study = crate::study::Study::load(&path).unwrap();
         let mut sources = crate::study::ALL_VARIANCE_SOURCES[..6].to_vec();
-        sources.extend(["nudge@1", "nudge@2", "nudge@5", "threads"]);
+        sources.extend(["nudge@1", "nudge@2", "nudge@5", "threads", "split"]);
         for exp in &study.experiments[..2] {
             let labels: Vec<&str> = exp.levels.iter().map(|l| l.label.as_str()).collect();
             assert_eq!(labels, sources, "{}", exp.name);
         }
         let runs = expand(&study, None);
-        assert_eq!(runs.len(), 2 * 10 * 10 + 6 * 10);
+        assert_eq!(runs.len(), 2 * 11 * 10 + 6 * 10);
         let ids: std::collections::BTreeSet<&str> =
             runs.iter().map(|r| r.run_id.as_str()).collect();
         assert_eq!(ids.len(), runs.len());
@@ -371,7 +372,8 @@ mod tests {
             );
             expand(&parse(&text, Path::new("s.toml")).unwrap(), None)
         };
-        let runs = with("\"order\", \"all\", \"rerun\", \"dropout\", \"augment\", \"threads\"");
+        let runs =
+            with("\"order\", \"all\", \"rerun\", \"dropout\", \"augment\", \"threads\", \"split\"");
         let arm = |l: &str| -> Vec<&PlannedRun> {
             runs.iter().filter(|r| r.experiment == "v" && r.level == l).collect()
         };
@@ -412,6 +414,14 @@ mod tests {
         let threads: Vec<(Option<usize>, u32)> =
             arm("threads").iter().map(|r| (r.spec.threads, r.spec.rerun)).collect();
         assert_eq!(threads, [(Some(1), 1), (Some(2), 2), (Some(3), 3)]);
+        // `split` is the fixed seeds' run, scored on a resample of its own per replicate.
+        let splits: std::collections::BTreeSet<Option<u64>> =
+            arm("split").iter().map(|r| r.spec.split_seed).collect();
+        assert_eq!(splits.len(), 3);
+        for r in arm("split") {
+            assert!(r.spec.split_seed.is_some());
+            assert_eq!(RunSpec { split_seed: None, ..r.spec.clone() }, fixed);
+        }
         for (t, rerun) in arm("threads").iter().zip(arm("rerun")) {
             assert_eq!(RunSpec { threads: None, ..t.spec.clone() }, rerun.spec);
             assert_ne!(t.run_id, rerun.run_id);

@@ -118,11 +118,12 @@ pub const VARIANCE_SOURCES: [&str; 4] = ["init", "order", "subset", "all"];
 /// `nudge` (the same seeds every replicate, one initial weight moved by one unit in the
 /// last place); `dropout` and `augment` (the dropout masks' or the augmentation's own
 /// seed, new every replicate, everything else fixed); `threads` (the same seeds every
-/// replicate, trained with [`THREAD_COUNTS`]`[r % 4]` threads); and `nudge@E`
-/// ([`NUDGE_AT`]) for any epoch *E* ≥ 1 below the spec's `epochs`. How each derives
-/// its seeds: `expand.rs`.
-pub const ALL_VARIANCE_SOURCES: [&str; 9] =
-    ["init", "order", "subset", "all", "rerun", "nudge", "dropout", "augment", "threads"];
+/// replicate, trained with [`THREAD_COUNTS`]`[r % 4]` threads); `split` (the same
+/// seeds every replicate, evaluated on a new bootstrap resample of the test set); and
+/// `nudge@E` ([`NUDGE_AT`]) for any epoch *E* ≥ 1 below the spec's `epochs`. How each
+/// derives its seeds: `expand.rs`.
+pub const ALL_VARIANCE_SOURCES: [&str; 10] =
+    ["init", "order", "subset", "all", "rerun", "nudge", "dropout", "augment", "threads", "split"];
 
 /// The thread counts of a `threads` source's replicates, in turn: replicate *r* trains
 /// with `THREAD_COUNTS[r % 4]` threads (more threads than cores only slows a run).
@@ -144,10 +145,11 @@ pub fn nudge_epoch(label: &str) -> Option<u32> {
     (e >= 1 && label[NUDGE_AT.len()..] == e.to_string()).then_some(e)
 }
 
-/// Whether a variance-sources level draws no new seed (`rerun`, `threads`, `nudge`, `nudge@E`):
+/// Whether a variance-sources level draws no new training seed (`rerun`, `threads`,
+/// `split`, `nudge`, `nudge@E`):
 /// every replicate has the seeds the single-source levels hold fixed.
 pub fn is_seedless(label: &str) -> bool {
-    label == "rerun" || label == "threads" || nudge_epoch(label).is_some()
+    matches!(label, "rerun" | "threads" | "split") || nudge_epoch(label).is_some()
 }
 
 /// One level of an experiment: its label and the spec all its replicates share

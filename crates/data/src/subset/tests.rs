@@ -95,3 +95,19 @@ fn epoch_order_is_pinned() {
 }
 
 const PINNED: [usize; 10] = [2, 8, 6, 1, 9, 5, 7, 4, 0, 3];
+
+/// A bootstrap resample has the pool's size, draws only from the pool, repeats some
+/// elements and misses others (with replacement), and is fixed by its seed.
+#[test]
+fn a_bootstrap_draws_with_replacement_fixed_by_its_seed() {
+    let pool: Vec<usize> = (100..1100).collect();
+    let a = bootstrap(&pool, 7);
+    assert_eq!(a.len(), pool.len());
+    assert!(a.iter().all(|i| pool.contains(i)));
+    let distinct: std::collections::BTreeSet<usize> = a.iter().copied().collect();
+    // About 1 − 1/e of the pool appears: 632 of 1000 on average.
+    assert!((580..690).contains(&distinct.len()), "{}", distinct.len());
+    assert_eq!(a, bootstrap(&pool, 7));
+    assert_ne!(a, bootstrap(&pool, 8));
+    assert!(bootstrap(&[], 7).is_empty());
+}

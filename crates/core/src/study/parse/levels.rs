@@ -181,6 +181,16 @@ fn variance_sources_levels(
         ));
     }
     let names = source_names(src, e)?;
+    if let Some(list) = &e.sources
+        && script
+        && names.iter().any(|n| n == "split")
+    {
+        return Err(src.error(
+            list.span(),
+            "sources",
+            "`split`: a script evaluates itself; cnnvar cannot resample its test set",
+        ));
+    }
     if let Some(nudge) = names.iter().find(|n| script && nudge_epoch(n).is_some())
         && let Some(list) = &e.sources
     {

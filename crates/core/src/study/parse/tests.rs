@@ -315,7 +315,7 @@ fn variance_sources_list_their_sources() {
     let regularised = head.replace("}\n", ", dropout = 0.25, augment = \"geometric\" }\n");
     let all = format!(
         "{regularised}sources = [\"init\", \"order\", \"subset\", \"all\", \"rerun\", \"nudge\", \
-         \"dropout\", \"augment\", \"threads\"]\n"
+         \"dropout\", \"augment\", \"threads\", \"split\"]\n"
     );
     assert_eq!(labels(&all), crate::study::ALL_VARIANCE_SOURCES);
     // `dropout` without dropout and `augment` without augmentation would draw nothing.
@@ -327,7 +327,9 @@ fn variance_sources_list_their_sources() {
     let e = err(&format!("{head}sources = [\"init\",\n \"chaos\"]\n"));
     assert!(e.contains("s.toml:6") && e.contains("`sources`") && e.contains("`chaos`"), "{e}");
     assert!(
-        e.contains("allowed: init, order, subset, all, rerun, nudge, dropout, augment, threads"),
+        e.contains(
+            "allowed: init, order, subset, all, rerun, nudge, dropout, augment, threads, split"
+        ),
         "{e}"
     );
     let e = err(&format!("{head}sources = [\"rerun\", \"rerun\"]\n"));
