@@ -323,6 +323,45 @@ mod tests {
         assert_eq!(get("TF_NUM_INTRAOP_THREADS"), Some("4"));
     }
 
+    /// A run of the `dropout` or `augment` source passes its seed as a flag after the
+    /// three seeds, an environment variable and a `run.json` key; other runs pass none,
+    /// and no parameter may take the names.
+    #[test]
+    fn dropout_and_augment_seeds_are_passed_only_when_set() {
+        let s = script(&["python3", "t.py", "${args}"]);
+        let plain = s.argv(&run(), Path::new("/r.json")).expect("expands");
+        assert!(!plain.iter().any(|a| a.contains("dropout_seed") || a.contains("augment_seed")));
+        let own = ScriptRun { dropout_seed: Some(5), augment_seed: Some(6), ..run() };
+        let argv = s.argv(&own, Path::new("/r.json")).expect("expands");
+        assert_eq!(
+            argv[4..9],
+            [
+                "--init_seed=1",
+                "--order_seed=2",
+                "--subset_seed=3",
+                "--dropout_seed=5",
+                "--augment_seed=6"
+            ]
+        );
+        let env = Script::environment(&own, Path::new("/r.json"));
+        let get = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        assert_eq!(
+            (get("CNNVAR_DROPOUT_SEED"), get("CNNVAR_AUGMENT_SEED")),
+            (Some("5"), Some("6"))
+        );
+        let json = serde_json::to_string(&own).expect("json");
+        assert!(
+            json.contains("\"dropout_seed\":5") && json.contains("\"augment_seed\":6"),
+            "{json}"
+        );
+        assert!(!serde_json::to_string(&run()).expect("json").contains("dropout_seed"));
+        let mut reserved = script(&["x"]);
+        reserved.params.insert("augment_seed".into(), Value::from(1));
+        assert!(
+            reserved.validate_at("f").expect_err("reserved").to_string().contains("augment_seed")
+        );
+    }
+
     #[test]
     fn bad_names_values_and_templates_are_refused_by_name() {
         let mut s = script(&["python3", "${nope}"]);
