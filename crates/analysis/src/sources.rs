@@ -13,7 +13,8 @@
 //! sds are correlated and only resampling whole replicates keeps that); and, across
 //! the single sources, the Brown–Forsythe test of equal spread (their runs share no
 //! seed, so the groups are independent; `all` shares a seed with each and is left out,
-//! and so are `rerun` and `nudge`, which vary no seed). Runs that diverged are left
+//! and so are `rerun`, `threads`, `split` and the nudges, which vary no training
+//! seed). Runs that diverged are left
 //! out, as from the level summaries.
 //!
 //! **Chance or chaos?** An experiment may also list `rerun` (the fixed seeds run
@@ -197,8 +198,8 @@ pub struct ChaosStats {
     pub twin_disagreement: Option<Disagreement>,
 }
 
-/// The `rerun` and `nudge` levels of a variance-sources experiment's `levels`, in level
-/// order, each against the `all` level: empty when it has neither.
+/// The `rerun`, `threads`, `split` and nudge levels of a variance-sources experiment's
+/// `levels`, in level order, each against the `all` level: empty when it has none.
 pub fn chaos(levels: &[LevelStats]) -> Vec<ChaosStats> {
     let all: Option<Vec<f64>> =
         levels.iter().find(|l| l.label == ALL).map(|l| accuracies(&replicates(l)));

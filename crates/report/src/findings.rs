@@ -1,6 +1,6 @@
 //! What the analysis found besides the verdicts on pairs, in words: the spread of each
-//! source of seed randomness, whether `rerun` and `nudge` spread accuracy as much as new
-//! seeds ("Chance or chaos?"), k-fold cross-validation against a single split, and how
+//! source of seed randomness, whether `rerun`, `threads`, `split` and `nudge` spread
+//! accuracy as much as new seeds ("Chance or chaos?"), k-fold cross-validation against a single split, and how
 //! much of the seed noise is the test set; and how long the study took.
 
 use cnnvar_analysis::cv::ProtocolStats;

@@ -177,8 +177,8 @@ fn noise_section(h: &mut String, input: &ReportInput<'_>) {
     h.push_str("</section>\n");
 }
 
-/// "Chance or chaos?": one sentence per `rerun` and `nudge` source, the table, and
-/// how they are judged; absent when no experiment lists them.
+/// "Chance or chaos?": one sentence per `rerun`, `threads`, `split` and nudge source, the
+/// table, and how they are judged; absent when no experiment lists them.
 fn chaos_section(h: &mut String, input: &ReportInput<'_>) {
     let Some(t) = &input.tables.chaos else { return };
     h.push_str("<section id=\"chaos\"><h2>Chance or chaos?</h2>\n<ul>\n");

@@ -363,8 +363,8 @@ pub(crate) const CHAOS_METHOD: &str = "`rerun` trains the seeds that every singl
     nudge, is the butterfly curve (a perturbation early in training diverges; one late may \
     not).";
 
-/// Per `rerun` and `nudge` source of the study's variance-sources experiments, in
-/// experiment and level order: the experiment's name and the source's sentence,
+/// Per `rerun`, `threads`, `split` and nudge source of the study's variance-sources
+/// experiments, in experiment and level order: the experiment's name and the source's sentence,
 /// capitalised ([`cnnvar_analysis::sources::chaos`]).
 pub(crate) fn chaos_sentences(stats: &StudyStats) -> Vec<(String, String)> {
     stats
