@@ -264,6 +264,15 @@ pub struct TrainArgs {
     /// before training (0, the default: before training).
     #[arg(long, value_name = "E")]
     pub nudge_epoch: Option<u32>,
+    /// Seed of the dropout masks (default: a scramble of the order seed).
+    #[arg(long, value_name = "SEED")]
+    pub dropout_seed: Option<u64>,
+    /// Seed of the augmentation (default: the order seed).
+    #[arg(long, value_name = "SEED")]
+    pub augment_seed: Option<u64>,
+    /// Score the model on a bootstrap resample of the test set drawn by this seed.
+    #[arg(long, value_name = "SEED")]
+    pub split_seed: Option<u64>,
     /// Backend: auto (the fastest compiled in), flex, ndarray, tch, tch-cuda, vulkan,
     /// wgpu, metal, cuda. Default: the --spec file's, else the fastest CPU backend
     /// compiled in (tch, then flex, then ndarray).
@@ -391,7 +400,7 @@ impl TrainArgs {
             (spec.init_seed, spec.order_seed, spec.subset_seed) = (s, s, s);
         }
         set!(init_seed, order_seed, subset_seed, rerun, nudge_epoch);
-        set_some!(nudge_seed);
+        set_some!(nudge_seed, dropout_seed, augment_seed, split_seed);
         match self.eval_subset {
             Some(EvalSubset(n)) => spec.eval_subset = n,
             None if self.spec.is_none() => spec.eval_subset = RunSpec::new_run().eval_subset,
@@ -542,6 +551,13 @@ mod tests {
             rerun: 2,
             nudge_seed: Some(14),
             nudge_epoch: 1,
+            dropout_seed: Some(15),
+            augment_seed: Some(16),
+            // `--threads` is how many threads this process computes with, not the spec's
+            // `threads` (which only a `threads` variance source or a `--spec` file sets,
+            // so that a run's thread count stays out of its id).
+            threads: None,
+            split_seed: Some(17),
             // A backend this build has that is not the default one, when there is one.
             backend: Backend::compiled()
                 .into_iter()
