@@ -315,7 +315,7 @@ mod tests {
         let mut reader = csv::Reader::from_reader(bytes.as_slice());
         let header: Vec<String> =
             reader.headers().expect("header").iter().map(String::from).collect();
-        let unset = ["dropout_seed", "augment_seed", "threads"];
+        let unset = ["dropout_seed", "augment_seed", "threads", "split_seed"];
         let expected: Vec<&str> =
             results_header().into_iter().filter(|h| !unset.contains(h)).collect();
         assert_eq!(header, expected);
