@@ -55,6 +55,11 @@ pub const THREADS: &str = "threads";
 /// test set each replicate: the test set's own part of the spread, measured.
 pub const SPLIT: &str = "split";
 
+/// The level that trains the fixed seeds' initial weights on the experiment's backend
+/// and each other CPU backend in turn (`cnnvar_core::study::backend_cycle`): numerical
+/// noise from another implementation of the same arithmetic.
+pub const BACKEND: &str = "backend";
+
 /// The least share of the all-seeds sd the lower end of a 95% interval must reach for
 /// a spread to be called as large as new seeds' (chaos): half. With 10 seeds in each
 /// arm the F interval of an sd ratio spans a factor of 2.0 each way, so only an
@@ -177,7 +182,7 @@ pub enum ChaosVerdict {
 /// A `rerun` or `nudge` level of a variance-sources experiment against its `all` level.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ChaosStats {
-    /// [`RERUN`], [`THREADS`], [`SPLIT`], [`NUDGE`] or a `nudge@E`.
+    /// [`RERUN`], [`THREADS`], [`SPLIT`], [`BACKEND`], [`NUDGE`] or a `nudge@E`.
     pub source: String,
     /// Runs (diverged ones left out).
     pub n: usize,

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 use cnnvar_core::{
-    AugmentName, BackendChoice, DatasetName, Downsample, Error, EvalSet, ModelName, OptimizerName,
-    Preset, Rebalance, RunSpec, SubsetMethod,
+    AugmentName, Backend, BackendChoice, DatasetName, Downsample, Error, EvalSet, ModelName,
+    OptimizerName, Preset, Rebalance, RunSpec, SubsetMethod,
 };
 
 /// Where `cnnvar train` says a spec made from its flags came from, in errors about its
@@ -67,6 +67,13 @@ fn at_least_one(s: &str) -> Result<usize, String> {
 fn backend_choice(s: &str) -> Result<BackendChoice, String> {
     let choice: BackendChoice = s.parse()?;
     choice.check_compiled().map_err(|e| e.to_string())
+}
+
+/// Parses `--weights-backend`: a backend's name, compiled into this build.
+fn compiled_backend(s: &str) -> Result<Backend, String> {
+    let backend: Backend = s.parse().map_err(|e| format!("{e}"))?;
+    backend.check_compiled().map_err(|e| e.to_string())?;
+    Ok(backend)
 }
 
 /// Parses `--eval-subset`: a count of at least 1, or `full` (none: the whole set).
@@ -273,6 +280,10 @@ pub struct TrainArgs {
     /// Score the model on a bootstrap resample of the test set drawn by this seed.
     #[arg(long, value_name = "SEED")]
     pub split_seed: Option<u64>,
+    /// Draw the initial weights on this backend and train them on --backend (default:
+    /// draw them on --backend itself).
+    #[arg(long, value_name = "BACKEND", value_parser = compiled_backend)]
+    pub weights_backend: Option<Backend>,
     /// Backend: auto (the fastest compiled in), flex, ndarray, tch, tch-cuda, vulkan,
     /// wgpu, metal, cuda. Default: the --spec file's, else the fastest CPU backend
     /// compiled in (tch, then flex, then ndarray).
@@ -400,7 +411,7 @@ impl TrainArgs {
             (spec.init_seed, spec.order_seed, spec.subset_seed) = (s, s, s);
         }
         set!(init_seed, order_seed, subset_seed, rerun, nudge_epoch);
-        set_some!(nudge_seed, dropout_seed, augment_seed, split_seed);
+        set_some!(nudge_seed, dropout_seed, augment_seed, split_seed, weights_backend);
         match self.eval_subset {
             Some(EvalSubset(n)) => spec.eval_subset = n,
             None if self.spec.is_none() => spec.eval_subset = RunSpec::new_run().eval_subset,
@@ -563,6 +574,8 @@ mod tests {
                 .into_iter()
                 .rfind(|b| *b != Backend::default())
                 .unwrap_or_default(),
+            // The weights drawn on the default backend.
+            weights_backend: Some(Backend::default()),
             depth: Some(3),
             width: Some(4),
             kernel: Some(5),

@@ -148,9 +148,11 @@ fn train_eval_indices(train_indices: &[usize]) -> &[usize] {
 /// epoch *E* has been trained and evaluated, so its curve up to *E* is the un-nudged
 /// run's.
 ///
-/// Randomness comes from three seeds and nothing else: `init_seed` draws the weights,
-/// `order_seed` the visiting order of each epoch and dropout masks; the subset seed was
-/// used by the caller to choose `train_indices`. Evaluation draws nothing, so where and
+/// Randomness comes from the spec's seeds and nothing else: `init_seed` draws the
+/// weights (on `weights_backend` when it is set), `order_seed` the visiting order of
+/// each epoch, [`RunSpec::dropout_stream_seed`] the dropout masks and
+/// [`RunSpec::augment_stream_seed`] the augmentation; the subset seed was used by the
+/// caller to choose `train_indices`. Evaluation draws nothing, so where and
 /// on how many examples the curve points are evaluated never changes the training.
 pub fn train(
     spec: &RunSpec,
@@ -236,7 +238,9 @@ pub fn train(
 
 /// The model of `spec` as training starts, on the autodiff device `ad` (`device` is
 /// its plain device): every weight drawn from `init_seed` ([`Models::build`] draws
-/// lazy parameters too, right away), then, when the spec has a `nudge_seed` and no
+/// lazy parameters too, right away) on `ad`, or, for a spec whose `weights_backend` is
+/// another backend, on that backend's autodiff device and then copied onto `ad` value
+/// for value (the `backend` variance source); then, when the spec has a `nudge_seed` and no
 /// `nudge_epoch` ([`train`] nudges after that epoch), the one weight it chooses moved
 /// by one unit in the last place ([`cnnvar_models::nudge()`],
 /// which draws nothing from the devices), returned with which weight that was;
@@ -249,9 +253,14 @@ pub fn initial_model(
     device: &Device,
     ad: &Device,
 ) -> Result<(Box<dyn DynClassifier>, Option<Nudge>)> {
-    device.seed(spec.init_seed);
-    ad.seed(spec.init_seed);
-    let mut model = models.build(input, spec, ad)?;
+    let mut model = match spec.weights_backend.filter(|w| *w != spec.backend) {
+        None => drawn_on(spec, models, input, device, ad)?,
+        Some(weights) => {
+            let plain = weights.device()?;
+            let drawn = drawn_on(spec, models, input, &plain, &plain.clone().autodiff())?;
+            drawn.valid().fork_to(ad)
+        }
+    };
     let mut nudge = None;
     if let Some(seed) = spec.nudge_seed.filter(|_| spec.nudge_epoch == 0) {
         let (nudged, moved) = model.nudge(seed)?;
@@ -261,6 +270,21 @@ pub fn initial_model(
     device.seed(spec.dropout_stream_seed());
     ad.seed(spec.dropout_stream_seed());
     Ok((model, nudge))
+}
+
+/// The model of `spec` with every weight drawn from `init_seed` on the autodiff device
+/// `ad` (`device` is its plain device; both are seeded, as the backend may draw from
+/// either).
+fn drawn_on(
+    spec: &RunSpec,
+    models: &Models,
+    input: &ModelInput,
+    device: &Device,
+    ad: &Device,
+) -> Result<Box<dyn DynClassifier>> {
+    device.seed(spec.init_seed);
+    ad.seed(spec.init_seed);
+    models.build(input, spec, ad)
 }
 
 /// What one pass over the training subset measured.

@@ -1,8 +1,10 @@
-//! The `rerun` and `nudge` variance sources in the training harness, on flex: the
-//! same seeds give bit-identical initial weights (a rerun's number changes nothing),
-//! and a nudge seed moves exactly one of them by exactly one unit in the last place,
-//! which still trains. flex's seed is process-global, so these tests take turns
-//! ([`DEVICE`]) and live in their own test binary.
+//! The `rerun`, `nudge` and `backend` variance sources in the training harness, on flex
+//! and every other CPU backend compiled in: the same seeds give bit-identical initial
+//! weights (a rerun's number changes nothing) and bit-identical training; a nudge seed
+//! moves exactly one weight by exactly one unit in the last place, which still trains;
+//! weights drawn on one backend train on another unchanged. Backends' seeds are
+//! process-global, so these tests take turns ([`DEVICE`]) and live in their own test
+//! binary.
 #![cfg(feature = "flex")]
 
 use std::sync::Mutex;
@@ -31,7 +33,7 @@ fn spec() -> RunSpec {
 
 /// The model of `spec` as the harness starts training it, on the autodiff device.
 fn initial(spec: &RunSpec) -> (Box<dyn DynClassifier>, Option<Nudge>, burn::tensor::Device) {
-    let device = spec.backend.device().expect("flex");
+    let device = spec.backend.device().expect("a compiled backend");
     let ad = device.clone().autodiff();
     let input = ModelInput::new(ImageShape::MNIST, 10);
     let (model, nudge) =
@@ -149,4 +151,84 @@ fn dropout_masks_follow_their_own_seed() {
     // The same input twice through one model draws two masks: dropout is on.
     let (_, again) = forward(&base);
     assert_eq!(unset, again);
+}
+
+/// The CPU backends this build has, flex first.
+fn cpu_backends() -> Vec<Backend> {
+    [Backend::Flex, Backend::Ndarray, Backend::Tch]
+        .into_iter()
+        .filter(|b| b.is_compiled())
+        .collect()
+}
+
+/// The weights of `spec`'s initial model after `steps` Adam steps on fixed batches
+/// (pixels and labels from a fixed formula, nothing drawn from the device).
+fn trained(spec: &RunSpec, steps: usize) -> Weights {
+    let (mut model, _, ad) = initial(spec);
+    let mut adam = optimizer::build(spec);
+    for step in 0..steps {
+        let pixels: Vec<f32> =
+            (0..8 * 28 * 28).map(|i| ((i * 7 + step * 13) % 256) as f32 / 255.0).collect();
+        let x = Tensor::<4>::from_data(TensorData::new(pixels, [8, 1, 28, 28]), &ad);
+        let labels: Vec<i64> = (0..8).map(|i| ((i + step) % 10) as i64).collect();
+        let y = Tensor::<1, Int>::from_data(TensorData::new(labels, [8]), &ad);
+        let loss = CrossEntropyLossConfig::new().init(&ad).forward(model.forward(x), y);
+        let grads = model.gradients(&loss);
+        model = model.step(&mut adam, spec.lr, grads);
+    }
+    model.float_parameters().expect("f32 weights")
+}
+
+/// A rerun trains bit-identically to the run it repeats on every CPU backend compiled
+/// in (flex, ndarray, tch): the `rerun` source's zero spread is a property of the
+/// backend, checked here, not assumed. Each backend's training really moves the weights.
+#[test]
+fn a_rerun_trains_bit_identically_on_each_cpu_backend() {
+    let _turn = DEVICE.lock().unwrap_or_else(|e| e.into_inner());
+    for backend in cpu_backends() {
+        let spec = RunSpec { backend, ..spec() };
+        let (start, _, _) = initial(&spec);
+        let start = start.float_parameters().expect("f32");
+        let first = trained(&spec, 3);
+        let again = trained(&RunSpec { rerun: 1, ..spec.clone() }, 3);
+        assert!(differences(&first, &again).is_empty(), "{backend}: a rerun differs");
+        let moved = differences(&start, &first).len();
+        assert!(moved > 40_000, "{backend}: training moved {moved} weights");
+    }
+}
+
+/// A spec with a `weights_backend` starts from exactly the weights that backend draws
+/// (bit for bit, whatever the training backend would draw itself) and trains them on
+/// its own backend; for the same start, two backends' training differs only in the
+/// arithmetic (a little, not everywhere as another init seed would).
+#[test]
+fn weights_drawn_on_one_backend_train_on_another() {
+    let _turn = DEVICE.lock().unwrap_or_else(|e| e.into_inner());
+    let flex = spec();
+    let (drawn, _, _) = initial(&flex);
+    let drawn = drawn.float_parameters().expect("f32");
+    let flex_trained = trained(&flex, 2);
+    for other in cpu_backends().into_iter().filter(|b| *b != Backend::Flex) {
+        let moved =
+            RunSpec { backend: other, weights_backend: Some(Backend::Flex), ..flex.clone() };
+        let (model, _, _) = initial(&moved);
+        let start = model.float_parameters().expect("f32");
+        assert!(differences(&drawn, &start).is_empty(), "{other}: not flex's weights");
+        let own = RunSpec { backend: other, ..flex.clone() };
+        let (own_model, _, _) = initial(&own);
+        if other == Backend::Tch {
+            let own_start = own_model.float_parameters().expect("f32");
+            assert!(differences(&drawn, &own_start).len() > 50_000, "tch draws its own weights");
+        }
+        let other_trained = trained(&moved, 2);
+        let changed = differences(&flex_trained, &other_trained);
+        let total: usize = drawn.iter().map(|(_, v)| v.len()).sum();
+        for (name, i, a, b) in &changed {
+            let scale = a.abs().max(b.abs()).max(1e-3);
+            assert!((a - b).abs() <= 1e-3 * scale, "{other}: `{name}`[{i}] {a} vs {b}");
+        }
+        assert!(changed.len() < total, "{other}: every weight differs");
+        // Nothing of flex's own run changed by training on another backend in between.
+        assert!(differences(&flex_trained, &trained(&flex, 2)).is_empty());
+    }
 }

@@ -129,6 +129,15 @@ pub trait DynClassifier: Send + fmt::Debug {
     /// The model for evaluation: on the plain device, not training (burn's `valid`).
     fn valid(&self) -> Box<dyn DynClassifier>;
 
+    /// The model with every parameter copied, value for value, onto the autodiff device
+    /// `device`, which may belong to another backend, ready to train there (burn's
+    /// `fork`, then `train`, which turns gradients back on: the copies are new leaves).
+    /// Call it on a [`valid`] model: burn moves a tensor between backends only off
+    /// autodiff.
+    ///
+    /// [`valid`]: DynClassifier::valid
+    fn fork_to(self: Box<Self>, device: &Device) -> Box<dyn DynClassifier>;
+
     /// [`Classifier::params`].
     fn params(&self) -> usize;
 
@@ -164,6 +173,10 @@ impl<M: Classifier> DynClassifier for M {
 
     fn valid(&self) -> Box<dyn DynClassifier> {
         Box::new(Module::valid(self))
+    }
+
+    fn fork_to(self: Box<Self>, device: &Device) -> Box<dyn DynClassifier> {
+        Box::new(Module::train(Module::fork(*self, device)))
     }
 
     fn params(&self) -> usize {

@@ -5,7 +5,7 @@
 
 use cnnvar_analysis::cv::ProtocolStats;
 use cnnvar_analysis::noise::NoiseSummary;
-use cnnvar_analysis::sources::{ChaosStats, ChaosVerdict, EqualSpread, SPLIT, THREADS};
+use cnnvar_analysis::sources::{BACKEND, ChaosStats, ChaosVerdict, EqualSpread, SPLIT, THREADS};
 use cnnvar_analysis::timing::StudyTime;
 use cnnvar_analysis::{ALPHA, MissingNoise, SourceStats, StudyNoise};
 
@@ -46,7 +46,7 @@ fn source_words(s: &SourceStats) -> Option<String> {
     Some(format!("{}: sd {}{ci} points{ratio}", s.source, pts2(sd)))
 }
 
-/// One plain sentence for a `rerun`, `threads` or `nudge` level: "changing one weight by one ulp
+/// One plain sentence for a `rerun`, `threads`, `split`, `backend` or `nudge` level: "changing one weight by one ulp
 /// gives 97% [52, 190] of the spread of fully new seeds: the variation is chaos, not
 /// bad luck with seeds".
 pub fn chaos_sentence(c: &ChaosStats) -> String {
@@ -54,6 +54,7 @@ pub fn chaos_sentence(c: &ChaosStats) -> String {
         Some(epoch) => nudge_sentence(c, epoch) + &twin_clause(c),
         None if c.source == THREADS => threads_sentence(c),
         None if c.source == SPLIT => split_sentence(c),
+        None if c.source == BACKEND => backend_sentence(c),
         None => rerun_sentence(c),
     }
 }
@@ -96,6 +97,32 @@ fn threads_sentence(c: &ChaosStats) -> String {
         ChaosVerdict::AsMuchAsNewSeeds => format!(
             "{what} gave {sd}, {share}: the order of the arithmetic's reductions alone varies \
              accuracy as much as new seeds"
+        ),
+        ChaosVerdict::LessThanNewSeeds => {
+            format!("{what} gave {sd}, {share}: numerical noise, but less than new seeds")
+        }
+        ChaosVerdict::NotResolved => {
+            format!("{what} gave {sd}, {share}: numerical noise; how much, not resolved")
+        }
+        ChaosVerdict::NoComparison => {
+            format!("{what} gave {sd} (no all-seeds spread to compare with)")
+        }
+    }
+}
+
+/// [`chaos_sentence`] of a `backend` level: the fixed seeds' initial weights trained on
+/// each CPU backend in turn.
+fn backend_sentence(c: &ChaosStats) -> String {
+    let (sd, share) = (chaos_sd(c), chaos_share(c));
+    let what = "training the same initial weights on flex, ndarray and LibTorch in turn";
+    match c.verdict {
+        ChaosVerdict::Identical => format!(
+            "{what} gave identical accuracy in all {} runs: the backends' arithmetic agrees",
+            c.n
+        ),
+        ChaosVerdict::AsMuchAsNewSeeds => format!(
+            "{what} gave {sd}, {share}: another implementation of the same arithmetic alone \
+             varies accuracy as much as new seeds"
         ),
         ChaosVerdict::LessThanNewSeeds => {
             format!("{what} gave {sd}, {share}: numerical noise, but less than new seeds")

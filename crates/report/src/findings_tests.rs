@@ -2,7 +2,7 @@
 
 use cnnvar_analysis::inference::BrownForsythe;
 use cnnvar_analysis::sources::{
-    ChaosStats, ChaosVerdict, EqualSpread, NUDGE, RERUN, SPLIT, THREADS,
+    BACKEND, ChaosStats, ChaosVerdict, EqualSpread, NUDGE, RERUN, SPLIT, THREADS,
 };
 use cnnvar_analysis::{SourceStats, StudyNoise};
 
@@ -97,6 +97,17 @@ fn each_chaos_verdict_in_words() {
     assert_eq!(
         said(THREADS, LessThanNewSeeds),
         format!("{threads} gave {sd}, {share}: numerical noise, but less than new seeds")
+    );
+    let backend = "training the same initial weights on flex, ndarray and LibTorch in turn";
+    assert_eq!(
+        said(BACKEND, Identical),
+        format!(
+            "{backend} gave identical accuracy in all 20 runs: the backends' arithmetic agrees"
+        )
+    );
+    assert_eq!(
+        said(BACKEND, LessThanNewSeeds),
+        format!("{backend} gave {sd}, {share}: numerical noise, but less than new seeds")
     );
     let split = "scoring the same model on a fresh draw of the test set (a bootstrap resample)";
     assert_eq!(

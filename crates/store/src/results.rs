@@ -276,14 +276,7 @@ mod tests {
     fn a_script_study_has_its_parameters_as_columns() {
         let text = "seeds = 2\n[base]\ncommand = [\"python3\", \"t.py\"]\nepochs = 3\n\
                     [[experiment]]\nname = \"v\"\nvary = { lr = [0.1, 0.01] }\n";
-        let study = cnnvar_core::study::parse(text, Path::new("s.toml")).expect("parses");
-        let plan = Plan::new(study, false);
-        let records: Vec<(&PlannedRun, RunRecord)> =
-            plan.runs.iter().map(|r| (r, cnnvar_core::testing::record_of(&r.spec))).collect();
-        let bytes = results_csv("s", &records).expect("csv");
-        let mut reader = csv::Reader::from_reader(bytes.as_slice());
-        let header: Vec<String> =
-            reader.headers().expect("header").iter().map(String::from).collect();
+        let (header, rows) = study_csv(text, |_| {});
         let spec: Vec<&str> = header[RUN_COLUMNS.len()..header.len() - RESULT_COLUMNS.len()]
             .iter()
             .map(String::as_str)
@@ -292,7 +285,6 @@ mod tests {
             spec,
             ["init_seed", "order_seed", "subset_seed", "command", "code_sha256", "epochs", "lr"]
         );
-        let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
         assert_eq!(rows.len(), 4);
         assert_eq!(&rows[0][8], "python3 t.py");
         assert_eq!(&rows[0][10], "3");
@@ -307,20 +299,12 @@ mod tests {
         let text = "seeds = 2\n[base]\nepochs = 3\ntrain_size = 100\nsubset = \"stratified\"\n\
                     [[experiment]]\nname = \"v\"\nkind = \"variance-sources\"\n\
                     sources = [\"all\", \"rerun\", \"nudge\", \"nudge@2\"]\n";
-        let study = cnnvar_core::study::parse(text, Path::new("s.toml")).expect("parses");
-        let plan = Plan::new(study, false);
-        let records: Vec<(&PlannedRun, RunRecord)> =
-            plan.runs.iter().map(|r| (r, cnnvar_core::testing::record_of(&r.spec))).collect();
-        let bytes = results_csv("s", &records).expect("csv");
-        let mut reader = csv::Reader::from_reader(bytes.as_slice());
-        let header: Vec<String> =
-            reader.headers().expect("header").iter().map(String::from).collect();
-        let unset = ["dropout_seed", "augment_seed", "threads", "split_seed"];
-        let expected: Vec<&str> =
-            results_header().into_iter().filter(|h| !unset.contains(h)).collect();
+        let (header, rows) = study_csv(text, |_| {});
+        let set = ["rerun", "nudge_seed", "nudge_epoch"];
+        let unset = |h: &str| RunSpec::SOURCE_FIELDS.contains(&h) && !set.contains(&h);
+        let expected: Vec<&str> = results_header().into_iter().filter(|h| !unset(h)).collect();
         assert_eq!(header, expected);
         let col = |name: &str| header.iter().position(|h| h == name).expect(name);
-        let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
         let cells = |level: &str, field: &str| -> Vec<String> {
             let of = rows.iter().filter(|r| &r[col("level")] == level);
             of.map(|r| r[col(field)].to_string()).collect()
@@ -342,22 +326,14 @@ mod tests {
                     dropout = 0.25\naugment = \"geometric\"\n[[experiment]]\nname = \"v\"\n\
                     kind = \"variance-sources\"\n\
                     sources = [\"order\", \"dropout\", \"augment\", \"threads\"]\n";
-        let study = cnnvar_core::study::parse(text, Path::new("s.toml")).expect("parses");
-        let plan = Plan::new(study, false);
-        let records: Vec<(&PlannedRun, RunRecord)> =
-            plan.runs.iter().map(|r| (r, cnnvar_core::testing::record_of(&r.spec))).collect();
-        let bytes = results_csv("s", &records).expect("csv");
-        let mut reader = csv::Reader::from_reader(bytes.as_slice());
-        let header: Vec<String> =
-            reader.headers().expect("header").iter().map(String::from).collect();
+        let (header, rows) = study_csv(text, |_| {});
         for field in ["dropout_seed", "augment_seed", "threads", "rerun"] {
             assert!(header.iter().any(|h| h == field), "{field}: {header:?}");
         }
-        for field in ["nudge_seed", "nudge_epoch"] {
+        for field in ["nudge_seed", "nudge_epoch", "split_seed", "weights_backend"] {
             assert!(!header.iter().any(|h| h == field), "{field}: {header:?}");
         }
         let col = |name: &str| header.iter().position(|h| h == name).expect(name);
-        let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
         let cells = |level: &str, field: &str| -> Vec<String> {
             let of = rows.iter().filter(|r| &r[col("level")] == level);
             of.map(|r| r[col(field)].to_string()).collect()
@@ -369,5 +345,35 @@ mod tests {
         assert!(cells("augment", "dropout_seed").iter().all(String::is_empty));
         // `order` holds both streams at their fixed values in an experiment listing them.
         assert!(cells("order", "dropout_seed").iter().all(|c| c.parse::<u64>().is_ok()));
+        // A run with its weights drawn on another backend (the `backend` source) brings
+        // that column, empty on the others.
+        let (header, rows) = study_csv(text, |spec| {
+            if spec.threads == Some(2) {
+                spec.weights_backend = Some(cnnvar_core::Backend::Ndarray);
+            }
+        });
+        let col = header.iter().position(|h| h == "weights_backend").expect("weights_backend");
+        let drawn: Vec<&str> = rows.iter().map(|r| &r[col]).filter(|c| !c.is_empty()).collect();
+        assert_eq!(drawn, ["ndarray"]);
+    }
+
+    /// The header and rows of the `results.csv` of study `text` with one record per
+    /// planned run, each made from the run's spec after `adjust`.
+    fn study_csv(
+        text: &str,
+        adjust: impl Fn(&mut RunSpec),
+    ) -> (Vec<String>, Vec<csv::StringRecord>) {
+        let study = cnnvar_core::study::parse(text, Path::new("s.toml")).expect("parses");
+        let mut plan = Plan::new(study, false);
+        for run in &mut plan.runs {
+            adjust(&mut run.spec);
+        }
+        let records: Vec<(&PlannedRun, RunRecord)> =
+            plan.runs.iter().map(|r| (r, cnnvar_core::testing::record_of(&r.spec))).collect();
+        let bytes = results_csv("s", &records).expect("csv");
+        let mut reader = csv::Reader::from_reader(bytes.as_slice());
+        let header = reader.headers().expect("header").iter().map(String::from).collect();
+        let rows = reader.records().map(|r| r.expect("row")).collect();
+        (header, rows)
     }
 }

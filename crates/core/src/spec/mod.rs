@@ -122,6 +122,13 @@ pub struct RunSpec {
     pub split_seed: Option<u64>,
     /// The burn backend.
     pub backend: Backend,
+    /// The backend whose random generator draws the initial weights (from `init_seed`),
+    /// which are then moved, value for value, onto `backend` to train. Unset (the
+    /// default, left out of the canonical JSON): the weights are drawn on `backend`
+    /// itself. A variance-sources experiment's `backend` source sets it, so that two
+    /// backends train the same initial model and only their arithmetic differs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weights_backend: Option<Backend>,
     /// `cnn` model: conv blocks (unset: [`DEFAULT_DEPTH`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub depth: Option<usize>,
@@ -244,6 +251,7 @@ impl Default for RunSpec {
             threads: None,
             split_seed: None,
             backend: Backend::default(),
+            weights_backend: None,
             depth: None,
             width: None,
             kernel: None,
@@ -284,8 +292,8 @@ impl RunSpec {
     pub const SEED_FIELDS: &'static [&'static str] = &["init_seed", "order_seed", "subset_seed"];
 
     /// The fields only a variance-sources experiment's sources set in a study (`rerun`,
-    /// `nudge`, `dropout`, `augment`, `threads`, `split`; a single run may set them): a
-    /// study file may not.
+    /// `nudge`, `dropout`, `augment`, `threads`, `split`, `backend`; a single run may set
+    /// them): a study file may not.
     pub const SOURCE_FIELDS: &'static [&'static str] = &[
         "rerun",
         "nudge_seed",
@@ -294,6 +302,7 @@ impl RunSpec {
         "augment_seed",
         "threads",
         "split_seed",
+        "weights_backend",
     ];
 
     /// The scramble of `order_seed` that seeds the dropout masks of a spec without a

@@ -58,6 +58,7 @@ fn fields_lists_every_field() {
         augment_seed: Some(4),
         threads: Some(2),
         split_seed: Some(5),
+        weights_backend: Some(crate::Backend::Ndarray),
         ..RunSpec::default()
     };
     let folder = RunSpec {

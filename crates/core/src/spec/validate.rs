@@ -49,6 +49,12 @@ impl RunSpec {
                     "a script's weights are its own: cnnvar cannot nudge one".into(),
                 );
             }
+            if self.weights_backend.is_some() {
+                return bad(
+                    "weights_backend",
+                    "a script's weights are its own: cnnvar cannot draw them on a backend".into(),
+                );
+            }
             return script.validate_at(location);
         }
         if !(self.lr.is_finite() && self.lr > 0.0) {

@@ -5,8 +5,8 @@ use crate::RunSpec;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Experiment, ExperimentKind, Level, SeedCounts, Study, THREAD_COUNTS, derive_seed, is_seedless,
-    nudge_epoch,
+    Experiment, ExperimentKind, Level, SeedCounts, Study, THREAD_COUNTS, backend_cycle,
+    derive_seed, is_seedless, nudge_epoch,
 };
 
 /// One run a study asks for.
@@ -170,6 +170,15 @@ fn seeded_spec(
                     spec.rerun = u32::try_from(r).unwrap_or(u32::MAX);
                     spec.threads = Some(THREAD_COUNTS[replicate % THREAD_COUNTS.len()]);
                 }
+                "backend" => {
+                    // The backends repeat every few replicates: the rerun number keeps
+                    // each replicate a run of its own. The weights are the base's.
+                    let base = spec.backend;
+                    let cycle = backend_cycle(base);
+                    spec.rerun = u32::try_from(r).unwrap_or(u32::MAX);
+                    spec.backend = cycle[replicate % cycle.len()];
+                    spec.weights_backend = (spec.backend != base).then_some(base);
+                }
                 "dropout" => spec.dropout_seed = Some(seed(None, r, "dropout")),
                 "split" => spec.split_seed = Some(seed(None, r, "split")),
                 "augment" => spec.augment_seed = Some(seed(None, r, "augment")),
@@ -197,6 +206,7 @@ fn seeded_spec(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Backend;
     use crate::study::parse;
     use std::path::Path;
 
@@ -352,6 +362,53 @@ mod tests {
         let sizes: std::collections::BTreeSet<Option<usize>> =
             runs.iter().map(|r| r.spec.train_size).collect();
         assert_eq!(sizes.into_iter().collect::<Vec<_>>(), [Some(1000), Some(10000)]);
+    }
+
+    /// `backend` is `rerun` trained on the experiment's backend and then each other CPU
+    /// backend in turn, every replicate from the weights the experiment's backend draws;
+    /// a build that lacks one of them cannot plan it and says which; a script cannot
+    /// list it.
+    #[test]
+    fn the_backend_source_trains_the_same_weights_on_each_cpu_backend() {
+        let text = STUDY.replace(
+            "kind = \"variance-sources\"\n",
+            "kind = \"variance-sources\"\nsources = [\"rerun\", \"backend\"]\n",
+        );
+        let text = text.replace("seeds = 3", "seeds = 4\n[base]\nbackend = \"flex\"");
+        let all_plannable =
+            crate::study::SOURCE_BACKENDS.iter().all(|b| b.check_plannable().is_ok());
+        let study = match parse(&text, Path::new("s.toml")) {
+            Ok(study) => study,
+            Err(e) => {
+                assert!(!all_plannable, "{e}");
+                let e = e.to_string();
+                assert!(e.contains("`backend` source trains on") && e.contains("feature"), "{e}");
+                return;
+            }
+        };
+        assert!(all_plannable);
+        let runs = expand(&study, None);
+        let arm = |l: &str| -> Vec<&PlannedRun> {
+            runs.iter().filter(|r| r.experiment == "v" && r.level == l).collect()
+        };
+        let backends: Vec<(Backend, Option<Backend>, u32)> = arm("backend")
+            .iter()
+            .map(|r| (r.spec.backend, r.spec.weights_backend, r.spec.rerun))
+            .collect();
+        let (flex, nd, tch) = (Backend::Flex, Backend::Ndarray, Backend::Tch);
+        assert_eq!(
+            backends,
+            [(flex, None, 1), (nd, Some(flex), 2), (tch, Some(flex), 3), (flex, None, 4)]
+        );
+        for (b, rerun) in arm("backend").iter().zip(arm("rerun")) {
+            let same = RunSpec { backend: flex, weights_backend: None, ..b.spec.clone() };
+            assert_eq!(same, rerun.spec);
+        }
+        assert_eq!(crate::study::backend_cycle(tch), [tch, flex, nd]);
+        let script = "seeds = 2\n[base]\ncommand = [\"python\", \"train.py\"]\n[[experiment]]\n\
+            name = \"v\"\nkind = \"variance-sources\"\nsources = [\"init\", \"backend\"]\n";
+        let e = parse(script, Path::new("s.toml")).unwrap_err().to_string();
+        assert!(e.contains("`backend`: a script trains on its own framework"), "{e}");
     }
 
     /// `dropout` and `augment` draw their own seed each replicate with init, order and

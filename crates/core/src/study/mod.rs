@@ -84,7 +84,7 @@ pub use seeds::derive_seed;
 
 use std::path::PathBuf;
 
-use crate::RunSpec;
+use crate::{Backend, RunSpec};
 use serde::{Deserialize, Serialize};
 
 /// What an experiment varies.
@@ -119,11 +119,25 @@ pub const VARIANCE_SOURCES: [&str; 4] = ["init", "order", "subset", "all"];
 /// last place); `dropout` and `augment` (the dropout masks' or the augmentation's own
 /// seed, new every replicate, everything else fixed); `threads` (the same seeds every
 /// replicate, trained with [`THREAD_COUNTS`]`[r % 4]` threads); `split` (the same
-/// seeds every replicate, evaluated on a new bootstrap resample of the test set); and
-/// `nudge@E` ([`NUDGE_AT`]) for any epoch *E* ≥ 1 below the spec's `epochs`. How each
-/// derives its seeds: `expand.rs`.
-pub const ALL_VARIANCE_SOURCES: [&str; 10] =
-    ["init", "order", "subset", "all", "rerun", "nudge", "dropout", "augment", "threads", "split"];
+/// seeds every replicate, evaluated on a new bootstrap resample of the test set);
+/// `backend` (the same initial weights every replicate, trained on [`backend_cycle`]'s
+/// backends in turn); and `nudge@E` ([`NUDGE_AT`]) for any epoch *E* ≥ 1 below the
+/// spec's `epochs`. How each derives its seeds: `expand.rs`.
+pub const ALL_VARIANCE_SOURCES: [&str; 11] = [
+    "init", "order", "subset", "all", "rerun", "nudge", "dropout", "augment", "threads", "split",
+    "backend",
+];
+
+/// The CPU backends a `backend` source trains on besides the experiment's own.
+pub const SOURCE_BACKENDS: [Backend; 3] = [Backend::Flex, Backend::Ndarray, Backend::Tch];
+
+/// The backends of a `backend` source's replicates, in turn (replicate *r* trains on
+/// element *r* mod the length): the experiment's own backend `base` first, then each of
+/// [`SOURCE_BACKENDS`] that is not `base`. Every replicate's initial weights are drawn
+/// on `base` (`RunSpec::weights_backend`).
+pub fn backend_cycle(base: Backend) -> Vec<Backend> {
+    std::iter::once(base).chain(SOURCE_BACKENDS.into_iter().filter(|b| *b != base)).collect()
+}
 
 /// The thread counts of a `threads` source's replicates, in turn: replicate *r* trains
 /// with `THREAD_COUNTS[r % 4]` threads (more threads than cores only slows a run).
@@ -146,10 +160,10 @@ pub fn nudge_epoch(label: &str) -> Option<u32> {
 }
 
 /// Whether a variance-sources level draws no new training seed (`rerun`, `threads`,
-/// `split`, `nudge`, `nudge@E`):
+/// `split`, `backend`, `nudge`, `nudge@E`):
 /// every replicate has the seeds the single-source levels hold fixed.
 pub fn is_seedless(label: &str) -> bool {
-    matches!(label, "rerun" | "threads" | "split") || nudge_epoch(label).is_some()
+    matches!(label, "rerun" | "threads" | "split" | "backend") || nudge_epoch(label).is_some()
 }
 
 /// One level of an experiment: its label and the spec all its replicates share

@@ -12,7 +12,7 @@ use super::{RawExperiment, Source, Table, Vary};
 use crate::study::limits::MAX_RUNS;
 use crate::study::{
     ALL_VARIANCE_SOURCES, Experiment, ExperimentKind, Level, NUDGE_AT, VARIANCE_SOURCES,
-    nudge_epoch,
+    backend_cycle, nudge_epoch,
 };
 
 /// Every `[[experiment]]`, in file order, each checked (name, grid size) before it is
@@ -190,6 +190,29 @@ fn variance_sources_levels(
             "sources",
             "`split`: a script evaluates itself; cnnvar cannot resample its test set",
         ));
+    }
+    if let Some(list) = &e.sources
+        && names.iter().any(|n| n == "backend")
+    {
+        if script {
+            return Err(src.error(
+                list.span(),
+                "sources",
+                "`backend`: a script trains on its own framework; cnnvar cannot move its \
+                 weights to another backend",
+            ));
+        }
+        // Named `backend`, so that a reader of another build's study (a report) takes it
+        // as a backend this build lacks, not as damage.
+        for b in backend_cycle(spec.backend) {
+            b.check_plannable().map_err(|e| {
+                src.error(
+                    list.span(),
+                    "backend",
+                    format!("the `backend` source trains on {b}: {e}"),
+                )
+            })?;
+        }
     }
     if let Some(nudge) = names.iter().find(|n| script && nudge_epoch(n).is_some())
         && let Some(list) = &e.sources
