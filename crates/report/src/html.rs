@@ -177,7 +177,7 @@ fn noise_section(h: &mut String, input: &ReportInput<'_>) {
     h.push_str("</section>\n");
 }
 
-/// "Chance or chaos?": one sentence per `rerun`, `threads`, `split` and nudge source, the
+/// "Chance or chaos?": one sentence per `rerun`, `threads`, `split`, `backend` and nudge source, the
 /// table, and how they are judged; absent when no experiment lists them.
 fn chaos_section(h: &mut String, input: &ReportInput<'_>) {
     let Some(t) = &input.tables.chaos else { return };

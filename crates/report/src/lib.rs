@@ -351,8 +351,10 @@ pub(crate) const CHAOS_METHOD: &str = "`rerun` trains the seeds that every singl
     replicate's nudge seed, each time); `threads` trains them with 1, 2, 3 or 4 compute \
     threads in turn, so that only the order of the arithmetic's reductions changes; `split` \
     scores the fixed seeds' model on a new bootstrap resample of the test set each \
-    replicate (as many images, drawn with replacement), so that only the test set changes. \
-    None shares a seed with the all-seeds arm, so each \
+    replicate (as many images, drawn with replacement), so that only the test set changes; \
+    `backend` trains the fixed seeds' initial weights, drawn on the experiment's backend, on \
+    it and on each other CPU backend (flex, ndarray, LibTorch) in turn, so that only the \
+    implementation of the arithmetic changes. None shares a seed with the all-seeds arm, so each \
     sd is compared with the all-seeds sd by the 95% F interval of the ratio of two independent \
     sds (normal outcomes). A source whose interval reaches 100% and starts at 50% or above \
     spreads accuracy as much as fully new seeds (chaos: the smallest change is enough); one \

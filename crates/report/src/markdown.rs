@@ -112,7 +112,7 @@ fn noise_section(m: &mut String, input: &ReportInput<'_>, prov: &str) {
     }
 }
 
-/// "Chance or chaos?": one sentence per `rerun`, `threads`, `split` and nudge source, the
+/// "Chance or chaos?": one sentence per `rerun`, `threads`, `split`, `backend` and nudge source, the
 /// table, and how they are judged; absent when no experiment lists them.
 fn chaos_section(m: &mut String, input: &ReportInput<'_>, prov: &str) {
     let Some(t) = &input.tables.chaos else { return };

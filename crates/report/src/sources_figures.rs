@@ -77,7 +77,8 @@ pub fn source_sds(exp: &ExperimentStats) -> DrawResult<Option<Figure>> {
         name: format!("{}-source-sds", exp.name),
         caption: format!(
             "{}: the sd of test accuracy when only the named source varies (all: every seed; \
-             rerun: none; threads: the thread count; split: the test set, resampled; nudge: one \
+             rerun: none; threads: the thread count; split: the test set, resampled; backend: the \
+             backend, same initial weights; nudge: one \
              weight moved by one ulp), with \
              its 95% chi-square interval",
             exp.name
