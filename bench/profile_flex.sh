@@ -20,6 +20,6 @@ for run in simple:12800:2 two-conv:4096:1 complex:2048:1; do
       --train-size "$n" --epochs "$epochs" --threads "$threads" --data-dir "$data" \
       --eval-subset 500 --test-size 2000 > "$name.log" 2>&1
     perf report -i "$name.data" --no-children --sort symbol --stdio 2>/dev/null \
-      | grep -E '^ +[0-9]' | head -25 > "$name.top"
+      | grep -E '^ +[0-9]' | head -25 > "$name.top" || true
   done
 done

@@ -197,6 +197,43 @@ impl Classifier for Cnn {
 mod tests {
     use super::*;
 
+    /// flex's direct max pooling for windows that stay inside the input (the vendored
+    /// patch: no padding, no dilation, no ceil mode) gives its generic path's values and
+    /// indices bit for bit: ties keep the first maximum, a NaN wins. The generic path is
+    /// reached with ceil mode on sizes where it adds no window.
+    #[test]
+    fn direct_max_pooling_matches_the_generic_path() {
+        use burn::tensor::module::max_pool2d_with_indices;
+        use burn::tensor::ops::MaxPoolOptions;
+        let device = Device::flex();
+        for ([h, w], k, stride) in [([26, 26], 2, 2), ([12, 10], 2, 2), ([9, 7], 3, 1)] {
+            // Few distinct values, so windows tie; one NaN.
+            let mut values: Vec<f32> =
+                (0..3 * 4 * h * w).map(|i| ((i * 7919) % 5) as f32 - 2.0).collect();
+            values[17] = f32::NAN;
+            let x = Tensor::<4>::from_data(
+                burn::tensor::TensorData::new(values, [3, 4, h, w]),
+                &device,
+            );
+            let pool = |ceil_mode| {
+                let options = MaxPoolOptions {
+                    kernel_size: [k, k],
+                    stride: [stride, stride],
+                    padding: [(0, 0); 2],
+                    dilation: [1, 1],
+                    ceil_mode,
+                };
+                let (v, i) = max_pool2d_with_indices(x.clone(), options);
+                let v: Vec<u32> =
+                    v.into_data().to_vec::<f32>().unwrap().iter().map(|f| f.to_bits()).collect();
+                (v, i.into_data().iter::<i64>().collect::<Vec<_>>())
+            };
+            let (direct, generic) = (pool(false), pool(true));
+            assert_eq!(direct.0.len(), generic.0.len(), "{h}×{w}");
+            assert_eq!(direct, generic, "{h}×{w}, kernel {k}, stride {stride}");
+        }
+    }
+
     /// The reshape form gives exactly `MaxPool2d`'s values, odd sizes included.
     #[test]
     fn reshape_pool_matches_the_kernel() {
