@@ -71,7 +71,7 @@ fn backend_choice(s: &str) -> Result<BackendChoice, String> {
 
 /// Parses `--weights-backend`: a backend's name, compiled into this build.
 fn compiled_backend(s: &str) -> Result<Backend, String> {
-    let backend: Backend = s.parse().map_err(|e| format!("{e}"))?;
+    let backend = s.parse::<Backend>().map_err(|e| e.to_string())?;
     backend.check_compiled().map_err(|e| e.to_string())?;
     Ok(backend)
 }

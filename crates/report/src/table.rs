@@ -487,7 +487,8 @@ pub fn chaos(stats: &StudyStats) -> Option<Table> {
         caption: Some(
             "Standard deviation of test accuracy when the seeds every single-source arm holds \
              fixed are run again (rerun), run with 1, 2, 3 or 4 threads in turn (threads), \
-             scored on a bootstrap resample of the test set (split) or \
+             scored on a bootstrap resample of the test set (split), trained from the same \
+             initial weights on flex, ndarray and LibTorch in turn (backend) or \
              run with one weight moved by one unit in the last place (nudge: before training; \
              nudge@E: after epoch E), with its 95% chi-square \
              interval, and as a share of the sd when every seed varies, with the 95% F \
