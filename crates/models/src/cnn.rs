@@ -224,8 +224,13 @@ mod tests {
                     ceil_mode,
                 };
                 let (v, i) = max_pool2d_with_indices(x.clone(), options);
-                let v: Vec<u32> =
-                    v.into_data().to_vec::<f32>().unwrap().iter().map(|f| f.to_bits()).collect();
+                let v: Vec<u32> = v
+                    .into_data()
+                    .try_to_vec::<f32>()
+                    .unwrap()
+                    .iter()
+                    .map(|f| f.to_bits())
+                    .collect();
                 (v, i.into_data().iter::<i64>().collect::<Vec<_>>())
             };
             let (direct, generic) = (pool(false), pool(true));
