@@ -86,44 +86,36 @@ fn split_sentence(c: &ChaosStats) -> String {
 
 /// [`chaos_sentence`] of a `threads` level: the fixed seeds trained with 1 to 4 threads.
 fn threads_sentence(c: &ChaosStats) -> String {
-    let (sd, share) = (chaos_sd(c), chaos_share(c));
-    let what = "training the same seeds with 1, 2, 3 or 4 threads";
-    match c.verdict {
-        ChaosVerdict::Identical => format!(
-            "{what} gave identical accuracy in all {} runs: the thread count does not change \
-             the arithmetic",
-            c.n
-        ),
-        ChaosVerdict::AsMuchAsNewSeeds => format!(
-            "{what} gave {sd}, {share}: the order of the arithmetic's reductions alone varies \
-             accuracy as much as new seeds"
-        ),
-        ChaosVerdict::LessThanNewSeeds => {
-            format!("{what} gave {sd}, {share}: numerical noise, but less than new seeds")
-        }
-        ChaosVerdict::NotResolved => {
-            format!("{what} gave {sd}, {share}: numerical noise; how much, not resolved")
-        }
-        ChaosVerdict::NoComparison => {
-            format!("{what} gave {sd} (no all-seeds spread to compare with)")
-        }
-    }
+    numerical_noise_sentence(
+        c,
+        "training the same seeds with 1, 2, 3 or 4 threads",
+        "the thread count does not change the arithmetic",
+        "the order of the arithmetic's reductions alone varies accuracy as much as new seeds",
+    )
 }
 
 /// [`chaos_sentence`] of a `backend` level: the fixed seeds' initial weights trained on
 /// each CPU backend in turn.
 fn backend_sentence(c: &ChaosStats) -> String {
+    numerical_noise_sentence(
+        c,
+        "training the same initial weights on flex, ndarray and LibTorch in turn",
+        "the backends' arithmetic agrees",
+        "another implementation of the same arithmetic alone varies accuracy as much as new \
+         seeds",
+    )
+}
+
+/// The sentence of a source of numerical noise (`threads`, `backend`): `what` was done,
+/// then what its verdict says, `identical` and `as_much` being the source's own words for
+/// no spread at all and a spread as large as new seeds'.
+fn numerical_noise_sentence(c: &ChaosStats, what: &str, identical: &str, as_much: &str) -> String {
     let (sd, share) = (chaos_sd(c), chaos_share(c));
-    let what = "training the same initial weights on flex, ndarray and LibTorch in turn";
     match c.verdict {
-        ChaosVerdict::Identical => format!(
-            "{what} gave identical accuracy in all {} runs: the backends' arithmetic agrees",
-            c.n
-        ),
-        ChaosVerdict::AsMuchAsNewSeeds => format!(
-            "{what} gave {sd}, {share}: another implementation of the same arithmetic alone \
-             varies accuracy as much as new seeds"
-        ),
+        ChaosVerdict::Identical => {
+            format!("{what} gave identical accuracy in all {} runs: {identical}", c.n)
+        }
+        ChaosVerdict::AsMuchAsNewSeeds => format!("{what} gave {sd}, {share}: {as_much}"),
         ChaosVerdict::LessThanNewSeeds => {
             format!("{what} gave {sd}, {share}: numerical noise, but less than new seeds")
         }
